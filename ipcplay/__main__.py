@@ -1,0 +1,3 @@
+from ipcplay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""The `ipcplay` command: thin argument handling over scenario and engine.
+
+Bad input is answered with one line on stderr and exit status 2, before
+anything is started or any file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ipcplay import __version__
+from ipcplay.report import EXIT_CODES
+
+EPILOG = """exit status of `run`: 0 completed, 2 bad input, 3 timeout, 4 deadlock,
+5 hang, 6 crashed, 130 interrupted (a finite scenario stopped by Ctrl+C or SIGTERM)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2, like bad files."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog="ipcplay",
+        description=(
+            "A terminal playground for Python's multiprocessing: real processes, counted exactly."
+        ),
+        epilog=EPILOG,
+    )
+    ap.add_argument("--version", action="version", version=f"ipcplay {__version__}")
+    sub = ap.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("list", help="list built-in and user presets")
+    check = sub.add_parser("check", help="validate scenario files without running them")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    run = sub.add_parser("run", help="run a scenario headless and report", epilog=EPILOG)
+    run.add_argument("preset", metavar="PRESET", help="a built-in or user preset name, or a path")
+    run.add_argument(
+        "--duration",
+        type=_seconds,
+        metavar="S",
+        help="stop after S seconds (default: the scenario's duration)",
+    )
+    run.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    run.add_argument("--journal", metavar="FILE", help="save every operation as JSON Lines")
+    run.add_argument(
+        "--journal-size",
+        type=int,
+        default=65536,
+        metavar="N",
+        help="journal ring size per process, in events (default 65536)",
+    )
+    run.add_argument("--hz", type=_hz, default=10.0, help="sampling rate (default 10)")
+    run.add_argument(
+        "--start-method",
+        choices=("fork", "spawn", "forkserver"),
+        help="override the scenario's start method",
+    )
+    return ap
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text}")
+    return value
+
+
+def _hz(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate in Hz, got {text!r}") from None
+    if not 0.5 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"expected a rate from 0.5 to 60 Hz, got {text}")
+    return value
+
+
+def _err(message: str) -> int:
+    sys.stderr.write("ipcplay: " + message.replace("\n", " ") + "\n")
+    return 2
+
+
+def cmd_list() -> int:
+    from ipcplay.scenario import list_presets
+
+    console = Console(soft_wrap=True)
+    for info in list_presets():
+        if info.error:
+            console.print(Text(f"{info.name:<24} [{info.origin}] error: {info.error}", style="red"))
+        else:
+            console.print(Text(f"{info.name:<24} [{info.origin}] {info.title}"))
+    return 0
+
+
+def cmd_check(files: list[str]) -> int:
+    from ipcplay.scenario import ScenarioError, load
+
+    status = 0
+    for f in files:
+        try:
+            s = load(f)
+        except ScenarioError as exc:
+            _err(str(exc))
+            status = 2
+        else:
+            n = len(s.processes)
+            print(f"{f}: ok — {s.title} ({n} process templates, {len(s.channels)} channels)")
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ipcplay.engine import EngineError
+    from ipcplay.headless import run
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        scenario = load(resolve(args.preset))
+    except ScenarioError as exc:
+        return _err(str(exc))
+    if args.start_method:
+        scenario = replace(scenario, start_method=args.start_method)
+    if args.journal_size < 1 or args.journal_size > 1 << 22:
+        return _err(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
+    journal = None
+    if args.journal:
+        path = Path(args.journal)
+        if path.is_dir():
+            return _err(f"{args.journal}: --journal: is a directory, expected a file to write")
+        try:
+            journal = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            return _err(f"{args.journal}: --journal: cannot write ({exc.strerror})")
+    try:
+        return run(
+            scenario,
+            duration=args.duration,
+            as_json=args.json,
+            journal=journal,
+            journal_name=args.journal,
+            journal_events=args.journal_size,
+            hz=args.hz,
+        )
+    except EngineError as exc:
+        sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
+        return EXIT_CODES["crashed"]
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        return cmd_list()
+    if args.command == "check":
+        return cmd_check(args.files)
+    if args.command == "run":
+        return cmd_run(args)
+    _parser().print_help()
+    print()
+    return cmd_list()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""The telemetry board: one shared-memory array of int64 slots.
+
+Every (process, channel) pair owns its own slots and is their only writer, so
+the hot path takes no lock and makes no IPC round trip: a counter update is a
+plain 8-byte store, atomic on every platform CPython supports. The observer is
+the only writer of the command slots. It reads everything and sums.
+
+The array is a `multiprocessing.sharedctypes.RawArray`, not a named
+`shared_memory.SharedMemory` segment: its backing file is unlinked the moment
+it is created, so nothing is left in /dev/shm even if the observer is killed
+with SIGKILL, and no resource tracker has to clean up after us.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from dataclasses import dataclass
+from multiprocessing.sharedctypes import RawArray
+from typing import Any
+
+MAGIC = 0x1BC_01A7
+
+# Per-process header slots.
+P_PID = 0
+P_PHASE = 1  # see PHASE_*
+P_MARK = 2  # what the process is blocked in; see mark()
+P_SINCE = 3  # monotonic ns when a timed wait began
+P_ACTIVITY = 4  # see ACT_*
+P_ITEMS = 5  # items the role has finished (produced / consumed)
+P_PILLS_SENT = 6
+P_PILLS_RECEIVED = 7
+C_RATE_MILLI = 8  # command, observer-written: items/s x 1000, -1 = as the scenario says
+C_PILLS = 9  # command, observer-written: poison pills requested so far
+C_STOP = 10  # command, observer-written: 1 = finish the current item and end
+J_HEAD = 11  # journal events written (child)
+J_TAIL = 12  # journal events read (observer)
+J_DROPPED = 13  # journal events dropped because the ring was full (child)
+P_STARTED_NS = 14
+P_ENDED_NS = 15
+P_ERRLEN = 16
+P_ERR = 17  # error text, ERR_SLOTS * 8 bytes of UTF-8
+ERR_SLOTS = 30
+P_CPU_NS = 47  # the child's own CPU time when its role ended (psutil cannot read a reaped pid)
+HEADER_SLOTS = 48
+
+# Per (process, channel) slots, after the header.
+OUT_N = 0  # puts / sends that returned
+OUT_BYTES = 1  # pickled bytes sent, where the sender sees them (Pipe, SimpleQueue)
+IN_N = 2  # gets / recvs that returned an item
+IN_BYTES = 3  # pickled bytes received
+BLOCK_OUT_NS = 4  # time spent blocked in put/send, measured on the slow path
+BLOCK_IN_NS = 5  # time spent blocked in get/recv, measured on the slow path
+TASK_DONE = 6
+FULL_HITS = 7  # puts that found a bounded queue full
+JOINS = 8  # JoinableQueue.join() calls that returned
+BLOCK_JOIN_NS = 9
+CHAN_SLOTS = 10
+
+EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16
+
+PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
+
+ACT_BUSY, ACT_CPU, ACT_SLEEP, ACT_PACING, ACT_ENDING = range(5)
+ACTIVITY_WORDS = ("running", "working", "sleeping", "waiting for its rate", "ending")
+
+# Marker: low 4 bits the op, bit 4 "timed" (P_SINCE is valid), bits 5..15 the
+# channel, bits 16.. the op's sequence number (the count before the call), so
+# the observer can tell "still inside this call" from "finished, doing other
+# work" without the child ever clearing the marker on the fast path.
+OP_PUT, OP_GET, OP_JOIN, OP_PUT_FULL = 1, 2, 3, 4
+OP_TASK_DONE, OP_CLOSE, OP_PILL_OUT, OP_PILL_IN, OP_START, OP_EXIT = 5, 6, 7, 8, 9, 10
+TIMED = 16
+MAX_CHANNELS = 2047
+
+
+def mark(seq: int, chan: int, op: int, timed: bool = False) -> int:
+    return (seq << 16) | (chan << 5) | (TIMED if timed else 0) | op
+
+
+def unmark(value: int) -> tuple[int, int, int, bool]:
+    """(seq, chan, op, timed) of a marker value; op 0 means none."""
+    return value >> 16, (value >> 5) & 0x7FF, value & 0xF, bool(value & TIMED)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each slot lives; pure arithmetic shared by children and observer."""
+
+    nproc: int
+    nchan: int
+    journal_cap: int  # events per process ring; a power of two, or 0 for off
+
+    @property
+    def proc_slots(self) -> int:
+        return HEADER_SLOTS + self.nchan * CHAN_SLOTS + self.journal_cap * EVENT_SLOTS
+
+    @property
+    def counter_slots(self) -> int:
+        """Slots of one process that the sampler copies every tick (no journal)."""
+        return HEADER_SLOTS + self.nchan * CHAN_SLOTS
+
+    @property
+    def total_slots(self) -> int:
+        return 8 + self.nproc * self.proc_slots
+
+    def proc(self, p: int) -> int:
+        return 8 + p * self.proc_slots
+
+    def chan(self, p: int, c: int) -> int:
+        return self.proc(p) + HEADER_SLOTS + c * CHAN_SLOTS
+
+    def ring(self, p: int) -> int:
+        return self.proc(p) + HEADER_SLOTS + self.nchan * CHAN_SLOTS
+
+
+def create(layout: Layout) -> Any:
+    """Allocate a zeroed board; pass it to children as a Process argument."""
+    if layout.nchan > MAX_CHANNELS:
+        raise ValueError(f"at most {MAX_CHANNELS} channels")
+    raw = RawArray(ctypes.c_int64, layout.total_slots)
+    mv = view(raw)
+    mv[0] = MAGIC
+    mv[1] = layout.nproc
+    mv[2] = layout.nchan
+    for p in range(layout.nproc):
+        mv[layout.proc(p) + C_RATE_MILLI] = -1
+    return raw
+
+
+def view(raw: Any) -> memoryview:
+    """An int64 view: the fastest way CPython has to store into shared memory."""
+    return memoryview(raw).cast("B").cast("q")
+
+
+def write_text(mv: memoryview, base: int, text: str) -> None:
+    data = text.encode("utf-8", "replace")[: ERR_SLOTS * 8]
+    padded = data.ljust(ERR_SLOTS * 8, b"\0")
+    words = memoryview(padded).cast("q")
+    for i in range(ERR_SLOTS):
+        mv[base + P_ERR + i] = words[i]
+    mv[base + P_ERRLEN] = len(data)
+
+
+def read_text(values: list[int], base: int) -> str:
+    n = values[base + P_ERRLEN]
+    if n <= 0:
+        return ""
+    words = values[base + P_ERR : base + P_ERR + ERR_SLOTS]
+    raw = b"".join(w.to_bytes(8, sys.byteorder, signed=True) for w in words)
+    return raw[:n].decode("utf-8", "replace")

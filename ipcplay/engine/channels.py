@@ -1,0 +1,574 @@
+"""Instrumented channels: the real multiprocessing objects, counted.
+
+Each wrapper has the API of the object it wraps and raises the same
+exceptions (queue.Full, queue.Empty, EOFError, ValueError), because it *is*
+that object underneath: only counting is added.
+
+Cost is what matters here, so the hot path does the least that keeps every
+number exact:
+
+* a counter update is a local add and one store into the board;
+* time is read only on the *slow path*, when a call is known to be able to
+  block: a bounded put that found the queue full (we try a non-blocking put
+  first, which costs the same as a blocking one that does not wait), or a
+  get/recv that the counters say has nothing to take (another process's put
+  counter equal to ours). So blocked time is measured, not sampled, wherever a
+  call really waits, and fast calls pay no clock reads;
+* the "blocked on" marker carries the op's sequence number, so the observer can
+  tell a call still in progress from one that has finished without the child
+  clearing it on the fast path.
+
+Byte counts are the pickled sizes. Pipe and SimpleQueue senders see them
+directly (we pickle, exactly as the stdlib would, then send the bytes); for
+Queue and JoinableQueue, which pickle in a feeder thread, the receiver counts
+them by wrapping the queue's `_recv_bytes` hook. That hook and SimpleQueue's
+`_reader`/`_writer`/`_rlock`/`_wlock` are CPython internals, stable since 3.8;
+`check_internals()` verifies them and the tests pin it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.queues
+from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
+from queue import Full
+from time import monotonic_ns
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.journal import JournalWriter
+
+_dumps = ForkingPickler.dumps
+_loads = ForkingPickler.loads
+
+# A pipe send of fewer bytes than this, with fewer than this in flight, cannot
+# block: the kernel pipe buffer is 64 KiB on Linux and at least 16 KiB on macOS.
+PIPE_SAFE_BYTES = 8 * 1024
+# With more writers than this, summing their counters costs more than a clock read.
+HINT_MAX_WRITERS = 4
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How one process uses one channel, with the board slots of its peers.
+
+    `peer_out` are the OUT_N slots of the processes that write what we read;
+    `peer_in_bytes` the IN_BYTES slots of the processes that read what we
+    write. `recv_hint` is true when we are the only reader and those counters
+    can prove an item is waiting; `send_hint` when we are the only writer and
+    the readers' byte counters can prove a pipe send will not block.
+    """
+
+    chan: int
+    name: str
+    kind: str
+    maxsize: int
+    reads: bool
+    writes: bool
+    peer_out: tuple[int, ...]
+    peer_in_bytes: tuple[int, ...]
+    recv_hint: bool
+    send_hint: bool
+
+
+def _mid(obj: Any) -> int:
+    """The message id ipcplay's roles put first in each item; -2 for a poison pill."""
+    if obj is None:
+        return -2
+    if type(obj) is tuple and obj and type(obj[0]) is int:
+        return obj[0]
+    return -1
+
+
+class _Base:
+    __slots__ = (
+        "_bin",
+        "_blk_in",
+        "_blk_out",
+        "_bout",
+        "_cb",
+        "_ep",
+        "_get_code",
+        "_j",
+        "_mark",
+        "_mv",
+        "_nin",
+        "_nout",
+        "_put_code",
+        "_rslot",
+        "_since",
+        "_sslot",
+    )
+
+    def __init__(
+        self,
+        ep: Endpoint,
+        mv: memoryview,
+        layout: B.Layout,
+        proc: int,
+        journal: JournalWriter | None,
+    ) -> None:
+        self._ep = ep
+        self._mv = mv
+        self._j = journal
+        pbase = layout.proc(proc)
+        self._mark = pbase + B.P_MARK
+        self._since = pbase + B.P_SINCE
+        cb = layout.chan(proc, ep.chan)
+        self._cb = cb  # OUT_N is at cb + 0, OUT_BYTES + 1, IN_N + 2, IN_BYTES + 3
+        self._nout = mv[cb + B.OUT_N]
+        self._nin = mv[cb + B.IN_N]
+        self._bout = mv[cb + B.OUT_BYTES]
+        self._bin = mv[cb + B.IN_BYTES]
+        self._blk_out = mv[cb + B.BLOCK_OUT_NS]
+        self._blk_in = mv[cb + B.BLOCK_IN_NS]
+        self._put_code = B.mark(0, ep.chan, B.OP_PUT)
+        self._get_code = B.mark(0, ep.chan, B.OP_GET)
+        # The one peer counter that proves an item is waiting (-1: always time the wait),
+        # and the one reader byte counter that proves a pipe write cannot block.
+        self._rslot = ep.peer_out[0] if ep.recv_hint and len(ep.peer_out) == 1 else -1
+        self._sslot = ep.peer_in_bytes[0] if ep.send_hint and len(ep.peer_in_bytes) == 1 else -1
+
+    @property
+    def name(self) -> str:
+        return self._ep.name
+
+    def _timed(self, op: int, seq: int) -> int:
+        t0 = monotonic_ns()
+        self._mv[self._since] = t0
+        self._mv[self._mark] = B.mark(seq, self._ep.chan, op, timed=True)
+        return t0
+
+    def _count_in(self, nbytes: int) -> None:
+        n = self._nin + 1
+        self._nin = n
+        b = self._bin + nbytes
+        self._bin = b
+        self._mv[self._cb + B.IN_N] = n
+        self._mv[self._cb + B.IN_BYTES] = b
+
+
+class InstrumentedQueue(_Base):
+    """multiprocessing.Queue, counted."""
+
+    __slots__ = ("_bounded", "_last_len", "_q")
+
+    def __init__(
+        self,
+        q: multiprocessing.queues.Queue,
+        ep: Endpoint,
+        mv: memoryview,
+        layout: B.Layout,
+        proc: int,
+        journal: JournalWriter | None,
+    ) -> None:
+        super().__init__(ep, mv, layout, proc, journal)
+        self._q = q
+        self._bounded = ep.maxsize > 0
+        self._last_len = 0
+        if ep.reads:
+            self._hook_recv()
+
+    def _hook_recv(self) -> None:
+        """Count received bytes where the Queue itself reads them: its reader
+        thread-free get() calls `self._recv_bytes()` for every item."""
+        recv = self._q._recv_bytes  # type: ignore[attr-defined]
+        mv = self._mv
+        slot = self._cb + B.IN_BYTES
+        total = self._bin
+        if self._j is None:
+
+            def counting_recv_bytes(*args: Any) -> bytes:
+                nonlocal total
+                buf = recv(*args)
+                total += len(buf)
+                mv[slot] = total
+                return buf
+        else:
+
+            def counting_recv_bytes(*args: Any) -> bytes:
+                nonlocal total
+                buf = recv(*args)
+                self._last_len = n = len(buf)
+                total += n
+                mv[slot] = total
+                return buf
+
+        self._q._recv_bytes = counting_recv_bytes  # type: ignore[attr-defined]
+
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        if self._bounded:
+            mv = self._mv
+            mv[self._mark] = (self._nout << 16) | self._put_code
+            try:
+                try:
+                    self._q.put(obj, False)
+                except Full:
+                    if not block:
+                        raise
+                    self._put_slow(obj, timeout)
+            except BaseException:
+                mv[self._mark] = 0
+                raise
+        else:
+            self._q.put(obj, block, timeout)
+        n = self._nout + 1
+        self._nout = n
+        self._mv[self._cb] = n
+        if self._j is not None:
+            self._j.log(self._put_code, _mid(obj), 0)
+
+    def _put_slow(self, obj: Any, timeout: float | None) -> None:
+        mv = self._mv
+        hits = self._cb + B.FULL_HITS
+        mv[hits] = mv[hits] + 1
+        t0 = self._timed(B.OP_PUT_FULL, self._nout)
+        try:
+            self._q.put(obj, True, timeout)
+        finally:
+            self._blk_out += monotonic_ns() - t0
+            mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        mv = self._mv
+        n = self._nin
+        s = self._rslot
+        if s >= 0 and mv[s] > n:
+            mv[self._mark] = (n << 16) | self._get_code
+            try:
+                obj = self._q.get(block, timeout)
+            except BaseException:
+                mv[self._mark] = 0
+                raise
+        else:
+            obj = self._get_slow(n, block, timeout)
+        n += 1
+        self._nin = n
+        mv[self._cb + B.IN_N] = n
+        if self._j is not None:
+            self._j.log(self._get_code, _mid(obj), self._last_len)
+        return obj
+
+    def _get_slow(self, n: int, block: bool, timeout: float | None) -> Any:
+        mv = self._mv
+        t0 = self._timed(B.OP_GET, n)
+        try:
+            return self._q.get(block, timeout)
+        finally:
+            mv[self._mark] = 0
+            self._blk_in += monotonic_ns() - t0
+            mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
+
+    def put_nowait(self, obj: Any) -> None:
+        self.put(obj, False)
+
+    def get_nowait(self) -> Any:
+        return self.get(False)
+
+    def qsize(self) -> int:
+        return self._q.qsize()
+
+    def empty(self) -> bool:
+        return self._q.empty()
+
+    def full(self) -> bool:
+        return self._q.full()
+
+    def close(self) -> None:
+        self._q.close()
+
+    def join_thread(self) -> None:
+        self._q.join_thread()
+
+    def cancel_join_thread(self) -> None:
+        self._q.cancel_join_thread()
+
+
+class InstrumentedJoinableQueue(InstrumentedQueue):
+    """multiprocessing.JoinableQueue, counted: task_done and join too."""
+
+    __slots__ = ("_joins", "_td")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._td = self._mv[self._cb + B.TASK_DONE]
+        self._joins = self._mv[self._cb + B.JOINS]
+
+    def task_done(self) -> None:
+        self._q.task_done()  # type: ignore[attr-defined]  # raises ValueError like the real one
+        self._td += 1
+        self._mv[self._cb + B.TASK_DONE] = self._td
+        if self._j is not None:
+            self._j.log(B.mark(0, self._ep.chan, B.OP_TASK_DONE), -1, 0)
+
+    def join(self) -> None:
+        mv = self._mv
+        t0 = self._timed(B.OP_JOIN, self._joins)
+        try:
+            self._q.join()  # type: ignore[attr-defined]
+        finally:
+            mv[self._mark] = 0
+            mv[self._cb + B.BLOCK_JOIN_NS] += monotonic_ns() - t0
+        self._joins += 1
+        mv[self._cb + B.JOINS] = self._joins
+        if self._j is not None:
+            self._j.log(B.mark(0, self._ep.chan, B.OP_JOIN), -1, 0)
+
+
+class _PipeLike(_Base):
+    """Send/recv over a pipe (a Pipe end, or a SimpleQueue's pipe).
+
+    The fast paths are written out in full in each public method: on this
+    path every extra Python call costs as much as the counting itself.
+    """
+
+    __slots__ = ()
+
+    def _raw_send(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def _raw_recv(self) -> bytes:
+        raise NotImplementedError
+
+    def _send_slow(self, data: Any) -> None:
+        t0 = self._timed(B.OP_PUT, self._nout)
+        try:
+            self._raw_send(data)
+        finally:
+            self._mv[self._mark] = 0
+            self._blk_out += monotonic_ns() - t0
+            self._mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
+
+    def _recv_slow(self) -> bytes:
+        t0 = self._timed(B.OP_GET, self._nin)
+        try:
+            return self._raw_recv()
+        finally:
+            self._mv[self._mark] = 0
+            self._blk_in += monotonic_ns() - t0
+            self._mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
+
+    def _send_counted(self, data: bytes, obj: Any) -> None:
+        mv = self._mv
+        b = self._bout + len(data)
+        s = self._sslot
+        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
+            self._raw_send(data)
+        else:
+            self._send_slow(data)
+        n = self._nout + 1
+        self._nout = n
+        cb = self._cb
+        mv[cb] = n
+        self._bout = b
+        mv[cb + 1] = b
+        if self._j is not None:
+            self._j.log(self._put_code, _mid(obj), len(data))
+
+
+class InstrumentedSimpleQueue(_PipeLike):
+    """multiprocessing.SimpleQueue, counted (same locks and pipe as the real one)."""
+
+    __slots__ = ("_q", "_reader", "_rlock", "_wlock", "_writer")
+
+    def __init__(self, q: multiprocessing.queues.SimpleQueue, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._q = q
+        self._reader = q._reader  # type: ignore[attr-defined]
+        self._writer = q._writer  # type: ignore[attr-defined]
+        self._rlock = q._rlock  # type: ignore[attr-defined]
+        self._wlock = q._wlock  # type: ignore[attr-defined]
+
+    def _raw_send(self, data: Any) -> None:
+        if self._wlock is None:
+            self._writer.send_bytes(data)
+        else:
+            with self._wlock:
+                self._writer.send_bytes(data)
+
+    def _raw_recv(self) -> bytes:
+        with self._rlock:
+            return self._reader.recv_bytes()
+
+    def put(self, obj: Any) -> None:
+        self._send_counted(_dumps(obj), obj)
+
+    def get(self) -> Any:
+        mv = self._mv
+        s = self._rslot
+        if s >= 0 and mv[s] > self._nin:
+            with self._rlock:
+                buf = self._reader.recv_bytes()
+        else:
+            buf = self._recv_slow()
+        n = self._nin + 1
+        self._nin = n
+        b = self._bin + len(buf)
+        self._bin = b
+        cb = self._cb
+        mv[cb + 2] = n
+        mv[cb + 3] = b
+        obj = _loads(buf)
+        if self._j is not None:
+            self._j.log(self._get_code, _mid(obj), len(buf))
+        return obj
+
+    def empty(self) -> bool:
+        return self._q.empty()
+
+    def close(self) -> None:
+        self._q.close()
+
+
+class InstrumentedConnection(_PipeLike):
+    """One end of a multiprocessing.Pipe, counted."""
+
+    __slots__ = ("_c", "_crecv", "_csend")
+
+    def __init__(self, conn: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._c = conn
+        self._csend = conn.send_bytes
+        self._crecv = conn.recv_bytes
+
+    def _raw_send(self, data: Any) -> None:
+        self._csend(data)
+
+    def _raw_recv(self) -> bytes:
+        return self._crecv()
+
+    def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
+        if offset or size is not None or type(buf) is not bytes:
+            buf = bytes(memoryview(buf).cast("B")[offset : None if size is None else offset + size])
+        mv = self._mv
+        b = self._bout + len(buf)
+        s = self._sslot
+        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
+            self._csend(buf)
+        else:
+            self._send_slow(buf)
+        n = self._nout + 1
+        self._nout = n
+        cb = self._cb
+        mv[cb] = n
+        self._bout = b
+        mv[cb + 1] = b
+        if self._j is not None:
+            self._j.log(self._put_code, -1, len(buf))
+
+    def recv_bytes(self, maxlength: int | None = None) -> bytes:
+        mv = self._mv
+        s = self._rslot
+        if maxlength is not None:
+            buf = self._c.recv_bytes(maxlength)
+        elif s >= 0 and mv[s] > self._nin:
+            buf = self._crecv()
+        else:
+            buf = self._recv_slow()
+        n = self._nin + 1
+        self._nin = n
+        b = self._bin + len(buf)
+        self._bin = b
+        cb = self._cb
+        mv[cb + 2] = n
+        mv[cb + 3] = b
+        if self._j is not None:
+            self._j.log(self._get_code, -1, len(buf))
+        return buf
+
+    def send(self, obj: Any) -> None:
+        data = _dumps(obj)
+        mv = self._mv
+        b = self._bout + len(data)
+        s = self._sslot
+        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
+            self._csend(data)
+        else:
+            self._send_slow(data)
+        n = self._nout + 1
+        self._nout = n
+        cb = self._cb
+        mv[cb] = n
+        self._bout = b
+        mv[cb + 1] = b
+        if self._j is not None:
+            self._j.log(self._put_code, _mid(obj), len(data))
+
+    def recv(self) -> Any:
+        mv = self._mv
+        s = self._rslot
+        if s >= 0 and mv[s] > self._nin:
+            buf = self._crecv()
+        else:
+            buf = self._recv_slow()
+        n = self._nin + 1
+        self._nin = n
+        b = self._bin + len(buf)
+        self._bin = b
+        cb = self._cb
+        mv[cb + 2] = n
+        mv[cb + 3] = b
+        obj = _loads(buf)
+        if self._j is not None:
+            self._j.log(self._get_code, _mid(obj), len(buf))
+        return obj
+
+    def poll(self, timeout: float | None = 0.0) -> bool:
+        return self._c.poll(timeout)
+
+    def close(self) -> None:
+        self._c.close()
+        if self._j is not None:
+            self._j.log(B.mark(0, self._ep.chan, B.OP_CLOSE), -1, 0)
+
+    def fileno(self) -> int:
+        return self._c.fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self._c.closed
+
+    @property
+    def readable(self) -> bool:
+        return self._c.readable
+
+    @property
+    def writable(self) -> bool:
+        return self._c.writable
+
+
+def check_internals() -> list[str]:
+    """Name the CPython internals we rely on that this interpreter lacks."""
+    import multiprocessing as mp
+
+    missing = []
+    q = mp.Queue()
+    if not callable(getattr(q, "_recv_bytes", None)):
+        missing.append("Queue._recv_bytes")
+    q.close()
+    q.join_thread()
+    sq = mp.SimpleQueue()
+    for attr in ("_reader", "_writer", "_rlock", "_wlock"):
+        if not hasattr(sq, attr):
+            missing.append(f"SimpleQueue.{attr}")
+    sq.close()
+    return missing
+
+
+def instrument(
+    kind: str,
+    obj: Any,
+    ep: Endpoint,
+    mv: memoryview,
+    layout: B.Layout,
+    proc: int,
+    journal: JournalWriter | None,
+) -> Any:
+    """Wrap a raw multiprocessing channel object for use in process `proc`."""
+    cls = {
+        "Queue": InstrumentedQueue,
+        "JoinableQueue": InstrumentedJoinableQueue,
+        "SimpleQueue": InstrumentedSimpleQueue,
+        "Pipe": InstrumentedConnection,
+    }[kind]
+    return cls(obj, ep, mv, layout, proc, journal)

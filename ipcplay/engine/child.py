@@ -1,0 +1,117 @@
+"""The first code that runs in every child: tie its life to the observer,
+keep it off the terminal, open its instrumented channels, run its role.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.channels import instrument
+from ipcplay.engine.journal import JournalWriter
+from ipcplay.engine.plan import ChildPlan
+from ipcplay.engine.roles import ROLES, STOPPED, RoleContext
+
+PR_SET_PDEATHSIG = 1
+
+
+def _observer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def die_with_observer(observer_pid: int) -> None:
+    """Make sure this child cannot outlive the observer, even if it is SIGKILLed.
+
+    When the observer is our parent (fork, spawn), Linux sends us SIGKILL as it
+    dies (PR_SET_PDEATHSIG). Under forkserver our parent is the fork server,
+    which lives as long as any of its children do, so we also watch the
+    observer itself: a thread blocked on a pidfd wakes only when it exits (no
+    polling); where pidfds are missing, it polls four times a second.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if not _observer_alive(observer_pid):  # it died before we got here
+        os._exit(1)
+    if os.getppid() == observer_pid and sys.platform.startswith("linux"):
+        return
+    try:
+        fd = os.pidfd_open(observer_pid)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        fd = -1
+
+    def watch() -> None:
+        if fd >= 0:
+            select.select([fd], [], [])
+        else:
+            while _observer_alive(observer_pid):
+                time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ipcplay-watch", daemon=True).start()
+
+
+def _quiet() -> None:
+    """Children must not write over the TUI; their errors go to the board."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def child_entry(
+    plan: ChildPlan, raw_board: Any, handles: tuple[Any, ...], foreign: tuple[Any, ...]
+) -> None:
+    """Process target. `foreign` are pipe ends a forked child inherited but does
+    not use: closing them is what lets the other side see EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the observer's to handle
+    die_with_observer(plan.observer_pid)
+    for conn in foreign:
+        conn.close()
+    if plan.quiet:
+        _quiet()
+    mv = B.view(raw_board)
+    layout = plan.layout
+    base = layout.proc(plan.proc)
+    mv[base + B.P_PID] = os.getpid()
+    mv[base + B.P_STARTED_NS] = time.monotonic_ns()
+    journal = JournalWriter(mv, layout, plan.proc) if layout.journal_cap else None
+    if journal is not None:
+        journal.log(B.OP_START, -1, 0)
+    chans = [
+        instrument(ep.kind, h, ep, mv, layout, plan.proc, journal)
+        for ep, h in zip(plan.endpoints, handles, strict=True)
+    ]
+    mv[base + B.P_PHASE] = B.PHASE_RUNNING
+    code = 0
+    try:
+        result = ROLES[plan.spec.role](RoleContext(plan, mv, chans))
+        phase = B.PHASE_STOPPED if result == STOPPED else B.PHASE_DONE
+    except BaseException as exc:  # report it on the board; the terminal is the TUI's
+        B.write_text(mv, base, f"{type(exc).__name__}: {exc}")
+        phase = B.PHASE_FAILED
+        code = 1
+    mv[base + B.P_MARK] = 0
+    mv[base + B.P_CPU_NS] = time.process_time_ns()
+    mv[base + B.P_ENDED_NS] = time.monotonic_ns()
+    mv[base + B.P_PHASE] = phase
+    if journal is not None:
+        journal.log(B.OP_EXIT, -1, code)
+    if code:
+        sys.exit(code)

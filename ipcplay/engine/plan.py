@@ -1,0 +1,166 @@
+"""The plan: a scenario resolved into numbered process instances and endpoints.
+
+Everything a child needs is computed here, once, in the observer, so a child
+only reads its frozen `ChildPlan`: no scenario logic runs on the hot side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ipcplay.engine import board as B
+from ipcplay.engine.channels import HINT_MAX_WRITERS, Endpoint
+from ipcplay.scenario.model import ProcessSpec, Scenario
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One real process: a template's replica."""
+
+    index: int
+    name: str
+    spec: ProcessSpec
+    replica: int  # 1-based
+
+
+@dataclass(frozen=True)
+class ChildPlan:
+    """Everything one child needs; frozen and picklable for spawn."""
+
+    proc: int
+    name: str
+    spec: ProcessSpec
+    replica: int
+    layout: B.Layout
+    endpoints: tuple[Endpoint, ...]
+    inputs: tuple[int, ...]  # indices into endpoints, in spec.inputs order
+    outputs: tuple[int, ...]
+    pills_to_send: tuple[int, ...]  # per output
+    pills_needed: int
+    observer_pid: int
+    seed: int
+    quiet: bool
+
+
+def replicas(spec: ProcessSpec) -> int:
+    """The loader has already resolved `cpu_count` for this machine."""
+    return spec.replicas
+
+
+def instances(scenario: Scenario) -> tuple[Instance, ...]:
+    out: list[Instance] = []
+    for spec in scenario.processes:
+        n = replicas(spec)
+        for r in range(1, n + 1):
+            name = spec.name if n == 1 else f"{spec.name}-{r}"
+            out.append(Instance(len(out), name, spec, r))
+    return tuple(out)
+
+
+def journal_capacity(events: int) -> int:
+    """Round up to a power of two (the ring indexes with a mask); 0 stays off."""
+    if events <= 0:
+        return 0
+    cap = 1
+    while cap < events:
+        cap <<= 1
+    return cap
+
+
+def build(
+    scenario: Scenario,
+    *,
+    journal_events: int = 0,
+    quiet: bool = True,
+    observer_pid: int | None = None,
+) -> tuple[B.Layout, tuple[Instance, ...], tuple[ChildPlan, ...]]:
+    insts = instances(scenario)
+    chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
+    layout = B.Layout(len(insts), len(scenario.channels), journal_capacity(journal_events))
+    writers: dict[int, list[int]] = {i: [] for i in range(len(scenario.channels))}
+    readers: dict[int, list[int]] = {i: [] for i in range(len(scenario.channels))}
+    for inst in insts:
+        for name in inst.spec.outputs:
+            writers[chan_index[name]].append(inst.index)
+        for name in inst.spec.inputs:
+            readers[chan_index[name]].append(inst.index)
+
+    def pill_writers(c: int, me: int) -> list[int]:
+        return [w for w in writers[c] if w != me and "poison-pill" in insts[w].spec.ending]
+
+    plans = []
+    for inst in insts:
+        spec = inst.spec
+        used = list(dict.fromkeys((*spec.inputs, *spec.outputs)))
+        endpoints = []
+        for name in used:
+            c = chan_index[name]
+            ch = scenario.channels[c]
+            other_w = [w for w in writers[c] if w != inst.index]
+            other_r = [r for r in readers[c] if r != inst.index]
+            if ch.kind == "Pipe":
+                # A pipe end talks to the other end only: its peer is the other process.
+                peer_out, peer_in = other_w, other_r
+                recv_hint = 0 < len(peer_out) <= HINT_MAX_WRITERS
+                send_hint = 0 < len(peer_in) <= HINT_MAX_WRITERS
+            else:
+                peer_out, peer_in = writers[c], readers[c]
+                recv_hint = len(readers[c]) == 1 and 0 < len(writers[c]) <= HINT_MAX_WRITERS
+                send_hint = len(writers[c]) == 1 and 0 < len(readers[c]) <= HINT_MAX_WRITERS
+            endpoints.append(
+                Endpoint(
+                    chan=c,
+                    name=name,
+                    kind=ch.kind,
+                    maxsize=ch.maxsize,
+                    reads=name in spec.inputs,
+                    writes=name in spec.outputs,
+                    peer_out=tuple(layout.chan(w, c) + B.OUT_N for w in peer_out),
+                    peer_in_bytes=tuple(layout.chan(r, c) + B.IN_BYTES for r in peer_in),
+                    recv_hint=recv_hint,
+                    send_hint=send_hint,
+                )
+            )
+        pos = {name: i for i, name in enumerate(used)}
+        outputs = tuple(pos[n] for n in spec.outputs)
+        pills_to_send = tuple(
+            len([r for r in readers[chan_index[n]] if r != inst.index]) for n in spec.outputs
+        )
+        needed = 1
+        if spec.inputs:
+            needed = max(1, len(pill_writers(chan_index[spec.inputs[0]], inst.index)))
+        plans.append(
+            ChildPlan(
+                proc=inst.index,
+                name=inst.name,
+                spec=spec,
+                replica=inst.replica,
+                layout=layout,
+                endpoints=tuple(endpoints),
+                inputs=tuple(pos[n] for n in spec.inputs),
+                outputs=outputs,
+                pills_to_send=pills_to_send,
+                pills_needed=needed,
+                observer_pid=observer_pid if observer_pid is not None else os.getpid(),
+                seed=scenario.seed * 1_000_003 + inst.index,
+                quiet=quiet,
+            )
+        )
+    return layout, insts, tuple(plans)
+
+
+def writers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {c.name: [] for c in scenario.channels}
+    for inst in insts:
+        for name in inst.spec.outputs:
+            out[name].append(inst.index)
+    return out
+
+
+def readers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {c.name: [] for c in scenario.channels}
+    for inst in insts:
+        for name in inst.spec.inputs:
+            out[name].append(inst.index)
+    return out

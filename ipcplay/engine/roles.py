@@ -1,0 +1,291 @@
+"""Roles: the module-level functions that run inside the children.
+
+They are plain loops over the instrumented channels, written the way a
+student would write them (put, get, poison pill, task_done), so that what the
+user watches is ordinary multiprocessing code. Between items a role reads its
+command slots (live rate, requested poison pills, stop); it never blocks on
+anything but the channels and its own pacing/work.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.plan import ChildPlan
+
+STOPPED = "stopped"
+_SLICE = 0.05  # longest uninterrupted sleep, so commands are seen within 50 ms
+
+
+class RoleContext:
+    """What a role sees: its channels, its board slots and its parameters."""
+
+    def __init__(self, plan: ChildPlan, mv: memoryview, chans: list[Any]) -> None:
+        self.plan = plan
+        self.spec = plan.spec
+        self.mv = mv
+        self.base = plan.layout.proc(plan.proc)
+        self.chans = chans
+        self.inputs = [chans[i] for i in plan.inputs]
+        self.outputs = [chans[i] for i in plan.outputs]
+        self.rng = random.Random(plan.seed)
+        self._pills_handled = 0
+        self._rate_cmd = -1
+        self._rate = plan.spec.rate
+        self._next_due = time.monotonic()
+        self._pills_sent = 0
+        self._pills_received = 0
+        self.body = self._make_body()
+
+    # --- messages -----------------------------------------------------------
+    def _make_body(self) -> Any:
+        p = self.spec.payload
+        if p.kind == "bytes":
+            return self.rng.randbytes(p.size)
+        if p.kind == "text":
+            if p.size > 0:
+                return (p.text * (p.size // max(1, len(p.text)) + 1))[: p.size]
+            return p.text
+        if p.kind == "value":
+            return p.value
+        return None  # int: the sequence number, made per item
+
+    def item(self, i: int) -> tuple[int, Any]:
+        """(message id, body): the id lets the journal follow a message end to end."""
+        body = i if self.spec.payload.kind == "int" else self.body
+        return ((self.plan.proc << 32) | i, body)
+
+    def reply_body(self) -> Any:
+        r = self.spec.reply
+        if r.kind == "value":
+            return r.value
+        if r.kind == "bytes":
+            return bytes(r.size)
+        return r.text
+
+    # --- commands and pacing ---------------------------------------------------
+    def commands(self) -> bool:
+        """Apply commands from the observer; True means stop now."""
+        mv, base = self.mv, self.base
+        if mv[base + B.C_STOP]:
+            return True
+        rate_cmd = mv[base + B.C_RATE_MILLI]
+        if rate_cmd != self._rate_cmd:
+            self._rate_cmd = rate_cmd
+            self._rate = self.spec.rate if rate_cmd < 0 else rate_cmd / 1000.0
+            self._next_due = time.monotonic()
+        wanted = mv[base + B.C_PILLS]
+        while self._pills_handled < wanted:
+            self._pills_handled += 1
+            if self.outputs:
+                self.send_pill(self.outputs[0])
+        return False
+
+    def pace(self) -> bool:
+        """Wait for the next slot of the current rate; True means stop now."""
+        if self._rate <= 0:
+            return False
+        self._next_due += 1.0 / self._rate
+        now = time.monotonic()
+        if self._next_due < now - 1.0:
+            self._next_due = now  # fell far behind (paused, blocked): don't burst to catch up
+        if self._next_due > now:
+            self.mv[self.base + B.P_ACTIVITY] = B.ACT_PACING
+            while True:
+                left = self._next_due - time.monotonic()
+                if left <= 0:
+                    break
+                time.sleep(min(left, _SLICE))
+                if self.commands():
+                    return True
+            self.mv[self.base + B.P_ACTIVITY] = B.ACT_BUSY
+        return False
+
+    def work(self) -> None:
+        w = self.spec.work
+        if w.kind == "none" or w.ms <= 0:
+            return
+        mv, slot = self.mv, self.base + B.P_ACTIVITY
+        if w.kind == "sleep":
+            mv[slot] = B.ACT_SLEEP
+            time.sleep(w.ms / 1000.0)
+        else:
+            mv[slot] = B.ACT_CPU
+            end = time.perf_counter() + w.ms / 1000.0
+            x = 0
+            while time.perf_counter() < end:
+                x += 1
+        mv[slot] = B.ACT_BUSY
+
+    def compute(self, body: Any) -> Any:
+        c = self.spec.compute
+        if c == "square":
+            if isinstance(body, int) and not isinstance(body, bool):
+                return f"{body} * {body} = {body * body}"
+            return f"{body!r} * {body!r}"
+        return body
+
+    def done(self, n: int) -> None:
+        self.mv[self.base + B.P_ITEMS] = n
+
+    # --- poison pills and endings ------------------------------------------------
+    def send_pill(self, ch: Any) -> None:
+        putter(ch)(None)
+        self._pills_sent += 1
+        self.mv[self.base + B.P_PILLS_SENT] = self._pills_sent
+
+    def got_pill(self) -> int:
+        self._pills_received += 1
+        self.mv[self.base + B.P_PILLS_RECEIVED] = self._pills_received
+        return self._pills_received
+
+    def finish(self) -> None:
+        """Run the `finally` steps in order: pills, join, close."""
+        self.mv[self.base + B.P_ACTIVITY] = B.ACT_ENDING
+        for step in self.spec.ending:
+            if step == "poison-pill":
+                for ch, n in zip(self.outputs, self.plan.pills_to_send, strict=True):
+                    for _ in range(n):
+                        self.send_pill(ch)
+            elif step == "join":
+                for ch in self.outputs:
+                    if hasattr(ch, "join"):
+                        ch.join()
+            elif step == "close":
+                for ch, ep in zip(self.chans, self.plan.endpoints, strict=True):
+                    if ep.kind == "Pipe":
+                        ch.close()
+
+
+def putter(ch: Any) -> Callable[[Any], None]:
+    return ch.put if hasattr(ch, "put") else ch.send
+
+
+def getter(ch: Any) -> Callable[[], Any]:
+    return ch.get if hasattr(ch, "get") else ch.recv
+
+
+def producer(ctx: RoleContext) -> str | None:
+    """Put `count` items (0: until stopped) at `rate`, then the `finally` steps."""
+    outs = [putter(c) for c in ctx.outputs]
+    k = len(outs)
+    count = ctx.spec.count
+    i = 0
+    while count == 0 or i < count:
+        if ctx.commands() or ctx.pace():
+            return STOPPED
+        outs[i % k](ctx.item(i))
+        ctx.work()
+        i += 1
+        ctx.done(i)
+    ctx.finish()
+    return None
+
+
+def _consume(ctx: RoleContext, forward: bool) -> str | None:
+    inp = ctx.inputs[0]
+    get = getter(inp)
+    outs = [putter(c) for c in ctx.outputs] if forward else []
+    k = len(outs)
+    ep = ctx.plan.endpoints[ctx.plan.inputs[0]]
+    task_done = inp.task_done if ep.kind == "JoinableQueue" and ctx.spec.task_done else None
+    count = ctx.spec.count
+    taken = 0
+    while count == 0 or taken < count:
+        if ctx.commands():
+            return STOPPED
+        try:
+            item = get()
+        except EOFError:
+            break  # every write end is closed: the stream is over
+        if item is None:
+            n = ctx.got_pill()
+            if task_done:
+                task_done()
+            if n >= ctx.plan.pills_needed:
+                break
+            continue
+        ctx.work()
+        if k:
+            mid, body = item if type(item) is tuple and len(item) == 2 else (-1, item)
+            outs[taken % k]((mid, ctx.compute(body)))
+        if task_done:
+            task_done()
+        taken += 1
+        ctx.done(taken)
+    ctx.finish()
+    return None
+
+
+def consumer(ctx: RoleContext) -> str | None:
+    """Take items until `count`, a poison pill from every pill-sending writer, or EOF."""
+    return _consume(ctx, forward=False)
+
+
+def worker(ctx: RoleContext) -> str | None:
+    """A pipeline stage: take, work, forward the result; pills end it like a consumer."""
+    return _consume(ctx, forward=True)
+
+
+def pinger(ctx: RoleContext) -> str | None:
+    """Send, then wait for the reply; `count` round trips (0: until stopped)."""
+    put = putter(ctx.outputs[0])
+    get = getter(ctx.inputs[0])
+    count = ctx.spec.count
+    i = 0
+    while count == 0 or i < count:
+        if ctx.commands() or ctx.pace():
+            return STOPPED
+        put(ctx.item(i))
+        try:
+            reply = get()
+        except EOFError:
+            break
+        if reply is None:
+            ctx.got_pill()
+            break
+        ctx.work()
+        i += 1
+        ctx.done(i)
+    ctx.finish()
+    return None
+
+
+def ponger(ctx: RoleContext) -> str | None:
+    """Wait for a message, answer it; ends on a poison pill, EOF or `count`."""
+    get = getter(ctx.inputs[0])
+    put = putter(ctx.outputs[0])
+    reply = ctx.reply_body()
+    count = ctx.spec.count
+    n = 0
+    while count == 0 or n < count:
+        if ctx.commands():
+            return STOPPED
+        try:
+            item = get()
+        except EOFError:
+            break
+        if item is None:
+            if ctx.got_pill() >= ctx.plan.pills_needed:
+                break
+            continue
+        ctx.work()
+        mid = item[0] if type(item) is tuple and item else -1
+        put((mid, reply))
+        n += 1
+        ctx.done(n)
+    ctx.finish()
+    return None
+
+
+ROLES: dict[str, Callable[[RoleContext], str | None]] = {
+    "producer": producer,
+    "consumer": consumer,
+    "worker": worker,
+    "pinger": pinger,
+    "ponger": ponger,
+}

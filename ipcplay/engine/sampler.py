@@ -1,0 +1,473 @@
+"""Turn the board and what the OS knows into one immutable Snapshot.
+
+Runs in the engine's sampler thread (and once more, on the caller's thread,
+after every child has exited, for the exact final figures). All mutable state
+it keeps between samples (rates, first-seen waits, high-water marks) is
+private to it; what it hands out is frozen.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import deque
+from typing import IO, Any
+
+import psutil
+
+from ipcplay.engine import board as B
+from ipcplay.engine import journal as J
+from ipcplay.engine.plan import Instance, readers_of, writers_of
+from ipcplay.engine.snapshot import (
+    BlockedOn,
+    ChannelSample,
+    Direction,
+    ProcessSample,
+    Snapshot,
+    Stuck,
+)
+from ipcplay.engine.stuck import Wait, describe, stuck_set
+from ipcplay.scenario.model import Scenario
+
+RECENT_EVENTS = 500
+
+
+def exit_words(code: int) -> str:
+    if code >= 0:
+        return f"exited {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+class Sampler:
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: B.Layout,
+        insts: tuple[Instance, ...],
+        raw_board: Any,
+        processes: list[Any],
+        t0: float,
+        journal_out: IO[str] | None = None,
+        hang_after: float = 1.0,
+    ) -> None:
+        self.scenario = scenario
+        self.layout = layout
+        self.insts = insts
+        self.mv = B.view(raw_board)
+        self.processes = processes  # multiprocessing.Process objects, by instance index
+        self.t0 = t0
+        self.t0_ns = int(t0 * 1e9)
+        self.journal_out = journal_out
+        self.hang_after = hang_after
+        self.writers = writers_of(scenario, insts)
+        self.readers = readers_of(scenario, insts)
+        n = len(insts)
+        self._ps: list[psutil.Process | None] = [None] * n
+        self._last_os: list[tuple[str, float, int, int, int, int | None]] = [
+            ("", 0.0, 0, 0, 0, None)
+        ] * n
+        self._prev_cpu: list[tuple[float, float] | None] = [None] * n
+        self._first_seen: dict[int, tuple[int, float]] = {}
+        self._max_depth = [0] * layout.nchan
+        self._prev_counts: list[tuple[float, int, int]] | None = None
+        self._events: deque[J.Event] = deque(maxlen=RECENT_EVENTS)
+        self._events_total = 0
+        self._stuck_sig: tuple[Any, ...] | None = None
+        self._stuck_since = 0.0
+        self._stuck: Stuck | None = None
+        self.stopped_by_engine: set[int] = set()
+        self._self = psutil.Process()
+        self._self_prev: tuple[float, float] | None = None
+        self._seq = 0
+
+    # ------------------------------------------------------------------ OS side
+    def _os_sample(
+        self, i: int, pid: int, now: float
+    ) -> tuple[str, float, int, int, int, int | None]:
+        ps = self._ps[i]
+        if ps is None or ps.pid != pid:
+            try:
+                ps = psutil.Process(pid)
+            except psutil.Error:
+                return self._last_os[i]
+            self._ps[i] = ps
+        try:
+            with ps.oneshot():
+                t = ps.cpu_times()
+                cpu_s = t.user + t.system
+                rss = ps.memory_info().rss
+                status = ps.status()
+                threads = ps.num_threads()
+                cs = ps.num_ctx_switches()
+                ppid = ps.ppid()
+        except psutil.Error:
+            return self._last_os[i]
+        result = (status, cpu_s, rss, threads, cs.voluntary + cs.involuntary, ppid)
+        self._last_os[i] = result
+        return result
+
+    def _cpu_percent(self, i: int, cpu_s: float, now: float) -> float:
+        prev = self._prev_cpu[i]
+        self._prev_cpu[i] = (now, cpu_s)
+        if prev is None or now <= prev[0]:
+            return 0.0
+        return max(0.0, (cpu_s - prev[1]) / (now - prev[0]) * 100.0)
+
+    def _observer_cpu(self, now: float) -> float:
+        t = self._self.cpu_times()
+        cpu = t.user + t.system
+        prev = self._self_prev
+        self._self_prev = (now, cpu)
+        if prev is None or now <= prev[0]:
+            return 0.0
+        return max(0.0, (cpu - prev[1]) / (now - prev[0]) * 100.0)
+
+    # ------------------------------------------------------------------ journal
+    def _drain(self) -> None:
+        if not self.layout.journal_cap:
+            return
+        for p in range(self.layout.nproc):
+            events = J.drain(self.mv, self.layout, p)
+            if not events:
+                continue
+            self._events_total += len(events)
+            self._events.extend(events)
+            if self.journal_out is not None:
+                self._write_events(events)
+
+    def _write_events(self, events: list[J.Event]) -> None:
+        out = self.journal_out
+        assert out is not None
+        pid = self.mv[self.layout.proc(events[0].proc) + B.P_PID]
+        name = self.insts[events[0].proc].name
+        chans = self.scenario.channels
+        for e in events:
+            out.write(
+                json.dumps(
+                    {
+                        "t": round((e.t_ns - self.t0_ns) / 1e9, 9),
+                        "pid": pid,
+                        "process": name,
+                        "op": e.op,
+                        "channel": chans[e.chan].name if 0 <= e.chan < len(chans) else None,
+                        "msg": e.mid if e.mid >= 0 else None,
+                        "pill": e.mid == -2 or None,
+                        "bytes": e.nbytes,
+                    },
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
+
+    # ------------------------------------------------------------------ sample
+    def sample(self) -> Snapshot:
+        now = time.monotonic()
+        layout = self.layout
+        mv = self.mv
+        self._drain()
+        vals = [
+            mv[layout.proc(p) : layout.proc(p) + layout.counter_slots].tolist()
+            for p in range(layout.nproc)
+        ]
+        chans = self.scenario.channels
+        nchan = len(chans)
+
+        # Channel totals first: process states need depths to explain waits.
+        sums = [[0] * B.CHAN_SLOTS for _ in range(nchan)]
+        for v in vals:
+            for c in range(nchan):
+                cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
+                row = sums[c]
+                for k in range(B.CHAN_SLOTS):
+                    row[k] += v[cb + k]
+        depths = [max(0, s[B.OUT_N] - s[B.IN_N]) for s in sums]
+
+        alive: list[bool] = []
+        exitcodes: list[int | None] = []
+        for p, proc in enumerate(self.processes):
+            code = proc.exitcode if proc is not None else None
+            started = vals[p][B.P_PID] != 0 or (proc is not None and proc.pid is not None)
+            exitcodes.append(code)
+            alive.append(started and code is None and proc is not None)
+
+        ongoing_out = [0.0] * nchan
+        ongoing_in = [0.0] * nchan
+        waits: dict[int, Wait] = {}
+        blocked_on: list[BlockedOn | None] = [None] * layout.nproc
+        for p, v in enumerate(vals):
+            b = self._blocked(p, v, alive[p], now, depths, ongoing_out, ongoing_in, waits, alive)
+            blocked_on[p] = b
+
+        stuck = self._update_stuck(waits, vals, now)
+
+        procs = []
+        for p, inst in enumerate(self.insts):
+            procs.append(
+                self._process_sample(p, inst, vals[p], alive[p], exitcodes[p], blocked_on[p], now)
+            )
+
+        channels = self._channel_samples(vals, sums, depths, ongoing_out, ongoing_in, now)
+        finished = all(c is not None for c in exitcodes)
+        self._seq += 1
+        return Snapshot(
+            seq=self._seq,
+            t=now,
+            elapsed_s=now - self.t0,
+            processes=tuple(procs),
+            channels=tuple(channels),
+            recent_events=tuple(self._events),
+            events_total=self._events_total,
+            events_dropped=sum(v[B.J_DROPPED] for v in vals),
+            observer_cpu_percent=self._observer_cpu(now),
+            finished=finished,
+            stuck=stuck,
+        )
+
+    def _blocked(
+        self,
+        p: int,
+        v: list[int],
+        is_alive: bool,
+        now: float,
+        depths: list[int],
+        ongoing_out: list[float],
+        ongoing_in: list[float],
+        waits: dict[int, Wait],
+        alive: list[bool],
+    ) -> BlockedOn | None:
+        mk = v[B.P_MARK]
+        seq, c, op, timed = B.unmark(mk)
+        if not is_alive or not op or c >= len(self.scenario.channels):
+            self._first_seen.pop(p, None)
+            return None
+        cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
+        current = v[cb + (B.JOINS if op == B.OP_JOIN else B.IN_N if op == B.OP_GET else B.OUT_N)]
+        if current != seq:
+            self._first_seen.pop(p, None)
+            return None
+        seen = self._first_seen.get(p)
+        if seen is None or seen[0] != mk:
+            self._first_seen[p] = (mk, now)
+            if not timed:
+                return None  # a fast-path call caught mid-flight; blocked only if it persists
+            first = now
+        else:
+            first = seen[1]
+        since = v[B.P_SINCE] / 1e9 if timed else first
+        ch = self.scenario.channels[c]
+        pipe = ch.kind == "Pipe"
+        name = self.insts[p].name
+        if op == B.OP_GET:
+            opname = "recv" if pipe else "get"
+            if pipe:
+                inflight = self._pipe_inflight_to(p, c)
+                reason = "pipe empty" if inflight <= 0 else ""
+            else:
+                inflight = depths[c]
+                reason = "queue empty" if inflight <= 0 else ""
+            who = self.writers[ch.name]
+            ongoing_in[c] += max(0.0, now - since) if timed else 0.0
+            transient = inflight > 0
+        elif op == B.OP_JOIN:
+            opname, reason = "join", "unfinished tasks"
+            who = self.readers[ch.name]
+            transient = False
+        else:
+            opname = "send" if pipe else "put"
+            full = op == B.OP_PUT_FULL
+            reason = "queue full" if full else ("pipe full" if pipe else "")
+            who = self.readers[ch.name]
+            if timed:
+                ongoing_out[c] += max(0.0, now - since)
+            transient = full and depths[c] < ch.maxsize
+        if not transient:
+            waits[p] = Wait(
+                p, name, opname, ch.name, reason, frozenset(w for w in who if w != p and alive[w])
+            )
+        return BlockedOn(opname, ch.name, reason, since, timed)
+
+    def _pipe_inflight_to(self, p: int, c: int) -> int:
+        mv, layout = self.mv, self.layout
+        sent = sum(
+            mv[layout.chan(w, c) + B.OUT_N]
+            for w in self.writers[self.scenario.channels[c].name]
+            if w != p
+        )
+        return sent - mv[layout.chan(p, c) + B.IN_N]
+
+    def _update_stuck(
+        self, waits: dict[int, Wait], vals: list[list[int]], now: float
+    ) -> Stuck | None:
+        stuck = stuck_set(waits)
+        if not stuck:
+            self._stuck_sig = None
+            self._stuck = None
+            return None
+        # Nothing may move: same waits and same counters on every channel.
+        counters = tuple(tuple(v[B.HEADER_SLOTS :]) for v in vals)
+        sig = (frozenset((p, vals[p][B.P_MARK]) for p in stuck), counters)
+        if sig != self._stuck_sig:
+            self._stuck_sig = sig
+            self._stuck_since = now
+            self._stuck = None
+            return None
+        if self._stuck is None and now - self._stuck_since >= self.hang_after:
+            names = {i.index: i.name for i in self.insts}
+            kind, text = describe(stuck, waits, names)
+            self._stuck = Stuck(
+                kind, tuple(names[p] for p in sorted(stuck)), text, self._stuck_since
+            )
+        return self._stuck
+
+    def _process_sample(
+        self,
+        p: int,
+        inst: Instance,
+        v: list[int],
+        is_alive: bool,
+        exitcode: int | None,
+        blocked: BlockedOn | None,
+        now: float,
+    ) -> ProcessSample:
+        proc = self.processes[p]
+        pid = v[B.P_PID] or (proc.pid if proc is not None else None) or None
+        status, cpu_s, rss, threads, ctx, ppid = self._last_os[p]
+        cpu_pct = 0.0
+        if is_alive and pid:
+            status, cpu_s, rss, threads, ctx, ppid = self._os_sample(p, pid, now)
+            cpu_pct = self._cpu_percent(p, cpu_s, now)
+        elif v[B.P_CPU_NS]:
+            cpu_s = max(cpu_s, v[B.P_CPU_NS] / 1e9)
+        activity = B.ACTIVITY_WORDS[v[B.P_ACTIVITY]] if 0 <= v[B.P_ACTIVITY] < 5 else "running"
+        phase = v[B.P_PHASE]
+        if exitcode is not None:
+            state = exit_words(exitcode)
+            status = ""
+        elif not pid or phase == B.PHASE_NEW:
+            state = "starting"
+        elif status == psutil.STATUS_STOPPED:
+            state = "stopped"
+        elif status == psutil.STATUS_ZOMBIE:
+            state = "zombie"
+        elif blocked is not None:
+            state = "blocked"
+        elif phase in (B.PHASE_DONE, B.PHASE_STOPPED, B.PHASE_FAILED):
+            state = "exiting"
+        else:
+            state = activity
+        sent = received = 0
+        blocked_ns = 0
+        for c in range(self.layout.nchan):
+            cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
+            sent += v[cb + B.OUT_N]
+            received += v[cb + B.IN_N]
+            blocked_ns += v[cb + B.BLOCK_OUT_NS] + v[cb + B.BLOCK_IN_NS] + v[cb + B.BLOCK_JOIN_NS]
+        blocked_s = blocked_ns / 1e9
+        if blocked is not None and blocked.exact:
+            blocked_s += max(0.0, now - blocked.since)
+        return ProcessSample(
+            index=p,
+            name=inst.name,
+            template=inst.spec.name,
+            role=inst.spec.role,
+            pid=pid,
+            ppid=ppid,
+            alive=is_alive,
+            exitcode=exitcode,
+            state=state,
+            status=status,
+            activity=activity,
+            blocked=blocked,
+            cpu_percent=cpu_pct,
+            cpu_s=cpu_s,
+            rss=rss,
+            threads=threads,
+            ctx_switches=ctx,
+            sent=sent,
+            received=received,
+            items=v[B.P_ITEMS],
+            pills_sent=v[B.P_PILLS_SENT],
+            pills_received=v[B.P_PILLS_RECEIVED],
+            blocked_s=blocked_s,
+            error=B.read_text(v, 0),
+            stopped_by_engine=p in self.stopped_by_engine,
+        )
+
+    def _channel_samples(
+        self,
+        vals: list[list[int]],
+        sums: list[list[int]],
+        depths: list[int],
+        ongoing_out: list[float],
+        ongoing_in: list[float],
+        now: float,
+    ) -> list[ChannelSample]:
+        prev = self._prev_counts
+        counts = [(now, s[B.OUT_N], s[B.IN_N]) for s in sums]
+        self._prev_counts = counts
+        out = []
+        names = [i.name for i in self.insts]
+        for c, ch in enumerate(self.scenario.channels):
+            s = sums[c]
+            depth = depths[c]
+            hw = max(self._max_depth[c], depth)
+            if s[B.FULL_HITS] and ch.maxsize:
+                hw = max(hw, ch.maxsize)  # a put found it full: it held maxsize items then
+            self._max_depth[c] = hw
+            put_rate = get_rate = 0.0
+            if prev is not None and now > prev[c][0]:
+                dt = now - prev[c][0]
+                put_rate = (s[B.OUT_N] - prev[c][1]) / dt
+                get_rate = (s[B.IN_N] - prev[c][2]) / dt
+            ws = self.writers[ch.name]
+            rs = self.readers[ch.name]
+            directions: list[Direction] = []
+            if ch.kind == "Pipe":
+                users = list(dict.fromkeys([*ws, *rs]))
+                for a in users:
+                    for b in users:
+                        if a == b or a not in ws or b not in rs:
+                            continue
+                        cba = B.HEADER_SLOTS + c * B.CHAN_SLOTS
+                        sent = vals[a][cba + B.OUT_N]
+                        rec = vals[b][cba + B.IN_N]
+                        directions.append(
+                            Direction(
+                                names[a],
+                                names[b],
+                                sent,
+                                rec,
+                                max(0, sent - rec),
+                                vals[b][cba + B.IN_BYTES],
+                            )
+                        )
+            out.append(
+                ChannelSample(
+                    index=c,
+                    name=ch.name,
+                    kind=ch.kind,
+                    maxsize=ch.maxsize,
+                    puts=s[B.OUT_N],
+                    gets=s[B.IN_N],
+                    depth=depth,
+                    max_depth=hw,
+                    bytes=s[B.IN_BYTES],
+                    task_done=s[B.TASK_DONE],
+                    unfinished=max(0, s[B.OUT_N] - s[B.TASK_DONE])
+                    if ch.kind == "JoinableQueue"
+                    else 0,
+                    full_hits=s[B.FULL_HITS],
+                    blocked_put_s=s[B.BLOCK_OUT_NS] / 1e9 + ongoing_out[c],
+                    blocked_get_s=s[B.BLOCK_IN_NS] / 1e9 + ongoing_in[c],
+                    put_rate=put_rate,
+                    get_rate=get_rate,
+                    writers=tuple(names[w] for w in ws),
+                    readers=tuple(names[r] for r in rs),
+                    directions=tuple(directions),
+                )
+            )
+        return out

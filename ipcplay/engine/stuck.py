@@ -1,0 +1,89 @@
+"""Hang and deadlock detection over channel waits.
+
+A process blocked in a channel op waits *for* the live processes that could
+unblock it: a get on an empty queue waits for the queue's writers, a put on a
+full queue for its readers, a recv for the other end, a JoinableQueue.join for
+the consumers that call task_done. A process that is not blocked (running,
+sleeping, paused) can still act, so anything waiting for it is not stuck.
+
+The stuck set is the greatest set of blocked processes none of which waits for
+a free process. If it is non-empty and nothing moves for a while, those waits
+can never complete: a cycle among them is a deadlock, anything else a hang
+(for example a reader whose every writer has exited).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Wait:
+    proc: int
+    name: str
+    op: str
+    channel: str
+    reason: str
+    waits_for: frozenset[int]
+
+
+def stuck_set(waits: dict[int, Wait]) -> set[int]:
+    stuck = set(waits)
+    changed = True
+    while changed:
+        changed = False
+        for p in list(stuck):
+            if any(w not in stuck for w in waits[p].waits_for):
+                stuck.discard(p)
+                changed = True
+    return stuck
+
+
+def has_cycle(nodes: set[int], waits: dict[int, Wait]) -> list[int] | None:
+    """A cycle in the wait-for graph restricted to `nodes`, as a list of procs."""
+    color: dict[int, int] = {}
+    stack: list[int] = []
+
+    def visit(n: int) -> list[int] | None:
+        color[n] = 1
+        stack.append(n)
+        for m in sorted(waits[n].waits_for):
+            if m not in nodes:
+                continue
+            if color.get(m) == 1:
+                return stack[stack.index(m) :]
+            if m not in color:
+                found = visit(m)
+                if found:
+                    return found
+        stack.pop()
+        color[n] = 2
+        return None
+
+    for n in sorted(nodes):
+        if n not in color:
+            found = visit(n)
+            if found:
+                return found
+    return None
+
+
+def describe(stuck: set[int], waits: dict[int, Wait], names: dict[int, str]) -> tuple[str, str]:
+    """(kind, sentence) in words a student can follow."""
+    cycle = has_cycle(stuck, waits)
+    parts = []
+    for p in sorted(stuck):
+        w = waits[p]
+        what = f"{w.name} is blocked in {w.op} on '{w.channel}'"
+        if w.reason:
+            what += f" ({w.reason})"
+        if w.waits_for:
+            others = ", ".join(names[o] for o in sorted(w.waits_for))
+            what += f", waiting for {others}"
+        else:
+            what += ", and no live process can ever unblock it"
+        parts.append(what)
+    if cycle:
+        loop = " → ".join(names[p] for p in [*cycle, cycle[0]])
+        return "deadlock", f"deadlock: {loop} wait for each other; " + "; ".join(parts)
+    return "hang", "hang: " + "; ".join(parts)

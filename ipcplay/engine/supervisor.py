@@ -1,0 +1,410 @@
+"""The supervisor: start a scenario's processes, steer them, stop them cleanly.
+
+One `Engine` per run. It creates the board and the real channels, starts one
+real process per instance, closes its own copies of every pipe end (the
+observer never touches a channel), and runs one sampler thread that publishes
+immutable snapshots, latest wins. Shutdown is graceful (stop command), then
+SIGTERM, then SIGKILL, each bounded by a timeout; every child is joined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine import plan as P
+from ipcplay.engine.child import child_entry
+from ipcplay.engine.sampler import Sampler
+from ipcplay.engine.snapshot import ProcessSample, Snapshot
+from ipcplay.scenario.model import Scenario
+
+
+class EngineError(RuntimeError):
+    """The scenario could not be started; nothing is left running."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str
+    reason: str  # "finished", "duration", "stuck", "interrupted"
+    snapshot: Snapshot
+    duration_s: float
+
+
+class Engine:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        journal_events: int = 0,
+        sample_hz: float = 10.0,
+        quiet: bool = True,
+        journal_out: IO[str] | None = None,
+        hang_after: float = 1.0,
+        on_snapshot: Callable[[Snapshot], None] | None = None,
+        drain_at_end: bool = False,
+    ) -> None:
+        self.scenario = scenario
+        self.sample_hz = sample_hz
+        self._journal_events = journal_events
+        self._journal_out = journal_out
+        self._quiet = quiet
+        self._hang_after = hang_after
+        self._on_snapshot = on_snapshot
+        self._drain_at_end = drain_at_end
+        self.leftovers: dict[str, int] = {}
+        self._ctx = mp.get_context(scenario.start_method)
+        self._procs: list[Any] = []
+        self._objects: list[Any] = []  # real channel objects, by channel index
+        self._pipe_ends: list[Any] = []
+        self._latest: Snapshot | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sampler: Sampler | None = None
+        self._lock = threading.Lock()  # serialises sampling with control actions
+        self._t0 = 0.0
+        self._started = False
+        self._shut = False
+        self.layout, self.instances, self._plans = P.build(
+            scenario, journal_events=journal_events, quiet=quiet
+        )
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        if self._started:
+            raise EngineError("already started")
+        self._started = True
+        ctx = self._ctx
+        try:
+            self._raw = B.create(self.layout)
+            ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
+            users = {i: [] for i in range(len(self.scenario.channels))}
+            for inst in self.instances:
+                for name in dict.fromkeys((*inst.spec.inputs, *inst.spec.outputs)):
+                    users[self._chan_index(name)].append(inst)
+            for c, ch in enumerate(self.scenario.channels):
+                if ch.kind == "Queue":
+                    obj: Any = ctx.Queue(ch.maxsize)
+                elif ch.kind == "JoinableQueue":
+                    obj = ctx.JoinableQueue(ch.maxsize)
+                elif ch.kind == "SimpleQueue":
+                    obj = ctx.SimpleQueue()
+                else:
+                    a, b = ctx.Pipe(ch.duplex)
+                    obj = (a, b)
+                    self._pipe_ends += [a, b]
+                    if ch.duplex:
+                        for inst, end in zip(users[c], (a, b), strict=False):
+                            ends[(c, inst.index)] = end
+                    else:  # Pipe(False) returns (reader, writer)
+                        for inst in users[c]:
+                            ends[(c, inst.index)] = b if ch.name in inst.spec.outputs else a
+                self._objects.append(obj)
+            self._t0 = time.monotonic()
+            for plan in self._plans:
+                handles = tuple(
+                    ends[(ep.chan, plan.proc)] if ep.kind == "Pipe" else self._objects[ep.chan]
+                    for ep in plan.endpoints
+                )
+                foreign: tuple[Any, ...] = ()
+                if self.scenario.start_method == "fork":
+                    mine = {id(h) for h in handles}
+                    foreign = tuple(e for e in self._pipe_ends if id(e) not in mine)
+                proc = ctx.Process(
+                    target=child_entry,
+                    args=(plan, self._raw, handles, foreign),
+                    name=f"ipcplay:{plan.name}",
+                    daemon=True,
+                )
+                self._procs.append(proc)
+            for proc in self._procs:
+                proc.start()
+        except BaseException as exc:
+            self._abort()
+            if isinstance(exc, Exception):
+                raise EngineError(f"could not start the scenario: {exc}") from exc
+            raise
+        # The observer never uses a pipe end; holding them open would hide EOF.
+        for end in self._pipe_ends:
+            end.close()
+        self._sampler = Sampler(
+            self.scenario,
+            self.layout,
+            self.instances,
+            self._raw,
+            self._procs,
+            self._t0,
+            self._journal_out,
+            self._hang_after,
+        )
+        self._latest = self._sampler.sample()
+        self._thread = threading.Thread(
+            target=self._sample_loop, name="ipcplay-sampler", daemon=True
+        )
+        self._thread.start()
+
+    def _abort(self) -> None:
+        for proc in self._procs:
+            if proc.pid is not None and proc.exitcode is None:
+                with contextlib.suppress(OSError):
+                    proc.kill()
+                proc.join(5)
+        self._procs = []
+        self._close_objects()
+
+    def _chan_index(self, name: str) -> int:
+        for i, c in enumerate(self.scenario.channels):
+            if c.name == name:
+                return i
+        raise KeyError(name)
+
+    def _sample_loop(self) -> None:
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            with self._lock:
+                assert self._sampler is not None
+                snap = self._sampler.sample()
+                self._latest = snap
+            if self._on_snapshot is not None:
+                self._on_snapshot(snap)
+            next_t += 1.0 / self.sample_hz
+            delay = next_t - time.monotonic()
+            if delay < 0:
+                next_t = time.monotonic()  # fell behind: skip, don't burst
+                delay = 0
+            self._stop.wait(delay)
+
+    @property
+    def latest(self) -> Snapshot:
+        if self._latest is None:
+            raise EngineError("not started")
+        return self._latest
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs if p.pid is not None]
+
+    def set_sample_rate(self, hz: float) -> None:
+        self.sample_hz = max(0.5, min(60.0, hz))
+
+    def run(self, duration: float | None = None, stop: threading.Event | None = None) -> Outcome:
+        """Wait until every process exits, a hang is confirmed, `duration`
+        passes or `stop` is set; then shut down and give the verdict."""
+        if not self._started:
+            self.start()
+        limit = self.scenario.duration if duration is None else duration
+        deadline = self._t0 + limit
+        reason = "duration"
+        while True:
+            snap = self.latest
+            if snap.finished:
+                reason = "finished"
+                break
+            if snap.stuck is not None:
+                reason = "stuck"
+                break
+            if stop is not None and stop.is_set():
+                reason = "interrupted"
+                break
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        stuck = self.latest.stuck
+        final = self.shutdown()
+        verdict = self._verdict(reason, final, stuck)
+        if stuck is not None and final.stuck is None:
+            final = _with_stuck(final, stuck)
+        return Outcome(verdict, reason, final, final.elapsed_s)
+
+    def _verdict(self, reason: str, final: Snapshot, stuck: Any) -> str:
+        if reason == "stuck" and stuck is not None:
+            return stuck.kind
+        crashed = any(
+            p.exitcode not in (0, None) and not p.stopped_by_engine for p in final.processes
+        )
+        if crashed:
+            return "crashed"
+        if reason == "finished":
+            return "completed"
+        if reason == "interrupted":
+            return "interrupted"
+        return "completed" if self.scenario.endless else "timeout"
+
+    def shutdown(self, grace: float = 0.3, term_wait: float = 2.0) -> Snapshot:
+        """Stop every child (stop command → SIGTERM → SIGKILL), join all, and
+        return the exact final snapshot. Safe to call twice."""
+        if self._shut:
+            return self.latest
+        self._shut = True
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        mv = B.view(self._raw) if self._started and hasattr(self, "_raw") else None
+        live = [p for p in self._procs if p.pid is not None and p.exitcode is None]
+        if self._sampler is not None:
+            self._sampler.stopped_by_engine.update(self._procs.index(p) for p in live)
+        if mv is not None:
+            for p in live:
+                mv[self.layout.proc(self._procs.index(p)) + B.C_STOP] = 1
+                with contextlib.suppress(OSError):
+                    os.kill(p.pid, signal.SIGCONT)
+        _join_all(live, grace)
+        for p in live:
+            if p.exitcode is None:
+                with contextlib.suppress(OSError):
+                    p.terminate()
+        _join_all(live, term_wait)
+        for p in live:
+            if p.exitcode is None:
+                with contextlib.suppress(OSError):
+                    p.kill()
+        _join_all(live, 5.0)
+        final = self._sampler.sample() if self._sampler is not None else self._latest
+        self._latest = final
+        if self._drain_at_end and all(p.exitcode == 0 for p in self._procs):
+            self.leftovers = self._drain_leftovers()
+        self._close_objects()
+        for p in self._procs:
+            with contextlib.suppress(ValueError):
+                p.close()
+        assert final is not None
+        return final
+
+    def _drain_leftovers(self) -> dict[str, int]:
+        """Count what is really left in each queue by taking it out, after every
+        child has exited cleanly: an independent check of the counted depth."""
+        import queue
+
+        left: dict[str, int] = {}
+        for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
+            if ch.kind == "Pipe":
+                continue
+            n = 0
+            if ch.kind == "SimpleQueue":
+                while not obj.empty():
+                    obj.get()
+                    n += 1
+            else:
+                while True:
+                    try:
+                        obj.get(timeout=0.2)
+                    except queue.Empty:
+                        break
+                    n += 1
+            left[ch.name] = n
+        return left
+
+    def _close_objects(self) -> None:
+        for obj in self._objects:
+            if isinstance(obj, tuple):
+                for end in obj:
+                    end.close()
+            else:
+                with contextlib.suppress(Exception):
+                    obj.close()
+                if hasattr(obj, "join_thread"):
+                    with contextlib.suppress(Exception):
+                        obj.join_thread()
+        self._objects = []
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # ------------------------------------------------------------ controls
+    def _proc(self, name: str) -> tuple[int, Any]:
+        for i, inst in enumerate(self.instances):
+            if inst.name == name:
+                return i, self._procs[i]
+        raise KeyError(name)
+
+    def _signal(self, name: str, sig: int) -> None:
+        i, proc = self._proc(name)
+        if proc.pid is None or proc.exitcode is not None:
+            raise EngineError(f"{name} is not running")
+        if sig in (signal.SIGTERM, signal.SIGKILL) and self._sampler is not None:
+            self._sampler.stopped_by_engine.add(i)
+        os.kill(proc.pid, sig)
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
+        self._signal(name, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self._signal(name, signal.SIGCONT)
+
+    def terminate(self, name: str) -> None:
+        self._signal(name, signal.SIGTERM)
+
+    def kill(self, name: str) -> None:
+        self._signal(name, signal.SIGKILL)
+
+    def pause_all(self) -> None:
+        for inst in self.instances:
+            with contextlib.suppress(EngineError, OSError):
+                self.pause(inst.name)
+
+    def resume_all(self) -> None:
+        for inst in self.instances:
+            with contextlib.suppress(EngineError, OSError):
+                self.resume(inst.name)
+
+    def set_rate(self, name: str, rate: float) -> None:
+        """Change a producer's (or pinger's) items per second, live; <= 0 = unlimited."""
+        i, _ = self._proc(name)
+        B.view(self._raw)[self.layout.proc(i) + B.C_RATE_MILLI] = max(0, int(rate * 1000))
+
+    def rate_of(self, name: str) -> float:
+        i, _ = self._proc(name)
+        cmd = B.view(self._raw)[self.layout.proc(i) + B.C_RATE_MILLI]
+        return self.instances[i].spec.rate if cmd < 0 else cmd / 1000.0
+
+    def poison_pill(self, name: str) -> str:
+        """Have a process send one poison pill down its first output.
+
+        Named a consumer, the pill is sent by a live writer of its input, since
+        the observer holds no channel end. Returns who sends it.
+        """
+        i, _ = self._proc(name)
+        inst = self.instances[i]
+        sender = None
+        if inst.spec.outputs and inst.spec.role in ("producer", "worker", "pinger"):
+            sender = i
+        elif inst.spec.inputs:
+            writers = P.writers_of(self.scenario, self.instances)[inst.spec.inputs[0]]
+            live = [w for w in writers if self._procs[w].exitcode is None]
+            sender = live[0] if live else None
+        if sender is None:
+            raise EngineError(f"no live process can send a poison pill to {name}")
+        mv = B.view(self._raw)
+        mv[self.layout.proc(sender) + B.C_PILLS] += 1
+        return self.instances[sender].name
+
+    def process(self, name: str) -> ProcessSample:
+        for p in self.latest.processes:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def _join_all(procs: list[Any], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+
+
+def _with_stuck(snap: Snapshot, stuck: Any) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snap, stuck=stuck)

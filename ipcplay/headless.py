@@ -1,0 +1,149 @@
+"""`ipcplay run`: a scenario without the TUI — a live Rich table on a
+terminal, then a report, or exactly one JSON object with --json."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from typing import IO, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.supervisor import Engine, Outcome
+from ipcplay.report import EXIT_CODES, as_dict
+from ipcplay.scenario.model import Scenario
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _state(p: Any) -> str:
+    if p.state == "blocked" and p.blocked is not None:
+        b = p.blocked
+        why = f" — {b.reason}" if b.reason else ""
+        return f"blocked on {b.op} '{b.channel}'{why}"
+    return p.state
+
+
+def tables(scenario: Scenario, snap: Snapshot) -> Group:
+    """Processes and channels as two tables; every string from the scenario is
+    a Text, never markup, so a preset cannot style or inject anything."""
+    procs = Table(title=Text(f"{scenario.title} — {snap.elapsed_s:.1f} s"), expand=False)
+    for col in ("process", "pid", "state", "cpu %", "rss", "sent", "recv", "blocked s"):
+        procs.add_column(col, justify="right" if col not in ("process", "state") else "left")
+    for p in snap.processes:
+        procs.add_row(
+            Text(p.name),
+            str(p.pid or "-"),
+            Text(_state(p)),
+            f"{p.cpu_percent:.0f}",
+            _size(p.rss) if p.rss else "-",
+            str(p.sent),
+            str(p.received),
+            f"{p.blocked_s:.2f}",
+        )
+    chans = Table(expand=False)
+    for col in ("channel", "kind", "puts", "gets", "depth", "max", "bytes", "put/s", "get/s"):
+        chans.add_column(col, justify="left" if col in ("channel", "kind") else "right")
+    for c in snap.channels:
+        kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
+        chans.add_row(
+            Text(c.name),
+            kind,
+            str(c.puts),
+            str(c.gets),
+            str(c.depth),
+            str(c.max_depth),
+            _size(c.bytes),
+            f"{c.put_rate:.0f}",
+            f"{c.get_rate:.0f}",
+        )
+    parts: list[Any] = [procs, chans]
+    if snap.events_dropped:
+        parts.append(
+            Text(f"journal: {snap.events_dropped} events dropped (ring full)", style="yellow")
+        )
+    if snap.stuck is not None:
+        parts.append(Text(snap.stuck.description, style="bold red"))
+    return Group(*parts)
+
+
+def run(
+    scenario: Scenario,
+    *,
+    duration: float | None,
+    as_json: bool,
+    journal: IO[str] | None,
+    journal_name: str | None,
+    journal_events: int,
+    hz: float,
+    out: IO[str] | None = None,
+) -> int:
+    out = out or sys.stdout
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    engine = Engine(
+        scenario, journal_events=journal_events if journal else 0, journal_out=journal, sample_hz=hz
+    )
+    console = Console(file=out)
+    live_ok = not as_json and console.is_terminal
+    try:
+        engine.start()
+        if live_ok:
+            with Live(
+                get_renderable=lambda: tables(scenario, engine.latest),
+                console=console,
+                refresh_per_second=4,
+                transient=True,
+            ):
+                outcome = engine.run(duration, stop)
+        else:
+            outcome = engine.run(duration, stop)
+    finally:
+        engine.shutdown()
+        for s, h in old.items():
+            signal.signal(s, h)
+    verdict = _final_verdict(scenario, outcome)
+    if as_json:
+        out.write(
+            json.dumps(
+                as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
+            )
+            + "\n"
+        )
+    else:
+        console.print(tables(scenario, outcome.snapshot))
+        style = "green" if verdict == "completed" else "bold red"
+        line = Text(f"verdict: {verdict} after {outcome.duration_s:.2f} s", style=style)
+        if verdict != scenario.expect:
+            line.append(f" (this scenario is documented to end: {scenario.expect})")
+        console.print(line)
+        if journal_name:
+            console.print(
+                Text(
+                    f"journal: {outcome.snapshot.events_total} events in {journal_name}"
+                    f", {outcome.snapshot.events_dropped} dropped"
+                )
+            )
+    return EXIT_CODES.get(verdict, 1)
+
+
+def _final_verdict(scenario: Scenario, outcome: Outcome) -> str:
+    if outcome.verdict == "interrupted" and scenario.endless:
+        return "completed"  # an endless scenario is meant to run until stopped
+    return outcome.verdict

@@ -1,0 +1,103 @@
+"""A run's outcome as plain data: the `--json` object and the final tables.
+
+Kept apart from the CLI so the TUI and recorders can produce the same report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.scenario.model import Scenario
+
+EXIT_CODES = {
+    "completed": 0,
+    "timeout": 3,
+    "deadlock": 4,
+    "hang": 5,
+    "crashed": 6,
+    "interrupted": 130,
+}
+
+
+def as_dict(
+    scenario: Scenario,
+    verdict: str,
+    duration_s: float,
+    snap: Snapshot,
+    journal_file: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "start_method": scenario.start_method,
+        "verdict": verdict,
+        "expected": scenario.expect,
+        "duration_s": round(duration_s, 3),
+        "processes": [
+            {
+                "name": p.name,
+                "role": p.role,
+                "template": p.template,
+                "pid": p.pid,
+                "ppid": p.ppid,
+                "exitcode": p.exitcode,
+                "state": p.state,
+                "cpu_s": round(p.cpu_s, 3),
+                "sent": p.sent,
+                "received": p.received,
+                "items": p.items,
+                "pills_sent": p.pills_sent,
+                "pills_received": p.pills_received,
+                "blocked_s": round(p.blocked_s, 4),
+                "rss": p.rss,
+                "ctx_switches": p.ctx_switches,
+                "stopped_by_ipcplay": p.stopped_by_engine,
+                "error": p.error or None,
+            }
+            for p in snap.processes
+        ],
+        "channels": [
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "maxsize": c.maxsize,
+                "puts": c.puts,
+                "gets": c.gets,
+                "depth": c.depth,
+                "max_depth": c.max_depth,
+                "bytes": c.bytes,
+                "task_done": c.task_done,
+                "unfinished": c.unfinished,
+                "full_hits": c.full_hits,
+                "blocked_put_s": round(c.blocked_put_s, 4),
+                "blocked_get_s": round(c.blocked_get_s, 4),
+                "writers": list(c.writers),
+                "readers": list(c.readers),
+                "directions": [
+                    {
+                        "from": d.src,
+                        "to": d.dst,
+                        "sent": d.sent,
+                        "received": d.received,
+                        "in_flight": d.in_flight,
+                        "bytes": d.bytes,
+                    }
+                    for d in c.directions
+                ],
+            }
+            for c in snap.channels
+        ],
+        "stuck": None
+        if snap.stuck is None
+        else {
+            "kind": snap.stuck.kind,
+            "processes": list(snap.stuck.processes),
+            "description": snap.stuck.description,
+        },
+        "journal": {
+            "events": snap.events_total,
+            "dropped": snap.events_dropped,
+            "file": journal_file,
+        },
+    }

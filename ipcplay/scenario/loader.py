@@ -1,0 +1,834 @@
+"""Turn a scenario file into a trusted `Scenario`, or explain in one line why not.
+
+The file is data from anywhere, so everything is checked here, once: the engine
+builds real processes and channels from the result and never re-checks it. Every
+problem becomes a `ScenarioError` whose text is a single line naming the file,
+the key and what was expected, so a CLI can print it as is and exit with 2.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import tomli_w
+
+from ipcplay.safetext import neutralise
+from ipcplay.scenario import model
+from ipcplay.scenario.model import ChannelSpec, Payload, ProcessSpec, Scenario, Work
+
+__all__ = ["ScenarioError", "dumps", "load", "loads"]
+
+# A scenario is a few hundred bytes; the cap stops a mistyped path (a log, an
+# image) from being read whole into memory.
+MAX_FILE_BYTES = 4 << 20
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_LINE_BREAK = re.compile(r"\s*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+_BOM = b"\xef\xbb\xbf"
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+_TOP_KEYS = ("scenario", "channels", "process")
+_SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
+_CHANNEL_KEYS = ("kind", "maxsize", "duplex")
+_PROCESS_KEYS = (
+    "name",
+    "role",
+    "replicas",
+    "in",
+    "out",
+    "count",
+    "rate",
+    "payload",
+    "work",
+    "compute",
+    "reply",
+    "finally",
+    "task_done",
+)
+_PAYLOAD_KEYS = ("kind", "size", "text", "value")
+_WORK_KEYS = ("kind", "ms")
+# Keys people reach for when they want a preset to run something. They get a
+# clear refusal rather than a "did you mean" that suggests a near-miss key.
+_CODE_KEYS = frozenset(
+    {"code", "script", "python", "exec", "eval", "command", "cmd", "shell", "import", "module"}
+)
+
+_QUEUES = ("Queue", "JoinableQueue")
+_SIZED_PAYLOADS = ("bytes", "text")
+_DEFAULT_PAYLOAD = Payload()
+_DEFAULT_REPLY = ProcessSpec(name="x", role="ponger").reply
+_DEFAULT_WORK = Work()
+_DEFAULT_SCENARIO = Scenario(name="", title="")
+CPU_COUNT = "cpu_count"
+
+# (min inputs, max inputs, min outputs, max outputs); None = no upper bound.
+_SHAPES: dict[str, tuple[int, int | None, int, int | None]] = {
+    "producer": (0, 0, 1, None),
+    "consumer": (1, 1, 0, 0),
+    "worker": (1, 1, 1, None),
+    "pinger": (1, 1, 1, 1),
+    "ponger": (1, 1, 1, 1),
+}
+
+
+class ScenarioError(Exception):
+    """A scenario file is unusable; `str()` is one printable line.
+
+    The parts stay available so callers can point at the key (a UI may
+    highlight it); all three are flattened to one line and neutralised because
+    they can quote text from the file.
+    """
+
+    def __init__(self, file: str, key: str, message: str) -> None:
+        self.file = _one_line(str(file))
+        self.key = _one_line(key)
+        self.message = _one_line(message)
+        super().__init__(file, key, message)  # keeps the error picklable
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"{self.file}: {self.key}: {self.message}"
+        return f"{self.file}: {self.message}"
+
+
+class _Invalid(Exception):
+    """Raised deep in validation, where the file name is not known yet."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(key, message)
+        self.key = key
+        self.message = message
+
+
+def _one_line(text: str) -> str:
+    return neutralise(_LINE_BREAK.sub(" ", text), multiline=False)
+
+
+def _fail(key: str, message: str) -> NoReturn:
+    raise _Invalid(key, message)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load(path: str | Path) -> Scenario:
+    """Read a scenario file; every way it can be wrong becomes a ScenarioError."""
+    file = str(path)
+    data = _read_bytes(Path(path), file)
+    text = _decode(data, file)
+    return loads(text, source=file, name=Path(path).stem)
+
+
+def _read_bytes(path: Path, file: str) -> bytes:
+    """Refuse directories, devices and FIFOs up front: reading them hangs or lies."""
+    try:
+        if path.is_dir():
+            raise ScenarioError(file, "", "is a directory, expected a .toml scenario file")
+        if not path.exists():
+            raise ScenarioError(file, "", "no such file")
+        if not path.is_file():
+            raise ScenarioError(file, "", "is not a regular file, expected a .toml scenario file")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        raise ScenarioError(file, "", "cannot read the file: permission denied") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(file, "", f"cannot read the file: {reason}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            file, "", f"file is larger than {MAX_FILE_BYTES} bytes; is it really a scenario?"
+        )
+    return data
+
+
+def _decode(data: bytes, file: str) -> str:
+    """Accept a UTF-8 BOM (some editors add one) and report bad bytes by offset."""
+    skip = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + skip
+        line = data[:offset].count(b"\n") + 1
+        raise ScenarioError(
+            file,
+            "",
+            f"not UTF-8 text: invalid byte 0x{data[offset]:02x} at offset {offset} (line {line})",
+        ) from None
+
+
+def loads(text: str, source: str = "<string>", name: str | None = None) -> Scenario:
+    """Parse and validate scenario text; `source` only labels error messages."""
+    if name is None:
+        name = _default_name(source)
+    if not text.strip():
+        raise ScenarioError(source, "", "file is empty; expected a [scenario] table with a title")
+    doc = _parse_toml(text, source)
+    try:
+        return _build(doc, name=neutralise(name, multiline=False), source=source)
+    except _Invalid as exc:
+        raise ScenarioError(source, exc.key, exc.message) from None
+    except RecursionError:
+        raise ScenarioError(source, "", "values are nested too deeply") from None
+
+
+def _default_name(source: str) -> str:
+    if source.startswith("<") and source.endswith(">"):
+        return "scenario"
+    return Path(source).stem or "scenario"
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    """tomllib can also fail with ValueError (huge integers) or RecursionError."""
+    key = "(syntax)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ScenarioError(
+            source, "", f"not valid text: lone surrogate at character {exc.start}"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, key, f"invalid TOML: {exc}") from None
+    except ValueError as exc:
+        reason = "an integer has too many digits" if "digits" in str(exc) else str(exc)
+        raise ScenarioError(source, key, f"invalid TOML: {reason}") from None
+    except RecursionError:
+        raise ScenarioError(source, key, "invalid TOML: nested too deeply") from None
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def _key(path: str, part: str) -> str:
+    """Quote odd key parts so the path stays unambiguous when printed."""
+    if not _BARE_KEY.fullmatch(part):
+        part = '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{path}.{part}" if path else part
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a found value for a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= 128 else "a number with too many digits"
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "...")
+    if isinstance(value, _dt.date | _dt.time):
+        return value.isoformat()
+    return ""
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return "a date/time"
+
+
+def _found(value: Any) -> str:
+    """Type plus value: used when the type itself is what is wrong."""
+    shown = _show(value)
+    return f"{_type_name(value)} ({shown})" if shown else _type_name(value)
+
+
+def _num(x: float) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if float(x).is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(float(x))
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def _check_keys(table: Mapping[str, Any], path: str, allowed: Sequence[str]) -> None:
+    for k in table:
+        if k in allowed:
+            continue
+        where = _key(path, k)
+        if k.lower() in _CODE_KEYS:
+            _fail(where, "presets cannot run code of their own")
+        hint = _suggest(k, allowed) or f"; expected one of {', '.join(allowed)}"
+        _fail(where, f"unknown key{hint}")
+
+
+def _table(value: Any, key: str, what: str = "a table") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _fail(key, f"expected {what}, got {_found(value)}")
+    return value
+
+
+def _str(value: Any, key: str, what: str = "a string") -> str:
+    if not isinstance(value, str):
+        _fail(key, f"expected {what}, got {_found(value)}")
+    return value
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(key, f"expected true or false, got {_found(value)}")
+    return value
+
+
+def _over(value: float, hi: float, cap: str | None) -> str:
+    return f" (over the {cap} cap)" if cap and value > hi else ""
+
+
+def _int(value: Any, key: str, lo: int, hi: int, cap: str | None = None) -> int:
+    """Whole numbers only: TOML true is a bool, which Python would take as 1."""
+    expected = f"expected a whole number from {lo} to {hi}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(key, f"{expected}, got {_found(value)}")
+    if not lo <= value <= hi:
+        _fail(key, f"{expected}, got {_show(value)}{_over(value, hi, cap)}")
+    return value
+
+
+def _float(
+    value: Any, key: str, lo: float, hi: float, cap: str | None = None, *, above: bool = False
+) -> float:
+    """Ints are fine where a float is wanted; bools and NaN are not."""
+    low = f"greater than {_num(lo)} and at most" if above else f"from {_num(lo)} to"
+    expected = f"expected a number {low} {_num(hi)}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(key, f"{expected}, got {_found(value)}")
+    in_range = (lo < value if above else lo <= value) and value <= hi
+    if not in_range:  # also catches NaN, which compares false
+        _fail(key, f"{expected}, got {_show(value)}{_over(value, hi, cap)}")
+    return float(value) + 0.0  # normalises -0.0
+
+
+def _choice(value: Any, key: str, choices: Sequence[str]) -> str:
+    expected = f"expected one of {', '.join(choices)}"
+    if not isinstance(value, str):
+        _fail(key, f"{expected}, got {_found(value)}")
+    if value not in choices:
+        _fail(key, f"{expected}, got {_show(value)}{_suggest(value, choices)}")
+    return value
+
+
+def _identifier(value: Any, key: str, what: str) -> str:
+    name = _str(value, key, f"a {what} name (a string)")
+    if not _NAME.fullmatch(name):
+        _fail(
+            key,
+            f"invalid {what} name {_show(name)}; expected a letter followed by up to 31 "
+            "letters, digits, '_' or '-'",
+        )
+    return name
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    """`in`/`out` take one name or a list; a repeated name is surely a mistake."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        _fail(key, f"expected a channel name or a list of names, got {_found(value)}")
+    names: list[str] = []
+    for i, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{i}]"
+        name = _str(item, where, "a channel name (a string)")
+        if name in names:
+            _fail(key, f"{_show(name)} is listed twice")
+        names.append(name)
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
+    _check_keys(doc, "", _TOP_KEYS)
+    meta = _parse_meta(doc)
+    channels = _parse_channels(doc.get("channels", {}))
+    processes = _parse_processes(doc, channels)
+    _check_whole(channels, processes)
+    return Scenario(
+        name=name,
+        channels=tuple(channels.values()),
+        processes=tuple(processes),
+        source=source,
+        **meta,
+    )
+
+
+def _parse_meta(doc: dict[str, Any]) -> dict[str, Any]:
+    if "scenario" not in doc:
+        _fail("scenario", "missing [scenario] table; expected one with at least a title")
+    table = _table(doc["scenario"], "scenario", "a [scenario] table")
+    _check_keys(table, "scenario", _SCENARIO_KEYS)
+    if "title" not in table:
+        _fail("scenario.title", "missing; expected a non-empty string")
+    title = _str(table["title"], "scenario.title", "a non-empty string")
+    if not title.strip():
+        _fail("scenario.title", "expected a non-empty string, got an empty one")
+    meta: dict[str, Any] = {"title": neutralise(title, multiline=False)}
+    if "explain" in table:
+        meta["explain"] = neutralise(_str(table["explain"], "scenario.explain"), multiline=True)
+    if "start_method" in table:
+        meta["start_method"] = _choice(
+            table["start_method"], "scenario.start_method", model.START_METHODS
+        )
+    if "seed" in table:
+        meta["seed"] = _int(table["seed"], "scenario.seed", *_INT64)
+    if "expect" in table:
+        meta["expect"] = _choice(table["expect"], "scenario.expect", model.VERDICTS)
+    if "duration" in table:
+        meta["duration"] = _float(
+            table["duration"], "scenario.duration", 0, model.MAX_SECONDS, "MAX_SECONDS", above=True
+        )
+    return meta
+
+
+def _parse_channels(value: Any) -> dict[str, ChannelSpec]:
+    table = _table(value, "channels", "a table of channels ([channels.NAME])")
+    if len(table) > model.MAX_CHANNELS:
+        _fail(
+            "channels",
+            f"{len(table)} channels, over the MAX_CHANNELS cap of {model.MAX_CHANNELS}",
+        )
+    return {name: _parse_channel(name, spec) for name, spec in table.items()}
+
+
+def _parse_channel(name: str, value: Any) -> ChannelSpec:
+    key = _key("channels", name)
+    _identifier(name, key, "channel")
+    table = _table(value, key, f"a table ([channels.{name}]) with a kind")
+    _check_keys(table, key, _CHANNEL_KEYS)
+    if "kind" not in table:
+        _fail(_key(key, "kind"), f"missing; expected one of {', '.join(model.CHANNEL_KINDS)}")
+    kind = _choice(table["kind"], _key(key, "kind"), model.CHANNEL_KINDS)
+    extra: dict[str, Any] = {}
+    if "maxsize" in table:
+        if kind not in _QUEUES:
+            _fail(_key(key, "maxsize"), f"applies to Queue and JoinableQueue only, not {kind}")
+        extra["maxsize"] = _int(
+            table["maxsize"], _key(key, "maxsize"), 0, model.MAX_MAXSIZE, "MAX_MAXSIZE"
+        )
+    if "duplex" in table:
+        if kind != "Pipe":
+            _fail(_key(key, "duplex"), f"applies to Pipe only, not {kind}")
+        extra["duplex"] = _bool(table["duplex"], _key(key, "duplex"))
+    return ChannelSpec(name=name, kind=kind, **extra)
+
+
+def _parse_processes(doc: dict[str, Any], channels: dict[str, ChannelSpec]) -> list[ProcessSpec]:
+    if "process" not in doc:
+        _fail("process", "no processes; add at least one [[process]] table")
+    items = doc["process"]
+    if isinstance(items, dict):
+        _fail("process", "expected an array of tables; write [[process]] with double brackets")
+    if not isinstance(items, list):
+        _fail("process", f"expected an array of tables ([[process]]), got {_found(items)}")
+    if not items:
+        _fail("process", "no processes; add at least one [[process]] table")
+    if len(items) > model.MAX_PROCESSES:
+        _fail(
+            "process",
+            f"{len(items)} processes, over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
+        )
+    return [_parse_process(f"process[{i}]", item, channels) for i, item in enumerate(items)]
+
+
+def _parse_process(key: str, value: Any, channels: dict[str, ChannelSpec]) -> ProcessSpec:
+    table = _table(value, key)
+    _check_keys(table, key, _PROCESS_KEYS)
+    fields: dict[str, Any] = {}
+    for required in ("name", "role"):
+        if required not in table:
+            _fail(_key(key, required), "missing; every [[process]] needs a name and a role")
+    fields["name"] = _identifier(table["name"], _key(key, "name"), "process")
+    role = fields["role"] = _choice(table["role"], _key(key, "role"), model.ROLES)
+    if "replicas" in table:
+        fields.update(_parse_replicas(table["replicas"], _key(key, "replicas")))
+    fields["inputs"] = _channel_refs(table, key, "in", channels)
+    fields["outputs"] = _channel_refs(table, key, "out", channels)
+    _check_shape(key, role, fields["inputs"], fields["outputs"])
+    fields.update(_parse_activity(table, key, role))
+    if "finally" in table:
+        fields["ending"] = _parse_ending(table["finally"], _key(key, "finally"))
+        _check_ending(_key(key, "finally"), fields, channels)
+    if "task_done" in table:
+        fields["task_done"] = _bool(table["task_done"], _key(key, "task_done"))
+    return ProcessSpec(**fields)
+
+
+def _parse_replicas(value: Any, key: str) -> dict[str, Any]:
+    """`cpu_count` is resolved now (capped to MAX_REPLICAS) so the engine gets a number."""
+    if value == CPU_COUNT:
+        return {"replicas": _cpu_replicas(), "replicas_cpu_count": True}
+    if isinstance(value, str):
+        _fail(
+            key,
+            f'expected a whole number from 1 to {model.MAX_REPLICAS} or "{CPU_COUNT}", '
+            f"got {_show(value)}{_suggest(value, [CPU_COUNT])}",
+        )
+    return {"replicas": _int(value, key, 1, model.MAX_REPLICAS, "MAX_REPLICAS")}
+
+
+def _cpu_replicas() -> int:
+    return max(1, min(os.cpu_count() or 1, model.MAX_REPLICAS))
+
+
+def _channel_refs(
+    table: dict[str, Any], key: str, field: str, channels: dict[str, ChannelSpec]
+) -> tuple[str, ...]:
+    if field not in table:
+        return ()
+    where = _key(key, field)
+    names = _names(table[field], where)
+    for name in names:
+        if name not in channels:
+            _fail(where, f"no channel named {_show(name)}{_missing_hint(name, channels)}")
+    return names
+
+
+def _missing_hint(name: str, channels: Mapping[str, ChannelSpec]) -> str:
+    hint = _suggest(name, channels)
+    if hint:
+        return hint
+    if channels:
+        return f"; declared channels: {', '.join(channels)}"
+    return f"; declare it as a [channels.{name}] table"
+
+
+def _check_shape(key: str, role: str, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+    """Each role's loop reads and writes a fixed number of channels."""
+    min_in, max_in, min_out, max_out = _SHAPES[role]
+    for field, names, lo, hi, what in (
+        ("in", inputs, min_in, max_in, "input"),
+        ("out", outputs, min_out, max_out, "output"),
+    ):
+        if hi == 0 and names:
+            _fail(_key(key, field), f"a {role} has no {what} channel; remove '{field}'")
+        if not lo <= len(names) <= (hi if hi is not None else len(names)):
+            need = "exactly one" if lo == hi else "at least one"
+            got = ", ".join(names) if names else "none"
+            _fail(_key(key, field), f"a {role} needs {need} {what} channel, got {got}")
+
+
+def _parse_activity(table: dict[str, Any], key: str, role: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if "count" in table:
+        fields["count"] = _int(table["count"], _key(key, "count"), 0, model.MAX_COUNT, "MAX_COUNT")
+    if "rate" in table:
+        fields["rate"] = _float(table["rate"], _key(key, "rate"), 0, model.MAX_RATE, "MAX_RATE")
+    if "payload" in table:
+        fields["payload"] = _parse_payload(table["payload"], _key(key, "payload"), _DEFAULT_PAYLOAD)
+    if "work" in table:
+        fields["work"] = _parse_work(table["work"], _key(key, "work"))
+    if "compute" in table:
+        if role not in ("worker", "consumer"):
+            _fail(_key(key, "compute"), f"applies to worker and consumer only, not {role}")
+        fields["compute"] = _choice(table["compute"], _key(key, "compute"), model.COMPUTES)
+    if "reply" in table:
+        if role != "ponger":
+            _fail(_key(key, "reply"), f"applies to ponger only, not {role}")
+        fields["reply"] = _parse_payload(table["reply"], _key(key, "reply"), _DEFAULT_REPLY)
+    return fields
+
+
+def _payload_size_default(kind: str) -> int:
+    """Only bytes have a size by default; text is sent as written unless sized."""
+    return _DEFAULT_PAYLOAD.size if kind == "bytes" else 0
+
+
+def _parse_payload(value: Any, key: str, base: Payload) -> Payload:
+    table = _table(value, key, 'a table such as { kind = "bytes", size = 64 }')
+    _check_keys(table, key, _PAYLOAD_KEYS)
+    kind = base.kind
+    if "kind" in table:
+        kind = _choice(table["kind"], _key(key, "kind"), model.PAYLOAD_KINDS)
+    size = _payload_size_default(kind)
+    if "size" in table:
+        if kind not in _SIZED_PAYLOADS:
+            _fail(_key(key, "size"), f"applies to payload kinds bytes and text only, not {kind}")
+        size = _int(
+            table["size"], _key(key, "size"), 0, model.MAX_PAYLOAD_BYTES, "MAX_PAYLOAD_BYTES"
+        )
+    text = base.text
+    if "text" in table:
+        if kind != "text":
+            _fail(_key(key, "text"), f'applies to kind "text" only, not {kind}')
+        text = neutralise(_str(table["text"], _key(key, "text")), multiline=True)
+        if not text and size:
+            _fail(_key(key, "text"), f"cannot repeat an empty text to size {size}")
+    if "value" in table and kind != "value":
+        _fail(_key(key, "value"), f'applies to kind "value" only, not {kind}')
+    if kind == "value" and "value" not in table:
+        _fail(_key(key, "value"), 'missing; kind "value" sends this TOML value as is')
+    payload_value = _clean_value(table["value"]) if kind == "value" else None
+    return Payload(kind=kind, size=size, text=text, value=payload_value)
+
+
+def _clean_value(value: Any) -> Any:
+    """A `value` payload may be shown in the UI, so its strings are neutralised too."""
+    if isinstance(value, str):
+        return neutralise(value, multiline=True)
+    if isinstance(value, list):
+        return [_clean_value(v) for v in value]
+    if isinstance(value, dict):
+        return {neutralise(k, multiline=True): _clean_value(v) for k, v in value.items()}
+    return value
+
+
+def _parse_work(value: Any, key: str) -> Work:
+    table = _table(value, key, 'a table such as { kind = "sleep", ms = 100 }')
+    _check_keys(table, key, _WORK_KEYS)
+    if "kind" not in table:
+        _fail(_key(key, "kind"), f"missing; expected one of {', '.join(model.WORK_KINDS)}")
+    kind = _choice(table["kind"], _key(key, "kind"), model.WORK_KINDS)
+    if "ms" not in table:
+        return Work(kind=kind)
+    if kind == "none":
+        _fail(_key(key, "ms"), 'applies to work kinds sleep and cpu only, not "none"')
+    ms = _float(table["ms"], _key(key, "ms"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
+    return Work(kind=kind, ms=ms)
+
+
+def _parse_ending(value: Any, key: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        _fail(
+            key,
+            f"expected one of {', '.join(model.ENDINGS)} or a list of them, got {_found(value)}",
+        )
+    endings: list[str] = []
+    for i, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{i}]"
+        ending = _choice(item, where, model.ENDINGS)
+        if ending in endings:
+            _fail(key, f"{_show(ending)} is listed twice")
+        endings.append(ending)
+    return tuple(endings)
+
+
+def _check_ending(key: str, fields: dict[str, Any], channels: dict[str, ChannelSpec]) -> None:
+    """An ending acts on a channel, so the process must hold one of the right kind."""
+    outputs = [channels[n] for n in fields["outputs"]]
+    ends = [channels[n] for n in (*fields["inputs"], *fields["outputs"])]
+    for ending in fields["ending"]:
+        if ending == "poison-pill" and not outputs:
+            _fail(key, "'poison-pill' needs an output channel ('out') to send the pill on")
+        if ending == "join" and not any(c.kind == "JoinableQueue" for c in outputs):
+            _fail(key, "'join' needs an output channel ('out') that is a JoinableQueue")
+        if ending == "close" and not any(c.kind == "Pipe" for c in ends):
+            _fail(key, "'close' needs a Pipe among the process's 'in' or 'out' channels")
+
+
+# --------------------------------------------------------------------------- whole file
+
+
+def _check_whole(channels: dict[str, ChannelSpec], processes: list[ProcessSpec]) -> None:
+    """Rules that need every process at once, in the order a reader would fix them."""
+    _check_unique_names(processes)
+    _check_total(processes)
+    _check_replica_names(processes)
+    _check_channels_used(channels, processes)
+    for channel in channels.values():
+        if channel.kind == "Pipe":
+            _check_pipe(channel, processes)
+
+
+def _check_unique_names(processes: list[ProcessSpec]) -> None:
+    first: dict[str, int] = {}
+    for i, p in enumerate(processes):
+        if p.name in first:
+            _fail(
+                f"process[{i}].name", f"{_show(p.name)} is already used by process[{first[p.name]}]"
+            )
+        first[p.name] = i
+
+
+def _check_total(processes: list[ProcessSpec]) -> None:
+    total = sum(p.replicas for p in processes)
+    if total > model.MAX_PROCESSES:
+        _fail(
+            "process",
+            f"{total} processes after replicas, "
+            f"over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
+        )
+
+
+def _replica_names(p: ProcessSpec) -> list[str]:
+    """`cpu_count` could mean any count, so reserve every name it might take."""
+    n = model.MAX_REPLICAS if p.replicas_cpu_count else p.replicas
+    return [f"{p.name}-{k}" for k in range(1, n + 1)] if n > 1 else []
+
+
+def _check_replica_names(processes: list[ProcessSpec]) -> None:
+    owners = {p.name: i for i, p in enumerate(processes)}
+    for i, p in enumerate(processes):
+        for replica in _replica_names(p):
+            if replica in owners:
+                _fail(
+                    f"process[{owners[replica]}].name",
+                    f"{_show(replica)} collides with a replica name of process[{i}] "
+                    f"({_show(p.name)} runs as {p.name}-1, {p.name}-2, ...)",
+                )
+
+
+def _check_channels_used(channels: dict[str, ChannelSpec], processes: list[ProcessSpec]) -> None:
+    used = {n for p in processes for n in (*p.inputs, *p.outputs)}
+    for name in channels:
+        if name not in used:
+            _fail(_key("channels", name), "declared but no process reads or writes it")
+
+
+def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
+    """A Pipe has exactly two ends and each end belongs to one process."""
+    users = [(i, p) for i, p in enumerate(processes) if channel.name in (*p.inputs, *p.outputs)]
+    for i, p in users:
+        if p.replicas != 1 or p.replicas_cpu_count:
+            got = f'"{CPU_COUNT}"' if p.replicas_cpu_count else str(p.replicas)
+            _fail(
+                f"process[{i}].replicas",
+                f"must be 1 because the process uses Pipe {_show(channel.name)} "
+                f"(a Pipe end belongs to one process), got {got}",
+            )
+    key = _key("channels", channel.name)
+    if channel.duplex:
+        if len(users) > 2:
+            names = ", ".join(p.name for _, p in users)
+            _fail(key, f"a duplex Pipe joins at most 2 processes, one per end; used by {names}")
+        return
+    for i, p in users:
+        if channel.name in p.inputs and channel.name in p.outputs:
+            _fail(
+                f"process[{i}].in",
+                f"uses both ends of one-way Pipe {_show(channel.name)}; "
+                "one process writes it ('out') and another reads it ('in')",
+            )
+    for field, what in (("outputs", "writer ('out')"), ("inputs", "reader ('in')")):
+        ends = [p.name for _, p in users if channel.name in getattr(p, field)]
+        if len(ends) != 1:
+            found = f"{len(ends)} ({', '.join(ends)})" if ends else "none"
+            _fail(key, f"a one-way Pipe needs exactly one {what}, found {found}")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def dumps(scenario: Scenario) -> str:
+    """Write the file format back, leaving out defaults so the result reads like a preset."""
+    parts = [_toml({"scenario": _dump_meta(scenario)})]
+    if scenario.channels:
+        parts.append(_toml({"channels": {c.name: _dump_channel(c) for c in scenario.channels}}))
+    parts += [_dump_process_section(p) for p in scenario.processes]
+    return "\n".join(parts)
+
+
+def _toml(doc: dict[str, Any]) -> str:
+    return tomli_w.dumps(doc, multiline_strings=True)
+
+
+def _dump_process_section(p: ProcessSpec) -> str:
+    """Always `[[process]]`: tomli_w would inline short arrays of tables on one line."""
+    fields = _dump_process(p)
+    flat = {k: v for k, v in fields.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in fields.items() if isinstance(v, dict)}
+    section = "[[process]]\n" + _toml(flat)
+    if tables:  # [process.payload] etc. belong to the [[process]] just above
+        section += "\n" + _toml({"process": tables})
+    return section
+
+
+def _plain(x: float) -> int | float:
+    """30.0 reads better as 30; the loader turns it back into a float."""
+    return int(x) if float(x).is_integer() and abs(x) < 1e15 else x
+
+
+def _dump_meta(s: Scenario) -> dict[str, Any]:
+    d = _DEFAULT_SCENARIO
+    out: dict[str, Any] = {"title": s.title}
+    if s.explain != d.explain:
+        out["explain"] = s.explain
+    if s.start_method != d.start_method:
+        out["start_method"] = s.start_method
+    if s.seed != d.seed:
+        out["seed"] = s.seed
+    if s.expect != d.expect:
+        out["expect"] = s.expect
+    if s.duration != d.duration:
+        out["duration"] = _plain(s.duration)
+    return out
+
+
+def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": c.kind}
+    if c.maxsize:
+        out["maxsize"] = c.maxsize
+    if not c.duplex:
+        out["duplex"] = False
+    return out
+
+
+def _one_or_list(items: tuple[str, ...]) -> str | list[str]:
+    return items[0] if len(items) == 1 else list(items)
+
+
+def _dump_process(p: ProcessSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "role": p.role}
+    if p.replicas_cpu_count:
+        out["replicas"] = CPU_COUNT
+    elif p.replicas != 1:
+        out["replicas"] = p.replicas
+    if p.inputs:
+        out["in"] = _one_or_list(p.inputs)
+    if p.outputs:
+        out["out"] = _one_or_list(p.outputs)
+    if p.count:
+        out["count"] = p.count
+    if p.rate:
+        out["rate"] = _plain(p.rate)
+    if p.payload != _DEFAULT_PAYLOAD:
+        out["payload"] = _dump_payload(p.payload, _DEFAULT_PAYLOAD)
+    if p.work != _DEFAULT_WORK:
+        out["work"] = {"kind": p.work.kind, **({"ms": _plain(p.work.ms)} if p.work.ms else {})}
+    if p.compute != "none":
+        out["compute"] = p.compute
+    if p.reply != _DEFAULT_REPLY:
+        out["reply"] = _dump_payload(p.reply, _DEFAULT_REPLY)
+    if p.ending:
+        out["finally"] = _one_or_list(p.ending)
+    if not p.task_done:
+        out["task_done"] = False
+    return out
+
+
+def _dump_payload(payload: Payload, base: Payload) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": payload.kind}
+    if payload.kind in _SIZED_PAYLOADS and payload.size != _payload_size_default(payload.kind):
+        out["size"] = payload.size
+    if payload.kind == "text" and payload.text != base.text:
+        out["text"] = payload.text
+    if payload.kind == "value":
+        out["value"] = payload.value
+    return out

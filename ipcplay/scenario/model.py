@@ -1,0 +1,126 @@
+"""What a playground *is*: plain, frozen data with no behaviour.
+
+A `Scenario` is built only by the loader (which validates every field), so the
+engine can trust it and never re-check. Everything here is immutable and
+picklable because it crosses into child processes under every start method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
+ROLES = ("producer", "consumer", "worker", "pinger", "ponger")
+START_METHODS = ("fork", "spawn", "forkserver")
+PAYLOAD_KINDS = ("bytes", "text", "int", "value")
+WORK_KINDS = ("none", "sleep", "cpu")
+COMPUTES = ("none", "square", "echo")
+ENDINGS = ("poison-pill", "join", "close")
+VERDICTS = ("completed", "timeout", "deadlock", "hang", "crashed")
+
+# Caps keep a typo from forking a thousand processes or filling memory; each
+# one is named in the loader's error message so the user knows the limit.
+MAX_PROCESSES = 128
+MAX_CHANNELS = 64
+MAX_REPLICAS = 64
+MAX_PAYLOAD_BYTES = 1 << 20
+MAX_RATE = 1_000_000.0
+MAX_COUNT = 10_000_000
+MAX_WORK_MS = 60_000.0
+MAX_MAXSIZE = 32_767  # SEM_VALUE_MAX on macOS; the portable bound for a Queue
+MAX_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One `multiprocessing` channel.
+
+    `maxsize` applies to Queue and JoinableQueue (0 = unbounded); `duplex` to Pipe.
+    """
+
+    name: str
+    kind: str
+    maxsize: int = 0
+    duplex: bool = True
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What a producer puts in each message.
+
+    bytes: `size` bytes; text: `text` (repeated to `size` chars when size > 0);
+    int: the item's sequence number; value: the TOML `value` as it is.
+    """
+
+    kind: str = "bytes"
+    size: int = 64
+    text: str = "hello"
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Work:
+    """Work done per item: sleep (blocks in the kernel) or cpu (a busy loop)."""
+
+    kind: str = "none"
+    ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A process template; `replicas` copies of it run.
+
+    `inputs`/`outputs` name channels. `count` is items to send (producer,
+    pinger) or to take before stopping (consumer, worker; 0 = until a poison
+    pill or EOF). `rate` is items per second (0 = as fast as possible).
+    `ending` lists what the process does after its last item, in order.
+    """
+
+    name: str
+    role: str
+    replicas: int = 1
+    replicas_cpu_count: bool = False
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    count: int = 0
+    rate: float = 0.0
+    payload: Payload = field(default_factory=Payload)
+    work: Work = field(default_factory=Work)
+    compute: str = "none"
+    reply: Payload = field(default_factory=lambda: Payload(kind="text", text="hello, too", size=0))
+    ending: tuple[str, ...] = ()
+    task_done: bool = True
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole playground: metadata, channels and process templates.
+
+    `expect` is the verdict a run is documented to reach; `duration` is how long
+    a headless run lasts by default (a finite scenario still ends as soon as
+    every process has exited; past `duration` it is a timeout). `source` is the
+    file it came from, for messages only.
+    """
+
+    name: str
+    title: str
+    explain: str = ""
+    start_method: str = "spawn"
+    seed: int = 0
+    expect: str = "completed"
+    duration: float = 30.0
+    channels: tuple[ChannelSpec, ...] = ()
+    processes: tuple[ProcessSpec, ...] = ()
+    source: str = ""
+
+    @property
+    def endless(self) -> bool:
+        """True when some producer or pinger runs until stopped (count = 0)."""
+        return any(p.role in ("producer", "pinger") and p.count == 0 for p in self.processes)
+
+    def channel(self, name: str) -> ChannelSpec:
+        for c in self.channels:
+            if c.name == name:
+                return c
+        raise KeyError(name)

@@ -1,0 +1,77 @@
+"""Shared test guards: nothing a test starts may outlive it.
+
+Every test is checked for leftover child processes and new shared-memory
+segments; multiprocessing's own long-lived helpers (the resource tracker and
+the forkserver) are the only children allowed to stay.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+HELPERS = ("resource_tracker", "forkserver")
+
+
+def _shm() -> set[str]:
+    try:
+        return set(os.listdir("/dev/shm"))
+    except FileNotFoundError:
+        return set()
+
+
+def _our_children() -> list[psutil.Process]:
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+            if any(h in cmd for h in HELPERS) or child.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.Error:
+            continue
+        out.append(child)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    shm_before = _shm()
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        gc.collect()
+        leaked = _shm() - shm_before
+        kids = _our_children()
+        if (not leaked and not kids) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for k in kids:  # do not poison later tests, but fail this one
+        k.kill()
+    assert not kids, f"child processes left running: {[k.pid for k in kids]}"
+    assert not leaked, f"shared-memory segments left: {sorted(leaked)}"
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, every: float = 0.02) -> object:
+    """Poll `predicate` until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
+
+
+@pytest.fixture
+def waiter() -> Callable[..., object]:
+    return wait_for
+
+
+PRESETS = Path(__file__).resolve().parent.parent / "presets"

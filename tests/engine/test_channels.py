@@ -1,0 +1,161 @@
+"""Instrumented channels behave exactly like the objects they wrap.
+
+Same API, same exceptions; only counting is added. These run both ends in
+the test process (two board rows), which is enough for semantics; the other
+tests cover real processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+
+import pytest
+
+from ipcplay.engine import board as B
+from ipcplay.engine.channels import Endpoint, check_internals, instrument
+from ipcplay.engine.journal import JournalWriter, drain
+
+LAYOUT = B.Layout(nproc=2, nchan=1, journal_cap=8)
+
+
+def _ends(kind: str, maxsize: int = 0, journal: bool = False):
+    raw = B.create(LAYOUT)
+    mv = B.view(raw)
+    out_slot = LAYOUT.chan(0, 0) + B.OUT_N
+    in_bytes = LAYOUT.chan(1, 0) + B.IN_BYTES
+    w_ep = Endpoint(
+        0,
+        "c",
+        kind,
+        maxsize,
+        reads=False,
+        writes=True,
+        peer_out=(out_slot,),
+        peer_in_bytes=(in_bytes,),
+        recv_hint=True,
+        send_hint=True,
+    )
+    r_ep = Endpoint(
+        0,
+        "c",
+        kind,
+        maxsize,
+        reads=True,
+        writes=False,
+        peer_out=(out_slot,),
+        peer_in_bytes=(in_bytes,),
+        recv_hint=True,
+        send_hint=True,
+    )
+    if kind == "Pipe":
+        r, w = mp.Pipe(duplex=False)
+        objs = (w, r)
+    else:
+        q = {"Queue": mp.Queue, "JoinableQueue": mp.JoinableQueue}.get(kind)
+        obj = q(maxsize) if q else mp.SimpleQueue()
+        objs = (obj, obj)
+    jw = JournalWriter(mv, LAYOUT, 0) if journal else None
+    jr = JournalWriter(mv, LAYOUT, 1) if journal else None
+    writer = instrument(kind, objs[0], w_ep, mv, LAYOUT, 0, jw)
+    reader = instrument(kind, objs[1], r_ep, mv, LAYOUT, 1, jr)
+    return raw, mv, writer, reader, objs
+
+
+def _counts(mv):
+    w, r = LAYOUT.chan(0, 0), LAYOUT.chan(1, 0)
+    return mv[w + B.OUT_N], mv[r + B.IN_N], mv[r + B.IN_BYTES]
+
+
+def test_the_internals_we_rely_on_exist_on_this_python():
+    assert check_internals() == []
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("kind", ["Queue", "JoinableQueue"])
+def test_queue_full_and_empty_are_the_stdlib_exceptions(kind):
+    _, mv, w, r, objs = _ends(kind, maxsize=2)
+    w.put((1, "a"))
+    w.put_nowait((2, "b"))
+    with pytest.raises(queue.Full):
+        w.put_nowait((3, "c"))
+    with pytest.raises(queue.Full):
+        w.put((3, "c"), timeout=0.05)
+    assert mv[LAYOUT.chan(0, 0) + B.FULL_HITS] == 1  # the timed put waited; put_nowait never does
+    assert mv[LAYOUT.proc(0) + B.P_MARK] == 0  # a failed put leaves no "blocked" marker
+    assert r.get(timeout=5) == (1, "a")
+    assert r.get(timeout=5) == (2, "b")
+    with pytest.raises(queue.Empty):
+        r.get_nowait()
+    with pytest.raises(queue.Empty):
+        r.get(timeout=0.05)
+    puts, gets, nbytes = _counts(mv)
+    assert (puts, gets) == (2, 2)
+    assert nbytes == len(mp.reduction.ForkingPickler.dumps((1, "a"))) * 2
+    objs[0].close()
+    objs[0].join_thread()
+
+
+@pytest.mark.timeout(10)
+def test_task_done_too_often_raises_value_error_and_join_returns():
+    _, mv, w, r, objs = _ends("JoinableQueue")
+    w.put((1, "x"))
+    r.get(timeout=5)
+    r.task_done()
+    with pytest.raises(ValueError):
+        r.task_done()
+    w.join()  # returns: every put is matched by a task_done
+    c = LAYOUT.chan(1, 0)
+    assert mv[c + B.TASK_DONE] == 1
+    assert mv[LAYOUT.chan(0, 0) + B.JOINS] == 1
+    objs[0].close()
+    objs[0].join_thread()
+
+
+@pytest.mark.timeout(10)
+def test_simple_queue_counts_bytes_on_both_sides():
+    _, mv, w, r, objs = _ends("SimpleQueue")
+    for i in range(5):
+        w.put((i, b"x" * 64))
+    assert [r.get()[0] for _ in range(5)] == list(range(5))
+    assert r.empty() and w.empty()
+    puts, gets, nbytes = _counts(mv)
+    assert (puts, gets) == (5, 5)
+    assert mv[LAYOUT.chan(0, 0) + B.OUT_BYTES] == nbytes > 5 * 64
+    objs[0].close()
+
+
+@pytest.mark.timeout(10)
+def test_pipe_send_recv_bytes_and_eof_after_close():
+    _, mv, w, r, _ = _ends("Pipe")
+    w.send([42, None, "hello"])
+    w.send_bytes(b"abcdef", 2, 3)
+    assert r.recv() == [42, None, "hello"]
+    assert r.recv_bytes() == b"cde"
+    assert r.poll(0) is False
+    w.close()
+    assert w.closed
+    with pytest.raises(EOFError):
+        r.recv()
+    assert mv[LAYOUT.proc(1) + B.P_MARK] == 0  # the EOF cleared the "blocked" marker
+    with pytest.raises(OSError):
+        w.send("after close")
+    puts, gets, _ = _counts(mv)
+    assert (puts, gets) == (2, 2)
+    assert mv[LAYOUT.chan(0, 0) + B.OUT_BYTES] == mv[LAYOUT.chan(1, 0) + B.IN_BYTES]
+    r.close()
+
+
+@pytest.mark.timeout(10)
+def test_journal_records_message_ids_and_counts_overflow():
+    _, mv, w, _r, objs = _ends("SimpleQueue", journal=True)
+    for i in range(12):  # ring of 8: four of the writer's puts are dropped, counted
+        w.put((100 + i, "m"))
+    assert mv[LAYOUT.proc(0) + B.J_DROPPED] == 4
+    events = drain(mv, LAYOUT, 0)
+    assert [e.op for e in events] == ["put"] * 8
+    assert [e.mid for e in events] == list(range(100, 108))
+    assert all(e.nbytes > 0 for e in events)
+    w.put(None)  # the room is back after the drain; a pill has id -2
+    assert drain(mv, LAYOUT, 0)[0].mid == -2
+    objs[0].close()

@@ -1,0 +1,245 @@
+"""Real processes under real control: pause, kill, stop, and no orphans."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from conftest import PRESETS, wait_for
+
+from ipcplay.engine import Engine
+from ipcplay.scenario import loads
+
+STEADY = """
+[scenario]
+title = "steady"
+start_method = "{method}"
+[channels.q]
+kind = "Queue"
+maxsize = 10
+[[process]]
+name = "producer"
+role = "producer"
+out = "q"
+rate = 200
+[[process]]
+name = "consumer"
+role = "consumer"
+in = "q"
+"""
+
+STUCK_PUT = """
+[scenario]
+title = "a producer stuck on a full queue"
+start_method = "fork"
+[channels.q]
+kind = "Queue"
+maxsize = 2
+[[process]]
+name = "producer"
+role = "producer"
+out = "q"
+count = 10
+"""
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pids_are_real_children_and_pause_shows_stopped(method):
+    with Engine(loads(STEADY.format(method=method))) as engine:
+        snap = wait_for(
+            lambda: (
+                all(p.pid and p.state != "starting" for p in engine.latest.processes)
+                and engine.latest
+            )
+        )
+        me = os.getpid()
+        for p in snap.processes:
+            proc = psutil.Process(p.pid)
+            assert me in [a.pid for a in proc.parents()]
+        engine.pause("consumer")
+        pid = engine.process("consumer").pid
+        wait_for(lambda: engine.process("consumer").state == "stopped")
+        assert psutil.Process(pid).status() == psutil.STATUS_STOPPED
+        # The queue fills behind the paused consumer and the producer blocks on it.
+        wait_for(lambda: engine.latest.channels[0].depth == 10)
+        wait_for(
+            lambda: (
+                (b := engine.process("producer").blocked) is not None and b.reason == "queue full"
+            )
+        )
+        engine.resume("consumer")
+        wait_for(lambda: engine.process("consumer").state not in ("stopped",))
+        assert psutil.Process(pid).status() != psutil.STATUS_STOPPED
+        # Nothing is stuck: resuming let everything flow again.
+        before = engine.latest.channels[0].gets
+        wait_for(lambda: engine.latest.channels[0].gets > before + 20)
+
+
+@pytest.mark.timeout(30)
+def test_blocked_time_grows_while_a_producer_is_stuck_on_a_full_queue():
+    with Engine(loads(STUCK_PUT), hang_after=60) as engine:
+        wait_for(lambda: engine.process("producer").blocked is not None)
+        b = engine.process("producer").blocked
+        assert (b.op, b.channel, b.reason, b.exact) == ("put", "q", "queue full", True)
+        first = engine.process("producer").blocked_s
+        time.sleep(0.5)
+        later = engine.process("producer").blocked_s
+        assert later >= first + 0.4
+        ch = engine.latest.channels[0]
+        assert (ch.puts, ch.depth, ch.max_depth, ch.full_hits) == (2, 2, 2, 1)
+        assert ch.blocked_put_s >= 0.4
+
+
+@pytest.mark.timeout(30)
+def test_a_child_killed_from_outside_shows_its_signal_and_the_run_is_crashed():
+    engine = Engine(loads(STEADY.format(method="fork")))
+    engine.start()
+    pid = wait_for(lambda: engine.process("consumer").pid)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: engine.process("consumer").state == "killed by SIGKILL")
+    assert engine.process("consumer").exitcode == -signal.SIGKILL
+    outcome = engine.run(duration=0.5)
+    assert outcome.verdict == "crashed"
+
+
+@pytest.mark.timeout(30)
+def test_kill_and_terminate_controls_act_on_the_real_pid():
+    with Engine(loads(STEADY.format(method="fork"))) as engine:
+        wait_for(lambda: engine.process("consumer").pid)
+        engine.kill("consumer")
+        wait_for(lambda: engine.process("consumer").state == "killed by SIGKILL")
+        engine.terminate("producer")
+        wait_for(lambda: engine.process("producer").state == "killed by SIGTERM")
+        assert all(p.stopped_by_engine for p in engine.latest.processes)
+
+
+@pytest.mark.timeout(30)
+def test_rate_change_and_poison_pill_controls():
+    with Engine(loads(STEADY.format(method="fork"))) as engine:
+        wait_for(lambda: engine.latest.channels[0].puts > 5)
+        engine.set_rate("producer", 20)
+        time.sleep(0.3)  # let the new rate settle
+        a = engine.latest.channels[0].puts
+        time.sleep(1.0)
+        b = engine.latest.channels[0].puts
+        assert 10 <= b - a <= 30
+        assert engine.poison_pill("consumer") == "producer"
+        wait_for(lambda: engine.process("consumer").state == "exited 0")
+        assert engine.process("consumer").pills_received == 1
+
+
+def _orphan_check(children: list[int]) -> None:
+    """The observer's children must die. Orphans come to this test (a
+    subreaper) and are reaped here, so none is left as a zombie either."""
+    managed = {p.pid for p in mp.active_children()}
+
+    def gone() -> bool:
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            if psutil.pid_exists(pid):
+                try:
+                    if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                        return False
+                except psutil.NoSuchProcess:
+                    pass
+        return True
+
+    wait_for(gone, timeout=10)
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, ChildProcessError):
+            if child.pid not in managed and child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, os.WNOHANG)
+
+
+def _subreaper(on: bool) -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_sigkill_of_the_observer_leaves_no_child_alive(method):
+    # Become a subreaper so orphans are reparented to (and reaped by) this test.
+    _subreaper(True)
+    observer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ipcplay",
+            "run",
+            str(PRESETS / "steady-pipeline.toml"),
+            "--duration",
+            "60",
+            "--json",
+            "--start-method",
+            method,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        obs = psutil.Process(observer.pid)
+        # five role processes (plus multiprocessing's helpers) must be up first
+        kids = wait_for(
+            lambda: len(obs.children(recursive=True)) >= 5 and obs.children(recursive=True),
+            timeout=30,
+        )
+        pids = [c.pid for c in kids]
+        time.sleep(0.3)
+        observer.send_signal(signal.SIGKILL)
+        observer.wait(10)
+        _orphan_check(pids)
+    finally:
+        if observer.poll() is None:
+            observer.kill()
+            observer.wait(10)
+        _subreaper(False)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_stop_the_run_cleanly(sig):
+    _subreaper(True)
+    observer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ipcplay",
+            "run",
+            str(PRESETS / "steady-pipeline.toml"),
+            "--duration",
+            "60",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    obs = psutil.Process(observer.pid)
+    wait_for(
+        lambda: (
+            len([c for c in obs.children() if "resource_tracker" not in " ".join(c.cmdline())]) >= 5
+        ),
+        timeout=30,
+    )
+    pids = [c.pid for c in obs.children(recursive=True)]
+    time.sleep(0.5)
+    observer.send_signal(sig)
+    out, err = observer.communicate(timeout=20)
+    assert observer.returncode == 0, err  # an endless scenario is meant to be stopped
+    assert b"Traceback" not in err
+    assert json.loads(out)["verdict"] == "completed"
+    try:
+        _orphan_check(pids)  # including multiprocessing's resource tracker, which follows shortly
+    finally:
+        _subreaper(False)

@@ -1,0 +1,368 @@
+"""Properties: the loader only ever fails with ScenarioError, and dumps/loads agree."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ipcplay.safetext import neutralise
+from ipcplay.scenario import (
+    ChannelSpec,
+    Payload,
+    ProcessSpec,
+    Scenario,
+    ScenarioError,
+    Work,
+    dumps,
+    load,
+    loads,
+    model,
+)
+from ipcplay.scenario.loader import _cpu_replicas
+
+FAST = settings(max_examples=150, deadline=None, database=None)
+
+# --------------------------------------------------------------------------- anything in
+
+
+def _assert_clean_error(err: ScenarioError) -> None:
+    text = str(err)
+    assert "\n" not in text and "\r" not in text
+    assert len(text.splitlines()) == 1
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def _try(text: str) -> None:
+    try:
+        loads(text)
+    except ScenarioError as err:
+        _assert_clean_error(err)
+
+
+@FAST
+@given(st.text())
+def test_arbitrary_text_only_raises_scenario_error(text: str) -> None:
+    _try(text)
+
+
+SCHEMA_KEYS = [
+    "scenario", "channels", "process", "title", "explain", "start_method", "seed", "expect",
+    "duration", "kind", "maxsize", "duplex", "name", "role", "replicas", "in", "out", "count",
+    "rate", "payload", "work", "compute", "reply", "finally", "task_done", "size", "text",
+    "value", "ms", "code", "tasks", "results", "link",
+]  # fmt: skip
+WORDS = [
+    *model.CHANNEL_KINDS, *model.ROLES, *model.START_METHODS, *model.PAYLOAD_KINDS,
+    *model.WORK_KINDS, *model.COMPUTES, *model.ENDINGS, *model.VERDICTS,
+    "cpu_count", "tasks", "results", "link", "p", "c", "w-1", "\x1b[2J",
+]  # fmt: skip
+
+PROCESS_KEYS = [
+    "name", "role", "replicas", "in", "out", "count", "rate", "payload", "work", "compute",
+    "reply", "finally", "task_done",
+]  # fmt: skip
+keys = st.one_of(st.sampled_from(SCHEMA_KEYS), st.text(max_size=8))
+scalars = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.integers(min_value=-3, max_value=200),
+    st.floats(),
+    st.sampled_from(WORDS),
+    st.text(max_size=12),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
+)
+toml_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+def _table_of(allowed: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Mostly schema keys so generation reaches deep into validation."""
+    mostly = st.one_of(st.sampled_from(allowed), keys)
+    return st.dictionaries(mostly, toml_values, max_size=len(allowed))
+
+
+schema_docs = st.fixed_dictionaries(
+    {},
+    optional={
+        "scenario": _table_of(["title", "explain", "start_method", "seed", "expect", "duration"]),
+        "channels": st.dictionaries(
+            st.sampled_from(["tasks", "results", "link"]) | keys,
+            _table_of(["kind", "maxsize", "duplex"]) | toml_values,
+            max_size=4,
+        ),
+        "process": st.lists(_table_of(PROCESS_KEYS), max_size=4),
+    },
+)
+
+
+@settings(FAST, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200))
+def test_arbitrary_bytes_only_raise_scenario_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.toml"
+    path.write_bytes(data)
+    try:
+        load(path)
+    except ScenarioError as err:
+        _assert_clean_error(err)
+
+
+# --------------------------------------------------------------------------- valid scenarios
+
+safe_line = st.text(max_size=30).map(lambda t: neutralise(t, multiline=False))
+safe_text = st.text(max_size=60).map(lambda t: neutralise(t, multiline=True))
+titles = safe_line.filter(lambda t: bool(t.strip()))
+nonneg_floats = st.floats(min_value=0, allow_nan=False)
+value_scalars = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    safe_text,
+    st.datetimes(timezones=st.none() | st.just(dt.UTC)),
+    st.dates(),
+    st.times(),
+)
+plain_values = st.recursive(
+    value_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(safe_line, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@st.composite
+def payloads(draw: st.DrawFn, base: Payload) -> Payload:
+    """Only payloads the loader can produce: per-kind defaults, neutralised text."""
+    kind = draw(st.sampled_from(model.PAYLOAD_KINDS))
+    size = draw(st.integers(0, model.MAX_PAYLOAD_BYTES)) if kind in ("bytes", "text") else 0
+    text = base.text
+    if kind == "text":
+        text = draw(safe_text if size == 0 else safe_text.filter(bool))
+    value = draw(plain_values) if kind == "value" else None
+    return Payload(kind=kind, size=size, text=text, value=value)
+
+
+works = st.one_of(
+    st.just(Work()),
+    st.builds(
+        Work,
+        kind=st.sampled_from(["sleep", "cpu"]),
+        ms=st.floats(min_value=0, max_value=model.MAX_WORK_MS),
+    ),
+)
+replica_counts = st.integers(1, 4)
+
+
+@st.composite
+def activity(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "count": draw(st.integers(0, model.MAX_COUNT)),
+        "rate": draw(st.floats(min_value=0, max_value=model.MAX_RATE)),
+        "work": draw(works),
+    }
+
+
+def _endings(draw: st.DrawFn, allowed: list[str]) -> tuple[str, ...]:
+    chosen = draw(st.lists(st.sampled_from(allowed), unique=True)) if allowed else []
+    return tuple(chosen)
+
+
+@st.composite
+def queue_pipeline(draw: st.DrawFn, i: int, cpu_count_ok: bool) -> tuple[list[Any], list[Any]]:
+    """producer -> queue [-> worker -> queue] -> consumer."""
+    kind = draw(st.sampled_from(["Queue", "JoinableQueue", "SimpleQueue"]))
+    maxsize = draw(st.integers(0, model.MAX_MAXSIZE)) if kind != "SimpleQueue" else 0
+    q = ChannelSpec(name=f"q{i}", kind=kind, maxsize=maxsize)
+    channels: list[ChannelSpec] = [q]
+    allowed = ["poison-pill"] + (["join"] if kind == "JoinableQueue" else [])
+    processes = [
+        ProcessSpec(
+            name=f"p{i}",
+            role="producer",
+            replicas=draw(replica_counts),
+            outputs=(q.name,),
+            payload=draw(payloads(Payload())),
+            ending=_endings(draw, allowed),
+            **draw(activity()),
+        )
+    ]
+    last = q.name
+    if draw(st.booleans()):
+        r = ChannelSpec(name=f"r{i}", kind="Queue")
+        channels.append(r)
+        processes.append(
+            ProcessSpec(
+                name=f"w{i}",
+                role="worker",
+                replicas=draw(replica_counts),
+                inputs=(q.name,),
+                outputs=(r.name,),
+                compute=draw(st.sampled_from(model.COMPUTES)),
+                task_done=draw(st.booleans()),
+                ending=_endings(draw, ["poison-pill"]),
+                **draw(activity()),
+            )
+        )
+        last = r.name
+    cpu = cpu_count_ok and draw(st.booleans())
+    processes.append(
+        ProcessSpec(
+            name=f"c{i}",
+            role="consumer",
+            replicas=_cpu_replicas() if cpu else draw(replica_counts),
+            replicas_cpu_count=cpu,
+            inputs=(last,),
+            compute=draw(st.sampled_from(model.COMPUTES)),
+            task_done=draw(st.booleans()),
+            **draw(activity()),
+        )
+    )
+    return channels, processes
+
+
+@st.composite
+def pipe_pair(draw: st.DrawFn, i: int) -> tuple[list[Any], list[Any]]:
+    """Duplex: pinger and ponger on one Pipe. One-way: a writer and a reader."""
+    duplex = draw(st.booleans())
+    pipe = ChannelSpec(name=f"pipe{i}", kind="Pipe", duplex=duplex)
+    both = (pipe.name,)
+    if duplex:
+        pair = [
+            ProcessSpec(
+                name=f"ping{i}",
+                role="pinger",
+                inputs=both,
+                outputs=both,
+                payload=draw(payloads(Payload())),
+                ending=_endings(draw, ["poison-pill", "close"]),
+                **draw(activity()),
+            ),
+            ProcessSpec(
+                name=f"pong{i}",
+                role="ponger",
+                inputs=both,
+                outputs=both,
+                reply=draw(payloads(ProcessSpec(name="x", role="ponger").reply)),
+                ending=_endings(draw, ["poison-pill", "close"]),
+            ),
+        ]
+    else:
+        pair = [
+            ProcessSpec(name=f"tx{i}", role="producer", outputs=both, ending=("close",)),
+            ProcessSpec(name=f"rx{i}", role="consumer", inputs=both, ending=("close",)),
+        ]
+    return [pipe], pair
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    channels: list[ChannelSpec] = []
+    processes: list[ProcessSpec] = []
+    for i in range(draw(st.integers(1, 3))):
+        c, p = draw(queue_pipeline(i, cpu_count_ok=i == 0))
+        channels += c
+        processes += p
+    for i in range(draw(st.integers(0, 2))):
+        c, p = draw(pipe_pair(i))
+        channels += c
+        processes += p
+    return Scenario(
+        name="scenario",
+        title=draw(titles),
+        explain=draw(safe_text),
+        start_method=draw(st.sampled_from(model.START_METHODS)),
+        seed=draw(st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+        expect=draw(st.sampled_from(model.VERDICTS)),
+        duration=draw(
+            st.floats(min_value=0, max_value=model.MAX_SECONDS, exclude_min=True)
+            | st.integers(1, 100).map(float)
+        ),
+        channels=tuple(channels),
+        processes=tuple(processes),
+        source="generated",
+    )
+
+
+# --------------------------------------------------------------------------- near misses
+
+
+def _tables(node: Any) -> list[dict[str, Any]]:
+    """Every table reachable in a parsed document, the document itself first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        children = list(node.values())
+    elif isinstance(node, list):
+        children = node
+    else:
+        children = []
+    for child in children:
+        found += _tables(child)
+    return found
+
+
+@st.composite
+def near_misses(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid file with one to three keys set, replaced or removed: reaches deep checks."""
+    doc = tomllib.loads(dumps(draw(scenarios())))
+    for _ in range(draw(st.integers(1, 3))):
+        table = draw(st.sampled_from(_tables(doc)))
+        if table and draw(st.booleans()):
+            del table[draw(st.sampled_from(sorted(table)))]
+        else:
+            key = draw(st.sampled_from(sorted(table)) | keys) if table else draw(keys)
+            table[key] = draw(st.sampled_from(WORDS) | toml_values)
+    return doc
+
+
+@FAST
+@given(st.one_of(near_misses(), schema_docs, st.dictionaries(keys, toml_values, max_size=6)))
+def test_arbitrary_toml_documents_only_raise_scenario_error(doc: dict[str, Any]) -> None:
+    _try(tomli_w.dumps(doc))
+
+
+@FAST
+@given(scenarios())
+def test_round_trip(s: Scenario) -> None:
+    text = dumps(s)
+    again = loads(text, name=s.name)
+    assert dataclasses.replace(again, source=s.source) == s
+    assert dumps(again) == text
+
+
+@FAST
+@given(scenarios())
+def test_dumped_text_never_contains_raw_control_characters(s: Scenario) -> None:
+    text = dumps(s)
+    assert not any(ord(c) < 0x20 and c not in "\n\t" for c in text)
+
+
+def test_infinite_value_round_trips() -> None:
+    """inf is a legal TOML float, so a value payload may carry it."""
+    s = loads(
+        '[scenario]\ntitle = "t"\n[channels.q]\nkind = "Queue"\n'
+        '[[process]]\nname = "p"\nrole = "producer"\nout = "q"\n'
+        'payload = { kind = "value", value = [inf, -inf] }\n'
+        '[[process]]\nname = "c"\nrole = "consumer"\nin = "q"\n'
+    )
+    assert s.processes[0].payload.value == [math.inf, -math.inf]
+    assert loads(dumps(s)) == s
+
+
+def test_empty_model_dumps_to_text_that_loads_refuses() -> None:
+    """A model with no processes must not turn into a silently valid file."""
+    s = Scenario(name="scenario", title="t", processes=())
+    with pytest.raises(ScenarioError, match="no processes"):
+        loads(dumps(s))
