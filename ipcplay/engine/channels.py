@@ -87,6 +87,7 @@ class _Base:
         "_blk_out",
         "_bout",
         "_cb",
+        "_credit",
         "_ep",
         "_get_code",
         "_j",
@@ -94,6 +95,7 @@ class _Base:
         "_mv",
         "_nin",
         "_nout",
+        "_pin",
         "_put_code",
         "_rslot",
         "_since",
@@ -128,6 +130,30 @@ class _Base:
         # and the one reader byte counter that proves a pipe write cannot block.
         self._rslot = ep.peer_out[0] if ep.recv_hint and len(ep.peer_out) == 1 else -1
         self._sslot = ep.peer_in_bytes[0] if ep.send_hint and len(ep.peer_in_bytes) == 1 else -1
+        # Cached reads of those peer counters. The peer writes them on every message,
+        # so reading them every time would bounce their cache line between cores;
+        # a stale value is always on the safe side (fewer items, more bytes in flight).
+        self._credit = 0  # items known to be waiting for us
+        self._pin = 0 if self._sslot >= 0 else -(1 << 62)  # peer's IN_BYTES, last read
+
+    def _refill(self) -> bool:
+        """Re-read the writer's counter: True (and credit for more) if an item waits."""
+        s = self._rslot
+        if s < 0:
+            return False
+        avail = self._mv[s] - self._nin
+        if avail > 0:
+            self._credit = avail - 1
+            return True
+        return False
+
+    def _room(self, total_sent: int) -> bool:
+        """Re-read the reader's byte counter: True if a write cannot block."""
+        s = self._sslot
+        if s < 0:
+            return False
+        self._pin = self._mv[s]
+        return total_sent - self._pin < PIPE_SAFE_BYTES
 
     @property
     def name(self) -> str:
@@ -232,8 +258,12 @@ class InstrumentedQueue(_Base):
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         mv = self._mv
         n = self._nin
-        s = self._rslot
-        if s >= 0 and mv[s] > n:
+        if self._credit:
+            self._credit -= 1
+            fast = True
+        else:
+            fast = self._refill()
+        if fast:
             mv[self._mark] = (n << 16) | self._get_code
             try:
                 obj = self._q.get(block, timeout)
@@ -348,23 +378,6 @@ class _PipeLike(_Base):
             self._blk_in += monotonic_ns() - t0
             self._mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
 
-    def _send_counted(self, data: bytes, obj: Any) -> None:
-        mv = self._mv
-        b = self._bout + len(data)
-        s = self._sslot
-        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
-            self._raw_send(data)
-        else:
-            self._send_slow(data)
-        n = self._nout + 1
-        self._nout = n
-        cb = self._cb
-        mv[cb] = n
-        self._bout = b
-        mv[cb + 1] = b
-        if self._j is not None:
-            self._j.log(self._put_code, _mid(obj), len(data))
-
 
 class InstrumentedSimpleQueue(_PipeLike):
     """multiprocessing.SimpleQueue, counted (same locks and pipe as the real one)."""
@@ -391,12 +404,35 @@ class InstrumentedSimpleQueue(_PipeLike):
             return self._reader.recv_bytes()
 
     def put(self, obj: Any) -> None:
-        self._send_counted(_dumps(obj), obj)
+        data = _dumps(obj)
+        mv = self._mv
+        b = self._bout + len(data)
+        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
+            wlock = self._wlock
+            if wlock is None:
+                self._writer.send_bytes(data)
+            else:
+                with wlock:
+                    self._writer.send_bytes(data)
+        else:
+            self._send_slow(data)
+        n = self._nout + 1
+        self._nout = n
+        cb = self._cb
+        mv[cb] = n
+        self._bout = b
+        mv[cb + 1] = b
+        if self._j is not None:
+            self._j.log(self._put_code, _mid(obj), len(data))
 
     def get(self) -> Any:
         mv = self._mv
-        s = self._rslot
-        if s >= 0 and mv[s] > self._nin:
+        if self._credit:
+            self._credit -= 1
+            fast = True
+        else:
+            fast = self._refill()
+        if fast:
             with self._rlock:
                 buf = self._reader.recv_bytes()
         else:
@@ -442,8 +478,7 @@ class InstrumentedConnection(_PipeLike):
             buf = bytes(memoryview(buf).cast("B")[offset : None if size is None else offset + size])
         mv = self._mv
         b = self._bout + len(buf)
-        s = self._sslot
-        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
+        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
             self._csend(buf)
         else:
             self._send_slow(buf)
@@ -453,15 +488,29 @@ class InstrumentedConnection(_PipeLike):
         mv[cb] = n
         self._bout = b
         mv[cb + 1] = b
-        if self._j is not None:
-            self._j.log(self._put_code, -1, len(buf))
+        j = self._j
+        if j is not None:
+            # JournalWriter.log written out: on this path the call costs as much as the stores.
+            head = j._head
+            if head < j._limit:
+                i = j._base + (head & j._mask) * 3
+                mv[i] = monotonic_ns()
+                mv[i + 1] = -1
+                mv[i + 2] = self._put_code | (len(buf) << 16)
+                head += 1
+                j._head = head
+                mv[j._head_slot] = head
+            else:
+                j.log(self._put_code, -1, len(buf))
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
         mv = self._mv
-        s = self._rslot
         if maxlength is not None:
             buf = self._c.recv_bytes(maxlength)
-        elif s >= 0 and mv[s] > self._nin:
+        elif self._credit:
+            self._credit -= 1
+            buf = self._crecv()
+        elif self._refill():
             buf = self._crecv()
         else:
             buf = self._recv_slow()
@@ -472,16 +521,26 @@ class InstrumentedConnection(_PipeLike):
         cb = self._cb
         mv[cb + 2] = n
         mv[cb + 3] = b
-        if self._j is not None:
-            self._j.log(self._get_code, -1, len(buf))
+        j = self._j
+        if j is not None:
+            head = j._head
+            if head < j._limit:
+                i = j._base + (head & j._mask) * 3
+                mv[i] = monotonic_ns()
+                mv[i + 1] = -1
+                mv[i + 2] = self._get_code | (len(buf) << 16)
+                head += 1
+                j._head = head
+                mv[j._head_slot] = head
+            else:
+                j.log(self._get_code, -1, len(buf))
         return buf
 
     def send(self, obj: Any) -> None:
         data = _dumps(obj)
         mv = self._mv
         b = self._bout + len(data)
-        s = self._sslot
-        if s >= 0 and b - mv[s] < PIPE_SAFE_BYTES:
+        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
             self._csend(data)
         else:
             self._send_slow(data)
@@ -496,8 +555,12 @@ class InstrumentedConnection(_PipeLike):
 
     def recv(self) -> Any:
         mv = self._mv
-        s = self._rslot
-        if s >= 0 and mv[s] > self._nin:
+        if self._credit:
+            self._credit -= 1
+            fast = True
+        else:
+            fast = self._refill()
+        if fast:
             buf = self._crecv()
         else:
             buf = self._recv_slow()

@@ -34,9 +34,9 @@ class JournalWriter:
         "_base",
         "_dropped",
         "_dropped_slot",
-        "_free",
         "_head",
         "_head_slot",
+        "_limit",
         "_mask",
         "_mv",
         "_tail_slot",
@@ -52,19 +52,18 @@ class JournalWriter:
         self._dropped_slot = base + B.J_DROPPED
         self._head = mv[self._head_slot]
         self._dropped = mv[self._dropped_slot]
-        self._free = 0
+        self._limit = 0  # head may grow up to this before we re-read the tail
 
     def log(self, code: int, mid: int, nbytes: int) -> None:
-        if not self._free:
-            # Re-read the observer's tail only when our cached room runs out.
-            self._free = self._mask + 1 - (self._head - self._mv[self._tail_slot])
-            if self._free <= 0:
-                self._free = 0
-                self._dropped += 1
-                self._mv[self._dropped_slot] = self._dropped
-                return
-        mv = self._mv
         head = self._head
+        mv = self._mv
+        if head >= self._limit:
+            # Re-read the observer's tail only when our cached room runs out.
+            self._limit = mv[self._tail_slot] + self._mask + 1
+            if head >= self._limit:
+                self._dropped += 1
+                mv[self._dropped_slot] = self._dropped
+                return
         i = self._base + (head & self._mask) * 3
         mv[i] = monotonic_ns()
         mv[i + 1] = mid
@@ -72,7 +71,6 @@ class JournalWriter:
         head += 1
         self._head = head
         mv[self._head_slot] = head
-        self._free -= 1
 
 
 @dataclass(frozen=True)
@@ -83,27 +81,47 @@ class Event:
     proc: int
     op: str
     chan: int  # -1 when the event is not about a channel
-    mid: int  # message id, -1 when unknown
+    mid: int  # message id, -1 when unknown, -2 for a poison pill
     nbytes: int
 
 
-def drain(mv: memoryview, layout: B.Layout, proc: int, limit: int = 1 << 30) -> list[Event]:
-    """Read the events written since the last drain and give the room back."""
+def drain_raw(mv: memoryview, layout: B.Layout, proc: int) -> bytes:
+    """Take the events written since the last drain and give the room back.
+
+    Returns them as raw bytes, three int64 per event (t_ns, mid,
+    code | nbytes << 16): a memcpy, about 10 ns an event, because the observer
+    must keep up with children logging hundreds of thousands of events a
+    second without stealing the CPU they run on. Decode only what you show.
+    """
     base = layout.proc(proc)
     head = mv[base + B.J_HEAD]
     tail = mv[base + B.J_TAIL]
-    n = min(head - tail, limit)
+    n = head - tail
     if n <= 0:
-        return []
-    mask = layout.journal_cap - 1
+        return b""
+    cap = layout.journal_cap
     ring = layout.ring(proc)
-    out: list[Event] = []
-    for k in range(tail, tail + n):
-        i = ring + (k & mask) * 3
-        t, mid, packed = mv[i], mv[i + 1], mv[i + 2]
-        code, nbytes = packed & 0xFFFF, packed >> 16
-        op = code & 0xF
-        chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
-        out.append(Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes))
-    mv[base + B.J_TAIL] = tail + n
-    return out
+    start = tail & (cap - 1)
+    first = min(n, cap - start)
+    data = mv[ring + start * 3 : ring + (start + first) * 3].tobytes()
+    if first < n:
+        data += mv[ring : ring + (n - first) * 3].tobytes()
+    mv[base + B.J_TAIL] = head
+    return data
+
+
+def unpack(data: bytes) -> list[int]:
+    """Raw drained bytes as a flat list of ints, three per event."""
+    return memoryview(data).cast("q").tolist()
+
+
+def decode(proc: int, t: int, mid: int, packed: int) -> Event:
+    code, nbytes = packed & 0xFFFF, packed >> 16
+    op = code & 0xF
+    chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
+    return Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)
+
+
+def drain(mv: memoryview, layout: B.Layout, proc: int) -> list[Event]:
+    vals = unpack(drain_raw(mv, layout, proc))
+    return [decode(proc, *vals[i : i + 3]) for i in range(0, len(vals), 3)]
