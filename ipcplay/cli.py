@@ -162,7 +162,71 @@ def cmd_run(args: argparse.Namespace) -> int:
             journal.close()
 
 
+SUBCOMMANDS = ("list", "check", "run")
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog="ipcplay",
+        description=(
+            "Open the live TUI: with no PRESET, the list of presets; with one, that scenario; "
+            "with several, the list with those files added. Sub-commands: "
+            + ", ".join(SUBCOMMANDS)
+            + " (see ipcplay --help)."
+        ),
+    )
+    ap.add_argument("presets", nargs="*", metavar="PRESET", help="a preset name or a path")
+    ap.add_argument("--hz", type=_hz, default=10.0, help="refresh rate (default 10)")
+    ap.add_argument(
+        "--start-method",
+        choices=("fork", "spawn", "forkserver"),
+        help="override the scenario's start method",
+    )
+    return ap
+
+
+def cmd_tui(argv: list[str]) -> int:
+    from dataclasses import replace
+
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    args = _tui_parser().parse_args(argv)
+    scenarios = []
+    paths: list[Path] = []
+    try:
+        for name in args.presets:
+            path = resolve(name)
+            scenario = load(path)
+            if args.start_method:
+                scenario = replace(scenario, start_method=args.start_method)
+            scenarios.append(scenario)
+            paths.append(Path(path))
+    except ScenarioError as exc:
+        return _err(str(exc))
+    from ipcplay.tui.app import IpcplayApp  # Textual only loads for the TUI
+
+    app = IpcplayApp(
+        initial=scenarios[0] if len(scenarios) == 1 else None,
+        extra=[p for p in paths if not _is_builtin(p)],
+        hz=args.hz,
+    )
+    try:
+        result = app.run()
+    finally:
+        app.stop_all_now()
+    return int(result or 0)
+
+
+def _is_builtin(path: Path) -> bool:
+    from ipcplay.scenario import list_presets
+
+    return any(i.path == path and i.origin != "file" for i in list_presets())
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return cmd_tui(argv)
     args = _parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
@@ -171,8 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return cmd_run(args)
     _parser().print_help()
-    print()
-    return cmd_list()
+    return 0
 
 
 if __name__ == "__main__":

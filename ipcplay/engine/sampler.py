@@ -74,6 +74,7 @@ class Sampler:
         self._first_seen: dict[int, tuple[int, float]] = {}
         self._max_depth = [0] * layout.nchan
         self._prev_counts: list[tuple[float, int, int]] | None = None
+        self._prev_dir: dict[tuple[int, int, int], tuple[float, int, int]] = {}
         self._events: deque[J.Event] = deque(maxlen=RECENT_EVENTS)
         self._events_total = 0
         self._stuck_sig: tuple[Any, ...] | None = None
@@ -128,40 +129,42 @@ class Sampler:
 
     # ------------------------------------------------------------------ journal
     def _drain(self) -> None:
+        """Empty every ring (a memcpy each); decode only what is shown or saved."""
         if not self.layout.journal_cap:
             return
         for p in range(self.layout.nproc):
-            events = J.drain(self.mv, self.layout, p)
-            if not events:
+            data = J.drain_raw(self.mv, self.layout, p)
+            if not data:
                 continue
-            self._events_total += len(events)
-            self._events.extend(events)
-            if self.journal_out is not None:
-                self._write_events(events)
+            vals = J.unpack(data) if self.journal_out is not None else None
+            n = len(data) // 24
+            self._events_total += n
+            if vals is None:
+                tail = J.unpack(data[-RECENT_EVENTS * 24 :])
+            else:
+                tail = vals[-RECENT_EVENTS * 3 :]
+            self._events.extend(J.decode(p, *tail[i : i + 3]) for i in range(0, len(tail), 3))
+            if vals is not None:
+                self._write_events(p, vals)
 
-    def _write_events(self, events: list[J.Event]) -> None:
+    def _write_events(self, p: int, vals: list[int]) -> None:
         out = self.journal_out
         assert out is not None
-        pid = self.mv[self.layout.proc(events[0].proc) + B.P_PID]
-        name = self.insts[events[0].proc].name
-        chans = self.scenario.channels
-        for e in events:
-            out.write(
-                json.dumps(
-                    {
-                        "t": round((e.t_ns - self.t0_ns) / 1e9, 9),
-                        "pid": pid,
-                        "process": name,
-                        "op": e.op,
-                        "channel": chans[e.chan].name if 0 <= e.chan < len(chans) else None,
-                        "msg": e.mid if e.mid >= 0 else None,
-                        "pill": e.mid == -2 or None,
-                        "bytes": e.nbytes,
-                    },
-                    separators=(",", ":"),
-                )
-                + "\n"
+        pid = self.mv[self.layout.proc(p) + B.P_PID]
+        name = json.dumps(self.insts[p].name)
+        chans = [json.dumps(c.name) for c in self.scenario.channels]
+        t0 = self.t0_ns
+        lines = []
+        for i in range(0, len(vals), 3):
+            e = J.decode(p, vals[i], vals[i + 1], vals[i + 2])
+            chan = chans[e.chan] if 0 <= e.chan < len(chans) else "null"
+            msg = e.mid if e.mid >= 0 else "null"
+            pill = "true" if e.mid == -2 else "null"
+            lines.append(
+                f'{{"t":{(e.t_ns - t0) / 1e9:.9f},"pid":{pid},"process":{name},'
+                f'"op":"{e.op}","channel":{chan},"msg":{msg},"pill":{pill},"bytes":{e.nbytes}}}\n'
             )
+        out.write("".join(lines))
 
     # ------------------------------------------------------------------ sample
     def sample(self) -> Snapshot:
@@ -435,14 +438,16 @@ class Sampler:
                         cba = B.HEADER_SLOTS + c * B.CHAN_SLOTS
                         sent = vals[a][cba + B.OUT_N]
                         rec = vals[b][cba + B.IN_N]
+                        nbytes = vals[b][cba + B.IN_BYTES]
+                        before = self._prev_dir.get((c, a, b))
+                        self._prev_dir[(c, a, b)] = (now, rec, nbytes)
+                        r = br = 0.0
+                        if before is not None and now > before[0]:
+                            r = (rec - before[1]) / (now - before[0])
+                            br = (nbytes - before[2]) / (now - before[0])
                         directions.append(
                             Direction(
-                                names[a],
-                                names[b],
-                                sent,
-                                rec,
-                                max(0, sent - rec),
-                                vals[b][cba + B.IN_BYTES],
+                                names[a], names[b], sent, rec, max(0, sent - rec), nbytes, r, br
                             )
                         )
             out.append(

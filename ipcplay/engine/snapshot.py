@@ -66,6 +66,8 @@ class Direction:
     received: int
     in_flight: int
     bytes: int
+    rate: float = 0.0  # messages per second over the last sample interval
+    bytes_rate: float = 0.0
 
 
 @dataclass(frozen=True)

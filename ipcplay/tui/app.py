@@ -1,0 +1,104 @@
+"""The ipcplay app: screens on a stack, snapshots in, commands out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterable
+from multiprocessing import resource_tracker
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ipcplay.scenario.model import Scenario
+from ipcplay.tui.screens.help import HelpScreen
+from ipcplay.tui.screens.home import HomeScreen
+from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.source import EngineSource, SnapshotSource
+
+SourceFactory = Callable[[Scenario, float], SnapshotSource]
+
+
+class IpcplayApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "ipcplay"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        initial: Scenario | None = None,
+        extra: list[Path] | None = None,
+        hz: float = 10.0,
+        source_factory: SourceFactory | None = None,
+    ) -> None:
+        super().__init__()
+        # multiprocessing starts its resource tracker on first use, passing our
+        # stderr's fd; once Textual has replaced sys.stderr that fails ("bad
+        # value(s) in fds_to_keep"), so start it now, while stderr is real.
+        resource_tracker.ensure_running()
+        self.initial = initial
+        self.extra = extra or []
+        self.hz = hz
+        self.source_factory: SourceFactory = source_factory or (
+            lambda scenario, hz: EngineSource(scenario, hz)
+        )
+        self.sources: list[SnapshotSource] = []
+        self._quitting = False
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen(self.extra))
+        if self.initial is not None:
+            self.open_scenario(self.initial)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGTERM, lambda: self.call_later(self.action_quit)
+            )
+
+    def open_scenario(self, scenario: Scenario) -> None:
+        source = self.source_factory(scenario, self.hz)
+        self.sources.append(source)
+        self.push_screen(RunScreen(source))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Stop every scenario (stop → SIGTERM → SIGKILL, all joined), then exit."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.notify("stopping every process…", timeout=5)
+        for source in self.sources:
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(source.stop())
+        self.exit(0)
+
+    def stop_all_now(self) -> None:
+        """Last resort after the event loop has gone (a crash): stop synchronously."""
+        for source in self.sources:
+            stop_now = getattr(source, "stop_now", None)
+            if stop_now is not None:
+                with contextlib.suppress(Exception):
+                    stop_now()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    f"key: {binding.key_display or binding.key}",
+                    lambda action=action, screen=screen: screen.run_action(action),
+                )
+        yield SystemCommand("Help", "every key ipcplay understands", self.action_help)

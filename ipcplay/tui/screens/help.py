@@ -1,0 +1,55 @@
+"""`?`: what ipcplay shows and every key it understands."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+INTRO = """Every process you see is real: `ps` shows it, `kill` works on it. Every number is
+counted by the processes themselves as they put, get, send and recv, not guessed.
+
+Pick a row in the process list (↑/↓ or the mouse); the keys below act on it."""
+
+KEYS = [
+    ("↑ ↓  PgUp PgDn", "select a process"),
+    ("space", "pause / resume every process (SIGSTOP / SIGCONT)"),
+    ("p", "pause / resume the selected process"),
+    ("t", "terminate the selected process (SIGTERM)"),
+    ("k", "kill the selected process (SIGKILL)"),
+    ("+  -", "raise / lower the selected producer's rate (×1.5, ÷1.5)"),
+    ("x", "send a poison pill to (or from) the selected process"),
+    ("r", "restart the scenario"),
+    ("f", "filter the event log: process, its channels, everything"),
+    ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
+    ("tab", "next pane (events, explanation)"),
+    ("escape", "back to the preset list (stops the scenario)"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q  ctrl+c", "quit: every process is stopped and joined"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for k, v in KEYS:
+            table.add_row(k, v)
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("ipcplay — help", style="bold"))
+            yield Static(Text(INTRO))
+            yield Static(table)
+            yield Static(Text("escape closes this help", style="grey62"))
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,266 @@
+"""The run screen: a scenario's real processes, live, and the controls."""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import Future
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.tui.messages import RunFailed, SnapshotReady
+from ipcplay.tui.source import SnapshotSource
+from ipcplay.tui.widgets.channels import ChannelPanel
+from ipcplay.tui.widgets.events import EventLog
+from ipcplay.tui.widgets.flow import FlowView
+from ipcplay.tui.widgets.processes import ProcessPanel
+from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.status import Banner, StatusBar
+
+RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
+
+
+class RunScreen(Screen[None]):
+    """Everything here is drawn from snapshots; keys become engine commands."""
+
+    BINDINGS = [
+        Binding("space", "pause_all", "Pause all"),
+        Binding("p", "pause", "Pause proc"),
+        Binding("t", "terminate", "Term"),
+        Binding("k", "kill", "Kill"),
+        Binding("plus,equals_sign", "rate(1.5)", "Rate+", key_display="+"),
+        Binding("minus", "rate(0.6667)", "Rate-", key_display="-"),
+        Binding("x", "pill", "Pill"),
+        Binding("r", "restart", "Restart"),
+        Binding("f", "filter", "Filter log"),
+        Binding("right_square_bracket", "hz(1)", "Hz+", key_display="]", show=False),
+        Binding("left_square_bracket", "hz(-1)", "Hz-", key_display="[", show=False),
+        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("escape", "back", "Presets"),
+    ]
+
+    def __init__(self, source: SnapshotSource) -> None:
+        super().__init__()
+        self.source = source
+        self.snap: Snapshot | None = None
+        self.generation = 0
+        self.paused_all = False
+        self.verdict: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Banner(id="banner")
+        with Horizontal(id="top"):
+            yield FlowView(id="flow")
+            yield ChannelPanel(id="channels")
+        yield ProcessPanel(id="processes")
+        with TabbedContent(id="bottom"):
+            with TabPane("Events", id="tab-events"):
+                yield EventLog(id="events")
+            with TabPane("Explain", id="tab-explain"), VerticalScroll():
+                yield Static(
+                    Text(
+                        self.source.scenario.explain.strip()
+                        or "(this scenario has no teaching text)"
+                    ),
+                    id="explain",
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Banner).display = False
+        self.query_one("#proc-rows", RowView).focus()
+        self._status()
+        self._watch(self.source.start(self._deliver))
+        self.set_interval(1.0, self._status)  # freshness keeps ticking if data stops
+
+    def _watch(self, future: Future[None]) -> None:
+        """Report a start that failed (on the engine thread) as a message."""
+
+        def done(f: Future[None]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                self.post_message(RunFailed(f"{type(exc).__name__}: {exc}"))
+
+        future.add_done_callback(done)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        self.verdict = "failed to start"
+        self.notify(message.error, severity="error", timeout=10)
+        self._status()
+
+    def _deliver(self, snap: Snapshot, generation: int) -> None:
+        """Called on the sampler thread: post, never touch widgets."""
+        self.post_message(SnapshotReady(snap, generation))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if message.generation != self.generation:
+            self.generation = message.generation
+            self.query_one(ProcessPanel).reset()
+            self.query_one(ChannelPanel).reset()
+            self.query_one(EventLog).reset()
+            self.verdict = None
+        snap = message.snapshot
+        self.snap = snap
+        now = self.source.now()
+        if snap.finished and self.verdict is None:
+            failed = any(
+                p.exitcode not in (0, None) and not p.stopped_by_engine for p in snap.processes
+            )
+            self.verdict = "crashed" if failed else "completed"
+        if snap.stuck is not None:
+            self.verdict = snap.stuck.kind
+        with self.app.batch_update():
+            self.query_one(FlowView).update_snapshot(snap)
+            self.query_one(ChannelPanel).update_snapshot(snap)
+            self.query_one(ProcessPanel).update_snapshot(snap, now)
+            names = [p.name for p in snap.processes]
+            chans = [c.name for c in snap.channels]
+            t0 = int((snap.t - snap.elapsed_s) * 1e9)
+            self.query_one(EventLog).update_snapshot(snap, names, chans, t0)
+            self.query_one(Banner).show_stuck(snap)
+            self._status()
+
+    def _status(self) -> None:
+        self.query_one(StatusBar).render_status(
+            self.source.scenario.title,
+            self.snap,
+            self.source.now(),
+            self.source.hz,
+            self.paused_all,
+            self.verdict,
+        )
+
+    def on_row_view_selected(self, message: RowView.Selected) -> None:
+        if message.view.id == "proc-rows":
+            self.query_one(ProcessPanel).show_detail(self.source.now())
+
+    # ----------------------------------------------------------------- controls
+    def _selected(self) -> str | None:
+        return self.query_one("#proc-rows", RowView).selected_key
+
+    def _act(self, what: str, fn: object, *args: object) -> None:
+        try:
+            result = fn(*args)  # type: ignore[operator]
+        except Exception as exc:  # a process that already exited, say
+            self.notify(f"{what}: {exc}", severity="warning", timeout=3)
+            return
+        if isinstance(result, str) and result:
+            what = f"{what} ({result})"
+        self.notify(what, timeout=2)
+
+    def _pid(self, name: str) -> str:
+        if self.snap is not None:
+            for p in self.snap.processes:
+                if p.name == name:
+                    return f"pid {p.pid}"
+        return ""
+
+    def action_pause_all(self) -> None:
+        if self.paused_all:
+            self._act("resumed every process (SIGCONT)", self.source.resume_all)
+        else:
+            self._act("paused every process (SIGSTOP)", self.source.pause_all)
+        self.paused_all = not self.paused_all
+        self._status()
+
+    def action_pause(self) -> None:
+        name = self._selected()
+        if name is None:
+            return
+        proc = next((p for p in self.snap.processes if p.name == name), None) if self.snap else None
+        if proc is not None and proc.state == "stopped":
+            self._act(f"resumed {name} ({self._pid(name)}) with SIGCONT", self.source.resume, name)
+        else:
+            self._act(f"paused {name} ({self._pid(name)}) with SIGSTOP", self.source.pause, name)
+
+    def action_terminate(self) -> None:
+        name = self._selected()
+        if name:
+            self._act(f"sent SIGTERM to {name} ({self._pid(name)})", self.source.terminate, name)
+
+    def action_kill(self) -> None:
+        name = self._selected()
+        if name:
+            self._act(f"sent SIGKILL to {name} ({self._pid(name)})", self.source.kill, name)
+
+    def _rate_target(self) -> str | None:
+        """The selected process if it paces itself, else the first one that does."""
+        if self.snap is None:
+            return None
+        paced = [p.name for p in self.snap.processes if p.role in ("producer", "pinger")]
+        name = self._selected()
+        if name in paced:
+            return name
+        return paced[0] if paced else None
+
+    def action_rate(self, factor: float) -> None:
+        name = self._rate_target()
+        if name is None:
+            self.notify("no producer or pinger to pace", severity="warning", timeout=2)
+            return
+        current = self.source.rate_of(name)
+        if current <= 0:
+            current = 1000.0 if factor < 1 else 0.0
+            if factor > 1:
+                self.notify(f"{name} already runs as fast as it can", timeout=2)
+                return
+        new = max(0.1, min(100_000.0, current * factor))
+        self._act(f"{name}: rate {current:g}/s → {new:.3g}/s", self.source.set_rate, name, new)
+
+    def action_pill(self) -> None:
+        name = self._selected()
+        if name:
+            self._act(f"poison pill for {name}", self.source.poison_pill, name)
+
+    def action_restart(self) -> None:
+        self.paused_all = False
+        self.notify("restarting the scenario…", timeout=2)
+        self._watch(self.source.restart())
+
+    def action_hz(self, step: int) -> None:
+        hz = self.source.hz
+        idx = min(range(len(RATES_HZ)), key=lambda i: abs(RATES_HZ[i] - hz))
+        idx = max(0, min(len(RATES_HZ) - 1, idx + step))
+        self.source.set_hz(RATES_HZ[idx])
+        self.notify(f"refresh rate {RATES_HZ[idx]:g} Hz", timeout=2)
+        self._status()
+
+    def action_filter(self) -> None:
+        """Cycle the event log: everything → the selected process → each of its
+        channels → everything."""
+        log = self.query_one(EventLog)
+        name = self._selected()
+        choices: list[str | None] = [None]
+        if name:
+            choices.append(name)
+            spec = next(
+                (
+                    p
+                    for p in self.source.scenario.processes
+                    if name == p.name or name.startswith(p.name + "-")
+                ),
+                None,
+            )
+            if spec is not None:
+                choices += list(dict.fromkeys((*spec.inputs, *spec.outputs)))
+        nxt = (
+            choices[(choices.index(log.filter) + 1) % len(choices)]
+            if log.filter in choices
+            else (choices[1] if len(choices) > 1 else None)
+        )
+        log.set_filter(nxt)
+        self.notify(f"event log: {'only ' + nxt if nxt else 'everything'}", timeout=2)
+
+    def action_back(self) -> None:
+        self.source.stop()
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(Exception):
+            self.source.stop()

@@ -1,0 +1,212 @@
+"""Where the app's snapshots come from: a live engine, or a frozen picture.
+
+The app depends only on `SnapshotSource`, so tests and screenshots can feed
+it a fixed snapshot while the real thing drives real processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.supervisor import Engine
+from ipcplay.scenario.model import Scenario
+
+Deliver = Callable[[Snapshot, int], None]
+
+# One long-lived thread starts and stops every engine of the app. Children get
+# PR_SET_PDEATHSIG, which fires when the *thread* that forked them ends, so
+# they must not be started from short-lived worker threads.
+_ENGINE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipcplay-engine")
+
+
+class SnapshotSource(Protocol):
+    scenario: Scenario
+    hz: float
+
+    def start(self, deliver: Deliver) -> Future[None]: ...
+    def restart(self) -> Future[None]: ...
+    def stop(self) -> Future[None]: ...
+    def now(self) -> float: ...
+    def pause(self, name: str) -> None: ...
+    def resume(self, name: str) -> None: ...
+    def terminate(self, name: str) -> None: ...
+    def kill(self, name: str) -> None: ...
+    def pause_all(self) -> None: ...
+    def resume_all(self) -> None: ...
+    def set_rate(self, name: str, rate: float) -> None: ...
+    def rate_of(self, name: str) -> float: ...
+    def poison_pill(self, name: str) -> str: ...
+    def set_hz(self, hz: float) -> None: ...
+
+
+class EngineSource:
+    """Real processes: an Engine started and stopped on the engine thread."""
+
+    def __init__(self, scenario: Scenario, hz: float = 10.0, journal_events: int = 16384) -> None:
+        self.scenario = scenario
+        self.hz = hz
+        self._journal_events = journal_events
+        self._engine: Engine | None = None
+        self._deliver: Deliver | None = None
+        self.generation = 0
+
+    def start(self, deliver: Deliver) -> Future[None]:
+        self._deliver = deliver
+        return _ENGINE_THREAD.submit(self._start)
+
+    def _start(self) -> None:
+        self.generation += 1
+        gen = self.generation
+        deliver = self._deliver
+
+        def on_snapshot(snap: Snapshot) -> None:
+            if deliver is not None:
+                deliver(snap, gen)
+
+        engine = Engine(
+            self.scenario,
+            journal_events=self._journal_events,
+            sample_hz=self.hz,
+            on_snapshot=on_snapshot,
+            hang_after=1.0,
+        )
+        self._engine = engine
+        engine.start()
+
+    def _stop(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            final = engine.shutdown()
+            if self._deliver is not None:
+                self._deliver(final, self.generation)
+
+    def restart(self) -> Future[None]:
+        def again() -> None:
+            self._stop()
+            self._start()
+
+        return _ENGINE_THREAD.submit(again)
+
+    def stop(self) -> Future[None]:
+        return _ENGINE_THREAD.submit(self._stop)
+
+    def stop_now(self) -> None:
+        """Synchronous stop, for exit paths where the event loop is gone."""
+        self._stop()
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def _e(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the scenario is not running")
+        return self._engine
+
+    def pause(self, name: str) -> None:
+        self._e().pause(name)
+
+    def resume(self, name: str) -> None:
+        self._e().resume(name)
+
+    def terminate(self, name: str) -> None:
+        self._e().terminate(name)
+
+    def kill(self, name: str) -> None:
+        self._e().kill(name)
+
+    def pause_all(self) -> None:
+        self._e().pause_all()
+
+    def resume_all(self) -> None:
+        self._e().resume_all()
+
+    def set_rate(self, name: str, rate: float) -> None:
+        self._e().set_rate(name, rate)
+
+    def rate_of(self, name: str) -> float:
+        return self._e().rate_of(name)
+
+    def poison_pill(self, name: str) -> str:
+        return self._e().poison_pill(name)
+
+    def set_hz(self, hz: float) -> None:
+        self.hz = hz
+        if self._engine is not None:
+            self._engine.set_sample_rate(hz)
+
+
+class FrozenSource:
+    """A fixed snapshot and a fixed clock: deterministic pictures for tests.
+
+    Controls are recorded, not performed: there are no processes behind it.
+    """
+
+    def __init__(self, scenario: Scenario, snapshot: Snapshot, hz: float = 10.0) -> None:
+        self.scenario = scenario
+        self.snapshot = snapshot
+        self.hz = hz
+        self.calls: list[tuple[str, ...]] = []
+        self.generation = 1
+
+    def _done(self) -> Future[None]:
+        f: Future[None] = Future()
+        f.set_result(None)
+        return f
+
+    def start(self, deliver: Deliver) -> Future[None]:
+        deliver(self.snapshot, self.generation)
+        return self._done()
+
+    def restart(self) -> Future[None]:
+        self.calls.append(("restart",))
+        return self._done()
+
+    def stop(self) -> Future[None]:
+        return self._done()
+
+    def stop_now(self) -> None:
+        pass
+
+    def now(self) -> float:
+        return self.snapshot.t + 0.05
+
+    def _record(self, *call: str) -> None:
+        self.calls.append(call)
+
+    def pause(self, name: str) -> None:
+        self._record("pause", name)
+
+    def resume(self, name: str) -> None:
+        self._record("resume", name)
+
+    def terminate(self, name: str) -> None:
+        self._record("terminate", name)
+
+    def kill(self, name: str) -> None:
+        self._record("kill", name)
+
+    def pause_all(self) -> None:
+        self._record("pause_all")
+
+    def resume_all(self) -> None:
+        self._record("resume_all")
+
+    def set_rate(self, name: str, rate: float) -> None:
+        self._record("set_rate", name, f"{rate:g}")
+
+    def rate_of(self, name: str) -> float:
+        for p in self.scenario.processes:
+            if name == p.name or name.startswith(p.name + "-"):
+                return p.rate
+        return 0.0
+
+    def poison_pill(self, name: str) -> str:
+        self._record("poison_pill", name)
+        return name
+
+    def set_hz(self, hz: float) -> None:
+        self.hz = hz

@@ -1,0 +1,75 @@
+"""One row per channel: depth with its fill and history, totals, rates."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from ipcplay.engine.snapshot import ChannelSample, Snapshot
+from ipcplay.tui import format as F
+from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.text import TextView
+
+HISTORY = 60
+
+
+class ChannelPanel(Vertical):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.depth: dict[str, deque[float]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield TextView(id="chan-header", classes="table-header")
+        yield RowView(id="chan-rows")
+
+    def reset(self) -> None:
+        self.depth.clear()
+
+    def update_snapshot(self, snap: Snapshot) -> None:
+        wide = self.size.width >= 110
+        self.query_one("#chan-header", TextView).set(self._header(wide))
+        rows = []
+        for c in snap.channels:
+            hist = self.depth.setdefault(c.name, deque(maxlen=HISTORY))
+            hist.append(c.depth)
+            rows.append((c.name, self._row(c, wide)))
+        self.query_one("#chan-rows", RowView).set_rows(rows)
+
+    def _header(self, wide: bool) -> Text:
+        if wide:
+            cols = (
+                f"{'channel':<12} {'kind':<15} {'depth':<17} {'history':<12} {'max':>5} "
+                f"{'puts':>7} {'gets':>7} {'bytes':>7} {'put/s':>7} {'get/s':>7} "
+                f"{'blocked':>8}"
+            )
+        else:
+            cols = (
+                f"{'channel':<10} {'depth':<17} {'max':>4} {'put/s':>7} {'get/s':>7} {'bytes':>6}"
+            )
+        return Text(cols, style="bold")
+
+    def _row(self, c: ChannelSample, wide: bool) -> Text:
+        kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
+        t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} " if wide else f"{c.name[:10]:<10} ")
+        t.append_text(F.fill_bar(c.depth, c.maxsize, 8) if c.maxsize else Text(" " * 8))
+        t.append(
+            f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
+            style=F.fill_style(c.depth, c.maxsize),
+        )
+        if wide:
+            top = float(c.maxsize) if c.maxsize else None
+            t.append(F.sparkline(self.depth.get(c.name, ()), 12, top=top), style="cyan")
+            blocked = c.blocked_put_s + c.blocked_get_s
+            t.append(
+                f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7} {F.size(c.bytes):>7}"
+                f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {blocked:>7.1f}s"
+            )
+        else:
+            t.append(
+                f"{c.max_depth:>4} {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} "
+                f"{F.size(c.bytes):>6}"
+            )
+        return t

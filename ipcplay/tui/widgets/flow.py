@@ -1,0 +1,74 @@
+"""The topology as a diagram: who writes to which channel, who reads it,
+and what flows through it right now."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.text import Text
+
+from ipcplay.engine.snapshot import ChannelSample, Snapshot
+from ipcplay.tui import format as F
+from ipcplay.tui.widgets.text import TextView
+
+
+def _group(names: tuple[str, ...], templates: dict[str, str]) -> str:
+    """'worker-1, worker-2, worker-3' -> 'worker ×3'."""
+    parts = []
+    for tmpl, members in groupby(names, key=lambda n: templates.get(n, n)):
+        n = len(list(members))
+        parts.append(tmpl if n == 1 else f"{tmpl} ×{n}")
+    return ", ".join(parts) or "(nobody)"
+
+
+def channel_lines(c: ChannelSample, templates: dict[str, str]) -> Text:
+    w = _group(c.writers, templates)
+    r = _group(c.readers, templates)
+    t = Text()
+    if c.kind == "Pipe":
+        duplex = any(d.src in c.readers for d in c.directions) and len(c.directions) > 1
+        arrow = " ◀──▶ " if duplex else " ──▶ "
+        ends = sorted(set(c.writers) | set(c.readers))
+        left = _group(tuple(ends[:1]), templates) if duplex else w
+        right = _group(tuple(ends[1:]), templates) if duplex else r
+        t.append(f" {left}", style="bold")
+        t.append(arrow, style="grey62")
+        t.append(f"[{c.name} · Pipe {'duplex' if duplex else 'one-way'}]", style="bold cyan")
+        t.append(arrow, style="grey62")
+        t.append(f"{right}\n", style="bold")
+        if not c.directions:
+            t.append("   (no traffic)\n", style="grey62")
+        for d in c.directions:
+            t.append(f"   {d.src}→{d.dst} ")
+            t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
+            t.append(f"  {d.in_flight} in flight  {d.received} delivered\n")
+        return t
+    t.append(f" {w}", style="bold")
+    t.append(" ──▶ ", style="grey62")
+    kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
+    t.append(f"[{c.name} · {kind}]", style="bold cyan")
+    t.append(" ──▶ ", style="grey62")
+    t.append(f"{r}\n", style="bold")
+    t.append("   ")
+    if c.maxsize:
+        t.append_text(F.fill_bar(c.depth, c.maxsize, 10))
+        t.append(f" {c.depth}/{c.maxsize}", style=F.fill_style(c.depth, c.maxsize))
+    else:
+        t.append(f"depth {c.depth}", style="cyan")
+    t.append(f"  put {F.rate(c.put_rate)}  get {F.rate(c.get_rate)}  max {c.max_depth}")
+    if c.kind == "JoinableQueue":
+        t.append(f"  unfinished {c.unfinished}")
+    t.append("\n")
+    return t
+
+
+class FlowView(TextView):
+    """Re-renders only when the diagram's text or styles actually change."""
+
+    def update_snapshot(self, snap: Snapshot) -> None:
+        templates = {p.name: p.template for p in snap.processes}
+        t = Text()
+        for c in snap.channels:
+            t.append_text(channel_lines(c, templates))
+        t.rstrip()
+        self.set(t)

@@ -1,0 +1,130 @@
+"""One row per PID, and a detail panel for the selected one."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from ipcplay.engine.snapshot import ProcessSample, Snapshot
+from ipcplay.tui import format as F
+from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.text import TextView
+
+HIGHLIGHT_S = 3.0  # how long a new or dead process stays highlighted
+HISTORY = 60
+
+
+class ProcessPanel(Vertical):
+    """Header, rows and the selected process's details."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.cpu: dict[str, deque[float]] = {}
+        self.born: dict[str, tuple[int | None, float]] = {}
+        self.died: dict[str, float] = {}
+        self.latest: Snapshot | None = None
+        self._wide = False
+
+    def compose(self) -> ComposeResult:
+        yield TextView(id="proc-header", classes="table-header")
+        yield RowView(id="proc-rows")
+        yield TextView(id="proc-detail")
+
+    @property
+    def rows(self) -> RowView:
+        return self.query_one("#proc-rows", RowView)
+
+    def reset(self) -> None:
+        self.cpu.clear()
+        self.born.clear()
+        self.died.clear()
+
+    def update_snapshot(self, snap: Snapshot, now: float) -> None:
+        self.latest = snap
+        self._wide = self.size.width >= 130
+        for p in snap.processes:
+            hist = self.cpu.setdefault(p.name, deque(maxlen=HISTORY))
+            hist.append(p.cpu_percent)
+            seen = self.born.get(p.name)
+            if p.pid and (seen is None or seen[0] != p.pid):
+                self.born[p.name] = (p.pid, now)
+                self.died.pop(p.name, None)
+            if not p.alive and p.exitcode is not None and p.name not in self.died:
+                self.died[p.name] = now
+        header = self.query_one("#proc-header", TextView)
+        header.set(self._header())
+        self.rows.set_rows([(p.name, self._row(p, now)) for p in snap.processes])
+        self.show_detail(now)
+
+    def _header(self) -> Text:
+        if self._wide:
+            cols = (
+                f"{'pid':>7} {'ppid':>7} {'process':<16} {'role':<9} {'cpu':<14} "
+                f"{'rss':>7} {'thr':>3} {'in':>7} {'out':>7}  state"
+            )
+        else:
+            cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'rss':>6} {'in':>6} {'out':>6}  state"
+        return Text(cols, style="bold")
+
+    def _row(self, p: ProcessSample, now: float) -> Text:
+        words, style = F.state_words(p, now)
+        spark = F.sparkline(self.cpu.get(p.name, ()), 8, top=100.0)
+        name_style = ""
+        born = self.born.get(p.name)
+        if p.name in self.died and now - self.died[p.name] < HIGHLIGHT_S:
+            name_style = "bold white on dark_red"
+        elif born is not None and now - born[1] < HIGHLIGHT_S:
+            name_style = "bold black on green"
+        pid = str(p.pid or "-")
+        t = Text()
+        if self._wide:
+            t.append(f"{pid:>7} {p.ppid or '-':>7} ")
+            t.append(f"{p.name[:16]:<16}", style=name_style)
+            t.append(f" {p.role:<9} ")
+            t.append(spark, style="green")
+            t.append(f"{p.cpu_percent:>5.0f}% ")
+            t.append(
+                f"{F.size(p.rss) if p.rss else '-':>7} {p.threads or '-':>3} "
+                f"{p.received:>7} {p.sent:>7}  "
+            )
+        else:
+            t.append(f"{pid:>7} ")
+            t.append(f"{p.name[:14]:<14}", style=name_style)
+            t.append(" ")
+            t.append(spark[-6:], style="green")
+            t.append(f"{p.cpu_percent:>4.0f}% ")
+            t.append(f"{F.size(p.rss) if p.rss else '-':>6} {p.received:>6} {p.sent:>6}  ")
+        t.append(words, style=style)
+        return t
+
+    def show_detail(self, now: float) -> None:
+        snap = self.latest
+        key = self.rows.selected_key
+        detail = self.query_one("#proc-detail", TextView)
+        if snap is None or key is None:
+            detail.set("")
+            return
+        p = next((x for x in snap.processes if x.name == key), None)
+        if p is None:
+            detail.set("")
+            return
+        words, style = F.state_words(p, now)
+        t = Text()
+        t.append(f" {p.name}", style="bold")
+        t.append(
+            f"  {p.role}  pid {p.pid or '-'}  ppid {p.ppid or '-'}  threads {p.threads}  "
+            f"rss {F.size(p.rss)}  cpu {p.cpu_percent:.0f}% ({p.cpu_s:.2f} s)  "
+            f"ctx switches {p.ctx_switches}\n "
+        )
+        t.append(words, style=style)
+        t.append(
+            f"\n in {p.received}  out {p.sent}  items {p.items}  "
+            f"pills in {p.pills_received} out {p.pills_sent}  "
+            f"blocked {p.blocked_s:.2f} s in total"
+        )
+        if p.error:
+            t.append(f"  error: {p.error}", style="red")
+        detail.set(t)

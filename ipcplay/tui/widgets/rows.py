@@ -1,0 +1,140 @@
+"""A keyed list of one-line rows that repaints only the lines that changed.
+
+Textual's DataTable and a grid of Sparklines re-render far more than
+changes at 10 Hz (a naive grid costs ~16x htop). Here each row is one Rich
+Text; a new snapshot replaces a row only when its text differs, and only
+that line is refreshed. Only visible lines are ever rendered.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class RowView(ScrollView, can_focus=True):
+    """Rows with a cursor; posts `Selected` when the cursor moves."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-10)", show=False),
+        Binding("pagedown", "cursor(10)", show=False),
+        Binding("home", "cursor(-100000)", show=False),
+        Binding("end", "cursor(100000)", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0)
+    """Index of the selected row; the controls act on it."""
+
+    class Selected(Message):
+        def __init__(self, view: RowView, key: str | None) -> None:
+            super().__init__()
+            self.view = view
+            self.key = key
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._keys: list[str] = []
+        self._texts: dict[str, Text] = {}
+        self._strips: dict[str, Strip] = {}
+        self._width = 0
+
+    @property
+    def selected_key(self) -> str | None:
+        if 0 <= self.cursor < len(self._keys):
+            return self._keys[self.cursor]
+        return None
+
+    def set_rows(self, rows: list[tuple[str, Text]]) -> None:
+        keys = [k for k, _ in rows]
+        selected = self.selected_key
+        if keys != self._keys:
+            self._keys = keys
+            self._texts = {}
+            self._strips = {}
+            for k, t in rows:
+                self._texts[k] = t
+            self._width = max((t.cell_len for _, t in rows), default=0)
+            self.virtual_size = Size(self._width, len(keys))
+            if selected in keys:
+                self.cursor = keys.index(selected)
+            else:
+                self.cursor = min(self.cursor, max(0, len(keys) - 1))
+            self.refresh()
+            return
+        for y, (k, t) in enumerate(rows):
+            old = self._texts.get(k)
+            if old is None or old.plain != t.plain or old.spans != t.spans or old.style != t.style:
+                self._texts[k] = t
+                self._strips.pop(k, None)
+                if t.cell_len > self._width:
+                    self._width = t.cell_len
+                    self.virtual_size = Size(self._width, len(keys))
+                self.refresh_line(y)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        if row >= len(self._keys):
+            return Strip.blank(width, self.rich_style)
+        key = self._keys[row]
+        strip = self._strips.get(key)
+        if strip is None:
+            segments = list(self._texts[key].render(self.app.console))
+            strip = Strip(segments).simplify()
+            self._strips[key] = strip
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        if row == self.cursor:
+            cursor_style = Style(reverse=True) if self.has_focus else Style(bgcolor="grey23")
+            strip = Strip(
+                [Segment(s.text, (s.style or Style()) + cursor_style, s.control) for s in strip]
+            )
+        return strip
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region_of(new)
+        self.post_message(self.Selected(self, self.selected_key))
+
+    def scroll_to_region_of(self, row: int) -> None:
+        top = self.scroll_offset.y
+        height = self.size.height
+        if height <= 0:
+            return
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        if self._keys:
+            self.cursor = max(0, min(len(self._keys) - 1, self.cursor + delta))
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_click(self, event: Click) -> None:
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < len(self._keys):
+            self.cursor = row
+        self.focus()
+
+    def select_key(self, key: str) -> None:
+        if key in self._keys:
+            self.cursor = self._keys.index(key)
