@@ -145,6 +145,7 @@ class Engine:
             self._journal_out,
             self._hang_after,
         )
+        self._sampler.hz = self.sample_hz
         self._latest = self._sampler.sample()
         self._thread = threading.Thread(
             target=self._sample_loop, name="ipcplay-sampler", daemon=True
@@ -194,6 +195,8 @@ class Engine:
 
     def set_sample_rate(self, hz: float) -> None:
         self.sample_hz = max(0.5, min(60.0, hz))
+        if self._sampler is not None:
+            self._sampler.hz = self.sample_hz
 
     def run(self, duration: float | None = None, stop: threading.Event | None = None) -> Outcome:
         """Wait until every process exits, a hang is confirmed, `duration`

@@ -75,7 +75,7 @@ class HomeScreen(Screen[None]):
             except ScenarioError as exc:
                 scenario = str(exc)
             self.scenarios[key] = scenario
-            rows.append((key, self._row(info, scenario)))
+            rows.append((key, self._row(info, scenario)))  # Text values: rendered as they are
         self.query_one(RowView).set_rows(rows)
         self._detail()
 

@@ -35,8 +35,8 @@ class ChannelPanel(Vertical):
         for c in snap.channels:
             hist = self.depth.setdefault(c.name, deque(maxlen=HISTORY))
             hist.append(c.depth)
-            rows.append((c.name, self._row(c, wide)))
-        self.query_one("#chan-rows", RowView).set_rows(rows)
+            rows.append((c.name, (c, tuple(hist) if wide else (), wide)))
+        self.query_one("#chan-rows", RowView).set_rows(rows, self._row)
 
     def _header(self, wide: bool) -> Text:
         if wide:
@@ -51,7 +51,8 @@ class ChannelPanel(Vertical):
             )
         return Text(cols, style="bold")
 
-    def _row(self, c: ChannelSample, wide: bool) -> Text:
+    def _row(self, value: tuple[ChannelSample, tuple[float, ...], bool]) -> Text:
+        c, hist, wide = value
         kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
         t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} " if wide else f"{c.name[:10]:<10} ")
         t.append_text(F.fill_bar(c.depth, c.maxsize, 8) if c.maxsize else Text(" " * 8))
@@ -61,7 +62,7 @@ class ChannelPanel(Vertical):
         )
         if wide:
             top = float(c.maxsize) if c.maxsize else None
-            t.append(F.sparkline(self.depth.get(c.name, ()), 12, top=top), style="cyan")
+            t.append(F.sparkline(hist, 12, top=top), style="cyan")
             blocked = c.blocked_put_s + c.blocked_get_s
             t.append(
                 f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7} {F.size(c.bytes):>7}"

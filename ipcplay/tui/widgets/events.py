@@ -1,8 +1,18 @@
-"""The journal as a readable, bounded, filterable log."""
+"""The journal as a readable, bounded, filterable log.
+
+A tail view with a fixed height: new events shift the visible lines, and
+each line's rendering is cached by the event it shows, so appending costs a
+repaint of a few cached strips, not a layout pass (Textual's Log widget
+recomputed its size and scrolled on every write: ~4 % of a core at 4 Hz).
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Log
+from collections import deque
+
+from rich.text import Text
+from textual.strip import Strip
+from textual.widget import Widget
 
 from ipcplay.engine.journal import Event
 from ipcplay.engine.snapshot import Snapshot
@@ -10,33 +20,51 @@ from ipcplay.engine.snapshot import Snapshot
 MAX_LINES = 500
 
 
-class EventLog(Log):
+class EventLog(Widget):
+    DEFAULT_CSS = """
+    EventLog { height: 1fr; }
+    """
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=MAX_LINES, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.filter: str | None = None  # a process or channel name
         self._seen = 0
-        self._events: list[Event] = []
+        self._events: deque[Event] = deque(maxlen=MAX_LINES)
+        self._lines: deque[tuple[int, Event]] = deque(maxlen=MAX_LINES)
+        self._strips: dict[int, Strip] = {}
+        self._serial = 0
         self._names: list[str] = []
         self._chans: list[str] = []
         self._t0 = 0
+        self._last_write = 0.0
 
     def reset(self) -> None:
         self._seen = 0
-        self._events = []
-        self.clear()
+        self._last_write = 0.0
+        self._events.clear()
+        self._lines.clear()
+        self._strips.clear()
+        self.refresh()
 
-    def _line(self, e: Event) -> str:
+    @property
+    def lines(self) -> list[str]:
+        return [self._line(e).plain for _, e in self._lines]
+
+    def _line(self, e: Event) -> Text:
         who = self._names[e.proc] if e.proc < len(self._names) else str(e.proc)
         chan = self._chans[e.chan] if 0 <= e.chan < len(self._chans) else ""
-        msg = (
-            "pill"
-            if e.mid == -2
-            else (f"#{e.mid >> 32}:{e.mid & 0xFFFFFFFF}" if e.mid >= 0 else "")
-        )
-        size = f"{e.nbytes} B" if e.nbytes and e.op not in ("exit",) else ""
-        if e.op == "exit":
-            size = f"code {e.nbytes}"
-        return f"{(e.t_ns - self._t0) / 1e9:9.3f}  {who:<14} {e.op:<10} {chan:<10} {msg:<10} {size}"
+        if e.mid == -2:
+            msg = "pill"
+        elif e.mid >= 0:
+            msg = f"#{e.mid >> 32}:{e.mid & 0xFFFFFFFF}"
+        else:
+            msg = ""
+        size = f"code {e.nbytes}" if e.op == "exit" else (f"{e.nbytes} B" if e.nbytes else "")
+        t = Text(f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", style="grey62")
+        t.append(f"{who:<14} ", style="bold")
+        t.append(f"{e.op:<13}", style="cyan" if "pill" not in e.op else "magenta")
+        t.append(f" {chan:<10} {msg:<10} {size}")
+        return t
 
     def _keep(self, e: Event) -> bool:
         if self.filter is None:
@@ -45,25 +73,47 @@ class EventLog(Log):
             return True
         return 0 <= e.chan < len(self._chans) and self._chans[e.chan] == self.filter
 
+    def _append(self, events: list[Event]) -> None:
+        for e in events:
+            if self._keep(e):
+                self._serial += 1
+                self._lines.append((self._serial, e))  # rendered only if it is shown
+        live = {k for k, _ in self._lines}
+        if len(self._strips) > 2 * MAX_LINES:
+            self._strips = {k: v for k, v in self._strips.items() if k in live}
+        self.refresh()
+
     def update_snapshot(
         self, snap: Snapshot, names: list[str], chans: list[str], t0_ns: int
     ) -> None:
+        """Append what is new, at most four times a second: a log scrolling at
+        10 Hz is unreadable anyway."""
         self._names, self._chans, self._t0 = names, chans, t0_ns
         new = snap.events_total - self._seen
-        if new <= 0:
+        if new <= 0 or (snap.t - self._last_write < 0.25 and not snap.finished):
             return
+        self._last_write = snap.t
         self._seen = snap.events_total
-        fresh = (
-            list(snap.recent_events[-new:])
-            if new < len(snap.recent_events)
-            else list(snap.recent_events)
-        )
-        self._events = (self._events + fresh)[-MAX_LINES:]
-        lines = [self._line(e) for e in fresh if self._keep(e)]
-        if lines:
-            self.write_lines(lines)
+        fresh = list(snap.recent_events)[-new:]
+        self._events.extend(fresh)
+        self._append(fresh)
 
     def set_filter(self, name: str | None) -> None:
         self.filter = name
-        self.clear()
-        self.write_lines([self._line(e) for e in self._events if self._keep(e)])
+        self._lines.clear()
+        self._strips.clear()
+        self._append(list(self._events))
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        n = len(self._lines)
+        index = n - height + y
+        if index < 0 or index >= n:
+            return Strip.blank(width, self.rich_style)
+        key, event = self._lines[index]
+        strip = self._strips.get(key)
+        if strip is None:
+            text = self._line(event)
+            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
+            self._strips[key] = strip
+        return strip.crop_extend(0, width, self.rich_style)

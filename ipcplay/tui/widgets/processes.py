@@ -27,6 +27,7 @@ class ProcessPanel(Vertical):
         self.died: dict[str, float] = {}
         self.latest: Snapshot | None = None
         self._wide = False
+        self._last_push = 0.0
 
     def compose(self) -> ComposeResult:
         yield TextView(id="proc-header", classes="table-header")
@@ -45,9 +46,13 @@ class ProcessPanel(Vertical):
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
         self._wide = self.size.width >= 130
+        tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
+        if tick:
+            self._last_push = snap.t
         for p in snap.processes:
             hist = self.cpu.setdefault(p.name, deque(maxlen=HISTORY))
-            hist.append(p.cpu_percent)
+            if tick or not hist:
+                hist.append(p.cpu_percent)
             seen = self.born.get(p.name)
             if p.pid and (seen is None or seen[0] != p.pid):
                 self.born[p.name] = (p.pid, now)
@@ -56,7 +61,17 @@ class ProcessPanel(Vertical):
                 self.died[p.name] = now
         header = self.query_one("#proc-header", TextView)
         header.set(self._header())
-        self.rows.set_rows([(p.name, self._row(p, now)) for p in snap.processes])
+        rows = []
+        for p in snap.processes:
+            highlight = 0
+            born = self.born.get(p.name)
+            if p.name in self.died and now - self.died[p.name] < HIGHLIGHT_S:
+                highlight = 2
+            elif born is not None and now - born[1] < HIGHLIGHT_S:
+                highlight = 1
+            held = round(now - p.blocked.since, 1) if p.blocked is not None else 0.0
+            rows.append((p.name, (p, tuple(self.cpu.get(p.name, ())), highlight, held, self._wide)))
+        self.rows.set_rows(rows, self._row)
         self.show_detail(now)
 
     def _header(self) -> Text:
@@ -69,18 +84,15 @@ class ProcessPanel(Vertical):
             cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'rss':>6} {'in':>6} {'out':>6}  state"
         return Text(cols, style="bold")
 
-    def _row(self, p: ProcessSample, now: float) -> Text:
+    def _row(self, value: tuple[ProcessSample, tuple[float, ...], int, float, bool]) -> Text:
+        p, cpu, highlight, held, wide = value
+        now = p.blocked.since + held if p.blocked is not None else 0.0
         words, style = F.state_words(p, now)
-        spark = F.sparkline(self.cpu.get(p.name, ()), 8, top=100.0)
-        name_style = ""
-        born = self.born.get(p.name)
-        if p.name in self.died and now - self.died[p.name] < HIGHLIGHT_S:
-            name_style = "bold white on dark_red"
-        elif born is not None and now - born[1] < HIGHLIGHT_S:
-            name_style = "bold black on green"
+        spark = F.sparkline(cpu, 8, top=100.0)
+        name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
         pid = str(p.pid or "-")
         t = Text()
-        if self._wide:
+        if wide:
             t.append(f"{pid:>7} {p.ppid or '-':>7} ")
             t.append(f"{p.name[:16]:<16}", style=name_style)
             t.append(f" {p.role:<9} ")

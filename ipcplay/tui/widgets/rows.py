@@ -1,12 +1,16 @@
 """A keyed list of one-line rows that repaints only the lines that changed.
 
 Textual's DataTable and a grid of Sparklines re-render far more than
-changes at 10 Hz (a naive grid costs ~16x htop). Here each row is one Rich
-Text; a new snapshot replaces a row only when its text differs, and only
-that line is refreshed. Only visible lines are ever rendered.
+changes at 10 Hz (a naive grid costs ~16x htop). Here each row is a small
+value (whatever its renderer needs); a new snapshot marks a row dirty only
+when its value differs, and its Text is built only when the row is on
+screen. 128 processes cost the same as the 20 that fit.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -46,9 +50,9 @@ class RowView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._keys: list[str] = []
-        self._texts: dict[str, Text] = {}
+        self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
-        self._width = 0
+        self._render_row: Callable[[Any], Text] = lambda d: d
 
     @property
     def selected_key(self) -> str | None:
@@ -56,32 +60,34 @@ class RowView(ScrollView, can_focus=True):
             return self._keys[self.cursor]
         return None
 
-    def set_rows(self, rows: list[tuple[str, Text]]) -> None:
+    def set_rows(
+        self, rows: list[tuple[str, Any]], render: Callable[[Any], Text] | None = None
+    ) -> None:
+        """Rows as (key, value); `render(value)` makes the line's Text (by
+        default the value is the Text). Unchanged values cost nothing."""
+        if render is not None:
+            self._render_row = render
         keys = [k for k, _ in rows]
         selected = self.selected_key
         if keys != self._keys:
             self._keys = keys
-            self._texts = {}
+            self._data = dict(rows)
             self._strips = {}
-            for k, t in rows:
-                self._texts[k] = t
-            self._width = max((t.cell_len for _, t in rows), default=0)
-            self.virtual_size = Size(self._width, len(keys))
+            self.virtual_size = Size(self.size.width, len(keys))
             if selected in keys:
                 self.cursor = keys.index(selected)
             else:
                 self.cursor = min(self.cursor, max(0, len(keys) - 1))
             self.refresh()
             return
-        for y, (k, t) in enumerate(rows):
-            old = self._texts.get(k)
-            if old is None or old.plain != t.plain or old.spans != t.spans or old.style != t.style:
-                self._texts[k] = t
+        top = self.scroll_offset.y
+        bottom = top + self.size.height
+        for y, (k, value) in enumerate(rows):
+            if self._data.get(k) != value:
+                self._data[k] = value
                 self._strips.pop(k, None)
-                if t.cell_len > self._width:
-                    self._width = t.cell_len
-                    self.virtual_size = Size(self._width, len(keys))
-                self.refresh_line(y)
+                if top <= y < bottom:
+                    self.refresh_line(y)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -92,8 +98,8 @@ class RowView(ScrollView, can_focus=True):
         key = self._keys[row]
         strip = self._strips.get(key)
         if strip is None:
-            segments = list(self._texts[key].render(self.app.console))
-            strip = Strip(segments).simplify()
+            text = self._render_row(self._data[key])
+            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
         if row == self.cursor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 
 from ipcplay.engine.snapshot import Snapshot
-from ipcplay.tui import format as F
 from ipcplay.tui.widgets.text import TextView
 
 
@@ -26,11 +25,14 @@ class StatusBar(TextView):
             self.set(t)
             return
         age = max(0.0, now - snap.t)
-        style = "green" if age < 2.0 / hz + 0.2 else ("yellow" if age < 2.0 else "bold red")
-        t.append(f"│ {F.duration(snap.elapsed_s)} ")
-        t.append("│ data ")
-        t.append(f"{age:.1f} s old", style=style)
-        t.append(f" │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.1f}% CPU ")
+        t.append(f"│ {int(snap.elapsed_s)} s ")
+        if age < 2.0 / hz + 0.25:
+            t.append("│ ")
+            t.append("● live", style="green")
+        else:
+            t.append("│ data ")
+            t.append(f"{age:.1f} s old", style="yellow" if age < 3.0 else "bold red")
+        t.append(f" │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.0f}% CPU ")
         if snap.events_dropped:
             t.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
         if paused_all:

@@ -1,0 +1,181 @@
+"""The app on real processes: real PIDs on screen, real effects of keys,
+and nothing left behind by any way of quitting."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from dataclasses import replace
+
+import psutil
+import pytest
+from conftest import PRESETS, wait_for
+
+from ipcplay.scenario import load
+from ipcplay.tui.app import IpcplayApp
+from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.widgets.rows import RowView
+
+
+def _steady():
+    return replace(load(PRESETS / "steady-pipeline.toml"), start_method="fork")
+
+
+async def _until(pilot, predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met on screen in time")
+        await pilot.pause(0.05)
+
+
+def _rows(app) -> dict[str, object]:
+    view = app.screen.query_one("#proc-rows", RowView)
+    return {k: view._data[k][0] for k in view._keys}
+
+
+@pytest.mark.timeout(60)
+async def test_screen_shows_the_real_pids_and_pause_and_kill_act_on_them():
+    app = IpcplayApp(initial=_steady())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and len(_rows(app)) == 5
+                and all(p.pid and p.state != "starting" for p in _rows(app).values())
+            ),
+        )
+        shown = {p.pid for p in _rows(app).values()}
+        real = {
+            c.pid
+            for c in psutil.Process().children()
+            if "resource_tracker" not in " ".join(c.cmdline())
+        }
+        assert shown <= real and len(shown) == 5
+
+        # The cursor starts on the first row (the producer): pause it with p.
+        producer = _rows(app)["producer"]
+        await pilot.press("p")
+        await _until(pilot, lambda: _rows(app)["producer"].state == "stopped")
+        assert psutil.Process(producer.pid).status() == psutil.STATUS_STOPPED
+        await pilot.press("p")
+        await _until(pilot, lambda: _rows(app)["producer"].state != "stopped")
+
+        # Move to the collector and kill it with k.
+        await pilot.press("end")
+        await pilot.press("k")
+        await _until(pilot, lambda: _rows(app)["collector"].state == "killed by SIGKILL")
+
+        # A process killed from outside shows up as killed too.
+        worker = _rows(app)["worker-1"]
+        os.kill(worker.pid, signal.SIGKILL)
+        await _until(pilot, lambda: _rows(app)["worker-1"].state == "killed by SIGKILL")
+        await pilot.press("q")
+        await _until(pilot, lambda: not app.is_running, timeout=20)
+
+
+@pytest.mark.timeout(60)
+async def test_rate_keys_change_the_real_rate_and_restart_makes_new_pids():
+    app = IpcplayApp(initial=_steady())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and _rows(app)
+                and all(p.pid for p in _rows(app).values())
+            ),
+        )
+        source = app.sources[0]
+        await pilot.press("minus")
+        assert abs(source.rate_of("producer") - 200 / 1.5) < 0.5
+        first = {p.pid for p in _rows(app).values()}
+        await pilot.press("r")
+        await _until(
+            pilot,
+            lambda: (
+                (pids := {p.pid for p in _rows(app).values()}) and not (pids & first) and all(pids)
+            ),
+        )
+        await pilot.press("q")
+        await _until(pilot, lambda: not app.is_running, timeout=20)
+
+
+# ------------------------------------------------------------------ quit paths
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _start_in_pty(args: list[str]) -> tuple[subprocess.Popen, int, threading.Thread]:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipcplay", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+
+    def drain() -> None:  # a terminal that nobody reads would block the app
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    return
+            except OSError:
+                return
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    return proc, master, t
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("how", ["q", "ctrl+c", "SIGTERM"])
+def test_every_quit_path_leaves_no_child_zombie_or_segment(how):
+    proc, master, _ = _start_in_pty([str(PRESETS / "steady-pipeline.toml")])
+    try:
+        obs = psutil.Process(proc.pid)
+        kids = wait_for(
+            lambda: len(obs.children()) >= 6 and obs.children(recursive=True), timeout=30
+        )
+        pids = [k.pid for k in kids]
+        time.sleep(1.0)
+        if how == "q":
+            os.write(master, b"q")
+        elif how == "ctrl+c":
+            os.write(master, b"\x03")
+        else:
+            proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(master)
+
+
+def test_the_app_module_is_the_only_one_that_imports_textual():
+    code = (
+        "import sys, ipcplay.cli; ipcplay.cli._parser(); "
+        "sys.exit(1 if 'textual' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
