@@ -356,7 +356,7 @@ class Sampler:
             ongoing_in[c] += max(0.0, now - since) if timed else 0.0
             transient = inflight > 0
         elif op == B.OP_JOIN:
-            opname, reason = "join", "unfinished tasks"
+            opname, reason = "join", "tasks not done"
             who = self.readers[ch.name]
             transient = False
         else:

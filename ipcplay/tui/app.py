@@ -30,6 +30,7 @@ class IpcplayApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+s", "screenshot_svg", "Screenshot", show=False),
     ]
 
     def __init__(
@@ -67,6 +68,15 @@ class IpcplayApp(App[int]):
         source = self.source_factory(scenario, self.hz)
         self.sources.append(source)
         self.push_screen(RunScreen(source))
+
+    def action_screenshot_svg(self) -> None:
+        """Save what the screen shows as an SVG in the current directory."""
+        try:
+            path = self.save_screenshot()
+        except OSError as exc:
+            self.notify(f"screenshot failed: {exc.strerror}", severity="error")
+            return
+        self.notify(f"screenshot saved: {path}", timeout=4)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

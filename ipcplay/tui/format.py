@@ -93,3 +93,9 @@ def state_words(p: ProcessSample, now: float) -> tuple[str, str]:
     if p.state == "working":
         return "working (CPU)", "green"
     return p.state, "green" if p.state == "running" else ""
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of each paragraph so the terminal can wrap them."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)

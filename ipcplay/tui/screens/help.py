@@ -10,10 +10,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-INTRO = """Every process you see is real: `ps` shows it, `kill` works on it. Every number is
-counted by the processes themselves as they put, get, send and recv, not guessed.
-
-Pick a row in the process list (↑/↓ or the mouse); the keys below act on it."""
+INTRO = (
+    "Every process you see is real: `ps` shows it, `kill` works on it. Every number is "
+    "counted by the processes themselves as they put, get, send and recv, not guessed.\n\n"
+    "Pick a row in the process list (↑/↓ or the mouse); the keys below act on it."
+)
 
 KEYS = [
     ("↑ ↓  PgUp PgDn", "select a process"),
@@ -29,6 +30,7 @@ KEYS = [
     ("tab", "next pane (events, explanation)"),
     ("escape", "back to the preset list (stops the scenario)"),
     ("ctrl+p", "command palette: every action by name"),
+    ("ctrl+s", "save a screenshot (SVG) in the current directory"),
     ("?", "this help"),
     ("q  ctrl+c", "quit: every process is stopped and joined"),
 ]

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from ipcplay.scenario import PresetInfo, ScenarioError, list_presets, load
 from ipcplay.scenario.model import Scenario
+from ipcplay.tui.format import reflow
 from ipcplay.tui.widgets.rows import RowView
 
 
@@ -55,7 +56,7 @@ class HomeScreen(Screen[None]):
             yield RowView(id="preset-rows")
             with VerticalScroll(id="preset-detail-scroll"):
                 yield Static(id="preset-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.action_reload()
@@ -113,8 +114,7 @@ class HomeScreen(Screen[None]):
             f"{primitives(scenario)}\n\n",
             style="grey62",
         )
-        t.append(summary(scenario) + "\n\n", style="italic")
-        t.append(scenario.explain.strip())
+        t.append(reflow(scenario.explain))
         detail.update(t)
 
     def action_run(self) -> None:

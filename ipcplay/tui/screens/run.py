@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.channels import ChannelPanel
@@ -29,19 +30,19 @@ class RunScreen(Screen[None]):
     """Everything here is drawn from snapshots; keys become engine commands."""
 
     BINDINGS = [
-        Binding("space", "pause_all", "Pause all"),
-        Binding("p", "pause", "Pause proc"),
+        Binding("space", "pause_all", "Pause all", key_display="␣"),
+        Binding("p", "pause", "Pause"),
         Binding("t", "terminate", "Term"),
         Binding("k", "kill", "Kill"),
-        Binding("plus,equals_sign", "rate(1.5)", "Rate+", key_display="+"),
-        Binding("minus", "rate(0.6667)", "Rate-", key_display="-"),
+        Binding("plus,equals_sign", "rate(1.5)", "Rate±", key_display="+-"),
+        Binding("minus", "rate(0.6667)", "Rate-", key_display="-", show=False),
         Binding("x", "pill", "Pill"),
         Binding("r", "restart", "Restart"),
-        Binding("f", "filter", "Filter log"),
+        Binding("f", "filter", "Filter"),
         Binding("right_square_bracket", "hz(1)", "Hz+", key_display="]", show=False),
         Binding("left_square_bracket", "hz(-1)", "Hz-", key_display="[", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
-        Binding("escape", "back", "Presets"),
+        Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, source: SnapshotSource) -> None:
@@ -65,14 +66,20 @@ class RunScreen(Screen[None]):
             with TabPane("Explain", id="tab-explain"), VerticalScroll():
                 yield Static(
                     Text(
-                        self.source.scenario.explain.strip()
+                        reflow(self.source.scenario.explain)
                         or "(this scenario has no teaching text)"
                     ),
                     id="explain",
                 )
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_resize(self) -> None:
+        # Narrow terminals: the diagram already shows each channel's depth and
+        # rates, so it gets the whole width and the channel table steps aside.
+        self.query_one(ChannelPanel).display = self.size.width >= 120
 
     def on_mount(self) -> None:
+        self.on_resize()
         self.query_one(Banner).display = False
         self.query_one("#proc-rows", RowView).focus()
         self._status()

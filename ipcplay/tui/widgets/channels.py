@@ -29,7 +29,7 @@ class ChannelPanel(Vertical):
         self.depth.clear()
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        wide = self.size.width >= 110
+        wide = self.size.width >= 96
         self.query_one("#chan-header", TextView).set(self._header(wide))
         rows = []
         for c in snap.channels:

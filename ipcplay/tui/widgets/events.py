@@ -94,7 +94,8 @@ class EventLog(Widget):
             return
         self._last_write = snap.t
         self._seen = snap.events_total
-        fresh = list(snap.recent_events)[-new:]
+        # Drained process by process: put them back in time order.
+        fresh = sorted(list(snap.recent_events)[-new:], key=lambda e: e.t_ns)
         self._events.extend(fresh)
         self._append(fresh)
 
@@ -114,6 +115,8 @@ class EventLog(Widget):
         strip = self._strips.get(key)
         if strip is None:
             text = self._line(event)
-            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
+            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
+                self.rich_style
+            )
             self._strips[key] = strip
         return strip.crop_extend(0, width, self.rich_style)

@@ -41,7 +41,7 @@ def channel_lines(c: ChannelSample, templates: dict[str, str]) -> Text:
         for d in c.directions:
             t.append(f"   {d.src}→{d.dst} ")
             t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
-            t.append(f"  {d.in_flight} in flight  {d.received} delivered\n")
+            t.append(f" · {d.in_flight} in flight · {d.received} got\n")
         return t
     t.append(f" {w}", style="bold")
     t.append(" ──▶ ", style="grey62")

@@ -81,7 +81,7 @@ class ProcessPanel(Vertical):
                 f"{'rss':>7} {'thr':>3} {'in':>7} {'out':>7}  state"
             )
         else:
-            cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'rss':>6} {'in':>6} {'out':>6}  state"
+            cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'in':>6} {'out':>6}  state"
         return Text(cols, style="bold")
 
     def _row(self, value: tuple[ProcessSample, tuple[float, ...], int, float, bool]) -> Text:
@@ -108,7 +108,7 @@ class ProcessPanel(Vertical):
             t.append(" ")
             t.append(spark[-6:], style="green")
             t.append(f"{p.cpu_percent:>4.0f}% ")
-            t.append(f"{F.size(p.rss) if p.rss else '-':>6} {p.received:>6} {p.sent:>6}  ")
+            t.append(f"{p.received:>6} {p.sent:>6}  ")
         t.append(words, style=style)
         return t
 

@@ -99,7 +99,9 @@ class RowView(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             text = self._render_row(self._data[key])
-            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
+            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
+                self.rich_style
+            )
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
         if row == self.cursor:

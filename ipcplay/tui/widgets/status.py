@@ -19,26 +19,30 @@ class StatusBar(TextView):
         verdict: str | None,
     ) -> None:
         t = Text()
-        t.append(f" {title} ", style="bold")
         if snap is None:
-            t.append(" starting…")
+            t.append(" starting… ")
+            t.append(title, style="bold")
             self.set(t)
             return
         age = max(0.0, now - snap.t)
-        t.append(f"│ {int(snap.elapsed_s)} s ")
-        if age < 2.0 / hz + 0.25:
-            t.append("│ ")
-            t.append("● live", style="green")
+        if verdict:
+            t.append(
+                f" {verdict.upper()} ",
+                style="bold green" if verdict == "completed" else "bold white on red",
+            )
+        elif age < 2.0 / hz + 0.25:
+            t.append(" ● live ", style="green")
         else:
-            t.append("│ data ")
-            t.append(f"{age:.1f} s old", style="yellow" if age < 3.0 else "bold red")
-        t.append(f" │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.0f}% CPU ")
-        if snap.events_dropped:
-            t.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
+            t.append(f" data {age:.1f} s old ", style="yellow" if age < 3.0 else "bold red")
         if paused_all:
             t.append("│ PAUSED ", style="bold magenta")
-        if verdict:
-            t.append(f"│ {verdict} ", style="bold green" if verdict == "completed" else "bold red")
+        t.append(
+            f"│ {int(snap.elapsed_s)} s │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.0f}% CPU "
+        )
+        if snap.events_dropped:
+            t.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
+        t.append("│ ")
+        t.append(title, style="bold")
         self.set(t)
 
 

@@ -65,6 +65,8 @@ class TextView(Widget):
         strip = self._strips[y]
         if strip is None:
             line = self._lines[y]
-            strip = Strip(list(line.render(self.app.console, end="")), line.cell_len)
+            strip = Strip(list(line.render(self.app.console, end="")), line.cell_len).apply_style(
+                self.rich_style
+            )
             self._strips[y] = strip
         return strip.crop_extend(0, width, self.rich_style)
