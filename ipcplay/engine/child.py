@@ -81,6 +81,9 @@ def child_entry(
     """Process target. `foreign` are pipe ends a forked child inherited but does
     not use: closing them is what lets the other side see EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the observer's to handle
+    # A forked child inherits the observer's Python handlers; SIGTERM must
+    # terminate a child, as Process.terminate() and `kill` promise.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_observer(plan.observer_pid)
     for conn in foreign:
         conn.close()
