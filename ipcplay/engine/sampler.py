@@ -33,6 +33,8 @@ from ipcplay.engine.stuck import Wait, describe, stuck_set
 from ipcplay.scenario.model import Scenario
 
 RECENT_EVENTS = 500
+DECODE_PER_TICK = 128  # in all processes together
+OS_READS_PER_TICK = 16
 
 _PROC_STAT = os.path.exists("/proc/self/stat")
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -132,6 +134,7 @@ class Sampler:
         self._stuck_since = 0.0
         self._stuck: Stuck | None = None
         self.stopped_by_engine: set[int] = set()
+        self.poke: set[int] = set()  # processes just signalled: read their OS state now
         self._self = psutil.Process()
         self._seq = 0
 
@@ -207,6 +210,7 @@ class Sampler:
         """Empty every ring (a memcpy each); decode only what is shown or saved."""
         if not self.layout.journal_cap:
             return
+        per_proc = max(4, DECODE_PER_TICK // max(1, self.layout.nproc))
         for p in range(self.layout.nproc):
             data = J.drain_raw(self.mv, self.layout, p)
             if not data:
@@ -214,10 +218,13 @@ class Sampler:
             vals = J.unpack(data) if self.journal_out is not None else None
             n = len(data) // 24
             self._events_total += n
+            # Decode for display only the newest few per process per tick: the
+            # log shows a screenful; decoding 500 x 128 events 10 times a second
+            # would cost more than everything else the sampler does.
             if vals is None:
-                tail = J.unpack(data[-RECENT_EVENTS * 24 :])
+                tail = J.unpack(data[-per_proc * 24 :])
             else:
-                tail = vals[-RECENT_EVENTS * 3 :]
+                tail = vals[-per_proc * 3 :]
             self._events.extend(J.decode(p, *tail[i : i + 3]) for i in range(0, len(tail), 3))
             if vals is not None:
                 self._write_events(p, vals)
@@ -421,8 +428,16 @@ class Sampler:
         status, cpu_s, rss, threads, ctx, ppid = self._last_os[p]
         cpu_pct = 0.0
         if is_alive and pid:
-            full = (self._tick + p) % max(1, round(self.hz)) == 0
-            status, cpu_s, rss, threads, ctx, ppid = self._os_sample(p, pid, full)
+            # Read the OS's figures for at most OS_READS_PER_TICK processes per
+            # tick, in turn (and always for a process just signalled): with 16
+            # processes that is every tick; with 128, each one every 0.8 s.
+            n = len(self.insts)
+            every = max(1, -(-n // OS_READS_PER_TICK))
+            due = (self._tick + p) % every == 0 or p in self.poke or not self._last_os[p][0]
+            if due:
+                self.poke.discard(p)
+                full = (self._tick + p) % max(every, round(self.hz)) == 0
+                status, cpu_s, rss, threads, ctx, ppid = self._os_sample(p, pid, full)
             cpu_pct = self._cpu_percent(p, cpu_s, now)
         elif v[B.P_CPU_NS]:
             cpu_s = max(cpu_s, v[B.P_CPU_NS] / 1e9)

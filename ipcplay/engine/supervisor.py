@@ -339,6 +339,8 @@ class Engine:
         if sig in (signal.SIGTERM, signal.SIGKILL) and self._sampler is not None:
             self._sampler.stopped_by_engine.add(i)
         os.kill(proc.pid, sig)
+        if self._sampler is not None:
+            self._sampler.poke.add(i)
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""

@@ -76,7 +76,8 @@ class RunScreen(Screen[None]):
     def on_resize(self) -> None:
         # Narrow terminals: the diagram already shows each channel's depth and
         # rates, so it gets the whole width and the channel table steps aside.
-        self.query_one(ChannelPanel).display = self.size.width >= 120
+        many = len(self.source.scenario.channels) > FlowView.MAX_CHANNELS_SHOWN
+        self.query_one(ChannelPanel).display = self.size.width >= 120 or many
 
     def on_mount(self) -> None:
         self.on_resize()

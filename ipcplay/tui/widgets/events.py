@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
@@ -27,6 +28,7 @@ class EventLog(Widget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._style_cache: Style | None = None
         self.filter: str | None = None  # a process or channel name
         self._seen = 0
         self._events: deque[Event] = deque(maxlen=MAX_LINES)
@@ -86,11 +88,11 @@ class EventLog(Widget):
     def update_snapshot(
         self, snap: Snapshot, names: list[str], chans: list[str], t0_ns: int
     ) -> None:
-        """Append what is new, at most four times a second: a log scrolling at
-        10 Hz is unreadable anyway."""
+        """Append what is new, at most twice a second: a log scrolling faster
+        is unreadable, and each scroll repaints every visible line."""
         self._names, self._chans, self._t0 = names, chans, t0_ns
         new = snap.events_total - self._seen
-        if new <= 0 or (snap.t - self._last_write < 0.25 and not snap.finished):
+        if new <= 0 or (snap.t - self._last_write < 0.5 and not snap.finished):
             return
         self._last_write = snap.t
         self._seen = snap.events_total
@@ -110,13 +112,26 @@ class EventLog(Widget):
         n = len(self._lines)
         index = n - height + y
         if index < 0 or index >= n:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         key, event = self._lines[index]
         strip = self._strips.get(key)
         if strip is None:
             text = self._line(event)
             strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
-                self.rich_style
+                self._base_style()
             )
             self._strips[key] = strip
-        return strip.crop_extend(0, width, self.rich_style)
+        return strip.crop_extend(0, width, self._base_style())
+
+    def _base_style(self) -> Style:
+        """The widget's style, computed once: `rich_style` walks the CSS every call,
+        and render_line runs for every changed line."""
+        if self._style_cache is None:
+            self._style_cache = self.rich_style
+        return self._style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+        if hasattr(self, "_strips"):
+            self._strips.clear()

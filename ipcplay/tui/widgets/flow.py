@@ -65,10 +65,19 @@ def channel_lines(c: ChannelSample, templates: dict[str, str]) -> Text:
 class FlowView(TextView):
     """Re-renders only when the diagram's text or styles actually change."""
 
+    MAX_CHANNELS_SHOWN = 8
+
     def update_snapshot(self, snap: Snapshot) -> None:
+        """The first channels, as many as the panel can show; the channel table
+        lists them all."""
         templates = {p.name: p.template for p in snap.processes}
         t = Text()
-        for c in snap.channels:
+        shown = snap.channels[: self.MAX_CHANNELS_SHOWN]
+        for c in shown:
             t.append_text(channel_lines(c, templates))
+        rest = len(snap.channels) - len(shown)
+        if rest > 0:
+            t.append(f" … and {rest} more channels (the channel table lists all)\n",
+                     style="grey62")
         t.rstrip()
         self.set(t)

@@ -49,6 +49,7 @@ class RowView(ScrollView, can_focus=True):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._style_cache: Style | None = None
         self._keys: list[str] = []
         self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
@@ -94,16 +95,16 @@ class RowView(ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.size.width
         if row >= len(self._keys):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         key = self._keys[row]
         strip = self._strips.get(key)
         if strip is None:
             text = self._render_row(self._data[key])
             strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
-                self.rich_style
+                self._base_style()
             )
             self._strips[key] = strip
-        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
         if row == self.cursor:
             cursor_style = Style(reverse=True) if self.has_focus else Style(bgcolor="grey23")
             strip = Strip(
@@ -146,3 +147,16 @@ class RowView(ScrollView, can_focus=True):
     def select_key(self, key: str) -> None:
         if key in self._keys:
             self.cursor = self._keys.index(key)
+
+    def _base_style(self) -> Style:
+        """The widget's style, computed once: `rich_style` walks the CSS every call,
+        and render_line runs for every changed line."""
+        if self._style_cache is None:
+            self._style_cache = self.rich_style
+        return self._style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+        if hasattr(self, "_strips"):
+            self._strips.clear()

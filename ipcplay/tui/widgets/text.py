@@ -9,6 +9,7 @@ Lines longer than the widget are cropped, never wrapped.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -26,6 +27,7 @@ class TextView(Widget):
 
     def __init__(self, text: Text | str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._style_cache: Style | None = None
         self._lines: list[Text] = self._split(text)
         self._strips: list[Strip | None] = [None] * len(self._lines)
 
@@ -61,12 +63,25 @@ class TextView(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         strip = self._strips[y]
         if strip is None:
             line = self._lines[y]
             strip = Strip(list(line.render(self.app.console, end="")), line.cell_len).apply_style(
-                self.rich_style
+                self._base_style()
             )
             self._strips[y] = strip
-        return strip.crop_extend(0, width, self.rich_style)
+        return strip.crop_extend(0, width, self._base_style())
+
+    def _base_style(self) -> Style:
+        """The widget's style, computed once: `rich_style` walks the CSS every call,
+        and render_line runs for every changed line."""
+        if self._style_cache is None:
+            self._style_cache = self.rich_style
+        return self._style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+        if hasattr(self, "_strips"):
+            self._strips = [None] * len(self._lines)
