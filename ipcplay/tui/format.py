@@ -57,12 +57,12 @@ def fill_style(depth: int, maxsize: int) -> str:
         return "cyan"
     f = depth / maxsize
     if f >= 1.0:
-        return "bold red"
+        return "bold #ff4040"
     if f >= 0.85:
-        return "dark_orange"
+        return "#ff8c1a"
     if f >= 0.6:
-        return "yellow"
-    return "green"
+        return "#f0d000"
+    return "#5fd75f"
 
 
 def fill_bar(depth: int, maxsize: int, width: int) -> Text:
@@ -81,7 +81,7 @@ def state_words(p: ProcessSample, now: float) -> tuple[str, str]:
         why = f" — {b.reason}" if b.reason else ""
         held = now - b.since
         at_least = "" if b.exact else "≥"
-        return f"blocked on {b.op} '{b.channel}'{why} for {at_least}{held:.1f} s", "bold yellow"
+        return f"blocked on {b.op} '{b.channel}'{why} for {at_least}{held:.1f} s", "bold #ffb454"
     if p.state.startswith("killed"):
         return p.state, "bold red"
     if p.state.startswith("exited"):

@@ -22,7 +22,7 @@ KEYS = [
     ("p", "pause / resume the selected process"),
     ("t", "terminate the selected process (SIGTERM)"),
     ("k", "kill the selected process (SIGKILL)"),
-    ("+  -", "raise / lower the selected producer's rate (×1.5, ÷1.5)"),
+    ("+  -", "raise / lower the rate of the selected producer or pinger (×1.5, ÷1.5)"),
     ("x", "send a poison pill to (or from) the selected process"),
     ("r", "restart the scenario"),
     ("f", "filter the event log: process, its channels, everything"),
@@ -48,9 +48,10 @@ class HelpScreen(ModalScreen[None]):
         for k, v in KEYS:
             table.add_row(k, v)
         with VerticalScroll(id="help-box"):
-            yield Static(Text("ipcplay — help", style="bold"))
-            yield Static(Text(INTRO))
+            yield Static(Text("ipcplay — help\n", style="bold"))
+            yield Static(Text(INTRO + "\n"))
             yield Static(table)
+            yield Static("")
             yield Static(Text("escape closes this help", style="grey62"))
 
     def action_dismiss(self) -> None:  # type: ignore[override]

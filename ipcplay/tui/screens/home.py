@@ -82,14 +82,15 @@ class HomeScreen(Screen[None]):
 
     def _row(self, info: PresetInfo, scenario: Scenario | str) -> Text:
         t = Text()
-        t.append(f"{info.name[:26]:<26} ", style="bold")
+        t.append(f"{info.name[:25]:<25} ", style="bold")
         if isinstance(scenario, str):
             t.append("cannot be loaded — see the error on the right", style="red")
             return t
         if info.origin != "built-in":
             t.append(f"({info.origin}) ", style="grey62")
-        t.append(f"{scenario.title}", style="")
-        t.append(f"  [{primitives(scenario)}]", style="cyan")
+        t.append(scenario.title)
+        room = max(10, self.query_one(RowView).size.width - 1)
+        t.truncate(room, overflow="ellipsis")
         return t
 
     def on_row_view_selected(self, message: RowView.Selected) -> None:

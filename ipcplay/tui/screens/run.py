@@ -78,8 +78,13 @@ class RunScreen(Screen[None]):
         # rates, so it gets the whole width and the channel table steps aside.
         many = len(self.source.scenario.channels) > FlowView.MAX_CHANNELS_SHOWN
         self.query_one(ChannelPanel).display = self.size.width >= 120 or many
+        if self.snap is not None:  # columns depend on the width: redraw now, not next tick
+            self.call_after_refresh(self._apply, self.snap)
 
     def on_mount(self) -> None:
+        self.query_one(EventLog).pipes = {
+            c.name for c in self.source.scenario.channels if c.kind == "Pipe"
+        }
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one("#proc-rows", RowView).focus()
@@ -113,7 +118,9 @@ class RunScreen(Screen[None]):
             self.query_one(ChannelPanel).reset()
             self.query_one(EventLog).reset()
             self.verdict = None
-        snap = message.snapshot
+        self._apply(message.snapshot)
+
+    def _apply(self, snap: Snapshot) -> None:
         self.snap = snap
         now = self.source.now()
         if snap.finished and self.verdict is None:

@@ -23,13 +23,16 @@ class ChannelPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield TextView(id="chan-header", classes="table-header")
-        yield RowView(id="chan-rows")
+        rows = RowView(id="chan-rows")
+        rows.show_cursor = False
+        rows.can_focus = False
+        yield rows
 
     def reset(self) -> None:
         self.depth.clear()
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        wide = self.size.width >= 96
+        wide = self.size.width >= 90
         self.query_one("#chan-header", TextView).set(self._header(wide))
         rows = []
         for c in snap.channels:

@@ -37,6 +37,7 @@ class EventLog(Widget):
         self._serial = 0
         self._names: list[str] = []
         self._chans: list[str] = []
+        self.pipes: set[str] = set()  # channels whose put/get are send/recv
         self._t0 = 0
         self._last_write = 0.0
 
@@ -64,7 +65,10 @@ class EventLog(Widget):
         size = f"code {e.nbytes}" if e.op == "exit" else (f"{e.nbytes} B" if e.nbytes else "")
         t = Text(f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", style="grey62")
         t.append(f"{who:<14} ", style="bold")
-        t.append(f"{e.op:<13}", style="cyan" if "pill" not in e.op else "magenta")
+        op = e.op
+        if chan in self.pipes:
+            op = {"put": "send", "get": "recv"}.get(op, op)
+        t.append(f"{op:<13}", style="cyan" if "pill" not in op else "magenta")
         t.append(f" {chan:<10} {msg:<10} {size}")
         return t
 
@@ -110,7 +114,7 @@ class EventLog(Widget):
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         n = len(self._lines)
-        index = n - height + y
+        index = n - height + y if n > height else y
         if index < 0 or index >= n:
             return Strip.blank(width, self._base_style())
         key, event = self._lines[index]

@@ -77,7 +77,6 @@ class FlowView(TextView):
             t.append_text(channel_lines(c, templates))
         rest = len(snap.channels) - len(shown)
         if rest > 0:
-            t.append(f" … and {rest} more channels (the channel table lists all)\n",
-                     style="grey62")
+            t.append(f" … and {rest} more channels (the channel table lists all)\n", style="grey62")
         t.rstrip()
         self.set(t)

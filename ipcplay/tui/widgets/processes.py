@@ -49,13 +49,15 @@ class ProcessPanel(Vertical):
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
             self._last_push = snap.t
+        first = not self.born
         for p in snap.processes:
             hist = self.cpu.setdefault(p.name, deque(maxlen=HISTORY))
             if tick or not hist:
                 hist.append(p.cpu_percent)
             seen = self.born.get(p.name)
             if p.pid and (seen is None or seen[0] != p.pid):
-                self.born[p.name] = (p.pid, now)
+                # Processes there from the start are not "new"; replacements are.
+                self.born[p.name] = (p.pid, now - HIGHLIGHT_S if first else now)
                 self.died.pop(p.name, None)
             if not p.alive and p.exitcode is not None and p.name not in self.died:
                 self.died[p.name] = now

@@ -36,6 +36,9 @@ class RowView(ScrollView, can_focus=True):
         Binding("end", "cursor(100000)", show=False),
     ]
 
+    show_cursor = True
+    """False for read-only lists (the channel table): no selection bar."""
+
     cursor: reactive[int] = reactive(0)
     """Index of the selected row; the controls act on it."""
 
@@ -105,8 +108,9 @@ class RowView(ScrollView, can_focus=True):
             )
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
-        if row == self.cursor:
-            cursor_style = Style(reverse=True) if self.has_focus else Style(bgcolor="grey23")
+        if row == self.cursor and self.show_cursor:
+            # A background that overrides the pieces' own, so coloured text stays readable.
+            cursor_style = Style(bgcolor="#264f78" if self.has_focus else "#3a3a3a")
             strip = Strip(
                 [Segment(s.text, (s.style or Style()) + cursor_style, s.control) for s in strip]
             )

@@ -54,6 +54,10 @@ class Banner(TextView):
         if self.display != (stuck is not None):
             self.display = stuck is not None
         if stuck is not None:
-            self.set(
-                Text(f"{stuck.kind.upper()}: {stuck.description.split(': ', 1)[-1]}", style="bold")
-            )
+            # One line per fact, so nothing is cut: the cycle, then each waiter.
+            body = stuck.description.split(": ", 1)[-1]
+            lines = [
+                f"{stuck.kind.upper()}: {part}" if i == 0 else f"  {part}"
+                for i, part in enumerate(body.split("; "))
+            ]
+            self.set(Text("\n".join(lines), style="bold"))

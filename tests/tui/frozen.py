@@ -1,0 +1,517 @@
+"""Hand-built, fully deterministic snapshots for pictures and Pilot tests.
+
+No processes and no clock: every pid, time, count and event is fixed here, so
+a picture of the app fed one of these (through `FrozenSource`) is the same on
+every machine and every run. The numbers are chosen to look like a real run
+of the scenario they belong to.
+
+`FrozenSource.now()` is `snapshot.t + 0.05`; waits are placed so that "for X s"
+lands well away from a rounding boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ipcplay.engine.journal import Event
+from ipcplay.engine.snapshot import (
+    BlockedOn,
+    ChannelSample,
+    Direction,
+    ProcessSample,
+    Snapshot,
+    Stuck,
+)
+from ipcplay.scenario import load, loads, resolve
+from ipcplay.scenario.model import Scenario
+
+T = 1000.0  # the snapshot's monotonic time
+OBSERVER_PID = 4200  # the app: every child's parent
+PID0 = 4242
+MIB = 1024 * 1024
+
+DEADLOCK_TOML = """
+[scenario]
+title = "Two pongers, each waiting for the other to speak first"
+explain = '''
+Two pongers: left answers what arrives on a by putting it on b, right answers
+what arrives on b by putting it on a. Nobody ever speaks first, so each waits
+in get() for the other forever: a deadlock, found by following who waits for
+whom.
+'''
+start_method = "spawn"
+expect = "deadlock"
+duration = 5
+
+[channels.a]
+kind = "Queue"
+
+[channels.b]
+kind = "Queue"
+
+[[process]]
+name = "left"
+role = "ponger"
+in = "a"
+out = "b"
+
+[[process]]
+name = "right"
+role = "ponger"
+in = "b"
+out = "a"
+"""
+
+DEADLOCK_DESCRIPTION = (
+    "deadlock: left → right → left wait for each other; "
+    "left is blocked in get on 'a' (queue empty), waiting for right; "
+    "right is blocked in get on 'b' (queue empty), waiting for left"
+)
+
+
+def steady_scenario() -> Scenario:
+    return load(resolve("steady-pipeline"))
+
+
+def ping_pong_scenario() -> Scenario:
+    return load(resolve("pipe-ping-pong"))
+
+
+def deadlock_scenario() -> Scenario:
+    return loads(DEADLOCK_TOML, source="<two-pongers>", name="two-pongers")
+
+
+def _proc(
+    index: int,
+    name: str,
+    template: str,
+    role: str,
+    *,
+    state: str,
+    activity: str = "running",
+    blocked: BlockedOn | None = None,
+    cpu_percent: float = 0.0,
+    cpu_s: float = 0.0,
+    rss: int = 14 * MIB,
+    sent: int = 0,
+    received: int = 0,
+    items: int = 0,
+    blocked_s: float = 0.0,
+    ctx_switches: int = 0,
+) -> ProcessSample:
+    return ProcessSample(
+        index=index,
+        name=name,
+        template=template,
+        role=role,
+        pid=PID0 + index,
+        ppid=OBSERVER_PID,
+        alive=True,
+        exitcode=None,
+        state=state,
+        status="sleeping",
+        activity=activity,
+        blocked=blocked,
+        cpu_percent=cpu_percent,
+        cpu_s=cpu_s,
+        rss=rss,
+        threads=1 if role in ("consumer", "ponger") else 2,  # a feeder thread once it puts
+        ctx_switches=ctx_switches,
+        sent=sent,
+        received=received,
+        items=items,
+        pills_sent=0,
+        pills_received=0,
+        blocked_s=blocked_s,
+        error="",
+        stopped_by_engine=False,
+    )
+
+
+def _queue(
+    index: int,
+    name: str,
+    *,
+    maxsize: int,
+    puts: int,
+    gets: int,
+    max_depth: int,
+    nbytes: int,
+    put_rate: float,
+    get_rate: float,
+    writers: tuple[str, ...],
+    readers: tuple[str, ...],
+    blocked_put_s: float = 0.0,
+    blocked_get_s: float = 0.0,
+) -> ChannelSample:
+    return ChannelSample(
+        index=index,
+        name=name,
+        kind="Queue",
+        maxsize=maxsize,
+        puts=puts,
+        gets=gets,
+        depth=puts - gets,
+        max_depth=max_depth,
+        bytes=nbytes,
+        task_done=0,
+        unfinished=0,
+        full_hits=0,
+        blocked_put_s=blocked_put_s,
+        blocked_get_s=blocked_get_s,
+        put_rate=put_rate,
+        get_rate=get_rate,
+        writers=writers,
+        readers=readers,
+        directions=(),
+    )
+
+
+def _mid(proc: int, seq: int) -> int:
+    """A message id as the children stamp it: the producer's index, then its count."""
+    return (proc << 32) | seq
+
+
+def _ns(seconds_before_t: float) -> int:
+    return round((T - seconds_before_t) * 1e9)
+
+
+def steady_snapshot(scenario: Scenario) -> Snapshot:
+    """steady-pipeline, 12.3 s in: the tasks queue at 37/50 (yellow)."""
+    assert [p.name for p in scenario.processes] == ["producer", "worker", "collector"]
+    assert [c.name for c in scenario.channels] == ["tasks", "results"]
+    workers = ("worker-1", "worker-2", "worker-3")
+    processes = (
+        _proc(
+            0,
+            "producer",
+            "producer",
+            "producer",
+            state="waiting for its rate",
+            activity="waiting for its rate",
+            cpu_percent=3.0,
+            cpu_s=0.41,
+            rss=15 * MIB,
+            sent=2460,
+            items=2460,
+            ctx_switches=4931,
+        ),
+        _proc(
+            1,
+            "worker-1",
+            "worker",
+            "worker",
+            state="sleeping",
+            activity="sleeping",
+            cpu_percent=4.0,
+            cpu_s=0.52,
+            sent=808,
+            received=809,
+            items=808,
+            blocked_s=1.74,
+            ctx_switches=3240,
+        ),
+        _proc(
+            2,
+            "worker-2",
+            "worker",
+            "worker",
+            state="blocked",
+            blocked=BlockedOn("get", "tasks", "queue empty", T - 0.75, True),
+            cpu_percent=4.0,
+            cpu_s=0.50,
+            sent=806,
+            received=806,
+            items=806,
+            blocked_s=1.92,
+            ctx_switches=3228,
+        ),
+        _proc(
+            3,
+            "worker-3",
+            "worker",
+            "worker",
+            state="blocked",
+            blocked=BlockedOn("get", "tasks", "queue empty", T - 0.35, False),
+            cpu_percent=5.0,
+            cpu_s=0.55,
+            sent=808,
+            received=808,
+            items=808,
+            blocked_s=1.81,
+            ctx_switches=3251,
+        ),
+        _proc(
+            4,
+            "collector",
+            "collector",
+            "consumer",
+            state="blocked",
+            blocked=BlockedOn("get", "results", "queue empty", T - 0.15, True),
+            cpu_percent=2.0,
+            cpu_s=0.27,
+            rss=13 * MIB,
+            received=2422,
+            items=2422,
+            blocked_s=10.85,
+            ctx_switches=2431,
+        ),
+    )
+    channels = (
+        _queue(
+            0,
+            "tasks",
+            maxsize=50,
+            puts=2460,
+            gets=2423,
+            max_depth=41,
+            nbytes=2423 * 14,
+            put_rate=200.0,
+            get_rate=197.0,
+            writers=("producer",),
+            readers=workers,
+            blocked_get_s=5.47,
+        ),
+        _queue(
+            1,
+            "results",
+            maxsize=0,
+            puts=2422,
+            gets=2422,
+            max_depth=3,
+            nbytes=2422 * 17,
+            put_rate=197.0,
+            get_rate=197.0,
+            writers=workers,
+            readers=("collector",),
+            blocked_get_s=10.85,
+        ),
+    )
+    events: list[Event] = []
+    step = 0.012
+    ago = 0.26
+    seq = 2440  # the producer's item numbers; results keep their task's id
+    for i in range(5):
+        w = 1 + i % 3
+        events.append(Event(_ns(ago), 0, "put", 0, _mid(0, seq + i), 14))
+        ago -= step / 3
+        events.append(Event(_ns(ago), w, "get", 0, _mid(0, seq + i - 37), 14))
+        ago -= step / 3
+        events.append(Event(_ns(ago), w, "put", 1, _mid(0, seq + i - 38), 17))
+        ago -= step / 3
+        events.append(Event(_ns(ago), 4, "get", 1, _mid(0, seq + i - 38), 17))
+        ago -= step / 3
+    return Snapshot(
+        seq=123,
+        t=T,
+        elapsed_s=12.3,
+        processes=processes,
+        channels=channels,
+        recent_events=tuple(events),
+        events_total=9773,
+        events_dropped=0,
+        observer_cpu_percent=1.0,
+        finished=False,
+        stuck=None,
+    )
+
+
+def ping_pong_snapshot(scenario: Scenario) -> Snapshot:
+    """pipe-ping-pong, 1.42 s in: 14 round trips done, the ponger waits in recv()."""
+    assert [p.name for p in scenario.processes] == ["pinger", "ponger"]
+    assert [c.name for c in scenario.channels] == ["link"]
+    processes = (
+        _proc(
+            0,
+            "pinger",
+            "pinger",
+            "pinger",
+            state="waiting for its rate",
+            activity="waiting for its rate",
+            cpu_percent=1.0,
+            cpu_s=0.09,
+            rss=13 * MIB,
+            sent=14,
+            received=14,
+            items=14,
+            blocked_s=0.021,
+            ctx_switches=61,
+        ),
+        _proc(
+            1,
+            "ponger",
+            "ponger",
+            "ponger",
+            state="blocked",
+            blocked=BlockedOn("recv", "link", "pipe empty", T - 0.07, True),
+            cpu_percent=1.0,
+            cpu_s=0.08,
+            rss=13 * MIB,
+            sent=14,
+            received=14,
+            items=14,
+            blocked_s=1.33,
+            ctx_switches=58,
+        ),
+    )
+    link = ChannelSample(
+        index=0,
+        name="link",
+        kind="Pipe",
+        maxsize=0,
+        puts=28,
+        gets=28,
+        depth=0,
+        max_depth=1,
+        bytes=14 * 20 + 14 * 25,
+        task_done=0,
+        unfinished=0,
+        full_hits=0,
+        blocked_put_s=0.0,
+        blocked_get_s=1.35,
+        put_rate=20.0,
+        get_rate=20.0,
+        writers=("pinger", "ponger"),
+        readers=("pinger", "ponger"),
+        directions=(
+            Direction(
+                "pinger",
+                "ponger",
+                sent=14,
+                received=14,
+                in_flight=0,
+                bytes=14 * 20,
+                rate=10.0,
+                bytes_rate=200.0,
+            ),
+            Direction(
+                "ponger",
+                "pinger",
+                sent=14,
+                received=14,
+                in_flight=0,
+                bytes=14 * 25,
+                rate=10.0,
+                bytes_rate=250.0,
+            ),
+        ),
+    )
+    events: list[Event] = [
+        Event(_ns(1.42), 0, "start", -1, -1, 0),
+        Event(_ns(1.41), 1, "start", -1, -1, 0),
+    ]
+    for k in range(5):  # the last five round trips
+        ago = 0.52 - 0.1 * k
+        n = 9 + k
+        events += [
+            Event(_ns(ago), 0, "put", 0, _mid(0, n), 20),
+            Event(_ns(ago - 0.0003), 1, "get", 0, _mid(0, n), 20),
+            Event(_ns(ago - 0.0005), 1, "put", 0, _mid(1, n), 25),
+            Event(_ns(ago - 0.0008), 0, "get", 0, _mid(1, n), 25),
+        ]
+    return Snapshot(
+        seq=15,
+        t=T,
+        elapsed_s=1.42,
+        processes=processes,
+        channels=(link,),
+        recent_events=tuple(events),
+        events_total=58,
+        events_dropped=0,
+        observer_cpu_percent=1.0,
+        finished=False,
+        stuck=None,
+    )
+
+
+def deadlock_snapshot(scenario: Scenario) -> Snapshot:
+    """Two pongers waiting for each other since the start: a deadlock."""
+    assert [p.name for p in scenario.processes] == ["left", "right"]
+    assert [c.name for c in scenario.channels] == ["a", "b"]
+    processes = (
+        _proc(
+            0,
+            "left",
+            "left",
+            "ponger",
+            state="blocked",
+            blocked=BlockedOn("get", "a", "queue empty", T - 6.25, True),
+            cpu_s=0.06,
+            rss=12 * MIB,
+            blocked_s=6.3,
+            ctx_switches=9,
+        ),
+        _proc(
+            1,
+            "right",
+            "right",
+            "ponger",
+            state="blocked",
+            blocked=BlockedOn("get", "b", "queue empty", T - 6.2, True),
+            cpu_s=0.06,
+            rss=12 * MIB,
+            blocked_s=6.25,
+            ctx_switches=9,
+        ),
+    )
+    channels = (
+        _queue(
+            0,
+            "a",
+            maxsize=0,
+            puts=0,
+            gets=0,
+            max_depth=0,
+            nbytes=0,
+            put_rate=0.0,
+            get_rate=0.0,
+            writers=("right",),
+            readers=("left",),
+            blocked_get_s=6.3,
+        ),
+        _queue(
+            1,
+            "b",
+            maxsize=0,
+            puts=0,
+            gets=0,
+            max_depth=0,
+            nbytes=0,
+            put_rate=0.0,
+            get_rate=0.0,
+            writers=("left",),
+            readers=("right",),
+            blocked_get_s=6.25,
+        ),
+    )
+    events = (
+        Event(_ns(6.4), 0, "start", -1, -1, 0),
+        Event(_ns(6.35), 1, "start", -1, -1, 0),
+    )
+    return Snapshot(
+        seq=64,
+        t=T,
+        elapsed_s=6.4,
+        processes=processes,
+        channels=channels,
+        recent_events=events,
+        events_total=2,
+        events_dropped=0,
+        observer_cpu_percent=0.0,
+        finished=False,
+        stuck=Stuck(
+            kind="deadlock",
+            processes=("left", "right"),
+            description=DEADLOCK_DESCRIPTION,
+            since=T - 5.2,
+        ),
+    )
+
+
+def finished(snap: Snapshot) -> Snapshot:
+    """The same picture with every process exited 0 (for verdict tests)."""
+    procs = tuple(
+        replace(p, alive=False, exitcode=0, state="exited 0", status="", blocked=None)
+        for p in snap.processes
+    )
+    return replace(snap, processes=procs, finished=True, stuck=None)

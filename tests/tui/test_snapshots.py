@@ -1,0 +1,285 @@
+"""The TUI as pictures (SVG baselines) and as behaviour (Pilot), on frozen data.
+
+Every picture is fed one hand-built snapshot through `FrozenSource`, with a
+fixed clock and no processes, so it is identical on every run. Regenerate the
+baselines after an intended change with `pytest tests/tui --snapshot-update`
+and look at the new SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from frozen import (
+    deadlock_scenario,
+    deadlock_snapshot,
+    finished,
+    ping_pong_scenario,
+    ping_pong_snapshot,
+    steady_scenario,
+    steady_snapshot,
+)
+from textual.pilot import Pilot
+from textual.widgets import Footer
+
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.scenario.model import Scenario
+from ipcplay.tui.app import IpcplayApp
+from ipcplay.tui.screens.help import HelpScreen
+from ipcplay.tui.screens.home import HomeScreen
+from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.source import FrozenSource
+from ipcplay.tui.widgets.events import EventLog
+from ipcplay.tui.widgets.status import Banner, StatusBar
+from ipcplay.tui.widgets.text import TextView
+
+SnapCompare = Callable[..., bool]
+
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((160, 50), id="160x50")]
+
+CASES: dict[str, tuple[Callable[[], Scenario], Callable[[Scenario], Snapshot]]] = {
+    "steady": (steady_scenario, steady_snapshot),
+    "ping_pong": (ping_pong_scenario, ping_pong_snapshot),
+    "deadlock": (deadlock_scenario, deadlock_snapshot),
+}
+
+
+@pytest.fixture(autouse=True)
+def no_user_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home screen lists the user's presets too: keep a developer's own out."""
+    home = tmp_path / "ipcplay-home"
+    home.mkdir()
+    monkeypatch.setenv("IPCPLAY_HOME", str(home))
+
+
+def frozen_app(
+    case: str, snap: Callable[[Snapshot], Snapshot] | None = None
+) -> tuple[IpcplayApp, list[FrozenSource]]:
+    """An app that opens `case` on a frozen source; the sources it made, to inspect."""
+    make_scenario, make_snapshot = CASES[case]
+    scenario = make_scenario()
+    snapshot = make_snapshot(scenario)
+    if snap is not None:
+        snapshot = snap(snapshot)
+    sources: list[FrozenSource] = []
+
+    def factory(s: Scenario, hz: float) -> FrozenSource:
+        source = FrozenSource(s, snapshot, hz)
+        sources.append(source)
+        return source
+
+    return IpcplayApp(initial=scenario, source_factory=factory), sources
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let the snapshot message be handled and the screen laid out."""
+    await pilot.pause()
+    await pilot.pause()
+
+
+# ---------------------------------------------------------------- pictures
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(IpcplayApp(), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_run(snap_compare: SnapCompare, case: str, size: tuple[int, int]) -> None:
+    app, _ = frozen_app(case)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_over_run(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app, _ = frozen_app("steady")
+    assert snap_compare(app, press=["question_mark"], terminal_size=size, run_before=settle)
+
+
+# ---------------------------------------------------------------- behaviour
+
+
+async def test_pause_kill_and_pill_act_on_the_selected_process() -> None:
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        source = sources[0]
+        await pilot.press("p")
+        await pilot.press("k")
+        await pilot.press("x")
+        await pilot.press("t")
+        await pilot.pause()
+        assert source.calls == [
+            ("pause", "producer"),
+            ("kill", "producer"),
+            ("poison_pill", "producer"),
+            ("terminate", "producer"),
+        ]
+
+
+async def test_keys_follow_the_cursor() -> None:
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "p")
+        await pilot.pause()
+        assert sources[0].calls == [("pause", "worker-2")]
+
+
+async def test_pause_on_a_stopped_process_resumes_it() -> None:
+    def stopped(snap: Snapshot) -> Snapshot:
+        first = replace(snap.processes[0], state="stopped", status="stopped")
+        return replace(snap, processes=(first, *snap.processes[1:]))
+
+    app, sources = frozen_app("steady", stopped)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert sources[0].calls == [("resume", "producer")]
+
+
+async def test_rate_keys_pace_the_producer() -> None:
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("plus")
+        await pilot.press("down", "minus")  # a worker is selected: the producer is paced
+        await pilot.pause()
+        assert sources[0].calls == [
+            ("set_rate", "producer", "300"),
+            ("set_rate", "producer", "133.34"),
+        ]
+
+
+async def test_space_pauses_and_resumes_everything() -> None:
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("space")
+        await pilot.pause()
+        assert "PAUSED" in app.screen.query_one(StatusBar).plain
+        await pilot.press("space")
+        await pilot.pause()
+        assert "PAUSED" not in app.screen.query_one(StatusBar).plain
+        assert sources[0].calls == [("pause_all",), ("resume_all",)]
+
+
+async def test_restart_is_recorded() -> None:
+    app, sources = frozen_app("ping_pong")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert sources[0].calls == [("restart",)]
+
+
+async def test_escape_returns_to_the_home_screen() -> None:
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_help_opens_and_closes() -> None:
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_footer_names_the_controls() -> None:
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        text = " ".join(str(w.render()) for w in footer.query("*"))
+        for words in ("Pause all", "Kill", "Pill", "Quit"):
+            assert words in text
+
+
+async def test_deadlock_shows_the_banner_and_the_verdict() -> None:
+    app, _ = frozen_app("deadlock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        banner = app.screen.query_one(Banner)
+        assert banner.display
+        assert banner.plain.startswith("DEADLOCK: left → right → left wait for each other")
+        assert "deadlock" in app.screen.query_one(StatusBar).plain.lower()
+
+
+async def test_no_banner_and_a_live_status_without_a_deadlock() -> None:
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one(Banner).display
+        status = app.screen.query_one(StatusBar).plain
+        assert "live" in status
+        assert "12 s" in status
+        assert "PAUSED" not in status
+
+
+async def test_finished_run_says_completed() -> None:
+    app, _ = frozen_app("ping_pong", finished)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "completed" in app.screen.query_one(StatusBar).plain.lower()
+
+
+async def test_home_enter_opens_the_selected_preset() -> None:
+    opened: list[str] = []
+
+    def factory(s: Scenario, hz: float) -> FrozenSource:
+        opened.append(s.name)
+        return FrozenSource(s, steady_snapshot(steady_scenario()), hz)
+
+    app = IpcplayApp(source_factory=factory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        rows = app.screen.query_one("#preset-rows")
+        first = rows.selected_key  # type: ignore[attr-defined]
+        assert first is not None and first.startswith("built-in:")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert opened == [Path(first.split(":", 1)[1]).stem]
+
+
+async def test_event_log_shows_the_journal_and_filters_by_process() -> None:
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        log = app.screen.query_one(EventLog)
+        assert len(log.lines) == 20
+        first = log.lines[0].split()
+        assert first == ["12.040", "producer", "put", "tasks", "#0:2440", "14", "B"]
+        await pilot.press("f")  # the selected process only
+        await pilot.pause()
+        assert log.filter == "producer"
+        assert len(log.lines) == 5
+        assert all(" producer " in line for line in log.lines)
+
+
+async def test_waits_are_timed_from_the_source_clock() -> None:
+    app, _ = frozen_app("deadlock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        detail = app.screen.query_one("#proc-detail", TextView).plain
+        assert "blocked on get 'a'" in detail
+        assert "for 6.3 s" in detail  # now = t + 0.05, blocked since t - 6.25
