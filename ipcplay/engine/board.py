@@ -57,7 +57,7 @@ JOINS = 8  # JoinableQueue.join() calls that returned
 BLOCK_JOIN_NS = 9
 CHAN_SLOTS = 10
 
-EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16
+EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
 

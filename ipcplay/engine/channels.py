@@ -464,18 +464,32 @@ class InstrumentedConnection(_PipeLike):
     def __init__(self, conn: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._c = conn
-        self._csend = conn.send_bytes
-        self._crecv = conn.recv_bytes
+        # Connection's own framing calls, which its public send/recv use after
+        # checking the handle: we do the same checks (`_ok`), once per call.
+        self._csend = conn._send_bytes
+        self._crecv = conn._recv_bytes
+
+    def _ok(self, writing: bool) -> None:
+        """Raise exactly what Connection raises for a closed or wrong-way end."""
+        c = self._c
+        c._check_closed()
+        if writing:
+            c._check_writable()
+        else:
+            c._check_readable()
 
     def _raw_send(self, data: Any) -> None:
         self._csend(data)
 
     def _raw_recv(self) -> bytes:
-        return self._crecv()
+        return self._crecv().getvalue()
 
     def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
         if offset or size is not None or type(buf) is not bytes:
             buf = bytes(memoryview(buf).cast("B")[offset : None if size is None else offset + size])
+        c = self._c
+        if c._handle is None or not c._writable:
+            self._ok(writing=True)
         mv = self._mv
         b = self._bout + len(buf)
         if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
@@ -494,9 +508,8 @@ class InstrumentedConnection(_PipeLike):
             head = j._head
             if head < j._limit:
                 i = j._base + (head & j._mask) * 3
-                mv[i] = monotonic_ns()
-                mv[i + 1] = -1
-                mv[i + 2] = self._put_code | (len(buf) << 16)
+                mv[i] = monotonic_ns()  # no message id: flagged, so its slot is not written
+                mv[i + 2] = self._put_code | B.TIMED | (len(buf) << 16)
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head
@@ -505,13 +518,16 @@ class InstrumentedConnection(_PipeLike):
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
         mv = self._mv
+        c = self._c
+        if c._handle is None or not c._readable:
+            self._ok(writing=False)
         if maxlength is not None:
-            buf = self._c.recv_bytes(maxlength)
+            buf = c.recv_bytes(maxlength)
         elif self._credit:
             self._credit -= 1
-            buf = self._crecv()
+            buf = self._crecv().getvalue()
         elif self._refill():
-            buf = self._crecv()
+            buf = self._crecv().getvalue()
         else:
             buf = self._recv_slow()
         n = self._nin + 1
@@ -527,8 +543,7 @@ class InstrumentedConnection(_PipeLike):
             if head < j._limit:
                 i = j._base + (head & j._mask) * 3
                 mv[i] = monotonic_ns()
-                mv[i + 1] = -1
-                mv[i + 2] = self._get_code | (len(buf) << 16)
+                mv[i + 2] = self._get_code | B.TIMED | (len(buf) << 16)
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head
@@ -537,6 +552,9 @@ class InstrumentedConnection(_PipeLike):
         return buf
 
     def send(self, obj: Any) -> None:
+        c = self._c
+        if c._handle is None or not c._writable:
+            self._ok(writing=True)
         data = _dumps(obj)
         mv = self._mv
         b = self._bout + len(data)
@@ -554,6 +572,9 @@ class InstrumentedConnection(_PipeLike):
             self._j.log(self._put_code, _mid(obj), len(data))
 
     def recv(self) -> Any:
+        c = self._c
+        if c._handle is None or not c._readable:
+            self._ok(writing=False)
         mv = self._mv
         if self._credit:
             self._credit -= 1
@@ -561,19 +582,20 @@ class InstrumentedConnection(_PipeLike):
         else:
             fast = self._refill()
         if fast:
-            buf = self._crecv()
+            buf: Any = self._crecv().getbuffer()  # as Connection.recv: no copy
         else:
             buf = self._recv_slow()
+        nbytes = len(buf)
         n = self._nin + 1
         self._nin = n
-        b = self._bin + len(buf)
+        b = self._bin + nbytes
         self._bin = b
         cb = self._cb
         mv[cb + 2] = n
         mv[cb + 3] = b
         obj = _loads(buf)
         if self._j is not None:
-            self._j.log(self._get_code, _mid(obj), len(buf))
+            self._j.log(self._get_code, _mid(obj), nbytes)
         return obj
 
     def poll(self, timeout: float | None = 0.0) -> bool:
@@ -615,6 +637,13 @@ def check_internals() -> list[str]:
         if not hasattr(sq, attr):
             missing.append(f"SimpleQueue.{attr}")
     sq.close()
+    a, b = mp.Pipe()
+    for attr in ("_send_bytes", "_recv_bytes", "_handle", "_readable", "_writable",
+                 "_check_closed", "_check_readable", "_check_writable"):
+        if not hasattr(a, attr):
+            missing.append(f"Connection.{attr}")
+    a.close()
+    b.close()
     return missing
 
 

@@ -117,6 +117,8 @@ def unpack(data: bytes) -> list[int]:
 
 def decode(proc: int, t: int, mid: int, packed: int) -> Event:
     code, nbytes = packed & 0xFFFF, packed >> 16
+    if code & B.TIMED:  # the writer flagged "no message id" and skipped that slot
+        mid = -1
     op = code & 0xF
     chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
     return Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)

@@ -249,9 +249,22 @@ def test_sigint_and_sigterm_stop_the_run_cleanly(sig):
 def test_children_stopped_at_the_end_of_a_run_die_by_sigterm_not_sigkill():
     """A forked child must not inherit the observer's SIGTERM handler."""
     r = subprocess.run(
-        [sys.executable, "-m", "ipcplay", "run", str(PRESETS / "steady-pipeline.toml"),
-         "--duration", "2", "--json", "--start-method", "fork"],
-        capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "ipcplay",
+            "run",
+            str(PRESETS / "steady-pipeline.toml"),
+            "--duration",
+            "2",
+            "--json",
+            "--start-method",
+            "fork",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     states = {p["name"]: p["state"] for p in json.loads(r.stdout)["processes"]}
     assert "killed by SIGKILL" not in states.values(), states
