@@ -13,9 +13,10 @@ Queue → 3 consumers) — this script:
 3. finds the observer process (the pane's process, below any wrapping shell)
    and the scenario's processes (its descendants), and waits until all of them
    are up;
-4. starts `htop -d 10 -p OBSERVER,PID,PID,...` (htop's -d is in tenths of a
-   second: a 1 s refresh) in a second tmux session of the same size, filtered to
-   the same processes, with a fresh temporary HOME so no user htoprc applies;
+4. starts `htop -d 1 -p OBSERVER,PID,PID,...` (htop's -d is in tenths of a
+   second: ten refreshes a second, as ipcplay at 10 Hz) in a second tmux
+   session of the same size, filtered to the same processes, with a fresh
+   temporary HOME so no user htoprc applies;
 5. after a warm-up, reads the CPU time (user + system, from psutil) of the
    observer process and of the htop process at the same two instants, a
    `--window` apart, and prints each as % of one core and their ratio.
@@ -83,7 +84,8 @@ import psutil
 DEFAULT_COMMAND = "{venv}/bin/ipcplay --hz {hz} {file}"
 TARGET_RATIO = 2.0
 TARGET_LATENCY_MS = 100.0
-HTOP_DELAY = 10  # htop -d is in tenths of a second: 10 = one refresh per second
+HTOP_DELAY = 1  # htop -d is in tenths of a second: `htop -d 1` refreshes 10 times a second,
+# the rate ipcplay is measured at (the yardstick)
 WRAPPERS = frozenset(
     {"sh", "bash", "dash", "zsh", "env", "nice", "taskset", "timeout", "stdbuf", "setsid"}
 )

@@ -638,8 +638,16 @@ def check_internals() -> list[str]:
             missing.append(f"SimpleQueue.{attr}")
     sq.close()
     a, b = mp.Pipe()
-    for attr in ("_send_bytes", "_recv_bytes", "_handle", "_readable", "_writable",
-                 "_check_closed", "_check_readable", "_check_writable"):
+    for attr in (
+        "_send_bytes",
+        "_recv_bytes",
+        "_handle",
+        "_readable",
+        "_writable",
+        "_check_closed",
+        "_check_readable",
+        "_check_writable",
+    ):
         if not hasattr(a, attr):
             missing.append(f"Connection.{attr}")
     a.close()

@@ -77,7 +77,9 @@ class RunScreen(Screen[None]):
         # Narrow terminals: the diagram already shows each channel's depth and
         # rates, so it gets the whole width and the channel table steps aside.
         many = len(self.source.scenario.channels) > FlowView.MAX_CHANNELS_SHOWN
-        self.query_one(ChannelPanel).display = self.size.width >= 120 or many
+        table = self.size.width >= 120 or many
+        self.query_one(ChannelPanel).display = table
+        self.query_one(FlowView).topology_only = table
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
             self.call_after_refresh(self._apply, self.snap)
 

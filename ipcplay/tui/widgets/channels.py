@@ -20,6 +20,7 @@ class ChannelPanel(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.depth: dict[str, deque[float]] = {}
+        self._last_push = 0.0
 
     def compose(self) -> ComposeResult:
         yield TextView(id="chan-header", classes="table-header")
@@ -35,9 +36,17 @@ class ChannelPanel(Vertical):
         wide = self.size.width >= 90
         self.query_one("#chan-header", TextView).set(self._header(wide))
         rows = []
+        # The history column holds the highest depth of each second: a queue's
+        # peaks matter, and a column that moves once a second costs little.
+        second = snap.t - self._last_push >= 1.0
+        if second:
+            self._last_push = snap.t
         for c in snap.channels:
             hist = self.depth.setdefault(c.name, deque(maxlen=HISTORY))
-            hist.append(c.depth)
+            if second or not hist:
+                hist.append(c.depth)
+            elif c.depth > hist[-1]:
+                hist[-1] = c.depth
             rows.append((c.name, (c, tuple(hist) if wide else (), wide)))
         self.query_one("#chan-rows", RowView).set_rows(rows, self._row)
 
@@ -58,11 +67,14 @@ class ChannelPanel(Vertical):
         c, hist, wide = value
         kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
         t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} " if wide else f"{c.name[:10]:<10} ")
-        t.append_text(F.fill_bar(c.depth, c.maxsize, 8) if c.maxsize else Text(" " * 8))
-        t.append(
-            f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
-            style=F.fill_style(c.depth, c.maxsize),
-        )
+        if c.kind == "Pipe":  # a pipe has no maxsize: what matters is what is in flight
+            t.append(f"{c.depth:>3} in flight     ", style="cyan")
+        else:
+            t.append_text(F.fill_bar(c.depth, c.maxsize, 8) if c.maxsize else Text(" " * 8))
+            t.append(
+                f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
+                style=F.fill_style(c.depth, c.maxsize),
+            )
         if wide:
             top = float(c.maxsize) if c.maxsize else None
             t.append(F.sparkline(hist, 12, top=top), style="cyan")

@@ -21,7 +21,7 @@ def _group(names: tuple[str, ...], templates: dict[str, str]) -> str:
     return ", ".join(parts) or "(nobody)"
 
 
-def channel_lines(c: ChannelSample, templates: dict[str, str]) -> Text:
+def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bool = False) -> Text:
     w = _group(c.writers, templates)
     r = _group(c.readers, templates)
     t = Text()
@@ -49,6 +49,8 @@ def channel_lines(c: ChannelSample, templates: dict[str, str]) -> Text:
     t.append(f"[{c.name} · {kind}]", style="bold cyan")
     t.append(" ──▶ ", style="grey62")
     t.append(f"{r}\n", style="bold")
+    if topology_only:
+        return t
     t.append("   ")
     if c.maxsize:
         t.append_text(F.fill_bar(c.depth, c.maxsize, 10))
@@ -67,6 +69,10 @@ class FlowView(TextView):
 
     MAX_CHANNELS_SHOWN = 8
 
+    topology_only = False
+    """True when the channel table is on screen: it has the live figures, and
+    a diagram that does not change costs nothing to keep up."""
+
     def update_snapshot(self, snap: Snapshot) -> None:
         """The first channels, as many as the panel can show; the channel table
         lists them all."""
@@ -74,7 +80,7 @@ class FlowView(TextView):
         t = Text()
         shown = snap.channels[: self.MAX_CHANNELS_SHOWN]
         for c in shown:
-            t.append_text(channel_lines(c, templates))
+            t.append_text(channel_lines(c, templates, self.topology_only))
         rest = len(snap.channels) - len(shown)
         if rest > 0:
             t.append(f" … and {rest} more channels (the channel table lists all)\n", style="grey62")

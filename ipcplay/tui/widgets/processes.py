@@ -86,33 +86,39 @@ class ProcessPanel(Vertical):
             cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'in':>6} {'out':>6}  state"
         return Text(cols, style="bold")
 
-    def _row(self, value: tuple[ProcessSample, tuple[float, ...], int, float, bool]) -> Text:
+    def _row(
+        self, value: tuple[ProcessSample, tuple[float, ...], int, float, bool]
+    ) -> list[tuple[str, str]]:
+        """The row as (text, style) pieces: RowView turns them into segments
+        directly, several times cheaper than laying out a Rich Text."""
         p, cpu, highlight, held, wide = value
         now = p.blocked.since + held if p.blocked is not None else 0.0
         words, style = F.state_words(p, now)
         spark = F.sparkline(cpu, 8, top=100.0)
         name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
         pid = str(p.pid or "-")
-        t = Text()
         if wide:
-            t.append(f"{pid:>7} {p.ppid or '-':>7} ")
-            t.append(f"{p.name[:16]:<16}", style=name_style)
-            t.append(f" {p.role:<9} ")
-            t.append(spark, style="green")
-            t.append(f"{p.cpu_percent:>5.0f}% ")
-            t.append(
-                f"{F.size(p.rss) if p.rss else '-':>7} {p.threads or '-':>3} "
-                f"{p.received:>7} {p.sent:>7}  "
-            )
-        else:
-            t.append(f"{pid:>7} ")
-            t.append(f"{p.name[:14]:<14}", style=name_style)
-            t.append(" ")
-            t.append(spark[-6:], style="green")
-            t.append(f"{p.cpu_percent:>4.0f}% ")
-            t.append(f"{p.received:>6} {p.sent:>6}  ")
-        t.append(words, style=style)
-        return t
+            rss = F.size(p.rss) if p.rss else "-"
+            return [
+                (f"{pid:>7} {p.ppid or '-':>7} ", ""),
+                (f"{p.name[:16]:<16}", name_style),
+                (f" {p.role:<9} ", ""),
+                (spark, "green"),
+                (
+                    f"{p.cpu_percent:>5.0f}% {rss:>7} {p.threads or '-':>3} "
+                    f"{p.received:>7} {p.sent:>7}  ",
+                    "",
+                ),
+                (words, style),
+            ]
+        return [
+            (f"{pid:>7} ", ""),
+            (f"{p.name[:14]:<14}", name_style),
+            (" ", ""),
+            (spark[-6:], "green"),
+            (f"{p.cpu_percent:>4.0f}% {p.received:>6} {p.sent:>6}  ", ""),
+            (words, style),
+        ]
 
     def show_detail(self, now: float) -> None:
         snap = self.latest

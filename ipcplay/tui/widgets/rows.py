@@ -10,6 +10,7 @@ screen. 128 processes cost the same as the 20 that fit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from rich.segment import Segment
@@ -22,6 +23,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+@lru_cache(maxsize=256)
+def _style(name: str) -> Style | None:
+    return Style.parse(name) if name else None
 
 
 class RowView(ScrollView, can_focus=True):
@@ -56,7 +62,7 @@ class RowView(ScrollView, can_focus=True):
         self._keys: list[str] = []
         self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
-        self._render_row: Callable[[Any], Text] = lambda d: d
+        self._render_row: Callable[[Any], Any] = lambda d: d
 
     @property
     def selected_key(self) -> str | None:
@@ -102,10 +108,12 @@ class RowView(ScrollView, can_focus=True):
         key = self._keys[row]
         strip = self._strips.get(key)
         if strip is None:
-            text = self._render_row(self._data[key])
-            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
-                self._base_style()
-            )
+            rendered = self._render_row(self._data[key])
+            if isinstance(rendered, Text):
+                strip = Strip(list(rendered.render(self.app.console, end="")), rendered.cell_len)
+            else:  # (text, style name) pieces: straight to segments
+                strip = Strip([Segment(t, _style(name)) for t, name in rendered if t])
+            strip = strip.apply_style(self._base_style())
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
         if row == self.cursor and self.show_cursor:
