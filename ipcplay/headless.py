@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine, Outcome
+from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, as_dict
 from ipcplay.scenario.model import Scenario
 
@@ -96,7 +97,8 @@ def run(
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    start_tracker()
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     engine = Engine(
         scenario, journal_events=journal_events if journal else 0, journal_out=journal, sample_hz=hz
     )

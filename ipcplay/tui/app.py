@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterable
-from multiprocessing import resource_tracker
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from ipcplay.engine.tracker import start_tracker
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
@@ -42,10 +42,7 @@ class IpcplayApp(App[int]):
         source_factory: SourceFactory | None = None,
     ) -> None:
         super().__init__()
-        # multiprocessing starts its resource tracker on first use, passing our
-        # stderr's fd; once Textual has replaced sys.stderr that fails ("bad
-        # value(s) in fds_to_keep"), so start it now, while stderr is real.
-        resource_tracker.ensure_running()
+        start_tracker()  # now, while stderr is real; and immune to a hangup
         self.initial = initial
         self.extra = extra or []
         self.hz = hz
@@ -60,9 +57,9 @@ class IpcplayApp(App[int]):
         if self.initial is not None:
             self.open_scenario(self.initial)
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            asyncio.get_running_loop().add_signal_handler(
-                signal.SIGTERM, lambda: self.call_later(self.action_quit)
-            )
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal quits cleanly too
+                loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
 
     def open_scenario(self, scenario: Scenario) -> None:
         source = self.source_factory(scenario, self.hz)

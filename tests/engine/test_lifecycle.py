@@ -268,3 +268,47 @@ def test_children_stopped_at_the_end_of_a_run_die_by_sigterm_not_sigkill():
     assert r.returncode == 0, r.stderr
     states = {p["name"]: p["state"] for p in json.loads(r.stdout)["processes"]}
     assert "killed by SIGKILL" not in states.values(), states
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_hangup_of_the_whole_terminal_leaves_no_process_or_semaphore(method):
+    """Closing the terminal sends SIGHUP to every process of the job, including
+    multiprocessing's resource tracker, which must survive to unlink the named
+    semaphores of spawn/forkserver queues (the autouse fixture checks /dev/shm)."""
+    _subreaper(True)
+    observer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ipcplay",
+            "run",
+            str(PRESETS / "steady-pipeline.toml"),
+            "--duration",
+            "60",
+            "--json",
+            "--start-method",
+            method,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        # as from a login shell: whoever runs the tests may have SIGHUP ignored
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+    )
+    try:
+        obs = psutil.Process(observer.pid)
+        kids = wait_for(
+            lambda: len(obs.children(recursive=True)) >= 6 and obs.children(recursive=True),
+            timeout=30,
+        )
+        pids = [k.pid for k in kids]
+        time.sleep(0.5)
+        os.killpg(observer.pid, signal.SIGHUP)
+        observer.wait(20)
+        _orphan_check(pids)
+    finally:
+        if observer.poll() is None:
+            observer.kill()
+            observer.wait(10)
+        _subreaper(False)
