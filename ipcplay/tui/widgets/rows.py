@@ -92,12 +92,19 @@ class RowView(ScrollView, can_focus=True):
             return
         top = self.scroll_offset.y
         bottom = top + self.size.height
+        first = last = -1
         for y, (k, value) in enumerate(rows):
             if self._data.get(k) != value:
                 self._data[k] = value
                 self._strips.pop(k, None)
                 if top <= y < bottom:
-                    self.refresh_line(y)
+                    if first < 0:
+                        first = y
+                    last = y
+        if first >= 0:
+            # One region for all changed visible rows: the compositor's cost is
+            # per region as much as per line.
+            self.refresh_lines(first, last - first + 1)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
