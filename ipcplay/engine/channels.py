@@ -90,6 +90,7 @@ class _Base:
         "_credit",
         "_ep",
         "_get_code",
+        "_get_raw",
         "_j",
         "_mark",
         "_mv",
@@ -97,6 +98,7 @@ class _Base:
         "_nout",
         "_pin",
         "_put_code",
+        "_put_raw",
         "_rslot",
         "_since",
         "_sslot",
@@ -126,6 +128,9 @@ class _Base:
         self._blk_in = mv[cb + B.BLOCK_IN_NS]
         self._put_code = B.mark(0, ep.chan, B.OP_PUT)
         self._get_code = B.mark(0, ep.chan, B.OP_GET)
+        # journal codes of byte-level events, flagged "no message id"
+        self._put_raw = self._put_code | B.TIMED
+        self._get_raw = self._get_code | B.TIMED
         # The one peer counter that proves an item is waiting (-1: always time the wait),
         # and the one reader byte counter that proves a pipe write cannot block.
         self._rslot = ep.peer_out[0] if ep.recv_hint and len(ep.peer_out) == 1 else -1
@@ -491,7 +496,8 @@ class InstrumentedConnection(_PipeLike):
         if c._handle is None or not c._writable:
             self._ok(writing=True)
         mv = self._mv
-        b = self._bout + len(buf)
+        nb = len(buf)
+        b = self._bout + nb
         if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
             self._csend(buf)
         else:
@@ -509,12 +515,12 @@ class InstrumentedConnection(_PipeLike):
             if head < j._limit:
                 i = j._base + (head & j._mask) * 3
                 mv[i] = monotonic_ns()  # no message id: flagged, so its slot is not written
-                mv[i + 2] = self._put_code | B.TIMED | (len(buf) << 16)
+                mv[i + 2] = self._put_raw | (nb << 16)
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head
             else:
-                j.log(self._put_code, -1, len(buf))
+                j.log(self._put_raw, -1, nb)
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
         mv = self._mv
@@ -530,9 +536,10 @@ class InstrumentedConnection(_PipeLike):
             buf = self._crecv().getvalue()
         else:
             buf = self._recv_slow()
+        nb = len(buf)
         n = self._nin + 1
         self._nin = n
-        b = self._bin + len(buf)
+        b = self._bin + nb
         self._bin = b
         cb = self._cb
         mv[cb + 2] = n
@@ -543,12 +550,12 @@ class InstrumentedConnection(_PipeLike):
             if head < j._limit:
                 i = j._base + (head & j._mask) * 3
                 mv[i] = monotonic_ns()
-                mv[i + 2] = self._get_code | B.TIMED | (len(buf) << 16)
+                mv[i + 2] = self._get_raw | (nb << 16)
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head
             else:
-                j.log(self._get_code, -1, len(buf))
+                j.log(self._get_raw, -1, nb)
         return buf
 
     def send(self, obj: Any) -> None:
