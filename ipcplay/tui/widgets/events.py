@@ -10,25 +10,24 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ipcplay.engine.journal import Event
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.tui.widgets.style import CachedStyle
 
 MAX_LINES = 500
 
 
-class EventLog(Widget):
+class EventLog(CachedStyle, Widget):
     DEFAULT_CSS = """
     EventLog { height: 1fr; }
     """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._style_cache: Style | None = None
         self.filter: str | None = None  # a process or channel name
         self._seen = 0
         self._events: deque[Event] = deque(maxlen=MAX_LINES)
@@ -127,15 +126,6 @@ class EventLog(Widget):
             self._strips[key] = strip
         return strip.crop_extend(0, width, self._base_style())
 
-    def _base_style(self) -> Style:
-        """The widget's style, computed once: `rich_style` walks the CSS every call,
-        and render_line runs for every changed line."""
-        if self._style_cache is None:
-            self._style_cache = self.rich_style
-        return self._style_cache
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._style_cache = None
+    def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
             self._strips.clear()

@@ -24,13 +24,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ipcplay.tui.widgets.style import CachedStyle
+
 
 @lru_cache(maxsize=256)
 def _style(name: str) -> Style | None:
     return Style.parse(name) if name else None
 
 
-class RowView(ScrollView, can_focus=True):
+class RowView(CachedStyle, ScrollView, can_focus=True):
     """Rows with a cursor; posts `Selected` when the cursor moves."""
 
     BINDINGS = [
@@ -58,7 +60,6 @@ class RowView(ScrollView, can_focus=True):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._style_cache: Style | None = None
         self._keys: list[str] = []
         self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
@@ -71,7 +72,7 @@ class RowView(ScrollView, can_focus=True):
         return None
 
     def set_rows(
-        self, rows: list[tuple[str, Any]], render: Callable[[Any], Text] | None = None
+        self, rows: list[tuple[str, Any]], render: Callable[[Any], Any] | None = None
     ) -> None:
         """Rows as (key, value); `render(value)` makes the line's Text (by
         default the value is the Text). Unchanged values cost nothing."""
@@ -167,15 +168,6 @@ class RowView(ScrollView, can_focus=True):
         if key in self._keys:
             self.cursor = self._keys.index(key)
 
-    def _base_style(self) -> Style:
-        """The widget's style, computed once: `rich_style` walks the CSS every call,
-        and render_line runs for every changed line."""
-        if self._style_cache is None:
-            self._style_cache = self.rich_style
-        return self._style_cache
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._style_cache = None
+    def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
             self._strips.clear()

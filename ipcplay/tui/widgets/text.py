@@ -9,25 +9,25 @@ Lines longer than the widget are cropped, never wrapped.
 
 from __future__ import annotations
 
-from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+from ipcplay.tui.widgets.style import CachedStyle
 
 
 def _same(a: Text, b: Text) -> bool:
     return a.plain == b.plain and a.spans == b.spans and a.style == b.style
 
 
-class TextView(Widget):
+class TextView(CachedStyle, Widget):
     DEFAULT_CSS = """
     TextView { height: auto; }
     """
 
     def __init__(self, text: Text | str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._style_cache: Style | None = None
         self._lines: list[Text] = self._split(text)
         self._strips: list[Strip | None] = [None] * len(self._lines)
 
@@ -73,15 +73,6 @@ class TextView(Widget):
             self._strips[y] = strip
         return strip.crop_extend(0, width, self._base_style())
 
-    def _base_style(self) -> Style:
-        """The widget's style, computed once: `rich_style` walks the CSS every call,
-        and render_line runs for every changed line."""
-        if self._style_cache is None:
-            self._style_cache = self.rich_style
-        return self._style_cache
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._style_cache = None
+    def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
             self._strips = [None] * len(self._lines)
