@@ -274,7 +274,15 @@ class Sampler:
                 row = sums[c]
                 for k in range(B.CHAN_SLOTS):
                     row[k] += v[cb + k]
-        depths = [max(0, s[B.OUT_N] - s[B.IN_N]) for s in sums]
+        # Counts are stored just after each call returns, so for an instant a
+        # get can be counted before its put, or a put before the get that made
+        # room for it: clamp to what the queue can really hold (never below 0,
+        # never above maxsize). Once every process has ended it is exact.
+        depths = []
+        for c, s in enumerate(sums):
+            d = max(0, s[B.OUT_N] - s[B.IN_N])
+            cap = self.scenario.channels[c].maxsize
+            depths.append(min(d, cap) if cap else d)
 
         alive: list[bool] = []
         exitcodes: list[int | None] = []

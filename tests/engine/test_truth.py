@@ -29,6 +29,8 @@ def test_every_builtin_preset_reaches_its_verdict_with_conserved_counts(preset, 
     by_name = {p.name: p for p in snap.processes}
     for ch in snap.channels:
         assert ch.puts == ch.gets + ch.depth, ch
+        if ch.maxsize:  # a bounded queue never shows more than it can hold
+            assert ch.max_depth <= ch.maxsize, ch
         sent = sum(
             by_name[w].items + by_name[w].pills_sent
             for w in ch.writers
