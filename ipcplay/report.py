@@ -72,6 +72,7 @@ def as_dict(
                 "full_hits": c.full_hits,
                 "blocked_put_s": round(c.blocked_put_s, 4),
                 "blocked_get_s": round(c.blocked_get_s, 4),
+                "max_wait_s": round(c.max_wait_s, 4),
                 "writers": list(c.writers),
                 "readers": list(c.readers),
                 "directions": [

@@ -55,7 +55,9 @@ TASK_DONE = 6
 FULL_HITS = 7  # puts that found a bounded queue full
 JOINS = 8  # JoinableQueue.join() calls that returned
 BLOCK_JOIN_NS = 9
-CHAN_SLOTS = 10
+LAST_WAIT_NS = 10  # how long the last item this reader took had waited in the channel
+MAX_WAIT_NS = 11  # the longest such wait so far
+CHAN_SLOTS = 12
 
 EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 

@@ -54,10 +54,24 @@ class RoleContext:
             return p.value
         return None  # int: the sequence number, made per item
 
-    def item(self, i: int) -> tuple[int, Any]:
-        """(message id, body): the id lets the journal follow a message end to end."""
+    def item(self, i: int) -> tuple[int, Any, int]:
+        """(message id, body, when it was sent): the id lets the journal follow a
+        message end to end; the time lets its reader measure how long it waited."""
         body = i if self.spec.payload.kind == "int" else self.body
-        return ((self.plan.proc << 32) | i, body)
+        return ((self.plan.proc << 32) | i, body, time.monotonic_ns())
+
+    def took(self, item: Any, chan_pos: int) -> None:
+        """Record how long `item` waited between its put and our get: exact, per
+        message, for every message ipcplay's roles sent."""
+        if type(item) is not tuple or len(item) != 3 or type(item[2]) is not int:
+            return
+        waited = time.monotonic_ns() - item[2]
+        ep = self.plan.endpoints[chan_pos]
+        cb = self.plan.layout.chan(self.plan.proc, ep.chan)
+        mv = self.mv
+        mv[cb + B.LAST_WAIT_NS] = waited
+        if waited > mv[cb + B.MAX_WAIT_NS]:
+            mv[cb + B.MAX_WAIT_NS] = waited
 
     def reply_body(self) -> Any:
         r = self.spec.reply
@@ -209,10 +223,11 @@ def _consume(ctx: RoleContext, forward: bool) -> str | None:
             if n >= ctx.plan.pills_needed:
                 break
             continue
+        ctx.took(item, ctx.plan.inputs[0])
         ctx.work()
         if k:
-            mid, body = item if type(item) is tuple and len(item) == 2 else (-1, item)
-            outs[taken % k]((mid, ctx.compute(body)))
+            mid, body = (item[0], item[1]) if type(item) is tuple and len(item) >= 2 else (-1, item)
+            outs[taken % k]((mid, ctx.compute(body), time.monotonic_ns()))
         if task_done:
             task_done()
         taken += 1
@@ -245,6 +260,7 @@ def pinger(ctx: RoleContext) -> str | None:
             reply = get()
         except EOFError:
             break
+        ctx.took(reply, ctx.plan.inputs[0])
         if reply is None:
             ctx.got_pill()
             break
@@ -269,13 +285,14 @@ def ponger(ctx: RoleContext) -> str | None:
             item = get()
         except EOFError:
             break
+        ctx.took(item, ctx.plan.inputs[0])
         if item is None:
             if ctx.got_pill() >= ctx.plan.pills_needed:
                 break
             continue
         ctx.work()
         mid = item[0] if type(item) is tuple and item else -1
-        put((mid, reply))
+        put((mid, reply, time.monotonic_ns()))
         n += 1
         ctx.done(n)
     ctx.finish()

@@ -564,6 +564,16 @@ class Sampler:
                     blocked_get_s=s[B.BLOCK_IN_NS] / 1e9 + ongoing_in[c],
                     put_rate=put_rate,
                     get_rate=get_rate,
+                    wait_s=max(
+                        (vals[r][B.HEADER_SLOTS + c * B.CHAN_SLOTS + B.LAST_WAIT_NS] for r in rs),
+                        default=0,
+                    )
+                    / 1e9,
+                    max_wait_s=max(
+                        (vals[r][B.HEADER_SLOTS + c * B.CHAN_SLOTS + B.MAX_WAIT_NS] for r in rs),
+                        default=0,
+                    )
+                    / 1e9,
                     writers=tuple(names[w] for w in ws),
                     readers=tuple(names[r] for r in rs),
                     directions=tuple(directions),

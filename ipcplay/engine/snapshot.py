@@ -91,6 +91,8 @@ class ChannelSample:
     writers: tuple[str, ...]
     readers: tuple[str, ...]
     directions: tuple[Direction, ...]
+    wait_s: float = 0.0  # how long the item most recently taken waited in the channel
+    max_wait_s: float = 0.0  # the longest such wait so far (put -> get, per message)
 
 
 @dataclass(frozen=True)

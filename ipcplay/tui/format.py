@@ -99,3 +99,12 @@ def reflow(text: str) -> str:
     """Join the hard-wrapped lines of each paragraph so the terminal can wrap them."""
     paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def wait(s: float) -> str:
+    """A message's wait in a channel, at a precision a reader can use."""
+    if s < 0.001:
+        return f"{s * 1e6:.0f}µs"
+    if s < 1:
+        return f"{s * 1000:.0f}ms"
+    return f"{s:.1f}s"

@@ -118,3 +118,33 @@ def test_depth_left_in_a_queue_is_what_draining_finds(kind, method):
     assert engine.leftovers == {"q": 4}
     # bytes: each item is the same pickled size; three were delivered.
     assert q.bytes > 300 and q.bytes % 3 == 0
+
+
+WAIT = """
+[scenario]
+title = "a slow reader makes items wait"
+start_method = "fork"
+[channels.q]
+kind = "Queue"
+[[process]]
+name = "producer"
+role = "producer"
+out = "q"
+count = 10
+[[process]]
+name = "consumer"
+role = "consumer"
+in = "q"
+count = 10
+work = { kind = "sleep", ms = 50 }
+"""
+
+
+@pytest.mark.timeout(60)
+def test_the_wait_of_each_message_in_a_channel_is_measured():
+    outcome = Engine(loads(WAIT)).run(duration=20)
+    assert outcome.verdict == "completed"
+    (q,) = outcome.snapshot.channels
+    # All ten are put at once; the last is taken after nine 50 ms items of work.
+    assert 0.40 <= q.max_wait_s <= 2.0, q
+    assert q.wait_s == q.max_wait_s

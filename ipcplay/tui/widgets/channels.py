@@ -55,7 +55,7 @@ class ChannelPanel(Vertical):
             cols = (
                 f"{'channel':<12} {'kind':<15} {'depth':<17} {'history':<12} {'max':>5} "
                 f"{'puts':>7} {'gets':>7} {'bytes':>7} {'put/s':>7} {'get/s':>7} "
-                f"{'blocked':>8}"
+                f"{'waited':>7} {'blocked':>8}"
             )
         else:
             cols = (
@@ -81,7 +81,8 @@ class ChannelPanel(Vertical):
             blocked = c.blocked_put_s + c.blocked_get_s
             t.append(
                 f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7} {F.size(c.bytes):>7}"
-                f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {blocked:>7.1f}s"
+                f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}"
+                f" {blocked:>7.1f}s"
             )
         else:
             t.append(
