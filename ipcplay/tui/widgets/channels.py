@@ -33,8 +33,10 @@ class ChannelPanel(Vertical):
         self.depth.clear()
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        wide = self.size.width >= 90
-        self.query_one("#chan-header", TextView).set(self._header(wide))
+        # 2: every column (~130 cells); 1: no kind, bytes or blocked (~92); 0: narrow.
+        width = self.size.width
+        mode = 2 if width >= 132 else (1 if width >= 92 else 0)
+        self.query_one("#chan-header", TextView).set(self._header(mode))
         rows = []
         # The history column holds the highest depth of each second: a queue's
         # peaks matter, and a column that moves once a second costs little.
@@ -47,15 +49,18 @@ class ChannelPanel(Vertical):
                 hist.append(c.depth)
             elif c.depth > hist[-1]:
                 hist[-1] = c.depth
-            rows.append((c.name, (c, tuple(hist) if wide else (), wide)))
+            rows.append((c.name, (c, tuple(hist) if mode else (), mode)))
         self.query_one("#chan-rows", RowView).set_rows(rows, self._row)
 
-    def _header(self, wide: bool) -> Text:
-        if wide:
+    def _header(self, mode: int) -> Text:
+        if mode:
+            kind = f"{'kind':<15} " if mode == 2 else ""
             cols = (
-                f"{'channel':<12} {'kind':<15} {'depth':<17} {'history':<12} {'max':>5} "
-                f"{'puts':>7} {'gets':>7} {'bytes':>7} {'put/s':>7} {'get/s':>7} "
-                f"{'waited':>7} {'blocked':>8}"
+                f"{'channel':<12} {kind}{'depth':<17} {'history':<12} {'max':>5} "
+                f"{'puts':>7} {'gets':>7} "
+                + (f"{'bytes':>7} " if mode == 2 else "")
+                + f"{'put/s':>7} {'get/s':>7} {'waited':>7}"
+                + (f" {'blocked':>8}" if mode == 2 else "")
             )
         else:
             cols = (
@@ -63,10 +68,15 @@ class ChannelPanel(Vertical):
             )
         return Text(cols, style="bold")
 
-    def _row(self, value: tuple[ChannelSample, tuple[float, ...], bool]) -> Text:
-        c, hist, wide = value
+    def _row(self, value: tuple[ChannelSample, tuple[float, ...], int]) -> Text:
+        c, hist, mode = value
         kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
-        t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} " if wide else f"{c.name[:10]:<10} ")
+        if mode == 2:
+            t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} ")
+        elif mode == 1:
+            t = Text(f"{c.name[:12]:<12} ")
+        else:
+            t = Text(f"{c.name[:10]:<10} ")
         if c.kind == "Pipe":  # a pipe has no maxsize: what matters is what is in flight
             t.append(f"{c.depth:>3} in flight     ", style="cyan")
         else:
@@ -75,15 +85,15 @@ class ChannelPanel(Vertical):
                 f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
                 style=F.fill_style(c.depth, c.maxsize),
             )
-        if wide:
+        if mode:
             top = float(c.maxsize) if c.maxsize else None
             t.append(F.sparkline(hist, 12, top=top), style="cyan")
-            blocked = c.blocked_put_s + c.blocked_get_s
-            t.append(
-                f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7} {F.size(c.bytes):>7}"
-                f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}"
-                f" {blocked:>7.1f}s"
-            )
+            t.append(f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7}")
+            if mode == 2:
+                t.append(f" {F.size(c.bytes):>7}")
+            t.append(f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}")
+            if mode == 2:
+                t.append(f" {c.blocked_put_s + c.blocked_get_s:>7.1f}s")
         else:
             t.append(
                 f"{c.max_depth:>4} {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} "
