@@ -88,7 +88,13 @@ def test_pids_are_real_children_and_pause_shows_stopped(method):
 @pytest.mark.timeout(30)
 def test_blocked_time_grows_while_a_producer_is_stuck_on_a_full_queue():
     with Engine(loads(STUCK_PUT), hang_after=60) as engine:
-        wait_for(lambda: engine.process("producer").blocked is not None)
+        # (A put caught mid-call on a busy machine can show briefly as blocked
+        # without a reason; the wait on the full queue is the one we want.)
+        wait_for(
+            lambda: (
+                (b := engine.process("producer").blocked) is not None and b.reason == "queue full"
+            )
+        )
         b = engine.process("producer").blocked
         assert (b.op, b.channel, b.reason, b.exact) == ("put", "q", "queue full", True)
         first = engine.process("producer").blocked_s
