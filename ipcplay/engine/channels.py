@@ -44,8 +44,6 @@ _loads = ForkingPickler.loads
 # A pipe send of fewer bytes than this, with fewer than this in flight, cannot
 # block: the kernel pipe buffer is 64 KiB on Linux and at least 16 KiB on macOS.
 PIPE_SAFE_BYTES = 8 * 1024
-# With more writers than this, summing their counters costs more than a clock read.
-HINT_MAX_WRITERS = 4
 
 
 @dataclass(frozen=True)
@@ -133,8 +131,8 @@ class _Base:
         self._get_raw = self._get_code | B.TIMED
         # The one peer counter that proves an item is waiting (-1: always time the wait),
         # and the one reader byte counter that proves a pipe write cannot block.
-        self._rslot = ep.peer_out[0] if ep.recv_hint and len(ep.peer_out) == 1 else -1
-        self._sslot = ep.peer_in_bytes[0] if ep.send_hint and len(ep.peer_in_bytes) == 1 else -1
+        self._rslot = ep.peer_out[0] if ep.recv_hint else -1
+        self._sslot = ep.peer_in_bytes[0] if ep.send_hint else -1
         # Cached reads of those peer counters. The peer writes them on every message,
         # so reading them every time would bounce their cache line between cores;
         # a stale value is always on the safe side (fewer items, more bytes in flight).
@@ -169,14 +167,6 @@ class _Base:
         self._mv[self._since] = t0
         self._mv[self._mark] = B.mark(seq, self._ep.chan, op, timed=True)
         return t0
-
-    def _count_in(self, nbytes: int) -> None:
-        n = self._nin + 1
-        self._nin = n
-        b = self._bin + nbytes
-        self._bin = b
-        self._mv[self._cb + B.IN_N] = n
-        self._mv[self._cb + B.IN_BYTES] = b
 
 
 class InstrumentedQueue(_Base):

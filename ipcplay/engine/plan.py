@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from ipcplay.engine import board as B
-from ipcplay.engine.channels import HINT_MAX_WRITERS, Endpoint
+from ipcplay.engine.channels import Endpoint
 from ipcplay.scenario.model import ProcessSpec, Scenario
 
 
@@ -78,13 +78,9 @@ def build(
     insts = instances(scenario)
     chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
     layout = B.Layout(len(insts), len(scenario.channels), journal_capacity(journal_events))
-    writers: dict[int, list[int]] = {i: [] for i in range(len(scenario.channels))}
-    readers: dict[int, list[int]] = {i: [] for i in range(len(scenario.channels))}
-    for inst in insts:
-        for name in inst.spec.outputs:
-            writers[chan_index[name]].append(inst.index)
-        for name in inst.spec.inputs:
-            readers[chan_index[name]].append(inst.index)
+    by_name_w, by_name_r = writers_of(scenario, insts), readers_of(scenario, insts)
+    writers = {chan_index[n]: v for n, v in by_name_w.items()}
+    readers = {chan_index[n]: v for n, v in by_name_r.items()}
 
     def pill_writers(c: int, me: int) -> list[int]:
         return [w for w in writers[c] if w != me and "poison-pill" in insts[w].spec.ending]
@@ -99,15 +95,17 @@ def build(
             ch = scenario.channels[c]
             other_w = [w for w in writers[c] if w != inst.index]
             other_r = [r for r in readers[c] if r != inst.index]
+            # The counter hints need exactly one peer counter to read: one
+            # writer for what we read, one reader for what we write.
             if ch.kind == "Pipe":
                 # A pipe end talks to the other end only: its peer is the other process.
                 peer_out, peer_in = other_w, other_r
-                recv_hint = 0 < len(peer_out) <= HINT_MAX_WRITERS
-                send_hint = 0 < len(peer_in) <= HINT_MAX_WRITERS
+                recv_hint = len(peer_out) == 1
+                send_hint = len(peer_in) == 1
             else:
                 peer_out, peer_in = writers[c], readers[c]
-                recv_hint = len(readers[c]) == 1 and 0 < len(writers[c]) <= HINT_MAX_WRITERS
-                send_hint = len(writers[c]) == 1 and 0 < len(readers[c]) <= HINT_MAX_WRITERS
+                recv_hint = len(readers[c]) == 1 and len(writers[c]) == 1
+                send_hint = len(writers[c]) == 1 and len(readers[c]) == 1
             endpoints.append(
                 Endpoint(
                     chan=c,
@@ -150,17 +148,19 @@ def build(
     return layout, insts, tuple(plans)
 
 
-def writers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+def _users(scenario: Scenario, insts: tuple[Instance, ...], side: str) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {c.name: [] for c in scenario.channels}
     for inst in insts:
-        for name in inst.spec.outputs:
+        for name in getattr(inst.spec, side):
             out[name].append(inst.index)
     return out
+
+
+def writers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    """Instance indices that write each channel, by channel name."""
+    return _users(scenario, insts, "outputs")
 
 
 def readers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {c.name: [] for c in scenario.channels}
-    for inst in insts:
-        for name in inst.spec.inputs:
-            out[name].append(inst.index)
-    return out
+    """Instance indices that read each channel, by channel name."""
+    return _users(scenario, insts, "inputs")

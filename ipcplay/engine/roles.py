@@ -40,6 +40,8 @@ class RoleContext:
         self._pills_sent = 0
         self._pills_received = 0
         self.body = self._make_body()
+        # board offset of each endpoint's slots, looked up once, not per message
+        self._chan_base = [plan.layout.chan(plan.proc, ep.chan) for ep in plan.endpoints]
 
     # --- messages -----------------------------------------------------------
     def _make_body(self) -> Any:
@@ -66,8 +68,7 @@ class RoleContext:
         if type(item) is not tuple or len(item) != 3 or type(item[2]) is not int:
             return
         waited = time.monotonic_ns() - item[2]
-        ep = self.plan.endpoints[chan_pos]
-        cb = self.plan.layout.chan(self.plan.proc, ep.chan)
+        cb = self._chan_base[chan_pos]
         mv = self.mv
         mv[cb + B.LAST_WAIT_NS] = waited
         if waited > mv[cb + B.MAX_WAIT_NS]:

@@ -297,7 +297,9 @@ class Sampler:
         waits: dict[int, Wait] = {}
         blocked_on: list[BlockedOn | None] = [None] * layout.nproc
         for p, v in enumerate(vals):
-            b = self._blocked(p, v, alive[p], now, depths, ongoing_out, ongoing_in, waits, alive)
+            b = self._blocked(
+                p, v, alive[p], now, depths, ongoing_out, ongoing_in, waits, alive, vals
+            )
             blocked_on[p] = b
 
         stuck = self._update_stuck(waits, vals, now)
@@ -336,6 +338,7 @@ class Sampler:
         ongoing_in: list[float],
         waits: dict[int, Wait],
         alive: list[bool],
+        vals: list[list[int]],
     ) -> BlockedOn | None:
         mk = v[B.P_MARK]
         seq, c, op, timed = B.unmark(mk)
@@ -362,7 +365,7 @@ class Sampler:
         if op == B.OP_GET:
             opname = "recv" if pipe else "get"
             if pipe:
-                inflight = self._pipe_inflight_to(p, c)
+                inflight = self._pipe_inflight_to(p, c, vals)
                 reason = "pipe empty" if inflight <= 0 else ""
             else:
                 inflight = depths[c]
@@ -388,14 +391,14 @@ class Sampler:
             )
         return BlockedOn(opname, ch.name, reason, since, timed)
 
-    def _pipe_inflight_to(self, p: int, c: int) -> int:
-        mv, layout = self.mv, self.layout
+    def _pipe_inflight_to(self, p: int, c: int, vals: list[list[int]]) -> int:
+        """Messages sent to `p` on pipe `c` and not yet received, from this
+        sample's values (not fresh reads, which could disagree with them)."""
+        cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
         sent = sum(
-            mv[layout.chan(w, c) + B.OUT_N]
-            for w in self.writers[self.scenario.channels[c].name]
-            if w != p
+            vals[w][cb + B.OUT_N] for w in self.writers[self.scenario.channels[c].name] if w != p
         )
-        return sent - mv[layout.chan(p, c) + B.IN_N]
+        return sent - vals[p][cb + B.IN_N]
 
     def _update_stuck(
         self, waits: dict[int, Wait], vals: list[list[int]], now: float

@@ -69,7 +69,6 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sampler: Sampler | None = None
-        self._lock = threading.Lock()  # serialises sampling with control actions
         self._t0 = 0.0
         self._started = False
         self._shut = False
@@ -170,10 +169,9 @@ class Engine:
     def _sample_loop(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
-            with self._lock:
-                assert self._sampler is not None
-                snap = self._sampler.sample()
-                self._latest = snap
+            assert self._sampler is not None
+            snap = self._sampler.sample()
+            self._latest = snap
             if self._on_snapshot is not None:
                 self._on_snapshot(snap)
             next_t += 1.0 / self.sample_hz
@@ -251,12 +249,15 @@ class Engine:
         if self._thread is not None:
             self._thread.join(5)
         mv = B.view(self._raw) if self._started and hasattr(self, "_raw") else None
-        live = [p for p in self._procs if p.pid is not None and p.exitcode is None]
+        running = [
+            (i, p) for i, p in enumerate(self._procs) if p.pid is not None and p.exitcode is None
+        ]
+        live = [p for _, p in running]
         if self._sampler is not None:
-            self._sampler.stopped_by_engine.update(self._procs.index(p) for p in live)
+            self._sampler.stopped_by_engine.update(i for i, _ in running)
         if mv is not None:
-            for p in live:
-                mv[self.layout.proc(self._procs.index(p)) + B.C_STOP] = 1
+            for i, p in running:
+                mv[self.layout.proc(i) + B.C_STOP] = 1
                 with contextlib.suppress(OSError):
                     os.kill(p.pid, signal.SIGCONT)
         _join_all(live, grace)
