@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -67,24 +68,23 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not 0 < value <= 86_400:
-        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text}")
-    return value
+def _number(what: str, lo: float, hi: float, lo_included: bool) -> Callable[[str], float]:
+    """An argparse type for a number in a range, with a one-line message."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ((lo <= value) if lo_included else (lo < value)) or value > hi:
+            raise argparse.ArgumentTypeError(f"expected {what} from {lo:g} to {hi:g}, got {text}")
+        return value
+
+    return parse
 
 
-def _hz(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a rate in Hz, got {text!r}") from None
-    if not 0.5 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"expected a rate from 0.5 to 60 Hz, got {text}")
-    return value
+_seconds = _number("seconds", 0, 86_400, lo_included=False)
+_hz = _number("a rate in Hz", 0.5, 60, lo_included=True)
 
 
 def _err(message: str) -> int:

@@ -19,22 +19,7 @@ from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, as_dict
 from ipcplay.scenario.model import Scenario
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def _state(p: Any) -> str:
-    if p.state == "blocked" and p.blocked is not None:
-        b = p.blocked
-        why = f" — {b.reason}" if b.reason else ""
-        return f"blocked on {b.op} '{b.channel}'{why}"
-    return p.state
+from ipcplay.tui import format as F  # plain words and sizes; no Textual in it
 
 
 def tables(scenario: Scenario, snap: Snapshot) -> Group:
@@ -47,9 +32,9 @@ def tables(scenario: Scenario, snap: Snapshot) -> Group:
         procs.add_row(
             Text(p.name),
             str(p.pid or "-"),
-            Text(_state(p)),
+            Text(F.state_words(p, snap.t)[0]),
             f"{p.cpu_percent:.0f}",
-            _size(p.rss) if p.rss else "-",
+            F.size(p.rss) if p.rss else "-",
             str(p.sent),
             str(p.received),
             f"{p.blocked_s:.2f}",
@@ -66,7 +51,7 @@ def tables(scenario: Scenario, snap: Snapshot) -> Group:
             str(c.gets),
             str(c.depth),
             str(c.max_depth),
-            _size(c.bytes),
+            F.size(c.bytes),
             f"{c.put_rate:.0f}",
             f"{c.get_rate:.0f}",
         )

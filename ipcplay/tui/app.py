@@ -93,10 +93,8 @@ class IpcplayApp(App[int]):
     def stop_all_now(self) -> None:
         """Last resort after the event loop has gone (a crash): stop synchronously."""
         for source in self.sources:
-            stop_now = getattr(source, "stop_now", None)
-            if stop_now is not None:
-                with contextlib.suppress(Exception):
-                    stop_now()
+            with contextlib.suppress(Exception):
+                source.stop_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -164,10 +164,6 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
             self.cursor = row
         self.focus()
 
-    def select_key(self, key: str) -> None:
-        if key in self._keys:
-            self.cursor = self._keys.index(key)
-
     def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
             self._strips.clear()
