@@ -168,6 +168,21 @@ def _orphan_check(children: list[int]) -> None:
                 os.waitpid(child.pid, os.WNOHANG)
 
 
+def _steady_run(duration: str, method: str | None = None) -> list[str]:
+    """`ipcplay run` of the steady pipeline, as a separate observer process."""
+    args = [
+        sys.executable,
+        "-m",
+        "ipcplay",
+        "run",
+        str(PRESETS / "steady-pipeline.toml"),
+        "--duration",
+        duration,
+        "--json",
+    ]
+    return [*args, "--start-method", method] if method else args
+
+
 def _subreaper(on: bool) -> None:
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
@@ -179,20 +194,7 @@ def test_sigkill_of_the_observer_leaves_no_child_alive(method):
     # Become a subreaper so orphans are reparented to (and reaped by) this test.
     _subreaper(True)
     observer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ipcplay",
-            "run",
-            str(PRESETS / "steady-pipeline.toml"),
-            "--duration",
-            "60",
-            "--json",
-            "--start-method",
-            method,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        _steady_run("60", method), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         obs = psutil.Process(observer.pid)
@@ -217,20 +219,7 @@ def test_sigkill_of_the_observer_leaves_no_child_alive(method):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_sigint_and_sigterm_stop_the_run_cleanly(sig):
     _subreaper(True)
-    observer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ipcplay",
-            "run",
-            str(PRESETS / "steady-pipeline.toml"),
-            "--duration",
-            "60",
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    observer = subprocess.Popen(_steady_run("60"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     obs = psutil.Process(observer.pid)
     wait_for(
         lambda: (
@@ -255,18 +244,7 @@ def test_sigint_and_sigterm_stop_the_run_cleanly(sig):
 def test_children_stopped_at_the_end_of_a_run_die_by_sigterm_not_sigkill():
     """A forked child must not inherit the observer's SIGTERM handler."""
     r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipcplay",
-            "run",
-            str(PRESETS / "steady-pipeline.toml"),
-            "--duration",
-            "2",
-            "--json",
-            "--start-method",
-            "fork",
-        ],
+        _steady_run("2", "fork"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -284,18 +262,7 @@ def test_a_hangup_of_the_whole_terminal_leaves_no_process_or_semaphore(method):
     semaphores of spawn/forkserver queues (the autouse fixture checks /dev/shm)."""
     _subreaper(True)
     observer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ipcplay",
-            "run",
-            str(PRESETS / "steady-pipeline.toml"),
-            "--duration",
-            "60",
-            "--json",
-            "--start-method",
-            method,
-        ],
+        _steady_run("60", method),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
