@@ -827,7 +827,7 @@ def main() -> int:
         f"observer cost at {args.hz:g} Hz: {args.window:g} s window after {args.warmup:g} s"
         f" warm-up, {cols}x{rows} tmux ({_version(['tmux', '-V'])}) terminal,"
         f" vs {_version(['htop', '--version'])} `htop -d {HTOP_DELAY} -p <the same PIDs>`"
-        " (1 s refresh);"
+        f" ({HTOP_DELAY / 10:g} s refresh);"
         f" observer: {args.command}",
         flush=True,
     )

@@ -65,13 +65,16 @@ def fill_style(depth: int, maxsize: int) -> str:
     return "#5fd75f"
 
 
-def fill_bar(depth: int, maxsize: int, width: int) -> Text:
+def fill_pieces(depth: int, maxsize: int, width: int) -> list[tuple[str, str]]:
+    """A bounded queue's fill as (text, style) pieces, coloured at 60/85/100 %."""
     if maxsize <= 0:
-        return Text(f"{depth}".rjust(width), style="cyan")
+        return [(f"{depth}".rjust(width), "cyan")]
     filled = min(width, round(depth / maxsize * width))
-    t = Text("█" * filled, style=fill_style(depth, maxsize))
-    t.append("░" * (width - filled), style="grey37")
-    return t
+    return [("█" * filled, fill_style(depth, maxsize)), ("░" * (width - filled), "grey37")]
+
+
+def fill_bar(depth: int, maxsize: int, width: int) -> Text:
+    return Text.assemble(*fill_pieces(depth, maxsize, width))
 
 
 def state_words(p: ProcessSample, now: float) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 
 from ipcplay.engine.snapshot import ChannelSample, Snapshot
 from ipcplay.tui import format as F
-from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.rows import Pieces, RowView
 from ipcplay.tui.widgets.text import TextView
 
 HISTORY = 60
@@ -68,35 +68,41 @@ class ChannelPanel(Vertical):
             )
         return Text(cols, style="bold")
 
-    def _row(self, value: tuple[ChannelSample, tuple[float, ...], int]) -> Text:
+    def _row(self, value: tuple[ChannelSample, tuple[float, ...], int]) -> Pieces:
         c, hist, mode = value
         kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
         if mode == 2:
-            t = Text(f"{c.name[:12]:<12} {kind[:15]:<15} ")
+            out = [(f"{c.name[:12]:<12} {kind[:15]:<15} ", "")]
         elif mode == 1:
-            t = Text(f"{c.name[:12]:<12} ")
+            out = [(f"{c.name[:12]:<12} ", "")]
         else:
-            t = Text(f"{c.name[:10]:<10} ")
+            out = [(f"{c.name[:10]:<10} ", "")]
         if c.kind == "Pipe":  # a pipe has no maxsize: what matters is what is in flight
-            t.append(f"{c.depth:>3} in flight     ", style="cyan")
+            out.append((f"{c.depth:>3} in flight     ", "cyan"))
         else:
-            t.append_text(F.fill_bar(c.depth, c.maxsize, 8) if c.maxsize else Text(" " * 8))
-            t.append(
-                f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
-                style=F.fill_style(c.depth, c.maxsize),
+            out += F.fill_pieces(c.depth, c.maxsize, 8) if c.maxsize else [(" " * 8, "")]
+            out.append(
+                (
+                    f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
+                    F.fill_style(c.depth, c.maxsize),
+                )
             )
         if mode:
             top = float(c.maxsize) if c.maxsize else None
-            t.append(F.sparkline(hist, 12, top=top), style="cyan")
-            t.append(f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7}")
+            out.append((F.sparkline(hist, 12, top=top), "cyan"))
+            figures = f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7}"
             if mode == 2:
-                t.append(f" {F.size(c.bytes):>7}")
-            t.append(f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}")
+                figures += f" {F.size(c.bytes):>7}"
+            figures += f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}"
             if mode == 2:
-                t.append(f" {c.blocked_put_s + c.blocked_get_s:>7.1f}s")
+                figures += f" {c.blocked_put_s + c.blocked_get_s:>7.1f}s"
+            out.append((figures, ""))
         else:
-            t.append(
-                f"{c.max_depth:>4} {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} "
-                f"{F.size(c.bytes):>6}"
+            out.append(
+                (
+                    f"{c.max_depth:>4} {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} "
+                    f"{F.size(c.bytes):>6}",
+                    "",
+                )
             )
-        return t
+        return out

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ipcplay.engine.journal import Event
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.tui.widgets.rows import Pieces, pieces_strip
 from ipcplay.tui.widgets.style import CachedStyle
 
 MAX_LINES = 500
@@ -50,9 +50,9 @@ class EventLog(CachedStyle, Widget):
 
     @property
     def lines(self) -> list[str]:
-        return [self._line(e).plain for _, e in self._lines]
+        return ["".join(t for t, _ in self._line(e)) for _, e in self._lines]
 
-    def _line(self, e: Event) -> Text:
+    def _line(self, e: Event) -> Pieces:
         who = self._names[e.proc] if e.proc < len(self._names) else str(e.proc)
         chan = self._chans[e.chan] if 0 <= e.chan < len(self._chans) else ""
         if e.mid == -2:
@@ -62,14 +62,15 @@ class EventLog(CachedStyle, Widget):
         else:
             msg = ""
         size = f"code {e.nbytes}" if e.op == "exit" else (f"{e.nbytes} B" if e.nbytes else "")
-        t = Text(f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", style="grey62")
-        t.append(f"{who:<14} ", style="bold")
         op = e.op
         if chan in self.pipes:
             op = {"put": "send", "get": "recv"}.get(op, op)
-        t.append(f"{op:<13}", style="cyan" if "pill" not in op else "magenta")
-        t.append(f" {chan:<10} {msg:<10} {size}")
-        return t
+        return [
+            (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
+            (f"{who:<14} ", "bold"),
+            (f"{op:<13}", "cyan" if "pill" not in op else "magenta"),
+            (f" {chan:<10} {msg:<10} {size}", ""),
+        ]
 
     def _keep(self, e: Event) -> bool:
         if self.filter is None:
@@ -118,13 +119,10 @@ class EventLog(CachedStyle, Widget):
             return Strip.blank(width, self._base_style())
         key, event = self._lines[index]
         strip = self._strips.get(key)
-        if strip is None:
-            text = self._line(event)
-            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len).apply_style(
-                self._base_style()
-            )
+        if strip is None or strip.cell_length != width:
+            strip = pieces_strip(self._line(event), self._base_style(), width)
             self._strips[key] = strip
-        return strip.crop_extend(0, width, self._base_style())
+        return strip
 
     def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):

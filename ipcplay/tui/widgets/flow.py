@@ -75,9 +75,32 @@ class FlowView(TextView):
     """True when the channel table is on screen: it has the live figures, and
     a diagram that does not change costs nothing to keep up."""
 
+    _topology: object = None
+
     def update_snapshot(self, snap: Snapshot) -> None:
         """The first channels, as many as the panel can show; the channel table
         lists them all."""
+        if self.topology_only:
+            # Names, kinds and ends only: nothing to redo unless they change.
+            key = (
+                tuple(
+                    (
+                        c.name,
+                        c.kind,
+                        c.maxsize,
+                        c.writers,
+                        c.readers,
+                        [(d.src, d.dst) for d in c.directions],
+                    )
+                    for c in snap.channels
+                ),
+                tuple((p.name, p.template) for p in snap.processes),
+            )
+            if key == self._topology:
+                return
+            self._topology = key
+        else:
+            self._topology = None
         templates = {p.name: p.template for p in snap.processes}
         t = Text()
         shown = snap.channels[: self.MAX_CHANNELS_SHOWN]
