@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.text import Text
@@ -52,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true", help="print exactly one JSON object")
     run.add_argument("--journal", metavar="FILE", help="save every operation as JSON Lines")
+    run.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="save the run as a Chrome trace / Perfetto JSON file (one track per PID)",
+    )
     run.add_argument(
         "--journal-size",
         type=int,
@@ -135,31 +143,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = replace(scenario, start_method=args.start_method)
     if args.journal_size < 1 or args.journal_size > 1 << 22:
         return _err(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
-    journal = None
-    if args.journal:
-        path = Path(args.journal)
-        if path.is_dir():
-            return _err(f"{args.journal}: --journal: is a directory, expected a file to write")
+    with ExitStack() as files:
         try:
-            journal = path.open("w", encoding="utf-8")
-        except OSError as exc:
-            return _err(f"{args.journal}: --journal: cannot write ({exc.strerror})")
+            journal = (
+                files.enter_context(_open_out(args.journal, "--journal", "w+"))
+                if args.journal
+                else None
+            )
+            trace_out = (
+                files.enter_context(_open_out(args.trace, "--trace", "w")) if args.trace else None
+            )
+        except ValueError as exc:
+            return _err(str(exc))
+        if trace_out is not None and journal is None:
+            # The trace is built from the journal after the run.
+            journal = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+        try:
+            return run(
+                scenario,
+                duration=args.duration,
+                as_json=args.json,
+                journal=journal,
+                journal_name=args.journal,
+                journal_events=args.journal_size,
+                hz=args.hz,
+                trace_out=trace_out,
+                trace_name=args.trace,
+            )
+        except EngineError as exc:
+            sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
+            return EXIT_CODES["crashed"]
+
+
+def _open_out(name: str, option: str, mode: str) -> IO[str]:
+    """An output file opened before anything starts, so a bad path costs nothing."""
+    path = Path(name)
+    if path.is_dir():
+        raise ValueError(f"{name}: {option}: is a directory, expected a file to write")
     try:
-        return run(
-            scenario,
-            duration=args.duration,
-            as_json=args.json,
-            journal=journal,
-            journal_name=args.journal,
-            journal_events=args.journal_size,
-            hz=args.hz,
-        )
-    except EngineError as exc:
-        sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
-        return EXIT_CODES["crashed"]
-    finally:
-        if journal is not None:
-            journal.close()
+        return path.open(mode, encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{name}: {option}: cannot write ({exc.strerror})") from None
 
 
 SUBCOMMANDS = ("list", "check", "run")

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import asdict
 from typing import IO, Any
 
 from rich.console import Console, Group
@@ -14,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ipcplay import trace
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
@@ -75,7 +77,11 @@ def run(
     journal_events: int,
     hz: float,
     out: IO[str] | None = None,
+    trace_out: IO[str] | None = None,
+    trace_name: str | None = None,
 ) -> int:
+    """Run, report, and exit status. A trace is built after the run from the
+    journal, which must then be given and readable."""
     out = out or sys.stdout
     stop = threading.Event()
 
@@ -106,13 +112,16 @@ def run(
         for s, h in old.items():
             signal.signal(s, h)
     verdict = _final_verdict(scenario, outcome)
+    stats = None
+    if trace_out is not None and journal is not None:
+        journal.flush()
+        journal.seek(0)
+        stats = trace.write(journal, scenario, trace_out)
     if as_json:
-        out.write(
-            json.dumps(
-                as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
-            )
-            + "\n"
-        )
+        report = as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
+        if stats is not None:
+            report["trace"] = {"file": trace_name, **asdict(stats)}
+        out.write(json.dumps(report) + "\n")
     else:
         console.print(tables(scenario, outcome.snapshot))
         style = "green" if verdict == "completed" else "bold red"
@@ -125,6 +134,13 @@ def run(
                 Text(
                     f"journal: {outcome.snapshot.events_total} events in {journal_name}"
                     f", {outcome.snapshot.events_dropped} dropped"
+                )
+            )
+        if stats is not None:
+            console.print(
+                Text(
+                    f"trace: {stats.tracks} tracks, {stats.slices} slices, {stats.flows} arrows"
+                    f" in {trace_name} (open it in ui.perfetto.dev or chrome://tracing)"
                 )
             )
     return EXIT_CODES.get(verdict, 1)

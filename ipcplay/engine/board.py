@@ -72,6 +72,7 @@ ACTIVITY_WORDS = ("running", "working", "sleeping", "waiting for its rate", "end
 # work" without the child ever clearing the marker on the fast path.
 OP_PUT, OP_GET, OP_JOIN, OP_PUT_FULL = 1, 2, 3, 4
 OP_TASK_DONE, OP_CLOSE, OP_PILL_OUT, OP_PILL_IN, OP_START, OP_EXIT = 5, 6, 7, 8, 9, 10
+OP_WAIT = 11  # journal only: a call waited; message-id slot = the op, bytes = the wait in ns
 TIMED = 16
 MAX_CHANNELS = 2047
 

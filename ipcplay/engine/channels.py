@@ -168,6 +168,14 @@ class _Base:
         self._mv[self._mark] = B.mark(seq, self._ep.chan, op, timed=True)
         return t0
 
+    def _waited(self, op: int, t0: int) -> int:
+        """The wait since `t0` in ns, also journalled (only the slow paths get
+        here): a trace draws it as a blocked slice, the log as a wait."""
+        ns = monotonic_ns() - t0
+        if self._j is not None:
+            self._j.log(B.mark(0, self._ep.chan, B.OP_WAIT), op, ns)
+        return ns
+
 
 class InstrumentedQueue(_Base):
     """multiprocessing.Queue, counted."""
@@ -247,7 +255,7 @@ class InstrumentedQueue(_Base):
         try:
             self._q.put(obj, True, timeout)
         finally:
-            self._blk_out += monotonic_ns() - t0
+            self._blk_out += self._waited(B.OP_PUT, t0)
             mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
@@ -281,7 +289,7 @@ class InstrumentedQueue(_Base):
             return self._q.get(block, timeout)
         finally:
             mv[self._mark] = 0
-            self._blk_in += monotonic_ns() - t0
+            self._blk_in += self._waited(B.OP_GET, t0)
             mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
 
     def put_nowait(self, obj: Any) -> None:
@@ -333,7 +341,7 @@ class InstrumentedJoinableQueue(InstrumentedQueue):
             self._q.join()  # type: ignore[attr-defined]
         finally:
             mv[self._mark] = 0
-            mv[self._cb + B.BLOCK_JOIN_NS] += monotonic_ns() - t0
+            mv[self._cb + B.BLOCK_JOIN_NS] += self._waited(B.OP_JOIN, t0)
         self._joins += 1
         mv[self._cb + B.JOINS] = self._joins
         if self._j is not None:
@@ -361,7 +369,7 @@ class _PipeLike(_Base):
             self._raw_send(data)
         finally:
             self._mv[self._mark] = 0
-            self._blk_out += monotonic_ns() - t0
+            self._blk_out += self._waited(B.OP_PUT, t0)
             self._mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
 
     def _recv_slow(self) -> bytes:
@@ -370,7 +378,7 @@ class _PipeLike(_Base):
             return self._raw_recv()
         finally:
             self._mv[self._mark] = 0
-            self._blk_in += monotonic_ns() - t0
+            self._blk_in += self._waited(B.OP_GET, t0)
             self._mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
 
 

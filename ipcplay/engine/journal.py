@@ -24,6 +24,7 @@ OP_NAMES = {
     B.OP_PILL_IN: "pill-received",
     B.OP_START: "start",
     B.OP_EXIT: "exit",
+    B.OP_WAIT: "wait",
 }
 
 
@@ -83,6 +84,7 @@ class Event:
     chan: int  # -1 when the event is not about a channel
     mid: int  # message id, -1 when unknown, -2 for a poison pill
     nbytes: int
+    wait_ns: int = 0  # for "wait-put", "wait-get", "wait-join": how long the call waited
 
 
 def drain_raw(mv: memoryview, layout: B.Layout, proc: int) -> bytes:
@@ -121,6 +123,8 @@ def decode(proc: int, t: int, mid: int, packed: int) -> Event:
         mid = -1
     op = code & 0xF
     chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
+    if op == B.OP_WAIT:
+        return Event(t, proc, f"wait-{OP_NAMES.get(mid, '?')}", chan, -1, 0, nbytes)
     return Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)
 
 

@@ -242,9 +242,11 @@ class Sampler:
             chan = chans[e.chan] if 0 <= e.chan < len(chans) else "null"
             msg = e.mid if e.mid >= 0 else "null"
             pill = "true" if e.mid == -2 else "null"
+            wait = f',"wait_s":{e.wait_ns / 1e9:.9f}' if e.wait_ns else ""
             lines.append(
                 f'{{"t":{(e.t_ns - t0) / 1e9:.9f},"pid":{pid},"process":{name},'
-                f'"op":"{e.op}","channel":{chan},"msg":{msg},"pill":{pill},"bytes":{e.nbytes}}}\n'
+                f'"op":"{e.op}","channel":{chan},"msg":{msg},"pill":{pill},"bytes":{e.nbytes}'
+                f"{wait}}}\n"
             )
         out.write("".join(lines))
 

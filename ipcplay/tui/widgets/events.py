@@ -15,10 +15,19 @@ from textual.widget import Widget
 
 from ipcplay.engine.journal import Event
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.tui import format as F
 from ipcplay.tui.widgets.rows import Pieces, pieces_strip
 from ipcplay.tui.widgets.style import CachedStyle
 
 MAX_LINES = 500
+
+_PIPE_WORDS = {"put": "send", "get": "recv", "wait-put": "wait-send", "wait-get": "wait-recv"}
+
+
+def _op_style(op: str) -> str:
+    if "pill" in op:
+        return "magenta"
+    return "yellow" if op.startswith("wait") else "cyan"
 
 
 class EventLog(CachedStyle, Widget):
@@ -61,14 +70,19 @@ class EventLog(CachedStyle, Widget):
             msg = f"#{e.mid >> 32}:{e.mid & 0xFFFFFFFF}"
         else:
             msg = ""
-        size = f"code {e.nbytes}" if e.op == "exit" else (f"{e.nbytes} B" if e.nbytes else "")
+        if e.wait_ns:
+            size = f"waited {F.wait(e.wait_ns / 1e9)}"
+        elif e.op == "exit":
+            size = f"code {e.nbytes}"
+        else:
+            size = f"{e.nbytes} B" if e.nbytes else ""
         op = e.op
         if chan in self.pipes:
-            op = {"put": "send", "get": "recv"}.get(op, op)
+            op = _PIPE_WORDS.get(op, op)
         return [
             (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
             (f"{who:<14} ", "bold"),
-            (f"{op:<13}", "cyan" if "pill" not in op else "magenta"),
+            (f"{op:<13}", _op_style(op)),
             (f" {chan:<10} {msg:<10} {size}", ""),
         ]
 

@@ -1,0 +1,212 @@
+"""A run's journal as a Chrome trace / Perfetto JSON file.
+
+Built from the same JSON Lines that `--journal` writes, after the run, so
+tracing costs the children nothing more than the journal does. One track per
+PID; every operation a slice ending when the call returned; a call that
+waited (a full queue, an empty pipe, a join) spans its wait, with the wait
+itself as a nested "blocked" slice; each message an arrow from its put or
+send to its get or recv.
+
+Arrows need to know which get took which put. Queue items carry a message id
+(`msg`), so they pair exactly. Raw pipe bytes carry none; they pair in order,
+which is exact when each direction of the channel has one writer and one
+reader (a pipe's FIFO guarantees the order), and is not attempted otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ipcplay.scenario.model import Scenario
+
+TICK_US = 1.0
+"""Width of a call that did not wait: the journal has only its end time, and
+a slice needs some width to be drawn and to anchor an arrow."""
+
+_PIPE_WORDS = {"put": "send", "get": "recv", "wait-put": "wait-send", "wait-get": "wait-recv"}
+_SLICED = {"put", "get", "join", "task_done", "close", "pill-sent", "pill-received"}
+
+
+@dataclass(frozen=True)
+class TraceStats:
+    events: int
+    tracks: int
+    slices: int
+    flows: int
+    unpaired: int  # puts/sends with no matching get/recv in the journal (still queued, or lost)
+
+
+def build(
+    records: Iterable[dict[str, Any]], scenario: Scenario
+) -> tuple[dict[str, Any], TraceStats]:
+    """The trace object for journal records (dicts as `--journal` writes them)."""
+    kinds = {c.name: c.kind for c in scenario.channels}
+    recs = sorted(records, key=lambda r: r["t"])
+    out: list[dict[str, Any]] = []
+    names: dict[int, str] = {}
+    last_end: dict[int, float] = defaultdict(float)
+    pending_wait: dict[tuple[int, str | None], dict[str, Any]] = {}
+    anchors: list[tuple[dict[str, Any], int, float]] = []  # (record, pid, arrow ts)
+    slices = 0
+
+    for r in recs:
+        pid = r["pid"]
+        names.setdefault(pid, r["process"])
+        op, chan = r["op"], r["channel"]
+        t_us = r["t"] * 1e6
+        if op.startswith("wait-"):
+            pending_wait[(pid, chan)] = r  # the call's own event follows
+            continue
+        pipe = kinds.get(chan) == "Pipe"
+        word = _PIPE_WORDS.get(op, op) if pipe else op
+        if op in ("start", "exit"):
+            args = {"exit code": r["bytes"]} if op == "exit" else {}
+            out.append(_instant(pid, op, t_us, args))
+            continue
+        if op not in _SLICED:
+            continue
+        wait = pending_wait.pop((pid, chan), None)
+        if wait is not None and wait["op"] != f"wait-{op}":
+            # A call that waited and then failed (EOFError, a timeout): its
+            # wait stands alone; this is another call.
+            slices += _lone_wait(out, wait, kinds)
+            wait = None
+        args: dict[str, Any] = {"channel": chan}
+        if r["msg"] is not None:
+            args["msg"] = f"#{r['msg'] >> 32}:{r['msg'] & 0xFFFFFFFF}"
+        if r["bytes"]:
+            args["bytes"] = r["bytes"]
+        if wait is not None:  # the wait was this very call's
+            w_end = wait["t"] * 1e6
+            start = min(w_end - wait["wait_s"] * 1e6, t_us - TICK_US)
+            args["waited_ms"] = round(wait["wait_s"] * 1e3, 3)
+            out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
+            out.append(
+                _slice(
+                    pid,
+                    f"blocked in {word}",
+                    "blocked",
+                    start,
+                    max(0.0, min(w_end, t_us) - start),
+                    {"channel": chan, "waited_ms": args["waited_ms"]},
+                )
+            )
+            slices += 2
+        else:
+            start = max(t_us - TICK_US, last_end[pid])
+            out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
+            slices += 1
+        last_end[pid] = t_us
+        if op in ("put", "get"):
+            anchors.append((r, pid, t_us - TICK_US / 2))
+
+    for wait in pending_wait.values():
+        slices += _lone_wait(out, wait, kinds)
+    flows, unpaired = _flows(anchors, kinds)
+    out.extend(flows)
+    meta = []
+    for pid, name in names.items():
+        meta.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
+        meta.append(
+            {"ph": "M", "name": "thread_name", "pid": pid, "tid": pid, "args": {"name": name}}
+        )
+    trace = {
+        "traceEvents": meta + out,
+        "displayTimeUnit": "ms",
+        "otherData": {"scenario": scenario.name, "title": scenario.title, "generator": "ipcplay"},
+    }
+    stats = TraceStats(len(recs), len(names), slices, len(flows) // 2, unpaired)
+    return trace, stats
+
+
+def _slice(pid: int, name: str, cat: str, ts: float, dur: float, args: dict[str, Any]) -> dict:
+    return {
+        "ph": "X",
+        "name": name,
+        "cat": cat,
+        "pid": pid,
+        "tid": pid,
+        "ts": ts,
+        "dur": dur,
+        "args": args,
+    }
+
+
+def _lone_wait(out: list[dict[str, Any]], wait: dict[str, Any], kinds: dict[str, str]) -> int:
+    chan = wait["channel"]
+    op = wait["op"]
+    word = _PIPE_WORDS.get(op, op) if kinds.get(chan) == "Pipe" else op
+    end = wait["t"] * 1e6
+    dur = wait["wait_s"] * 1e6
+    args = {"channel": chan, "waited_ms": round(wait["wait_s"] * 1e3, 3), "returned": False}
+    out.append(_slice(wait["pid"], f"blocked in {word[5:]}", "blocked", end - dur, dur, args))
+    return 1
+
+
+def _instant(pid: int, name: str, ts: float, args: dict[str, Any]) -> dict:
+    return {"ph": "i", "s": "t", "name": name, "pid": pid, "tid": pid, "ts": ts, "args": args}
+
+
+def _flows(
+    anchors: list[tuple[dict[str, Any], int, float]], kinds: dict[str, str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Arrows put→get: by message id where there is one, else in order where
+    each direction has one writer and one reader. Matching never relies on
+    the put's time being earlier: the put's event is written when put()
+    returns, and a fast reader can have the item before that."""
+    writers: dict[str, set[int]] = defaultdict(set)
+    readers: dict[str, set[int]] = defaultdict(set)
+    for r, pid, _ in anchors:
+        (writers if r["op"] == "put" else readers)[r["channel"]].add(pid)
+    by_id: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    in_order: dict[tuple[str, int], deque[tuple[int, float]]] = defaultdict(deque)
+    gets = []
+    unpaired = 0
+    for r, pid, ts in anchors:
+        chan = r["channel"]
+        if r["op"] != "put":
+            gets.append((r, pid, ts))
+        elif r["pill"]:
+            continue
+        elif r["msg"] is not None:
+            by_id[(chan, r["msg"])].append((pid, ts))
+        else:
+            dests = readers[chan] - {pid}
+            if len(dests) == 1 and writers[chan] - dests == {pid}:
+                in_order[(chan, next(iter(dests)))].append((pid, ts))
+            else:
+                unpaired += 1  # several writers or readers: no order to pair by
+
+    out: list[dict[str, Any]] = []
+    for r, pid, ts in gets:
+        chan = r["channel"]
+        src = None
+        if r["pill"]:
+            continue
+        if r["msg"] is not None:
+            # A ponger may echo the pinger's id: take the earliest put by another process.
+            puts = by_id.get((chan, r["msg"]), [])
+            i = next((i for i, (p, _) in enumerate(puts) if p != pid), None)
+            if i is not None:
+                src = puts.pop(i)
+        elif in_order.get((chan, pid)):
+            src = in_order[(chan, pid)].popleft()
+        if src is None:
+            continue
+        name = "bytes" if kinds.get(chan) == "Pipe" and r["msg"] is None else "message"
+        common = {"name": name, "cat": f"flow {chan}", "id": len(out) // 2 + 1}
+        out.append({"ph": "s", "pid": src[0], "tid": src[0], "ts": src[1], **common})
+        out.append({"ph": "f", "bp": "e", "pid": pid, "tid": pid, "ts": ts, **common})
+    unpaired += sum(len(v) for v in by_id.values()) + sum(len(q) for q in in_order.values())
+    return out, unpaired
+
+
+def write(journal_lines: Iterable[str], scenario: Scenario, out: IO[str]) -> TraceStats:
+    trace, stats = build((json.loads(line) for line in journal_lines if line.strip()), scenario)
+    json.dump(trace, out, separators=(",", ":"))
+    out.write("\n")
+    return stats
