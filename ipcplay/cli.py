@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--hz", type=_hz, default=10.0, help="sampling rate (default 10)")
     run.add_argument(
+        "--tour", action="store_true", help="play the preset's guided tour (captions and actions)"
+    )
+    run.add_argument(
         "--start-method",
         choices=("fork", "spawn", "forkserver"),
         help="override the scenario's start method",
@@ -93,6 +96,11 @@ def _number(what: str, lo: float, hi: float, lo_included: bool) -> Callable[[str
 
 _seconds = _number("seconds", 0, 86_400, lo_included=False)
 _hz = _number("a rate in Hz", 0.5, 60, lo_included=True)
+
+
+def _times(text: str) -> list[float]:
+    """`3,8.5`: seconds into a recording, for SVG stills."""
+    return sorted({_seconds(part) for part in text.split(",") if part.strip()})
 
 
 def _err(message: str) -> int:
@@ -141,6 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _err(str(exc))
     if args.start_method:
         scenario = replace(scenario, start_method=args.start_method)
+    if args.tour and not scenario.tour:
+        return _err(f"{scenario.source or args.preset}: tour: this scenario has no [[tour]] steps")
     if args.journal_size < 1 or args.journal_size > 1 << 22:
         return _err(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
     with ExitStack() as files:
@@ -169,6 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 hz=args.hz,
                 trace_out=trace_out,
                 trace_name=args.trace,
+                tour=args.tour,
             )
         except EngineError as exc:
             sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
@@ -206,6 +217,12 @@ def _tui_parser() -> argparse.ArgumentParser:
         choices=("fork", "spawn", "forkserver"),
         help="override the scenario's start method",
     )
+    ap.add_argument(
+        "--tour", action="store_true", help="play the preset's guided tour, if it has one"
+    )
+    # For `ipcplay record`: SVG stills at these seconds, named STEM-<T>s.svg.
+    ap.add_argument("--svg-at", type=_times, default=[], help=argparse.SUPPRESS)
+    ap.add_argument("--svg-stem", default=None, help=argparse.SUPPRESS)
     return ap
 
 
@@ -233,6 +250,9 @@ def cmd_tui(argv: list[str]) -> int:
         initial=scenarios[0] if len(scenarios) == 1 else None,
         extra=[p for p in paths if not _is_builtin(p)],
         hz=args.hz,
+        tour=args.tour,
+        svg_at=args.svg_at,
+        svg_stem=args.svg_stem,
     )
     try:
         result = app.run()

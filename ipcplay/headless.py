@@ -21,6 +21,7 @@ from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, as_dict
 from ipcplay.scenario.model import Scenario
+from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui import format as F  # plain words and sizes; no Textual in it
 
 
@@ -79,6 +80,7 @@ def run(
     out: IO[str] | None = None,
     trace_out: IO[str] | None = None,
     trace_name: str | None = None,
+    tour: bool = False,
 ) -> int:
     """Run, report, and exit status. A trace is built after the run from the
     journal, which must then be given and readable."""
@@ -90,11 +92,26 @@ def run(
 
     start_tracker()
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    engine = Engine(
-        scenario, journal_events=journal_events if journal else 0, journal_out=journal, sample_hz=hz
-    )
     console = Console(file=out)
     live_ok = not as_json and console.is_terminal
+    player: TourPlayer | None = None
+
+    def on_snapshot(snap: Snapshot) -> None:
+        # On the sampler thread, so a step sees every snapshot, the last one too.
+        if player is not None:
+            for fired in player.feed(snap):
+                if not as_json:
+                    console.print(_caption(fired))
+
+    engine = Engine(
+        scenario,
+        journal_events=journal_events if journal else 0,
+        journal_out=journal,
+        sample_hz=hz,
+        on_snapshot=on_snapshot if tour and scenario.tour else None,
+    )
+    if tour and scenario.tour:
+        player = TourPlayer(scenario, engine)
     try:
         engine.start()
         if live_ok:
@@ -121,6 +138,17 @@ def run(
         report = as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
         if stats is not None:
             report["trace"] = {"file": trace_name, **asdict(stats)}
+        if player is not None:
+            report["tour"] = [
+                {
+                    "step": f.index,
+                    "t": round(f.elapsed_s, 3),
+                    "met": f.met,
+                    "seen": f.seen,
+                    "did": list(f.done),
+                }
+                for f in player.fired
+            ]
         out.write(json.dumps(report) + "\n")
     else:
         console.print(tables(scenario, outcome.snapshot))
@@ -144,6 +172,16 @@ def run(
                 )
             )
     return EXIT_CODES.get(verdict, 1)
+
+
+def _caption(fired: Fired) -> Text:
+    t = Text(f"[{fired.elapsed_s:5.1f} s] tour {fired.index + 1}/{fired.total}: ", style="bold")
+    t.append(" ".join(fired.step.say.split()) or fired.seen)
+    for did in fired.done:
+        t.append(f"\n          → {did}", style="cyan")
+    if not fired.met:
+        t.append(f"\n          ({fired.seen})", style="yellow")
+    return t
 
 
 def _final_verdict(scenario: Scenario, outcome: Outcome) -> str:

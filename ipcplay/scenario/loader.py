@@ -21,7 +21,7 @@ import tomli_w
 
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import model
-from ipcplay.scenario.model import ChannelSpec, Payload, ProcessSpec, Scenario, Work
+from ipcplay.scenario.model import ChannelSpec, Payload, ProcessSpec, Scenario, TourStep, Work
 
 __all__ = ["ScenarioError", "dumps", "load", "loads"]
 
@@ -35,7 +35,7 @@ _LINE_BREAK = re.compile(r"\s*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
 _BOM = b"\xef\xbb\xbf"
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_TOP_KEYS = ("scenario", "channels", "process")
+_TOP_KEYS = ("scenario", "channels", "process", "tour")
 _SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
 _CHANNEL_KEYS = ("kind", "maxsize", "duplex")
 _PROCESS_KEYS = (
@@ -370,10 +370,12 @@ def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
     channels = _parse_channels(doc.get("channels", {}))
     processes = _parse_processes(doc, channels)
     _check_whole(channels, processes)
+    tour = _parse_tour(doc.get("tour", []), channels, processes)
     return Scenario(
         name=name,
         channels=tuple(channels.values()),
         processes=tuple(processes),
+        tour=tour,
         source=source,
         **meta,
     )
@@ -733,6 +735,135 @@ def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
             _fail(key, f"a one-way Pipe needs exactly one {what}, found {found}")
 
 
+# --------------------------------------------------------------------------- tours
+
+_TOUR_KEYS = ("say", "after", "when", "on", "at_least", "timeout", "do", "to", "rate", "highlight")
+_ON_CHANNEL = ("full", "depth")
+_ON_PROCESS = ("blocked", "exited")
+_DEFAULT_STEP = TourStep()
+
+
+def _parse_tour(
+    value: Any, channels: dict[str, ChannelSpec], processes: list[ProcessSpec]
+) -> tuple[TourStep, ...]:
+    if not isinstance(value, list):
+        _fail("tour", f"expected [[tour]] steps, got {_found(value)}")
+    if len(value) > model.MAX_TOUR_STEPS:
+        _fail("tour", f"{len(value)} steps, over the MAX_TOUR_STEPS cap of {model.MAX_TOUR_STEPS}")
+    procs = {p.name: p for p in processes}
+    for p in processes:
+        for inst in _replica_names(p):
+            procs.setdefault(inst, p)
+    return tuple(_parse_step(f"tour[{i}]", step, channels, procs) for i, step in enumerate(value))
+
+
+def _parse_step(
+    key: str, value: Any, channels: dict[str, ChannelSpec], procs: dict[str, ProcessSpec]
+) -> TourStep:
+    table = _table(value, key, "a [[tour]] step table")
+    _check_keys(table, key, _TOUR_KEYS)
+    f: dict[str, Any] = {}
+    if "say" in table:
+        f["say"] = neutralise(_str(table["say"], _key(key, "say")), multiline=True)
+    if "after" in table and "when" in table:
+        _fail(key, "has both 'after' and 'when'; a step waits for a time or for a state, not both")
+    if "after" in table:
+        f["after"] = _float(table["after"], _key(key, "after"), 0, model.MAX_SECONDS, "MAX_SECONDS")
+    if "when" in table:
+        when = f["when"] = _choice(table["when"], _key(key, "when"), model.TOUR_WHEN)
+        if when in _ON_CHANNEL + _ON_PROCESS:
+            if "on" not in table:
+                what = "channel" if when in _ON_CHANNEL else "process"
+                _fail(_key(key, "on"), f"missing; 'when = \"{when}\"' needs the {what} it is about")
+            f["on"] = _tour_target(
+                table["on"], _key(key, "on"), when in _ON_CHANNEL, channels, procs
+            )
+            if when == "full" and not channels[f["on"]].maxsize:
+                _fail(
+                    _key(key, "on"), f"channel {_show(f['on'])} has no maxsize, so it is never full"
+                )
+        elif "on" in table:
+            _fail(_key(key, "on"), f"does not apply to 'when = \"{when}\"'")
+        if when == "depth":
+            if "at_least" not in table:
+                _fail(_key(key, "at_least"), "missing; 'when = \"depth\"' needs a number of items")
+            f["at_least"] = _int(table["at_least"], _key(key, "at_least"), 1, model.MAX_COUNT)
+        elif "at_least" in table:
+            _fail(_key(key, "at_least"), "applies only to 'when = \"depth\"'")
+        if "timeout" in table:
+            f["timeout"] = _float(
+                table["timeout"],
+                _key(key, "timeout"),
+                0,
+                model.MAX_SECONDS,
+                "MAX_SECONDS",
+                above=True,
+            )
+    else:
+        for k in ("on", "at_least", "timeout"):
+            if k in table:
+                _fail(_key(key, k), "applies only to a step with 'when'")
+    if "do" in table:
+        do = f["do"] = _choice(table["do"], _key(key, "do"), model.TOUR_DO)
+        if do in ("pause-all", "resume-all"):
+            if "to" in table:
+                _fail(_key(key, "to"), f"does not apply to 'do = \"{do}\"' (every process)")
+        else:
+            if "to" not in table:
+                _fail(_key(key, "to"), f"missing; 'do = \"{do}\"' needs the process to act on")
+            f["to"] = _tour_target(table["to"], _key(key, "to"), False, channels, procs)
+            spec = procs[f["to"]]
+            if do == "rate" and spec.role not in ("producer", "pinger"):
+                _fail(
+                    _key(key, "to"),
+                    f"{_show(f['to'])} is a {spec.role}; only a producer or pinger has a rate",
+                )
+            if do == "pill" and not spec.inputs:
+                _fail(
+                    _key(key, "to"),
+                    f"{_show(f['to'])} reads no channel, so a poison pill cannot reach it",
+                )
+        if do == "rate":
+            if "rate" not in table:
+                _fail(_key(key, "rate"), "missing; 'do = \"rate\"' needs items per second")
+            f["rate"] = _float(
+                table["rate"], _key(key, "rate"), 0, model.MAX_RATE, "MAX_RATE", above=True
+            )
+        elif "rate" in table:
+            _fail(_key(key, "rate"), "applies only to 'do = \"rate\"'")
+    else:
+        for k in ("to", "rate"):
+            if k in table:
+                _fail(_key(key, k), "applies only to a step with 'do'")
+    if "highlight" in table:
+        name = _str(table["highlight"], _key(key, "highlight"), "a channel or process name")
+        if name not in channels and name not in procs:
+            known = [*channels, *procs]
+            _fail(
+                _key(key, "highlight"),
+                f"no channel or process named {_show(name)}{_suggest(name, known)}",
+            )
+        f["highlight"] = name
+    if not f.get("say") and not f.get("do") and not f.get("highlight"):
+        _fail(key, "does nothing; expected at least one of 'say', 'do' or 'highlight'")
+    return TourStep(**f)
+
+
+def _tour_target(
+    value: Any,
+    key: str,
+    channel: bool,
+    channels: dict[str, ChannelSpec],
+    procs: dict[str, ProcessSpec],
+) -> str:
+    what = "channel" if channel else "process"
+    name = _str(value, key, f"a {what} name (a string)")
+    known = channels if channel else procs
+    if name not in known:
+        _fail(key, f"no {what} named {_show(name)}{_suggest(name, list(known))}")
+    return name
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -742,7 +873,17 @@ def dumps(scenario: Scenario) -> str:
     if scenario.channels:
         parts.append(_toml({"channels": {c.name: _dump_channel(c) for c in scenario.channels}}))
     parts += [_dump_process_section(p) for p in scenario.processes]
+    parts += ["[[tour]]\n" + _toml(_dump_step(t)) for t in scenario.tour]
     return "\n".join(parts)
+
+
+def _dump_step(t: TourStep) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in _TOUR_KEYS:
+        v = getattr(t, k)
+        if v != getattr(_DEFAULT_STEP, k):
+            out[k] = _plain(v) if isinstance(v, float) else v
+    return out
 
 
 def _toml(doc: dict[str, Any]) -> str:

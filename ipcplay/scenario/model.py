@@ -18,6 +18,9 @@ WORK_KINDS = ("none", "sleep", "cpu")
 COMPUTES = ("none", "square", "echo")
 ENDINGS = ("poison-pill", "join", "close")
 VERDICTS = ("completed", "timeout", "deadlock", "hang", "crashed")
+TOUR_WHEN = ("full", "depth", "blocked", "exited", "deadlock", "hang", "stuck")
+TOUR_DO = ("pause", "resume", "terminate", "kill", "pill", "rate", "pause-all", "resume-all")
+MAX_TOUR_STEPS = 100
 
 # Caps keep a typo from forking a thousand processes or filling memory; each
 # one is named in the loader's error message so the user knows the limit.
@@ -94,6 +97,34 @@ class ProcessSpec:
 
 
 @dataclass(frozen=True)
+class TourStep:
+    """One step of a guided tour: wait, then say something and maybe act.
+
+    The step waits `after` seconds from the previous step (or the start), or,
+    when `when` is set, until the run's state shows it: `full` (channel `on`
+    at its maxsize), `depth` (channel `on` holding at least `at_least`),
+    `blocked` / `exited` (process `on`: an instance name, or a template
+    meaning any / every instance), `deadlock`, `hang` or `stuck` (either).
+    A state step that has not happened after `timeout` seconds fires anyway,
+    and says so. Then `say` is shown, `highlight` (a channel or process name)
+    is marked, and `do` acts on `to` (a template name acts on every instance):
+    pause, resume, terminate, kill, pill, rate (to `rate` items/s), or
+    pause-all / resume-all.
+    """
+
+    say: str = ""
+    after: float = 0.0
+    when: str = ""
+    on: str = ""
+    at_least: int = 0
+    timeout: float = 30.0
+    do: str = ""
+    to: str = ""
+    rate: float = 0.0
+    highlight: str = ""
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole playground: metadata, channels and process templates.
 
@@ -112,6 +143,7 @@ class Scenario:
     duration: float = 30.0
     channels: tuple[ChannelSpec, ...] = ()
     processes: tuple[ProcessSpec, ...] = ()
+    tour: tuple[TourStep, ...] = ()
     source: str = ""
 
     @property

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ipcplay.engine.tracker import start_tracker
+from ipcplay.markers import MarkerOut
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
@@ -40,6 +41,9 @@ class IpcplayApp(App[int]):
         extra: list[Path] | None = None,
         hz: float = 10.0,
         source_factory: SourceFactory | None = None,
+        tour: bool = False,
+        svg_at: list[float] | None = None,
+        svg_stem: str | None = None,
     ) -> None:
         super().__init__()
         start_tracker()  # now, while stderr is real; and immune to a hangup
@@ -51,8 +55,14 @@ class IpcplayApp(App[int]):
         )
         self.sources: list[SnapshotSource] = []
         self._quitting = False
+        self.tour = tour
+        self.markers = MarkerOut()
+        self.svg_at = svg_at or []
+        self.svg_stem = svg_stem
 
     def on_mount(self) -> None:
+        for t in self.svg_at:  # stills for a recording, on the app's own clock
+            self.set_timer(t, lambda t=t: self._still(t))
         self.push_screen(HomeScreen(self.extra))
         if self.initial is not None:
             self.open_scenario(self.initial)
@@ -64,7 +74,15 @@ class IpcplayApp(App[int]):
     def open_scenario(self, scenario: Scenario) -> None:
         source = self.source_factory(scenario, self.hz)
         self.sources.append(source)
-        self.push_screen(RunScreen(source))
+        self.push_screen(RunScreen(source, tour=self.tour, markers=self.markers))
+
+    def _still(self, t: float) -> None:
+        stem = Path(self.svg_stem or "ipcplay")
+        name = f"{stem.name}-{t:g}s.svg"
+        try:
+            self.save_screenshot(filename=name, path=str(stem.parent))
+        except OSError as exc:
+            self.notify(f"screenshot failed: {exc.strerror}", severity="error")
 
     def action_screenshot_svg(self) -> None:
         """Save what the screen shows as an SVG in the current directory."""

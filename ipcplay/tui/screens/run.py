@@ -13,9 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.markers import MarkerOut, StateMarks
+from ipcplay.tour import TourPlayer
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.source import SnapshotSource
+from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
@@ -45,13 +48,19 @@ class RunScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, source: SnapshotSource) -> None:
+    def __init__(
+        self, source: SnapshotSource, tour: bool = False, markers: MarkerOut | None = None
+    ) -> None:
         super().__init__()
         self.source = source
         self.snap: Snapshot | None = None
         self.generation = 0
         self.paused_all = False
         self.verdict: str | None = None
+        self.tour_on = tour and bool(source.scenario.tour)
+        self.tour: TourPlayer | None = None
+        self.markers = markers or MarkerOut(-1)
+        self.marks = StateMarks()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -71,6 +80,7 @@ class RunScreen(Screen[None]):
                     ),
                     id="explain",
                 )
+        yield TourCaption(id="caption")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_resize(self) -> None:
@@ -89,6 +99,8 @@ class RunScreen(Screen[None]):
         }
         self.on_resize()
         self.query_one(Banner).display = False
+        self.query_one(TourCaption).display = False
+        self._new_tour()
         self.query_one("#proc-rows", RowView).focus()
         self._status()
         self._watch(self.source.start(self._deliver))
@@ -120,7 +132,48 @@ class RunScreen(Screen[None]):
             self.query_one(ChannelPanel).reset()
             self.query_one(EventLog).reset()
             self.verdict = None
+            self._new_tour()
         self._apply(message.snapshot)
+        self._follow(message.snapshot)
+
+    # ------------------------------------------------------------------ tour
+    def _new_tour(self) -> None:
+        self.marks = StateMarks()
+        self.tour = TourPlayer(self.source.scenario, self.source) if self.tour_on else None
+        if self.is_mounted:
+            self.query_one(TourCaption).clear()
+
+    def _follow(self, snap: Snapshot) -> None:
+        """Tour steps and recording marks, after the screen shows the snapshot
+        that triggered them."""
+        for label in self.marks.feed(snap):
+            self.markers.mark(label)
+        if self.tour is None:
+            return
+        for fired in self.tour.feed(snap):
+            self.markers.mark(fired.label)
+            self.query_one(TourCaption).show(fired)
+            if fired.step.highlight:
+                self.highlight(fired.step.highlight)
+            if fired.step.do in ("pause-all", "resume-all"):
+                self.paused_all = fired.step.do == "pause-all"
+                self._status()
+
+    def highlight(self, name: str) -> None:
+        """Draw the eye to a channel or a process for a few seconds."""
+        if any(c.name == name for c in self.source.scenario.channels):
+            panels = [self.query_one(ChannelPanel), self.query_one(FlowView)]
+        else:
+            rows = self.query_one("#proc-rows", RowView)
+            snap = self.snap
+            names = [p.name for p in snap.processes] if snap else []
+            match = next((n for n in names if n == name or n.startswith(name + "-")), None)
+            if match is not None:
+                rows.cursor = names.index(match)
+            panels = [self.query_one(ProcessPanel)]
+        for panel in panels:
+            panel.add_class("tour-highlight")
+        self.set_timer(3.0, lambda: [p.remove_class("tour-highlight") for p in panels])
 
     def _apply(self, snap: Snapshot) -> None:
         self.snap = snap
