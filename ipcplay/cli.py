@@ -7,6 +7,7 @@ anything is started or any file is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from ipcplay import __version__
 from ipcplay.report import EXIT_CODES
+from ipcplay.safetext import neutralise
 
 EPILOG = """exit status of `run`: 0 completed, 2 bad input, 3 timeout, 4 deadlock,
 5 hang, 6 crashed, 130 interrupted (a finite scenario stopped by Ctrl+C or SIGTERM)."""
@@ -76,7 +78,44 @@ def _parser() -> argparse.ArgumentParser:
         choices=("fork", "spawn", "forkserver"),
         help="override the scenario's start method",
     )
+    rec = sub.add_parser(
+        "record",
+        help="record the TUI on a preset as an asciicast v2 file (plays its tour)",
+        description=(
+            "Run the real TUI on PRESET in a terminal of --size for --duration seconds, "
+            "playing the preset's tour if it has one, and write what the terminal showed "
+            "as an asciicast v2 file (asciinema play, agg), with markers at tour steps "
+            "and at events such as a full queue or a deadlock."
+        ),
+    )
+    rec.add_argument("preset", metavar="PRESET", help="a built-in or user preset name, or a path")
+    rec.add_argument("-o", "--output", required=True, metavar="FILE", help="the .cast file")
+    rec.add_argument("--size", type=_size, default=(100, 30), metavar="WxH", help="default 100x30")
+    rec.add_argument(
+        "--duration", type=_seconds, metavar="S", help="seconds to record (default 20)"
+    )
+    rec.add_argument(
+        "--svg-at",
+        type=_times,
+        default=[],
+        metavar="T[,T...]",
+        help="also save SVG stills at these seconds, as <stem>-<T>s.svg next to FILE",
+    )
+    rec.add_argument("--no-tour", action="store_true", help="do not play the preset's tour")
     return ap
+
+
+def _size(text: str) -> tuple[int, int]:
+    """`100x30`: a terminal of 100 columns and 30 rows."""
+    cols, _, rows = text.lower().partition("x")
+    if not (cols.isdigit() and rows.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected COLUMNSxROWS such as 100x30, got {text!r}")
+    w, h = int(cols), int(rows)
+    if not (40 <= w <= 500 and 10 <= h <= 200):
+        raise argparse.ArgumentTypeError(
+            f"expected 40 to 500 columns and 10 to 200 rows, got {text}"
+        )
+    return w, h
 
 
 def _number(what: str, lo: float, hi: float, lo_included: bool) -> Callable[[str], float]:
@@ -197,7 +236,68 @@ def _open_out(name: str, option: str, mode: str) -> IO[str]:
         raise ValueError(f"{name}: {option}: cannot write ({exc.strerror})") from None
 
 
-SUBCOMMANDS = ("list", "check", "run")
+def cmd_record(args: argparse.Namespace) -> int:
+    import signal
+
+    from ipcplay.record import record, still_path
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        source = resolve(args.preset)
+        scenario = load(source)
+    except ScenarioError as exc:
+        return _err(str(exc))
+    out = Path(args.output)
+    if out.is_dir():
+        return _err(f"{args.output}: -o: is a directory, expected a .cast file to write")
+    if not out.parent.is_dir():
+        return _err(f"{args.output}: -o: folder {str(out.parent)!r} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        return _err(f"{args.output}: -o: cannot write in {str(out.parent)!r}")
+    duration = args.duration or 20.0
+    late = [t for t in args.svg_at if t >= duration]
+    if late:
+        return _err(
+            f"--svg-at: {late[0]:g} s is not before the end of the recording ({duration:g} s)"
+        )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so the recorder stops the app and writes nothing half-done
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        rec = record(
+            scenario,
+            Path(source),
+            out,
+            width=args.size[0],
+            height=args.size[1],
+            duration=duration,
+            svg_at=tuple(args.svg_at),
+            tour=not args.no_tour,
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write("ipcplay record: interrupted; nothing written\n")
+        return EXIT_CODES["interrupted"]
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    missing = [still_path(out, t).name for t in args.svg_at if still_path(out, t) not in rec.stills]
+    lines = [
+        f"{out}: {rec.width}x{rec.height}, {rec.duration_s:.1f} s, "
+        f"{rec.output_events} output events ({rec.output_bytes / 1024:.0f} KiB), "
+        f"{len(rec.markers)} markers",
+        *(f"  {t:6.2f} s  {label}" for t, label in rec.markers),
+        *(f"  still: {p}" for p in rec.stills),
+    ]
+    sys.stderr.write("".join(f"{neutralise(line, multiline=False)}\n" for line in lines))
+    if missing:
+        sys.stderr.write(f"  stills not written: {', '.join(missing)}\n")
+        return 1
+    return 0 if rec.output_events else 1
+
+
+SUBCOMMANDS = ("list", "check", "run", "record")
 
 
 def _tui_parser() -> argparse.ArgumentParser:
@@ -278,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_check(args.files)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "record":
+        return cmd_record(args)
     _parser().print_help()
     return 0
 

@@ -459,10 +459,10 @@ class Sampler:
         if exitcode is not None:
             state = exit_words(exitcode)
             status = ""
+        elif status == psutil.STATUS_STOPPED:  # stopped even before it got going
+            state = "stopped"
         elif not pid or phase == B.PHASE_NEW:
             state = "starting"
-        elif status == psutil.STATUS_STOPPED:
-            state = "stopped"
         elif status == psutil.STATUS_ZOMBIE:
             state = "zombie"
         elif blocked is not None:

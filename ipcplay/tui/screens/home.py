@@ -76,8 +76,9 @@ class HomeScreen(Screen[None]):
             except ScenarioError as exc:
                 scenario = str(exc)
             self.scenarios[key] = scenario
-            rows.append((key, self._row(info, scenario)))  # Text values: rendered as they are
-        self.query_one(RowView).set_rows(rows)
+            rows.append((key, (info, scenario)))
+        # Rendered when drawn, at the width the list then has (not at mount, when it is 0).
+        self.query_one(RowView).set_rows(rows, lambda value: self._row(*value))
         self._detail()
 
     def _row(self, info: PresetInfo, scenario: Scenario | str) -> Text:

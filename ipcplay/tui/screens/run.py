@@ -100,6 +100,8 @@ class RunScreen(Screen[None]):
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
+        if self.tour_on:
+            self.query_one(ProcessPanel).reserve = 4
         self._new_tour()
         self.query_one("#proc-rows", RowView).focus()
         self._status()

@@ -28,6 +28,9 @@ class ProcessPanel(Vertical):
         self.latest: Snapshot | None = None
         self._wide = False
         self._last_push = 0.0
+        self._rows_height = 0
+        self.reserve = 0
+        """Lines to leave for a tour's captions below."""
 
     def compose(self) -> ComposeResult:
         yield TextView(id="proc-header", classes="table-header")
@@ -45,6 +48,13 @@ class ProcessPanel(Vertical):
 
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
+        # As many rows as there are processes, up to 40 % of the screen: the
+        # event log and a tour's captions below must keep their room.
+        cap = int(self.screen.size.height * 0.4) - self.reserve
+        height = max(2, min(len(snap.processes), cap))
+        if height != self._rows_height:
+            self._rows_height = height
+            self.rows.styles.height = height
         self._wide = self.size.width >= 130
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
