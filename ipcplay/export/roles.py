@@ -78,9 +78,10 @@ def _summary(t: Template, e: Emitter) -> str:
         return f"{n} item{'s' if n != 1 else ''}"
 
     if s.role == "producer":
-        what = (
-            f"puts {items(s.count)} on {outs}" if s.count else f"puts items on {outs} until stopped"
-        )
+        verb = "sends" if all(e.chan(n).kind == "Pipe" for n in s.outputs) else "puts"
+        what = f"{verb} {items(s.count)} on {outs}" if s.count else f"{verb} items on {outs}"
+        if not s.count:
+            what += " until stopped"
     elif s.role == "pinger":
         trips = f"{s.count} round trip{'s' if s.count != 1 else ''}" if s.count else "round trips"
         what = f"{trips}: sends on {outs}, then waits for the reply on {ins}"
