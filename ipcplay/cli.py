@@ -7,6 +7,7 @@ anything is started or any file is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +62,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--hz", type=_hz, default=10.0, help="sampling rate (default 10)")
     run.add_argument(
+        "--start-method",
+        choices=("fork", "spawn", "forkserver"),
+        help="override the scenario's start method",
+    )
+    export = sub.add_parser(
+        "export",
+        help="write a scenario as a standalone Python script (standard library only)",
+        description=(
+            "Write the plain multiprocessing code that does what the scenario does: "
+            "runnable with python3 where ipcplay is not installed, it prints the same "
+            "totals as `ipcplay run --json`."
+        ),
+    )
+    export.add_argument(
+        "preset", metavar="PRESET", help="a built-in or user preset name, or a path"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write the script to FILE (default: standard output)"
+    )
+    export.add_argument(
         "--start-method",
         choices=("fork", "spawn", "forkserver"),
         help="override the scenario's start method",
@@ -162,7 +183,50 @@ def cmd_run(args: argparse.Namespace) -> int:
             journal.close()
 
 
-SUBCOMMANDS = ("list", "check", "run")
+def cmd_export(args: argparse.Namespace) -> int:
+    """The script is made in full before FILE is opened, so a bad scenario
+    never truncates or creates it."""
+    from dataclasses import replace
+
+    from ipcplay.export import to_python
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        scenario = load(resolve(args.preset))
+    except ScenarioError as exc:
+        return _err(str(exc))
+    if args.start_method:
+        scenario = replace(scenario, start_method=args.start_method)
+    source = to_python(scenario)
+    if not args.output:
+        return _write_stdout(source)
+    path = Path(args.output)
+    if path.is_dir():
+        return _err(f"{args.output}: -o: is a directory, expected a file to write")
+    try:
+        path.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        return _err(f"{args.output}: -o: cannot write ({exc.strerror})")
+    print(f"{args.output}: {scenario.title} — run it with: python3 {args.output}")
+    return 0
+
+
+def _write_stdout(text: str) -> int:
+    """Python source is UTF-8 whatever the terminal's encoding; a reader that
+    stops early (`| head`) is not an error."""
+    try:
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(text.encode("utf-8"))
+        else:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+    return 0
+
+
+SUBCOMMANDS = ("list", "check", "run", "export")
 
 
 def _tui_parser() -> argparse.ArgumentParser:
@@ -234,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_check(args.files)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "export":
+        return cmd_export(args)
     _parser().print_help()
     return 0
 
