@@ -81,3 +81,8 @@ def number(x: float) -> str:
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
     return repr(float(x))
+
+
+def items(n: int, word: str = "item") -> str:
+    """`1 item`, `3 items`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

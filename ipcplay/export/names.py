@@ -82,9 +82,10 @@ class Namer:
         if not base.isidentifier():  # cannot happen for loader-checked names; be safe anyway
             base = "_" + "".join(c if c.isalnum() else "_" for c in base)
         candidate = base
-        n = 2
+        n = 1
         while candidate in self._taken or keyword.iskeyword(candidate):
-            candidate = f"{base}_{n}"
+            # PEP 8's trailing underscore first (print_, for_), then numbers
+            candidate = f"{base}_" if n == 1 else f"{base}_{n}"
             n += 1
         self._taken.add(candidate)
         return candidate

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ipcplay.export import literals
-from ipcplay.export.code import LIMIT, Code, call, number, quoted
+from ipcplay.export.code import LIMIT, Code, call, items, number, quoted
 from ipcplay.export.topology import Channel, Template, Topology
 from ipcplay.scenario.model import Payload, Scenario, Work
 
@@ -74,16 +74,13 @@ def _summary(t: Template, e: Emitter) -> str:
     who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
     ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
 
-    def items(n: int) -> str:
-        return f"{n} item{'s' if n != 1 else ''}"
-
     if s.role == "producer":
         verb = "sends" if all(e.chan(n).kind == "Pipe" for n in s.outputs) else "puts"
         what = f"{verb} {items(s.count)} on {outs}" if s.count else f"{verb} items on {outs}"
         if not s.count:
             what += " until stopped"
     elif s.role == "pinger":
-        trips = f"{s.count} round trip{'s' if s.count != 1 else ''}" if s.count else "round trips"
+        trips = items(s.count, "round trip") if s.count else "round trips"
         what = f"{trips}: sends on {outs}, then waits for the reply on {ins}"
     elif s.role == "ponger":
         what = f"answers each message from {ins} on {outs}"
@@ -243,7 +240,7 @@ def _tally(c: Code, op: str, channel: str) -> None:
 def _put(c: Code, e: Emitter, name: str, expr: str, comment: str = "") -> None:
     ch = e.chan(name)
     if ch.bounded and not comment:
-        comment = f"blocks while {name} holds {ch.spec.maxsize} items: back pressure"
+        comment = f"blocks while {name} holds {items(ch.spec.maxsize)}: back pressure"
     if e.endless and ch.bounded:
         e.needs.add("put_or_stop")
         with c.block(f"if not put_or_stop({ch.var}, {expr}, stop):"):

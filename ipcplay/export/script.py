@@ -14,7 +14,7 @@ from __future__ import annotations
 import textwrap
 
 from ipcplay.export import literals
-from ipcplay.export.code import LIMIT, Code, call, number, quoted
+from ipcplay.export.code import LIMIT, Code, call, items, number, quoted
 from ipcplay.export.roles import Emitter, emit
 from ipcplay.export.topology import Template, Topology, build
 from ipcplay.scenario.model import Scenario
@@ -310,7 +310,7 @@ def _make_channels(c: Code, topo: Topology) -> None:
         else:
             arg = str(spec.maxsize) if spec.maxsize else ""
             if spec.maxsize:
-                note = f"bounded: put() blocks while {spec.maxsize} items wait"
+                note = f"bounded: put() blocks while it holds {items(spec.maxsize)}"
             elif spec.kind == "JoinableQueue":
                 note = "a Queue with task_done() and join()"
             else:
