@@ -82,7 +82,7 @@ def value(obj: Any) -> str:
             return 'float("nan")'
         if math.isinf(obj):
             return 'float("inf")' if obj > 0 else '-float("inf")'
-        return repr(obj)
+        return repr(obj).replace("e+", "e")  # 1e16, as ruff format writes it
     if isinstance(obj, str):
         return string(obj)
     if isinstance(obj, int):
@@ -124,14 +124,25 @@ def value_block(obj: Any, width: int, level: int = 0, used: int = 0) -> str:
 
 
 def _chunks(text: str, width: int) -> list[str]:
-    """Cut `text` into pieces of about `width` characters, after spaces where
-    possible; joined back together they are exactly `text`."""
-    out = []
-    while len(text) > width:
-        cut = text.rfind(" ", 0, width) + 1 or width
-        out.append(text[:cut])
-        text = text[cut:]
-    return [*out, text] if text else out
+    """Cut `text` into pieces whose literals are about `width` characters
+    wide (escapes counted), after a space where there is one; joined back
+    together they are exactly `text`."""
+    out: list[str] = []
+    start = size = 0
+    space = -1  # index just after the last space in the current piece
+    for i, ch in enumerate(text):
+        w = len(repr(ch)) - 2
+        if size + w > width and i > start:
+            cut = space if space > start else i
+            out.append(text[start:cut])
+            start = cut
+            size = sum(len(repr(c)) - 2 for c in text[start:i])
+            space = -1
+        size += w
+        if ch == " ":
+            space = i + 1
+    out.append(text[start:])
+    return [piece for piece in out if piece]
 
 
 def string(text: str) -> str:

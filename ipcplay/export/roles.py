@@ -54,16 +54,23 @@ class Emitter:
 
 def emit(t: Template, e: Emitter) -> str:
     """The whole `def` for template `t`."""
-    params = [*(["inherited"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
+    params = [*(["pipe_ends"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
     params += ["tally", *(["stop"] if e.endless else [])]
     c = Code()
     c.many(call(f"def {t.func}", params, ":"))
     c.level = 1
-    text = literals.prose(_summary(t, e), width=LIMIT - 8)
+    text = literals.prose(_summary(t, e), width=LIMIT - 10)  # indent and quotes
     c.many(literals.docstring(text))
     if e.fork_closes:
-        with c.block("for end in inherited:"):
-            c("end.close()", "fork copied every pipe end into this process: close the others'")
+        mine = [e.chan(n).var for n in t.channels if e.chan(n).kind == "Pipe"]
+        c("# fork copied every pipe end into this process; close all but our own, or a")
+        c("# reader elsewhere would never see EOFError (a copy of its write end is open here).")
+        with c.block("for end in pipe_ends:"):
+            if mine:
+                with c.block(f"if end not in ({', '.join(mine)}{',' if len(mine) == 1 else ''}):"):
+                    c("end.close()")
+            else:
+                c("end.close()")
     ROLES[t.spec.role](c, t, e)
     return c.text()
 
@@ -354,9 +361,10 @@ def _payload(c: Code, e: Emitter, p: Payload, var: str, t: Template) -> str:
         c(f"{var} = rng.randbytes({p.size})")
         return var
     if p.kind == "text":
-        text = _literal(e, p.text, t, var, c.level)
+        times = p.size // max(1, len(p.text)) + 1
+        tail = f" * {times})[:{p.size}]" if p.size > 0 else ""
+        text = _literal(e, p.text, t, var, c.level, len(tail) + 1)
         if p.size > 0:
-            times = p.size // max(1, len(p.text)) + 1
             c(f"{var} = ({text} * {times})[:{p.size}]", f"the text repeated to {p.size} characters")
         else:
             c(f"{var} = {text}")
@@ -367,10 +375,11 @@ def _payload(c: Code, e: Emitter, p: Payload, var: str, t: Template) -> str:
     return var
 
 
-def _literal(e: Emitter, value: object, t: Template, var: str, level: int) -> str:
-    """Short values go inline; long ones become a module-level constant."""
+def _literal(e: Emitter, value: object, t: Template, var: str, level: int, extra: int = 0) -> str:
+    """Short values go inline; long ones become a module-level constant.
+    `extra` is what follows the value on its line."""
     inline = literals.value(value)
-    if len(inline) + len(var) + 3 + 4 * level <= LIMIT:
+    if len(inline) + len(var) + 3 + 4 * level + extra <= LIMIT:
         return inline
     const = f"{t.func.upper()}_{var.upper()}"
     e.constants.append(f"{const} = {literals.value_block(value, LIMIT, used=len(const) + 3)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import textwrap
 
 from ipcplay.export import literals
-from ipcplay.export.code import LIMIT, Code, call, items, number, quoted
+from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
 from ipcplay.export.roles import Emitter, emit
 from ipcplay.export.topology import Template, Topology, build
 from ipcplay.scenario.model import Scenario
@@ -263,6 +263,10 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("ctx = multiprocessing.get_context(START_METHOD)")
         c()
         _make_channels(c, topo)
+        if e.fork_closes:
+            ends = ", ".join(end for ch in topo.channels.values() for end in ch.ends)
+            c.many(_assign("pipe_ends", f"[{ends}]", "[", "]"))
+            c("# (every forked child gets a copy of all of them, and closes the others')")
         if s.endless:
             c("stop = ctx.Event()  # the parent sets it when the run's time is up")
         c()
@@ -321,8 +325,7 @@ def _make_channels(c: Code, topo: Topology) -> None:
 def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
     args = []
     if e.fork_closes:
-        inherited = list(t.inherited)
-        args.append("(" + ", ".join(inherited) + ("," if len(inherited) == 1 else "") + ")")
+        args.append("pipe_ends")
     for name in t.channels:
         ch = topo.channels[name]
         args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
@@ -342,14 +345,21 @@ def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
 def _add_process(c: Code, t: Template, args: list[str]) -> None:
     c("tallies[name] = Tally()")
     tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
-    process = call(
-        "ctx.Process", [f"target={t.func}", "name=name", f"args={tup}"], indent=c.level + 1
-    )
+    kwargs = [f"target={t.func}", "name=name", f"args={tup}"]
+    process = call("ctx.Process", kwargs, indent=c.level + 1)
     one = f"processes.append({process})"
     if "\n" not in process and len(one) + 4 * c.level <= LIMIT:
         c(one)
-    else:
-        c.many("processes.append(\n    " + process.replace("\n", "\n    ") + "\n)")
+        return
+    if max(len(line) for line in process.split("\n")) + 4 * (c.level + 1) > LIMIT:
+        inner = "".join(f"{INDENT}{a},\n" for a in args)
+        kwargs[-1] = f"args=(\n{inner})"
+        process = (
+            "ctx.Process(\n"
+            + "".join(f"{INDENT}{k.replace(chr(10), chr(10) + INDENT)},\n" for k in kwargs)
+            + ")"
+        )
+    c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
 
 
 def _close_parent_ends(c: Code, topo: Topology) -> None:

@@ -45,7 +45,7 @@ class Template:
     processes will send pills on the input, so how many a reader waits for
     before it stops (the engine's `pills_needed`, 0 when nobody sends any).
     `pipe_ends` maps a Pipe's name to the main() variable of this process's
-    end; `inherited` are the other ends, which a forked child must close.
+    end.
     """
 
     spec: ProcessSpec
@@ -54,7 +54,6 @@ class Template:
     pills_to_send: tuple[int, ...]
     pill_writers: int
     pipe_ends: dict[str, str]
-    inherited: tuple[str, ...]
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -101,7 +100,6 @@ def build(scenario: Scenario) -> Topology:
             else:
                 writes = ch.spec.name in insts[idx].spec.outputs
                 end_of[(ch.spec.name, idx)] = ch.ends[1 if writes else 0]
-    all_ends = tuple(e for ch in channels.values() for e in ch.ends)
 
     templates = []
     for spec in scenario.processes:
@@ -122,7 +120,6 @@ def build(scenario: Scenario) -> Topology:
             for name in dict.fromkeys((*spec.inputs, *spec.outputs))
             if channels[name].kind == "Pipe"
         }
-        own = set(pipe_ends.values())
         templates.append(
             Template(
                 spec=spec,
@@ -131,7 +128,6 @@ def build(scenario: Scenario) -> Topology:
                 pills_to_send=pills_to_send,
                 pill_writers=pill_writers,
                 pipe_ends=pipe_ends,
-                inherited=tuple(e for e in all_ends if e not in own),
             )
         )
     return Topology(channels, tuple(templates))
