@@ -169,11 +169,15 @@ def to_python(scenario: Scenario) -> str:
 def _head(s: Scenario) -> str:
     lines = ["#!/usr/bin/env python3"]
     if s.expect != "completed":
+        after = (
+            f"DURATION ({number(s.duration)} s) and {GRACE} s more after setting `stop`"
+            if s.endless
+            else f"TIMEOUT ({number(s.duration)} s, the scenario's duration)"
+        )
         note = (
             f"NOTE: this scenario is documented to end in {VERDICT_WORDS[s.expect]}. "
-            f"So the script does not wait forever: after TIMEOUT ({number(s.duration)} s, "
-            "the scenario's duration) it terminates whatever is still running and prints "
-            "the totals so far."
+            f"So the script does not wait forever: after {after} it terminates whatever "
+            "is still running and prints the totals so far."
         )
         lines += ["# " + line for line in textwrap.wrap(note, width=77)]
     text = f"{s.name}: {s.title}"
@@ -234,7 +238,7 @@ def _constants(s: Scenario, topo: Topology, e: Emitter) -> str:
     c(f"SEED = {s.seed}  # the scenario's seed: {why}")
     if s.endless:
         c(f"DURATION = {number(s.duration)}  # seconds the run lasts; then `stop` ends it")
-    if s.expect != "completed":
+    if s.expect != "completed" and not s.endless:
         c(f"TIMEOUT = {number(s.duration)}  # seconds before the parent gives up waiting")
     kinds = ", ".join(f"{quoted(ch.spec.name)}: {quoted(ch.kind)}" for ch in topo.channels.values())
     c.many(_assign("CHANNELS", "{" + kinds + "}", "{", "}"))
