@@ -68,7 +68,7 @@ def test_hostile_preset_text_stays_inside_string_literals(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert not (tmp_path / "PWNED").exists()
     channels, _, outcome = script_totals(r.stdout)
-    assert channels == {"q": {"puts": 4, "gets": 4, "depth": 0}}
+    assert channels == {"q": {"puts": 5, "gets": 5, "depth": 0}}
     assert outcome == "outcome: completed"
 
 
