@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ISOLATED = [sys.executable, "-I", "-S"]
-CLEAN_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
+CLEAN_ENV = {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C.UTF-8"}
 _LINE = re.compile(r"^(channel|process) (\S+): (.*)$")
 
 
