@@ -102,6 +102,26 @@ def _parser() -> argparse.ArgumentParser:
         help="also save SVG stills at these seconds, as <stem>-<T>s.svg next to FILE",
     )
     rec.add_argument("--no-tour", action="store_true", help="do not play the preset's tour")
+    export = sub.add_parser(
+        "export",
+        help="write a scenario as a standalone Python script (standard library only)",
+        description=(
+            "Write the plain multiprocessing code that does what the scenario does: "
+            "runnable with python3 where ipcplay is not installed, it prints the same "
+            "totals as `ipcplay run --json`."
+        ),
+    )
+    export.add_argument(
+        "preset", metavar="PRESET", help="a built-in or user preset name, or a path"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write the script to FILE (default: standard output)"
+    )
+    export.add_argument(
+        "--start-method",
+        choices=("fork", "spawn", "forkserver"),
+        help="override the scenario's start method",
+    )
     return ap
 
 
@@ -297,7 +317,50 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0 if rec.output_events else 1
 
 
-SUBCOMMANDS = ("list", "check", "run", "record")
+def cmd_export(args: argparse.Namespace) -> int:
+    """The script is made in full before FILE is opened, so a bad scenario
+    never truncates or creates it."""
+    from dataclasses import replace
+
+    from ipcplay.export import to_python
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        scenario = load(resolve(args.preset))
+    except ScenarioError as exc:
+        return _err(str(exc))
+    if args.start_method:
+        scenario = replace(scenario, start_method=args.start_method)
+    source = to_python(scenario)
+    if not args.output:
+        return _write_stdout(source)
+    path = Path(args.output)
+    if path.is_dir():
+        return _err(f"{args.output}: -o: is a directory, expected a file to write")
+    try:
+        path.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        return _err(f"{args.output}: -o: cannot write ({exc.strerror})")
+    print(f"{args.output}: {scenario.title} — run it with: python3 {args.output}")
+    return 0
+
+
+def _write_stdout(text: str) -> int:
+    """Python source is UTF-8 whatever the terminal's encoding; a reader that
+    stops early (`| head`) is not an error."""
+    try:
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(text.encode("utf-8"))
+        else:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+    return 0
+
+
+SUBCOMMANDS = ("list", "check", "run", "record", "export")
 
 
 def _tui_parser() -> argparse.ArgumentParser:
@@ -380,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(args)
     if args.command == "record":
         return cmd_record(args)
+    if args.command == "export":
+        return cmd_export(args)
     _parser().print_help()
     return 0
 

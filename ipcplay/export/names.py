@@ -1,0 +1,92 @@
+"""Python identifiers for the scenario's channel and process names.
+
+Scenario names are already tame (a letter, then letters, digits, `_` or `-`),
+but a channel may be called `queue`, `print`, `for` or `tally`, and `a-b` and
+`a_b` are different names that would make the same identifier. Every name the
+script uses is taken from one pool, so a scenario's names can never shadow a
+module, a builtin, a helper of the script or each other.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+# Names the generated script uses for itself: modules, helpers, constants and
+# the locals of the generated functions.
+SCRIPT_NAMES = frozenset(
+    {
+        # modules and what is imported from them
+        "datetime",
+        "itertools",
+        "multiprocessing",
+        "random",
+        "sys",
+        "time",
+        "Empty",
+        "Full",
+        # module-level constants and helpers
+        "CHANNELS",
+        "DURATION",
+        "PILL",
+        "SEED",
+        "START_METHOD",
+        "STOPPED",
+        "TIMEOUT",
+        "Tally",
+        "burn_cpu",
+        "drain",
+        "main",
+        "put_or_stop",
+        "receive",
+        "report",
+        "square",
+        "take",
+        "take_simple",
+        # parameters and locals of the generated functions
+        "body",
+        "ctx",
+        "deadline",
+        "depth",
+        "end",
+        "i",
+        "pipe_ends",
+        "mine",
+        "item",
+        "left",
+        "n",
+        "name",
+        "next_due",
+        "p",
+        "pills",
+        "processes",
+        "r",
+        "reply",
+        "rng",
+        "stop",
+        "stuck",
+        "taken",
+        "tallies",
+        "tally",
+    }
+)
+
+
+class Namer:
+    """Hands out identifiers that are valid, unique and clash with nothing."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set(SCRIPT_NAMES) | set(dir(builtins))
+
+    def fresh(self, name: str, suffix: str = "") -> str:
+        base = name.replace("-", "_") + suffix
+        if not base.isidentifier():  # cannot happen for loader-checked names; be safe anyway
+            base = "_" + "".join(c if c.isalnum() else "_" for c in base)
+        candidate = base
+        n = 1
+        while candidate in self._taken or keyword.iskeyword(candidate):
+            # PEP 8's trailing underscore first (print_, for_), then numbers
+            candidate = f"{base}_" if n == 1 else f"{base}_{n}"
+            n += 1
+        self._taken.add(candidate)
+        return candidate

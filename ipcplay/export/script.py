@@ -1,0 +1,429 @@
+"""`to_python(scenario)`: the whole standalone script, as text.
+
+Layout of a script, top to bottom: a note when the scenario is not meant to
+complete; the docstring (preset name, title, explanation); imports; constants;
+the `Tally` that counts; the helpers the processes use; one function per
+`[[process]]` table; `report()`; `main()`. Only what is used is written.
+
+This module is pure (scenario in, text out) and imports neither Textual nor
+anything that starts a process, so a UI can show the code as it is edited.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from ipcplay.export import literals
+from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
+from ipcplay.export.roles import Emitter, emit
+from ipcplay.export.topology import Template, Topology, build
+from ipcplay.scenario.model import Scenario
+
+VERDICT_WORDS = {
+    "timeout": "a timeout: it does not finish within its duration",
+    "deadlock": "a deadlock: processes wait for each other, forever",
+    "hang": "a hang: a process waits for something that will never come",
+    "crashed": "a crash: a process exits with an error",
+}
+
+TALLY = '''
+class Tally:
+    """What one process did on each channel: its put, get and task_done calls.
+
+    The numbers live in shared memory (a RawArray of integers). Only the
+    process itself writes them, so they need no lock, and the parent reads
+    them at the end -- even those of a process it had to stop.
+    """
+
+    OPS = ("put", "get", "task_done")
+
+    def __init__(self):
+        self.numbers = multiprocessing.RawArray("q", len(self.OPS) * len(CHANNELS))
+
+    def add(self, op, channel):
+        self.numbers[self._slot(op, channel)] += 1
+
+    def count(self, op, channel):
+        return self.numbers[self._slot(op, channel)]
+
+    def _slot(self, op, channel):
+        return self.OPS.index(op) * len(CHANNELS) + list(CHANNELS).index(channel)
+'''
+
+HELPERS = {
+    "square": '''
+def square(x):
+    """compute = "square": the seed's task, as text: "i * i = i²"."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return f"{x} * {x} = {x * x}"
+    return f"{x!r} * {x!r}"
+''',
+    "burn_cpu": '''
+def burn_cpu(seconds):
+    """work = cpu: keep one core busy for `seconds` (a loop, not a sleep)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+''',
+    "take": '''
+def take(q, stop):
+    """get() that gives up once `stop` is set. A blocked get() would never
+    notice it, so wait in slices of 0.1 s."""
+    while not stop.is_set():
+        try:
+            return q.get(timeout=0.1)
+        except Empty:
+            continue
+    return STOPPED
+''',
+    "take_simple": '''
+def take_simple(q, stop):
+    """SimpleQueue.get() has no timeout: look with empty() every 0.01 s instead."""
+    while not stop.is_set():
+        if not q.empty():
+            return q.get()
+        time.sleep(0.01)
+    return STOPPED
+''',
+    "receive": '''
+def receive(conn, stop):
+    """recv() that gives up once `stop` is set: poll() waits 0.1 s at a time.
+    (poll() is also true at EOF; recv() then raises EOFError as usual.)"""
+    while not stop.is_set():
+        if conn.poll(0.1):
+            return conn.recv()
+    return STOPPED
+''',
+    "put_or_stop": '''
+def put_or_stop(q, item, stop):
+    """put() on a bounded queue that gives up once `stop` is set (0.1 s at a time)."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+        except Full:
+            continue
+        return True
+    return False
+''',
+    "drain": '''
+def drain(q):
+    """Take what is left in a queue once every process has ended: its real depth.
+    (A writer that exits first pushes everything it put into the queue's pipe.)"""
+    left = 0
+    while True:
+        try:
+            q.get(timeout=0.1)
+        except Empty:
+            return left
+        left += 1
+''',
+}
+
+REPORT = '''
+def report(processes, tallies, left):
+    """Print the totals `ipcplay run --json` reports: per channel puts, gets and
+    depth (and task_done on a JoinableQueue); per process messages sent and received."""
+    print("totals:")
+    for channel, kind in CHANNELS.items():
+        puts = sum(t.count("put", channel) for t in tallies.values())
+        gets = sum(t.count("get", channel) for t in tallies.values())
+        # A Queue's depth was counted by draining it. A pipe's ends are closed by
+        # now and SimpleQueue.get() cannot time out, so for those: puts - gets.
+        depth = left.get(channel, puts - gets)
+        line = f"channel {channel}: puts={puts} gets={gets} depth={depth}"
+        if kind == "JoinableQueue":
+            done = sum(t.count("task_done", channel) for t in tallies.values())
+            line += f" task_done={done}"
+        print(line)
+    for p in processes:
+        sent = sum(tallies[p.name].count("put", c) for c in CHANNELS)
+        received = sum(tallies[p.name].count("get", c) for c in CHANNELS)
+        print(f"process {p.name}: sent={sent} received={received} exitcode={p.exitcode}")
+'''
+
+GRACE = 5  # seconds a process gets to notice `stop` before it is terminated
+
+
+def to_python(scenario: Scenario) -> str:
+    """The standalone script for `scenario`: standard library only, runnable
+    with a plain `python3`, printing the totals `ipcplay run --json` reports."""
+    topo = build(scenario)
+    e = Emitter(scenario, topo)
+    functions = [emit(t, e) for t in topo.templates]
+    main = _main(scenario, topo, e)
+    parts = [
+        _head(scenario) + "\n\n" + _imports(e) + "\n\n" + _constants(scenario, topo, e),
+        TALLY.strip("\n"),
+        *(HELPERS[h].strip("\n") for h in HELPERS if h in e.needs),
+        *functions,
+        REPORT.strip("\n"),
+        main,
+        'if __name__ == "__main__":\n    sys.exit(main())',
+    ]
+    return "\n\n\n".join(p for p in parts if p) + "\n"
+
+
+# --------------------------------------------------------------------------- head
+
+
+def _head(s: Scenario) -> str:
+    lines = ["#!/usr/bin/env python3"]
+    if s.expect != "completed":
+        after = (
+            f"DURATION ({number(s.duration)} s) and {GRACE} s more after setting `stop`"
+            if s.endless
+            else f"TIMEOUT ({number(s.duration)} s, the scenario's duration)"
+        )
+        note = (
+            f"NOTE: this scenario is documented to end in {VERDICT_WORDS[s.expect]}. "
+            f"So the script does not wait forever: after {after} it terminates whatever "
+            "is still running and prints the totals so far."
+        )
+        lines += ["# " + line for line in textwrap.wrap(note, width=77)]
+    text = f"{s.name}: {s.title}"
+    explain = literals.prose(s.explain)
+    if explain:
+        text += "\n\n" + explain
+    how = (
+        f"Exported from the ipcplay preset {s.name!r} as a standalone script: it uses only "
+        "Python's standard library (multiprocessing), so `python3 THIS_FILE` runs it "
+        "anywhere. At the end it prints the totals `ipcplay run --json` reports for the "
+        "same scenario: puts, gets and depth per channel, messages per process."
+    )
+    text += "\n\n" + textwrap.fill(how, width=79)
+    if s.endless:
+        until = (
+            "The scenario runs until stopped: the script runs it for DURATION "
+            f"({number(s.duration)} s), then sets `stop`, and every process returns "
+            "between two items."
+        )
+        text += "\n\n" + textwrap.fill(until, width=79)
+    text += "\n"
+    lines.append(literals.docstring(literals.prose(text, width=99) + "\n"))
+    return "\n".join(lines)
+
+
+def _imports(e: Emitter) -> str:
+    plain = {"multiprocessing", "sys"}
+    plain |= {m for m in ("datetime", "itertools", "random", "time") if m in e.needs}
+    needs_time = (
+        e.scenario.endless
+        or e.scenario.expect != "completed"
+        or bool({"burn_cpu", "take_simple"} & e.needs)
+    )
+    if needs_time:
+        plain.add("time")
+    lines = [f"import {m}" for m in sorted(plain)]
+    from_queue = []
+    if e.needs & {"take", "drain"} or _has_queue(e.topo):
+        from_queue.append("Empty")
+    if "put_or_stop" in e.needs:
+        from_queue.append("Full")
+    if from_queue:
+        lines.append(f"from queue import {', '.join(from_queue)}")
+    return "\n".join(lines)
+
+
+def _has_queue(topo: Topology) -> bool:
+    return any(c.kind in ("Queue", "JoinableQueue") for c in topo.channels.values())
+
+
+def _constants(s: Scenario, topo: Topology, e: Emitter) -> str:
+    c = Code()
+    c(f"START_METHOD = {quoted(s.start_method)}  # how children start: fork, spawn or forkserver")
+    seeded = any(
+        p.payload.kind == "bytes" and p.role in ("producer", "pinger") for p in s.processes
+    )
+    why = "random payload bytes come from it" if seeded else "nothing here is random"
+    c(f"SEED = {s.seed}  # the scenario's seed: {why}")
+    if s.endless:
+        c(f"DURATION = {number(s.duration)}  # seconds the run lasts; then `stop` ends it")
+    if s.expect != "completed" and not s.endless:
+        c(f"TIMEOUT = {number(s.duration)}  # seconds before the parent gives up waiting")
+    kinds = ", ".join(f"{quoted(ch.spec.name)}: {quoted(ch.kind)}" for ch in topo.channels.values())
+    c.many(_assign("CHANNELS", "{" + kinds + "}", "{", "}"))
+    if "PILL" in e.needs:
+        c("PILL = None  # the poison pill: a reader that takes one knows no more items will come")
+    if s.endless:
+        c("STOPPED = object()  # what a wait returns once the run's time is up")
+    c.lines += e.constants
+    return c.text()
+
+
+def _assign(name: str, expr: str, open_: str, close: str) -> str:
+    one = f"{name} = {expr}"
+    if len(one) <= 100:
+        return one
+    items = expr[1:-1].split(", ")
+    return f"{name} = {open_}\n" + "".join(f"    {i},\n" for i in items) + close
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
+    c = Code()
+    with c.block("def main():"):
+        c("ctx = multiprocessing.get_context(START_METHOD)")
+        c()
+        _make_channels(c, topo)
+        if e.fork_closes:
+            ends = ", ".join(end for ch in topo.channels.values() for end in ch.ends)
+            c.many(_assign("pipe_ends", f"[{ends}]", "[", "]"))
+            c("# (every forked child gets a copy of all of them, and closes the others')")
+        if s.endless:
+            c("stop = ctx.Event()  # the parent sets it when the run's time is up")
+        c()
+        c("# One process per replica; each counts what it does in its own Tally.")
+        c("processes = []")
+        c("tallies = {}")
+        for t in topo.templates:
+            _make_processes(c, t, topo, e)
+        with c.block("for p in processes:"):
+            c("p.start()")
+        _close_parent_ends(c, topo)
+        c()
+        _wait(c, s)
+        c()
+        queues = [ch for ch in topo.channels.values() if ch.kind in ("Queue", "JoinableQueue")]
+        if queues:
+            e.needs.add("drain")
+            items = [f"{quoted(ch.spec.name)}: drain({ch.var})" for ch in queues]
+            c.many(_dict_lines("left", items))
+        else:
+            c("left = {}  # no Queue to drain")
+        c("report(processes, tallies, left)")
+        _outcome(c, s)
+    return c.text()
+
+
+def _dict_lines(name: str, items: list[str]) -> str:
+    one = f"{name} = {{{', '.join(items)}}}"
+    if len(one) <= 96:
+        return one
+    return f"{name} = {{\n" + "".join(f"    {i},\n" for i in items) + "}"
+
+
+def _make_channels(c: Code, topo: Topology) -> None:
+    for ch in topo.channels.values():
+        spec = ch.spec
+        if spec.kind == "Pipe":
+            a, b = ch.ends
+            if spec.duplex:
+                c(f"{a}, {b} = ctx.Pipe()  # duplex: each end can send() and recv()")
+            else:
+                c(f"{a}, {b} = ctx.Pipe(duplex=False)  # one-way: (reader end, writer end)")
+        elif spec.kind == "SimpleQueue":
+            c(f"{ch.var} = ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts")
+        else:
+            arg = str(spec.maxsize) if spec.maxsize else ""
+            if spec.maxsize:
+                note = f"bounded: put() blocks while it holds {items(spec.maxsize)}"
+            elif spec.kind == "JoinableQueue":
+                note = "a Queue with task_done() and join()"
+            else:
+                note = "unbounded"
+            c(f"{ch.var} = ctx.{spec.kind}({arg})  # {note}")
+
+
+def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
+    args = []
+    if e.fork_closes:
+        args.append("pipe_ends")
+    for name in t.channels:
+        ch = topo.channels[name]
+        args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
+    args.append("tallies[name]")
+    if e.endless:
+        args.append("stop")
+    n = len(t.names)
+    if n == 1:
+        c(f"name = {quoted(t.names[0])}")
+        _add_process(c, t, args)
+    else:
+        with c.block(f"for r in range(1, {n + 1}):  # {t.names[0]} ... {t.names[-1]}"):
+            c(f'name = f"{t.spec.name}-{{r}}"')
+            _add_process(c, t, args)
+
+
+def _add_process(c: Code, t: Template, args: list[str]) -> None:
+    c("tallies[name] = Tally()")
+    tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
+    kwargs = [f"target={t.func}", "name=name", f"args={tup}"]
+    process = call("ctx.Process", kwargs, indent=c.level + 1)
+    one = f"processes.append({process})"
+    if "\n" not in process and len(one) + 4 * c.level <= LIMIT:
+        c(one)
+        return
+    if max(len(line) for line in process.split("\n")) + 4 * (c.level + 1) > LIMIT:
+        inner = "".join(f"{INDENT}{a},\n" for a in args)
+        kwargs[-1] = f"args=(\n{inner})"
+        process = (
+            "ctx.Process(\n"
+            + "".join(f"{INDENT}{k.replace(chr(10), chr(10) + INDENT)},\n" for k in kwargs)
+            + ")"
+        )
+    c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
+
+
+def _close_parent_ends(c: Code, topo: Topology) -> None:
+    ends = [e for ch in topo.channels.values() for e in ch.ends]
+    if not ends:
+        return
+    c("# The parent never uses the pipe ends it made, so it closes its copies now.")
+    c("# A reader sees EOFError only once *every* copy of the write end is closed:")
+    c("# forget one here and that reader waits forever.")
+    for end in ends:
+        c(f"{end}.close()")
+
+
+def _wait(c: Code, s: Scenario) -> None:
+    if not s.endless and s.expect == "completed":
+        with c.block("for p in processes:"):
+            c("p.join()")
+        return
+    limit = "DURATION" if s.endless else "TIMEOUT"
+    if s.endless:
+        c("# Let it run for DURATION s (or until every process has ended), then stop it.")
+    else:
+        c(f"# Documented to end in a {s.expect}: wait TIMEOUT s at most, not forever.")
+    c(f"deadline = time.monotonic() + {limit}")
+    with c.block("for p in processes:"):
+        c("p.join(max(0.0, deadline - time.monotonic()))")
+    if s.endless:
+        c("stop.set()  # every process sees it between two items and returns")
+        c(f"deadline = time.monotonic() + {GRACE}")
+        with c.block("for p in processes:"):
+            c("p.join(max(0.0, deadline - time.monotonic()))")
+    c("stuck = [p for p in processes if p.is_alive()]")
+    with c.block("for p in stuck:"):
+        c("p.terminate()  # SIGTERM: it was not going to finish by itself")
+        c("p.join()")
+
+
+def _outcome(c: Code, s: Scenario) -> None:
+    waits = s.endless or s.expect != "completed"
+    c("failed = [p.name for p in processes if p.exitcode != 0]")
+    if waits:
+        with c.block("if stuck:"):
+            c('names = ", ".join(p.name for p in stuck)')
+            if s.endless:
+                c(f'print(f"outcome: still running {GRACE} s after stop, terminated: {{names}}")')
+            else:
+                c('print(f"outcome: did not finish within {TIMEOUT} s, terminated: {names}")')
+            if s.expect != "completed":
+                c(f'print("(this scenario is documented to end in a {s.expect})")')
+        with c.block("elif failed:"):
+            c('print("outcome: crashed:", ", ".join(failed))')
+        with c.block("else:"):
+            if s.endless:
+                c('print(f"outcome: completed (ran for {DURATION} s, then stopped)")')
+            else:
+                c('print("outcome: completed")')
+        c("return 1 if stuck or failed else 0")
+    else:
+        with c.block("if failed:"):
+            c('print("outcome: crashed:", ", ".join(failed))')
+            c("return 1")
+        c('print("outcome: completed")')
+        c("return 0")

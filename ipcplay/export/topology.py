@@ -1,0 +1,133 @@
+"""Who talks to whom: the facts about a scenario the script has to get right.
+
+How many poison pills a writer sends, how many a reader waits for, which end
+of a Pipe each process holds: these decide the totals, so they come from the
+engine's own plan (`instances`, `writers_of`, `readers_of`) and are computed
+exactly as the engine computes them. Pure data in, pure data out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ipcplay.engine.plan import instances, readers_of, writers_of
+from ipcplay.export.names import Namer
+from ipcplay.scenario.model import ChannelSpec, ProcessSpec, Scenario
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel and its names in the script.
+
+    `var` is the parameter a process function takes it by; `ends` are the two
+    variables `Pipe()` is unpacked into in main() (empty for queues).
+    """
+
+    spec: ChannelSpec
+    var: str
+    ends: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def bounded(self) -> bool:
+        return self.spec.kind in ("Queue", "JoinableQueue") and self.spec.maxsize > 0
+
+
+@dataclass(frozen=True)
+class Template:
+    """A `[[process]]` table: one function in the script, `replicas` processes.
+
+    `pills_to_send[k]` is how many pills a `poison-pill` ending puts on the
+    k-th output (one per other reader of it); `pill_writers` is how many other
+    processes will send pills on the input, so how many a reader waits for
+    before it stops (the engine's `pills_needed`, 0 when nobody sends any).
+    `pipe_ends` maps a Pipe's name to the main() variable of this process's
+    end.
+    """
+
+    spec: ProcessSpec
+    func: str
+    names: tuple[str, ...]
+    pills_to_send: tuple[int, ...]
+    pill_writers: int
+    pipe_ends: dict[str, str]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this process uses, inputs first, each once."""
+        return tuple(dict.fromkeys((*self.spec.inputs, *self.spec.outputs)))
+
+
+@dataclass(frozen=True)
+class Topology:
+    channels: dict[str, Channel]
+    templates: tuple[Template, ...]
+
+
+def build(scenario: Scenario) -> Topology:
+    namer = Namer()
+    insts = instances(scenario)
+    writers = writers_of(scenario, insts)
+    readers = readers_of(scenario, insts)
+
+    # Functions are named first: a template's name is what a reader looks for.
+    funcs = {spec.name: namer.fresh(spec.name) for spec in scenario.processes}
+    channels: dict[str, Channel] = {}
+    for spec in scenario.channels:
+        var = namer.fresh(spec.name)
+        ends: tuple[str, ...] = ()
+        if spec.kind == "Pipe":
+            if spec.duplex:
+                ends = (namer.fresh(spec.name, "_a"), namer.fresh(spec.name, "_b"))
+            else:  # Pipe(duplex=False) returns (reader, writer)
+                ends = (namer.fresh(spec.name, "_reader"), namer.fresh(spec.name, "_writer"))
+        channels[spec.name] = Channel(spec, var, ends)
+
+    # Pipe ends as the engine hands them out: for a duplex Pipe the first
+    # process using it (in file order) gets the first end; for a one-way Pipe
+    # the writer gets the write end.
+    end_of: dict[tuple[str, int], str] = {}
+    for ch in channels.values():
+        if ch.kind != "Pipe":
+            continue
+        users = [i.index for i in insts if ch.spec.name in (*i.spec.inputs, *i.spec.outputs)]
+        for k, idx in enumerate(users):
+            if ch.spec.duplex:
+                end_of[(ch.spec.name, idx)] = ch.ends[min(k, 1)]
+            else:
+                writes = ch.spec.name in insts[idx].spec.outputs
+                end_of[(ch.spec.name, idx)] = ch.ends[1 if writes else 0]
+
+    templates = []
+    for spec in scenario.processes:
+        mine = [i for i in insts if i.spec is spec]
+        first = mine[0].index
+        pills_to_send = tuple(len([r for r in readers[n] if r != first]) for n in spec.outputs)
+        pill_writers = 0
+        if spec.inputs:
+            pill_writers = len(
+                [
+                    w
+                    for w in writers[spec.inputs[0]]
+                    if w != first and "poison-pill" in insts[w].spec.ending
+                ]
+            )
+        pipe_ends = {
+            name: end_of[(name, first)]
+            for name in dict.fromkeys((*spec.inputs, *spec.outputs))
+            if channels[name].kind == "Pipe"
+        }
+        templates.append(
+            Template(
+                spec=spec,
+                func=funcs[spec.name],
+                names=tuple(i.name for i in mine),
+                pills_to_send=pills_to_send,
+                pill_writers=pill_writers,
+                pipe_ends=pipe_ends,
+            )
+        )
+    return Topology(channels, tuple(templates))

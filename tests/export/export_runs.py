@@ -1,0 +1,109 @@
+"""Running exported scripts the way a student would, and reading their totals.
+
+A script runs with `python -I -S` from a temporary folder: isolated mode and
+no site-packages, so neither ipcplay nor anything pip installed is importable
+(`ISOLATED` checks that), and the children multiprocessing starts inherit
+both flags. Every run is in its own session, so a run that times out is killed
+with all its children.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ISOLATED = [sys.executable, "-I", "-S"]
+CLEAN_ENV = {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C.UTF-8"}
+_LINE = re.compile(r"^(channel|process) (\S+): (.*)$")
+
+
+def run(
+    cmd: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """subprocess.run, but a run past `timeout` is killed with its whole
+    process group (the script's children too) before the test fails."""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"{cmd} did not finish within {timeout} s") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def run_script(path: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    return run([*ISOLATED, path.name], cwd=path.parent, timeout=timeout, env=CLEAN_ENV)
+
+
+def run_engine(preset: str | Path, cwd: Path, timeout: float = 60) -> dict[str, Any]:
+    r = run([sys.executable, "-m", "ipcplay", "run", str(preset), "--json"], cwd, timeout)
+    assert r.returncode in (0, 3, 4, 5, 6), r.stderr
+    return json.loads(r.stdout)
+
+
+def both(script: Path, preset: str | Path, timeout: float = 60) -> tuple[Any, dict[str, Any]]:
+    """Run the exported script and `ipcplay run --json` side by side."""
+    with ThreadPoolExecutor(2) as pool:
+        s = pool.submit(run_script, script, timeout)
+        e = pool.submit(run_engine, preset, script.parent, timeout)
+        return s.result(), e.result()
+
+
+def script_totals(stdout: str) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], str]:
+    """(channels, processes, outcome line) from a script's printed totals."""
+    channels: dict[str, dict[str, int]] = {}
+    processes: dict[str, dict[str, int]] = {}
+    outcome = ""
+    for line in stdout.splitlines():
+        m = _LINE.match(line)
+        if m:
+            what, name, rest = m.groups()
+            fields = {k: int(v) for k, v in (kv.split("=") for kv in rest.split())}
+            (channels if what == "channel" else processes)[name] = fields
+        elif line.startswith("outcome:"):
+            outcome = line
+    return channels, processes, outcome
+
+
+def engine_totals(report: dict[str, Any]) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
+    """The same numbers from a `--json` report, in the script's shape."""
+    channels = {}
+    for c in report["channels"]:
+        row = {"puts": c["puts"], "gets": c["gets"], "depth": c["depth"]}
+        if c["kind"] == "JoinableQueue":
+            row["task_done"] = c["task_done"]
+        channels[c["name"]] = row
+    processes = {
+        p["name"]: {"sent": p["sent"], "received": p["received"], "exitcode": p["exitcode"]}
+        for p in report["processes"]
+    }
+    return channels, processes
+
+
+def imported_modules(source: str) -> set[str]:
+    """Top-level names of every module the source imports."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative import"
+            names.add((node.module or "").split(".")[0])
+    return names
