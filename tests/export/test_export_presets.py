@@ -26,7 +26,12 @@ from ipcplay.scenario import load
 from ipcplay.scenario.model import Scenario
 
 BUILTIN = sorted(p.stem for p in PRESETS.glob("*.toml"))
-COUNTED = [n for n in BUILTIN if not load(PRESETS / f"{n}.toml").endless]
+COUNTED = [
+    n
+    for n in BUILTIN
+    if not load(PRESETS / f"{n}.toml").endless and load(PRESETS / f"{n}.toml").expect == "completed"
+]
+STUCK = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").expect != "completed"]
 TIMED = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").endless]
 
 
@@ -135,3 +140,22 @@ def test_a_timed_preset_keeps_the_engines_invariants(name, tmp_path):
             assert channels[ch.name]["depth"] <= ch.maxsize
     for p in processes.values():
         assert p["sent"] + p["received"] > 0 and p["exitcode"] == 0
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("name", STUCK)
+def test_a_pitfall_preset_stops_itself_and_says_why(name, tmp_path):
+    """A preset documented to hang or deadlock: the engine reaches that
+    verdict; the script says so at the top, stops itself after the scenario's
+    duration, names what it terminated, exits 1, and its channel totals up to
+    the hang are the engine's."""
+    scenario, script = _export(name, tmp_path)
+    assert f"documented to end in a {scenario.expect}" in script.read_text(encoding="utf-8")
+    ran, report = both(script, name)
+    assert report["verdict"] == scenario.expect
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    channels, _, outcome = script_totals(ran.stdout)
+    assert outcome.startswith(f"outcome: did not finish within {scenario.duration:g} s")
+    assert f"(this scenario is documented to end in a {scenario.expect})" in ran.stdout
+    want_channels, _ = engine_totals(report)
+    assert channels == want_channels
