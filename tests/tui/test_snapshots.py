@@ -283,3 +283,27 @@ async def test_waits_are_timed_from_the_source_clock() -> None:
         detail = app.screen.query_one("#proc-detail", TextView).plain
         assert "blocked on get 'a'" in detail
         assert "for 6.3 s" in detail  # now = t + 0.05, blocked since t - 6.25
+
+
+async def test_c_shows_the_scenario_as_plain_python_and_back() -> None:
+    from textual.widgets import Static, TabbedContent
+
+    from ipcplay.export import to_python
+
+    app, sources = frozen_app("ping_pong")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        tabs = app.screen.query_one("#bottom", TabbedContent)
+        assert tabs.active == "tab-events"
+        await pilot.press("c")
+        await pilot.pause()
+        assert tabs.active == "tab-code"
+        code = app.screen.query_one("#code", Static)
+        assert code.content.code == to_python(sources[0].scenario)  # the exported script
+        assert "import multiprocessing" in code.content.code
+        await pilot.press("c")
+        await pilot.pause()
+        assert tabs.active == "tab-events"
+        await pilot.press("e")
+        await pilot.pause()
+        assert tabs.active == "tab-explain"

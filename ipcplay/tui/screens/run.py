@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from concurrent.futures import Future
 
+from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
 from ipcplay.tour import TourPlayer
 from ipcplay.tui.format import reflow
@@ -42,6 +44,8 @@ class RunScreen(Screen[None]):
         Binding("x", "pill", "Pill"),
         Binding("r", "restart", "Restart"),
         Binding("f", "filter", "Filter"),
+        Binding("c", "tab('tab-code')", "Code"),
+        Binding("e", "tab('tab-explain')", "Explain", show=False),
         Binding("right_square_bracket", "hz(1)", "Hz+", key_display="]", show=False),
         Binding("left_square_bracket", "hz(-1)", "Hz-", key_display="[", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
@@ -80,6 +84,9 @@ class RunScreen(Screen[None]):
                     ),
                     id="explain",
                 )
+            with TabPane("Code", id="tab-code"), VerticalScroll(id="code-scroll"):
+                # Made when the tab is first shown: most runs never open it.
+                yield Static(id="code")
         yield TourCaption(id="caption")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -137,6 +144,25 @@ class RunScreen(Screen[None]):
             self._new_tour()
         self._apply(message.snapshot)
         self._follow(message.snapshot)
+
+    def action_tab(self, pane: str) -> None:
+        """Show a tab; asked again, go back to the events."""
+        tabs = self.query_one("#bottom", TabbedContent)
+        tabs.active = "tab-events" if tabs.active == pane else pane
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-code":
+            code = self.query_one("#code", Static)
+            if not code.content:
+                code.update(
+                    Syntax(
+                        to_python(self.source.scenario),
+                        "python",
+                        theme="monokai",
+                        line_numbers=True,
+                        word_wrap=False,
+                    )
+                )
 
     # ------------------------------------------------------------------ tour
     def _new_tour(self) -> None:
