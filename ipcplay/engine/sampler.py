@@ -8,6 +8,7 @@ private to it; what it hands out is frozen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from ipcplay.engine.stuck import Wait, describe, stuck_set
 from ipcplay.scenario.model import Scenario
 
 RECENT_EVENTS = 500
-DECODE_PER_TICK = 128  # in all processes together
+DECODE_PER_TICK = 64  # in all processes together: the log shows a screenful, twice a second
 OS_READS_PER_TICK = 16
 
 _PROC_STAT = os.path.exists("/proc/self/stat")
@@ -135,6 +136,7 @@ class Sampler:
         self._stuck: Stuck | None = None
         self.stopped_by_engine: set[int] = set()
         self.poke: set[int] = set()  # processes just signalled: read their OS state now
+        self._stat_fds: dict[int, tuple[int, int]] = {}  # process index -> (pid, fd)
         self._self = psutil.Process()
         self._seq = 0
 
@@ -153,8 +155,7 @@ class Sampler:
         last = self._last_os[i]
         if _PROC_STAT:
             try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    data = f.read()
+                data = self._read_stat(i, pid)
                 r = data.rpartition(b")")[2].split()
                 status = _STATUS.get(r[0], "?")
                 ppid = int(r[1])
@@ -198,6 +199,30 @@ class Sampler:
         self._last_os[i] = result
         return result
 
+    def _read_stat(self, i: int, pid: int) -> bytes:
+        """/proc/PID/stat through a descriptor kept open per process: one
+        pread a tick instead of open, read and close. The descriptor stays
+        tied to that process (a reused PID gets a new one); once the process
+        is reaped, reading it fails and the last figures stand."""
+        held = self._stat_fds.get(i)
+        if held is None or held[0] != pid:
+            if held is not None:
+                os.close(held[1])
+            held = self._stat_fds[i] = (pid, os.open(f"/proc/{pid}/stat", os.O_RDONLY))
+        try:
+            return os.pread(held[1], 4096, 0)
+        except OSError:
+            os.close(held[1])
+            del self._stat_fds[i]
+            raise
+
+    def close(self) -> None:
+        """Give back the descriptors held for /proc reads."""
+        for _, fd in self._stat_fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._stat_fds.clear()
+
     def _cpu_percent(self, i: int, cpu_s: float, now: float) -> float:
         return self._rates(("cpu", i), now, cpu_s) * 100.0
 
@@ -210,7 +235,7 @@ class Sampler:
         """Empty every ring (a memcpy each); decode only what is shown or saved."""
         if not self.layout.journal_cap:
             return
-        per_proc = max(4, DECODE_PER_TICK // max(1, self.layout.nproc))
+        per_proc = max(1, DECODE_PER_TICK // max(1, self.layout.nproc))
         for p in range(self.layout.nproc):
             data = J.drain_raw(self.mv, self.layout, p)
             if not data:

@@ -272,6 +272,8 @@ class Engine:
                     p.kill()
         _join_all(live, 5.0)
         final = self._sampler.sample() if self._sampler is not None else self._latest
+        if self._sampler is not None:
+            self._sampler.close()
         self._latest = final
         if self._drain_at_end and all(p.exitcode == 0 for p in self._procs):
             self.leftovers = self._drain_leftovers()

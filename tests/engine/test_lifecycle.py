@@ -11,13 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psutil
 import pytest
 from conftest import PRESETS, wait_for
 
 from ipcplay.engine import Engine
-from ipcplay.scenario import loads
+from ipcplay.scenario import load, loads
 
 STEADY = """
 [scenario]
@@ -285,3 +286,22 @@ def test_a_hangup_of_the_whole_terminal_leaves_no_process_or_semaphore(method):
             observer.kill()
             observer.wait(10)
         _subreaper(False)
+
+
+@pytest.mark.timeout(60)
+def test_a_run_leaves_no_open_descriptor_behind():
+    """The sampler keeps a /proc descriptor per child open while it runs; a
+    run must give every one back (the first run may open one-time things,
+    such as the resource tracker's pipe, so runs two and three are compared)."""
+    scenario = replace(load(PRESETS / "steady-pipeline.toml"), start_method="fork")
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    counts = []
+    for _ in range(3):
+        engine = Engine(scenario)
+        engine.run(0.8)
+        engine.shutdown()
+        counts.append(open_fds())
+    assert counts[1] == counts[2], counts

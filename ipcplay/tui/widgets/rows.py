@@ -53,7 +53,7 @@ def pieces_strip(pieces: Pieces, base: Style, width: int) -> Strip:
     for text, name in pieces:
         if text:
             segments.append(Segment(text, _on(base, name)))
-            n += cell_len(text)
+            n += len(text) if text.isascii() else cell_len(text)  # most pieces are ASCII
     if n > width:
         return Strip(segments, n).crop(0, width)
     if n < width:
