@@ -511,9 +511,10 @@ class InstrumentedConnection(_PipeLike):
             # JournalWriter.log written out: on this path the call costs as much as the stores.
             head = j._head
             if head < j._limit:
-                i = j._base + (head & j._mask) * 3
+                i = j._i
                 mv[i] = monotonic_ns()  # no message id: flagged, so its slot is not written
                 mv[i + 2] = self._put_raw | (nb << 16)
+                j._i = i + 3 if i != j._last else j._base
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head
@@ -546,9 +547,10 @@ class InstrumentedConnection(_PipeLike):
         if j is not None:
             head = j._head
             if head < j._limit:
-                i = j._base + (head & j._mask) * 3
+                i = j._i
                 mv[i] = monotonic_ns()
                 mv[i + 2] = self._get_raw | (nb << 16)
+                j._i = i + 3 if i != j._last else j._base
                 head += 1
                 j._head = head
                 mv[j._head_slot] = head

@@ -147,6 +147,32 @@ def test_pipe_send_recv_bytes_and_eof_after_close():
 
 
 @pytest.mark.timeout(10)
+def test_the_journal_ring_wraps_without_losing_or_reordering_events():
+    """Raw pipe bytes take the inlined journal path, pickled items the general
+    one; both share one ring position that wraps at the end of the ring."""
+    _, mv, w, r, objs = _ends("Pipe", journal=True)
+    sent = []
+    for rnd in range(8):  # 8 x 5 events through a ring of 8: each path at every position
+        for k in range(5):
+            n = rnd * 5 + k
+            if k % 2:
+                w.send((n, "x" * n))
+                sent.append(("put", n))
+            else:
+                w.send_bytes(b"y" * (n + 1))
+                sent.append(("put", -1))
+            r.recv() if k % 2 else r.recv_bytes()
+        events = drain(mv, LAYOUT, 0)
+        assert [(e.op, e.mid) for e in events] == sent[-5:]
+        assert all(e.nbytes > 0 for e in events)
+        assert [e.t_ns for e in events] == sorted(e.t_ns for e in events)
+        got = drain(mv, LAYOUT, 1)
+        assert [e.op for e in got] == ["get"] * 5
+    assert mv[LAYOUT.proc(0) + B.J_DROPPED] == mv[LAYOUT.proc(1) + B.J_DROPPED] == 0
+    for o in objs:
+        o.close()
+
+
 def test_journal_records_message_ids_and_counts_overflow():
     _, mv, w, _r, objs = _ends("SimpleQueue", journal=True)
     for i in range(12):  # ring of 8: four of the writer's puts are dropped, counted
