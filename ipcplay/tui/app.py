@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -68,8 +69,8 @@ class IpcplayApp(App[int]):
             self.open_scenario(self.initial)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal quits cleanly too
-                loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
+            loop.add_signal_handler(signal.SIGHUP, self._hangup)
 
     def open_scenario(self, scenario: Scenario) -> None:
         source = self.source_factory(scenario, self.hz)
@@ -107,6 +108,14 @@ class IpcplayApp(App[int]):
             with contextlib.suppress(Exception):
                 await asyncio.wrap_future(source.stop())
         self.exit(0)
+
+    def _hangup(self) -> None:
+        """The terminal is gone (its window closed, its tmux pane killed).
+        Nothing can be drawn any more, and Textual's own shutdown would wait
+        for ever on a writer thread that died on the closed terminal. So:
+        stop and join every process now, and leave."""
+        self.stop_all_now()
+        os._exit(128 + signal.SIGHUP)
 
     def stop_all_now(self) -> None:
         """Last resort after the event loop has gone (a crash): stop synchronously."""

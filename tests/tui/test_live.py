@@ -173,6 +173,33 @@ def test_every_quit_path_leaves_no_child_zombie_or_segment(how):
         os.close(master)
 
 
+@pytest.mark.timeout(90)
+def test_a_terminal_that_goes_away_takes_the_app_and_every_process_with_it():
+    """Closing the window or killing the tmux pane: the terminal is gone (writes
+    fail) and the app gets SIGHUP. It must not wait for ever to draw its last
+    frame: every scenario process, the app and its resource tracker end."""
+    proc, master, drain = _start_in_pty([str(PRESETS / "steady-pipeline.toml")])
+    try:
+        obs = psutil.Process(proc.pid)
+        kids = wait_for(
+            lambda: len(obs.children()) >= 6 and obs.children(recursive=True), timeout=30
+        )
+        pids = [k.pid for k in kids]  # the scenario and the resource tracker
+        time.sleep(1.0)
+        os.close(master)  # the terminal is gone: every write to it now fails
+        master = -1
+        drain.join(5)
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(20) == 128 + signal.SIGHUP
+        wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if master >= 0:
+            os.close(master)
+
+
 def test_the_app_module_is_the_only_one_that_imports_textual():
     code = (
         "import sys, ipcplay.cli; ipcplay.cli._parser(); "
