@@ -560,7 +560,7 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
 
 
 def add(draft: Draft, template: Template, context: int | None = None) -> tuple[Draft, int]:
-    """A new entry from `template`, wired near `context` (a channel uid)."""
+    """A new entry from `template`, wired near `context` (the selected entry's uid)."""
     uid = draft.next_uid
     values = {**_DEFAULTS[template.section], **template.values}
     values["name"] = free_name(template.base, _taken(draft, template.section))
@@ -571,7 +571,27 @@ def add(draft: Draft, template: Template, context: int | None = None) -> tuple[D
     else:
         entry = Entry(uid, "channel", values)
         draft = replace(draft, channels=(*draft.channels, entry))
+        draft = _plug(draft, context, entry)
     return replace(draft, next_uid=uid + 1), uid
+
+
+def _plug(draft: Draft, context: int | None, channel: Entry) -> Draft:
+    """A channel added while a process is selected fills the end that process
+    still lacks (a producer's out, a consumer's in, both for pinger/ponger on a Pipe)."""
+    process = next((p for p in draft.processes if p.uid == context), None)
+    if process is None:
+        return draft
+    role, pipe = process.get("role"), channel.get("kind") == "Pipe"
+    keys: tuple[str, ...] = ()
+    if role in ("pinger", "ponger"):
+        keys = ("in", "out") if pipe and not process.get("in") and not process.get("out") else ()
+    elif role in ("producer", "worker") and not process.get("out"):
+        keys = ("out",)
+    elif role in ("consumer", "worker") and not process.get("in"):
+        keys = ("in",)
+    for key in keys:
+        draft = edit(draft, process.uid, key, (channel.uid,))
+    return draft
 
 
 def duplicate(draft: Draft, uid: int) -> tuple[Draft, int]:

@@ -248,6 +248,34 @@ async def test_rename_duplicate_and_delete() -> None:
         assert len(composer.draft.entries) == 4
 
 
+async def test_wiring_a_process_added_before_its_channel() -> None:
+    """A channel added while a producer is selected plugs its missing 'out'; space in
+    the 'writes' list unticks and ticks it again."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "a", "1")  # a producer, nothing to wire it to yet
+        await pilot.pause()
+        composer = _composer(app)
+        assert composer.problem is not None and composer.problem.field == "out"
+        await pilot.press("c", "1")  # with the producer selected
+        await pilot.pause()
+        queue = composer.draft.channels[0].uid
+        assert composer.draft.processes[0].get("out") == (queue,)
+        assert composer.problem is None
+        await pilot.press("down", "enter", "tab", "tab", "tab")  # name, role, replicas, writes
+        await pilot.pause()
+        assert composer.focused is composer.query_one("#w-process-out")
+        await pilot.press("space")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("out") == ()
+        assert composer.problem is not None and composer.problem.field == "out"
+        await pilot.press("space")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("out") == (queue,)
+        assert composer.problem is None
+
+
 async def test_saving_never_replaces_a_file_without_asking(home: Path) -> None:
     home.mkdir(parents=True)
     existing = home / "queue-demo.toml"

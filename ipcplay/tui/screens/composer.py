@@ -162,6 +162,10 @@ class ComposerScreen(Screen[Path | None]):
         self._show_entry()
         rows.focus()
 
+    def on_resize(self) -> None:
+        """Wide terminals: the diagram gets a column of its own beside the form."""
+        self.set_class(self.size.width >= 150, "-wide")
+
     @property
     def form(self) -> EntryForm:
         return self.query_one(EntryForm)
@@ -262,10 +266,10 @@ class ComposerScreen(Screen[Path | None]):
         return True
 
     # ------------------------------------------------------------------ actions
-    def _context_channel(self) -> int | None:
-        """The channel a new process is wired to: the selected one, if any."""
+    def _wire_to(self) -> int | None:
+        """Where a new entry is wired: the selected channel, or the selected process."""
         entry = self.draft.entry(self.selected)
-        return entry.uid if entry.section == "channel" else None
+        return entry.uid if entry.section != "scenario" else None
 
     def _pick(self, title: str, templates: tuple[Template, ...]) -> None:
         choices = [Choice(t.key, t.label, t.about) for t in templates]
@@ -274,7 +278,7 @@ class ComposerScreen(Screen[Path | None]):
         def chosen(key: str | None) -> None:
             if key is None:
                 return
-            self.draft, uid = add(self.draft, by_key[key], self._context_channel())
+            self.draft, uid = add(self.draft, by_key[key], self._wire_to())
             self._refresh()
             self._select(uid)
             self.query_one(RowView).focus()

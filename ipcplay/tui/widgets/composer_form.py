@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
 
 from ipcplay.scenario import model
 from ipcplay.scenario.draft import PROCESS_DEFAULTS, Draft, Entry, Problem, Section
@@ -78,6 +79,7 @@ ENDING_HELP = {
     "join": "join: wait until every item is task_done()",
     "close": "close: close the Pipe end (the reader gets EOF)",
 }
+NO_CHANNELS = "(no channels yet: c on the list adds one)"
 CHECK_LABELS = {
     "duplex": "both ends send and receive",
     "task_done": "call task_done() per item (JoinableQueue)",
@@ -205,9 +207,13 @@ class EntryForm(VerticalScroll):
             if f.kind == "refs":
                 w.clear_options()
                 w.add_options([(c.name or "(unnamed)", c.uid) for c in draft.channels])
+                if not draft.channels:
+                    w.add_option(Selection(NO_CHANNELS, -1, disabled=True))
             w.deselect_all()
             for v in value:  # selection order is the order in the file
                 w.select(v)
+            if w.option_count and w.highlighted is None:
+                w.highlighted = 0  # space ticks the highlighted item: there must be one
 
     def update_visibility(self, entry: Entry) -> None:
         self.entry = entry
