@@ -105,6 +105,9 @@ def _row(e: Entry, draft: Draft, bad: bool) -> Text:
     t.append(e.get("role"), style="green")
     ins = ", ".join(names.get(u, "?") for u in e.get("in"))
     outs = ", ".join(names.get(u, "?") for u in e.get("out"))
+    if ins and ins == outs:  # both ends of one duplex Pipe
+        t.append(f" ⇄ {ins}", style="grey62")
+        return t
     if ins:
         t.append(f" ← {ins}", style="grey62")
     if outs:
