@@ -95,8 +95,14 @@ class IpcplayApp(App[int]):
         self.notify(f"screenshot saved: {path}", timeout=4)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        """The help of the screen in front: each screen's keys differ."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        title, intro, keys = getattr(self.screen, "KEYS_HELP", (None, None, None))
+        if keys is None:
             self.push_screen(HelpScreen())
+        else:
+            self.push_screen(HelpScreen(title, intro, keys))
 
     async def action_quit(self) -> None:
         """Stop every scenario (stop → SIGTERM → SIGKILL, all joined), then exit."""

@@ -22,6 +22,7 @@ from ipcplay.scenario import (
     Scenario,
     ScenarioError,
     Work,
+    draft,
     dumps,
     load,
     loads,
@@ -366,3 +367,104 @@ def test_empty_model_dumps_to_text_that_loads_refuses() -> None:
     s = Scenario(name="scenario", title="t", processes=())
     with pytest.raises(ScenarioError, match="no processes"):
         loads(dumps(s))
+
+
+# --------------------------------------------------------------------------- the composer's drafts
+
+
+@FAST
+@given(scenarios())
+def test_a_scenario_opened_in_the_composer_checks_back_to_itself(s: Scenario) -> None:
+    """What the composer shows for a scenario (fields as text, wires by id) is the scenario."""
+    got = draft.check(draft.from_scenario(s))
+    assert isinstance(got, Scenario), got
+    assert dataclasses.replace(got, source=s.source) == s
+
+
+@st.composite
+def composed(draw: st.DrawFn) -> draft.Draft:
+    """What a user can make with the composer's keys: channels and processes from
+    templates (wired near the selection), then duplicates, deletes, renames and
+    typed values, some of them wrong."""
+    d = draft.Draft()
+    templates = {t.key: t for t in (*draft.CHANNEL_TEMPLATES, *draft.PROCESS_TEMPLATES)}
+    for _ in range(draw(st.integers(1, 3))):  # the way the footer suggests: channel, then ends
+        pattern = draw(
+            st.sampled_from(
+                [
+                    ("queue", "producer", "consumer"),
+                    ("bounded", "producer", "consumer", "consumer"),
+                    ("joinable", "producer", "queue", "worker", "consumer"),
+                    ("simple", "producer", "consumer"),
+                    ("pipe", "pinger", "ponger"),
+                    ("oneway", "producer", "consumer"),
+                    ("queue", "pinger", "worker"),  # a misfit, on purpose
+                ]
+            )
+        )
+        context = None
+        for key in pattern:
+            d, uid = draft.add(d, templates[key], context)
+            if templates[key].section == "channel" and context is None:
+                context = uid
+            elif key == "worker":  # the consumer reads what the worker writes
+                context = d.entry(uid).get("out")[0] if d.entry(uid).get("out") else context
+    fields = {
+        "channel": ["name", "maxsize", "duplex", "kind"],
+        "process": ["name", "count", "rate", "replicas", "in", "out", "finally", "payload.kind"],
+    }
+    numbers = st.sampled_from(["0", "1", "3", "12"]) | st.sampled_from(
+        ["-1", "2.5", "x", "", "cpu_count", "q", "a b"]
+    )
+    for _ in range(draw(st.integers(0, 3))):
+        uids = [e.uid for e in (*d.channels, *d.processes)]
+        if not uids:
+            break
+        op = draw(st.sampled_from(["duplicate", "delete", "edit", "edit"]))
+        uid = draw(st.sampled_from(uids))
+        if op == "duplicate":
+            d, _ = draft.duplicate(d, uid)
+            continue
+        if op == "delete":
+            d = draft.delete(d, uid)
+            continue
+        entry = d.entry(uid)
+        key = draw(st.sampled_from(fields[entry.section]))
+        channels = [c.uid for c in d.channels]
+        value: Any
+        if key in ("in", "out"):
+            value = (
+                tuple(draw(st.lists(st.sampled_from(channels), unique=True))) if channels else ()
+            )
+        elif key == "finally":
+            value = tuple(draw(st.lists(st.sampled_from(model.ENDINGS), unique=True)))
+        elif key == "duplex":
+            value = draw(st.booleans())
+        elif key == "kind":
+            value = draw(st.sampled_from(model.CHANNEL_KINDS))
+        elif key == "payload.kind":
+            value = draw(st.sampled_from(model.PAYLOAD_KINDS))
+        elif key == "name":
+            value = draw(st.sampled_from(["q", "w", "a b", "", "producer"]))
+        else:
+            value = draw(numbers)
+        d = draft.edit(d, uid, key, value)
+    return d
+
+
+@FAST
+@given(composed())
+def test_whatever_the_composer_makes_saves_and_loads_back_or_names_a_field(
+    d: draft.Draft,
+) -> None:
+    got = draft.check(d)
+    if isinstance(got, draft.Problem):
+        # Every problem points at something the user can see, in the loader's words.
+        assert got.message and "\n" not in got.message
+        if got.key.startswith(("channels.", "process[", "scenario.")):
+            assert got.uid is not None
+        return
+    text = dumps(got)
+    again = loads(text, source=got.source, name=got.name)
+    assert again == got
+    assert draft.check(draft.from_scenario(again)) == got

@@ -164,3 +164,25 @@ def test_any_valid_tour_round_trips(tour: list[TourStep]) -> None:
 
     s = replace(base, tour=tuple(tour))
     assert loads(dumps(s), "t.toml", name="t") == s
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bounded-queue",
+        "joinable-queue-consumers",
+        "pipe-ping-pong",
+        "pipe-stream-eof",
+        "steady-pipeline",
+        "join-without-task-done",
+    ],
+)
+def test_a_preset_opened_in_the_composer_keeps_its_tour(name: str) -> None:
+    from dataclasses import replace
+
+    from ipcplay.scenario.draft import check, from_scenario
+
+    s = load(resolve(name))
+    again = check(from_scenario(s))
+    assert not hasattr(again, "message"), again
+    assert again.tour == s.tour and again == replace(s, source=again.source)

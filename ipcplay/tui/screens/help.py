@@ -39,19 +39,32 @@ KEYS = [
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened from (the run screen's by default)."""
+
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
+
+    def __init__(
+        self,
+        title: str = "ipcplay — help",
+        intro: str = INTRO,
+        keys: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.intro = intro
+        self.keys = keys if keys is not None else KEYS
 
     def compose(self) -> ComposeResult:
         table = Table(show_header=False, box=None, padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for k, v in KEYS:
+        for k, v in self.keys:
             table.add_row(k, v)
         with VerticalScroll(id="help-box"):
-            yield Static(Text("ipcplay — help\n", style="bold"))
-            yield Static(Text(INTRO + "\n"))
+            yield Static(Text(self.title_text + "\n", style="bold"))
+            yield Static(Text(self.intro + "\n"))
             yield Static(table)
             yield Static("")
             yield Static(Text("escape closes this help", style="grey62"))

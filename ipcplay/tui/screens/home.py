@@ -12,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ipcplay.scenario import PresetInfo, ScenarioError, list_presets, load
+from ipcplay.scenario.draft import Draft, from_scenario
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.format import reflow
+from ipcplay.tui.screens.composer import ComposerScreen
 from ipcplay.tui.widgets.rows import RowView
 
 
@@ -39,8 +41,27 @@ def primitives(s: Scenario) -> str:
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "run", "Run"),
+        Binding("e", "edit", "Edit"),
+        Binding("n", "new", "New"),
         Binding("R", "reload", "Reload list"),
     ]
+    KEYS_HELP = (
+        "ipcplay — help",
+        "Every preset is a small TOML file. Enter runs the selected one with real "
+        "processes; e opens it in the composer, n starts one from nothing. What you "
+        "save in the composer goes to your presets folder and is listed here.",
+        [
+            ("↑ ↓  PgUp PgDn", "select a preset"),
+            ("enter", "run it"),
+            ("e", "edit it in the composer (saving makes your own copy)"),
+            ("n", "compose a new scenario from templates"),
+            ("R", "read the preset folders again"),
+            ("ctrl+p", "command palette: every action by name"),
+            ("ctrl+s", "save a screenshot (SVG) in the current directory"),
+            ("?", "this help"),
+            ("q  ctrl+c", "quit"),
+        ],
+    )
 
     def __init__(self, extra: list[Path] | None = None) -> None:
         super().__init__()
@@ -62,12 +83,16 @@ class HomeScreen(Screen[None]):
         self.action_reload()
         self.query_one(RowView).focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from the composer or a run: a saved preset shows up at once."""
+        if self.is_mounted and self.infos:
+            self.action_reload()
+
     def action_reload(self) -> None:
         infos = list_presets()
         for path in self.extra:
             infos.append(PresetInfo(name=path.stem, path=path, title="", origin="file"))
         self.infos = {}
-        rows = []
         for info in infos:
             key = f"{info.origin}:{info.path}"
             self.infos[key] = info
@@ -76,10 +101,14 @@ class HomeScreen(Screen[None]):
             except ScenarioError as exc:
                 scenario = str(exc)
             self.scenarios[key] = scenario
-            rows.append((key, (info, scenario)))
-        # Rendered when drawn, at the width the list then has (not at mount, when it is 0).
-        self.query_one(RowView).set_rows(rows, lambda value: self._row(*value))
+        self._show_rows()
         self._detail()
+
+    def _show_rows(self) -> None:
+        """Rows are made when drawn, at the width the list then has (not at
+        mount, when it is 0), and made again when that width changes."""
+        rows = [(key, (info, self.scenarios[key])) for key, info in self.infos.items()]
+        self.query_one(RowView).set_rows(rows, lambda value: self._row(*value))
 
     def _row(self, info: PresetInfo, scenario: Scenario | str) -> Text:
         t = Text()
@@ -119,12 +148,41 @@ class HomeScreen(Screen[None]):
         t.append(reflow(scenario.explain))
         detail.update(t)
 
-    def action_run(self) -> None:
+    def _selected_scenario(self) -> tuple[PresetInfo, Scenario] | None:
         key = self.query_one(RowView).selected_key
         if key is None:
-            return
+            return None
         scenario = self.scenarios[key]
         if isinstance(scenario, str):
             self.notify(scenario, severity="error", timeout=5)
+            return None
+        return self.infos[key], scenario
+
+    def action_run(self) -> None:
+        picked = self._selected_scenario()
+        if picked is not None:
+            self.app.open_scenario(picked[1])  # type: ignore[attr-defined]
+
+    def action_new(self) -> None:
+        self._open_composer(Draft())
+
+    def action_edit(self) -> None:
+        """A user preset is edited in place; a built-in becomes the user's own copy."""
+        picked = self._selected_scenario()
+        if picked is None:
             return
-        self.app.open_scenario(scenario)  # type: ignore[attr-defined]
+        info, scenario = picked
+        file = info.name if info.origin == "user" else f"my-{info.name}"[:32]
+        self._open_composer(from_scenario(scenario, file=file))
+
+    def _open_composer(self, draft: Draft) -> None:
+        self.app.push_screen(ComposerScreen(draft), self._select_path)
+
+    def _select_path(self, path: Path | None) -> None:
+        """After a save, the cursor goes to the preset just written."""
+        self.action_reload()
+        if path is None:
+            return
+        for i, info in enumerate(self.infos.values()):  # in the order of the rows
+            if info.path == path:
+                self.query_one(RowView).cursor = i

@@ -21,6 +21,17 @@ def _group(names: tuple[str, ...], templates: dict[str, str]) -> str:
     return ", ".join(parts) or "(nobody)"
 
 
+def link(left: str, label: str, right: str, arrow: str = " ──▶ ") -> Text:
+    """One line of the diagram: writers ──▶ [channel] ──▶ readers."""
+    t = Text()
+    t.append(f" {left}", style="bold")
+    t.append(arrow, style="grey62")
+    t.append(f"[{label}]", style="bold cyan")
+    t.append(arrow, style="grey62")
+    t.append(f"{right}\n", style="bold")
+    return t
+
+
 def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bool = False) -> Text:
     w = _group(c.writers, templates)
     r = _group(c.readers, templates)
@@ -31,11 +42,9 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
         ends = sorted(set(c.writers) | set(c.readers))
         left = _group(tuple(ends[:1]), templates) if duplex else w
         right = _group(tuple(ends[1:]), templates) if duplex else r
-        t.append(f" {left}", style="bold")
-        t.append(arrow, style="grey62")
-        t.append(f"[{c.name} · Pipe {'duplex' if duplex else 'one-way'}]", style="bold cyan")
-        t.append(arrow, style="grey62")
-        t.append(f"{right}\n", style="bold")
+        t.append_text(
+            link(left, f"{c.name} · Pipe {'duplex' if duplex else 'one-way'}", right, arrow)
+        )
         if not c.directions:
             t.append("   (no traffic)\n", style="grey62")
         for d in c.directions:
@@ -43,12 +52,8 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
             t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
             t.append(f" · {d.in_flight} in flight · {d.received} got\n")
         return t
-    t.append(f" {w}", style="bold")
-    t.append(" ──▶ ", style="grey62")
     kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
-    t.append(f"[{c.name} · {kind}]", style="bold cyan")
-    t.append(" ──▶ ", style="grey62")
-    t.append(f"{r}\n", style="bold")
+    t.append_text(link(w, f"{c.name} · {kind}", r))
     if topology_only:
         return t
     t.append("   ")

@@ -1,0 +1,66 @@
+"""A short list to pick from: templates, or what to do about an existing file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    about: str = ""
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Arrows and Enter, a digit, or a click; Escape picks nothing."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, choices: list[Choice], note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        width = max(len(c.label) for c in self.choices)
+        options = []
+        for i, c in enumerate(self.choices, 1):
+            t = Text()
+            t.append(f"{i} ", style="bold cyan")
+            t.append(f"{c.label:<{width}}", style="bold")
+            if c.about:
+                t.append(f"  {c.about}", style="grey62")
+            options.append(Option(t, id=c.value))
+        with Vertical(id="choice-box"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield OptionList(*options, id="choice-list")
+            hint = "↑↓ and Enter, or a digit · Escape cancels"
+            yield Static(Text(f"{self.note}\n{hint}" if self.note else hint, style="grey62"))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character and event.character.isdigit():
+            i = int(event.character) - 1
+            if 0 <= i < len(self.choices):
+                event.stop()
+                self.dismiss(self.choices[i].value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,429 @@
+"""The composer: build a scenario from templates, check it as you type, run it, save it.
+
+Data flows one way: widgets post edits, the screen makes a new immutable
+`Draft`, runs it through the loader (`draft.check`) and pushes what follows
+from it (the problem, the list, the diagram, the TOML) back to the widgets.
+A draft is run or saved only as the `Scenario` the loader built from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import tomli_w
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
+
+from ipcplay.scenario import list_presets, user_dir
+from ipcplay.scenario.draft import (
+    CHANNEL_TEMPLATES,
+    PROCESS_TEMPLATES,
+    Draft,
+    Entry,
+    Problem,
+    Template,
+    add,
+    check,
+    delete,
+    duplicate,
+    edit,
+    free_name,
+    to_doc,
+)
+from ipcplay.scenario.loader import dumps, loads
+from ipcplay.scenario.model import Scenario
+from ipcplay.tui.screens.choice import Choice, ChoiceScreen
+from ipcplay.tui.widgets.composer_diagram import topology
+from ipcplay.tui.widgets.composer_form import EntryForm
+from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.text import TextView
+
+HELP_INTRO = (
+    "Build a scenario from templates. The list on the left holds the scenario itself, its "
+    "channels and its processes; the form shows the selected one. Every change is checked "
+    "by the same loader that reads preset files, and its message appears next to the field "
+    "it is about. Only a valid scenario runs or saves.\n\n"
+    "Enter (or Tab) goes into the form; Escape comes back to the list, where the keys "
+    "below work."
+)
+HELP_KEYS = [
+    ("↑ ↓", "select the scenario, a channel or a process"),
+    ("enter  tab", "edit the selected entry in the form (tab / shift+tab: next / previous field)"),
+    ("a", "add a process: producer, consumer, worker (pipeline stage), pinger, ponger"),
+    ("c", "add a channel: Queue, bounded Queue, JoinableQueue, SimpleQueue, Pipe"),
+    ("", "a new process is wired to the selected channel (or the last one)"),
+    ("space", "in a 'reads' / 'writes' / 'finally' list: tick or untick the item"),
+    ("n", "rename the selected entry (wires follow a renamed channel)"),
+    ("d", "duplicate the selected entry, same wiring"),
+    ("x  delete", "delete the selected entry (a channel is unplugged everywhere)"),
+    ("v", "show the diagram or the TOML that will be saved"),
+    ("r", "run it: the run screen; escape there comes back here"),
+    ("s", "save it as TOML in your presets folder (asks before replacing a file)"),
+    ("escape", "from the form: back to the list; from the list: back to the presets"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q  ctrl+c", "quit"),
+]
+
+# Single-letter keys type into a text field; there they are hidden and off.
+LIST_ACTIONS = frozenset(
+    {"add_process", "add_channel", "edit", "rename", "duplicate", "delete", "run", "save", "view"}
+)
+# Fields whose value changes which other fields are shown.
+SHAPING_KEYS = frozenset({"role", "kind", "payload.kind", "reply.kind", "work.kind", "in", "out"})
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}{'es' if what.endswith('s') else 's'}"
+
+
+def _row(e: Entry, draft: Draft, bad: bool) -> Text:
+    t = Text()
+    t.append("✗ " if bad else "  ", style="bold red")
+    if e.section == "scenario":
+        t.append(f"{e.name}.toml", style="bold")
+        t.append(f"  {e.get('title')}", style="grey62")
+        return t
+    names = {c.uid: c.name for c in draft.channels}
+    t.append(f"{e.name or '(unnamed)':<12} ", style="bold")
+    if e.section == "channel":
+        kind = e.get("kind")
+        size = str(e.get("maxsize")).strip()
+        if kind in ("Queue", "JoinableQueue") and size not in ("", "0"):
+            kind += f"({size})"
+        elif kind == "Pipe":
+            kind += "" if e.get("duplex") else " one-way"
+        t.append(kind, style="cyan")
+        return t
+    t.append(e.get("role"), style="green")
+    ins = ", ".join(names.get(u, "?") for u in e.get("in"))
+    outs = ", ".join(names.get(u, "?") for u in e.get("out"))
+    if ins and ins == outs:  # both ends of one duplex Pipe
+        t.append(f" ⇄ {ins}", style="grey62")
+        return t
+    if ins:
+        t.append(f" ← {ins}", style="grey62")
+    if outs:
+        t.append(f" → {outs}", style="grey62")
+    return t
+
+
+class ComposerScreen(Screen[Path | None]):
+    """Dismissed with the path it last saved to, so the home screen can select it."""
+
+    BINDINGS = [
+        Binding("a", "add_process", "+Process"),
+        Binding("c", "add_channel", "+Channel"),
+        Binding("enter", "edit", "Edit"),
+        Binding("n", "rename", "Rename"),
+        Binding("d", "duplicate", "Dup"),
+        Binding("x,delete", "delete", "Del", key_display="x"),
+        Binding("v", "view", "View"),
+        Binding("r", "run", "Run"),
+        Binding("s", "save", "Save"),
+        Binding("escape", "back", "Back"),
+    ]
+    KEYS_HELP = ("ipcplay — composer", HELP_INTRO, HELP_KEYS)
+
+    def __init__(self, draft: Draft | None = None) -> None:
+        super().__init__()
+        self.draft = draft or Draft()
+        self.clean = self.draft  # what is saved (or what we started from)
+        self.result: Scenario | Problem = check(self.draft)
+        self.selected = self.draft.scenario.uid
+        self.saved_path: Path | None = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield TextView(id="composer-title")
+        with Horizontal(id="composer-body"):
+            yield RowView(id="composer-rows")
+            with Vertical(id="composer-right"):
+                yield EntryForm(id="composer-form")
+                with TabbedContent(id="composer-views"):
+                    with TabPane("Diagram", id="tab-diagram"):
+                        yield TextView(id="composer-diagram")
+                    with TabPane("TOML", id="tab-toml"), VerticalScroll():
+                        yield TextView(id="composer-toml")
+                    # The exporter's "Code" tab (the same scenario as plain
+                    # multiprocessing Python) belongs here, fed from self.result.
+        yield TextView(id="composer-problem")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        rows = self.query_one(RowView)
+        rows.border_title = "parts"
+        self.query_one("#composer-views").border_title = "live"
+        self._refresh()
+        self._show_entry()
+        rows.focus()
+
+    def on_resize(self) -> None:
+        """Wide terminals: the diagram gets a column of its own beside the form."""
+        self.set_class(self.size.width >= 150, "-wide")
+
+    @property
+    def form(self) -> EntryForm:
+        return self.query_one(EntryForm)
+
+    @property
+    def problem(self) -> Problem | None:
+        return self.result if isinstance(self.result, Problem) else None
+
+    @property
+    def dirty(self) -> bool:
+        return self.draft != self.clean
+
+    # ------------------------------------------------------------------ one way: draft -> widgets
+    def _refresh(self) -> None:
+        """Everything that follows from the draft, after any change."""
+        self.result = check(self.draft)
+        problem = self.problem
+        bad = problem.uid if problem else None
+        self.query_one(RowView).set_rows(
+            [(str(e.uid), _row(e, self.draft, e.uid == bad)) for e in self.draft.entries]
+        )
+        self.query_one("#composer-diagram", TextView).set(topology(self.draft))
+        if self.query_one(TabbedContent).active == "tab-toml":  # drawn only when seen
+            self.query_one("#composer-toml", TextView).set(self._toml())
+        self._title()
+        line = self.query_one("#composer-problem", TextView)
+        if problem is not None:
+            line.set(Text(f" ✗ {problem}", style="bold red"))
+        else:
+            line.set(
+                Text(f" ✓ valid — r runs it, s saves it as {self.draft.file}.toml", style="green")
+            )
+        self.form.show_problem(problem)
+
+    def _toml(self) -> Text:
+        if isinstance(self.result, Scenario):
+            return Text(dumps(self.result))
+        head = Text(f"# not valid yet: {self.result}\n\n", style="red")
+        with contextlib.suppress(TypeError, ValueError):
+            head.append(tomli_w.dumps(to_doc(self.draft), multiline_strings=True))
+        return head
+
+    def _title(self) -> None:
+        d = self.draft
+        t = Text(" composer — ", style="bold")
+        t.append(f"{d.file}.toml", style="bold")
+        t.append(
+            f" · {_count(len(d.channels), 'channel')} · {_count(len(d.processes), 'process')}",
+            style="grey62",
+        )
+        if self.dirty:
+            t.append(" · unsaved", style="yellow")
+        self.query_one("#composer-title", TextView).set(t)
+
+    def _show_entry(self) -> None:
+        try:
+            entry = self.draft.entry(self.selected)
+        except KeyError:
+            entry = self.draft.scenario
+            self.selected = entry.uid
+        self.form.show(entry, self.draft)
+        self.form.show_problem(self.problem)
+
+    def _select(self, uid: int) -> None:
+        self.selected = uid
+        rows = self.query_one(RowView)
+        keys = [str(e.uid) for e in self.draft.entries]
+        if str(uid) in keys:
+            rows.cursor = keys.index(str(uid))
+        self._show_entry()
+
+    # ------------------------------------------------------------------ events
+    def on_row_view_selected(self, message: RowView.Selected) -> None:
+        if message.key is not None and int(message.key) != self.selected:
+            self.selected = int(message.key)
+            self._show_entry()
+
+    def on_entry_form_edited(self, message: EntryForm.Edited) -> None:
+        draft = edit(self.draft, message.uid, message.key, message.value)
+        if draft == self.draft:
+            return
+        self.draft = draft
+        if message.uid == self.selected and message.key in SHAPING_KEYS:
+            self.form.update_visibility(draft.entry(message.uid))
+        elif message.uid == self.selected:
+            self.form.entry = draft.entry(message.uid)
+        if message.key == "name" or message.key == "file":
+            self.form.border_title = self.form.border_title.rsplit(" ", 1)[0] + f" {message.value}"
+        self._refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in LIST_ACTIONS and isinstance(self.focused, Input | TextArea):
+            return False
+        if action == "edit" and self.focused is not self.query_one(RowView):
+            return False
+        if action in ("duplicate", "delete") and self.selected == self.draft.scenario.uid:
+            return None
+        return True
+
+    # ------------------------------------------------------------------ actions
+    def _wire_to(self) -> int | None:
+        """Where a new entry is wired: the selected channel, or the selected process."""
+        entry = self.draft.entry(self.selected)
+        return entry.uid if entry.section != "scenario" else None
+
+    def _pick(self, title: str, templates: tuple[Template, ...]) -> None:
+        choices = [Choice(t.key, t.label, t.about) for t in templates]
+        by_key = {t.key: t for t in templates}
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            self.draft, uid = add(self.draft, by_key[key], self._wire_to())
+            self._refresh()
+            self._select(uid)
+            self.query_one(RowView).focus()
+
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    def action_add_process(self) -> None:
+        self._pick("Add a process", PROCESS_TEMPLATES)
+
+    def action_add_channel(self) -> None:
+        self._pick("Add a channel", CHANNEL_TEMPLATES)
+
+    def action_edit(self) -> None:
+        self.form.focus_field()
+
+    def action_rename(self) -> None:
+        entry = self.draft.entry(self.selected)
+        self.form.focus_field("file" if entry.section == "scenario" else "name")
+
+    def action_duplicate(self) -> None:
+        if self.selected == self.draft.scenario.uid:
+            return
+        self.draft, uid = duplicate(self.draft, self.selected)
+        self._refresh()
+        self._select(uid)
+
+    def action_delete(self) -> None:
+        if self.selected == self.draft.scenario.uid:
+            return
+        entries = [e.uid for e in self.draft.entries]
+        i = entries.index(self.selected)
+        self.draft = delete(self.draft, self.selected)
+        self._refresh()
+        self._select(entries[i - 1])
+
+    def action_view(self) -> None:
+        views = self.query_one(TabbedContent)
+        views.active = "tab-toml" if views.active == "tab-diagram" else "tab-diagram"
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-toml":
+            self.query_one("#composer-toml", TextView).set(self._toml())
+
+    def _refuse(self, what: str) -> None:
+        """Say why, and take the user to the field that needs fixing."""
+        problem = self.problem
+        if problem is None:
+            return
+        self.notify(f"{what}: {problem}", severity="error", timeout=6)
+        if problem.uid is not None:
+            self._select(problem.uid)
+            self.form.focus_field(problem.field)
+
+    def action_run(self) -> None:
+        self.result = check(self.draft)
+        if isinstance(self.result, Scenario):
+            self.app.open_scenario(self.result)  # type: ignore[attr-defined]
+        else:
+            self._refuse("cannot run yet")
+
+    def action_save(self) -> None:
+        self.result = check(self.draft)
+        if not isinstance(self.result, Scenario):
+            self._refuse("not saved")
+            return
+        path = user_dir() / f"{self.result.name}.toml"
+        builtin = {i.name for i in list_presets() if i.origin == "built-in"}
+        if not path.exists() and self.result.name not in builtin:
+            self._write(self.result, path, overwrite=False)
+            return
+        taken = builtin | {p.stem for p in user_dir().glob("*.toml")}
+        new = free_name(self.result.name, taken)
+        if path.exists():
+            title = f"{path.name} already exists in your presets."
+            replace_it = Choice("overwrite", f"Overwrite {path.name}", "the old file is replaced")
+        else:
+            title = f"'{self.result.name}' is the name of a built-in preset."
+            replace_it = Choice(
+                "overwrite", f"Save as {path.name}", "listed, but the built-in wins by name"
+            )
+        choices = [
+            Choice("new", f"Save as {new}.toml", "keeps both"),
+            replace_it,
+            Choice("cancel", "Cancel", "nothing is written"),
+        ]
+
+        def chosen(answer: str | None) -> None:
+            if answer == "overwrite" and isinstance(self.result, Scenario):
+                self._write(self.result, path, overwrite=True)
+            elif answer == "new":
+                self.draft = edit(self.draft, self.draft.scenario.uid, "file", new)
+                self._refresh()
+                self._show_entry()
+                if isinstance(self.result, Scenario):
+                    self._write(self.result, user_dir() / f"{new}.toml", overwrite=False)
+
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    def _write(self, scenario: Scenario, path: Path, *, overwrite: bool) -> None:
+        """Only text that loads back to this very scenario is written; a file is
+        replaced only when the user said so, and never half-written."""
+        text = dumps(scenario)
+        again = loads(text, source=str(path), name=path.stem)
+        if again != replace(scenario, source=str(path)):
+            self.notify("not saved: the file would not load back the same", severity="error")
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if overwrite:
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, path)
+            else:
+                with path.open("x", encoding="utf-8") as fh:
+                    fh.write(text)
+        except FileExistsError:
+            self.notify(
+                f"not saved: {path.name} appeared meanwhile; press s again", severity="error"
+            )
+            return
+        except OSError as exc:
+            self.notify(f"not saved: {exc.strerror or exc}", severity="error", timeout=6)
+            return
+        self.clean = self.draft
+        self.saved_path = path
+        self._title()
+        self.notify(f"saved {path}", timeout=5)
+
+    def action_back(self) -> None:
+        if self.focused is not None and self.focused in self.form.query("*"):
+            self.query_one(RowView).focus()
+            return
+        if not self.dirty:
+            self.dismiss(self.saved_path)
+            return
+        choices = [
+            Choice("stay", "Stay", "keep editing; s saves"),
+            Choice("leave", "Leave without saving", "the changes are lost"),
+        ]
+
+        def chosen(answer: str | None) -> None:
+            if answer == "leave":
+                self.dismiss(self.saved_path)
+
+        self.app.push_screen(ChoiceScreen("Your changes are not saved.", choices), chosen)

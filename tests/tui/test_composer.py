@@ -1,0 +1,408 @@
+"""The composer, driven with the keyboard: compose, run on real processes, save, load.
+
+User presets go to a temporary IPCPLAY_HOME, so nothing is written to the
+real home. Runs use real processes and are stopped before each test ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from frozen import steady_scenario, steady_snapshot
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from ipcplay.scenario import ScenarioError, load, loads
+from ipcplay.scenario.draft import Problem, check
+from ipcplay.scenario.model import Scenario
+from ipcplay.tui.app import IpcplayApp
+from ipcplay.tui.screens.composer import ComposerScreen
+from ipcplay.tui.screens.help import HelpScreen
+from ipcplay.tui.screens.home import HomeScreen
+from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.source import FrozenSource
+from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.text import TextView
+
+SnapCompare = Callable[..., bool]
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((160, 50), id="160x50")]
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Saved presets land here, never in the developer's own folder."""
+    folder = tmp_path / "ipcplay-home"
+    folder.mkdir()
+    monkeypatch.setenv("IPCPLAY_HOME", str(folder))
+    return folder / "presets"
+
+
+async def _until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met on screen in time")
+        await pilot.pause(0.05)
+
+
+def _composer(app: IpcplayApp) -> ComposerScreen:
+    assert isinstance(app.screen, ComposerScreen), app.screen
+    return app.screen
+
+
+def _same(a: Scenario, b: Scenario) -> bool:
+    """Equal as dataclasses; `source` only labels messages."""
+    return replace(a, source="") == replace(b, source="")
+
+
+async def compose_queue_demo(pilot: Pilot[Any], maxsize: str = "3") -> None:
+    """From the home screen, keys only: producer -> Queue(maxsize) -> two consumers."""
+    await pilot.press("n")  # new scenario
+    await pilot.press("home", "enter")  # the scenario entry; into its form (file name)
+    await pilot.press(*"queue-demo")  # the field's text is selected on focus: replaced
+    await pilot.press("tab", "tab", "tab")  # title, explain, start method
+    await pilot.press("enter", "up", "enter")  # spawn -> fork: quicker to start
+    await pilot.press("escape")  # back to the list
+    await pilot.press("c", "2")  # a bounded Queue (maxsize 8)
+    await pilot.press("enter", "tab", "tab")  # name, kind, maxsize
+    await pilot.press(*maxsize)
+    await pilot.press("escape")
+    await pilot.press("a", "1")  # a producer, wired to the selected queue
+    await pilot.press("up")  # select the queue again...
+    await pilot.press("a", "2")  # ...a consumer reading it
+    await pilot.press("d")  # and a second one just like it
+    await pilot.pause()
+
+
+@pytest.mark.timeout(120)
+async def test_compose_run_save_and_load_with_the_keyboard(home: Path) -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_queue_demo(pilot)
+        composer = _composer(app)
+        composed = composer.result
+        assert isinstance(composed, Scenario), composed
+        assert composed.name == "queue-demo" and composed.start_method == "fork"
+        assert [(c.name, c.kind, c.maxsize) for c in composed.channels] == [("queue", "Queue", 3)]
+        shape = [(p.name, p.role, p.inputs, p.outputs) for p in composed.processes]
+        assert shape == [
+            ("producer", "producer", (), ("queue",)),
+            ("consumer", "consumer", ("queue",), ()),
+            ("consumer2", "consumer", ("queue",), ()),
+        ]
+        assert "✓ valid" in app.screen.query_one("#composer-problem", TextView).plain
+
+        # Run it: the run screen shows the real PIDs of the engine's children.
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        run = app.screen
+        assert isinstance(run, RunScreen)
+
+        def shown() -> dict[str, int | None]:
+            view = run.query_one("#proc-rows", RowView)
+            return {k: view._data[k][0].pid for k in view._keys}
+
+        await _until(pilot, lambda: len(shown()) == 3 and all(shown().values()))
+        pids = set(shown().values())
+        children = {c.pid for c in psutil.Process().children(recursive=True)}
+        assert pids <= children
+        assert set(shown()) == {"producer", "consumer", "consumer2"}
+
+        # Escape stops it and comes back to the composer, edits kept.
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        assert app.screen is composer and composer.result == composed
+        await _until(pilot, lambda: not any(psutil.pid_exists(p) and _alive(p) for p in pids))
+
+        # Save: the user's presets folder gets queue-demo.toml, and it loads back the same.
+        await pilot.press("s")
+        await pilot.pause()
+        path = home / "queue-demo.toml"
+        assert path.is_file()
+        assert _same(load(path), composed)
+        assert "unsaved" not in app.screen.query_one("#composer-title", TextView).plain
+
+        # Back home: it is listed, selected, and loads to the same scenario.
+        await pilot.press("escape")
+        await pilot.pause()
+        home_screen = app.screen
+        assert isinstance(home_screen, HomeScreen)
+        key = home_screen.query_one(RowView).selected_key
+        assert key == f"user:{path}"
+        listed = home_screen.scenarios[key]
+        assert isinstance(listed, Scenario) and _same(listed, composed)
+
+        # e opens it in the composer again: the same scenario, nothing unsaved.
+        await pilot.press("e")
+        await pilot.pause()
+        again = _composer(app)
+        assert isinstance(again.result, Scenario) and _same(again.result, composed)
+        assert not again.dirty
+        await pilot.press("q")
+        await _until(pilot, lambda: not app.is_running)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _loader_message(toml: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        loads(toml)
+    return info.value
+
+
+async def test_invalid_value_shows_the_loaders_words_inline_and_blocks_run_and_save(
+    home: Path,
+) -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_queue_demo(pilot, maxsize="-3")
+        composer = _composer(app)
+        expected = _loader_message(
+            '[scenario]\ntitle = "t"\n[channels.queue]\nkind = "Queue"\nmaxsize = -3\n'
+        )
+        problem = composer.problem
+        assert problem is not None
+        assert (problem.key, problem.message) == (expected.key, expected.message)
+
+        # Shown under the maxsize field itself once the queue is selected.
+        await pilot.press("home", "down")
+        await pilot.pause()
+        error = composer.query_one("#err-channel-maxsize", Static)
+        assert error.display
+        assert str(error.render()) == f"✗ {expected.message}"
+        assert "✗" in str(composer.query_one(RowView).render_line(1).text)
+
+        # Neither run nor save: a notice, the cursor on the field, nothing written.
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is composer and not app.sources
+        assert composer.focused is composer.query_one("#w-channel-maxsize", Input)
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert not home.exists() or not any(home.iterdir())
+
+        # Fixing it clears the message and allows saving.
+        await pilot.press("escape", "enter", "tab", "tab", "5")
+        await pilot.pause()
+        assert composer.problem is None and not error.display
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert (home / "queue-demo.toml").is_file()
+
+
+async def test_rename_duplicate_and_delete() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_queue_demo(pilot)
+        composer = _composer(app)
+        rows = composer.query_one(RowView)
+
+        # Rename the queue: n goes to its name; the processes' wires follow.
+        await pilot.press("home", "down", "n", *"jobs", "escape")
+        await pilot.pause()
+        s = composer.result
+        assert isinstance(s, Scenario)
+        assert [c.name for c in s.channels] == ["jobs"]
+        assert all("jobs" in (*p.inputs, *p.outputs) for p in s.processes)
+
+        # Duplicate the producer: same wiring, the next free name, just below it.
+        await pilot.press("down", "d")
+        await pilot.pause()
+        s = composer.result
+        assert isinstance(s, Scenario)
+        assert [p.name for p in s.processes] == ["producer", "producer2", "consumer", "consumer2"]
+        assert s.processes[1].outputs == ("jobs",)
+        assert rows.selected_key == str(composer.draft.processes[1].uid)
+
+        # Delete it again, then delete the channel: every wire to it goes too.
+        await pilot.press("x")
+        await pilot.press("home", "down", "delete")
+        await pilot.pause()
+        assert [p.name for p in composer.draft.processes] == ["producer", "consumer", "consumer2"]
+        assert not composer.draft.channels
+        assert all(not p.get("in") and not p.get("out") for p in composer.draft.processes)
+        problem = check(composer.draft)
+        assert isinstance(problem, Problem)
+        assert problem.message == "a producer needs at least one output channel, got none"
+
+        # The scenario entry itself cannot be deleted or duplicated.
+        await pilot.press("home", "x", "d")
+        await pilot.pause()
+        assert len(composer.draft.entries) == 4
+
+
+async def test_wiring_a_process_added_before_its_channel() -> None:
+    """A channel added while a producer is selected plugs its missing 'out'; space in
+    the 'writes' list unticks and ticks it again."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "a", "1")  # a producer, nothing to wire it to yet
+        await pilot.pause()
+        composer = _composer(app)
+        assert composer.problem is not None and composer.problem.field == "out"
+        await pilot.press("c", "1")  # with the producer selected
+        await pilot.pause()
+        queue = composer.draft.channels[0].uid
+        assert composer.draft.processes[0].get("out") == (queue,)
+        assert composer.problem is None
+        await pilot.press("down", "enter", "tab", "tab", "tab")  # name, role, replicas, writes
+        await pilot.pause()
+        assert composer.focused is composer.query_one("#w-process-out")
+        await pilot.press("space")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("out") == ()
+        assert composer.problem is not None and composer.problem.field == "out"
+        await pilot.press("space")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("out") == (queue,)
+        assert composer.problem is None
+
+
+async def test_saving_never_replaces_a_file_without_asking(home: Path) -> None:
+    home.mkdir(parents=True)
+    existing = home / "queue-demo.toml"
+    existing.write_text("# mine\n", encoding="utf-8")
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_queue_demo(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert existing.read_text(encoding="utf-8") == "# mine\n"  # asked, not written
+        await pilot.press("escape")  # cancel
+        await pilot.pause()
+        assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml"]
+        await pilot.press("s", "1")  # "save as queue-demo2.toml": keeps both
+        await pilot.pause()
+        assert existing.read_text(encoding="utf-8") == "# mine\n"
+        saved = load(home / "queue-demo2.toml")
+        assert saved.name == "queue-demo2"
+        assert _composer(app).draft.file == "queue-demo2"
+        await pilot.press("s", "2")  # now overwrite queue-demo2.toml, as asked
+        await pilot.pause()
+        assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml", "queue-demo2.toml"]
+
+
+async def test_editing_a_built_in_preset_round_trips_and_saves_a_copy(home: Path) -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        first = app.screen.query_one(RowView).selected_key
+        assert first is not None and first.startswith("built-in:")
+        original = load(Path(first.split(":", 1)[1]))
+        await pilot.press("e")
+        await pilot.pause()
+        composer = _composer(app)
+        assert isinstance(composer.result, Scenario)
+        assert replace(composer.result, name=original.name, source="") == replace(
+            original, source=""
+        )
+        assert composer.draft.file == f"my-{original.name}"
+        await pilot.press("s")
+        await pilot.pause()
+        assert _same(
+            load(home / f"my-{original.name}.toml"), replace(original, name=f"my-{original.name}")
+        )
+
+
+async def test_escape_with_unsaved_changes_asks_first() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "escape")  # nothing changed: straight back
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("n", "c", "1", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (HomeScreen, ComposerScreen))  # the question
+        await pilot.press("1")  # stay
+        await pilot.pause()
+        assert isinstance(app.screen, ComposerScreen)
+        await pilot.press("escape", "2")  # leave without saving
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_typing() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        for digit in "123456":
+            await pilot.press("c", digit)
+        for digit in "12345":
+            await pilot.press("a", digit)
+        await pilot.pause()
+        composer = _composer(app)
+        kinds = {(c.get("kind"), c.get("duplex")) for c in composer.draft.channels}
+        assert {k for k, _ in kinds} == {"Queue", "JoinableQueue", "SimpleQueue", "Pipe"}
+        assert ("Pipe", False) in kinds and ("Pipe", True) in kinds
+        roles = [p.get("role") for p in composer.draft.processes]
+        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"]
+
+        def footer_keys() -> set[str]:
+            return {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
+
+        assert {"a", "c", "r", "s", "n", "d"} <= footer_keys()
+        await pilot.press("enter")  # into the form: letters type, so they are off
+        await pilot.pause()
+        assert isinstance(composer.focused, Input)
+        assert not {"a", "c", "r", "s", "n", "d"} & footer_keys()
+        await pilot.press("question_mark")  # typed into the name, not help
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "composer" in str(app.screen.query_one(Static).render())
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def _frozen_factory() -> Callable[[Scenario, float], FrozenSource]:
+    def factory(s: Scenario, hz: float) -> FrozenSource:
+        return FrozenSource(s, steady_snapshot(steady_scenario()), hz)
+
+    return factory
+
+
+async def _composed(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await compose_queue_demo(pilot)
+    await pilot.pause()
+
+
+async def _invalid(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await compose_queue_demo(pilot, maxsize="-3")
+    await pilot.press("home", "down")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_composer_picture(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = IpcplayApp(source_factory=_frozen_factory())
+    assert snap_compare(app, terminal_size=size, run_before=_composed)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_composer_picture_with_a_problem(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = IpcplayApp(source_factory=_frozen_factory())
+    assert snap_compare(app, terminal_size=size, run_before=_invalid)
