@@ -39,8 +39,8 @@ class ChoiceScreen(ModalScreen[str | None]):
             t = Text()
             t.append(f"{i} ", style="bold cyan")
             t.append(f"{c.label:<{width}}", style="bold")
-            if c.about:
-                t.append(f"  {c.about}", style="grey62")
+            if c.about:  # on its own line, so a narrow terminal does not cut it
+                t.append(f"\n    {c.about}", style="grey62")
             options.append(Option(t, id=c.value))
         with Vertical(id="choice-box"):
             yield Static(Text(self.title_text, style="bold"))
