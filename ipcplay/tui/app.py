@@ -98,11 +98,14 @@ class IpcplayApp(App[int]):
         """The help of the screen in front: each screen's keys differ."""
         if isinstance(self.screen, HelpScreen):
             return
-        title, intro, keys = getattr(self.screen, "KEYS_HELP", (None, None, None))
-        if keys is None:
-            self.push_screen(HelpScreen())
-        else:
-            self.push_screen(HelpScreen(title, intro, keys))
+        # Built once per kind of screen and kept: opening it again is only a
+        # repaint, not a compose and layout of the whole table of keys.
+        name = f"help:{type(self.screen).__name__}"
+        if not self.is_screen_installed(name):
+            title, intro, keys = getattr(self.screen, "KEYS_HELP", (None, None, None))
+            help_screen = HelpScreen() if keys is None else HelpScreen(title, intro, keys)
+            self.install_screen(help_screen, name)
+        self.push_screen(name)
 
     async def action_quit(self) -> None:
         """Stop every scenario (stop → SIGTERM → SIGKILL, all joined), then exit."""
