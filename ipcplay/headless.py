@@ -58,7 +58,23 @@ def tables(scenario: Scenario, snap: Snapshot) -> Group:
             f"{c.put_rate:.0f}",
             f"{c.get_rate:.0f}",
         )
-    parts: list[Any] = [procs, chans]
+    parts: list[Any] = [procs]
+    if snap.channels:
+        parts.append(chans)
+    if snap.shared:
+        objs = Table(expand=False)
+        for col in ("shared", "kind", "state", "waiting", "acquires", "contended"):
+            objs.add_column(col, justify="right" if col in ("acquires", "contended") else "left")
+        for o in snap.shared:
+            objs.add_row(
+                Text(o.name),
+                F.shared_kind(o),
+                Text.assemble(*F.shared_state(o, snap.t, 60)),
+                Text(", ".join(o.waiting)),
+                str(o.acquires),
+                str(o.contended),
+            )
+        parts.append(objs)
     if snap.events_dropped:
         parts.append(
             Text(f"journal: {snap.events_dropped} events dropped (ring full)", style="yellow")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.snapshot import SharedSample, Snapshot
 from ipcplay.scenario.model import Scenario
 
 EXIT_CODES = {
@@ -89,6 +89,7 @@ def as_dict(
             }
             for c in snap.channels
         ],
+        "shared": [shared_dict(o) for o in snap.shared],
         "stuck": None
         if snap.stuck is None
         else {
@@ -102,3 +103,39 @@ def as_dict(
             "file": journal_file,
         },
     }
+
+
+def shared_dict(o: SharedSample) -> dict[str, Any]:
+    """One shared object: what every kind has, then what its kind adds."""
+    out: dict[str, Any] = {"name": o.name, "kind": o.kind, "users": list(o.users)}
+    if o.kind in ("Value", "Array"):
+        out["typecode"] = o.typecode
+        out["value"] = list(o.value) if isinstance(o.value, tuple) else o.value
+        out["updates"] = o.updates
+        if o.expected is not None:
+            out["expected"] = o.expected
+            out["lost_updates"] = o.lost
+    if o.kind in ("Event", "Barrier"):
+        out["waits"] = o.acquires
+    else:
+        out["acquires"] = o.acquires
+        out["releases"] = o.releases
+        out["contended"] = o.contended
+        out["hold_s"] = round(o.hold_s, 4)
+        out["holders"] = [
+            {"name": n, "pid": pid} for n, pid in zip(o.holders, o.holder_pids, strict=True)
+        ]
+    if o.kind in ("Semaphore", "BoundedSemaphore"):
+        out["permits"] = o.permits
+        out["free"] = o.free
+    if o.kind == "Event":
+        out["is_set"] = o.is_set
+        out["sets"] = o.sets
+        out["clears"] = o.clears
+    if o.kind == "Barrier":
+        out["parties"] = o.parties
+        out["arrived"] = o.arrived
+        out["broken"] = o.broken
+    out["waiting"] = list(o.waiting)
+    out["wait_s"] = round(o.wait_s, 4)
+    return out

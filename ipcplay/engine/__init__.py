@@ -16,6 +16,7 @@ _EXPORTS = {
     "BlockedOn": "ipcplay.engine.snapshot",
     "ChannelSample": "ipcplay.engine.snapshot",
     "ProcessSample": "ipcplay.engine.snapshot",
+    "SharedSample": "ipcplay.engine.snapshot",
     "Snapshot": "ipcplay.engine.snapshot",
     "Stuck": "ipcplay.engine.snapshot",
     "Engine": "ipcplay.engine.supervisor",

@@ -59,6 +59,23 @@ LAST_WAIT_NS = 10  # how long the last item this reader took had waited in the c
 MAX_WAIT_NS = 11  # the longest such wait so far
 CHAN_SLOTS = 12
 
+# Per (process, shared object) slots, after the channel slots. A process writes
+# only its own, so "who holds lock_a" is read from the HELD slots of every
+# process: the holder is the one that says so.
+S_OPS = 0  # acquires that returned (locks; a Value's get_lock()), waits that returned
+S_RELEASES = 1
+S_HELD = 2  # how many times this process holds it now (RLock: recursion; Semaphore: permits)
+S_HELD_SINCE = 3  # monotonic ns when HELD went from 0 to 1
+S_WAIT_NS = 4  # time spent blocked in acquire / wait, measured
+S_HOLD_NS = 5  # time spent holding it, summed at each last release
+S_CONTENDED = 6  # acquires that found it taken and had to wait
+S_UPDATES = 7  # Value / Array updates done
+S_ADDED = 8  # integer amounts added to a Value, summed: expected = initial + sum
+S_SETS = 9  # Event.set() calls
+S_CLEARS = 10  # Event.clear() calls
+S_BROKEN = 11  # BrokenBarrierError seen
+SHARED_SLOTS = 12
+
 EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
@@ -73,6 +90,11 @@ ACTIVITY_WORDS = ("running", "working", "sleeping", "waiting for its rate", "end
 OP_PUT, OP_GET, OP_JOIN, OP_PUT_FULL = 1, 2, 3, 4
 OP_TASK_DONE, OP_CLOSE, OP_PILL_OUT, OP_PILL_IN, OP_START, OP_EXIT = 5, 6, 7, 8, 9, 10
 OP_WAIT = 11  # journal only: a call waited; message-id slot = the op, bytes = the wait in ns
+OP_SYNC = 12  # journal only: an op on a shared object; message-id slot = one of SYNC_*
+OP_ACQUIRE, OP_EVENT_WAIT, OP_BARRIER_WAIT = 13, 14, 15  # blocked-on markers (and OP_WAIT ids)
+SYNC_ACQUIRE, SYNC_RELEASE, SYNC_SET, SYNC_CLEAR, SYNC_WAITED, SYNC_PASSED, SYNC_BROKEN = range(
+    1, 8
+)
 TIMED = 16
 MAX_CHANNELS = 2047
 
@@ -93,15 +115,16 @@ class Layout:
     nproc: int
     nchan: int
     journal_cap: int  # events per process ring; a power of two, or 0 for off
+    nshared: int = 0  # shared objects: their markers use index nchan + s
 
     @property
     def proc_slots(self) -> int:
-        return HEADER_SLOTS + self.nchan * CHAN_SLOTS + self.journal_cap * EVENT_SLOTS
+        return self.counter_slots + self.journal_cap * EVENT_SLOTS
 
     @property
     def counter_slots(self) -> int:
         """Slots of one process that the sampler copies every tick (no journal)."""
-        return HEADER_SLOTS + self.nchan * CHAN_SLOTS
+        return HEADER_SLOTS + self.nchan * CHAN_SLOTS + self.nshared * SHARED_SLOTS
 
     @property
     def total_slots(self) -> int:
@@ -113,13 +136,16 @@ class Layout:
     def chan(self, p: int, c: int) -> int:
         return self.proc(p) + HEADER_SLOTS + c * CHAN_SLOTS
 
+    def shared(self, p: int, s: int) -> int:
+        return self.proc(p) + HEADER_SLOTS + self.nchan * CHAN_SLOTS + s * SHARED_SLOTS
+
     def ring(self, p: int) -> int:
-        return self.proc(p) + HEADER_SLOTS + self.nchan * CHAN_SLOTS
+        return self.proc(p) + self.counter_slots
 
 
 def create(layout: Layout) -> Any:
     """Allocate a zeroed board; pass it to children as a Process argument."""
-    if layout.nchan > MAX_CHANNELS:
+    if layout.nchan + layout.nshared > MAX_CHANNELS:
         raise ValueError(f"at most {MAX_CHANNELS} channels")
     raw = RawArray(ctypes.c_int64, layout.total_slots)
     mv = view(raw)

@@ -17,6 +17,7 @@ from ipcplay.engine import board as B
 from ipcplay.engine.channels import instrument
 from ipcplay.engine.journal import JournalWriter
 from ipcplay.engine.plan import ChildPlan
+from ipcplay.engine.primitives import instrument_shared
 from ipcplay.engine.roles import ROLES, STOPPED, RoleContext
 
 PR_SET_PDEATHSIG = 1
@@ -76,10 +77,15 @@ def _quiet() -> None:
 
 
 def child_entry(
-    plan: ChildPlan, raw_board: Any, handles: tuple[Any, ...], foreign: tuple[Any, ...]
+    plan: ChildPlan,
+    raw_board: Any,
+    handles: tuple[Any, ...],
+    foreign: tuple[Any, ...],
+    shared: tuple[Any, ...] = (),
 ) -> None:
     """Process target. `foreign` are pipe ends a forked child inherited but does
-    not use: closing them is what lets the other side see EOF."""
+    not use: closing them is what lets the other side see EOF. `shared` are the
+    real shared objects of `plan.shared`, in that order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the observer's to handle
     # A forked child inherits the observer's Python handlers; SIGTERM must
     # terminate a child, as Process.terminate() and `kill` promise.
@@ -101,10 +107,14 @@ def child_entry(
         instrument(ep.kind, h, ep, mv, layout, plan.proc, journal)
         for ep, h in zip(plan.endpoints, handles, strict=True)
     ]
+    objs = {
+        ep.name: instrument_shared(h, ep, mv, layout, plan.proc, journal)
+        for ep, h in zip(plan.shared, shared, strict=True)
+    }
     mv[base + B.P_PHASE] = B.PHASE_RUNNING
     code = 0
     try:
-        result = ROLES[plan.spec.role](RoleContext(plan, mv, chans))
+        result = ROLES[plan.spec.role](RoleContext(plan, mv, chans, objs))
         phase = B.PHASE_STOPPED if result == STOPPED else B.PHASE_DONE
     except BaseException as exc:  # report it on the board; the terminal is the TUI's
         B.write_text(mv, base, f"{type(exc).__name__}: {exc}")

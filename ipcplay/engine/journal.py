@@ -25,6 +25,18 @@ OP_NAMES = {
     B.OP_START: "start",
     B.OP_EXIT: "exit",
     B.OP_WAIT: "wait",
+    B.OP_ACQUIRE: "acquire",  # as the op of a wait: "wait-acquire"
+    B.OP_EVENT_WAIT: "event",
+    B.OP_BARRIER_WAIT: "barrier",
+}
+SYNC_NAMES = {
+    B.SYNC_ACQUIRE: "acquire",
+    B.SYNC_RELEASE: "release",
+    B.SYNC_SET: "set",
+    B.SYNC_CLEAR: "clear",
+    B.SYNC_WAITED: "event-passed",
+    B.SYNC_PASSED: "barrier-passed",
+    B.SYNC_BROKEN: "barrier-broken",
 }
 
 
@@ -95,7 +107,7 @@ class Event:
     t_ns: int
     proc: int
     op: str
-    chan: int  # -1 when the event is not about a channel
+    chan: int  # -1 when the event is not about a channel; nchan + s for shared object s
     mid: int  # message id, -1 when unknown, -2 for a poison pill
     nbytes: int
     wait_ns: int = 0  # for "wait-put", "wait-get", "wait-join": how long the call waited
@@ -139,6 +151,8 @@ def decode(proc: int, t: int, mid: int, packed: int) -> Event:
     chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
     if op == B.OP_WAIT:
         return Event(t, proc, f"wait-{OP_NAMES.get(mid, '?')}", chan, -1, 0, nbytes)
+    if op == B.OP_SYNC:  # `chan` is nchan + the shared object's index
+        return Event(t, proc, SYNC_NAMES.get(mid, "?"), chan, -1, nbytes)
     return Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)
 
 

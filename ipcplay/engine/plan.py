@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ipcplay.engine import board as B
 from ipcplay.engine.channels import Endpoint
+from ipcplay.engine.primitives import SharedEndpoint
 from ipcplay.scenario.model import ProcessSpec, Scenario
 
 
@@ -41,6 +42,7 @@ class ChildPlan:
     observer_pid: int
     seed: int
     quiet: bool
+    shared: tuple[SharedEndpoint, ...] = ()  # the shared objects its steps use
 
 
 def replicas(spec: ProcessSpec) -> int:
@@ -77,7 +79,10 @@ def build(
 ) -> tuple[B.Layout, tuple[Instance, ...], tuple[ChildPlan, ...]]:
     insts = instances(scenario)
     chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
-    layout = B.Layout(len(insts), len(scenario.channels), journal_capacity(journal_events))
+    layout = B.Layout(
+        len(insts), len(scenario.channels), journal_capacity(journal_events), len(scenario.shared)
+    )
+    shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
     by_name_w, by_name_r = writers_of(scenario, insts), readers_of(scenario, insts)
     writers = {chan_index[n]: v for n, v in by_name_w.items()}
     readers = {chan_index[n]: v for n, v in by_name_r.items()}
@@ -143,6 +148,15 @@ def build(
                 observer_pid=observer_pid if observer_pid is not None else os.getpid(),
                 seed=scenario.seed * 1_000_003 + inst.index,
                 quiet=quiet,
+                shared=tuple(
+                    SharedEndpoint(
+                        index=shared_index[n],
+                        code=len(scenario.channels) + shared_index[n],
+                        name=n,
+                        kind=scenario.shared[shared_index[n]].kind,
+                    )
+                    for n in spec.shared_used
+                ),
             )
         )
     return layout, insts, tuple(plans)
@@ -164,3 +178,21 @@ def writers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, lis
 def readers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
     """Instance indices that read each channel, by channel name."""
     return _users(scenario, insts, "inputs")
+
+
+def shared_users(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    """Instance indices whose steps use each shared object, by name."""
+    out: dict[str, list[int]] = {o.name: [] for o in scenario.shared}
+    for inst in insts:
+        for name in inst.spec.shared_used:
+            out[name].append(inst.index)
+    return out
+
+
+def step_users(scenario: Scenario, insts: tuple[Instance, ...], op: str) -> dict[str, list[int]]:
+    """Instance indices that have a step `op` (say "set" or "wait") on each shared object."""
+    out: dict[str, list[int]] = {o.name: [] for o in scenario.shared}
+    for inst in insts:
+        for name in dict.fromkeys(s.target for s in inst.spec.steps if s.op == op):
+            out[name].append(inst.index)
+    return out

@@ -24,8 +24,15 @@ _SLICE = 0.05  # longest uninterrupted sleep, so commands are seen within 50 ms
 class RoleContext:
     """What a role sees: its channels, its board slots and its parameters."""
 
-    def __init__(self, plan: ChildPlan, mv: memoryview, chans: list[Any]) -> None:
+    def __init__(
+        self,
+        plan: ChildPlan,
+        mv: memoryview,
+        chans: list[Any],
+        shared: dict[str, Any] | None = None,
+    ) -> None:
         self.plan = plan
+        self.shared = shared or {}
         self.spec = plan.spec
         self.mv = mv
         self.base = plan.layout.proc(plan.proc)
@@ -300,7 +307,66 @@ def ponger(ctx: RoleContext) -> str | None:
     return None
 
 
+def _nap(ctx: RoleContext, ms: float) -> bool:
+    """A `sleep` step, in slices so a stop command is seen; True means stop now."""
+    mv, slot = ctx.mv, ctx.base + B.P_ACTIVITY
+    mv[slot] = B.ACT_SLEEP
+    end = time.monotonic() + ms / 1000.0
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(left, _SLICE))
+        if ctx.commands():
+            return True
+    mv[slot] = B.ACT_BUSY
+    return False
+
+
+def steps(ctx: RoleContext) -> str | None:
+    """Run the `steps` in order, `count` times: acquire and release locks, wait
+    on and set Events, wait at Barriers, update Values and Arrays, sleep.
+
+    A stop command is obeyed between two steps; whatever the process holds
+    then is released first, so stopping one process does not strand the rest.
+    """
+    objs = ctx.shared
+    plan = [(s.op, objs.get(s.target), s) for s in ctx.spec.steps]
+    held: list[Any] = []
+    for r in range(ctx.spec.count):
+        for op, obj, step in plan:
+            if ctx.commands():
+                for lock in reversed(held):
+                    lock.release()
+                return STOPPED
+            if op in ("add", "multiply", "value"):
+                obj.update(op, step.amount, step.locked)
+            elif op == "acquire":
+                lock = obj.lock if hasattr(obj, "lock") else obj
+                lock.acquire()
+                held.append(lock)
+            elif op == "release":
+                lock = obj.lock if hasattr(obj, "lock") else obj
+                lock.release()
+                held.reverse()
+                held.remove(lock)
+                held.reverse()
+            elif op == "wait":
+                obj.wait()
+            elif op == "set":
+                obj.set()
+            elif op == "clear":
+                obj.clear()
+            elif op == "sleep" and _nap(ctx, step.ms):
+                for lock in reversed(held):
+                    lock.release()
+                return STOPPED
+        ctx.done(r + 1)
+    return None
+
+
 ROLES: dict[str, Callable[[RoleContext], str | None]] = {
+    "steps": steps,
     "producer": producer,
     "consumer": consumer,
     "worker": worker,

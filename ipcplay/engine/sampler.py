@@ -21,12 +21,13 @@ import psutil
 
 from ipcplay.engine import board as B
 from ipcplay.engine import journal as J
-from ipcplay.engine.plan import Instance, readers_of, writers_of
+from ipcplay.engine.plan import Instance, readers_of, shared_users, step_users, writers_of
 from ipcplay.engine.snapshot import (
     BlockedOn,
     ChannelSample,
     Direction,
     ProcessSample,
+    SharedSample,
     Snapshot,
     Stuck,
 )
@@ -101,6 +102,7 @@ class Sampler:
         t0: float,
         journal_out: IO[str] | None = None,
         hang_after: float = 1.0,
+        shared: list[Any] | None = None,
     ) -> None:
         self.scenario = scenario
         self.layout = layout
@@ -120,7 +122,25 @@ class Sampler:
         self.used: list[list[int]] = [
             sorted({chan_index[c] for c in (*i.spec.inputs, *i.spec.outputs)}) for i in insts
         ]
-        self._zeros = [0] * (layout.nchan * B.CHAN_SLOTS)
+        self.shared_objs = list(shared or [])  # the real objects: values are read from them
+        self.shared_users = shared_users(scenario, insts)
+        self.setters = step_users(scenario, insts, "set")
+        self.barrier_users = step_users(scenario, insts, "wait")
+        shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
+        self.used_shared: list[list[int]] = [
+            sorted(shared_index[n] for n in i.spec.shared_used) for i in insts
+        ]
+        # A Value's lost updates are expected - actual only when adds alone touch it.
+        self._adds_only = [
+            o.kind == "Value"
+            and not o.is_float
+            and all(
+                st.op == "add" for p in scenario.processes for st in p.steps if st.target == o.name
+            )
+            for o in scenario.shared
+        ]
+        self._shared0 = B.HEADER_SLOTS + layout.nchan * B.CHAN_SLOTS
+        self._zeros = [0] * (layout.nchan * B.CHAN_SLOTS + layout.nshared * B.SHARED_SLOTS)
         self._tick = 0
         self._ps: list[psutil.Process | None] = [None] * n
         self._last_os: list[tuple[str, float, int, int, int, int | None]] = [
@@ -217,7 +237,8 @@ class Sampler:
             raise
 
     def close(self) -> None:
-        """Give back the descriptors held for /proc reads."""
+        """Give back the descriptors held for /proc reads, and the shared objects."""
+        self.shared_objs = []
         for _, fd in self._stat_fds.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -259,7 +280,7 @@ class Sampler:
         assert out is not None
         pid = self.mv[self.layout.proc(p) + B.P_PID]
         name = json.dumps(self.insts[p].name)
-        chans = [json.dumps(c.name) for c in self.scenario.channels]
+        chans = [json.dumps(c.name) for c in (*self.scenario.channels, *self.scenario.shared)]
         t0 = self.t0_ns
         lines = []
         for i in range(0, len(vals), 3):
@@ -289,6 +310,9 @@ class Sampler:
             for c in self.used[p]:
                 cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
                 v[cb : cb + B.CHAN_SLOTS] = mv[base + cb : base + cb + B.CHAN_SLOTS].tolist()
+            for o in self.used_shared[p]:
+                sb = self._shared0 + o * B.SHARED_SLOTS
+                v[sb : sb + B.SHARED_SLOTS] = mv[base + sb : base + sb + B.SHARED_SLOTS].tolist()
             vals.append(v)
         chans = self.scenario.channels
         nchan = len(chans)
@@ -322,6 +346,7 @@ class Sampler:
         ongoing_out = [0.0] * nchan
         ongoing_in = [0.0] * nchan
         waits: dict[int, Wait] = {}
+        self._at = self._shared_markers(vals, alive)
         blocked_on: list[BlockedOn | None] = [None] * layout.nproc
         for p, v in enumerate(vals):
             b = self._blocked(
@@ -338,6 +363,7 @@ class Sampler:
             )
 
         channels = self._channel_samples(vals, sums, depths, ongoing_out, ongoing_in, now)
+        shared = self._shared_samples(vals, alive) if self.scenario.shared else []
         finished = all(c is not None for c in exitcodes)
         self._seq += 1
         return Snapshot(
@@ -352,6 +378,7 @@ class Sampler:
             observer_cpu_percent=self._observer_cpu(now),
             finished=finished,
             stuck=stuck,
+            shared=tuple(shared),
         )
 
     def _blocked(
@@ -369,7 +396,10 @@ class Sampler:
     ) -> BlockedOn | None:
         mk = v[B.P_MARK]
         seq, c, op, timed = B.unmark(mk)
-        if not is_alive or not op or c >= len(self.scenario.channels):
+        nchan = len(self.scenario.channels)
+        if is_alive and op and nchan <= c < nchan + len(self.scenario.shared):
+            return self._blocked_shared(p, vals, c - nchan, alive, waits)
+        if not is_alive or not op or c >= nchan:
             self._first_seen.pop(p, None)
             return None
         cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
@@ -417,6 +447,143 @@ class Sampler:
                 p, name, opname, ch.name, reason, frozenset(w for w in who if w != p and alive[w])
             )
         return BlockedOn(opname, ch.name, reason, since, timed)
+
+    # ------------------------------------------------------------------ shared objects
+    def _sslot(self, s: int, slot: int) -> int:
+        return self._shared0 + s * B.SHARED_SLOTS + slot
+
+    def _shared_markers(self, vals: list[list[int]], alive: list[bool]) -> dict[int, list[int]]:
+        """Which live processes are inside a wait on each shared object right now:
+        a marker counts only while its sequence number is the object's op count."""
+        nchan = len(self.scenario.channels)
+        at: dict[int, list[int]] = {}
+        if not self.scenario.shared:
+            return at
+        for p, v in enumerate(vals):
+            seq, c, op, _ = B.unmark(v[B.P_MARK])
+            if not alive[p] or op not in (B.OP_ACQUIRE, B.OP_EVENT_WAIT, B.OP_BARRIER_WAIT):
+                continue
+            s = c - nchan
+            if 0 <= s < len(self.scenario.shared) and v[self._sslot(s, B.S_OPS)] == seq:
+                at.setdefault(s, []).append(p)
+        return at
+
+    def _who(self, q: int, vals: list[list[int]]) -> str:
+        pid = vals[q][B.P_PID]
+        return f"{self.insts[q].name} (pid {pid})" if pid else self.insts[q].name
+
+    def _blocked_shared(
+        self,
+        p: int,
+        vals: list[list[int]],
+        s: int,
+        alive: list[bool],
+        waits: dict[int, Wait],
+    ) -> BlockedOn | None:
+        """A process inside acquire or wait on shared object `s`: what it waits for.
+
+        Waits are always stamped (P_SINCE is exact). A wait that is about to
+        end (the Event is set, the lock has no holder, the Barrier is full) is
+        shown but is not a wait in the graph."""
+        if p not in self._at.get(s, ()):
+            return None
+        v = vals[p]
+        _, _, op, _ = B.unmark(v[B.P_MARK])
+        spec = self.scenario.shared[s]
+        since = v[B.P_SINCE] / 1e9
+        name = self.insts[p].name
+        holds = tuple(
+            self.scenario.shared[o].name
+            for o in self.used_shared[p]
+            if o != s and v[self._sslot(o, B.S_HELD)] > 0
+        )
+        if op == B.OP_ACQUIRE:
+            holders = [q for q in self.shared_users[spec.name] if vals[q][self._sslot(s, B.S_HELD)]]
+            words = ", ".join(
+                self._who(q, vals) + ("" if alive[q] else ", which has exited") for q in holders
+            )
+            if holders:
+                live = frozenset(q for q in holders if alive[q])
+                waits[p] = Wait(p, name, "acquire", spec.name, "", live, holds, words)
+            return BlockedOn("acquire", spec.name, "", since, True, words)
+        if op == B.OP_EVENT_WAIT:
+            if self._event_is_set(s):
+                return BlockedOn("wait", spec.name, "", since, True)
+            setters = frozenset(q for q in self.setters[spec.name] if q != p and alive[q])
+            waits[p] = Wait(p, name, "wait", spec.name, "Event not set", setters, holds)
+            return BlockedOn("wait", spec.name, "Event not set", since, True)
+        here = self._at.get(s, [])
+        reason = f"{len(here)} of {spec.parties} parties there"
+        if len(here) < spec.parties:
+            others = frozenset(
+                q for q in self.barrier_users[spec.name] if q not in here and alive[q]
+            )
+            waits[p] = Wait(p, name, "wait", spec.name, reason, others, holds)
+        return BlockedOn("wait", spec.name, reason, since, True)
+
+    def _event_is_set(self, s: int) -> bool | None:
+        """Read the Event's flag (a semaphore's value) without taking its
+        Condition, which a stopped process could be holding."""
+        try:
+            return bool(self.shared_objs[s]._flag.get_value())
+        except (AttributeError, IndexError, NotImplementedError, OSError):
+            return None
+
+    def _shared_samples(self, vals: list[list[int]], alive: list[bool]) -> list[SharedSample]:
+        out = []
+        for s, spec in enumerate(self.scenario.shared):
+            users = self.shared_users[spec.name]
+            tot = [0] * B.SHARED_SLOTS
+            for q in users:
+                sb = self._sslot(s, 0)
+                for k in range(B.SHARED_SLOTS):
+                    tot[k] += vals[q][sb + k]
+            holders = [q for q in users if vals[q][self._sslot(s, B.S_HELD)] > 0]
+            since = [vals[q][self._sslot(s, B.S_HELD_SINCE)] for q in holders]
+            f: dict[str, Any] = {}
+            obj = self.shared_objs[s] if s < len(self.shared_objs) else None
+            if spec.kind in ("Value", "Array") and obj is not None:
+                raw = obj.get_obj()  # the ctypes memory itself: no lock taken
+                f["value"] = raw.value if spec.kind == "Value" else tuple(raw[:])
+                f["typecode"] = spec.typecode
+                if self._adds_only[s]:
+                    expected = int(spec.value) + tot[B.S_ADDED]
+                    f["expected"] = expected
+                    f["lost"] = max(0, expected - int(f["value"]))
+            if spec.kind in ("Lock", "RLock"):
+                f["free"] = 0 if holders else 1
+            elif spec.kind in ("Semaphore", "BoundedSemaphore"):
+                f["permits"] = int(spec.value)
+                f["free"] = max(0, int(spec.value) - tot[B.S_HELD])
+            elif spec.kind == "Event":
+                f["is_set"] = self._event_is_set(s)
+            elif spec.kind == "Barrier":
+                f["parties"] = spec.parties
+                f["arrived"] = len(self._at.get(s, []))
+                f["broken"] = bool(tot[B.S_BROKEN]) or bool(getattr(obj, "broken", False))
+            out.append(
+                SharedSample(
+                    index=s,
+                    name=spec.name,
+                    kind=spec.kind,
+                    updates=tot[B.S_UPDATES],
+                    holders=tuple(self.insts[q].name for q in holders),
+                    holder_pids=tuple(vals[q][B.P_PID] for q in holders),
+                    held=tot[B.S_HELD],
+                    held_since=min(since) / 1e9 if since else 0.0,
+                    waiting=tuple(self.insts[q].name for q in self._at.get(s, [])),
+                    acquires=tot[B.S_OPS],
+                    releases=tot[B.S_RELEASES],
+                    contended=tot[B.S_CONTENDED],
+                    wait_s=tot[B.S_WAIT_NS] / 1e9,
+                    hold_s=tot[B.S_HOLD_NS] / 1e9,
+                    sets=tot[B.S_SETS],
+                    clears=tot[B.S_CLEARS],
+                    users=tuple(self.insts[q].name for q in users),
+                    **f,
+                )
+            )
+        return out
 
     def _pipe_inflight_to(self, p: int, c: int, vals: list[list[int]]) -> int:
         """Messages sent to `p` on pipe `c` and not yet received, from this
@@ -503,6 +670,8 @@ class Sampler:
             sent += v[cb + B.OUT_N]
             received += v[cb + B.IN_N]
             blocked_ns += v[cb + B.BLOCK_OUT_NS] + v[cb + B.BLOCK_IN_NS] + v[cb + B.BLOCK_JOIN_NS]
+        for o in self.used_shared[p]:
+            blocked_ns += v[self._sslot(o, B.S_WAIT_NS)]
         blocked_s = blocked_ns / 1e9
         if blocked is not None and blocked.exact:
             blocked_s += max(0.0, now - blocked.since)

@@ -20,11 +20,12 @@ class BlockedOn:
     sample that saw the wait, so the wait is at least that long.
     """
 
-    op: str  # put, get, send, recv, join
-    channel: str
+    op: str  # put, get, send, recv, join; acquire, wait (an Event or a Barrier)
+    channel: str  # the channel or shared object
     reason: str  # "queue full", "queue empty", "pipe empty", "pipe full", "unfinished tasks"
     since: float
     exact: bool
+    holder: str = ""  # acquire: who holds it, as "worker-2 (pid 4242)"; "" if nobody live
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,49 @@ class ChannelSample:
 
 
 @dataclass(frozen=True)
+class SharedSample:
+    """A shared object as the observer sees it: counted from the board, and for
+    Values, Arrays, Events and Barriers read from the object's own memory
+    without taking its lock (the observer never blocks on a process).
+
+    `value` is a Value's number or an Array's elements; `expected` is what a
+    Value would hold if no update were lost (initial + every counted add) when
+    only adds touch it, and `lost` = expected - value. For locks and
+    semaphores, `holders` are the processes that hold it now (an RLock's
+    recursion and a Semaphore's permits are in `held`), `free` how many more
+    acquires would not block. `waiting` are the processes blocked on it now.
+    """
+
+    index: int
+    name: str
+    kind: str
+    typecode: str = ""
+    value: int | float | tuple[int | float, ...] | None = None
+    expected: int | None = None
+    lost: int | None = None
+    updates: int = 0
+    holders: tuple[str, ...] = ()
+    holder_pids: tuple[int, ...] = ()
+    held: int = 0
+    held_since: float = 0.0  # monotonic seconds the longest current hold began
+    free: int | None = None  # Semaphore: permits left; Lock: 1 or 0
+    permits: int = 0  # Semaphore's initial value
+    waiting: tuple[str, ...] = ()
+    acquires: int = 0  # acquires that returned; waits that returned (Event, Barrier)
+    releases: int = 0
+    contended: int = 0
+    wait_s: float = 0.0
+    hold_s: float = 0.0
+    is_set: bool | None = None  # Event
+    sets: int = 0
+    clears: int = 0
+    parties: int = 0  # Barrier
+    arrived: int = 0  # Barrier: how many wait at it now
+    broken: bool = False
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Stuck:
     """A wait that can never complete, or a cycle of them."""
 
@@ -118,3 +162,4 @@ class Snapshot:
     observer_cpu_percent: float
     finished: bool  # every process has exited
     stuck: Stuck | None
+    shared: tuple[SharedSample, ...] = ()

@@ -1,9 +1,12 @@
-"""Hang and deadlock detection over channel waits.
+"""Hang and deadlock detection over channel and lock waits.
 
 A process blocked in a channel op waits *for* the live processes that could
 unblock it: a get on an empty queue waits for the queue's writers, a put on a
 full queue for its readers, a recv for the other end, a JoinableQueue.join for
-the consumers that call task_done. A process that is not blocked (running,
+the consumers that call task_done. A process blocked in acquire waits for the
+holder of the lock (who says so on the board); at an Event, for the live
+processes that can set it; at a Barrier, for the live parties that have not
+arrived yet. A process that is not blocked (running,
 sleeping, paused) can still act, so anything waiting for it is not stuck.
 
 The stuck set is the greatest set of blocked processes none of which waits for
@@ -25,6 +28,8 @@ class Wait:
     channel: str
     reason: str
     waits_for: frozenset[int]
+    holds: tuple[str, ...] = ()  # locks and semaphores this process holds
+    held_by: str = ""  # acquire: who holds what it wants, in words
 
 
 def stuck_set(waits: dict[int, Wait]) -> set[int]:
@@ -74,10 +79,16 @@ def describe(stuck: set[int], waits: dict[int, Wait], names: dict[int, str]) -> 
     parts = []
     for p in sorted(stuck):
         w = waits[p]
-        what = f"{w.name} is blocked in {w.op} on '{w.channel}'"
+        holds = " and ".join(f"'{h}'" for h in w.holds)
+        what = f"{w.name} holds {holds} and is" if holds else f"{w.name} is"
+        what += f" blocked in {w.op} on '{w.channel}'"
         if w.reason:
             what += f" ({w.reason})"
-        if w.waits_for:
+        if w.held_by:
+            what += f", held by {w.held_by}"
+            if not w.waits_for:
+                what += ", so no live process can ever release it"
+        elif w.waits_for:
             others = ", ".join(names[o] for o in sorted(w.waits_for))
             what += f", waiting for {others}"
         else:

@@ -22,6 +22,7 @@ from typing import IO, Any
 from ipcplay.engine import board as B
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry
+from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
 from ipcplay.scenario.model import Scenario
@@ -64,6 +65,7 @@ class Engine:
         self._ctx = mp.get_context(scenario.start_method)
         self._procs: list[Any] = []
         self._objects: list[Any] = []  # real channel objects, by channel index
+        self._shared: list[Any] = []  # real shared objects, by index in scenario.shared
         self._pipe_ends: list[Any] = []
         self._latest: Snapshot | None = None
         self._stop = threading.Event()
@@ -107,6 +109,10 @@ class Engine:
                         for inst in users[c]:
                             ends[(c, inst.index)] = b if ch.name in inst.spec.outputs else a
                 self._objects.append(obj)
+            for o in self.scenario.shared:
+                self._shared.append(
+                    make_shared(ctx, o.kind, o.typecode, o.value, o.values, o.parties)
+                )
             self._t0 = time.monotonic()
             for plan in self._plans:
                 handles = tuple(
@@ -117,9 +123,10 @@ class Engine:
                 if self.scenario.start_method == "fork":
                     mine = {id(h) for h in handles}
                     foreign = tuple(e for e in self._pipe_ends if id(e) not in mine)
+                shared = tuple(self._shared[ep.index] for ep in plan.shared)
                 proc = ctx.Process(
                     target=child_entry,
-                    args=(plan, self._raw, handles, foreign),
+                    args=(plan, self._raw, handles, foreign, shared),
                     name=f"ipcplay:{plan.name}",
                     daemon=True,
                 )
@@ -143,6 +150,7 @@ class Engine:
             self._t0,
             self._journal_out,
             self._hang_after,
+            shared=self._shared,
         )
         self._sampler.hz = self.sample_hz
         self._latest = self._sampler.sample()
@@ -320,6 +328,8 @@ class Engine:
                     with contextlib.suppress(Exception):
                         obj.join_thread()
         self._objects = []
+        # Named semaphores (locks under spawn) are unlinked when collected.
+        self._shared = []
 
     def __enter__(self) -> Engine:
         self.start()

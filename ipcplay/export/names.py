@@ -48,6 +48,7 @@ SCRIPT_NAMES = frozenset(
         "ctx",
         "deadline",
         "depth",
+        "expected",
         "end",
         "i",
         "pipe_ends",
@@ -68,6 +69,7 @@ SCRIPT_NAMES = frozenset(
         "taken",
         "tallies",
         "tally",
+        "value",
     }
 )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ipcplay.export import literals
 from ipcplay.export.code import LIMIT, Code, call, items, number, quoted
 from ipcplay.export.topology import Channel, Template, Topology
-from ipcplay.scenario.model import Payload, Scenario, Work
+from ipcplay.scenario.model import Payload, Scenario, Step, Work
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Emitter:
 def emit(t: Template, e: Emitter) -> str:
     """The whole `def` for template `t`."""
     params = [*(["pipe_ends"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
+    params += [e.topo.shared[n] for n in t.spec.shared_used]
     params += ["tally", *(["stop"] if e.endless else [])]
     c = Code()
     c.many(call(f"def {t.func}", params, ":"))
@@ -81,6 +82,9 @@ def _summary(t: Template, e: Emitter) -> str:
     who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
     ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
 
+    if s.role == "steps":
+        times = "once" if s.count == 1 else f"{s.count} times"
+        return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
     if s.role == "producer":
         verb = "sends" if all(e.chan(n).kind == "Pipe" for n in s.outputs) else "puts"
         what = f"{verb} {items(s.count)} on {outs}" if s.count else f"{verb} items on {outs}"
@@ -212,7 +216,61 @@ def ponger(c: Code, t: Template, e: Emitter) -> None:
     _endings(c, t, e)
 
 
+def steps(c: Code, t: Template, e: Emitter) -> None:
+    """One line of plain multiprocessing per step, in a loop when count > 1."""
+    s = t.spec
+    header = f"for _ in range({s.count}):"
+    with c.block(header, f"the steps, {s.count} times", once=s.count == 1):
+        for step in s.steps:
+            _step(c, e, step)
+
+
+def _step(c: Code, e: Emitter, step: Step) -> None:
+    if step.op == "sleep":
+        e.needs.add("time")
+        c(f"time.sleep({number(step.ms / 1000)})", f"{number(step.ms)} ms")
+        return
+    var = e.topo.shared[step.target]
+    kind = e.scenario.shared_object(step.target).kind
+    data = kind in ("Value", "Array")
+    if step.op in ("acquire", "release"):
+        lock = f"{var}.get_lock()" if data else var
+        note = "blocks while another process holds it" if step.op == "acquire" else ""
+        c(f"{lock}.{step.op}()", note)
+        return
+    if step.op in ("wait", "set", "clear"):
+        notes = {
+            ("wait", "Event"): "blocks until some process calls set()",
+            ("wait", "Barrier"): "blocks until every party is waiting here",
+        }
+        c(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
+        return
+    amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
+    if step.locked:
+        with c.block(f"with {var}.get_lock():", "the whole update under the Value's lock"):
+            _update(c, var, kind, step.op, amount)
+    else:
+        _update(c, var, kind, step.op, amount)
+
+
+def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
+    if kind == "Value":
+        if op == "value":
+            c(f"{var}.value = {amount}")
+        else:
+            sign = "+=" if op == "add" else "*="
+            c(f"{var}.value {sign} {amount}", "a read, then a write: not one step")
+        return
+    with c.block(f"for i in range(len({var})):"):
+        if op == "value":
+            c(f"{var}[i] = {amount}")
+        else:
+            sign = "+" if op == "add" else "*"
+            c(f"{var}[i] = {var}[i] {sign} {amount}")
+
+
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {
+    "steps": steps,
     "producer": producer,
     "consumer": consumer,
     "worker": worker,

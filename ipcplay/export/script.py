@@ -267,6 +267,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("ctx = multiprocessing.get_context(START_METHOD)")
         c()
         _make_channels(c, topo)
+        _make_shared(c, s, topo)
         if e.fork_closes:
             ends = ", ".join(end for ch in topo.channels.values() for end in ch.ends)
             c.many(_assign("pipe_ends", f"[{ends}]", "[", "]"))
@@ -293,6 +294,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         else:
             c("left = {}  # no Queue to drain")
         c("report(processes, tallies, left)")
+        _report_shared(c, s, topo)
         _outcome(c, s)
     return c.text()
 
@@ -326,6 +328,62 @@ def _make_channels(c: Code, topo: Topology) -> None:
             c(f"{ch.var} = ctx.{spec.kind}({arg})  # {note}")
 
 
+def _make_shared(c: Code, s: Scenario, topo: Topology) -> None:
+    for o in s.shared:
+        var = topo.shared[o.name]
+        if o.kind == "Value":
+            init = number(o.value) if o.is_float else str(o.value)
+            if o.is_float and "." not in init and "e" not in init:
+                init += ".0"
+            c(f"{var} = ctx.Value({quoted(o.typecode)}, {init})", "with a lock: see get_lock()")
+        elif o.kind == "Array":
+            vals = ", ".join(repr(v) for v in o.values)
+            c.many(call(f"{var} = ctx.Array", [quoted(o.typecode), f"[{vals}]"]))
+        elif o.kind in ("Semaphore", "BoundedSemaphore"):
+            c(f"{var} = ctx.{o.kind}({o.value})", f"{o.value} permits")
+        elif o.kind == "Barrier":
+            c(f"{var} = ctx.Barrier({o.parties})", f"lets {o.parties} waiters through together")
+        else:
+            c(f"{var} = ctx.{o.kind}()")
+
+
+def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
+    """What the Values and Arrays hold at the end; for a Value that only adds
+    touch, also what it should hold and how many updates were lost."""
+    for o in s.shared:
+        var = topo.shared[o.name]
+        if o.kind == "Array":
+            _print(c, f'f"shared {o.name}: value={{list({var})}}"')
+        elif o.kind != "Value":
+            continue
+        elif s.expect == "completed" and _adds_only(s, o.name) and not o.is_float:
+            expected = int(o.value) + sum(
+                p.replicas * p.count * int(st.amount)
+                for p in s.processes
+                for st in p.steps
+                if st.target == o.name
+            )
+            c(f"expected = {expected}  # the start value plus every add the processes made")
+            c(f"value = {var}.value")
+            words = "value={value} expected={expected} lost={expected - value}"
+            _print(c, f'f"shared {o.name}: {words}"')
+        else:
+            _print(c, f'f"shared {o.name}: value={{{var}.value}}"')
+
+
+def _print(c: Code, arg: str) -> None:
+    """print(arg) on one line if it fits, else as ruff format would wrap it."""
+    one = f"print({arg})"
+    if len(INDENT) * c.level + len(one) <= LIMIT:
+        c(one)
+    else:
+        c.many(f"print(\n{INDENT}{arg}\n)")
+
+
+def _adds_only(s: Scenario, name: str) -> bool:
+    return all(st.op == "add" for p in s.processes for st in p.steps if st.target == name)
+
+
 def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
     args = []
     if e.fork_closes:
@@ -333,6 +391,7 @@ def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
     for name in t.channels:
         ch = topo.channels[name]
         args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
+    args += [topo.shared[n] for n in t.spec.shared_used]
     args.append("tallies[name]")
     if e.endless:
         args.append("stop")

@@ -8,7 +8,7 @@ exactly as the engine computes them. Pure data in, pure data out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ipcplay.engine.plan import instances, readers_of, writers_of
 from ipcplay.export.names import Namer
@@ -65,6 +65,7 @@ class Template:
 class Topology:
     channels: dict[str, Channel]
     templates: tuple[Template, ...]
+    shared: dict[str, str] = field(default_factory=dict)  # shared object name -> variable
 
 
 def build(scenario: Scenario) -> Topology:
@@ -85,6 +86,7 @@ def build(scenario: Scenario) -> Topology:
             else:  # Pipe(duplex=False) returns (reader, writer)
                 ends = (namer.fresh(spec.name, "_reader"), namer.fresh(spec.name, "_writer"))
         channels[spec.name] = Channel(spec, var, ends)
+    shared = {o.name: namer.fresh(o.name) for o in scenario.shared}
 
     # Pipe ends as the engine hands them out: for a duplex Pipe the first
     # process using it (in file order) gets the first end; for a one-way Pipe
@@ -130,4 +132,4 @@ def build(scenario: Scenario) -> Topology:
                 pipe_ends=pipe_ends,
             )
         )
-    return Topology(channels, tuple(templates))
+    return Topology(channels, tuple(templates), shared)

@@ -363,6 +363,13 @@ def _payload_values(table: Mapping[str, Any] | None, prefix: str) -> dict[str, A
     return {f"{prefix}.{k}": v for k, v in out.items()}
 
 
+def composable(scenario: Scenario) -> str | None:
+    """Why the composer cannot edit `scenario` without losing part of it, or None."""
+    if scenario.shared or any(p.role == "steps" for p in scenario.processes):
+        return "the composer does not edit shared objects and steps yet; edit the TOML file"
+    return None
+
+
 def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
     """A draft that `check`s back to `scenario` (but for `source`).
 
@@ -515,7 +522,9 @@ CHANNEL_TEMPLATES = (
     ),
 )
 
-assert {t.key for t in PROCESS_TEMPLATES} == set(model.ROLES)  # every role the engine runs
+# Every role that works on channels; shared objects and `steps` processes are
+# not composed here yet (`composable` says so before the composer opens).
+assert {t.key for t in PROCESS_TEMPLATES} == set(model.ROLES) - {"steps"}
 assert {t.values["kind"] for t in CHANNEL_TEMPLATES} == set(model.CHANNEL_KINDS)
 
 

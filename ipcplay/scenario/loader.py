@@ -21,7 +21,16 @@ import tomli_w
 
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import model
-from ipcplay.scenario.model import ChannelSpec, Payload, ProcessSpec, Scenario, TourStep, Work
+from ipcplay.scenario.model import (
+    ChannelSpec,
+    Payload,
+    ProcessSpec,
+    Scenario,
+    SharedSpec,
+    Step,
+    TourStep,
+    Work,
+)
 
 __all__ = ["ScenarioError", "dumps", "load", "loads"]
 
@@ -35,7 +44,7 @@ _LINE_BREAK = re.compile(r"\s*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
 _BOM = b"\xef\xbb\xbf"
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_TOP_KEYS = ("scenario", "channels", "process", "tour")
+_TOP_KEYS = ("scenario", "channels", "shared", "process", "tour")
 _SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
 _CHANNEL_KEYS = ("kind", "maxsize", "duplex")
 _PROCESS_KEYS = (
@@ -52,7 +61,23 @@ _PROCESS_KEYS = (
     "reply",
     "finally",
     "task_done",
+    "steps",
 )
+_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
+_STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
+_STEP_UPDATES = ("add", "multiply", "value")
+_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked")
+# Which kinds each step may name, and how to say so.
+_STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
+    "release": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
+    "wait": (("Event", "Barrier"), "an Event or a Barrier"),
+    "set": (("Event",), "an Event"),
+    "clear": (("Event",), "an Event"),
+    "on": (model.DATA_KINDS, "a Value or an Array"),
+}
+# Keys of a [[process]] that mean nothing to a `steps` process.
+_NOT_FOR_STEPS = ("rate", "payload", "work", "compute", "reply", "finally", "task_done")
 _PAYLOAD_KEYS = ("kind", "size", "text", "value")
 _WORK_KEYS = ("kind", "ms")
 # Keys people reach for when they want a preset to run something. They get a
@@ -76,6 +101,7 @@ _SHAPES: dict[str, tuple[int, int | None, int, int | None]] = {
     "worker": (1, 1, 1, None),
     "pinger": (1, 1, 1, 1),
     "ponger": (1, 1, 1, 1),
+    "steps": (0, 0, 0, 0),
 }
 
 
@@ -368,13 +394,16 @@ def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
     _check_keys(doc, "", _TOP_KEYS)
     meta = _parse_meta(doc)
     channels = _parse_channels(doc.get("channels", {}))
-    processes = _parse_processes(doc, channels)
+    shared = _parse_shared(doc.get("shared", {}), channels)
+    processes = _parse_processes(doc, channels, shared)
     _check_whole(channels, processes)
+    _check_shared_used(shared, processes)
     tour = _parse_tour(doc.get("tour", []), channels, processes)
     return Scenario(
         name=name,
         channels=tuple(channels.values()),
         processes=tuple(processes),
+        shared=tuple(shared.values()),
         tour=tour,
         source=source,
         **meta,
@@ -441,7 +470,167 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
     return ChannelSpec(name=name, kind=kind, **extra)
 
 
-def _parse_processes(doc: dict[str, Any], channels: dict[str, ChannelSpec]) -> list[ProcessSpec]:
+def _parse_shared(value: Any, channels: dict[str, ChannelSpec]) -> dict[str, SharedSpec]:
+    table = _table(value, "shared", "a table of shared objects ([shared.NAME])")
+    if len(table) > model.MAX_SHARED:
+        _fail(
+            "shared",
+            f"{len(table)} shared objects, over the MAX_SHARED cap of {model.MAX_SHARED}",
+        )
+    out = {}
+    for name, spec in table.items():
+        if name in channels:
+            _fail(_key("shared", name), f"{_show(name)} is already the name of a channel")
+        out[name] = _parse_shared_one(name, spec)
+    return out
+
+
+def _parse_shared_one(name: str, value: Any) -> SharedSpec:
+    key = _key("shared", name)
+    _identifier(name, key, "shared object")
+    table = _table(value, key, f"a table ([shared.{name}]) with a kind")
+    _check_keys(table, key, _SHARED_KEYS)
+    if "kind" not in table:
+        _fail(_key(key, "kind"), f"missing; expected one of {', '.join(model.SHARED_KINDS)}")
+    kind = _choice(table["kind"], _key(key, "kind"), model.SHARED_KINDS)
+    applies = {
+        "typecode": model.DATA_KINDS,
+        "value": ("Value", "Semaphore", "BoundedSemaphore"),
+        "values": ("Array",),
+        "parties": ("Barrier",),
+    }
+    for k, kinds in applies.items():
+        if k in table and kind not in kinds:
+            _fail(_key(key, k), f"applies to {' and '.join(kinds)} only, not {kind}")
+    f: dict[str, Any] = {}
+    if "typecode" in table:
+        f["typecode"] = _choice(table["typecode"], _key(key, "typecode"), model.TYPECODES)
+    typecode = f.get("typecode", "i")
+    if kind == "Value" and "value" in table:
+        f["value"] = _typed(table["value"], _key(key, "value"), typecode)
+    elif kind in ("Semaphore", "BoundedSemaphore"):
+        f["value"] = 1
+        if "value" in table:
+            f["value"] = _int(table["value"], _key(key, "value"), 0, model.MAX_MAXSIZE)
+    if kind == "Array":
+        if "values" not in table:
+            _fail(_key(key, "values"), "missing; an Array needs its initial values, e.g. [0, 0, 0]")
+        items = table["values"]
+        if not isinstance(items, list) or not items:
+            _fail(
+                _key(key, "values"), f"expected a non-empty array of numbers, got {_found(items)}"
+            )
+        if len(items) > model.MAX_ARRAY:
+            _fail(
+                _key(key, "values"),
+                f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
+            )
+        f["values"] = tuple(
+            _typed(v, f"{_key(key, 'values')}[{i}]", typecode) for i, v in enumerate(items)
+        )
+    if kind == "Barrier":
+        if "parties" not in table:
+            _fail(_key(key, "parties"), "missing; how many processes the Barrier waits for")
+        f["parties"] = _int(
+            table["parties"], _key(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
+        )
+    return SharedSpec(name=name, kind=kind, **f)
+
+
+def _typed(value: Any, key: str, typecode: str) -> int | float:
+    """A number a ctypes `typecode` can hold: whole and in range for integer codes."""
+    if typecode in model.INT_TYPECODES:
+        lo, hi = model.INT_TYPECODES[typecode]
+        if isinstance(value, float) and not isinstance(value, bool):
+            _fail(key, f"expected a whole number for typecode '{typecode}', got {_show(value)}")
+        return _int(value, key, lo, hi)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        _fail(key, f"expected a number for typecode '{typecode}', got {_found(value)}")
+    return float(value) + 0.0
+
+
+def _parse_steps(value: Any, key: str, shared: dict[str, SharedSpec]) -> tuple[Step, ...]:
+    if not isinstance(value, list) or not value:
+        _fail(key, f"expected a non-empty array of step tables, got {_found(value)}")
+    if len(value) > model.MAX_STEPS:
+        _fail(key, f"{len(value)} steps, over the MAX_STEPS cap of {model.MAX_STEPS}")
+    steps = tuple(_parse_step_one(f"{key}[{i}]", v, shared) for i, v in enumerate(value))
+    _check_held(key, steps)
+    return steps
+
+
+def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step:
+    table = _table(value, key, 'a step table such as { acquire = "lock" }')
+    _check_keys(table, key, _STEP_KEYS)
+    actions = [k for k in _STEP_ACTIONS if k in table]
+    if len(actions) != 1:
+        got = ", ".join(actions) if actions else "none"
+        _fail(key, f"expected exactly one of {', '.join(_STEP_ACTIONS)} in a step, got {got}")
+    action = actions[0]
+    updates = [k for k in _STEP_UPDATES if k in table]
+    if action != "on":
+        for k in (*updates, *(["locked"] if "locked" in table else [])):
+            _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
+    if action == "sleep":
+        ms = _float(table["sleep"], _key(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
+        return Step(op="sleep", ms=ms)
+    target = _shared_ref(table[action], _key(key, action), action, shared)
+    if action != "on":
+        return Step(op=action, target=target)
+    if len(updates) != 1:
+        got = ", ".join(updates) if updates else "none"
+        _fail(key, f"an update step needs exactly one of add, multiply, value; got {got}")
+    op = updates[0]
+    spec = shared[target]
+    amount = _typed(table[op], _key(key, op), spec.typecode)
+    locked = _bool(table["locked"], _key(key, "locked")) if "locked" in table else False
+    return Step(op=op, target=target, amount=amount, locked=locked)
+
+
+def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
+    name = _str(value, key, "the name of a shared object (a string)")
+    if name not in shared:
+        hint = _suggest(name, shared) or (
+            f"; declared: {', '.join(shared)}" if shared else f"; declare it as [shared.{name}]"
+        )
+        _fail(key, f"no shared object named {_show(name)}{hint}")
+    kinds, what = _STEP_TARGETS[action]
+    kind = shared[name].kind
+    if kind not in kinds:
+        _fail(key, f"{_show(name)} is a {kind}; '{action}' needs {what}")
+    return name
+
+
+def _check_held(key: str, steps: tuple[Step, ...]) -> None:
+    """Every acquire is released by the end of the steps, and only what is held is
+    released: the steps run `count` times, and a lock still held at the end would
+    be taken again at the next round (a Lock is not re-entrant)."""
+    held: list[str] = []
+    for i, step in enumerate(steps):
+        where = f"{key}[{i}].{step.op}"
+        if step.op == "acquire":
+            held.append(step.target)
+        elif step.op == "release":
+            if step.target not in held:
+                _fail(
+                    where, f"releases {_show(step.target)}, which this process does not hold here"
+                )
+            del held[len(held) - 1 - held[::-1].index(step.target)]
+    if held:
+        name = held[-1]
+        _fail(key, f'ends holding {_show(name)}; add {{ release = "{name}" }} after its use')
+
+
+def _check_shared_used(shared: dict[str, SharedSpec], processes: list[ProcessSpec]) -> None:
+    used = {n for p in processes for n in p.shared_used}
+    for name in shared:
+        if name not in used:
+            _fail(_key("shared", name), "declared but no process's steps use it")
+
+
+def _parse_processes(
+    doc: dict[str, Any], channels: dict[str, ChannelSpec], shared: dict[str, SharedSpec]
+) -> list[ProcessSpec]:
     if "process" not in doc:
         _fail("process", "no processes; add at least one [[process]] table")
     items = doc["process"]
@@ -456,10 +645,12 @@ def _parse_processes(doc: dict[str, Any], channels: dict[str, ChannelSpec]) -> l
             "process",
             f"{len(items)} processes, over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
         )
-    return [_parse_process(f"process[{i}]", item, channels) for i, item in enumerate(items)]
+    return [_parse_process(f"process[{i}]", item, channels, shared) for i, item in enumerate(items)]
 
 
-def _parse_process(key: str, value: Any, channels: dict[str, ChannelSpec]) -> ProcessSpec:
+def _parse_process(
+    key: str, value: Any, channels: dict[str, ChannelSpec], shared: dict[str, SharedSpec]
+) -> ProcessSpec:
     table = _table(value, key)
     _check_keys(table, key, _PROCESS_KEYS)
     fields: dict[str, Any] = {}
@@ -473,6 +664,21 @@ def _parse_process(key: str, value: Any, channels: dict[str, ChannelSpec]) -> Pr
     fields["inputs"] = _channel_refs(table, key, "in", channels)
     fields["outputs"] = _channel_refs(table, key, "out", channels)
     _check_shape(key, role, fields["inputs"], fields["outputs"])
+    if role == "steps":
+        for k in _NOT_FOR_STEPS:
+            if k in table:
+                _fail(_key(key, k), "does not apply to a steps process")
+        if "steps" not in table:
+            _fail(_key(key, "steps"), "missing; a steps process needs steps = [{ ... }, ...]")
+        fields["steps"] = _parse_steps(table["steps"], _key(key, "steps"), shared)
+        fields["count"] = 1
+        if "count" in table:
+            fields["count"] = _int(
+                table["count"], _key(key, "count"), 1, model.MAX_COUNT, "MAX_COUNT"
+            )
+        return ProcessSpec(**fields)
+    if "steps" in table:
+        _fail(_key(key, "steps"), f'applies to role "steps" only, not {role}')
     fields.update(_parse_activity(table, key, role))
     if "finally" in table:
         fields["ending"] = _parse_ending(table["finally"], _key(key, "finally"))
@@ -872,6 +1078,8 @@ def dumps(scenario: Scenario) -> str:
     parts = [_toml({"scenario": _dump_meta(scenario)})]
     if scenario.channels:
         parts.append(_toml({"channels": {c.name: _dump_channel(c) for c in scenario.channels}}))
+    if scenario.shared:
+        parts.append(_toml({"shared": {s.name: _dump_shared(s) for s in scenario.shared}}))
     parts += [_dump_process_section(p) for p in scenario.processes]
     parts += ["[[tour]]\n" + _toml(_dump_step(t)) for t in scenario.tour]
     return "\n".join(parts)
@@ -931,6 +1139,32 @@ def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
     return out
 
 
+def _dump_shared(s: SharedSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": s.kind}
+    if s.kind in model.DATA_KINDS and s.typecode != "i":
+        out["typecode"] = s.typecode
+    if s.kind == "Value" and s.value:
+        out["value"] = s.value
+    if s.kind in ("Semaphore", "BoundedSemaphore") and s.value != 1:
+        out["value"] = s.value
+    if s.kind == "Array":
+        out["values"] = list(s.values)
+    if s.kind == "Barrier":
+        out["parties"] = s.parties
+    return out
+
+
+def _dump_process_step(step: Step) -> dict[str, Any]:
+    if step.op == "sleep":
+        return {"sleep": _plain(step.ms)}
+    if step.op in _STEP_UPDATES:
+        out: dict[str, Any] = {"on": step.target, step.op: step.amount}
+        if step.locked:
+            out["locked"] = True
+        return out
+    return {step.op: step.target}
+
+
 def _one_or_list(items: tuple[str, ...]) -> str | list[str]:
     return items[0] if len(items) == 1 else list(items)
 
@@ -961,6 +1195,8 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["finally"] = _one_or_list(p.ending)
     if not p.task_done:
         out["task_done"] = False
+    if p.steps:
+        out["steps"] = [_dump_process_step(step) for step in p.steps]
     return out
 
 

@@ -11,7 +11,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
-ROLES = ("producer", "consumer", "worker", "pinger", "ponger")
+ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps")
+# Shared state and synchronisation primitives, declared as [shared.NAME].
+SHARED_KINDS = (
+    "Value",
+    "Array",
+    "Lock",
+    "RLock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Event",
+    "Barrier",
+)
+LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+DATA_KINDS = ("Value", "Array")
+# ctypes typecodes a Value or Array may hold, with the range of each integer code.
+INT_TYPECODES: dict[str, tuple[int, int]] = {
+    "b": (-(1 << 7), (1 << 7) - 1),
+    "B": (0, (1 << 8) - 1),
+    "h": (-(1 << 15), (1 << 15) - 1),
+    "H": (0, (1 << 16) - 1),
+    "i": (-(1 << 31), (1 << 31) - 1),
+    "I": (0, (1 << 32) - 1),
+    "l": (-(1 << 63), (1 << 63) - 1),
+    "L": (0, (1 << 64) - 1),
+    "q": (-(1 << 63), (1 << 63) - 1),
+    "Q": (0, (1 << 64) - 1),
+}
+FLOAT_TYPECODES = ("f", "d")
+TYPECODES = (*INT_TYPECODES, *FLOAT_TYPECODES)
+# What a `steps` process can do, one step at a time; the loader maps each TOML
+# step table to one of these.
+STEP_OPS = ("acquire", "release", "wait", "set", "clear", "sleep", "add", "multiply", "value")
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value")
 WORK_KINDS = ("none", "sleep", "cpu")
@@ -33,6 +64,10 @@ MAX_COUNT = 10_000_000
 MAX_WORK_MS = 60_000.0
 MAX_MAXSIZE = 32_767  # SEM_VALUE_MAX on macOS; the portable bound for a Queue
 MAX_SECONDS = 86_400.0
+MAX_SHARED = 64
+MAX_ARRAY = 1024
+MAX_STEPS = 64
+MAX_PARTIES = 128  # a Barrier cannot need more parties than there can be processes
 
 
 @dataclass(frozen=True)
@@ -46,6 +81,45 @@ class ChannelSpec:
     kind: str
     maxsize: int = 0
     duplex: bool = True
+
+
+@dataclass(frozen=True)
+class SharedSpec:
+    """One shared object: a Value, Array, lock, Event or Barrier.
+
+    `typecode` and `value` describe a Value (`value` is its initial value);
+    `typecode` and `values` an Array; `value` is a Semaphore's initial count;
+    `parties` is how many processes a Barrier waits for.
+    """
+
+    name: str
+    kind: str
+    typecode: str = "i"
+    value: int | float = 0
+    values: tuple[int | float, ...] = ()
+    parties: int = 0
+
+    @property
+    def is_float(self) -> bool:
+        return self.typecode in FLOAT_TYPECODES
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a `steps` process does, in order, on a shared object.
+
+    acquire / release: a lock, a semaphore, or a Value's or Array's get_lock();
+    wait: an Event or a Barrier; set / clear: an Event; sleep: `ms`;
+    add / multiply / value: `target.value += amount`, `*= amount`, `= amount`
+    (on an Array, for every element), inside `with target.get_lock():` when
+    `locked`.
+    """
+
+    op: str
+    target: str = ""
+    amount: int | float = 0
+    ms: float = 0.0
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +168,12 @@ class ProcessSpec:
     reply: Payload = field(default_factory=lambda: Payload(kind="text", text="hello, too", size=0))
     ending: tuple[str, ...] = ()
     task_done: bool = True
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def shared_used(self) -> tuple[str, ...]:
+        """The shared objects the steps touch, each once, in first-use order."""
+        return tuple(dict.fromkeys(s.target for s in self.steps if s.target))
 
 
 @dataclass(frozen=True)
@@ -143,6 +223,7 @@ class Scenario:
     duration: float = 30.0
     channels: tuple[ChannelSpec, ...] = ()
     processes: tuple[ProcessSpec, ...] = ()
+    shared: tuple[SharedSpec, ...] = ()
     tour: tuple[TourStep, ...] = ()
     source: str = ""
 
@@ -150,6 +231,12 @@ class Scenario:
     def endless(self) -> bool:
         """True when some producer or pinger runs until stopped (count = 0)."""
         return any(p.role in ("producer", "pinger") and p.count == 0 for p in self.processes)
+
+    def shared_object(self, name: str) -> SharedSpec:
+        for s in self.shared:
+            if s.name == name:
+                return s
+        raise KeyError(name)
 
     def channel(self, name: str) -> ChannelSpec:
         for c in self.channels:

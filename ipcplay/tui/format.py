@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from ipcplay.engine.snapshot import ProcessSample
+from ipcplay.engine.snapshot import ProcessSample, SharedSample
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -84,7 +84,11 @@ def state_words(p: ProcessSample, now: float) -> tuple[str, str]:
         why = f" — {b.reason}" if b.reason else ""
         held = now - b.since
         at_least = "" if b.exact else "≥"
-        return f"blocked on {b.op} '{b.channel}'{why} for {at_least}{held:.1f} s", "bold #ffb454"
+        by = f" held by {b.holder}" if b.holder else ""
+        return (
+            f"blocked on {b.op} '{b.channel}'{by}{why} for {at_least}{held:.1f} s",
+            "bold #ffb454",
+        )
     if p.state.startswith("killed"):
         return p.state, "bold red"
     if p.state.startswith("exited"):
@@ -111,3 +115,69 @@ def wait(s: float) -> str:
     if s < 1:
         return f"{s * 1000:.0f}ms"
     return f"{s:.1f}s"
+
+
+def shared_kind(o: SharedSample) -> str:
+    """The object as the code makes it: Value('i'), Array('d', 3), Semaphore(2), Barrier(3)."""
+    if o.kind == "Value":
+        return f"Value('{o.typecode}')"
+    if o.kind == "Array":
+        n = len(o.value) if isinstance(o.value, tuple) else 0
+        return f"Array('{o.typecode}', {n})"
+    if o.kind in ("Semaphore", "BoundedSemaphore"):
+        return f"{o.kind}({o.permits})"
+    if o.kind == "Barrier":
+        return f"Barrier({o.parties})"
+    return o.kind
+
+
+def number(x: object) -> str:
+    """A shared number as Python prints it, floats to 10 significant digits."""
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    return str(x)
+
+
+def array_text(values: tuple[object, ...], width: int) -> str:
+    """`[0, 100, 200, …]`, cut to `width` characters at an element boundary."""
+    parts = [number(v) for v in values]
+    full = "[" + ", ".join(parts) + "]"
+    if len(full) <= width:
+        return full
+    out = "["
+    for k, part in enumerate(parts):
+        more = f", … {len(parts) - k} more]"
+        if len(out) + len(part) + len(more) + 2 > width:
+            return out + ("" if k == 0 else ", ") + f"… {len(parts) - k} more]"
+        out += ("" if k == 0 else ", ") + part
+    return out + "]"
+
+
+def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str, str]]:
+    """What the object holds or who holds it, in words, as (text, style) pieces."""
+    if o.kind == "Value":
+        out = [(number(o.value), "bold cyan")]
+        if o.expected is not None:
+            out.append((f"  expected {o.expected}", ""))
+            out.append((f"  lost {o.lost}", "bold #ff4040" if o.lost else "#5fd75f"))
+        return out
+    if o.kind == "Array":
+        return [(array_text(o.value if isinstance(o.value, tuple) else (), width), "cyan")]
+    if o.kind == "Event":
+        if o.is_set is None:
+            return [("set" if o.sets > o.clears else "not set", "")]
+        return [("set", "bold #5fd75f") if o.is_set else ("not set", "#ffb454")]
+    if o.kind == "Barrier":
+        if o.broken:
+            return [("broken", "bold #ff4040")]
+        return [(f"{o.arrived} of {o.parties} waiting", "#ffb454" if o.arrived else "")]
+    holders = ", ".join(f"{n} (pid {pid})" for n, pid in zip(o.holders, o.holder_pids, strict=True))
+    if o.kind in ("Semaphore", "BoundedSemaphore"):
+        out = [(f"{o.free} of {o.permits} free", "#5fd75f" if o.free else "#ffb454")]
+        if holders:
+            out.append((f"; held by {holders}", ""))
+        return out
+    if not holders:
+        return [("free", "#5fd75f")]
+    held = f" for {max(0.0, now - o.held_since):.1f} s" if o.held_since else ""
+    return [(f"held by {holders}{held}", "#ffb454")]

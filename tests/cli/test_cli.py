@@ -147,3 +147,22 @@ def test_a_preset_cannot_write_escape_sequences_to_the_terminal(tmp_path):
     r = ipcplay("run", str(f))
     assert r.returncode == 0, r.stderr
     assert "\x1b]0;" not in r.stdout and "\x07" not in r.stdout
+
+
+@pytest.mark.timeout(60)
+def test_run_json_reports_shared_objects(tmp_path):
+    r = ipcplay("run", "value-lost-updates-fixed", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (counter,) = json.loads(r.stdout)["shared"]
+    assert counter["name"] == "counter" and counter["kind"] == "Value"
+    assert counter["value"] == counter["expected"] == 80000
+    assert counter["lost_updates"] == 0 and counter["updates"] == 80000
+    assert counter["acquires"] == counter["releases"] == 80000
+    r = ipcplay("run", "lock-order-deadlock", "--json", cwd=tmp_path)
+    assert r.returncode == EXIT_CODES["deadlock"], r.stderr
+    report = json.loads(r.stdout)
+    locks = {o["name"]: o for o in report["shared"]}
+    pids = {p["name"]: p["pid"] for p in report["processes"]}
+    assert locks["lock_a"]["holders"] == [{"name": "left", "pid": pids["left"]}]
+    assert locks["lock_b"]["holders"] == [{"name": "right", "pid": pids["right"]}]
+    assert report["stuck"]["processes"] == ["left", "right"]

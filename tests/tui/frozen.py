@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ipcplay.engine.journal import Event
+from ipcplay.engine.plan import instances as instances_of
 from ipcplay.engine.snapshot import (
     BlockedOn,
     ChannelSample,
     Direction,
     ProcessSample,
+    SharedSample,
     Snapshot,
     Stuck,
 )
@@ -67,6 +69,228 @@ DEADLOCK_DESCRIPTION = (
     "left is blocked in get on 'a' (queue empty), waiting for right; "
     "right is blocked in get on 'b' (queue empty), waiting for left"
 )
+
+
+SHARED_TOML = """
+[scenario]
+title = "Every kind of shared object at once"
+explain = "A lock-order deadlock, a race on a Value, a semaphore, an Event and a Barrier."
+start_method = "spawn"
+expect = "deadlock"
+
+[shared.counter]
+kind = "Value"
+
+[shared.arr]
+kind = "Array"
+values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+
+[shared.lock_a]
+kind = "Lock"
+
+[shared.lock_b]
+kind = "Lock"
+
+[shared.pool]
+kind = "Semaphore"
+value = 2
+
+[shared.go]
+kind = "Event"
+
+[shared.gate]
+kind = "Barrier"
+parties = 3
+
+[[process]]
+name = "left"
+role = "steps"
+steps = [
+    { acquire = "lock_a" },
+    { sleep = 200 },
+    { acquire = "lock_b" },
+    { release = "lock_b" },
+    { release = "lock_a" },
+]
+
+[[process]]
+name = "right"
+role = "steps"
+steps = [
+    { acquire = "lock_b" },
+    { sleep = 200 },
+    { acquire = "lock_a" },
+    { release = "lock_a" },
+    { release = "lock_b" },
+]
+
+[[process]]
+name = "adder"
+role = "steps"
+count = 80000
+steps = [{ on = "counter", add = 1 }]
+
+[[process]]
+name = "filler"
+role = "steps"
+steps = [{ on = "arr", multiply = 100 }]
+
+[[process]]
+name = "worker"
+role = "steps"
+replicas = 3
+steps = [{ acquire = "pool" }, { sleep = 300 }, { release = "pool" }, { wait = "gate" }]
+
+[[process]]
+name = "main"
+role = "steps"
+steps = [{ set = "go" }, { wait = "gate" }]
+"""
+
+SHARED_DESCRIPTION = (
+    "deadlock: left → right → left wait for each other; "
+    "left holds 'lock_a' and is blocked in acquire on 'lock_b', held by right (pid 4243); "
+    "right holds 'lock_b' and is blocked in acquire on 'lock_a', held by left (pid 4242)"
+)
+
+
+def shared_scenario() -> Scenario:
+    return loads(SHARED_TOML, source="<shared>", name="shared-objects")
+
+
+def shared_snapshot(scenario: Scenario) -> Snapshot:
+    """Left and right deadlocked on two locks; the rest of the kinds around them."""
+    names = ["left", "right", "adder", "filler", "worker-1", "worker-2", "worker-3", "main"]
+    assert [p.name for p in instances_of(scenario)] == names
+
+    def blocked(i: int, name: str, tmpl: str, b: BlockedOn, s: float) -> ProcessSample:
+        return _proc(i, name, tmpl, "steps", state="blocked", blocked=b, blocked_s=s, cpu_s=0.05)
+
+    def gone(i: int, name: str, cpu: float) -> ProcessSample:
+        p = _proc(i, name, name, "steps", state="exited 0", cpu_s=cpu)
+        return replace(p, alive=False, exitcode=0, status="")
+
+    processes = (
+        blocked(
+            0,
+            "left",
+            "left",
+            BlockedOn("acquire", "lock_b", "", T - 6.05, True, "right (pid 4243)"),
+            6.1,
+        ),
+        blocked(
+            1,
+            "right",
+            "right",
+            BlockedOn("acquire", "lock_a", "", T - 6.0, True, "left (pid 4242)"),
+            6.05,
+        ),
+        gone(2, "adder", 0.31),
+        gone(3, "filler", 0.02),
+        _proc(4, "worker-1", "worker", "steps", state="sleeping", activity="sleeping"),
+        _proc(5, "worker-2", "worker", "steps", state="sleeping", activity="sleeping"),
+        blocked(
+            6,
+            "worker-3",
+            "worker",
+            BlockedOn(
+                "acquire", "pool", "", T - 0.25, True, "worker-1 (pid 4246), worker-2 (pid 4247)"
+            ),
+            0.25,
+        ),
+        blocked(
+            7,
+            "main",
+            "main",
+            BlockedOn("wait", "gate", "1 of 3 parties there", T - 2.25, True),
+            2.25,
+        ),
+    )
+    users = ("worker-1", "worker-2", "worker-3", "main")
+    shared = (
+        SharedSample(
+            0,
+            "counter",
+            "Value",
+            "i",
+            value=61234,
+            expected=80000,
+            lost=18766,
+            updates=80000,
+            users=("adder",),
+        ),
+        SharedSample(
+            1, "arr", "Array", "i", value=tuple(range(0, 1000, 100)), updates=1, users=("filler",)
+        ),
+        SharedSample(
+            2,
+            "lock_a",
+            "Lock",
+            holders=("left",),
+            holder_pids=(4242,),
+            held=1,
+            held_since=T - 6.15,
+            free=0,
+            waiting=("right",),
+            acquires=1,
+            contended=1,
+            wait_s=6.0,
+            users=("left", "right"),
+        ),
+        SharedSample(
+            3,
+            "lock_b",
+            "Lock",
+            holders=("right",),
+            holder_pids=(4243,),
+            held=1,
+            held_since=T - 6.05,
+            free=0,
+            waiting=("left",),
+            acquires=1,
+            contended=1,
+            wait_s=6.05,
+            users=("left", "right"),
+        ),
+        SharedSample(
+            4,
+            "pool",
+            "Semaphore",
+            holders=("worker-1", "worker-2"),
+            holder_pids=(4246, 4247),
+            held=2,
+            held_since=T - 0.15,
+            free=0,
+            permits=2,
+            waiting=("worker-3",),
+            acquires=2,
+            contended=1,
+            wait_s=0.25,
+            users=users[:3],
+        ),
+        SharedSample(5, "go", "Event", is_set=True, sets=1, users=("main",)),
+        SharedSample(6, "gate", "Barrier", parties=3, arrived=1, waiting=("main",), users=users),
+    )
+    return Snapshot(
+        seq=64,
+        t=T,
+        elapsed_s=6.4,
+        processes=processes,
+        channels=(),
+        recent_events=(
+            Event(_ns(6.3), 0, "acquire", 2, -1, 0),
+            Event(_ns(6.25), 1, "acquire", 3, -1, 0),
+            Event(_ns(2.3), 7, "set", 5, -1, 0),
+            Event(_ns(0.15), 4, "acquire", 4, -1, 0),
+            Event(_ns(0.15), 5, "acquire", 4, -1, 0),
+        ),
+        events_total=5,
+        events_dropped=0,
+        observer_cpu_percent=1.0,
+        finished=False,
+        stuck=Stuck("deadlock", ("left", "right"), SHARED_DESCRIPTION, T - 5.0),
+        shared=shared,
+    )
 
 
 def steady_scenario() -> Scenario:

@@ -20,6 +20,8 @@ from frozen import (
     finished,
     ping_pong_scenario,
     ping_pong_snapshot,
+    shared_scenario,
+    shared_snapshot,
     steady_scenario,
     steady_snapshot,
 )
@@ -45,6 +47,7 @@ CASES: dict[str, tuple[Callable[[], Scenario], Callable[[Scenario], Snapshot]]] 
     "steady": (steady_scenario, steady_snapshot),
     "ping_pong": (ping_pong_scenario, ping_pong_snapshot),
     "deadlock": (deadlock_scenario, deadlock_snapshot),
+    "shared": (shared_scenario, shared_snapshot),
 }
 
 
@@ -307,3 +310,22 @@ async def test_c_shows_the_scenario_as_plain_python_and_back() -> None:
         await pilot.press("e")
         await pilot.pause()
         assert tabs.active == "tab-explain"
+
+
+async def test_shared_objects_show_holders_waiters_and_lost_updates() -> None:
+    app, _ = frozen_app("shared")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one("#shared-rows")
+        lines = [
+            "".join(t for t, _ in rows._render_row(rows._data[k]))  # type: ignore[attr-defined]
+            for k in rows._keys  # type: ignore[attr-defined]
+        ]
+        text = "\n".join(lines)
+        assert "61234  expected 80000  lost 18766" in text
+        assert "held by left (pid 4242) for 6.2 s" in text
+        assert "0 of 2 free; held by worker-1 (pid 4246), worker-2 (pid 4247)" in text
+        assert "1 of 3 waiting" in text
+        detail = app.screen.query_one("#proc-detail", TextView).plain
+        assert "blocked on acquire 'lock_b' held by right (pid 4243) for 6.1 s" in detail
+        assert app.screen.query_one(Banner).plain.startswith("DEADLOCK: left → right → left")

@@ -26,6 +26,7 @@ from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
 from ipcplay.tui.widgets.processes import ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.shared import SharedPanel
 from ipcplay.tui.widgets.status import Banner, StatusBar
 
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
@@ -72,6 +73,7 @@ class RunScreen(Screen[None]):
         with Horizontal(id="top"):
             yield FlowView(id="flow")
             yield ChannelPanel(id="channels")
+        yield SharedPanel(id="shared")
         yield ProcessPanel(id="processes")
         with TabbedContent(id="bottom"):
             with TabPane("Events", id="tab-events"):
@@ -94,7 +96,7 @@ class RunScreen(Screen[None]):
         # Narrow terminals: the diagram already shows each channel's depth and
         # rates, so it gets the whole width and the channel table steps aside.
         many = len(self.source.scenario.channels) > FlowView.MAX_CHANNELS_SHOWN
-        table = self.size.width >= 120 or many
+        table = (self.size.width >= 120 or many) and bool(self.source.scenario.channels)
         self.query_one(ChannelPanel).display = table
         self.query_one(FlowView).topology_only = table
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
@@ -104,6 +106,10 @@ class RunScreen(Screen[None]):
         self.query_one(EventLog).pipes = {
             c.name for c in self.source.scenario.channels if c.kind == "Pipe"
         }
+        scenario = self.source.scenario
+        # A scenario of only shared objects has no diagram; one without them, no panel.
+        self.query_one("#top").display = bool(scenario.channels)
+        self.query_one(SharedPanel).display = bool(scenario.shared)
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
@@ -216,9 +222,11 @@ class RunScreen(Screen[None]):
         with self.app.batch_update():
             self.query_one(FlowView).update_snapshot(snap)
             self.query_one(ChannelPanel).update_snapshot(snap)
+            if snap.shared:
+                self.query_one(SharedPanel).update_snapshot(snap, now)
             self.query_one(ProcessPanel).update_snapshot(snap, now)
             names = [p.name for p in snap.processes]
-            chans = [c.name for c in snap.channels]
+            chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
             self.query_one(EventLog).update_snapshot(snap, names, chans, t0)
             self.query_one(Banner).show_stuck(snap)
@@ -346,7 +354,7 @@ class RunScreen(Screen[None]):
                 None,
             )
             if spec is not None:
-                choices += list(dict.fromkeys((*spec.inputs, *spec.outputs)))
+                choices += list(dict.fromkeys((*spec.inputs, *spec.outputs, *spec.shared_used)))
         nxt = (
             choices[(choices.index(log.filter) + 1) % len(choices)]
             if log.filter in choices

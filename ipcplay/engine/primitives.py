@@ -1,0 +1,287 @@
+"""Instrumented shared state and synchronisation: Value, Array, locks, Event, Barrier.
+
+The same discipline as `channels.py`: each wrapper drives the real
+multiprocessing object and adds only counting, into the (process, object)
+slots of the board that this process alone writes.
+
+* An acquire first tries without blocking (the cost of an uncontended
+  acquire); only when that fails does it read the clock, stamp the "blocked
+  on" marker and block for real. So contended waits are measured exactly and
+  free acquires pay no clock read.
+* Who holds a lock is written by the holder itself: its HELD slot goes up
+  just *after* acquire returns and down just *before* release, so the board
+  never shows two holders of a Lock, only, for an instant, none.
+* A Value's lost updates are counted, not guessed: every `add` also adds its
+  amount to this process's ADDED slot, so expected = initial + the sum of
+  ADDED, and the observer reads the real value to compare.
+* Waits on an Event or a Barrier are rare and can be long, so they are always
+  stamped and timed.
+
+Updates of a Value or an Array are not journalled one by one (a race demo
+makes a million a second); their counts are in the slots. Explicit acquire,
+release, set, clear and the end of every wait are.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from time import monotonic_ns
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.journal import JournalWriter
+
+
+@dataclass(frozen=True)
+class SharedEndpoint:
+    """How one process uses one shared object: its index and what it is."""
+
+    index: int  # in scenario.shared
+    code: int  # index in the marker and journal: nchan + index
+    name: str
+    kind: str
+
+
+class _Slots:
+    """The board slots of one (process, shared object) pair, and the marker."""
+
+    def __init__(
+        self,
+        ep: SharedEndpoint,
+        mv: memoryview,
+        layout: B.Layout,
+        proc: int,
+        journal: JournalWriter | None,
+    ) -> None:
+        self.ep = ep
+        self.mv = mv
+        self.j = journal
+        pbase = layout.proc(proc)
+        self.mark = pbase + B.P_MARK
+        self.since = pbase + B.P_SINCE
+        self.base = layout.shared(proc, ep.index)
+        self.ops = mv[self.base + B.S_OPS]
+        self.sync_code = B.mark(0, ep.code, B.OP_SYNC)
+        self.wait_code = B.mark(0, ep.code, B.OP_WAIT)
+
+    def log(self, sub: int, value: int = 0) -> None:
+        if self.j is not None:
+            self.j.log(self.sync_code, sub, value)
+
+    def bump(self, slot: int) -> None:
+        self.mv[self.base + slot] += 1
+
+    def begin_wait(self, op: int) -> int:
+        t0 = monotonic_ns()
+        self.mv[self.since] = t0
+        self.mv[self.mark] = B.mark(self.ops, self.ep.code, op, timed=True)
+        return t0
+
+    def end_wait(self, op: int, t0: int, journal: bool) -> None:
+        mv = self.mv
+        mv[self.mark] = 0
+        ns = monotonic_ns() - t0
+        mv[self.base + B.S_WAIT_NS] += ns
+        if journal and self.j is not None:
+            self.j.log(self.wait_code, op, ns)
+
+    def returned(self) -> None:
+        self.ops += 1
+        self.mv[self.base + B.S_OPS] = self.ops
+
+
+class InstrumentedLock:
+    """acquire/release on a Lock, RLock, Semaphore, BoundedSemaphore, or on the
+    get_lock() of a Value or an Array; `log` False for the get_lock() of
+    updates, which can run a million times a second."""
+
+    __slots__ = ("_held", "_lock", "_s")
+
+    def __init__(self, lock: Any, slots: _Slots) -> None:
+        self._lock = lock
+        self._s = slots
+        self._held = slots.mv[slots.base + B.S_HELD]
+
+    def acquire(self, log: bool = True) -> None:
+        s = self._s
+        if not self._lock.acquire(False):
+            s.bump(B.S_CONTENDED)
+            t0 = s.begin_wait(B.OP_ACQUIRE)
+            try:
+                self._lock.acquire()
+            finally:
+                s.end_wait(B.OP_ACQUIRE, t0, log)
+        mv, base = s.mv, s.base
+        if self._held == 0:
+            mv[base + B.S_HELD_SINCE] = monotonic_ns()
+        self._held += 1
+        mv[base + B.S_HELD] = self._held
+        s.returned()
+        if log:
+            s.log(B.SYNC_ACQUIRE)
+
+    def release(self, log: bool = True) -> None:
+        s = self._s
+        mv, base = s.mv, s.base
+        self._held -= 1
+        mv[base + B.S_HELD] = self._held
+        if self._held == 0:
+            mv[base + B.S_HOLD_NS] += monotonic_ns() - mv[base + B.S_HELD_SINCE]
+        if log:  # stamped before the call, so it precedes the acquire it lets through
+            s.log(B.SYNC_RELEASE)
+        self._lock.release()
+        mv[base + B.S_RELEASES] += 1
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def __enter__(self) -> InstrumentedLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class InstrumentedData:
+    """A Value or an Array (made with lock=True), updated the way a student writes it.
+
+    Without `locked`, `v.value += 1` is a read and a write, each taking the
+    wrapper's lock on its own, so two processes can read the same old value
+    and one update is lost. With `locked`, the whole update runs inside
+    `with v.get_lock():`. The lock is the same RLock that explicit
+    acquire/release steps on this object take.
+    """
+
+    __slots__ = ("_added", "_array", "_obj", "_s", "_updates", "lock")
+
+    def __init__(self, obj: Any, slots: _Slots, is_array: bool) -> None:
+        self._obj = obj
+        self._s = slots
+        self._array = is_array
+        self.lock = InstrumentedLock(obj.get_lock(), slots)
+        self._updates = slots.mv[slots.base + B.S_UPDATES]
+        self._added = slots.mv[slots.base + B.S_ADDED]
+
+    def update(self, op: str, amount: Any, locked: bool) -> None:
+        if locked:
+            self.lock.acquire(False)
+            try:
+                self._apply(op, amount)
+            finally:
+                self.lock.release(False)
+        else:
+            self._apply(op, amount)
+        mv, base = self._s.mv, self._s.base
+        self._updates += 1
+        mv[base + B.S_UPDATES] = self._updates
+        if op == "add" and type(amount) is int:
+            self._added += amount
+            mv[base + B.S_ADDED] = self._added
+
+    def _apply(self, op: str, amount: Any) -> None:
+        obj = self._obj
+        if not self._array:
+            if op == "add":
+                obj.value += amount
+            elif op == "multiply":
+                obj.value *= amount
+            else:
+                obj.value = amount
+            return
+        for i in range(len(obj)):
+            if op == "add":
+                obj[i] = obj[i] + amount
+            elif op == "multiply":
+                obj[i] = obj[i] * amount
+            else:
+                obj[i] = amount
+
+
+class InstrumentedEvent:
+    """Event: set, clear and wait, counted; a wait is always stamped and timed."""
+
+    __slots__ = ("_ev", "_s")
+
+    def __init__(self, ev: Any, slots: _Slots) -> None:
+        self._ev = ev
+        self._s = slots
+
+    def set(self) -> None:
+        self._s.log(B.SYNC_SET)  # stamped before the call, so it precedes the waits it ends
+        self._ev.set()
+        self._s.bump(B.S_SETS)
+
+    def clear(self) -> None:
+        self._ev.clear()
+        self._s.bump(B.S_CLEARS)
+        self._s.log(B.SYNC_CLEAR)
+
+    def wait(self) -> None:
+        s = self._s
+        t0 = s.begin_wait(B.OP_EVENT_WAIT)
+        try:
+            self._ev.wait()
+        finally:
+            s.end_wait(B.OP_EVENT_WAIT, t0, True)
+        s.returned()
+        s.log(B.SYNC_WAITED)
+
+
+class InstrumentedBarrier:
+    """Barrier.wait(), stamped and timed; a broken barrier is counted and re-raised."""
+
+    __slots__ = ("_b", "_s")
+
+    def __init__(self, barrier: Any, slots: _Slots) -> None:
+        self._b = barrier
+        self._s = slots
+
+    def wait(self) -> int:
+        s = self._s
+        t0 = s.begin_wait(B.OP_BARRIER_WAIT)
+        try:
+            n = self._b.wait()
+        except threading.BrokenBarrierError:
+            s.bump(B.S_BROKEN)
+            s.log(B.SYNC_BROKEN)
+            raise
+        finally:
+            s.end_wait(B.OP_BARRIER_WAIT, t0, True)
+        s.returned()
+        s.log(B.SYNC_PASSED, n)
+        return n
+
+
+def instrument_shared(
+    obj: Any,
+    ep: SharedEndpoint,
+    mv: memoryview,
+    layout: B.Layout,
+    proc: int,
+    journal: JournalWriter | None,
+) -> Any:
+    """Wrap a raw multiprocessing shared object for use in process `proc`."""
+    slots = _Slots(ep, mv, layout, proc, journal)
+    if ep.kind in ("Value", "Array"):
+        return InstrumentedData(obj, slots, ep.kind == "Array")
+    if ep.kind == "Event":
+        return InstrumentedEvent(obj, slots)
+    if ep.kind == "Barrier":
+        return InstrumentedBarrier(obj, slots)
+    return InstrumentedLock(obj, slots)
+
+
+def make(ctx: Any, kind: str, typecode: str, value: Any, values: tuple, parties: int) -> Any:
+    """The real multiprocessing object for a [shared.NAME] table."""
+    if kind == "Value":
+        return ctx.Value(typecode, value)
+    if kind == "Array":
+        return ctx.Array(typecode, list(values))
+    if kind in ("Semaphore", "BoundedSemaphore"):
+        return getattr(ctx, kind)(value)
+    if kind == "Barrier":
+        return ctx.Barrier(parties)
+    return getattr(ctx, kind)()
