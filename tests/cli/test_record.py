@@ -74,7 +74,12 @@ def test_a_toured_recording_plays_like_a_lesson(tmp_path: Path) -> None:
     t2 = next(t for t, label in marks if label.startswith("tour 2/4"))
     shown = screen_at(events, t2 + 0.5, 100, 30)
     assert "Tour 2/4" in shown and "3/3" in shown
-    assert "blocked on put 'queue'" in shown and "stopped (SIGSTOP)" in shown
+    assert "stopped (SIGSTOP)" in shown, shown  # the readers: the selected one's details
+    # Seven of ten writers cannot get in; on a slow machine some are still
+    # starting half a second in, so look until the readers are resumed.
+    assert any(
+        "blocked on put 'queue'" in screen_at(events, t2 + dt, 100, 30) for dt in (0.5, 1.0, 1.5)
+    ), shown
     # And at the end, the verdict: every process ended by itself.
     assert "COMPLETED" in screen_at(events, t2 + 100, 100, 30) or "exited 0" in shown
 

@@ -301,12 +301,34 @@ async def test_saving_never_replaces_a_file_without_asking(home: Path) -> None:
         assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml", "queue-demo2.toml"]
 
 
+async def _select(pilot: Pilot, app: IpcplayApp, preset: str) -> str:
+    """Move the home list's cursor to a built-in preset; its row key."""
+    rows = app.screen.query_one(RowView)
+    for _ in range(100):
+        key = rows.selected_key
+        if key is not None and key.endswith(f"/{preset}.toml"):
+            return key
+        await pilot.press("down")
+    raise AssertionError(f"{preset} is not in the list")
+
+
+async def test_a_preset_with_shared_objects_is_not_opened_to_lose_them(home: Path) -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _select(pilot, app, "lock-order-deadlock")
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert any("does not edit shared objects" in str(n.message) for n in app._notifications)
+
+
 async def test_editing_a_built_in_preset_round_trips_and_saves_a_copy(home: Path) -> None:
     app = IpcplayApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        first = app.screen.query_one(RowView).selected_key
-        assert first is not None and first.startswith("built-in:")
+        first = await _select(pilot, app, "bounded-queue")
+        assert first.startswith("built-in:")
         original = load(Path(first.split(":", 1)[1]))
         await pilot.press("e")
         await pilot.pause()
