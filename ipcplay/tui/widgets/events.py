@@ -130,11 +130,11 @@ class EventLog(CachedStyle, Widget):
         n = len(self._lines)
         index = n - height + y if n > height else y
         if index < 0 or index >= n:
-            return Strip.blank(width, self._base_style())
+            return Strip.blank(width, self._rgb()(self._base_style()))
         key, event = self._lines[index]
         strip = self._strips.get(key)
         if strip is None or strip.cell_length != width:
-            strip = pieces_strip(self._line(event), self._base_style(), width)
+            strip = pieces_strip(self._line(event), self._base_style(), width, self._rgb())
             self._strips[key] = strip
         return strip
 

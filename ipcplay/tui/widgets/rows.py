@@ -38,12 +38,14 @@ def _style(name: str) -> Style | None:
 
 
 @lru_cache(maxsize=1024)
-def _on(base: Style, name: str) -> Style:
+def _on(base: Style, name: str, rgb: Callable[[Style], Style]) -> Style:
     piece = _style(name)
-    return base + piece if piece is not None else base
+    return rgb(base + piece if piece is not None else base)
 
 
-def pieces_strip(pieces: Pieces, base: Style, width: int) -> Strip:
+def pieces_strip(
+    pieces: Pieces, base: Style, width: int, rgb: Callable[[Style], Style] = lambda s: s
+) -> Strip:
     """One Strip of exactly `width` cells, the base style already applied.
 
     Each Strip Textual builds costs seven small caches; the usual route
@@ -52,12 +54,12 @@ def pieces_strip(pieces: Pieces, base: Style, width: int) -> Strip:
     n = 0
     for text, name in pieces:
         if text:
-            segments.append(Segment(text, _on(base, name)))
+            segments.append(Segment(text, _on(base, name, rgb)))
             n += len(text) if text.isascii() else cell_len(text)  # most pieces are ASCII
     if n > width:
         return Strip(segments, n).crop(0, width)
     if n < width:
-        segments.append(Segment(" " * (width - n), base))
+        segments.append(Segment(" " * (width - n), rgb(base)))
     return Strip(segments, width)
 
 
@@ -140,17 +142,21 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
         row = self.scroll_offset.y + y
         width = self.size.width
         if row >= len(self._keys):
-            return Strip.blank(width, self._base_style())
+            return Strip.blank(width, self._rgb()(self._base_style()))
         key = self._keys[row]
         strip = self._strips.get(key)
         if strip is None or strip.cell_length != width:
             rendered = self._render_row(self._data[key])
             base = self._base_style()
+            rgb = self._rgb()
             if isinstance(rendered, Text):  # the home screen's few rows
                 strip = Strip(list(rendered.render(self.app.console, end="")), rendered.cell_len)
                 strip = strip.apply_style(base).crop_extend(0, width, base)
+                strip = Strip(
+                    [Segment(t, rgb(st) if st else st, c) for t, st, c in strip], strip.cell_length
+                )
             else:
-                strip = pieces_strip(rendered, base, width)
+                strip = pieces_strip(rendered, base, width, rgb)
             self._strips[key] = strip
         if row == self.cursor and self.show_cursor:
             # A background that overrides the pieces' own, so coloured text stays readable.

@@ -9,6 +9,7 @@ Lines longer than the widget are cropped, never wrapped.
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -63,15 +64,18 @@ class TextView(CachedStyle, Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y >= len(self._lines):
-            return Strip.blank(width, self._base_style())
+            return Strip.blank(width, self._rgb()(self._base_style()))
         strip = self._strips[y]
         if strip is None:
             line = self._lines[y]
-            strip = Strip(list(line.render(self.app.console, end="")), line.cell_len).apply_style(
-                self._base_style()
+            rgb = self._rgb()
+            base = self._base_style()
+            segments = Segment.apply_style(line.render(self.app.console, end=""), base)
+            strip = Strip(
+                [Segment(t, rgb(st) if st else st, c) for t, st, c in segments], line.cell_len
             )
             self._strips[y] = strip
-        return strip.crop_extend(0, width, self._base_style())
+        return strip.crop_extend(0, width, self._rgb()(self._base_style()))
 
     def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
