@@ -35,6 +35,13 @@ def primitives(s: Scenario) -> str:
         if c.kind == "Pipe":
             k = "Pipe" if c.duplex else "Pipe(one-way)"
         kinds.append(k)
+    for o in s.shared:
+        if o.kind in ("Semaphore", "BoundedSemaphore"):
+            kinds.append(f"{o.kind}({o.value:g})")
+        elif o.kind == "Barrier":
+            kinds.append(f"Barrier({o.parties})")
+        else:
+            kinds.append(o.kind)
     return ", ".join(dict.fromkeys(kinds))
 
 
