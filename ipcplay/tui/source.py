@@ -6,10 +6,12 @@ it a fixed snapshot while the real thing drives real processes.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from concurrent.futures import Future
+from typing import Any, Protocol
 
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine
@@ -17,10 +19,46 @@ from ipcplay.scenario.model import Scenario
 
 Deliver = Callable[[Snapshot, int], None]
 
-# One long-lived thread starts and stops every engine of the app. Children get
-# PR_SET_PDEATHSIG, which fires when the *thread* that forked them ends, so
-# they must not be started from short-lived worker threads.
-_ENGINE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipcplay-engine")
+
+class _EngineThread:
+    """One long-lived thread that starts and stops every engine of the app, in
+    order. Children get PR_SET_PDEATHSIG, which fires when the *thread* that
+    forked them ends, so they must not be started from short-lived threads.
+
+    A plain thread, not a ThreadPoolExecutor: a child forked from an
+    executor's worker inherits the executor's exit hook, which at the child's
+    exit tries to join that very thread, fails, and turns every forked child's
+    clean exit into status 1.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="ipcplay-engine", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put((future, fn))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # reported through the future, as an executor would
+                future.set_exception(exc)
+
+
+_ENGINE_THREAD = _EngineThread()
 
 
 class SnapshotSource(Protocol):

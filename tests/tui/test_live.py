@@ -45,6 +45,32 @@ def _rows(app) -> dict[str, object]:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+async def test_processes_that_end_by_themselves_show_exit_0_and_completed(method):
+    """The app starts engines from its own thread; a child forked from it must
+    exit as cleanly as one started from the main thread (a thread-pool thread
+    made every forked child's exit status 1, and the run 'crashed')."""
+    scenario = replace(load(PRESETS / "joinable-queue-consumers.toml"), start_method=method)
+    app = IpcplayApp(initial=scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.snap is not None
+                and app.screen.snap.finished
+            ),
+            timeout=40,
+        )
+        snap = app.screen.snap
+        assert [(p.name, p.exitcode) for p in snap.processes] == [
+            (p.name, 0) for p in snap.processes
+        ]
+        assert app.screen.verdict == "completed"
+        await pilot.press("q")
+
+
+@pytest.mark.timeout(60)
 async def test_screen_shows_the_real_pids_and_pause_and_kill_act_on_them():
     app = IpcplayApp(initial=_steady())
     async with app.run_test(size=(120, 40)) as pilot:
