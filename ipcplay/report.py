@@ -96,6 +96,18 @@ def as_dict(
             "kind": snap.stuck.kind,
             "processes": list(snap.stuck.processes),
             "description": snap.stuck.description,
+            "waits": [
+                {
+                    "waiter": w.waiter,
+                    "op": w.op,
+                    "object": w.obj,
+                    "reason": w.reason,
+                    "waits_for": list(w.waits_for),
+                    "holder": w.holder,
+                    "in_cycle": w.in_cycle,
+                }
+                for w in snap.waits
+            ],
         },
         "journal": {
             "events": snap.events_total,

@@ -19,6 +19,7 @@ _EXPORTS = {
     "SharedSample": "ipcplay.engine.snapshot",
     "Snapshot": "ipcplay.engine.snapshot",
     "Stuck": "ipcplay.engine.snapshot",
+    "WaitEdge": "ipcplay.engine.snapshot",
     "Engine": "ipcplay.engine.supervisor",
     "EngineError": "ipcplay.engine.supervisor",
     "Outcome": "ipcplay.engine.supervisor",

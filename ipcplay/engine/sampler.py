@@ -30,8 +30,9 @@ from ipcplay.engine.snapshot import (
     SharedSample,
     Snapshot,
     Stuck,
+    WaitEdge,
 )
-from ipcplay.engine.stuck import Wait, describe, stuck_set
+from ipcplay.engine.stuck import Wait, describe, has_cycle, stuck_set
 from ipcplay.scenario.model import Scenario
 
 RECENT_EVENTS = 500
@@ -154,6 +155,8 @@ class Sampler:
         self._stuck_sig: tuple[Any, ...] | None = None
         self._stuck_since = 0.0
         self._stuck: Stuck | None = None
+        self._cycle: list[int] = []  # the confirmed deadlock's cycle, in order
+        self._names = [i.name for i in self.insts]
         self.stopped_by_engine: set[int] = set()
         self.poke: set[int] = set()  # processes just signalled: read their OS state now
         self._stat_fds: dict[int, tuple[int, int]] = {}  # process index -> (pid, fd)
@@ -355,6 +358,7 @@ class Sampler:
             blocked_on[p] = b
 
         stuck = self._update_stuck(waits, vals, now)
+        edges = self._edges(waits, blocked_on)
 
         procs = []
         for p, inst in enumerate(self.insts):
@@ -379,6 +383,7 @@ class Sampler:
             finished=finished,
             stuck=stuck,
             shared=tuple(shared),
+            waits=edges,
         )
 
     def _blocked(
@@ -594,6 +599,34 @@ class Sampler:
         )
         return sent - vals[p][cb + B.IN_N]
 
+    def _edges(
+        self, waits: dict[int, Wait], blocked_on: list[BlockedOn | None]
+    ) -> tuple[WaitEdge, ...]:
+        """The wait-for graph as the UI draws it: the confirmed deadlock's
+        cycle first, in the order its processes wait for each other."""
+        if not waits:
+            return ()
+        cycle = self._cycle if self._stuck is not None else []
+        order = [*cycle, *(p for p in sorted(waits) if p not in cycle)]
+        names = self._names
+        out = []
+        for p in order:
+            w = waits[p]
+            b = blocked_on[p]
+            out.append(
+                WaitEdge(
+                    waiter=w.name,
+                    op=w.op,
+                    obj=w.channel,
+                    reason=w.reason,
+                    waits_for=tuple(names[q] for q in sorted(w.waits_for)),
+                    since=b.since if b is not None else 0.0,
+                    holder=w.held_by,
+                    in_cycle=p in cycle,
+                )
+            )
+        return tuple(out)
+
     def _update_stuck(
         self, waits: dict[int, Wait], vals: list[list[int]], now: float
     ) -> Stuck | None:
@@ -601,6 +634,7 @@ class Sampler:
         if not stuck:
             self._stuck_sig = None
             self._stuck = None
+            self._cycle = []
             return None
         # Nothing may move: same waits and same counters on every channel.
         counters = tuple(tuple(v[B.HEADER_SLOTS :]) for v in vals)
@@ -609,10 +643,12 @@ class Sampler:
             self._stuck_sig = sig
             self._stuck_since = now
             self._stuck = None
+            self._cycle = []
             return None
         if self._stuck is None and now - self._stuck_since >= self.hang_after:
             names = {i.index: i.name for i in self.insts}
             kind, text = describe(stuck, waits, names)
+            self._cycle = (has_cycle(stuck, waits) or []) if kind == "deadlock" else []
             self._stuck = Stuck(
                 kind, tuple(names[p] for p in sorted(stuck)), text, self._stuck_since
             )

@@ -150,6 +150,28 @@ class Stuck:
 
 
 @dataclass(frozen=True)
+class WaitEdge:
+    """One process's edge in the wait-for graph: `waiter` is blocked in `op` on
+    `obj` (a channel or a shared object) and only one of `waits_for` can let it
+    go on; none of them alive means nobody ever will. `holder` says who holds
+    the lock or semaphore an acquire wants, as "right (pid 4243)". `in_cycle`
+    is set once the detector has named this edge part of a deadlock cycle.
+
+    Transient waits (a get with an item already on its way, a lock nobody
+    holds) are not edges: they are about to end.
+    """
+
+    waiter: str
+    op: str
+    obj: str
+    reason: str
+    waits_for: tuple[str, ...]
+    since: float  # monotonic seconds, as BlockedOn.since
+    holder: str = ""
+    in_cycle: bool = False
+
+
+@dataclass(frozen=True)
 class Snapshot:
     seq: int
     t: float  # monotonic seconds when sampled
@@ -163,3 +185,4 @@ class Snapshot:
     finished: bool  # every process has exited
     stuck: Stuck | None
     shared: tuple[SharedSample, ...] = ()
+    waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order

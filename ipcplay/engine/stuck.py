@@ -94,6 +94,8 @@ def describe(stuck: set[int], waits: dict[int, Wait], names: dict[int, str]) -> 
         else:
             what += ", and no live process can ever unblock it"
         parts.append(what)
+    if cycle and len(cycle) == 1:
+        return "deadlock", f"deadlock: {names[cycle[0]]} waits for itself; " + "; ".join(parts)
     if cycle:
         loop = " → ".join(names[p] for p in [*cycle, cycle[0]])
         return "deadlock", f"deadlock: {loop} wait for each other; " + "; ".join(parts)

@@ -226,11 +226,14 @@ class Engine:
             if time.monotonic() >= deadline:
                 break
             time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
-        stuck = self.latest.stuck
+        last = self.latest
+        stuck = last.stuck
         final = self.shutdown()
         verdict = self._verdict(reason, final, stuck)
         if stuck is not None and final.stuck is None:
-            final = _with_stuck(final, stuck)
+            # Keep the verdict and the wait-for graph that led to it: the
+            # processes are stopped now, so the final sample has no waits.
+            final = _with_stuck(final, stuck, last.waits)
         return Outcome(verdict, reason, final, final.elapsed_s)
 
     def _verdict(self, reason: str, final: Snapshot, stuck: Any) -> str:
@@ -422,7 +425,7 @@ def _join_all(procs: list[Any], timeout: float) -> None:
         p.join(max(0.0, deadline - time.monotonic()))
 
 
-def _with_stuck(snap: Snapshot, stuck: Any) -> Snapshot:
+def _with_stuck(snap: Snapshot, stuck: Any, waits: tuple[Any, ...] = ()) -> Snapshot:
     from dataclasses import replace
 
-    return replace(snap, stuck=stuck)
+    return replace(snap, stuck=stuck, waits=waits or snap.waits)

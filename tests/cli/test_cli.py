@@ -166,3 +166,14 @@ def test_run_json_reports_shared_objects(tmp_path):
     assert locks["lock_a"]["holders"] == [{"name": "left", "pid": pids["left"]}]
     assert locks["lock_b"]["holders"] == [{"name": "right", "pid": pids["right"]}]
     assert report["stuck"]["processes"] == ["left", "right"]
+
+
+@pytest.mark.timeout(60)
+def test_a_deadlock_report_carries_its_wait_for_graph():
+    r = ipcplay("run", "lock-order-deadlock", "--json", "--start-method", "fork")
+    waits = json.loads(r.stdout)["stuck"]["waits"]
+    assert [(w["waiter"], w["op"], w["object"], w["waits_for"], w["in_cycle"]) for w in waits] == [
+        ("left", "acquire", "lock_b", ["right"], True),
+        ("right", "acquire", "lock_a", ["left"], True),
+    ]
+    assert waits[0]["holder"].startswith("right (pid ")

@@ -307,3 +307,22 @@ def test_seed_002_event_then_barrier_order():
     assert ops == ["set"] + ["event-passed"] * 3 + ["barrier-passed"] * 3
     assert _obj(outcome.snapshot, "event").is_set is True
     assert _obj(outcome.snapshot, "barrier").acquires == 3
+
+
+@pytest.mark.timeout(30)
+def test_a_lock_taken_again_by_its_holder_is_a_deadlock_with_itself():
+    outcome = Engine(_preset("lock-reacquire-deadlock", start_method="fork")).run(duration=20)
+    assert outcome.verdict == "deadlock"
+    stuck = outcome.snapshot.stuck
+    holder = next(w.waiter for w in outcome.snapshot.waits if w.in_cycle)
+    assert stuck.description.startswith(f"deadlock: {holder} waits for itself; ")
+    self_edge = next(w for w in outcome.snapshot.waits if w.waiter == holder)
+    assert self_edge.waits_for == (holder,) and self_edge.holder.startswith(f"{holder} (pid ")
+
+
+@pytest.mark.timeout(30)
+def test_an_rlock_may_be_taken_again_by_its_holder():
+    outcome = Engine(_preset("rlock-reentrant", start_method="fork")).run(duration=20)
+    assert outcome.verdict == "completed", outcome.snapshot.stuck
+    guard = _obj(outcome.snapshot, "guard")
+    assert guard.acquires == guard.releases == 2 * 3 * 2

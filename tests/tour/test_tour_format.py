@@ -119,6 +119,7 @@ def test_say_is_neutralised() -> None:
         "pipe-stream-eof",
         "steady-pipeline",
         "join-without-task-done",
+        "semaphore-pool",
     ],
 )
 def test_shipped_tours_round_trip(name: str) -> None:

@@ -23,6 +23,7 @@ from ipcplay.engine.snapshot import (
     SharedSample,
     Snapshot,
     Stuck,
+    WaitEdge,
 )
 from ipcplay.scenario import load, loads, resolve
 from ipcplay.scenario.model import Scenario
@@ -290,6 +291,29 @@ def shared_snapshot(scenario: Scenario) -> Snapshot:
         finished=False,
         stuck=Stuck("deadlock", ("left", "right"), SHARED_DESCRIPTION, T - 5.0),
         shared=shared,
+        waits=(
+            WaitEdge(
+                "left", "acquire", "lock_b", "", ("right",), T - 6.05, "right (pid 4243)", True
+            ),
+            WaitEdge("right", "acquire", "lock_a", "", ("left",), T - 6.0, "left (pid 4242)", True),
+            WaitEdge(
+                "worker-3",
+                "acquire",
+                "pool",
+                "",
+                ("worker-1", "worker-2"),
+                T - 0.25,
+                "worker-1 (pid 4246), worker-2 (pid 4247)",
+            ),
+            WaitEdge(
+                "main",
+                "wait",
+                "gate",
+                "1 of 3 parties there",
+                ("worker-1", "worker-2", "worker-3"),
+                T - 2.25,
+            ),
+        ),
     )
 
 
@@ -728,6 +752,10 @@ def deadlock_snapshot(scenario: Scenario) -> Snapshot:
             processes=("left", "right"),
             description=DEADLOCK_DESCRIPTION,
             since=T - 5.2,
+        ),
+        waits=(
+            WaitEdge("left", "get", "a", "queue empty", ("right",), T - 6.25, in_cycle=True),
+            WaitEdge("right", "get", "b", "queue empty", ("left",), T - 6.2, in_cycle=True),
         ),
     )
 

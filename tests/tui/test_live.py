@@ -232,3 +232,24 @@ def test_the_app_module_is_the_only_one_that_imports_textual():
         "sys.exit(1 if 'textual' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+@pytest.mark.timeout(60)
+async def test_waits_tab_shows_both_edges_of_a_real_lock_order_deadlock():
+    from ipcplay.tui.widgets.waits import WaitGraph
+
+    scenario = replace(load(PRESETS / "lock-order-deadlock.toml"), start_method="fork")
+    app = IpcplayApp(initial=scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.press("w")
+        graph = app.screen.query_one(WaitGraph)
+        await _until(pilot, lambda: graph.plain.startswith("deadlock cycle:"))
+        lines = graph.plain.splitlines()
+        pids = {p.name: p.pid for p in app.screen.snap.processes}
+        assert lines[0] == "deadlock cycle: left → right → left"
+        assert lines[1].startswith(f"left  ──acquire lock_b · held by right (pid {pids['right']})")
+        assert lines[1].endswith("──▶ right")
+        assert lines[2].startswith(f"right ──acquire lock_a · held by left (pid {pids['left']})")
+        assert lines[2].endswith("──▶ left")
+        assert len(lines) == 3

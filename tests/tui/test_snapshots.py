@@ -105,6 +105,13 @@ def test_help_over_run(snap_compare: SnapCompare, size: tuple[int, int]) -> None
     assert snap_compare(app, press=["question_mark"], terminal_size=size, run_before=settle)
 
 
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", ["deadlock", "shared"])
+def test_waits_tab(snap_compare: SnapCompare, case: str, size: tuple[int, int]) -> None:
+    app, _ = frozen_app(case)
+    assert snap_compare(app, press=["w"], terminal_size=size, run_before=settle)
+
+
 # ---------------------------------------------------------------- behaviour
 
 
@@ -329,3 +336,57 @@ async def test_shared_objects_show_holders_waiters_and_lost_updates() -> None:
         detail = app.screen.query_one("#proc-detail", TextView).plain
         assert "blocked on acquire 'lock_b' held by right (pid 4243) for 6.1 s" in detail
         assert app.screen.query_one(Banner).plain.startswith("DEADLOCK: left → right → left")
+
+
+async def test_w_draws_the_wait_for_graph_with_the_cycle_first_in_red() -> None:
+    from textual.widgets import TabbedContent
+
+    from ipcplay.tui.widgets.waits import WaitGraph
+
+    app, _ = frozen_app("shared")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        tabs = app.screen.query_one("#bottom", TabbedContent)
+        await pilot.press("w")
+        await pilot.pause()
+        assert tabs.active == "tab-waits"
+        graph = app.screen.query_one(WaitGraph)
+        lines = graph.plain.splitlines()
+        assert lines[0] == "deadlock cycle: left → right → left"
+        assert lines[1].startswith(
+            "left     ──acquire lock_b · held by right (pid 4243) · 6.1 s──▶ right"
+        )
+        assert lines[2].startswith("right    ──acquire lock_a · held by left (pid 4242) · 6.0 s")
+        assert lines[2].endswith("──▶ left")
+        assert lines[3] == "also waiting:"
+        assert "worker-3 ──acquire pool · held by worker-1 (pid 4246)" in lines[4]
+        assert lines[5].startswith("main     ──wait gate (1 of 3 parties there) · 2.3 s──▶ ")
+        assert lines[5].endswith("worker-1, worker-2, worker-3")
+        red = [any(str(sp.style) == "red" for sp in line.spans) for line in graph._lines]
+        assert red == [False, True, True, False, False, False]
+        await pilot.press("w")
+        await pilot.pause()
+        assert tabs.active == "tab-events"
+
+
+async def test_waits_tab_says_when_nobody_waits_and_redraws_only_on_change() -> None:
+    from ipcplay.tui.widgets.waits import NOBODY, WaitGraph
+
+    app, _ = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        graph = app.screen.query_one(WaitGraph)
+        assert graph.plain == NOBODY
+        snap = app.screen.snap  # type: ignore[attr-defined]
+        calls: list[object] = []
+        graph.set = calls.append  # type: ignore[method-assign]
+        graph.update_snapshot(replace(snap, seq=snap.seq + 1), 2000.0)
+        assert calls == []  # same (no) edges: nothing rebuilt
+
+
+def test_help_names_the_waits_key() -> None:
+    from ipcplay.tui.screens.help import KEYS
+
+    assert any(key == "w" and "Waits" in words for key, words in KEYS)

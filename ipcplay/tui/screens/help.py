@@ -28,6 +28,7 @@ KEYS = [
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
     ("c", "the Code tab: the plain multiprocessing script that does the same (again: events)"),
+    ("w", "the Waits tab: who waits for whom, a deadlock's cycle in red (again: events)"),
     ("e", "the Explain tab: the preset's teaching text (again: events)"),
     ("tab", "next pane"),
     ("escape", "back to the preset list (stops the scenario)"),

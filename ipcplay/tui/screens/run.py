@@ -28,6 +28,7 @@ from ipcplay.tui.widgets.processes import ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
 from ipcplay.tui.widgets.status import Banner, StatusBar
+from ipcplay.tui.widgets.waits import WaitGraph
 
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
 
@@ -47,6 +48,9 @@ class RunScreen(Screen[None]):
         Binding("f", "filter", "Filter"),
         Binding("c", "tab('tab-code')", "Code"),
         Binding("e", "tab('tab-explain')", "Explain", show=False),
+        # Not in the footer: at 100 columns it would push out Quit and Help;
+        # the tab is named on screen and `?` lists the key.
+        Binding("w", "tab('tab-waits')", "Waits", show=False),
         Binding("right_square_bracket", "hz(1)", "Hz+", key_display="]", show=False),
         Binding("left_square_bracket", "hz(-1)", "Hz-", key_display="[", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
@@ -78,6 +82,8 @@ class RunScreen(Screen[None]):
         with TabbedContent(id="bottom"):
             with TabPane("Events", id="tab-events"):
                 yield EventLog(id="events")
+            with TabPane("Waits", id="tab-waits"), VerticalScroll(id="waits-scroll"):
+                yield WaitGraph(id="waits")
             with TabPane("Explain", id="tab-explain"), VerticalScroll():
                 yield Static(
                     Text(
@@ -229,6 +235,7 @@ class RunScreen(Screen[None]):
             chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
             self.query_one(EventLog).update_snapshot(snap, names, chans, t0)
+            self.query_one(WaitGraph).update_snapshot(snap, now)
             self.query_one(Banner).show_stuck(snap)
             self._status()
 

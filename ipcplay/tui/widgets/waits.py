@@ -1,0 +1,71 @@
+"""The wait-for graph in text: one line per waiting process, who it waits for.
+
+A deadlock's cycle comes first, in the order its processes wait for each
+other, in red, so it reads as a loop; every other wait follows. The text is
+rebuilt only when the edges change, or once a second for the times shown.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from ipcplay.engine.snapshot import Snapshot, WaitEdge
+from ipcplay.tui.format import duration
+from ipcplay.tui.widgets.text import TextView
+
+NOBODY = "no process is waiting"
+
+
+def edge_label(edge: WaitEdge, now: float) -> str:
+    """What the waiter is doing, as the label on its arrow."""
+    label = f"{edge.op} {edge.obj}"
+    if edge.reason:
+        label += f" ({edge.reason})"
+    if edge.holder:
+        label += f" · held by {edge.holder}"
+    if edge.since:
+        label += f" · {duration(max(0.0, now - edge.since))}"
+    return label
+
+
+def graph_text(edges: tuple[WaitEdge, ...], now: float) -> Text:
+    t = Text()
+    if not edges:
+        t.append(NOBODY, style="dim")
+        return t
+    width = max(len(e.waiter) for e in edges)
+    cycle = [e for e in edges if e.in_cycle]
+    rest = [e for e in edges if not e.in_cycle]
+    lines: list[Text] = []
+    if cycle:
+        loop = " → ".join([*(e.waiter for e in cycle), cycle[0].waiter])
+        lines.append(Text(f"deadlock cycle: {loop}", style="bold red"))
+        lines += [_line(e, width, now, "red") for e in cycle]
+        if rest:
+            lines.append(Text("also waiting:", style="bold"))
+    lines += [_line(e, width, now, "") for e in rest]
+    return Text("\n").join(lines)
+
+
+def _line(edge: WaitEdge, width: int, now: float, style: str) -> Text:
+    line = Text(style=style)
+    line.append(edge.waiter.ljust(width), style="bold")
+    line.append(f" ──{edge_label(edge, now)}──▶ ")
+    if edge.waits_for:
+        line.append(", ".join(edge.waits_for), style="bold")
+    else:
+        line.append("no live process: it can never go on", style="bold red")
+    return line
+
+
+class WaitGraph(TextView):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(Text(NOBODY, style="dim"), **kwargs)
+        self._key: tuple[object, ...] | None = None
+
+    def update_snapshot(self, snap: Snapshot, now: float) -> None:
+        key = (snap.waits, int(now) if snap.waits else 0)
+        if key == self._key:
+            return
+        self._key = key
+        self.set(graph_text(snap.waits, now))
