@@ -48,9 +48,19 @@ class ProcessPanel(Vertical):
 
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
-        # As many rows as there are processes, up to 40 % of the screen: the
-        # event log and a tour's captions below must keep their room.
-        cap = int(self.screen.size.height * 0.4) - self.reserve
+        # As many rows as there are processes, up to 40 % of the screen and
+        # never so many that the panels above and the event log and a tour's
+        # captions below lose their room.
+        screen = self.screen
+        above = sum(
+            w.outer_size.height
+            for w in screen.query("#status, #banner, #top, #shared")
+            if w.display
+        )
+        # footer 1, the log's tabs and a few lines 6, this panel's own frame,
+        # header and detail 6, and the captions' room
+        room = screen.size.height - above - 1 - 6 - 6 - self.reserve
+        cap = min(int(screen.size.height * 0.4) - self.reserve, room)
         height = max(2, min(len(snap.processes), cap))
         if height != self._rows_height:
             self._rows_height = height
