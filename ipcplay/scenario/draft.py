@@ -14,6 +14,7 @@ edit returns a new draft.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from ipcplay.scenario.model import Scenario
 __all__ = [
     "CHANNEL_TEMPLATES",
     "PROCESS_TEMPLATES",
+    "SHARED_TEMPLATES",
     "Draft",
     "Entry",
     "Problem",
@@ -39,10 +41,12 @@ __all__ = [
     "duplicate",
     "edit",
     "from_scenario",
+    "parse_steps",
+    "step_lines",
     "to_doc",
 ]
 
-Section = Literal["scenario", "channel", "process"]
+Section = Literal["scenario", "channel", "shared", "process"]
 
 # The loader's name rule; a file name follows it too, so a saved preset's name
 # can also be typed on the command line without quoting.
@@ -56,6 +60,8 @@ NUMBER_KEYS = frozenset(
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
 BOOL_KEYS = frozenset({"duplex", "task_done"})
+# A steps process's steps are typed one per line ("add counter 1 locked"), and
+# name shared objects by name: the text is the step list, as readable as the TOML.
 VALUE_KEYS = frozenset({"payload.value", "reply.value"})  # TOML text, parsed on use
 
 _PAYLOAD_DEFAULTS = {"kind": "bytes", "size": "64", "text": "hello", "value": ""}
@@ -86,10 +92,21 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     **{f"reply.{k}": v for k, v in _REPLY_DEFAULTS.items()},
     "finally": (),
     "task_done": True,
+    "steps": "",
+}
+# An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
+SHARED_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "kind": "Value",
+    "typecode": "i",
+    "value": "",
+    "values": "0, 0, 0, 0",
+    "parties": "2",
 }
 _DEFAULTS: dict[Section, dict[str, Any]] = {
     "scenario": SCENARIO_DEFAULTS,
     "channel": CHANNEL_DEFAULTS,
+    "shared": SHARED_DEFAULTS,
     "process": PROCESS_DEFAULTS,
 }
 
@@ -116,7 +133,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Draft:
-    """A whole composition: the scenario entry (uid 0), channels, processes."""
+    """A whole composition: the scenario entry (uid 0), channels, shared objects, processes."""
 
     scenario: Entry = field(default_factory=lambda: Entry(0, "scenario", dict(SCENARIO_DEFAULTS)))
     channels: tuple[Entry, ...] = ()
@@ -126,11 +143,12 @@ class Draft:
     """The preset's [[tour]] steps as TOML tables, carried through unchanged
     (the composer does not edit tours); the loader still checks them, so a
     step naming a process that was renamed or deleted is reported."""
+    shared: tuple[Entry, ...] = ()
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         """In the order a file lists them, which is the order the loader checks them."""
-        return (self.scenario, *self.channels, *self.processes)
+        return (self.scenario, *self.channels, *self.shared, *self.processes)
 
     def entry(self, uid: int) -> Entry:
         for e in self.entries:
@@ -152,13 +170,15 @@ class Problem:
 
     `uid`/`field` locate the entry and form field the key path names (None when
     it concerns the whole scenario, such as "no processes"); `key` is the path
-    as the loader printed it.
+    as the loader printed it. `line` is the line of the steps field a step
+    problem is on (from 1), as the form shows it.
     """
 
     key: str
     message: str
     uid: int | None = None
     field: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}" if self.key else self.message
@@ -226,6 +246,110 @@ def _channel_doc(e: Entry) -> dict[str, Any]:
     return out
 
 
+def _shared_doc(e: Entry) -> dict[str, Any]:
+    kind = e.get("kind")
+    out: dict[str, Any] = {"kind": kind}
+    if kind in model.DATA_KINDS:
+        out["typecode"] = e.get("typecode")
+    if kind in ("Value", "Semaphore", "BoundedSemaphore"):
+        _put_number(out, "value", e.get("value"))
+    if kind == "Array":
+        text = str(e.get("values")).strip()
+        values = _value(text if text.startswith("[") else f"[{text}]")
+        out["values"] = text if isinstance(values, str) else values  # the loader says why
+    if kind == "Barrier":
+        _put_number(out, "parties", e.get("parties"))
+    return out
+
+
+# --------------------------------------------------------------------------- steps as lines
+
+# One line per step: the verb, then what the TOML step table holds, in order.
+_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear")
+_UPDATE_STEPS = ("add", "multiply", "value")
+STEP_SYNTAX = {
+    **{v: f"{v} NAME" for v in _TARGET_STEPS},
+    "sleep": "sleep MS",
+    **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
+}
+assert set(STEP_SYNTAX) == set(model.STEP_OPS)
+
+
+@dataclass(frozen=True)
+class StepError:
+    """A line of the steps field that is not a step: which one (from 0 among the
+    steps, and from 1 among the lines) and why."""
+
+    index: int
+    line: int
+    message: str
+
+
+def _step_table(words: list[str]) -> dict[str, Any] | str:
+    """The TOML step table one line stands for, or what is wrong with the line."""
+    verb = words[0]
+    if verb not in STEP_SYNTAX:
+        close = difflib.get_close_matches(verb, STEP_SYNTAX, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"steps: {', '.join(STEP_SYNTAX)}"
+        return f"unknown step {verb!r}; {hint}"
+    args = words[1:]
+    if verb in _TARGET_STEPS and len(args) == 1:
+        return {verb: args[0]}
+    if verb == "sleep" and len(args) == 1:
+        return {"sleep": _number(args[0])}
+    if verb in _UPDATE_STEPS and len(args) in (2, 3):
+        if len(args) == 3 and args[2] != "locked":
+            return f"expected 'locked' after the amount, got {args[2]!r}"
+        table: dict[str, Any] = {"on": args[0], verb: _number(args[1])}
+        if len(args) == 3:
+            table["locked"] = True
+        return table
+    return f"expected '{STEP_SYNTAX[verb]}', got {' '.join(words)!r}"
+
+
+def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
+    """The step tables of the lines that parse, and the first line that does not.
+
+    Blank lines are skipped; `#` starts a comment (not kept in the file)."""
+    tables: list[dict[str, Any]] = []
+    error: StepError | None = None
+    for n, line in enumerate(str(text).splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        table = _step_table(words)
+        if isinstance(table, str):
+            error = error or StepError(len(tables), n, table)
+            continue
+        tables.append(table)
+    return tables, error
+
+
+def _step_line(table: Mapping[str, Any]) -> str:
+    if "on" in table:
+        verb = next(k for k in _UPDATE_STEPS if k in table)
+        line = f"{verb} {table['on']} {_inline(table[verb])}"
+        return f"{line} locked" if table.get("locked") else line
+    verb, arg = next(iter(table.items()))
+    return f"{verb} {_inline(arg) if verb == 'sleep' else arg}"
+
+
+def step_lines(tables: list[Mapping[str, Any]]) -> str:
+    """The steps field for TOML step tables: one line each."""
+    return "\n".join(_step_line(t) for t in tables)
+
+
+def _step_row(text: str, index: int) -> int | None:
+    """The line (from 1) of the `index`-th step in the steps field."""
+    seen = 0
+    for n, line in enumerate(str(text).splitlines(), 1):
+        if line.split("#", 1)[0].split():
+            if seen == index:
+                return n
+            seen += 1
+    return None
+
+
 def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     role = e.get("role")
     out: dict[str, Any] = {"name": e.get("name"), "role": role}
@@ -237,6 +361,9 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
         if refs:
             out[key] = refs
     _put_number(out, "count", e.get("count"))
+    if role == "steps":  # nothing else applies to it
+        out["steps"] = parse_steps(e.get("steps"))[0]
+        return out
     _put_number(out, "rate", e.get("rate"))
     out["payload"] = _payload(e, "payload")
     work = {"kind": e.get("work.kind")}
@@ -250,6 +377,8 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     if e.get("finally"):
         out["finally"] = list(e.get("finally"))
     out["task_done"] = bool(e.get("task_done"))
+    if str(e.get("steps")).strip():  # shown and reported, rather than dropped
+        out["steps"] = parse_steps(e.get("steps"))[0]
     return out
 
 
@@ -260,6 +389,8 @@ def to_doc(draft: Draft) -> dict[str, Any]:
     doc: dict[str, Any] = {"scenario": _scenario_doc(draft.scenario)}
     if draft.channels:
         doc["channels"] = {c.name: _channel_doc(c) for c in draft.channels}
+    if draft.shared:
+        doc["shared"] = {o.name: _shared_doc(o) for o in draft.shared}
     if draft.processes:
         doc["process"] = [_process_doc(p, names) for p in draft.processes]
     if draft.tour:
@@ -272,12 +403,19 @@ def check(draft: Draft) -> Scenario | Problem:
     file = draft.file
     if not NAME.fullmatch(file):
         return Problem("file", f"invalid file name {file!r}; {NAME_RULE}", 0, "file")
-    seen: dict[str, int] = {}
-    for c in draft.channels:  # a TOML table cannot hold the same key twice
-        if c.name in seen:
-            message = f"{c.name!r} is already used by another channel"
-            return Problem(f"channels.{c.name}", message, c.uid, "name")
-        seen[c.name] = c.uid
+    for section, what in (("channels", "channel"), ("shared", "shared object")):
+        seen: set[str] = set()
+        for c in getattr(draft, section):  # a TOML table cannot hold the same key twice
+            if c.name in seen:
+                message = f"{c.name!r} is already used by another {what}"
+                return Problem(f"{section}.{c.name}", message, c.uid, "name")
+            seen.add(c.name)
+    for i, p in enumerate(draft.processes):  # a line that is no step, before the loader
+        if p.get("role") == "steps" or str(p.get("steps")).strip():
+            error = parse_steps(p.get("steps"))[1]
+            if error is not None:
+                key = f"process[{i}].steps[{error.index}]"
+                return Problem(key, error.message, p.uid, "steps", error.line)
     try:
         text = tomli_w.dumps(to_doc(draft), multiline_strings=True)
         return loads(text, source=f"{file}.toml", name=file)
@@ -288,6 +426,7 @@ def check(draft: Draft) -> Scenario | Problem:
 
 
 _PROCESS_KEY = re.compile(r"process\[(\d+)\](?:\.(.*))?")
+_STEP_KEY = re.compile(r"steps(?:\[(\d+)\])?")
 _FIELD_ALIASES = {"payload": "payload.kind", "reply": "reply.kind", "work": "work.kind"}
 
 
@@ -324,9 +463,20 @@ def locate(draft: Draft, key: str, message: str) -> Problem:
             if c.name == name:
                 return Problem(key, message, c.uid, _field(rest) or "name")
         return Problem(key, message)
+    if key.startswith("shared."):
+        name, rest = _split_name(key[len("shared.") :])
+        for o in draft.shared:
+            if o.name == name:
+                return Problem(key, message, o.uid, _field(rest) or "name")
+        return Problem(key, message)
     m = _PROCESS_KEY.fullmatch(key)
     if m and int(m.group(1)) < len(draft.processes):
-        return Problem(key, message, draft.processes[int(m.group(1))].uid, _field(m.group(2)))
+        p = draft.processes[int(m.group(1))]
+        step = _STEP_KEY.match(m.group(2) or "")
+        if step:
+            row = _step_row(p.get("steps"), int(step.group(1))) if step.group(1) else None
+            return Problem(key, message, p.uid, "steps", row)
+        return Problem(key, message, p.uid, _field(m.group(2)))
     return Problem(key, message)
 
 
@@ -363,11 +513,17 @@ def _payload_values(table: Mapping[str, Any] | None, prefix: str) -> dict[str, A
     return {f"{prefix}.{k}": v for k, v in out.items()}
 
 
-def composable(scenario: Scenario) -> str | None:
-    """Why the composer cannot edit `scenario` without losing part of it, or None."""
-    if scenario.shared or any(p.role == "steps" for p in scenario.processes):
-        return "the composer does not edit shared objects and steps yet; edit the TOML file"
-    return None
+def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    kind = table["kind"]
+    vals = {**SHARED_DEFAULTS, "name": name, "kind": kind}
+    vals["typecode"] = table.get("typecode", "i")
+    if kind in ("Value", "Semaphore", "BoundedSemaphore"):
+        vals["value"] = _inline(table.get("value", 0 if kind == "Value" else 1))
+    if "values" in table:
+        vals["values"] = ", ".join(_inline(v) for v in table["values"])
+    if "parties" in table:
+        vals["parties"] = _text(table["parties"])
+    return vals
 
 
 def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
@@ -389,6 +545,10 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         vals["maxsize"] = _text(table.get("maxsize", 0))
         vals["duplex"] = table.get("duplex", True)
         channels.append(Entry(uid, "channel", vals))
+    shared = []
+    for name, table in doc.get("shared", {}).items():
+        shared.append(Entry(len(uids) + len(shared) + 1, "shared", _shared_values(name, table)))
+    first = len(uids) + len(shared) + 1
     processes = []
     for i, table in enumerate(doc.get("process", [])):
         vals = dict(PROCESS_DEFAULTS)
@@ -406,12 +566,14 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         vals.update(_payload_values(table.get("reply"), "reply"))
         work = table.get("work", {"kind": "none"})
         vals["work.kind"], vals["work.ms"] = work["kind"], _text(work.get("ms", 0))
-        processes.append(Entry(len(uids) + 1 + i, "process", vals))
+        vals["steps"] = step_lines(table.get("steps", []))
+        processes.append(Entry(first + i, "process", vals))
     return replace(
         draft,
         channels=tuple(channels),
+        shared=tuple(shared),
         processes=tuple(processes),
-        next_uid=len(uids) + len(processes) + 1,
+        next_uid=first + len(processes),
         tour=tuple(doc.get("tour", [])),
     )
 
@@ -429,6 +591,11 @@ class Template:
     about: str
     base: str  # the first name tried for a new entry
     values: Mapping[str, Any] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
+    """A steps template: the kinds of shared object its steps work on; `{target}`
+    in its steps is the selected (or last) such object, or a new one made from
+    the shared template `makes`."""
+    makes: str = ""
 
 
 PROCESS_TEMPLATES = (
@@ -473,6 +640,118 @@ PROCESS_TEMPLATES = (
         "answers every message on a Pipe; ends on EOF or a poison pill",
         "ponger",
         {"role": "ponger"},
+    ),
+)
+
+STEPS_TEMPLATES = (
+    Template(
+        "incrementer",
+        "process",
+        "shared counter incrementer",
+        "counter.value += 1, 100000 times, inside with counter.get_lock(): none lost",
+        "incrementer",
+        {"role": "steps", "count": "100000", "steps": "add {target} 1 locked"},
+        ("Value",),
+        "value",
+    ),
+    Template(
+        "racy",
+        "process",
+        "racy incrementer",
+        "counter.value += 1, 200000 times, without the lock: two of them lose updates",
+        "racer",
+        {"role": "steps", "count": "200000", "steps": "add {target} 1"},
+        ("Value",),
+        "value",
+    ),
+    Template(
+        "holder",
+        "process",
+        "lock holder",
+        "acquire a lock, hold it 200 ms, release it; 5 times",
+        "holder",
+        {"role": "steps", "count": "5", "steps": "acquire {target}\nsleep 200\nrelease {target}"},
+        model.LOCK_KINDS,
+        "lock",
+    ),
+    Template(
+        "setter",
+        "process",
+        "event setter",
+        "sleeps 1 s, then sets an Event: every waiter goes on",
+        "setter",
+        {"role": "steps", "count": "1", "steps": "sleep 1000\nset {target}"},
+        ("Event",),
+        "event",
+    ),
+    Template(
+        "waiter",
+        "process",
+        "event waiter",
+        "waits until an Event is set",
+        "waiter",
+        {"role": "steps", "count": "1", "steps": "wait {target}"},
+        ("Event",),
+        "event",
+    ),
+    Template(
+        "party",
+        "process",
+        "barrier party",
+        "waits at a Barrier until all its parties are there",
+        "party",
+        {"role": "steps", "count": "1", "steps": "sleep 200\nwait {target}"},
+        ("Barrier",),
+        "barrier",
+    ),
+)
+PROCESS_TEMPLATES += STEPS_TEMPLATES
+
+SHARED_TEMPLATES = (
+    Template(
+        "value",
+        "shared",
+        "Value (counter)",
+        "Value('i', 0): one number in shared memory, with a lock",
+        "counter",
+        {"kind": "Value", "typecode": "i", "value": "0"},
+    ),
+    Template(
+        "array",
+        "shared",
+        "Array",
+        "Array('i', [0, 0, 0, 0]): numbers in shared memory, with a lock",
+        "array",
+        {"kind": "Array", "typecode": "i", "values": "0, 0, 0, 0"},
+    ),
+    Template("lock", "shared", "Lock", "one holder at a time", "lock", {"kind": "Lock"}),
+    Template(
+        "rlock", "shared", "RLock", "a Lock its holder may take again", "rlock", {"kind": "RLock"}
+    ),
+    Template(
+        "semaphore",
+        "shared",
+        "Semaphore",
+        "Semaphore(2): at most two holders at a time",
+        "slots",
+        {"kind": "Semaphore", "value": "2"},
+    ),
+    Template(
+        "bounded_semaphore",
+        "shared",
+        "BoundedSemaphore",
+        "BoundedSemaphore(2): a release too many is an error",
+        "slots",
+        {"kind": "BoundedSemaphore", "value": "2"},
+    ),
+    Template("event", "shared", "Event", "a flag: wait() until set()", "go", {"kind": "Event"}),
+    Template(
+        "barrier",
+        "shared",
+        "Barrier",
+        "Barrier(2): wait() returns when two processes are waiting",
+        "barrier",
+        {"kind": "Barrier", "parties": "2"},
     ),
 )
 
@@ -522,10 +801,15 @@ CHANNEL_TEMPLATES = (
     ),
 )
 
-# Every role that works on channels; shared objects and `steps` processes are
-# not composed here yet (`composable` says so before the composer opens).
-assert {t.key for t in PROCESS_TEMPLATES} == set(model.ROLES) - {"steps"}
+# Every role, every channel kind and every kind of shared object has a template;
+# and each steps template can make what it works on.
+assert {t.values["role"] for t in PROCESS_TEMPLATES} == set(model.ROLES)
 assert {t.values["kind"] for t in CHANNEL_TEMPLATES} == set(model.CHANNEL_KINDS)
+assert {t.values["kind"] for t in SHARED_TEMPLATES} == set(model.SHARED_KINDS)
+assert all(
+    any(m.key == t.makes and m.values["kind"] in t.needs for m in SHARED_TEMPLATES)
+    for t in STEPS_TEMPLATES
+)
 
 
 # --------------------------------------------------------------------------- edits
@@ -546,7 +830,21 @@ def free_name(base: str, taken: set[str]) -> str:
 
 
 def _taken(draft: Draft, section: Section) -> set[str]:
-    return {e.name for e in (draft.channels if section == "channel" else draft.processes)}
+    """Channels and shared objects share one namespace; processes have their own."""
+    if section == "process":
+        return {e.name for e in draft.processes}
+    return {e.name for e in (*draft.channels, *draft.shared)}
+
+
+_FIELDS: dict[Section, str] = {"channel": "channels", "shared": "shared", "process": "processes"}
+
+
+def _target(draft: Draft, kinds: tuple[str, ...], context: int | None) -> str | None:
+    """The shared object a new steps process works on: the selected one, if it is
+    of a kind that fits, else the last one that fits."""
+    fits = [o for o in draft.shared if o.get("kind") in kinds]
+    chosen = next((o for o in fits if o.uid == context), fits[-1] if fits else None)
+    return chosen.name if chosen is not None else None
 
 
 def _writers(draft: Draft, uid: int) -> list[Entry]:
@@ -559,6 +857,8 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
     A worker also writes to a channel nobody writes yet, if there is one; a
     pinger or ponger only takes a Pipe.
     """
+    if role == "steps":
+        return {}
     channels = {c.uid: c for c in draft.channels}
     ctx = context if context in channels else (draft.channels[-1].uid if draft.channels else None)
     if role in ("pinger", "ponger"):
@@ -576,14 +876,27 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
 
 
 def add(draft: Draft, template: Template, context: int | None = None) -> tuple[Draft, int]:
-    """A new entry from `template`, wired near `context` (the selected entry's uid)."""
-    uid = draft.next_uid
+    """A new entry from `template`, wired near `context` (the selected entry's uid).
+
+    A steps template works on the selected shared object of a kind it needs, or
+    the last one; when there is none, one is added first."""
     values = {**_DEFAULTS[template.section], **template.values}
+    if template.needs:
+        target = _target(draft, template.needs, context)
+        if target is None:
+            made = next(t for t in SHARED_TEMPLATES if t.key == template.makes)
+            draft, made_uid = add(draft, made)
+            target = draft.entry(made_uid).name
+        values["steps"] = str(values["steps"]).replace("{target}", target)
+    uid = draft.next_uid
     values["name"] = free_name(template.base, _taken(draft, template.section))
     if template.section == "process":
         values.update(_wiring(draft, values["role"], context))
         entry = Entry(uid, "process", values)
         draft = replace(draft, processes=(*draft.processes, entry))
+    elif template.section == "shared":
+        entry = Entry(uid, "shared", values)
+        draft = replace(draft, shared=(*draft.shared, entry))
     else:
         entry = Entry(uid, "channel", values)
         draft = replace(draft, channels=(*draft.channels, entry))
@@ -618,10 +931,10 @@ def duplicate(draft: Draft, uid: int) -> tuple[Draft, int]:
     new = Entry(
         draft.next_uid, e.section, {**e.values, "name": free_name(e.name, _taken(draft, e.section))}
     )
-    items = draft.channels if e.section == "channel" else draft.processes
+    field_name = _FIELDS[e.section]
+    items = getattr(draft, field_name)
     i = items.index(e) + 1
     items = (*items[:i], new, *items[i:])
-    field_name = "channels" if e.section == "channel" else "processes"
     return replace(draft, **{field_name: items}, next_uid=draft.next_uid + 1), new.uid
 
 
@@ -630,8 +943,10 @@ def delete(draft: Draft, uid: int) -> Draft:
     e = draft.entry(uid)
     if e.section == "scenario":
         return draft
-    if e.section == "process":
-        return replace(draft, processes=tuple(p for p in draft.processes if p.uid != uid))
+    if e.section in ("process", "shared"):  # steps naming a deleted object say so
+        field_name = _FIELDS[e.section]
+        kept = tuple(x for x in getattr(draft, field_name) if x.uid != uid)
+        return replace(draft, **{field_name: kept})
     processes = tuple(
         Entry(
             p.uid,
@@ -644,17 +959,58 @@ def delete(draft: Draft, uid: int) -> Draft:
     return replace(draft, channels=channels, processes=processes)
 
 
+_SHARED_VALUE = {"Value": "0", "Semaphore": "1", "BoundedSemaphore": "1"}
+
+
+def _renamed(text: str, old: str, new: str) -> str:
+    """Steps that name `old` name `new` instead (the verb and numbers stay)."""
+    lines = []
+    for line in str(text).split("\n"):
+        body, hash_, comment = line.partition("#")
+        words = body.split()
+        if len(words) >= 2 and words[1] == old:
+            lead = body[: len(body) - len(body.lstrip())]
+            body = lead + " ".join([words[0], new, *words[2:]]) + (" " if hash_ else "")
+        lines.append(body + hash_ + comment)
+    return "\n".join(lines)
+
+
 def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
-    """Set one field. A new payload kind starts from that kind's default size."""
+    """Set one field. A new payload kind starts from that kind's default size; a
+    new steps process runs its steps once; a renamed shared object is renamed
+    in the steps that use it."""
     e = draft.entry(uid)
     if e.get(key) == value:
         return draft
     values = {**e.values, key: value}
     if key in ("payload.kind", "reply.kind"):
         values[key.replace("kind", "size")] = "64" if value == "bytes" else "0"
+    steps = e.section == "process" and key == "role" and value == "steps"
+    if steps and str(e.get("count")).strip() in ("", "0"):
+        values["count"] = "1"
+    old_default = ("", _SHARED_VALUE.get(e.get("kind"), ""))
+    if e.section == "shared" and key == "kind" and str(e.get("value")).strip() in old_default:
+        values["value"] = _SHARED_VALUE.get(value, "")
     new = Entry(uid, e.section, values)
     if e.section == "scenario":
         return replace(draft, scenario=new)
-    if e.section == "channel":
-        return replace(draft, channels=tuple(new if c.uid == uid else c for c in draft.channels))
-    return replace(draft, processes=tuple(new if p.uid == uid else p for p in draft.processes))
+    if e.section == "shared" and key == "name":
+        draft = _follow_rename(draft, e.name, str(value))
+    field_name = _FIELDS[e.section]
+    items = tuple(new if x.uid == uid else x for x in getattr(draft, field_name))
+    return replace(draft, **{field_name: items})
+
+
+def _follow_rename(draft: Draft, old: str, new: str) -> Draft:
+    """Only when `old` named this object alone and `new` names no other: while a
+    half-typed name equals another object's, the steps are left alone."""
+    names = [o.name for o in draft.shared]
+    if not old or names.count(old) != 1 or new in names or new.split() != [new]:
+        return draft
+    processes = tuple(
+        Entry(p.uid, "process", {**p.values, "steps": _renamed(p.get("steps"), old, new)})
+        if p.get("steps")
+        else p
+        for p in draft.processes
+    )
+    return replace(draft, processes=processes)

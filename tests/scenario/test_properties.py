@@ -29,6 +29,7 @@ from ipcplay.scenario import (
     model,
 )
 from ipcplay.scenario.loader import _cpu_replicas
+from ipcplay.scenario.model import SharedSpec, Step
 
 FAST = settings(max_examples=150, deadline=None, database=None)
 
@@ -267,10 +268,59 @@ def pipe_pair(draw: st.DrawFn, i: int) -> tuple[list[Any], list[Any]]:
     return [pipe], pair
 
 
+def _numbers(typecode: str) -> st.SearchStrategy[int | float]:
+    """What the loader makes of a number for this typecode: in range, or a float."""
+    if typecode in model.INT_TYPECODES:
+        lo, hi = model.INT_TYPECODES[typecode]
+        return st.integers(lo, hi)
+    return st.floats(allow_nan=False).map(lambda x: x + 0.0)
+
+
+@st.composite
+def shared_group(draw: st.DrawFn, i: int) -> tuple[SharedSpec, ProcessSpec]:
+    """One shared object of any kind and a steps process that uses it."""
+    kind = draw(st.sampled_from(model.SHARED_KINDS))
+    name = f"s{i}"
+    fields: dict[str, Any] = {}
+    steps: list[Step] = []
+    if kind in model.DATA_KINDS:
+        typecode = fields["typecode"] = draw(st.sampled_from(model.TYPECODES))
+        if kind == "Value":
+            fields["value"] = draw(_numbers(typecode))
+        else:
+            fields["values"] = tuple(draw(st.lists(_numbers(typecode), min_size=1, max_size=4)))
+        for _ in range(draw(st.integers(1, 3))):
+            op = draw(st.sampled_from(["add", "multiply", "value"]))
+            amount = draw(_numbers(typecode))
+            steps.append(Step(op=op, target=name, amount=amount, locked=draw(st.booleans())))
+    elif kind in model.LOCK_KINDS:
+        if kind in ("Semaphore", "BoundedSemaphore"):
+            fields["value"] = draw(st.integers(0, model.MAX_MAXSIZE))
+        steps += [Step(op="acquire", target=name), Step(op="release", target=name)]
+    elif kind == "Event":
+        ops = draw(st.lists(st.sampled_from(["set", "clear", "wait"]), min_size=1, max_size=3))
+        steps += [Step(op=op, target=name) for op in ops]
+    else:
+        fields["parties"] = draw(st.integers(1, model.MAX_PARTIES))
+        steps.append(Step(op="wait", target=name))
+    if draw(st.booleans()):
+        ms = draw(st.floats(min_value=0, max_value=model.MAX_WORK_MS))
+        steps.insert(draw(st.integers(0, len(steps))), Step(op="sleep", ms=ms))
+    process = ProcessSpec(
+        name=f"st{i}",
+        role="steps",
+        replicas=draw(replica_counts),
+        count=draw(st.integers(1, model.MAX_COUNT)),
+        steps=tuple(steps),
+    )
+    return SharedSpec(name=name, kind=kind, **fields), process
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     channels: list[ChannelSpec] = []
     processes: list[ProcessSpec] = []
+    shared: list[SharedSpec] = []
     for i in range(draw(st.integers(1, 3))):
         c, p = draw(queue_pipeline(i, cpu_count_ok=i == 0))
         channels += c
@@ -279,6 +329,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         c, p = draw(pipe_pair(i))
         channels += c
         processes += p
+    for i in range(draw(st.integers(0, 2))):
+        o, p = draw(shared_group(i))
+        shared.append(o)
+        processes.append(p)
     return Scenario(
         name="scenario",
         title=draw(titles),
@@ -292,6 +346,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         ),
         channels=tuple(channels),
         processes=tuple(processes),
+        shared=tuple(shared),
         source="generated",
     )
 
@@ -381,13 +436,36 @@ def test_a_scenario_opened_in_the_composer_checks_back_to_itself(s: Scenario) ->
     assert dataclasses.replace(got, source=s.source) == s
 
 
+def step_texts(names: list[str]) -> st.SearchStrategy[str]:
+    """A steps field as typed: steps on these names, some of them wrong."""
+    target = st.sampled_from(names)
+    amount = st.sampled_from(["1", "2.5", "x", "-1"])
+    line = st.one_of(
+        st.tuples(st.sampled_from(["acquire", "release", "wait", "set", "clear"]), target).map(
+            " ".join
+        ),
+        amount.map(lambda a: f"sleep {a}"),
+        st.tuples(
+            st.sampled_from(["add", "multiply", "value"]),
+            target,
+            amount,
+            st.sampled_from(["", " locked", " lock"]),
+        ).map(lambda t: f"{t[0]} {t[1]} {t[2]}{t[3]}"),
+        st.sampled_from(["aquire x", "# a note", "", "add c"]),
+    )
+    return st.lists(line, max_size=4).map("\n".join)
+
+
 @st.composite
 def composed(draw: st.DrawFn) -> draft.Draft:
     """What a user can make with the composer's keys: channels and processes from
     templates (wired near the selection), then duplicates, deletes, renames and
     typed values, some of them wrong."""
     d = draft.Draft()
-    templates = {t.key: t for t in (*draft.CHANNEL_TEMPLATES, *draft.PROCESS_TEMPLATES)}
+    templates = {
+        t.key: t
+        for t in (*draft.CHANNEL_TEMPLATES, *draft.PROCESS_TEMPLATES, *draft.SHARED_TEMPLATES)
+    }
     for _ in range(draw(st.integers(1, 3))):  # the way the footer suggests: channel, then ends
         pattern = draw(
             st.sampled_from(
@@ -399,25 +477,33 @@ def composed(draw: st.DrawFn) -> draft.Draft:
                     ("pipe", "pinger", "ponger"),
                     ("oneway", "producer", "consumer"),
                     ("queue", "pinger", "worker"),  # a misfit, on purpose
+                    ("value", "racy", "incrementer"),
+                    ("holder", "semaphore", "holder"),
+                    ("waiter", "setter", "party", "party"),
+                    ("array", "incrementer", "bounded_semaphore"),  # two misfits
                 ]
             )
         )
         context = None
         for key in pattern:
             d, uid = draft.add(d, templates[key], context)
-            if templates[key].section == "channel" and context is None:
+            if templates[key].section in ("channel", "shared") and context is None:
                 context = uid
             elif key == "worker":  # the consumer reads what the worker writes
                 context = d.entry(uid).get("out")[0] if d.entry(uid).get("out") else context
     fields = {
         "channel": ["name", "maxsize", "duplex", "kind"],
-        "process": ["name", "count", "rate", "replicas", "in", "out", "finally", "payload.kind"],
+        "process": [
+            *("name", "count", "rate", "replicas", "in", "out", "finally", "payload.kind"),
+            *("role", "steps"),
+        ],
+        "shared": ["name", "kind", "typecode", "value", "values", "parties"],
     }
     numbers = st.sampled_from(["0", "1", "3", "12"]) | st.sampled_from(
         ["-1", "2.5", "x", "", "cpu_count", "q", "a b"]
     )
     for _ in range(draw(st.integers(0, 3))):
-        uids = [e.uid for e in (*d.channels, *d.processes)]
+        uids = [e.uid for e in (*d.channels, *d.shared, *d.processes)]
         if not uids:
             break
         op = draw(st.sampled_from(["duplicate", "delete", "edit", "edit"]))
@@ -441,7 +527,16 @@ def composed(draw: st.DrawFn) -> draft.Draft:
         elif key == "duplex":
             value = draw(st.booleans())
         elif key == "kind":
-            value = draw(st.sampled_from(model.CHANNEL_KINDS))
+            kinds = model.CHANNEL_KINDS if entry.section == "channel" else model.SHARED_KINDS
+            value = draw(st.sampled_from(kinds))
+        elif key == "typecode":
+            value = draw(st.sampled_from(model.TYPECODES))
+        elif key == "role":
+            value = draw(st.sampled_from(model.ROLES))
+        elif key == "values":
+            value = draw(st.sampled_from(["1, 2", "[0.5]", "", "x", "1, 2,"]))
+        elif key == "steps":
+            value = draw(step_texts([o.name for o in d.shared] + ["nope"]))
         elif key == "payload.kind":
             value = draw(st.sampled_from(model.PAYLOAD_KINDS))
         elif key == "name":
@@ -461,7 +556,7 @@ def test_whatever_the_composer_makes_saves_and_loads_back_or_names_a_field(
     if isinstance(got, draft.Problem):
         # Every problem points at something the user can see, in the loader's words.
         assert got.message and "\n" not in got.message
-        if got.key.startswith(("channels.", "process[", "scenario.")):
+        if got.key.startswith(("channels.", "shared.", "process[", "scenario.")):
             assert got.uid is not None
         return
     text = dumps(got)

@@ -18,9 +18,9 @@ from frozen import steady_scenario, steady_snapshot
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from ipcplay.scenario import ScenarioError, load, loads
+from ipcplay.scenario import ScenarioError, load, loads, model
 from ipcplay.scenario.draft import Problem, check
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.model import Scenario, Step
 from ipcplay.tui.app import IpcplayApp
 from ipcplay.tui.screens.composer import ComposerScreen
 from ipcplay.tui.screens.help import HelpScreen
@@ -165,6 +165,72 @@ def _loader_message(toml: str) -> ScenarioError:
     return info.value
 
 
+async def compose_racy_counter(pilot: Pilot[Any]) -> None:
+    """From the home screen, keys only: a Value counter and two racy incrementers."""
+    await pilot.press("n")
+    await pilot.press("home", "enter")
+    await pilot.press(*"racy-counter")
+    await pilot.press("tab", "tab", "tab")  # title, explain, start method
+    await pilot.press("enter", "up", "enter")  # spawn -> fork
+    await pilot.press("escape")
+    await pilot.press("o", "1")  # a Value counter
+    await pilot.press("a", "7")  # a racy incrementer, on the selected counter
+    await pilot.press("d")  # and a second one
+    await pilot.pause()
+
+
+@pytest.mark.timeout(120)
+async def test_compose_a_racy_counter_run_it_and_see_lost_updates(home: Path) -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_racy_counter(pilot)
+        composer = _composer(app)
+        composed = composer.result
+        assert isinstance(composed, Scenario), composed
+        assert [(o.name, o.kind, o.typecode, o.value) for o in composed.shared] == [
+            ("counter", "Value", "i", 0)
+        ]
+        assert [(p.name, p.role, p.count) for p in composed.processes] == [
+            ("racer", "steps", 200000),
+            ("racer2", "steps", 200000),
+        ]
+        assert all(
+            p.steps == (Step(op="add", target="counter", amount=1),) for p in composed.processes
+        )
+        diagram = composer.query_one("#composer-diagram", TextView).plain
+        assert "racer, racer2 ──▶ [counter · Value i = 0]  add" in diagram
+
+        # Run it on real processes: the counter ends short, and the panel says by how much.
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        run = app.screen
+        assert isinstance(run, RunScreen)
+        await _until(pilot, lambda: run.snap is not None and run.snap.finished, timeout=90)
+        assert run.snap is not None
+        counter = run.snap.shared[0]
+        assert counter.expected == 400000
+        assert counter.lost is not None and counter.lost > 0
+        assert counter.value == 400000 - counter.lost
+        await pilot.pause(0.2)
+        row = str(run.query_one("#shared-rows", RowView).render_line(0).text)
+        assert f"expected 400000  lost {counter.lost}" in row
+
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await pilot.press("s")
+        await pilot.pause()
+        path = home / "racy-counter.toml"
+        assert _same(load(path), composed)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("e")  # the saved file, opened again: the same scenario
+        await pilot.pause()
+        again = _composer(app)
+        assert isinstance(again.result, Scenario) and _same(again.result, composed)
+        assert not again.dirty
+
+
 async def test_invalid_value_shows_the_loaders_words_inline_and_blocks_run_and_save(
     home: Path,
 ) -> None:
@@ -204,6 +270,41 @@ async def test_invalid_value_shows_the_loaders_words_inline_and_blocks_run_and_s
         await pilot.press("escape", "s")
         await pilot.pause()
         assert (home / "queue-demo.toml").is_file()
+
+
+async def test_a_line_that_is_no_step_is_shown_under_the_steps_field() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "a", "8")  # a lock holder: a Lock named lock comes with it
+        await pilot.pause()
+        composer = _composer(app)
+        assert [o.get("kind") for o in composer.draft.shared] == ["Lock"]
+        assert composer.problem is None
+        await pilot.press("enter", "tab", "tab", "tab", "tab")  # name, role, replicas, count
+        await pilot.pause()
+        assert composer.focused is composer.query_one("#w-process-steps")
+        await pilot.press("end", "enter", *"aquire lock")  # line 2
+        await pilot.pause()
+        problem = composer.problem
+        assert problem is not None and (problem.field, problem.line) == ("steps", 2)
+        error = composer.query_one("#err-process-steps", Static)
+        assert error.display
+        assert str(error.render()) == "✗ line 2: unknown step 'aquire'; did you mean 'acquire'?"
+        # Fixed, the loader has its say: the lock is now taken twice, released once.
+        await pilot.press(*["left"] * 10, "c")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("steps").splitlines()[1] == "acquire lock"
+        problem = composer.problem
+        assert problem is not None
+        expected = _loader_message(
+            '[scenario]\ntitle = "t"\n[shared.lock]\nkind = "Lock"\n[[process]]\n'
+            'name = "holder"\nrole = "steps"\nsteps = [{ acquire = "lock" }, '
+            '{ acquire = "lock" }, { sleep = 200 }, { release = "lock" }]\n'
+        )
+        assert (problem.key, problem.message) == (expected.key, expected.message)
+        assert problem.uid == composer.draft.processes[0].uid and problem.field == "steps"
+        assert str(error.render()) == f"✗ {expected.message}"
 
 
 async def test_rename_duplicate_and_delete() -> None:
@@ -312,15 +413,31 @@ async def _select(pilot: Pilot, app: IpcplayApp, preset: str) -> str:
     raise AssertionError(f"{preset} is not in the list")
 
 
-async def test_a_preset_with_shared_objects_is_not_opened_to_lose_them(home: Path) -> None:
+async def test_a_preset_with_shared_objects_and_steps_opens_and_round_trips(home: Path) -> None:
     app = IpcplayApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await _select(pilot, app, "lock-order-deadlock")
+        key = await _select(pilot, app, "lock-order-deadlock")
+        original = load(Path(key.split(":", 1)[1]))
         await pilot.press("e")
         await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
-        assert any("does not edit shared objects" in str(n.message) for n in app._notifications)
+        composer = _composer(app)
+        assert [o.name for o in composer.draft.shared] == ["lock_a", "lock_b"]
+        assert composer.draft.processes[0].get("steps").splitlines() == [
+            "acquire lock_a",
+            "sleep 200",
+            "acquire lock_b",
+            "release lock_b",
+            "release lock_a",
+        ]
+        assert isinstance(composer.result, Scenario)
+        assert replace(composer.result, name=original.name, source="") == replace(
+            original, source=""
+        )
+        await pilot.press("s")
+        await pilot.pause()
+        saved = load(home / f"my-{original.name}.toml")
+        assert _same(saved, replace(original, name=f"my-{original.name}"))
 
 
 async def test_editing_a_built_in_preset_round_trips_and_saves_a_copy(home: Path) -> None:
@@ -372,13 +489,31 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
             await pilot.press("c", digit)
         for digit in "12345":
             await pilot.press("a", digit)
+        for digit in "12345678":
+            await pilot.press("o", digit)
+        for digit in "6789":
+            await pilot.press("a", digit)
+        for downs in (9, 10):  # past the digits: arrows
+            await pilot.press("a", *["down"] * downs, "enter")
         await pilot.pause()
         composer = _composer(app)
         kinds = {(c.get("kind"), c.get("duplex")) for c in composer.draft.channels}
         assert {k for k, _ in kinds} == {"Queue", "JoinableQueue", "SimpleQueue", "Pipe"}
         assert ("Pipe", False) in kinds and ("Pipe", True) in kinds
         roles = [p.get("role") for p in composer.draft.processes]
-        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"]
+        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 6
+        shared = [o.get("kind") for o in composer.draft.shared]
+        assert shared == list(model.SHARED_KINDS)
+        # Each steps template works on the last object of its kind: none added.
+        steps = [p.get("steps") for p in composer.draft.processes[5:]]
+        assert steps == [
+            "add counter 1 locked",
+            "add counter 1",
+            "acquire slots2\nsleep 200\nrelease slots2",
+            "sleep 1000\nset go",
+            "wait go",
+            "sleep 200\nwait barrier",
+        ]
 
         def footer_keys() -> set[str]:
             return {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
@@ -428,3 +563,17 @@ def test_composer_picture(snap_compare: SnapCompare, size: tuple[int, int]) -> N
 def test_composer_picture_with_a_problem(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app = IpcplayApp(source_factory=_frozen_factory())
     assert snap_compare(app, terminal_size=size, run_before=_invalid)
+
+
+async def _with_shared(pilot: Pilot[Any]) -> None:
+    """A Value, two racy incrementers and a lock holder, the first racer selected."""
+    await pilot.pause()
+    await compose_racy_counter(pilot)
+    await pilot.press("a", "8")  # a lock holder, and the Lock it takes
+    await pilot.press("home", "down", "down", "down")
+    await pilot.pause()
+
+
+def test_composer_picture_with_shared_objects(snap_compare: SnapCompare) -> None:
+    app = IpcplayApp(source_factory=_frozen_factory())
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_with_shared)

@@ -37,7 +37,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         options = []
         for i, c in enumerate(self.choices, 1):
             t = Text()
-            t.append(f"{i} ", style="bold cyan")
+            t.append(f"{i} " if i <= 9 else "  ", style="bold cyan")  # a digit picks 1 to 9
             t.append(f"{c.label:<{width}}", style="bold")
             if c.about:  # on its own line, so a narrow terminal does not cut it
                 t.append(f"\n    {c.about}", style="grey62")

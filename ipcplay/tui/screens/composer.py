@@ -25,6 +25,7 @@ from ipcplay.scenario import list_presets, user_dir
 from ipcplay.scenario.draft import (
     CHANNEL_TEMPLATES,
     PROCESS_TEMPLATES,
+    SHARED_TEMPLATES,
     Draft,
     Entry,
     Problem,
@@ -40,25 +41,33 @@ from ipcplay.scenario.draft import (
 from ipcplay.scenario.loader import dumps, loads
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.choice import Choice, ChoiceScreen
-from ipcplay.tui.widgets.composer_diagram import topology
+from ipcplay.tui.widgets.composer_diagram import shared_kind as _shared_kind
+from ipcplay.tui.widgets.composer_diagram import steps_targets, topology
 from ipcplay.tui.widgets.composer_form import EntryForm
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
 
 HELP_INTRO = (
     "Build a scenario from templates. The list on the left holds the scenario itself, its "
-    "channels and its processes; the form shows the selected one. Every change is checked "
-    "by the same loader that reads preset files, and its message appears next to the field "
-    "it is about. Only a valid scenario runs or saves.\n\n"
+    "channels, its shared objects and its processes; the form shows the selected one. "
+    "Every change is checked by the same loader that reads preset files, and its message "
+    "appears next to the field it is about. Only a valid scenario runs or saves.\n\n"
     "Enter (or Tab) goes into the form; Escape comes back to the list, where the keys "
     "below work."
 )
 HELP_KEYS = [
     ("↑ ↓", "select the scenario, a channel or a process"),
     ("enter  tab", "edit the selected entry in the form (tab / shift+tab: next / previous field)"),
-    ("a", "add a process: producer, consumer, worker (pipeline stage), pinger, ponger"),
+    ("a", "add a process: producer, consumer, worker (pipeline stage), pinger, ponger,"),
+    ("", "or a steps process: counter incrementer (locked or racy), lock holder, event"),
+    ("", "setter or waiter, barrier party"),
     ("c", "add a channel: Queue, bounded Queue, JoinableQueue, SimpleQueue, Pipe"),
-    ("", "a new process is wired to the selected channel (or the last one)"),
+    ("o", "add a shared object: Value, Array, Lock, RLock, Semaphore, BoundedSemaphore,"),
+    ("", "Event, Barrier"),
+    ("", "a new process is wired to the selected channel (or the last one); a steps"),
+    ("", "process works on the selected shared object (or the last, or a new one)"),
+    ("", "steps, one per line: acquire NAME, release NAME, wait NAME, set NAME,"),
+    ("", "clear NAME, sleep MS, add / multiply / value NAME N [locked]"),
     ("space", "in a 'reads' / 'writes' / 'finally' list: tick or untick the item"),
     ("n", "rename the selected entry (wires follow a renamed channel)"),
     ("d", "duplicate the selected entry, same wiring"),
@@ -74,7 +83,8 @@ HELP_KEYS = [
 
 # Single-letter keys type into a text field; there they are hidden and off.
 LIST_ACTIONS = frozenset(
-    {"add_process", "add_channel", "edit", "rename", "duplicate", "delete", "run", "save", "view"}
+    {"add_process", "add_channel", "add_shared", "edit", "rename", "duplicate", "delete"}
+    | {"run", "save", "view"}
 )
 # Fields whose value changes which other fields are shown.
 SHAPING_KEYS = frozenset({"role", "kind", "payload.kind", "reply.kind", "work.kind", "in", "out"})
@@ -102,7 +112,14 @@ def _row(e: Entry, draft: Draft, bad: bool) -> Text:
             kind += "" if e.get("duplex") else " one-way"
         t.append(kind, style="cyan")
         return t
+    if e.section == "shared":
+        t.append(_shared_kind(e), style="cyan")
+        return t
     t.append(e.get("role"), style="green")
+    if e.get("role") == "steps":
+        used = ", ".join(dict.fromkeys(steps_targets(e)))
+        t.append(f" · {used}" if used else "", style="grey62")
+        return t
     ins = ", ".join(names.get(u, "?") for u in e.get("in"))
     outs = ", ".join(names.get(u, "?") for u in e.get("out"))
     if ins and ins == outs:  # both ends of one duplex Pipe
@@ -121,7 +138,8 @@ class ComposerScreen(Screen[Path | None]):
     BINDINGS = [
         Binding("a", "add_process", "+Process"),
         Binding("c", "add_channel", "+Channel"),
-        Binding("enter", "edit", "Edit"),
+        Binding("o", "add_shared", "+Shared"),
+        Binding("enter", "edit", "Edit", show=False),  # room for ? Help at 100 columns
         Binding("n", "rename", "Rename"),
         Binding("d", "duplicate", "Dup"),
         Binding("x,delete", "delete", "Del", key_display="x"),
@@ -215,8 +233,10 @@ class ComposerScreen(Screen[Path | None]):
         d = self.draft
         t = Text(" composer — ", style="bold")
         t.append(f"{d.file}.toml", style="bold")
+        shared = f" · {len(d.shared)} shared" if d.shared else ""
         t.append(
-            f" · {_count(len(d.channels), 'channel')} · {_count(len(d.processes), 'process')}",
+            f" · {_count(len(d.channels), 'channel')}{shared}"
+            f" · {_count(len(d.processes), 'process')}",
             style="grey62",
         )
         if self.dirty:
@@ -293,6 +313,9 @@ class ComposerScreen(Screen[Path | None]):
 
     def action_add_channel(self) -> None:
         self._pick("Add a channel", CHANNEL_TEMPLATES)
+
+    def action_add_shared(self) -> None:
+        self._pick("Add a shared object", SHARED_TEMPLATES)
 
     def action_edit(self) -> None:
         self.form.focus_field()

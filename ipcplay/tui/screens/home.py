@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ipcplay.scenario import PresetInfo, ScenarioError, list_presets, load
-from ipcplay.scenario.draft import Draft, composable, from_scenario
+from ipcplay.scenario.draft import Draft, from_scenario
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.format import reflow
 from ipcplay.tui.screens.composer import ComposerScreen
@@ -179,10 +179,6 @@ class HomeScreen(Screen[None]):
         if picked is None:
             return
         info, scenario = picked
-        why = composable(scenario)
-        if why is not None:  # rather than open it and silently drop parts of it
-            self.notify(f"{info.name}: {why}", severity="warning", timeout=5)
-            return
         file = info.name if info.origin == "user" else f"my-{info.name}"[:32]
         self._open_composer(from_scenario(scenario, file=file))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ipcplay.scenario.draft import Draft, Entry
+from ipcplay.scenario.draft import Draft, Entry, parse_steps
 from ipcplay.tui.widgets.flow import link
 
 
@@ -31,6 +31,41 @@ def _label(c: Entry) -> str:
     return f"{c.name} · {kind}{bound}"
 
 
+def steps_targets(p: Entry) -> list[str]:
+    """The shared objects a process's steps name, in order, as typed."""
+    if not str(p.get("steps")).strip():
+        return []
+    tables = parse_steps(p.get("steps"))[0]
+    return [str(t.get("on", next(iter(t.values())))) for t in tables if "sleep" not in t]
+
+
+def _verbs(p: Entry, name: str) -> list[str]:
+    tables = parse_steps(p.get("steps"))[0]
+    out = []
+    for t in tables:
+        if t.get("on") == name:
+            verb = next(k for k in ("add", "multiply", "value") if k in t)
+            out.append(f"{verb}{' locked' if t.get('locked') else ''}")
+        elif "on" not in t and name in t.values():
+            out.append(next(iter(t)))
+    return out
+
+
+def shared_kind(o: Entry) -> str:
+    """'Value i = 0', 'Barrier(2)': the kind and what it starts with."""
+    kind = o.get("kind")
+    value = str(o.get("value")).strip()
+    if kind == "Value":
+        return f"Value {o.get('typecode')} = {value or 0}"
+    if kind == "Array":
+        return f"Array {o.get('typecode')} [{o.get('values')}]"
+    if kind in ("Semaphore", "BoundedSemaphore"):
+        return f"{kind}({value or 1})"
+    if kind == "Barrier":
+        return f"Barrier({str(o.get('parties')).strip()})"
+    return str(kind)
+
+
 def topology(draft: Draft) -> Text:
     """Writers ──▶ [channel] ──▶ readers for every channel, then the loose ends."""
     t = Text()
@@ -46,11 +81,22 @@ def topology(draft: Draft) -> Text:
             t.append_text(
                 link(", ".join(writers) or "(nobody)", _label(c), ", ".join(readers) or "(nobody)")
             )
+    for o in draft.shared:  # users ──▶ [object] what they do with it
+        users = [p for p in draft.processes if o.name in steps_targets(p)]
+        verbs = list(dict.fromkeys(v for p in users for v in _verbs(p, o.name)))
+        t.append(f" {', '.join(_who(p) for p in users) or '(nobody)'}", style="bold")
+        t.append(" ──▶ ", style="grey62")
+        t.append(f"[{o.name} · {shared_kind(o)}]", style="bold cyan")
+        t.append(f"  {', '.join(verbs)}\n" if verbs else "\n", style="grey62")
     for p in draft.processes:
-        if not p.get("in") and not p.get("out"):
-            t.append(f" {_who(p)}", style="bold")
+        if p.get("in") or p.get("out") or steps_targets(p):
+            continue
+        t.append(f" {_who(p)}", style="bold")
+        if p.get("role") == "steps":
+            t.append(" (its steps use no shared object)\n", style="grey62")
+        else:
             t.append(" (not connected to a channel)\n", style="grey62")
-    if not draft.channels and not draft.processes:
-        t.append(" Nothing yet: a adds a process, c adds a channel.", style="grey62")
+    if not draft.channels and not draft.processes and not draft.shared:
+        t.append(" Nothing yet: a adds a process, c a channel, o a shared object.", style="grey62")
     t.rstrip()
     return t

@@ -23,7 +23,7 @@ from textual.widgets.selection_list import Selection
 from ipcplay.scenario import model
 from ipcplay.scenario.draft import PROCESS_DEFAULTS, Draft, Entry, Problem, Section
 
-Kind = Literal["input", "select", "check", "refs", "endings", "area"]
+Kind = Literal["input", "select", "check", "refs", "endings", "area", "steps"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,12 @@ FIELDS = (
     FieldSpec("channel", "kind", "kind", "select", model.CHANNEL_KINDS),
     FieldSpec("channel", "maxsize", "maxsize", placeholder="0 = unbounded"),
     FieldSpec("channel", "duplex", "duplex", "check"),
+    FieldSpec("shared", "name", "name"),
+    FieldSpec("shared", "kind", "kind", "select", model.SHARED_KINDS),
+    FieldSpec("shared", "typecode", "typecode", "select", model.TYPECODES),
+    FieldSpec("shared", "value", "value", placeholder="initial value (Value) or count (Semaphore)"),
+    FieldSpec("shared", "values", "values", placeholder="initial elements: 0, 0, 0"),
+    FieldSpec("shared", "parties", "parties", placeholder="processes wait() lets through together"),
     FieldSpec("process", "name", "name"),
     FieldSpec("process", "role", "role", "select", model.ROLES),
     FieldSpec("process", "replicas", "replicas", placeholder="1 to 64, or cpu_count"),
@@ -72,6 +78,13 @@ FIELDS = (
     FieldSpec("process", "reply.value", "  value", placeholder="a TOML value"),
     FieldSpec("process", "finally", "finally", "endings"),
     FieldSpec("process", "task_done", "task_done", "check"),
+    FieldSpec("process", "steps", "steps", "steps"),
+)
+
+STEPS_HELP = (
+    "one per line: acquire NAME · release NAME · wait NAME · set NAME · clear NAME · "
+    "sleep MS · add NAME N · multiply NAME N · value NAME N (add 'locked' to update "
+    "inside NAME.get_lock())"
 )
 
 ENDING_HELP = {
@@ -99,9 +112,23 @@ def visible(e: Entry, key: str) -> bool:
         if key == "maxsize":
             return kind in ("Queue", "JoinableQueue")
         return key != "duplex" or kind == "Pipe"
+    if e.section == "shared":
+        kind = e.get("kind")
+        shown = {
+            "typecode": kind in model.DATA_KINDS,
+            "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
+            "values": kind == "Array",
+            "parties": kind == "Barrier",
+        }
+        return shown.get(key, True)
     if e.section != "process":
         return True
     role = e.get("role")
+    if role == "steps":  # a steps process has no channels and no payload
+        keep = ("name", "role", "replicas", "count", "steps")
+        return key in keep or (key in ("in", "out") and bool(e.get(key)))
+    if key == "steps":
+        return bool(str(e.get(key)).strip())
     if key in ("in", "out"):
         return bool(e.get(key)) or role != ("producer" if key == "in" else "consumer")
     if key == "rate":
@@ -147,6 +174,8 @@ class EntryForm(VerticalScroll):
                     yield Label(f.label, classes="field-label")
                     yield self._widget(f)
                 yield Static("", id=f"err-{f.slug}", classes="field-error")
+                if f.kind == "steps":
+                    yield Static(Text(STEPS_HELP), classes="field-hint")
 
     def _widget(self, f: FieldSpec) -> Widget:
         wid = f"w-{f.slug}"
@@ -162,6 +191,8 @@ class EntryForm(VerticalScroll):
             return SelectionList[str](*options, compact=True, id=wid)
         if f.kind == "area":
             return TextArea(soft_wrap=True, compact=True, id=wid)
+        if f.kind == "steps":
+            return TextArea(soft_wrap=False, compact=True, id=wid, classes="steps")
         return Input(placeholder=f.placeholder, compact=True, id=wid)
 
     def on_mount(self) -> None:
@@ -176,6 +207,7 @@ class EntryForm(VerticalScroll):
         self.border_title = {
             "scenario": "scenario",
             "channel": f"channel {entry.name}",
+            "shared": f"shared {entry.name}",
             "process": f"process {entry.name}",
         }[entry.section]
         with self.prevent(
@@ -234,7 +266,8 @@ class EntryForm(VerticalScroll):
                 slug = f"{self.entry.section}-{problem.field.replace('.', '-')}"
                 if slug in self._specs and self.query_one(f"#row-{slug}").display:
                     target = f"err-{slug}"
-            shown = (target, f"✗ {problem.message}")
+            where = f"line {problem.line}: " if problem.line is not None else ""
+            shown = (target, f"✗ {where}{problem.message}")
         if shown == self._shown:
             return
         if self._shown is not None:
