@@ -199,7 +199,10 @@ def _head(s: Scenario) -> str:
         )
         text += "\n\n" + textwrap.fill(until, width=79)
     text += "\n"
-    lines.append(literals.docstring(literals.prose(text, width=99) + "\n"))
+    # The first line shares its row with the opening quotes: 3 columns less.
+    head, newline, rest = text.partition("\n")
+    head = "\n".join(textwrap.wrap(head, width=96, break_on_hyphens=False)) or head
+    lines.append(literals.docstring(literals.prose(head + newline + rest, width=99) + "\n"))
     return "\n".join(lines)
 
 

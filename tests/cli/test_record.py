@@ -70,18 +70,21 @@ def test_a_toured_recording_plays_like_a_lesson(tmp_path: Path) -> None:
     assert [label.split(":")[0] for label in tour] == [f"tour {i}/4" for i in range(1, 5)]
     assert any(label == "queue 'queue' full (3/3)" for _, label in marks)
 
-    # What a viewer sees just after step 2: the caption, the queue full, writers blocked.
+    # What a viewer sees once step 2 is drawn (on a loaded machine the frame
+    # can come a while after the mark): the caption, the queue full, the
+    # readers stopped, and writers blocked on put -- before step 3 resumes them.
     t2 = next(t for t, label in marks if label.startswith("tour 2/4"))
-    shown = screen_at(events, t2 + 0.5, 100, 30)
-    assert "Tour 2/4" in shown and "3/3" in shown
-    assert "stopped (SIGSTOP)" in shown, shown  # the readers: the selected one's details
-    # Seven of ten writers cannot get in; on a slow machine some are still
-    # starting half a second in, so look until the readers are resumed.
-    assert any(
-        "blocked on put 'queue'" in screen_at(events, t2 + dt, 100, 30) for dt in (0.5, 1.0, 1.5)
-    ), shown
-    # And at the end, the verdict: every process ended by itself.
-    assert "COMPLETED" in screen_at(events, t2 + 100, 100, 30) or "exited 0" in shown
+    screens = [screen_at(events, t2 + dt / 10, 100, 30) for dt in range(2, 19, 2)]
+    drawn = [sc for sc in screens if "Tour 2/4" in sc]
+    assert drawn, screens[-1]
+    shown = drawn[0]
+    assert "3/3" in shown and "stopped (SIGSTOP)" in shown, shown
+    # Seven of ten writers cannot get in; some may still be starting at first.
+    assert any("blocked on put 'queue'" in sc for sc in drawn), shown
+    # And after the last step (every reader has exited), the verdict.
+    t4 = next(t for t, label in marks if label.startswith("tour 4/4"))
+    end = [screen_at(events, t4 + dt / 10, 100, 30) for dt in range(2, 21, 2)]
+    assert any("COMPLETED" in sc and "Tour 4/4" in sc for sc in end), end[-1]
 
     still = tmp_path / "lesson-4s.svg"
     assert still.read_text(encoding="utf-8").lstrip().startswith("<svg")
