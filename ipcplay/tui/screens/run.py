@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -31,6 +32,18 @@ from ipcplay.tui.widgets.status import Banner, StatusBar
 from ipcplay.tui.widgets.waits import WaitGraph
 
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
+
+
+@dataclass(frozen=True)
+class _Widgets:
+    flow: FlowView
+    channels: ChannelPanel
+    shared: SharedPanel
+    processes: ProcessPanel
+    events: EventLog
+    waits: WaitGraph
+    banner: Banner
+    tabs: TabbedContent
 
 
 class RunScreen(Screen[None]):
@@ -68,6 +81,7 @@ class RunScreen(Screen[None]):
         self.verdict: str | None = None
         self.tour_on = tour and bool(source.scenario.tour)
         self.tour: TourPlayer | None = None
+        self._w: _Widgets | None = None
         self.markers = markers or MarkerOut(-1)
         self.marks = StateMarks()
 
@@ -163,6 +177,8 @@ class RunScreen(Screen[None]):
         tabs.active = "tab-events" if tabs.active == pane else pane
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-waits" and self.snap is not None:
+            self.query_one(WaitGraph).update_snapshot(self.snap, self.source.now())
         if event.pane.id == "tab-code":
             code = self.query_one("#code", Static)
             if not code.content:
@@ -225,19 +241,37 @@ class RunScreen(Screen[None]):
             self.verdict = "crashed" if failed else "completed"
         if snap.stuck is not None:
             self.verdict = snap.stuck.kind
+        w = self._widgets()
         with self.app.batch_update():
-            self.query_one(FlowView).update_snapshot(snap)
-            self.query_one(ChannelPanel).update_snapshot(snap)
+            w.flow.update_snapshot(snap)
+            w.channels.update_snapshot(snap)
             if snap.shared:
-                self.query_one(SharedPanel).update_snapshot(snap, now)
-            self.query_one(ProcessPanel).update_snapshot(snap, now)
+                w.shared.update_snapshot(snap, now)
+            w.processes.update_snapshot(snap, now)
             names = [p.name for p in snap.processes]
             chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
-            self.query_one(EventLog).update_snapshot(snap, names, chans, t0)
-            self.query_one(WaitGraph).update_snapshot(snap, now)
-            self.query_one(Banner).show_stuck(snap)
+            w.events.update_snapshot(snap, names, chans, t0)
+            if w.tabs.active == "tab-waits":  # a hidden graph costs a relayout a tick
+                w.waits.update_snapshot(snap, now)
+            w.banner.show_stuck(snap)
             self._status()
+
+    def _widgets(self) -> _Widgets:
+        """The panels, found once: a query walks the DOM, ten times a second."""
+        if self._w is None:
+            q = self.query_one
+            self._w = _Widgets(
+                q(FlowView),
+                q(ChannelPanel),
+                q(SharedPanel),
+                q(ProcessPanel),
+                q(EventLog),
+                q(WaitGraph),
+                q(Banner),
+                q("#bottom", TabbedContent),
+            )
+        return self._w
 
     def _status(self) -> None:
         self.query_one(StatusBar).render_status(

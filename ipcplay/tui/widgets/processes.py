@@ -7,6 +7,7 @@ from collections import deque
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
 from ipcplay.tui import format as F
@@ -30,6 +31,7 @@ class ProcessPanel(Vertical):
         self._last_push = 0.0
         self._rows_height = 0
         self.reserve = 0
+        self._above: list[Widget] | None = None
         """Lines to leave for a tour's captions below."""
 
     def compose(self) -> ComposeResult:
@@ -52,11 +54,9 @@ class ProcessPanel(Vertical):
         # never so many that the panels above and the event log and a tour's
         # captions below lose their room.
         screen = self.screen
-        above = sum(
-            w.outer_size.height
-            for w in screen.query("#status, #banner, #top, #shared")
-            if w.display
-        )
+        if self._above is None:  # found once: a query walks the DOM
+            self._above = list(screen.query("#status, #banner, #top, #shared"))
+        above = sum(w.outer_size.height for w in self._above if w.display)
         # footer 1, the log's tabs and a few lines 6, this panel's own frame,
         # header and detail 6, and the captions' room
         room = screen.size.height - above - 1 - 6 - 6 - self.reserve
