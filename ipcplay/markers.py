@@ -42,10 +42,14 @@ class MarkerOut:
 
 class StateMarks:
     """Turns snapshots into marks: each queue the first time it fills (again
-    after it has drained to half), and a deadlock or hang when found."""
+    after it has drained to half), and a deadlock or hang when found. A queue
+    counts as full when a sample sees it at maxsize or when a put found it
+    full since the last sample (the exact counter: it can fill and drain
+    between two samples), as tour steps judge it."""
 
     def __init__(self) -> None:
         self._full: set[str] = set()
+        self._hits: dict[str, int] = {}
         self._stuck = False
 
     def feed(self, snap: Snapshot) -> list[str]:
@@ -53,10 +57,12 @@ class StateMarks:
         for c in snap.channels:
             if not c.maxsize:
                 continue
-            if c.depth >= c.maxsize and c.name not in self._full:
+            hit = c.full_hits > self._hits.get(c.name, 0)
+            self._hits[c.name] = c.full_hits
+            if (c.depth >= c.maxsize or hit) and c.name not in self._full:
                 self._full.add(c.name)
-                out.append(f"queue '{c.name}' full ({c.depth}/{c.maxsize})")
-            elif c.depth <= c.maxsize // 2:
+                out.append(f"queue '{c.name}' full ({c.maxsize}/{c.maxsize})")
+            elif c.depth <= c.maxsize // 2 and not hit:
                 self._full.discard(c.name)
         if snap.stuck is not None and not self._stuck:
             self._stuck = True

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ipcplay.engine.child import PR_SET_PDEATHSIG
 from ipcplay.markers import ENV as MARKER_ENV
 from ipcplay.scenario.model import Scenario
 
@@ -170,7 +171,7 @@ def _quit_with_recorder() -> None:
     the app gets SIGTERM, which it handles like `q` (everything stopped)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> int | None:

@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from ipcplay.engine.journal import PIPE_WORDS, mid_text
 from ipcplay.scenario.model import Scenario
 
 TICK_US = 1.0
 """Width of a call that did not wait: the journal has only its end time, and
 a slice needs some width to be drawn and to anchor an arrow."""
 
-_PIPE_WORDS = {"put": "send", "get": "recv", "wait-put": "wait-send", "wait-get": "wait-recv"}
 _SLICED = {"put", "get", "join", "task_done", "close", "pill-sent", "pill-received"}
 
 
@@ -62,7 +62,7 @@ def build(
             pending_wait[(pid, chan)] = r  # the call's own event follows
             continue
         pipe = kinds.get(chan) == "Pipe"
-        word = _PIPE_WORDS.get(op, op) if pipe else op
+        word = PIPE_WORDS.get(op, op) if pipe else op
         if op in ("start", "exit"):
             args = {"exit code": r["bytes"]} if op == "exit" else {}
             out.append(_instant(pid, op, t_us, args))
@@ -77,7 +77,7 @@ def build(
             wait = None
         args: dict[str, Any] = {"channel": chan}
         if r["msg"] is not None:
-            args["msg"] = f"#{r['msg'] >> 32}:{r['msg'] & 0xFFFFFFFF}"
+            args["msg"] = mid_text(r["msg"])
         if r["bytes"]:
             args["bytes"] = r["bytes"]
         if wait is not None:  # the wait was this very call's
@@ -139,7 +139,7 @@ def _slice(pid: int, name: str, cat: str, ts: float, dur: float, args: dict[str,
 def _lone_wait(out: list[dict[str, Any]], wait: dict[str, Any], kinds: dict[str, str]) -> int:
     chan = wait["channel"]
     op = wait["op"]
-    word = _PIPE_WORDS.get(op, op) if kinds.get(chan) == "Pipe" else op
+    word = PIPE_WORDS.get(op, op) if kinds.get(chan) == "Pipe" else op
     end = wait["t"] * 1e6
     dur = wait["wait_s"] * 1e6
     args = {"channel": chan, "waited_ms": round(wait["wait_s"] * 1e3, 3), "returned": False}

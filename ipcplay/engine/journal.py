@@ -40,6 +40,15 @@ SYNC_NAMES = {
 }
 
 
+PIPE_WORDS = {"put": "send", "get": "recv", "wait-put": "wait-send", "wait-get": "wait-recv"}
+"""A Pipe's put and get are its send and recv: the words the log and traces show."""
+
+
+def mid_text(mid: int) -> str:
+    """A message id as `#writer:seq`, the way the log and traces show it."""
+    return f"#{mid >> 32}:{mid & 0xFFFFFFFF}"
+
+
 class JournalWriter:
     """The child's side. `log` costs one clock read and four stores."""
 

@@ -13,15 +13,13 @@ from collections import deque
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ipcplay.engine.journal import Event
+from ipcplay.engine.journal import PIPE_WORDS, Event, mid_text
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.tui import format as F
 from ipcplay.tui.widgets.rows import Pieces, pieces_strip
 from ipcplay.tui.widgets.style import CachedStyle
 
 MAX_LINES = 500
-
-_PIPE_WORDS = {"put": "send", "get": "recv", "wait-put": "wait-send", "wait-get": "wait-recv"}
 
 
 def _op_style(op: str) -> str:
@@ -67,7 +65,7 @@ class EventLog(CachedStyle, Widget):
         if e.mid == -2:
             msg = "pill"
         elif e.mid >= 0:
-            msg = f"#{e.mid >> 32}:{e.mid & 0xFFFFFFFF}"
+            msg = mid_text(e.mid)
         else:
             msg = ""
         if e.wait_ns:
@@ -78,7 +76,7 @@ class EventLog(CachedStyle, Widget):
             size = f"{e.nbytes} B" if e.nbytes else ""
         op = e.op
         if chan in self.pipes:
-            op = _PIPE_WORDS.get(op, op)
+            op = PIPE_WORDS.get(op, op)
         return [
             (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
             (f"{who:<14} ", "bold"),
