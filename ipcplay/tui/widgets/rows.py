@@ -59,7 +59,7 @@ def pieces_strip(
     if n > width:
         return Strip(segments, n).crop(0, width)
     if n < width:
-        segments.append(Segment(" " * (width - n), rgb(base)))
+        segments.append(Segment(" " * (width - n), _on(base, "", rgb)))
     return Strip(segments, width)
 
 
