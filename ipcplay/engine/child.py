@@ -82,10 +82,13 @@ def child_entry(
     handles: tuple[Any, ...],
     foreign: tuple[Any, ...],
     shared: tuple[Any, ...] = (),
+    kept: tuple[Any, ...] = (),
 ) -> None:
     """Process target. `foreign` are pipe ends a forked child inherited but does
     not use: closing them is what lets the other side see EOF. `shared` are the
-    real shared objects of `plan.shared`, in that order."""
+    real shared objects of `plan.shared`, in that order. `kept` are write ends
+    this reader holds open on purpose (a pitfall scenario): they stay
+    referenced, never closed, until the process exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the observer's to handle
     # A forked child inherits the observer's Python handlers; SIGTERM must
     # terminate a child, as Process.terminate() and `kill` promise.

@@ -429,6 +429,10 @@ class Sampler:
             if pipe:
                 inflight = self._pipe_inflight_to(p, c, vals)
                 reason = "pipe empty" if inflight <= 0 else ""
+                if reason and ch.reader_keeps_write_end:
+                    # The writer may be gone, but this reader's own copy of the
+                    # write end keeps the pipe open: EOFError can never come.
+                    reason += "; its own copy of the write end is open, so no EOFError"
             else:
                 inflight = depths[c]
                 reason = "queue empty" if inflight <= 0 else ""

@@ -119,14 +119,21 @@ class Engine:
                     ends[(ep.chan, plan.proc)] if ep.kind == "Pipe" else self._objects[ep.chan]
                     for ep in plan.endpoints
                 )
+                # The reader of a Pipe marked reader_keeps_write_end also gets
+                # the write end, and never closes it: the mistake being shown.
+                kept = tuple(
+                    self._objects[ep.chan][1]
+                    for ep in plan.endpoints
+                    if ep.reads and self.scenario.channels[ep.chan].reader_keeps_write_end
+                )
                 foreign: tuple[Any, ...] = ()
                 if self.scenario.start_method == "fork":
-                    mine = {id(h) for h in handles}
+                    mine = {id(h) for h in (*handles, *kept)}
                     foreign = tuple(e for e in self._pipe_ends if id(e) not in mine)
                 shared = tuple(self._shared[ep.index] for ep in plan.shared)
                 proc = ctx.Process(
                     target=child_entry,
-                    args=(plan, self._raw, handles, foreign, shared),
+                    args=(plan, self._raw, handles, foreign, shared, kept),
                     name=f"ipcplay:{plan.name}",
                     daemon=True,
                 )

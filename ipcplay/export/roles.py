@@ -55,6 +55,7 @@ class Emitter:
 def emit(t: Template, e: Emitter) -> str:
     """The whole `def` for template `t`."""
     params = [*(["pipe_ends"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
+    params += list(t.kept_ends)
     params += [e.topo.shared[n] for n in t.spec.shared_used]
     params += ["tally", *(["stop"] if e.endless else [])]
     c = Code()
@@ -64,6 +65,7 @@ def emit(t: Template, e: Emitter) -> str:
     c.many(literals.docstring(text))
     if e.fork_closes:
         mine = [e.chan(n).var for n in t.channels if e.chan(n).kind == "Pipe"]
+        mine += t.kept_ends
         c("# fork copied every pipe end into this process; close all but our own, or a")
         c("# reader elsewhere would never see EOFError (a copy of its write end is open here).")
         with c.block("for end in pipe_ends:"):
@@ -72,6 +74,10 @@ def emit(t: Template, e: Emitter) -> str:
                     c("end.close()")
             else:
                 c("end.close()")
+    for end in t.kept_ends:
+        c(f"# The mistake: this process was handed {end} too, and never closes it.")
+        c("# recv() raises EOFError only once *every* copy of the write end is closed,")
+        c("# so after the last message it waits forever, for a writer that is itself.")
     ROLES[t.spec.role](c, t, e)
     return c.text()
 

@@ -394,6 +394,7 @@ def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
     for name in t.channels:
         ch = topo.channels[name]
         args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
+    args += list(t.kept_ends)
     args += [topo.shared[n] for n in t.spec.shared_used]
     args.append("tallies[name]")
     if e.endless:

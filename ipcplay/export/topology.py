@@ -45,7 +45,8 @@ class Template:
     processes will send pills on the input, so how many a reader waits for
     before it stops (the engine's `pills_needed`, 0 when nobody sends any).
     `pipe_ends` maps a Pipe's name to the main() variable of this process's
-    end.
+    end. `kept_ends` are the main() variables of write ends this reader is
+    also handed and never closes (a Pipe with reader_keeps_write_end).
     """
 
     spec: ProcessSpec
@@ -54,6 +55,7 @@ class Template:
     pills_to_send: tuple[int, ...]
     pill_writers: int
     pipe_ends: dict[str, str]
+    kept_ends: tuple[str, ...] = ()
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -122,6 +124,11 @@ def build(scenario: Scenario) -> Topology:
             for name in dict.fromkeys((*spec.inputs, *spec.outputs))
             if channels[name].kind == "Pipe"
         }
+        kept = tuple(
+            channels[name].ends[1]
+            for name in spec.inputs
+            if channels[name].kind == "Pipe" and channels[name].spec.reader_keeps_write_end
+        )
         templates.append(
             Template(
                 spec=spec,
@@ -130,6 +137,7 @@ def build(scenario: Scenario) -> Topology:
                 pills_to_send=pills_to_send,
                 pill_writers=pill_writers,
                 pipe_ends=pipe_ends,
+                kept_ends=kept,
             )
         )
     return Topology(channels, tuple(templates), shared)

@@ -59,7 +59,7 @@ NUMBER_KEYS = frozenset(
     | {"work.ms"}
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
-BOOL_KEYS = frozenset({"duplex", "task_done"})
+BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done"})
 # A steps process's steps are typed one per line ("add counter 1 locked"), and
 # name shared objects by name: the text is the step list, as readable as the TOML.
 VALUE_KEYS = frozenset({"payload.value", "reply.value"})  # TOML text, parsed on use
@@ -76,7 +76,13 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "duration": "30",
     "seed": "0",
 }
-CHANNEL_DEFAULTS: dict[str, Any] = {"name": "", "kind": "Queue", "maxsize": "0", "duplex": True}
+CHANNEL_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "kind": "Queue",
+    "maxsize": "0",
+    "duplex": True,
+    "reader_keeps_write_end": False,
+}
 PROCESS_DEFAULTS: dict[str, Any] = {
     "name": "",
     "role": "producer",
@@ -243,6 +249,8 @@ def _channel_doc(e: Entry) -> dict[str, Any]:
         _put_number(out, "maxsize", e.get("maxsize"))
     if kind == "Pipe":
         out["duplex"] = bool(e.get("duplex"))
+        if e.get("reader_keeps_write_end"):
+            out["reader_keeps_write_end"] = True
     return out
 
 
@@ -544,6 +552,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         vals = {**CHANNEL_DEFAULTS, "name": name, "kind": table["kind"]}
         vals["maxsize"] = _text(table.get("maxsize", 0))
         vals["duplex"] = table.get("duplex", True)
+        vals["reader_keeps_write_end"] = table.get("reader_keeps_write_end", False)
         channels.append(Entry(uid, "channel", vals))
     shared = []
     for name, table in doc.get("shared", {}).items():

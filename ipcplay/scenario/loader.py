@@ -46,7 +46,7 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 _TOP_KEYS = ("scenario", "channels", "shared", "process", "tour")
 _SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
-_CHANNEL_KEYS = ("kind", "maxsize", "duplex")
+_CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end")
 _PROCESS_KEYS = (
     "name",
     "role",
@@ -467,6 +467,11 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
         if kind != "Pipe":
             _fail(_key(key, "duplex"), f"applies to Pipe only, not {kind}")
         extra["duplex"] = _bool(table["duplex"], _key(key, "duplex"))
+    if "reader_keeps_write_end" in table:
+        k = _key(key, "reader_keeps_write_end")
+        if kind != "Pipe" or extra.get("duplex", True):
+            _fail(k, "applies to a one-way Pipe only (kind = \"Pipe\", duplex = false)")
+        extra["reader_keeps_write_end"] = _bool(table["reader_keeps_write_end"], k)
     return ChannelSpec(name=name, kind=kind, **extra)
 
 
@@ -1136,6 +1141,8 @@ def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
         out["maxsize"] = c.maxsize
     if not c.duplex:
         out["duplex"] = False
+    if c.reader_keeps_write_end:
+        out["reader_keeps_write_end"] = True
     return out
 
 

@@ -75,12 +75,16 @@ class ChannelSpec:
     """One `multiprocessing` channel.
 
     `maxsize` applies to Queue and JoinableQueue (0 = unbounded); `duplex` to Pipe.
+    `reader_keeps_write_end` (a one-way Pipe only) reproduces a classic mistake:
+    the reading process also holds the write end and never closes it, so its
+    recv() can never raise EOFError.
     """
 
     name: str
     kind: str
     maxsize: int = 0
     duplex: bool = True
+    reader_keeps_write_end: bool = False
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,17 @@ CASES: list[tuple[str, str, str]] = [
         "channels.tasks.duplex: applies to Pipe only, not Queue",
     ),
     (
+        "keeps-write-end-on-duplex",
+        HEAD + chan("link", "Pipe", "reader_keeps_write_end = true"),
+        'channels.link.reader_keeps_write_end: applies to a one-way Pipe only (kind = "Pipe", '
+        "duplex = false)",
+    ),
+    (
+        "keeps-write-end-not-bool",
+        HEAD + chan("link", "Pipe", "duplex = false", "reader_keeps_write_end = 1"),
+        "channels.link.reader_keeps_write_end: expected true or false, got an integer (1)",
+    ),
+    (
         "duplex-not-bool",
         HEAD + chan("link", "Pipe", 'duplex = "no"'),
         "channels.link.duplex: expected true or false, got a string ('no')",

@@ -52,6 +52,7 @@ FIELDS = (
     FieldSpec("channel", "kind", "kind", "select", model.CHANNEL_KINDS),
     FieldSpec("channel", "maxsize", "maxsize", placeholder="0 = unbounded"),
     FieldSpec("channel", "duplex", "duplex", "check"),
+    FieldSpec("channel", "reader_keeps_write_end", "pitfall", "check"),
     FieldSpec("shared", "name", "name"),
     FieldSpec("shared", "kind", "kind", "select", model.SHARED_KINDS),
     FieldSpec("shared", "typecode", "typecode", "select", model.TYPECODES),
@@ -95,6 +96,7 @@ ENDING_HELP = {
 NO_CHANNELS = "(no channels yet: c on the list adds one)"
 CHECK_LABELS = {
     "duplex": "both ends send and receive",
+    "reader_keeps_write_end": "the reader keeps the write end open (no EOFError)",
     "task_done": "call task_done() per item (JoinableQueue)",
 }
 
@@ -111,6 +113,8 @@ def visible(e: Entry, key: str) -> bool:
         kind = e.get("kind")
         if key == "maxsize":
             return kind in ("Queue", "JoinableQueue")
+        if key == "reader_keeps_write_end":
+            return (kind == "Pipe" and not e.get("duplex")) or bool(e.get(key))
         return key != "duplex" or kind == "Pipe"
     if e.section == "shared":
         kind = e.get("kind")
