@@ -477,6 +477,16 @@ class Sampler:
                 at.setdefault(s, []).append(p)
         return at
 
+    def _gone(self, q: int, alive: list[bool]) -> str:
+        """How a holder that is no longer alive ended, as the lock's waiters need it."""
+        if alive[q]:
+            return ""
+        proc = self.processes[q]
+        code = proc.exitcode if proc is not None else None
+        if code is not None and code < 0:
+            return f", which was {exit_words(code)} while holding it"
+        return ", which has exited"
+
     def _who(self, q: int, vals: list[list[int]]) -> str:
         pid = vals[q][B.P_PID]
         return f"{self.insts[q].name} (pid {pid})" if pid else self.insts[q].name
@@ -508,9 +518,7 @@ class Sampler:
         )
         if op == B.OP_ACQUIRE:
             holders = [q for q in self.shared_users[spec.name] if vals[q][self._sslot(s, B.S_HELD)]]
-            words = ", ".join(
-                self._who(q, vals) + ("" if alive[q] else ", which has exited") for q in holders
-            )
+            words = ", ".join(self._who(q, vals) + self._gone(q, alive) for q in holders)
             if holders:
                 live = frozenset(q for q in holders if alive[q])
                 waits[p] = Wait(p, name, "acquire", spec.name, "", live, holds, words)

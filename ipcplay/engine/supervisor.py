@@ -74,6 +74,7 @@ class Engine:
         self._t0 = 0.0
         self._started = False
         self._shut = False
+        self._terminated: set[int] = set()  # instances terminate_after has ended
         self.layout, self.instances, self._plans = P.build(
             scenario, journal_events=journal_events, quiet=quiet
         )
@@ -181,20 +182,49 @@ class Engine:
                 return i
         raise KeyError(name)
 
+    def _terminate_due(self, now: float) -> float:
+        """Play the scenario's `terminate_after`: as a parent's `p.terminate()`
+        would, SIGTERM the process wherever it is. Returns when the next is due.
+
+        The time counts from when the child itself began to run (it stamps the
+        board), not from when it was asked to start: under spawn on a busy
+        machine that can differ by a second, and the lesson must not depend
+        on how fast an interpreter boots."""
+        nxt = float("inf")
+        mv = B.view(self._raw)
+        for i, inst in enumerate(self.instances):
+            after = inst.spec.terminate_after
+            if after <= 0 or i in self._terminated:
+                continue
+            started_ns = mv[self.layout.proc(i) + B.P_STARTED_NS]
+            if not started_ns:
+                nxt = min(nxt, now + 0.01)  # look again soon: it is about to start
+                continue
+            due = started_ns / 1e9 + after
+            if due > now:
+                nxt = min(nxt, due)
+                continue
+            self._terminated.add(i)
+            with contextlib.suppress(EngineError, OSError):
+                self.terminate(inst.name)
+        return nxt
+
     def _sample_loop(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
             assert self._sampler is not None
-            snap = self._sampler.sample()
-            self._latest = snap
-            if self._on_snapshot is not None:
-                self._on_snapshot(snap)
-            next_t += 1.0 / self.sample_hz
-            delay = next_t - time.monotonic()
-            if delay < 0:
-                next_t = time.monotonic()  # fell behind: skip, don't burst
-                delay = 0
-            self._stop.wait(delay)
+            # A termination is played on time, not at the next sample; waking
+            # for one does not move the sampling beat.
+            next_due = self._terminate_due(time.monotonic())
+            if time.monotonic() >= next_t:
+                snap = self._sampler.sample()
+                self._latest = snap
+                if self._on_snapshot is not None:
+                    self._on_snapshot(snap)
+                next_t += 1.0 / self.sample_hz
+                if next_t < time.monotonic():
+                    next_t = time.monotonic()  # fell behind: skip, don't burst
+            self._stop.wait(max(0.0, min(next_t, next_due) - time.monotonic()))
 
     @property
     def latest(self) -> Snapshot:

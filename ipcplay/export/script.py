@@ -283,9 +283,12 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("tallies = {}")
         for t in topo.templates:
             _make_processes(c, t, topo, e)
+        if any(t.spec.terminate_after for t in topo.templates):
+            c("started = time.monotonic()")
         with c.block("for p in processes:"):
             c("p.start()")
         _close_parent_ends(c, topo)
+        _terminations(c, topo)
         c()
         _wait(c, s)
         c()
@@ -427,6 +430,22 @@ def _add_process(c: Code, t: Template, args: list[str]) -> None:
             + ")"
         )
     c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
+
+
+def _terminations(c: Code, topo: Topology) -> None:
+    """terminate_after: the parent ends a process on a timer, as ipcplay does."""
+    timed = sorted(
+        (t.spec.terminate_after, t.spec.name) for t in topo.templates if t.spec.terminate_after
+    )
+    for after, name in timed:
+        c()
+        c(f"# The parent calls terminate() on {name} {number(after)} s after the start:")
+        c("# SIGTERM, and it dies wherever it is. No finally block, no release():")
+        c("# whatever it holds at that moment stays held.")
+        c(f"time.sleep(max(0.0, started + {number(after)} - time.monotonic()))")
+        mine = f"p.name == {quoted(name)} or p.name.startswith({quoted(name + '-')})"
+        with c.block("for p in processes:"), c.block(f"if {mine}:"):
+            c("p.terminate()")
 
 
 def _close_parent_ends(c: Code, topo: Topology) -> None:

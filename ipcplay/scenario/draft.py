@@ -56,7 +56,7 @@ NAME_RULE = "expected a letter followed by up to 31 letters, digits, '_' or '-'"
 # How each field is kept while it is edited; the loader decides what is valid.
 NUMBER_KEYS = frozenset(
     {"duration", "seed", "maxsize", "replicas", "count", "rate", "payload.size", "reply.size"}
-    | {"work.ms"}
+    | {"work.ms", "terminate_after"}
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
 BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done"})
@@ -99,6 +99,7 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "finally": (),
     "task_done": True,
     "steps": "",
+    "terminate_after": "",  # empty: the parent never terminates it
 }
 # An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
 SHARED_DEFAULTS: dict[str, Any] = {
@@ -369,6 +370,7 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
         if refs:
             out[key] = refs
     _put_number(out, "count", e.get("count"))
+    _put_number(out, "terminate_after", e.get("terminate_after"))
     if role == "steps":  # nothing else applies to it
         out["steps"] = parse_steps(e.get("steps"))[0]
         return out
@@ -564,7 +566,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         for key in ("name", "role", "compute", "task_done"):
             if key in table:
                 vals[key] = table[key]
-        for key in ("replicas", "count", "rate"):
+        for key in ("replicas", "count", "rate", "terminate_after"):
             if key in table:
                 vals[key] = _text(table[key])
         for key in ("in", "out", "finally"):

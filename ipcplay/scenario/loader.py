@@ -62,6 +62,7 @@ _PROCESS_KEYS = (
     "finally",
     "task_done",
     "steps",
+    "terminate_after",
 )
 _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
 _STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
@@ -470,7 +471,7 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
     if "reader_keeps_write_end" in table:
         k = _key(key, "reader_keeps_write_end")
         if kind != "Pipe" or extra.get("duplex", True):
-            _fail(k, "applies to a one-way Pipe only (kind = \"Pipe\", duplex = false)")
+            _fail(k, 'applies to a one-way Pipe only (kind = "Pipe", duplex = false)')
         extra["reader_keeps_write_end"] = _bool(table["reader_keeps_write_end"], k)
     return ChannelSpec(name=name, kind=kind, **extra)
 
@@ -669,6 +670,13 @@ def _parse_process(
     fields["inputs"] = _channel_refs(table, key, "in", channels)
     fields["outputs"] = _channel_refs(table, key, "out", channels)
     _check_shape(key, role, fields["inputs"], fields["outputs"])
+    if "terminate_after" in table:
+        k = _key(key, "terminate_after")
+        fields["terminate_after"] = _float(
+            table["terminate_after"], k, 0, model.MAX_SECONDS, "MAX_SECONDS"
+        )
+        if fields["terminate_after"] <= 0:
+            _fail(k, "expected seconds after the start, more than 0")
     if role == "steps":
         for k in _NOT_FOR_STEPS:
             if k in table:
@@ -1204,6 +1212,8 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["task_done"] = False
     if p.steps:
         out["steps"] = [_dump_process_step(step) for step in p.steps]
+    if p.terminate_after:
+        out["terminate_after"] = _plain(p.terminate_after)
     return out
 
 

@@ -156,6 +156,8 @@ class ProcessSpec:
     pinger) or to take before stopping (consumer, worker; 0 = until a poison
     pill or EOF). `rate` is items per second (0 = as fast as possible).
     `ending` lists what the process does after its last item, in order.
+    `terminate_after` (seconds) has the parent call `terminate()` on every
+    replica that long after the start, whatever it is doing or holding.
     """
 
     name: str
@@ -173,6 +175,7 @@ class ProcessSpec:
     ending: tuple[str, ...] = ()
     task_done: bool = True
     steps: tuple[Step, ...] = ()
+    terminate_after: float = 0.0  # > 0: the parent calls terminate() this many s after start
 
     @property
     def shared_used(self) -> tuple[str, ...]:

@@ -163,6 +163,11 @@ CASES: list[tuple[str, str, str]] = [
         "channels.tasks.duplex: applies to Pipe only, not Queue",
     ),
     (
+        "terminate-after-zero",
+        VALID.replace('out = "tasks"', 'out = "tasks"\nterminate_after = 0'),
+        "process[0].terminate_after: expected seconds after the start, more than 0",
+    ),
+    (
         "keeps-write-end-on-duplex",
         HEAD + chan("link", "Pipe", "reader_keeps_write_end = true"),
         'channels.link.reader_keeps_write_end: applies to a one-way Pipe only (kind = "Pipe", '
@@ -251,7 +256,7 @@ CASES: list[tuple[str, str, str]] = [
         "typo-without-suggestion",
         HEAD + QUEUE + PRODUCER + "zzz = 3\n" + CONSUMER,
         "process[0].zzz: unknown key; expected one of name, role, replicas, in, out, count, "
-        "rate, payload, work, compute, reply, finally, task_done, steps",
+        "rate, payload, work, compute, reply, finally, task_done, steps, terminate_after",
     ),
     (
         "missing-name",

@@ -80,6 +80,9 @@ FIELDS = (
     FieldSpec("process", "finally", "finally", "endings"),
     FieldSpec("process", "task_done", "task_done", "check"),
     FieldSpec("process", "steps", "steps", "steps"),
+    FieldSpec(
+        "process", "terminate_after", "terminate at", placeholder="s: the parent terminate()s it"
+    ),
 )
 
 STEPS_HELP = (
@@ -129,7 +132,7 @@ def visible(e: Entry, key: str) -> bool:
         return True
     role = e.get("role")
     if role == "steps":  # a steps process has no channels and no payload
-        keep = ("name", "role", "replicas", "count", "steps")
+        keep = ("name", "role", "replicas", "count", "steps", "terminate_after")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
     if key == "steps":
         return bool(str(e.get(key)).strip())

@@ -1,0 +1,58 @@
+"""The newer pitfall pairs, with real processes: the broken half is caught and
+named within two seconds of going wrong, the fixed half completes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipcplay.engine import Engine
+from ipcplay.scenario import load, resolve
+
+
+def _run(name: str, duration: float = 15):
+    return Engine(load(resolve(name))).run(duration=duration)
+
+
+@pytest.mark.timeout(30)
+def test_a_reader_holding_its_own_write_end_hangs_and_says_why():
+    outcome = _run("pipe-write-end-open")
+    assert outcome.verdict == "hang"
+    stuck = outcome.snapshot.stuck
+    assert stuck is not None and stuck.processes == ("reader",)
+    assert "own copy of the write end is open" in stuck.description
+    stream = outcome.snapshot.channels[0]
+    assert (stream.puts, stream.gets) == (10, 10)  # every message arrived; only EOF never does
+    writer = next(p for p in outcome.snapshot.processes if p.name == "streamer")
+    assert writer.exitcode == 0
+    # Seen hopeless as soon as the streamer exits after its last send.
+    (edge,) = outcome.snapshot.waits
+    assert edge.waiter == "reader" and edge.waits_for == ()
+    assert stuck.since - edge.since < 1.0
+
+
+@pytest.mark.timeout(30)
+def test_terminate_while_holding_a_lock_is_a_hang_naming_the_dead_holder():
+    outcome = _run("terminate-holding-lock")
+    assert outcome.verdict == "hang"
+    snap = outcome.snapshot
+    holder = next(p for p in snap.processes if p.name == "holder")
+    assert holder.exitcode == -15  # terminated by the parent, SIGTERM
+    assert snap.stuck is not None and snap.stuck.processes == ("waiter",)
+    assert f"held by holder (pid {holder.pid}), which was killed by SIGTERM" in (
+        snap.stuck.description
+    )
+    # The waiter blocked just after the holder took the Lock; the holder was
+    # terminated 0.5 s into its run, and from then on the wait was hopeless.
+    # Seen hopeless within a sample or two of that, reported hang_after (2 s) later.
+    (edge,) = snap.waits
+    assert edge.waiter == "waiter" and edge.waits_for == ()
+    assert snap.stuck.since - edge.since < 0.5 + 1.0
+
+
+@pytest.mark.timeout(30)
+def test_asking_the_holder_to_stop_lets_the_waiter_through():
+    outcome = _run("terminate-holding-lock-fixed")
+    assert outcome.verdict == "completed"
+    assert [p.exitcode for p in outcome.snapshot.processes] == [0, 0, 0]
+    lock = next(o for o in outcome.snapshot.shared if o.name == "lock")
+    assert lock.acquires == lock.releases == 2
