@@ -40,7 +40,8 @@ P_STARTED_NS = 14
 P_ENDED_NS = 15
 P_ERRLEN = 16
 P_ERR = 17  # error text, ERR_SLOTS * 8 bytes of UTF-8
-ERR_SLOTS = 30
+ERR_SLOTS = 29
+P_WAITS_ON = 46  # ACT_FLUSHING: the channel; ACT_JOINING: the process index
 P_CPU_NS = 47  # the child's own CPU time when its role ended (psutil cannot read a reaped pid)
 HEADER_SLOTS = 48
 
@@ -80,8 +81,16 @@ EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no messa
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
 
-ACT_BUSY, ACT_CPU, ACT_SLEEP, ACT_PACING, ACT_ENDING = range(5)
-ACTIVITY_WORDS = ("running", "working", "sleeping", "waiting for its rate", "ending")
+ACT_BUSY, ACT_CPU, ACT_SLEEP, ACT_PACING, ACT_ENDING, ACT_FLUSHING, ACT_JOINING = range(7)
+ACTIVITY_WORDS = (
+    "running",
+    "working",
+    "sleeping",
+    "waiting for its rate",
+    "ending",
+    "flushing its queue",
+    "joining",
+)
 
 # Marker: low 4 bits the op, bit 4 "timed" (P_SINCE is valid), bits 5..15 the
 # channel, bits 16.. the op's sequence number (the count before the call), so

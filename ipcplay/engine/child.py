@@ -76,6 +76,25 @@ def _quiet() -> None:
     os.close(devnull)
 
 
+def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None:
+    """Close every Queue this process put on and wait for its feeder thread.
+
+    A process that put items on a Queue cannot exit until its feeder thread
+    has written them all into the queue's pipe; multiprocessing does this at
+    exit anyway. Doing it here, stamped on the board, makes that wait
+    visible: if nobody reads, the pipe stays full and this never returns
+    (the pitfall "joining processes that use queues")."""
+    for ch, ep in zip(chans, plan.endpoints, strict=True):
+        if not ep.writes or ep.kind not in ("Queue", "JoinableQueue"):
+            continue
+        mv[base + B.P_WAITS_ON] = ep.chan
+        mv[base + B.P_SINCE] = time.monotonic_ns()
+        mv[base + B.P_ACTIVITY] = B.ACT_FLUSHING
+        ch.close()
+        ch.join_thread()
+        mv[base + B.P_ACTIVITY] = B.ACT_ENDING
+
+
 def child_entry(
     plan: ChildPlan,
     raw_board: Any,
@@ -117,8 +136,13 @@ def child_entry(
     mv[base + B.P_PHASE] = B.PHASE_RUNNING
     code = 0
     try:
-        result = ROLES[plan.spec.role](RoleContext(plan, mv, chans, objs))
+        ctx = RoleContext(plan, mv, chans, objs)
+        result = STOPPED if ctx.join(plan.join_first) else ROLES[plan.spec.role](ctx)
+        if result != STOPPED and ctx.join(plan.join_last):
+            result = STOPPED
         phase = B.PHASE_STOPPED if result == STOPPED else B.PHASE_DONE
+        if phase == B.PHASE_DONE:
+            _flush(plan, mv, base, chans)
     except BaseException as exc:  # report it on the board; the terminal is the TUI's
         B.write_text(mv, base, f"{type(exc).__name__}: {exc}")
         phase = B.PHASE_FAILED

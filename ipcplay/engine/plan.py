@@ -43,6 +43,8 @@ class ChildPlan:
     seed: int
     quiet: bool
     shared: tuple[SharedEndpoint, ...] = ()  # the shared objects its steps use
+    join_first: tuple[int, ...] = ()  # instance indices to wait for before the first item
+    join_last: tuple[int, ...] = ()  # ... and after the last
 
 
 def replicas(spec: ProcessSpec) -> int:
@@ -157,6 +159,8 @@ def build(
                     )
                     for n in spec.shared_used
                 ),
+                join_first=tuple(i.index for i in insts if i.spec.name in spec.join_first),
+                join_last=tuple(i.index for i in insts if i.spec.name in spec.join_last),
             )
         )
     return layout, insts, tuple(plans)

@@ -9,7 +9,9 @@ anything but the channels and its own pacing/work.
 
 from __future__ import annotations
 
+import os
 import random
+import select
 import time
 from collections.abc import Callable
 from typing import Any
@@ -151,6 +153,37 @@ class RoleContext:
             return f"{body!r} * {body!r}"
         return body
 
+    def join(self, targets: tuple[int, ...]) -> bool:
+        """Wait until each target process has exited, as `p.join()` would; True
+        means stop now. A sibling cannot be waitpid()ed, so the wait is on a
+        pidfd (readable once the process has exited), or on /proc."""
+        mv, base = self.mv, self.base
+        for t in targets:
+            tbase = self.plan.layout.proc(t)
+            mv[base + B.P_WAITS_ON] = t
+            mv[base + B.P_SINCE] = time.monotonic_ns()
+            mv[base + B.P_ACTIVITY] = B.ACT_JOINING
+            while not mv[tbase + B.P_PID]:  # not started yet: nothing to join
+                if self.commands():
+                    return True
+                time.sleep(0.01)
+            pid = mv[tbase + B.P_PID]
+            try:
+                fd = os.pidfd_open(pid)
+            except (AttributeError, OSError):
+                fd = -1
+            try:
+                while not _exited(pid, fd):
+                    if self.commands():
+                        return True
+                    if fd < 0:
+                        time.sleep(0.02)
+            finally:
+                if fd >= 0:
+                    os.close(fd)
+        mv[base + B.P_ACTIVITY] = B.ACT_BUSY
+        return False
+
     def done(self, n: int) -> None:
         self.mv[self.base + B.P_ITEMS] = n
 
@@ -181,6 +214,18 @@ class RoleContext:
                 for ch, ep in zip(self.chans, self.plan.endpoints, strict=True):
                     if ep.kind == "Pipe":
                         ch.close()
+
+
+def _exited(pid: int, fd: int) -> bool:
+    """Has `pid` exited? With a pidfd, wait up to _SLICE for it to say so."""
+    if fd >= 0:
+        return bool(select.select([fd], [], [], _SLICE)[0])
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # gone, and reaped
+    return state in (b"Z", b"X")
 
 
 def putter(ch: Any) -> Callable[[Any], None]:

@@ -400,6 +400,8 @@ class Sampler:
         vals: list[list[int]],
     ) -> BlockedOn | None:
         mk = v[B.P_MARK]
+        if is_alive and not mk and v[B.P_ACTIVITY] in (B.ACT_FLUSHING, B.ACT_JOINING):
+            return self._blocked_ending(p, v, alive, waits)
         seq, c, op, timed = B.unmark(mk)
         nchan = len(self.scenario.channels)
         if is_alive and op and nchan <= c < nchan + len(self.scenario.shared):
@@ -456,6 +458,31 @@ class Sampler:
                 p, name, opname, ch.name, reason, frozenset(w for w in who if w != p and alive[w])
             )
         return BlockedOn(opname, ch.name, reason, since, timed)
+
+    def _blocked_ending(
+        self, p: int, v: list[int], alive: list[bool], waits: dict[int, Wait]
+    ) -> BlockedOn | None:
+        """Waits that are no channel call: a process flushing its Queue's feeder
+        thread before it can exit (Queue.close() + join_thread(), what every
+        process that put on a Queue does at exit), or one joining another
+        process. Both are stamped by the child, so `since` is exact."""
+        since = v[B.P_SINCE] / 1e9
+        name = self.insts[p].name
+        target = v[B.P_WAITS_ON]
+        if v[B.P_ACTIVITY] == B.ACT_JOINING:
+            if not 0 <= target < len(self.insts):
+                return None
+            other = self.insts[target].name
+            if alive[target]:
+                waits[p] = Wait(p, name, "join", other, "until it exits", frozenset({target}))
+            return BlockedOn("join", other, "until it exits", since, True)
+        if not 0 <= target < len(self.scenario.channels):
+            return None
+        ch = self.scenario.channels[target]
+        reason = "its feeder thread still has items for the pipe"
+        who = frozenset(r for r in self.readers[ch.name] if r != p and alive[r])
+        waits[p] = Wait(p, name, "flush", ch.name, reason, who)
+        return BlockedOn("flush", ch.name, reason, since, True)
 
     # ------------------------------------------------------------------ shared objects
     def _sslot(self, s: int, slot: int) -> int:
@@ -694,7 +721,8 @@ class Sampler:
             cpu_pct = self._cpu_percent(p, cpu_s, now)
         elif v[B.P_CPU_NS]:
             cpu_s = max(cpu_s, v[B.P_CPU_NS] / 1e9)
-        activity = B.ACTIVITY_WORDS[v[B.P_ACTIVITY]] if 0 <= v[B.P_ACTIVITY] < 5 else "running"
+        act = v[B.P_ACTIVITY]
+        activity = B.ACTIVITY_WORDS[act] if 0 <= act < len(B.ACTIVITY_WORDS) else "running"
         phase = v[B.P_PHASE]
         if exitcode is not None:
             state = exit_words(exitcode)

@@ -57,6 +57,7 @@ def emit(t: Template, e: Emitter) -> str:
     params = [*(["pipe_ends"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
     params += list(t.kept_ends)
     params += [e.topo.shared[n] for n in t.spec.shared_used]
+    params += [e.topo.exited[n] for n in _joins(t)]
     params += ["tally", *(["stop"] if e.endless else [])]
     c = Code()
     c.many(call(f"def {t.func}", params, ":"))
@@ -78,8 +79,26 @@ def emit(t: Template, e: Emitter) -> str:
         c(f"# The mistake: this process was handed {end} too, and never closes it.")
         c("# recv() raises EOFError only once *every* copy of the write end is closed,")
         c("# so after the last message it waits forever, for a writer that is itself.")
+    _join(c, t, e, t.spec.join_first, "before anything else")
     ROLES[t.spec.role](c, t, e)
+    _join(c, t, e, t.spec.join_last, "now that it has taken everything")
     return c.text()
+
+
+def _joins(t: Template) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*t.spec.join_first, *t.spec.join_last)))
+
+
+def _join(c: Code, t: Template, e: Emitter, names: tuple[str, ...], when: str) -> None:
+    """join_first / join_last: this process stands for the parent that joins."""
+    if not names:
+        return
+    who = " and ".join(names)
+    c(f"# {t.spec.name} stands for the parent: it joins {who} {when}.")
+    c("# Only a process's own parent can join() it, so main() does the join()")
+    c("# and sets an Event when it returns; waiting for that Event is the join.")
+    for n in names:
+        c(f"{e.topo.exited[n]}.wait()  # {n}.join()")
 
 
 def _summary(t: Template, e: Emitter) -> str:

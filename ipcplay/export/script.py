@@ -105,6 +105,15 @@ def put_or_stop(q, item, stop):
         return True
     return False
 ''',
+    "set_when_exited": '''
+def set_when_exited(processes, exited):
+    """Set `exited` once every one of `processes` has ended: the parent's join(),
+    passed on to a process that waits for it. It waits on each one's sentinel,
+    which is ready when the process ends, so the parent's own join() still reaps it."""
+    for p in processes:
+        multiprocessing.connection.wait([p.sentinel])
+    exited.set()
+''',
     "drain": '''
 def drain(q):
     """Take what is left in a queue once every process has ended: its real depth.
@@ -216,6 +225,8 @@ def _imports(e: Emitter) -> str:
     )
     if needs_time:
         plain.add("time")
+    if "set_when_exited" in e.needs:
+        plain |= {"multiprocessing.connection", "threading"}
     lines = [f"import {m}" for m in sorted(plain)]
     from_queue = []
     if e.needs & {"take", "drain"} or _has_queue(e.topo):
@@ -277,6 +288,8 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
             c("# (every forked child gets a copy of all of them, and closes the others')")
         if s.endless:
             c("stop = ctx.Event()  # the parent sets it when the run's time is up")
+        for name, var in topo.exited.items():
+            c(f"{var} = ctx.Event()  # set by the parent once {name} has exited")
         c()
         c("# One process per replica; each counts what it does in its own Tally.")
         c("processes = []")
@@ -288,6 +301,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         with c.block("for p in processes:"):
             c("p.start()")
         _close_parent_ends(c, topo)
+        _watch_exits(c, topo, e)
         _terminations(c, topo)
         c()
         _wait(c, s)
@@ -399,6 +413,7 @@ def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
         args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
     args += list(t.kept_ends)
     args += [topo.shared[n] for n in t.spec.shared_used]
+    args += [topo.exited[n] for n in dict.fromkeys((*t.spec.join_first, *t.spec.join_last))]
     args.append("tallies[name]")
     if e.endless:
         args.append("stop")
@@ -430,6 +445,17 @@ def _add_process(c: Code, t: Template, args: list[str]) -> None:
             + ")"
         )
     c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
+
+
+def _watch_exits(c: Code, topo: Topology, e: Emitter) -> None:
+    if not topo.exited:
+        return
+    e.needs.add("set_when_exited")
+    c("# A thread per joined template tells its joiner when it has exited.")
+    for name, var in topo.exited.items():
+        mine = f"p.name == {quoted(name)} or p.name.startswith({quoted(name + '-')})"
+        c(f"ends = [p for p in processes if {mine}]")
+        c(f"threading.Thread(target=set_when_exited, args=(ends, {var}), daemon=True).start()")
 
 
 def _terminations(c: Code, topo: Topology) -> None:

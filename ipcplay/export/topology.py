@@ -68,6 +68,8 @@ class Topology:
     channels: dict[str, Channel]
     templates: tuple[Template, ...]
     shared: dict[str, str] = field(default_factory=dict)  # shared object name -> variable
+    # A joined template's name -> the Event the parent sets once it has exited
+    exited: dict[str, str] = field(default_factory=dict)
 
 
 def build(scenario: Scenario) -> Topology:
@@ -140,4 +142,6 @@ def build(scenario: Scenario) -> Topology:
                 kept_ends=kept,
             )
         )
-    return Topology(channels, tuple(templates), shared)
+    joined = dict.fromkeys(n for p in scenario.processes for n in (*p.join_first, *p.join_last))
+    exited = {n: namer.fresh(n, "_exited") for n in joined}
+    return Topology(channels, tuple(templates), shared, exited)

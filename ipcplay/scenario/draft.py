@@ -100,6 +100,8 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "task_done": True,
     "steps": "",
     "terminate_after": "",  # empty: the parent never terminates it
+    "join_first": "",  # process names, comma-separated
+    "join_last": "",
 }
 # An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
 SHARED_DEFAULTS: dict[str, Any] = {
@@ -371,6 +373,10 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
             out[key] = refs
     _put_number(out, "count", e.get("count"))
     _put_number(out, "terminate_after", e.get("terminate_after"))
+    for key in ("join_first", "join_last"):
+        names = [n.strip() for n in str(e.get(key)).split(",") if n.strip()]
+        if names:
+            out[key] = names[0] if len(names) == 1 else names
     if role == "steps":  # nothing else applies to it
         out["steps"] = parse_steps(e.get("steps"))[0]
         return out
@@ -569,6 +575,9 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         for key in ("replicas", "count", "rate", "terminate_after"):
             if key in table:
                 vals[key] = _text(table[key])
+        for key in ("join_first", "join_last"):
+            names = table.get(key, [])
+            vals[key] = ", ".join([names] if isinstance(names, str) else names)
         for key in ("in", "out", "finally"):
             items = table.get(key, [])
             items = [items] if isinstance(items, str) else items

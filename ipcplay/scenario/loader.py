@@ -63,6 +63,8 @@ _PROCESS_KEYS = (
     "task_done",
     "steps",
     "terminate_after",
+    "join_first",
+    "join_last",
 )
 _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
 _STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
@@ -399,6 +401,7 @@ def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
     processes = _parse_processes(doc, channels, shared)
     _check_whole(channels, processes)
     _check_shared_used(shared, processes)
+    _check_joins(processes)
     tour = _parse_tour(doc.get("tour", []), channels, processes)
     return Scenario(
         name=name,
@@ -670,6 +673,9 @@ def _parse_process(
     fields["inputs"] = _channel_refs(table, key, "in", channels)
     fields["outputs"] = _channel_refs(table, key, "out", channels)
     _check_shape(key, role, fields["inputs"], fields["outputs"])
+    for j in ("join_first", "join_last"):
+        if j in table:
+            fields[j] = _join_refs(table[j], _key(key, j), fields["name"])
     if "terminate_after" in table:
         k = _key(key, "terminate_after")
         fields["terminate_after"] = _float(
@@ -699,6 +705,31 @@ def _parse_process(
     if "task_done" in table:
         fields["task_done"] = _bool(table["task_done"], _key(key, "task_done"))
     return ProcessSpec(**fields)
+
+
+def _join_refs(value: Any, key: str, me: str) -> tuple[str, ...]:
+    """Names of other process templates; checked against the file's processes
+    once they are all read (see _check_joins)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        _fail(key, f"expected a process name or a list of them, got {_found(value)}")
+    if me in items:
+        _fail(key, f"a process cannot join itself ({_show(me)})")
+    if len(set(items)) != len(items):
+        _fail(key, "lists a process twice")
+    return tuple(items)
+
+
+def _check_joins(processes: list[ProcessSpec]) -> None:
+    names = [p.name for p in processes]
+    for i, p in enumerate(processes):
+        for j in ("join_first", "join_last"):
+            for target in getattr(p, j):
+                if target not in names:
+                    _fail(
+                        f"process[{i}].{j}",
+                        f"no process named {_show(target)}{_suggest(target, names)}",
+                    )
 
 
 def _parse_replicas(value: Any, key: str) -> dict[str, Any]:
@@ -1214,6 +1245,10 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["steps"] = [_dump_process_step(step) for step in p.steps]
     if p.terminate_after:
         out["terminate_after"] = _plain(p.terminate_after)
+    if p.join_first:
+        out["join_first"] = list(p.join_first)
+    if p.join_last:
+        out["join_last"] = list(p.join_last)
     return out
 
 

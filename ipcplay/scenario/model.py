@@ -158,6 +158,9 @@ class ProcessSpec:
     `ending` lists what the process does after its last item, in order.
     `terminate_after` (seconds) has the parent call `terminate()` on every
     replica that long after the start, whatever it is doing or holding.
+    `join_first` / `join_last` name process templates this process waits for,
+    as `p.join()` does, before its first item / after its last one: the
+    process stands for the parent that joins its children.
     """
 
     name: str
@@ -176,6 +179,8 @@ class ProcessSpec:
     task_done: bool = True
     steps: tuple[Step, ...] = ()
     terminate_after: float = 0.0  # > 0: the parent calls terminate() this many s after start
+    join_first: tuple[str, ...] = ()  # process templates to join() before doing anything
+    join_last: tuple[str, ...] = ()  # ... and after the last item
 
     @property
     def shared_used(self) -> tuple[str, ...]:

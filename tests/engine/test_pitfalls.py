@@ -56,3 +56,37 @@ def test_asking_the_holder_to_stop_lets_the_waiter_through():
     assert [p.exitcode for p in outcome.snapshot.processes] == [0, 0, 0]
     lock = next(o for o in outcome.snapshot.shared if o.name == "lock")
     assert lock.acquires == lock.releases == 2
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_joining_before_draining_is_a_deadlock_between_flush_and_join(method):
+    from dataclasses import replace
+
+    outcome = Engine(replace(load(resolve("join-before-drain")), start_method=method)).run(20)
+    assert outcome.verdict == "deadlock"
+    snap = outcome.snapshot
+    assert snap.stuck is not None and set(snap.stuck.processes) == {"worker", "main"}
+    edges = {w.waiter: w for w in snap.waits}
+    assert (edges["worker"].op, edges["worker"].obj, edges["worker"].waits_for) == (
+        "flush",
+        "results",
+        ("main",),
+    )
+    assert (edges["main"].op, edges["main"].obj, edges["main"].waits_for) == (
+        "join",
+        "worker",
+        ("worker",),
+    )
+    assert all(w.in_cycle for w in snap.waits)
+    results = snap.channels[0]
+    assert (results.puts, results.gets) == (4, 0)  # all put, none could be taken
+
+
+@pytest.mark.timeout(30)
+def test_draining_then_joining_completes_and_main_saw_worker_exit_first():
+    outcome = _run("join-after-drain")
+    assert outcome.verdict == "completed"
+    results = outcome.snapshot.channels[0]
+    assert (results.puts, results.gets, results.depth) == (4, 4, 0)
+    assert [p.exitcode for p in outcome.snapshot.processes] == [0, 0]

@@ -256,7 +256,8 @@ CASES: list[tuple[str, str, str]] = [
         "typo-without-suggestion",
         HEAD + QUEUE + PRODUCER + "zzz = 3\n" + CONSUMER,
         "process[0].zzz: unknown key; expected one of name, role, replicas, in, out, count, "
-        "rate, payload, work, compute, reply, finally, task_done, steps, terminate_after",
+        "rate, payload, work, compute, reply, finally, task_done, steps, terminate_after, "
+        "join_first, join_last",
     ),
     (
         "missing-name",

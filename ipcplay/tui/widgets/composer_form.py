@@ -83,6 +83,8 @@ FIELDS = (
     FieldSpec(
         "process", "terminate_after", "terminate at", placeholder="s: the parent terminate()s it"
     ),
+    FieldSpec("process", "join_first", "join first", placeholder="processes to join() first"),
+    FieldSpec("process", "join_last", "join last", placeholder="processes to join() at the end"),
 )
 
 STEPS_HELP = (
@@ -133,6 +135,7 @@ def visible(e: Entry, key: str) -> bool:
     role = e.get("role")
     if role == "steps":  # a steps process has no channels and no payload
         keep = ("name", "role", "replicas", "count", "steps", "terminate_after")
+        keep += ("join_first", "join_last")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
     if key == "steps":
         return bool(str(e.get(key)).strip())
