@@ -75,6 +75,8 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "expect": "completed",
     "duration": "30",
     "seed": "0",
+    "pitfall": "",
+    "pair": "",
 }
 CHANNEL_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -242,6 +244,9 @@ def _scenario_doc(e: Entry) -> dict[str, Any]:
     out["expect"] = e.get("expect")
     _put_number(out, "duration", e.get("duration"))
     _put_number(out, "seed", e.get("seed"))
+    for key in ("pitfall", "pair"):  # kept as they came; the composer does not edit them
+        if e.get(key):
+            out[key] = e.get(key)
     return out
 
 

@@ -45,7 +45,16 @@ _BOM = b"\xef\xbb\xbf"
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 _TOP_KEYS = ("scenario", "channels", "shared", "process", "tour")
-_SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
+_SCENARIO_KEYS = (
+    "title",
+    "explain",
+    "start_method",
+    "seed",
+    "expect",
+    "duration",
+    "pitfall",
+    "pair",
+)
 _CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end")
 _PROCESS_KEYS = (
     "name",
@@ -439,6 +448,14 @@ def _parse_meta(doc: dict[str, Any]) -> dict[str, Any]:
         meta["duration"] = _float(
             table["duration"], "scenario.duration", 0, model.MAX_SECONDS, "MAX_SECONDS", above=True
         )
+    if "pitfall" in table:
+        meta["pitfall"] = _choice(table["pitfall"], "scenario.pitfall", model.PITFALLS)
+    if "pair" in table:
+        if "pitfall" not in table:
+            _fail(
+                "scenario.pair", 'applies to a pitfall preset only (pitfall = "broken" or "fixed")'
+            )
+        meta["pair"] = _identifier(table["pair"], "scenario.pair", "preset")
     return meta
 
 
@@ -1171,6 +1188,10 @@ def _dump_meta(s: Scenario) -> dict[str, Any]:
         out["expect"] = s.expect
     if s.duration != d.duration:
         out["duration"] = _plain(s.duration)
+    if s.pitfall:
+        out["pitfall"] = s.pitfall
+    if s.pair:
+        out["pair"] = s.pair
     return out
 
 

@@ -49,6 +49,7 @@ WORK_KINDS = ("none", "sleep", "cpu")
 COMPUTES = ("none", "square", "echo")
 ENDINGS = ("poison-pill", "join", "close")
 VERDICTS = ("completed", "timeout", "deadlock", "hang", "crashed")
+PITFALLS = ("broken", "fixed")
 TOUR_WHEN = ("full", "depth", "blocked", "exited", "deadlock", "hang", "stuck")
 TOUR_DO = ("pause", "resume", "terminate", "kill", "pill", "rate", "pause-all", "resume-all")
 MAX_TOUR_STEPS = 100
@@ -238,6 +239,8 @@ class Scenario:
     shared: tuple[SharedSpec, ...] = ()
     tour: tuple[TourStep, ...] = ()
     source: str = ""
+    pitfall: str = ""  # "broken" or "fixed": one half of a pitfall pair
+    pair: str = ""  # the preset that is the other half
 
     @property
     def endless(self) -> bool:

@@ -168,6 +168,16 @@ CASES: list[tuple[str, str, str]] = [
         "process[0].terminate_after: expected seconds after the start, more than 0",
     ),
     (
+        "pitfall-unknown",
+        HEAD + 'pitfall = "broke"\n' + QUEUE + PRODUCER + CONSUMER,
+        "scenario.pitfall: expected one of broken, fixed, got 'broke'; did you mean 'broken'?",
+    ),
+    (
+        "pair-without-pitfall",
+        HEAD + 'pair = "other"\n' + QUEUE + PRODUCER + CONSUMER,
+        'scenario.pair: applies to a pitfall preset only (pitfall = "broken" or "fixed")',
+    ),
+    (
         "keeps-write-end-on-duplex",
         HEAD + chan("link", "Pipe", "reader_keeps_write_end = true"),
         'channels.link.reader_keeps_write_end: applies to a one-way Pipe only (kind = "Pipe", '
@@ -575,7 +585,7 @@ CASES: list[tuple[str, str, str]] = [
         "escape-in-key",
         '[scenario]\ntitle = "t"\n"\\u001b[2J" = 1\n',
         'scenario."\\x1b[2J": unknown key; expected one of title, explain, start_method, '
-        "seed, expect, duration",
+        "seed, expect, duration, pitfall, pair",
     ),
 ]
 
