@@ -149,9 +149,14 @@ class HomeScreen(Screen[None]):
         t.append(
             f"{info.origin} · {info.path.name} · start method {scenario.start_method}"
             f" · {sum(p.replicas for p in scenario.processes)} processes · "
-            f"{primitives(scenario)}\n\n",
+            f"{primitives(scenario)}\n",
             style="grey62",
         )
+        if scenario.pitfall == "broken":
+            t.append(f"pitfall, broken · the fix: {scenario.pair}\n", style="bold #ffb454")
+        elif scenario.pitfall == "fixed":
+            t.append(f"pitfall, fixed · the broken one: {scenario.pair}\n", style="green")
+        t.append("\n")
         t.append(reflow(scenario.explain))
         detail.update(t)
 
