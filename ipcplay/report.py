@@ -70,6 +70,7 @@ def as_dict(
                 "task_done": c.task_done,
                 "unfinished": c.unfinished,
                 "full_hits": c.full_hits,
+                "lost": c.lost,
                 "blocked_put_s": round(c.blocked_put_s, 4),
                 "blocked_get_s": round(c.blocked_get_s, 4),
                 "max_wait_s": round(c.max_wait_s, 4),

@@ -58,7 +58,8 @@ JOINS = 8  # JoinableQueue.join() calls that returned
 BLOCK_JOIN_NS = 9
 LAST_WAIT_NS = 10  # how long the last item this reader took had waited in the channel
 MAX_WAIT_NS = 11  # the longest such wait so far
-CHAN_SLOTS = 12
+LOST = 12  # items put that the Queue's feeder thread could not send (pickling failed)
+CHAN_SLOTS = 13
 
 # Per (process, shared object) slots, after the channel slots. A process writes
 # only its own, so "who holds lock_a" is read from the HELD slots of every

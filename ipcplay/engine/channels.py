@@ -197,6 +197,29 @@ class InstrumentedQueue(_Base):
         self._last_len = 0
         if ep.reads:
             self._hook_recv()
+        if ep.writes:
+            self._hook_feeder_errors()
+
+    def _hook_feeder_errors(self) -> None:
+        """Count the items the feeder thread could not send.
+
+        Queue.put() only appends to a buffer; the feeder thread pickles later
+        and, if that fails (a lambda, say), reports through the documented
+        hook `_on_queue_feeder_error` and drops the item. put() returned, so
+        the item was counted: without this count its reader would wait for an
+        item that will never come while the depth said one was there. Only
+        the feeder thread writes this slot, so it still has a single writer."""
+        mv, slot = self._mv, self._cb + B.LOST
+        default = multiprocessing.queues.Queue._on_queue_feeder_error
+        lost = 0
+
+        def on_error(e: Exception, obj: object) -> None:
+            nonlocal lost
+            lost += 1
+            mv[slot] = lost
+            default(e, obj)  # the usual traceback on stderr
+
+        self._q._on_queue_feeder_error = on_error  # type: ignore[method-assign]
 
     def _hook_recv(self) -> None:
         """Count received bytes where the Queue itself reads them: its reader

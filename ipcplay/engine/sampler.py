@@ -334,7 +334,7 @@ class Sampler:
         # never above maxsize). Once every process has ended it is exact.
         depths = []
         for c, s in enumerate(sums):
-            d = max(0, s[B.OUT_N] - s[B.IN_N])
+            d = max(0, s[B.OUT_N] - s[B.IN_N] - s[B.LOST])
             cap = self.scenario.channels[c].maxsize
             depths.append(min(d, cap) if cap else d)
 
@@ -438,6 +438,10 @@ class Sampler:
             else:
                 inflight = depths[c]
                 reason = "queue empty" if inflight <= 0 else ""
+                lost = sum(vals[w][cb + B.LOST] for w in self.writers[ch.name])
+                if reason and lost:
+                    reason += f"; {lost} put {'item' if lost == 1 else 'items'} never sent:"
+                    reason += " pickling failed in the feeder thread"
             who = self.writers[ch.name]
             ongoing_in[c] += max(0.0, now - since) if timed else 0.0
             transient = inflight > 0
@@ -835,6 +839,7 @@ class Sampler:
                     if ch.kind == "JoinableQueue"
                     else 0,
                     full_hits=s[B.FULL_HITS],
+                    lost=s[B.LOST],
                     blocked_put_s=s[B.BLOCK_OUT_NS] / 1e9 + ongoing_out[c],
                     blocked_get_s=s[B.BLOCK_IN_NS] / 1e9 + ongoing_in[c],
                     put_rate=put_rate,

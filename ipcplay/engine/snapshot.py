@@ -79,7 +79,7 @@ class ChannelSample:
     maxsize: int
     puts: int  # for pipes: sends
     gets: int  # for pipes: recvs
-    depth: int  # puts - gets; for pipes: messages in flight
+    depth: int  # puts - gets - lost; for pipes: messages in flight
     max_depth: int
     bytes: int  # pickled bytes delivered to readers
     task_done: int
@@ -94,6 +94,7 @@ class ChannelSample:
     directions: tuple[Direction, ...]
     wait_s: float = 0.0  # how long the item most recently taken waited in the channel
     max_wait_s: float = 0.0  # the longest such wait so far (put -> get, per message)
+    lost: int = 0  # Queue: put, but dropped by the feeder thread (could not pickle)
 
 
 @dataclass(frozen=True)

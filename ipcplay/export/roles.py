@@ -443,6 +443,19 @@ def _payload(c: Code, e: Emitter, p: Payload, var: str, t: Template) -> str:
         c('rng = random.Random(f"{SEED}:{multiprocessing.current_process().name}")')
         c(f"{var} = rng.randbytes({p.size})")
         return var
+    if p.kind == "lambda":
+        c("# The mistake: pickle cannot send a lambda (it has no importable name). On a")
+        c("# Queue, put() returns anyway; the feeder thread fails later, prints a")
+        c("# traceback (or nothing, if this process is already exiting) and drops")
+        c("# the item. The reader waits forever.")
+        c(f"{var} = lambda x: x * x  # noqa: E731")
+        return var
+    if p.kind == "function":
+        e.needs.add("square_function")
+        c("# A module-level function pickles by reference (its module and name), so")
+        c("# the reader gets it and can call it.")
+        c(f"{var} = square_function")
+        return var
     if p.kind == "text":
         times = p.size // max(1, len(p.text)) + 1
         tail = f" * {times})[:{p.size}]" if p.size > 0 else ""

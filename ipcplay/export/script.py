@@ -105,6 +105,11 @@ def put_or_stop(q, item, stop):
         return True
     return False
 ''',
+    "square_function": '''
+def square_function(x):
+    """The function payload: defined at module level, so pickle can send it."""
+    return x * x
+''',
     "set_when_exited": '''
 def set_when_exited(processes, exited):
     """Set `exited` once every one of `processes` has ended: the parent's join(),
@@ -307,7 +312,21 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         _wait(c, s)
         c()
         queues = [ch for ch in topo.channels.values() if ch.kind in ("Queue", "JoinableQueue")]
-        if queues:
+        waits = s.endless or s.expect != "completed"
+        if queues and waits:
+            e.needs.add("drain")
+            c("# A writer terminated in the middle of a message may have left half of it")
+            c("# in a queue's pipe; reading that would block for ever. Such a queue is")
+            c("# not drained: its depth is what was put and not taken.")
+            c("cut = {p.name for p in stuck}")
+            c("left = {}")
+            for ch in queues:
+                names = [
+                    n for t in topo.templates if ch.spec.name in t.spec.outputs for n in t.names
+                ]
+                with c.block(f"if not cut & {{{', '.join(quoted(n) for n in names)}}}:"):
+                    c(f"left[{quoted(ch.spec.name)}] = drain({ch.var})")
+        elif queues:
             e.needs.add("drain")
             items = [f"{quoted(ch.spec.name)}: drain({ch.var})" for ch in queues]
             c.many(_dict_lines("left", items))

@@ -44,7 +44,7 @@ TYPECODES = (*INT_TYPECODES, *FLOAT_TYPECODES)
 # step table to one of these.
 STEP_OPS = ("acquire", "release", "wait", "set", "clear", "sleep", "add", "multiply", "value")
 START_METHODS = ("fork", "spawn", "forkserver")
-PAYLOAD_KINDS = ("bytes", "text", "int", "value")
+PAYLOAD_KINDS = ("bytes", "text", "int", "value", "lambda", "function")
 WORK_KINDS = ("none", "sleep", "cpu")
 COMPUTES = ("none", "square", "echo")
 ENDINGS = ("poison-pill", "join", "close")
@@ -132,7 +132,9 @@ class Payload:
     """What a producer puts in each message.
 
     bytes: `size` bytes; text: `text` (repeated to `size` chars when size > 0);
-    int: the item's sequence number; value: the TOML `value` as it is.
+    int: the item's sequence number; value: the TOML `value` as it is;
+    lambda: `lambda x: x * x`, which pickle cannot send (the pitfall);
+    function: the same as a module-level function, which it can.
     """
 
     kind: str = "bytes"

@@ -60,7 +60,7 @@ def test_run_json_for_every_builtin_preset(name, tmp_path):
         assert isinstance(p["pid"], int) and p["pid"] > 0 and p["pid"] != os.getpid()
         assert {"name", "role", "exitcode", "cpu_s", "sent", "received"} <= set(p)
     for c in report["channels"]:
-        assert c["puts"] == c["gets"] + c["depth"]
+        assert c["puts"] == c["gets"] + c["depth"] + c["lost"]
         assert {"name", "kind", "max_depth", "bytes"} <= set(c)
 
 

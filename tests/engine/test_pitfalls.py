@@ -90,3 +90,28 @@ def test_draining_then_joining_completes_and_main_saw_worker_exit_first():
     results = outcome.snapshot.channels[0]
     assert (results.puts, results.gets, results.depth) == (4, 4, 0)
     assert [p.exitcode for p in outcome.snapshot.processes] == [0, 0]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_lambda_on_a_queue_is_counted_lost_and_its_reader_hangs(method):
+    from dataclasses import replace
+
+    scenario = replace(load(resolve("queue-unpicklable-lambda")), start_method=method)
+    outcome = Engine(scenario).run(20)
+    assert outcome.verdict == "hang"
+    (items,) = outcome.snapshot.channels
+    assert (items.puts, items.gets, items.lost, items.depth) == (1, 0, 1, 0)
+    sender = next(p for p in outcome.snapshot.processes if p.name == "sender")
+    assert sender.exitcode == 0  # put() never raised: the feeder thread dropped it
+    stuck = outcome.snapshot.stuck
+    assert stuck is not None and stuck.processes == ("receiver",)
+    assert "1 put item never sent: pickling failed in the feeder thread" in stuck.description
+
+
+@pytest.mark.timeout(30)
+def test_a_module_level_function_goes_through():
+    outcome = _run("queue-picklable-function")
+    assert outcome.verdict == "completed"
+    (items,) = outcome.snapshot.channels
+    assert (items.puts, items.gets, items.lost, items.depth) == (1, 1, 0, 0)

@@ -154,18 +154,8 @@ def test_a_pitfall_preset_stops_itself_and_says_why(name, tmp_path):
     ran, report = both(script, name)
     assert report["verdict"] == scenario.expect
     assert ran.returncode == 1, ran.stdout + ran.stderr
-    channels, processes, outcome = script_totals(ran.stdout)
+    channels, _, outcome = script_totals(ran.stdout)
     assert outcome.startswith(f"outcome: did not finish within {scenario.duration:g} s")
     assert f"(this scenario is documented to end in a {scenario.expect})" in ran.stdout
     want_channels, _ = engine_totals(report)
-    for ch in scenario.channels:
-        writers = [p for p in scenario.processes if ch.name in p.outputs]
-        flushing = [w for w in writers if processes.get(w.name, {}).get("exitcode") == -15]
-        if ch.kind == "Queue" and flushing:
-            # A writer terminated while its feeder thread still held items
-            # (join-before-drain) takes them with it: the script's drain finds
-            # fewer than the engine counted put and never taken.
-            got, want = channels.pop(ch.name), want_channels.pop(ch.name)
-            assert (got["puts"], got["gets"]) == (want["puts"], want["gets"])
-            assert got["depth"] < want["depth"]
     assert channels == want_channels

@@ -370,8 +370,8 @@ CASES: list[tuple[str, str, str]] = [
     (
         "payload-kind-typo",
         HEAD + QUEUE + PRODUCER + 'payload = { kind = "byte" }\n' + CONSUMER,
-        "process[0].payload.kind: expected one of bytes, text, int, value, got 'byte'; "
-        "did you mean 'bytes'?",
+        "process[0].payload.kind: expected one of bytes, text, int, value, lambda, function, "
+        "got 'byte'; did you mean 'bytes'?",
     ),
     (
         "payload-text-on-bytes",

@@ -105,4 +105,6 @@ class ChannelPanel(Vertical):
                     "",
                 )
             )
+        if c.lost:  # put() returned, but the feeder thread dropped them
+            out.append((f"  lost {c.lost} (unpicklable)", "bold red"))
         return out

@@ -67,6 +67,8 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
         t.append(f"  waited {F.wait(c.wait_s)}")
     if c.kind == "JoinableQueue":
         t.append(f"  unfinished {c.unfinished}")
+    if c.lost:
+        t.append(f"  lost {c.lost}: could not be pickled", style="bold red")
     t.append("\n")
     return t
 
