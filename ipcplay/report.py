@@ -144,6 +144,8 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
         out["is_set"] = o.is_set
         out["sets"] = o.sets
         out["clears"] = o.clears
+    if o.kind == "Condition":
+        out["notifies"] = o.notifies
     if o.kind == "Barrier":
         out["parties"] = o.parties
         out["arrived"] = o.arrived

@@ -75,6 +75,10 @@ S_SETS = 9  # Event.set() calls
 S_CLEARS = 10  # Event.clear() calls
 S_BROKEN = 11  # BrokenBarrierError seen
 SHARED_SLOTS = 12
+# A Condition has no set/clear: its slots count notify() calls and the waiters
+# those calls asked to wake (notify(n) counts n; notify_all counts 0 here).
+S_NOTIFIES = S_SETS
+S_NOTIFY_N = S_CLEARS
 
 EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 
@@ -95,6 +99,10 @@ OP_ACQUIRE, OP_EVENT_WAIT, OP_BARRIER_WAIT = 13, 14, 15  # blocked-on markers (a
 SYNC_ACQUIRE, SYNC_RELEASE, SYNC_SET, SYNC_CLEAR, SYNC_WAITED, SYNC_PASSED, SYNC_BROKEN = range(
     1, 8
 )
+SYNC_NOTIFY, SYNC_NOTIFY_ALL, SYNC_NOTIFIED = 8, 9, 10  # on a Condition
+# The four op bits are all taken: a wait in Condition.wait() uses the Event's
+# op, and the shared object's kind tells the two apart.
+OP_COND_WAIT = OP_EVENT_WAIT
 TIMED = 16
 MAX_CHANNELS = 2047
 

@@ -353,6 +353,12 @@ def steps(ctx: RoleContext) -> str | None:
                 held.reverse()
             elif op == "wait":
                 obj.wait()
+            elif op == "wait_for":
+                obj.wait(objs[step.other], step.amount)
+            elif op == "notify":
+                obj.notify(int(step.amount))
+            elif op == "notify_all":
+                obj.notify_all()
             elif op == "set":
                 obj.set()
             elif op == "clear":

@@ -127,6 +127,7 @@ class Sampler:
         self.shared_users = shared_users(scenario, insts)
         self.setters = step_users(scenario, insts, "set")
         self.barrier_users = step_users(scenario, insts, "wait")
+        self.notifiers = _notifiers(scenario, insts)
         shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
         self.used_shared: list[list[int]] = [
             sorted(shared_index[n] for n in i.spec.shared_used) for i in insts
@@ -511,6 +512,8 @@ class Sampler:
                 live = frozenset(q for q in holders if alive[q])
                 waits[p] = Wait(p, name, "acquire", spec.name, "", live, holds, words)
             return BlockedOn("acquire", spec.name, "", since, True, words)
+        if spec.kind == "Condition":
+            return self._condition_wait(p, vals, s, alive, waits, holds)
         if op == B.OP_EVENT_WAIT:
             if self._event_is_set(s):
                 return BlockedOn("wait", spec.name, "", since, True)
@@ -524,6 +527,37 @@ class Sampler:
                 q for q in self.barrier_users[spec.name] if q not in here and alive[q]
             )
             waits[p] = Wait(p, name, "wait", spec.name, reason, others, holds)
+        return BlockedOn("wait", spec.name, reason, since, True)
+
+    def _condition_wait(
+        self,
+        p: int,
+        vals: list[list[int]],
+        s: int,
+        alive: list[bool],
+        waits: dict[int, Wait],
+        holds: tuple[str, ...],
+    ) -> BlockedOn:
+        """Inside Condition.wait(): it waits for the live processes that can
+        notify it, and, once notified, for whoever holds the lock it must take
+        back. With neither left alive, nothing can ever wake it: a hang."""
+        spec = self.scenario.shared[s]
+        name = self.insts[p].name
+        since = vals[p][B.P_SINCE] / 1e9
+        step = next(
+            (
+                st
+                for st in self.insts[p].spec.steps
+                if st.target == spec.name and st.op == "wait_for"
+            ),
+            None,
+        )
+        reason = "not notified yet"
+        if step is not None:
+            reason = f"until {step.other} >= {step.amount:g}"
+        holders = [q for q in self.shared_users[spec.name] if vals[q][self._sslot(s, B.S_HELD)]]
+        can = {q for q in (*self.notifiers[spec.name], *holders) if q != p and alive[q]}
+        waits[p] = Wait(p, name, "wait", spec.name, reason, frozenset(can), holds)
         return BlockedOn("wait", spec.name, reason, since, True)
 
     def _event_is_set(self, s: int) -> bool | None:
@@ -562,6 +596,9 @@ class Sampler:
                 f["free"] = max(0, int(spec.value) - tot[B.S_HELD])
             elif spec.kind == "Event":
                 f["is_set"] = self._event_is_set(s)
+            elif spec.kind == "Condition":
+                f["free"] = 0 if holders else 1
+                f["notifies"] = tot[B.S_NOTIFIES]
             elif spec.kind == "Barrier":
                 f["parties"] = spec.parties
                 f["arrived"] = len(self._at.get(s, []))
@@ -582,8 +619,8 @@ class Sampler:
                     contended=tot[B.S_CONTENDED],
                     wait_s=tot[B.S_WAIT_NS] / 1e9,
                     hold_s=tot[B.S_HOLD_NS] / 1e9,
-                    sets=tot[B.S_SETS],
-                    clears=tot[B.S_CLEARS],
+                    sets=tot[B.S_SETS] if spec.kind == "Event" else 0,
+                    clears=tot[B.S_CLEARS] if spec.kind == "Event" else 0,
                     users=tuple(self.insts[q].name for q in users),
                     **f,
                 )
@@ -815,3 +852,10 @@ class Sampler:
                 )
             )
         return out
+
+
+def _notifiers(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    """Instance indices with a notify or notify_all step on each shared object."""
+    one = step_users(scenario, insts, "notify")
+    every = step_users(scenario, insts, "notify_all")
+    return {n: sorted({*one[n], *every[n]}) for n in one}

@@ -136,6 +136,7 @@ class SharedSample:
     parties: int = 0  # Barrier
     arrived: int = 0  # Barrier: how many wait at it now
     broken: bool = False
+    notifies: int = 0  # Condition: notify() and notify_all() calls
     users: tuple[str, ...] = ()
 
 

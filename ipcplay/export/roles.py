@@ -238,10 +238,14 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
         note = "blocks while another process holds it" if step.op == "acquire" else ""
         c(f"{lock}.{step.op}()", note)
         return
+    if step.op in ("notify", "notify_all", "wait_for"):
+        _condition_step(c, e, var, step)
+        return
     if step.op in ("wait", "set", "clear"):
         notes = {
             ("wait", "Event"): "blocks until some process calls set()",
             ("wait", "Barrier"): "blocks until every party is waiting here",
+            ("wait", "Condition"): "gives the lock up until notified, then takes it back",
         }
         c(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
         return
@@ -251,6 +255,20 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
             _update(c, var, kind, step.op, amount)
     else:
         _update(c, var, kind, step.op, amount)
+
+
+def _condition_step(c: Code, e: Emitter, var: str, step: Step) -> None:
+    """notify(n), notify_all(), wait_for(predicate) on a Condition this process holds."""
+    if step.op == "notify":
+        n = int(step.amount)
+        c(f"{var}.notify({n if n != 1 else ''})", "wakes a process waiting now, if any")
+    elif step.op == "notify_all":
+        c(f"{var}.notify_all()", "wakes every process waiting now")
+    else:
+        value = e.topo.shared[step.other]
+        amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
+        c("# Checks the predicate first, so a notify sent before this wait is not needed.")
+        c.many(call(f"{var}.wait_for", [f"lambda: {value}.value >= {amount}"], indent=c.level))
 
 
 def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:

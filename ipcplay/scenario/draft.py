@@ -265,12 +265,14 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
 # --------------------------------------------------------------------------- steps as lines
 
 # One line per step: the verb, then what the TOML step table holds, in order.
-_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear")
+_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all")
 _UPDATE_STEPS = ("add", "multiply", "value")
 STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
     "sleep": "sleep MS",
     **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
+    "notify": "notify NAME, or notify NAME N",
+    "wait_for": "wait_for NAME VALUE N",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -297,6 +299,10 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         return {verb: args[0]}
     if verb == "sleep" and len(args) == 1:
         return {"sleep": _number(args[0])}
+    if verb == "notify" and len(args) in (1, 2):
+        return {"notify": args[0], "n": _number(args[1])} if len(args) == 2 else {"notify": args[0]}
+    if verb == "wait_for" and len(args) == 3:
+        return {"wait_for": args[0], "until": args[1], "at_least": _number(args[2])}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -330,6 +336,10 @@ def _step_line(table: Mapping[str, Any]) -> str:
         verb = next(k for k in _UPDATE_STEPS if k in table)
         line = f"{verb} {table['on']} {_inline(table[verb])}"
         return f"{line} locked" if table.get("locked") else line
+    if "wait_for" in table:
+        return f"wait_for {table['wait_for']} {table['until']} {_inline(table['at_least'])}"
+    if "n" in table:
+        return f"notify {table['notify']} {_inline(table['n'])}"
     verb, arg = next(iter(table.items()))
     return f"{verb} {_inline(arg) if verb == 'sleep' else arg}"
 
@@ -705,6 +715,36 @@ STEPS_TEMPLATES = (
         "barrier",
     ),
 )
+STEPS_TEMPLATES += (
+    Template(
+        "notifier",
+        "process",
+        "condition notifier",
+        "sleeps 500 ms, then notify_all() under the Condition: its waiters go on",
+        "notifier",
+        {
+            "role": "steps",
+            "count": "1",
+            "steps": "sleep 500\nacquire {target}\nnotify_all {target}\nrelease {target}",
+        },
+        ("Condition",),
+        "condition",
+    ),
+    Template(
+        "cond_waiter",
+        "process",
+        "condition waiter",
+        "takes the Condition and wait()s until notified (a notify before that is lost)",
+        "cwaiter",
+        {
+            "role": "steps",
+            "count": "1",
+            "steps": "acquire {target}\nwait {target}\nrelease {target}",
+        },
+        ("Condition",),
+        "condition",
+    ),
+)
 PROCESS_TEMPLATES += STEPS_TEMPLATES
 
 SHARED_TEMPLATES = (
@@ -752,6 +792,14 @@ SHARED_TEMPLATES = (
         "Barrier(2): wait() returns when two processes are waiting",
         "barrier",
         {"kind": "Barrier", "parties": "2"},
+    ),
+    Template(
+        "condition",
+        "shared",
+        "Condition",
+        "a lock to wait() on until another process notify()s",
+        "cond",
+        {"kind": "Condition"},
     ),
 )
 

@@ -64,14 +64,32 @@ _PROCESS_KEYS = (
     "steps",
 )
 _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
-_STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
+_STEP_ACTIONS = (
+    "acquire",
+    "release",
+    "wait",
+    "set",
+    "clear",
+    "sleep",
+    "on",
+    "notify",
+    "notify_all",
+    "wait_for",
+)
 _STEP_UPDATES = ("add", "multiply", "value")
-_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked")
+# Keys that go with one action only: notify's n, wait_for's predicate.
+_STEP_EXTRAS = {"n": ("notify",), "until": ("wait_for",), "at_least": ("wait_for",)}
+_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked", *_STEP_EXTRAS)
+# Condition steps that need the Condition held, as in threading.
+_HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
 # Which kinds each step may name, and how to say so.
 _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
     "release": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
-    "wait": (("Event", "Barrier"), "an Event or a Barrier"),
+    "wait": (("Event", "Barrier", "Condition"), "an Event, a Barrier or a Condition"),
+    "notify": (("Condition",), "a Condition"),
+    "notify_all": (("Condition",), "a Condition"),
+    "wait_for": (("Condition",), "a Condition"),
     "set": (("Event",), "an Event"),
     "clear": (("Event",), "an Event"),
     "on": (model.DATA_KINDS, "a Value or an Array"),
@@ -555,7 +573,7 @@ def _parse_steps(value: Any, key: str, shared: dict[str, SharedSpec]) -> tuple[S
     if len(value) > model.MAX_STEPS:
         _fail(key, f"{len(value)} steps, over the MAX_STEPS cap of {model.MAX_STEPS}")
     steps = tuple(_parse_step_one(f"{key}[{i}]", v, shared) for i, v in enumerate(value))
-    _check_held(key, steps)
+    _check_held(key, steps, {n: o.kind for n, o in shared.items()})
     return steps
 
 
@@ -571,10 +589,18 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     if action != "on":
         for k in (*updates, *(["locked"] if "locked" in table else [])):
             _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
+    for k, owners in _STEP_EXTRAS.items():
+        if k in table and action not in owners:
+            _fail(_key(key, k), f"applies to a {' or '.join(owners)} step only, not {action}")
     if action == "sleep":
         ms = _float(table["sleep"], _key(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
         return Step(op="sleep", ms=ms)
     target = _shared_ref(table[action], _key(key, action), action, shared)
+    if action == "notify":
+        n = _int(table["n"], _key(key, "n"), 1, model.MAX_PROCESSES) if "n" in table else 1
+        return Step(op=action, target=target, amount=n)
+    if action == "wait_for":
+        return _parse_wait_for(key, table, target, shared)
     if action != "on":
         return Step(op=action, target=target)
     if len(updates) != 1:
@@ -585,6 +611,24 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     amount = _typed(table[op], _key(key, op), spec.typecode)
     locked = _bool(table["locked"], _key(key, "locked")) if "locked" in table else False
     return Step(op=op, target=target, amount=amount, locked=locked)
+
+
+def _parse_wait_for(
+    key: str, table: dict[str, Any], target: str, shared: dict[str, SharedSpec]
+) -> Step:
+    """`cond.wait_for(lambda: until.value >= at_least)`: the predicate reads a Value."""
+    for k in ("until", "at_least"):
+        if k not in table:
+            _fail(
+                _key(key, k),
+                "missing; wait_for waits until a Value is at least a number, "
+                'e.g. { wait_for = "cond", until = "ready", at_least = 1 }',
+            )
+    until = _shared_ref(table["until"], _key(key, "until"), "on", shared)
+    if shared[until].kind != "Value":
+        _fail(_key(key, "until"), f"{_show(until)} is an Array; 'until' needs a Value")
+    at_least = _typed(table["at_least"], _key(key, "at_least"), shared[until].typecode)
+    return Step(op="wait_for", target=target, amount=at_least, other=until)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -601,13 +645,19 @@ def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]
     return name
 
 
-def _check_held(key: str, steps: tuple[Step, ...]) -> None:
+def _check_held(key: str, steps: tuple[Step, ...], kinds: dict[str, str]) -> None:
     """Every acquire is released by the end of the steps, and only what is held is
     released: the steps run `count` times, and a lock still held at the end would
     be taken again at the next round (a Lock is not re-entrant)."""
     held: list[str] = []
     for i, step in enumerate(steps):
         where = f"{key}[{i}].{step.op}"
+        if step.op in _HELD_OPS and step.target not in held and kinds[step.target] == "Condition":
+            _fail(
+                where,
+                f"{step.op} on {_show(step.target)} needs the Condition held; "
+                f'add {{ acquire = "{step.target}" }} before it',
+            )
         if step.op == "acquire":
             held.append(step.target)
         elif step.op == "release":
@@ -1157,6 +1207,10 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
 def _dump_process_step(step: Step) -> dict[str, Any]:
     if step.op == "sleep":
         return {"sleep": _plain(step.ms)}
+    if step.op == "notify" and step.amount != 1:
+        return {"notify": step.target, "n": step.amount}
+    if step.op == "wait_for":
+        return {"wait_for": step.target, "until": step.other, "at_least": step.amount}
     if step.op in _STEP_UPDATES:
         out: dict[str, Any] = {"on": step.target, step.op: step.amount}
         if step.locked:

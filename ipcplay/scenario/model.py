@@ -22,8 +22,10 @@ SHARED_KINDS = (
     "BoundedSemaphore",
     "Event",
     "Barrier",
+    "Condition",
 )
-LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+# A Condition is also a lock: acquire/release steps take its underlying RLock.
+LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
 DATA_KINDS = ("Value", "Array")
 # ctypes typecodes a Value or Array may hold, with the range of each integer code.
 INT_TYPECODES: dict[str, tuple[int, int]] = {
@@ -42,7 +44,20 @@ FLOAT_TYPECODES = ("f", "d")
 TYPECODES = (*INT_TYPECODES, *FLOAT_TYPECODES)
 # What a `steps` process can do, one step at a time; the loader maps each TOML
 # step table to one of these.
-STEP_OPS = ("acquire", "release", "wait", "set", "clear", "sleep", "add", "multiply", "value")
+STEP_OPS = (
+    "acquire",
+    "release",
+    "wait",
+    "set",
+    "clear",
+    "sleep",
+    "add",
+    "multiply",
+    "value",
+    "notify",
+    "notify_all",
+    "wait_for",
+)
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value")
 WORK_KINDS = ("none", "sleep", "cpu")
@@ -112,7 +127,10 @@ class Step:
     wait: an Event or a Barrier; set / clear: an Event; sleep: `ms`;
     add / multiply / value: `target.value += amount`, `*= amount`, `= amount`
     (on an Array, for every element), inside `with target.get_lock():` when
-    `locked`.
+    `locked`. On a Condition (held): wait; notify (`amount` waiters, 1 by
+    default); notify_all; wait_for, which waits until the Value named `other`
+    is at least `amount` (a predicate checked under the lock, so a notify
+    sent before the wait is not lost).
     """
 
     op: str
@@ -120,6 +138,7 @@ class Step:
     amount: int | float = 0
     ms: float = 0.0
     locked: bool = False
+    other: str = ""  # wait_for: the Value its predicate reads
 
 
 @dataclass(frozen=True)
@@ -173,7 +192,7 @@ class ProcessSpec:
     @property
     def shared_used(self) -> tuple[str, ...]:
         """The shared objects the steps touch, each once, in first-use order."""
-        return tuple(dict.fromkeys(s.target for s in self.steps if s.target))
+        return tuple(dict.fromkeys(n for s in self.steps for n in (s.target, s.other) if n))
 
 
 @dataclass(frozen=True)

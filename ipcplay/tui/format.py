@@ -177,7 +177,9 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if holders:
             out.append((f"; held by {holders}", ""))
         return out
+    # A Condition's waiters have given its lock up: they are under "waiting".
+    notes = [(f"  notify ×{o.notifies}", "")] if o.kind == "Condition" else []
     if not holders:
-        return [("free", "#5fd75f")]
+        return [("free", "#5fd75f"), *notes]
     held = f" for {max(0.0, now - o.held_since):.1f} s" if o.held_since else ""
-    return [(f"held by {holders}{held}", "#ffb454")]
+    return [(f"held by {holders}{held}", "#ffb454"), *notes]
