@@ -54,6 +54,7 @@ def as_dict(
                 "ctx_switches": p.ctx_switches,
                 "stopped_by_ipcplay": p.stopped_by_engine,
                 "error": p.error or None,
+                **({"notes": dict(p.notes)} if p.notes else {}),
             }
             for p in snap.processes
         ],

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.demos import DEMO_ROLES
 from ipcplay.engine.plan import ChildPlan
 
 STOPPED = "stopped"
@@ -379,3 +380,4 @@ ROLES: dict[str, Callable[[RoleContext], str | None]] = {
     "pinger": pinger,
     "ponger": ponger,
 }
+ROLES.update(DEMO_ROLES)

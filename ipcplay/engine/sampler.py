@@ -20,6 +20,7 @@ from typing import IO, Any
 import psutil
 
 from ipcplay.engine import board as B
+from ipcplay.engine import demos
 from ipcplay.engine import journal as J
 from ipcplay.engine.plan import Instance, readers_of, shared_users, step_users, writers_of
 from ipcplay.engine.snapshot import (
@@ -774,6 +775,7 @@ class Sampler:
             blocked_s=blocked_s,
             error=B.read_text(v, 0),
             stopped_by_engine=p in self.stopped_by_engine,
+            notes=_notes(inst.spec.role, v),
         )
 
     def _channel_samples(
@@ -859,3 +861,15 @@ def _notifiers(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, lis
     one = step_users(scenario, insts, "notify")
     every = step_users(scenario, insts, "notify_all")
     return {n: sorted({*one[n], *every[n]}) for n in one}
+
+
+def _notes(role: str, v: list[int]) -> tuple[tuple[str, int], ...]:
+    """The numbers a demo role has written about itself (only those written),
+    and for `globals` the parent's own value of the same global, read here."""
+    labels = demos.NOTE_LABELS.get(role)
+    if labels is None:
+        return ()
+    out = [(label, v[B.P_NOTE + i]) for i, label in enumerate(labels) if v[B.P_NOTE_SET] >> i & 1]
+    if role == "globals":
+        out.append(("parent's global", demos.parent_value()))
+    return tuple(out)

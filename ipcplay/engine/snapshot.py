@@ -55,6 +55,9 @@ class ProcessSample:
     blocked_s: float  # measured time blocked in put/send/get/recv/join so far
     error: str
     stopped_by_engine: bool
+    # Demo roles (globals, coroutines): exact numbers the process reports
+    # about itself, as (label, value), in the role's order.
+    notes: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

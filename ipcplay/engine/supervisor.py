@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import demos
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry
 from ipcplay.engine.primitives import make as make_shared
@@ -131,8 +132,10 @@ class Engine:
                     daemon=True,
                 )
                 self._procs.append(proc)
+            demos.parent_before_start(self.scenario)
             for proc in self._procs:
                 proc.start()
+            demos.parent_after_start(self.scenario)
         except BaseException as exc:
             self._abort()
             if isinstance(exc, Exception):

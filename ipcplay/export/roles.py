@@ -82,6 +82,10 @@ def _summary(t: Template, e: Emitter) -> str:
     who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
     ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
 
+    if s.role == "globals":
+        return f"{who}: reads its copy of the module's global COUNTER, adds 1 {s.count} times."
+    if s.role == "coroutines":
+        return f"{who}: a generator producer sends 1..{s.count} to a generator consumer."
     if s.role == "steps":
         times = "once" if s.count == 1 else f"{s.count} times"
         return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
@@ -287,7 +291,32 @@ def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
             c(f"{var}[i] = {var}[i] {sign} {amount}")
 
 
+def globals_role(c: Code, t: Template, e: Emitter) -> None:
+    """Seed 003: a module-level global, read and changed in this process's own copy."""
+    line = "COUNTER = 0  # a module-level global: every process has its own copy"
+    if line not in e.constants:
+        e.constants.append(line)
+    c("global COUNTER  # this process's copy of the module's global")
+    c("seen = COUNTER  # fork: the parent's value at fork time; spawn: the module's own, 0")
+    with c.block(f"for _ in range({t.spec.count}):"):
+        c("COUNTER += 1")
+    c("me = multiprocessing.current_process().name")
+    c('print(f"{me}: global at start={seen} now={COUNTER}", flush=True)')
+
+
+def coroutines(c: Code, t: Template, e: Emitter) -> None:
+    """Seed 003's generator producer/consumer, both in this one process."""
+    e.needs.update({"coroutines", "time"})
+    c("taken = []  # what the consumer took: one process, so a plain list")
+    c(f"sent, replies, switches = produce(consumer(taken), {t.spec.count})")
+    c("received = len(taken)")
+    c('print(f"coroutines in one process: sent={sent} received={received}", end=" ")')
+    c('print(f"replies={replies} switches={switches}", flush=True)')
+
+
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {
+    "globals": globals_role,
+    "coroutines": coroutines,
     "steps": steps,
     "producer": producer,
     "consumer": consumer,

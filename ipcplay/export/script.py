@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ipcplay.engine.demos import PARENT_AFTER, PARENT_BEFORE
 from ipcplay.export import literals
 from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
 from ipcplay.export.roles import Emitter, emit
@@ -51,6 +52,40 @@ class Tally:
 '''
 
 HELPERS = {
+    "coroutines": '''
+def consumer(taken):
+    """Seed 003's consumer, a generator: take n from yield, answer '200 OK'.
+    Each n it takes is appended to `taken`, so the producer can count them."""
+    r = ""
+    while True:
+        n = yield r
+        if not n:
+            return
+        print(f"[CONSUMER] consuming {n}...", flush=True)
+        taken.append(n)
+        time.sleep(0.05)  # its work (seed 003 sleeps 1 s)
+        r = "200 OK"
+
+
+def produce(c, count):
+    """Seed 003's producer: start the generator, send 1..count, close it.
+    Returns (sent, replies, switches): each next(), send() and close() is two
+    switches, into the consumer and back."""
+    next(c)  # runs the consumer to its first yield
+    sent = replies = 0
+    switches = 2
+    n = 0
+    while n < count:
+        n += 1
+        print(f"[PRODUCER] producing {n}...", flush=True)
+        cr = c.send(n)
+        sent += 1
+        switches += 2
+        print(f"[PRODUCER] consumer return: {cr}", flush=True)
+        replies += cr == "200 OK"
+    c.close()
+    return sent, replies, switches + 2
+''',
     "square": '''
 def square(x):
     """compute = "square": the seed's task, as text: "i * i = i²"."""
@@ -268,7 +303,8 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
     c = Code()
     with c.block("def main():"):
         c("ctx = multiprocessing.get_context(START_METHOD)")
-        c()
+        if topo.channels or s.shared:  # a demo role may have neither to make
+            c()
         _make_channels(c, topo)
         _make_shared(c, s, topo)
         if e.fork_closes:
@@ -283,8 +319,14 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("tallies = {}")
         for t in topo.templates:
             _make_processes(c, t, topo, e)
+        demo_globals = any(p.role == "globals" for p in s.processes)
+        if demo_globals:
+            c("global COUNTER")
+            c(f"COUNTER = {PARENT_BEFORE}  # the parent sets its global before the children start")
         with c.block("for p in processes:"):
             c("p.start()")
+        if demo_globals:
+            c(f"COUNTER = {PARENT_AFTER}  # and changes it once they run: no child sees this")
         _close_parent_ends(c, topo)
         c()
         _wait(c, s)
@@ -298,6 +340,8 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
             c("left = {}  # no Queue to drain")
         c("report(processes, tallies, left)")
         _report_shared(c, s, topo)
+        if demo_globals:
+            c('print(f"parent: global COUNTER={COUNTER}")')
         _outcome(c, s)
     return c.text()
 

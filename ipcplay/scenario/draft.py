@@ -374,6 +374,8 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     if role == "steps":  # nothing else applies to it
         out["steps"] = parse_steps(e.get("steps"))[0]
         return out
+    if role in model.DEMO_ROLES:  # name, role, replicas and count only
+        return out
     _put_number(out, "rate", e.get("rate"))
     out["payload"] = _payload(e, "payload")
     work = {"kind": e.get("work.kind")}
@@ -746,6 +748,24 @@ STEPS_TEMPLATES += (
     ),
 )
 PROCESS_TEMPLATES += STEPS_TEMPLATES
+PROCESS_TEMPLATES += (
+    Template(
+        "globals",
+        "process",
+        "globals demo",
+        "reads its own copy of a module-level global, adds 1 3 times (seed 003)",
+        "child",
+        {"role": "globals", "count": "3"},
+    ),
+    Template(
+        "coroutines",
+        "process",
+        "coroutines demo",
+        "a generator producer sends 1..5 to a generator consumer, in one process (seed 003)",
+        "coroutines",
+        {"role": "coroutines", "count": "5"},
+    ),
+)
 
 SHARED_TEMPLATES = (
     Template(

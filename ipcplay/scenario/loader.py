@@ -120,7 +120,12 @@ _SHAPES: dict[str, tuple[int, int | None, int, int | None]] = {
     "pinger": (1, 1, 1, 1),
     "ponger": (1, 1, 1, 1),
     "steps": (0, 0, 0, 0),
+    "globals": (0, 0, 0, 0),
+    "coroutines": (0, 0, 0, 0),
 }
+# A demo role's `count`: increments of its global, items its producer sends.
+_DEMO_COUNT = {"globals": 3, "coroutines": 5}
+_MAX_DEMO_COUNT = 1000
 
 
 class ScenarioError(Exception):
@@ -727,6 +732,8 @@ def _parse_process(
                 table["count"], _key(key, "count"), 1, model.MAX_COUNT, "MAX_COUNT"
             )
         return ProcessSpec(**fields)
+    if role in model.DEMO_ROLES:
+        return _parse_demo(key, table, fields)
     if "steps" in table:
         _fail(_key(key, "steps"), f'applies to role "steps" only, not {role}')
     fields.update(_parse_activity(table, key, role))
@@ -735,6 +742,18 @@ def _parse_process(
         _check_ending(_key(key, "finally"), fields, channels)
     if "task_done" in table:
         fields["task_done"] = _bool(table["task_done"], _key(key, "task_done"))
+    return ProcessSpec(**fields)
+
+
+def _parse_demo(key: str, table: dict[str, Any], fields: dict[str, Any]) -> ProcessSpec:
+    """globals and coroutines take a name, a role, replicas and a count; nothing else."""
+    role = fields["role"]
+    for k in table:
+        if k not in ("name", "role", "replicas", "count", "in", "out"):
+            _fail(_key(key, k), f"does not apply to a {role} process")
+    fields["count"] = _DEMO_COUNT[role]
+    if "count" in table:
+        fields["count"] = _int(table["count"], _key(key, "count"), 1, _MAX_DEMO_COUNT)
     return ProcessSpec(**fields)
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
-ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps")
+ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps", "globals", "coroutines")
+# Roles that touch no channel and no shared object: each shows something
+# about processes themselves (engine/demos.py) and takes only `count`.
+DEMO_ROLES = ("globals", "coroutines")
 # Shared state and synchronisation primitives, declared as [shared.NAME].
 SHARED_KINDS = (
     "Value",

@@ -183,3 +183,8 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         return [("free", "#5fd75f"), *notes]
     held = f" for {max(0.0, now - o.held_since):.1f} s" if o.held_since else ""
     return [(f"held by {holders}{held}", "#ffb454"), *notes]
+
+
+def notes_text(notes: tuple[tuple[str, int], ...]) -> str:
+    """A demo role's own numbers: "global at start 0 · global now 3 · parent's global 200"."""
+    return " · ".join(f"{label} {value}" for label, value in notes)

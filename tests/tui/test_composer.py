@@ -493,7 +493,7 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
             await pilot.press("o", digit)
         for digit in "6789":
             await pilot.press("a", digit)
-        for downs in (9, 10, 11, 12):  # past the digits: arrows
+        for downs in (9, 10, 11, 12, 13, 14):  # past the digits: arrows
             await pilot.press("a", *["down"] * downs, "enter")
         await pilot.pause()
         composer = _composer(app)
@@ -501,11 +501,14 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
         assert {k for k, _ in kinds} == {"Queue", "JoinableQueue", "SimpleQueue", "Pipe"}
         assert ("Pipe", False) in kinds and ("Pipe", True) in kinds
         roles = [p.get("role") for p in composer.draft.processes]
-        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 8
+        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 8 + [
+            "globals",
+            "coroutines",
+        ]
         shared = [o.get("kind") for o in composer.draft.shared]
         assert shared == list(model.SHARED_KINDS)
         # Each steps template works on the last object of its kind: none added.
-        steps = [p.get("steps") for p in composer.draft.processes[5:]]
+        steps = [p.get("steps") for p in composer.draft.processes[5:-2]]
         assert steps == [
             "add counter 1 locked",
             "add counter 1",

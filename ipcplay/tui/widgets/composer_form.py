@@ -124,8 +124,8 @@ def visible(e: Entry, key: str) -> bool:
     if e.section != "process":
         return True
     role = e.get("role")
-    if role == "steps":  # a steps process has no channels and no payload
-        keep = ("name", "role", "replicas", "count", "steps")
+    if role in ("steps", *model.DEMO_ROLES):  # no channels and no payload
+        keep = ("name", "role", "replicas", "count", *(("steps",) if role == "steps" else ()))
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
     if key == "steps":
         return bool(str(e.get(key)).strip())
