@@ -128,7 +128,9 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
         if o.expected is not None:
             out["expected"] = o.expected
             out["lost_updates"] = o.lost
-    if o.kind in ("Event", "Barrier"):
+    if o.kind == "SharedMemory":
+        pass  # nothing to acquire or wait for: its counts are below
+    elif o.kind in ("Event", "Barrier"):
         out["waits"] = o.acquires
     else:
         out["acquires"] = o.acquires
@@ -147,6 +149,12 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
         out["clears"] = o.clears
     if o.kind == "Condition":
         out["notifies"] = o.notifies
+    if o.kind == "SharedMemory":
+        out.update(block=o.block, size=o.size, byte_sum=o.value, head=o.head)
+        out["per_process"] = [
+            {"name": n, "reads": r, "writes": w, "last_sum_read": last}
+            for n, r, w, last in o.per_process
+        ]
     if o.kind == "Barrier":
         out["parties"] = o.parties
         out["arrived"] = o.arrived

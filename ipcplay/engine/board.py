@@ -82,6 +82,11 @@ SHARED_SLOTS = 12
 # those calls asked to wake (notify(n) counts n; notify_all counts 0 here).
 S_NOTIFIES = S_SETS
 S_NOTIFY_N = S_CLEARS
+# A SharedMemory block never blocks: OPS counts reads, UPDATES writes and
+# fills, ADDED holds the byte sum the last read found.
+S_READS = S_OPS
+S_WRITES = S_UPDATES
+S_READ_SUM = S_ADDED
 
 EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 

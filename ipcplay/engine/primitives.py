@@ -24,6 +24,7 @@ release, set, clear and the end of every wait are.
 
 from __future__ import annotations
 
+import struct
 import threading
 from dataclasses import dataclass
 from time import monotonic_ns
@@ -194,6 +195,61 @@ class InstrumentedCondition(InstrumentedLock):
         self._s.bump(B.S_NOTIFIES)
 
 
+class InstrumentedBlock:
+    """A shared_memory.SharedMemory block: plain memory, so nothing blocks.
+
+    write puts an 8-byte little-endian integer at an offset, fill sets every
+    byte, read sums the bytes (what seed-style readers print); each is counted
+    in this process's slots, and the last sum read is kept there too.
+    """
+
+    __slots__ = ("_buf", "_s", "_shm")
+
+    def __init__(self, shm: Any, slots: _Slots) -> None:
+        self._shm = shm
+        self._buf = shm.buf
+        self._s = slots
+
+    def write(self, offset: int, number: int) -> None:
+        struct.pack_into("<q", self._buf, offset, number)
+        self._s.bump(B.S_WRITES)
+
+    def fill(self, byte: int) -> None:
+        self._buf[:] = bytes((byte,)) * len(self._buf)
+        self._s.bump(B.S_WRITES)
+
+    def read(self) -> int:
+        total = sum(self._buf)
+        s = self._s
+        s.mv[s.base + B.S_READ_SUM] = total
+        s.returned()
+        return total
+
+
+def create_block(size: int) -> Any:
+    """A new named block, created (and later unlinked) by the observer only.
+
+    Children attach by name (spawn pickles the block as its name). Each
+    attach registers the name with the resource tracker, as in CPython 3.11
+    and 3.12 (gh-82300); every child shares the observer's tracker and its
+    registry is a set, so that adds nothing, and the observer's unlink()
+    unregisters the name once: no warning and no second unlink. If the
+    observer is SIGKILLed, that same tracker unlinks the block."""
+    from multiprocessing import shared_memory
+
+    return shared_memory.SharedMemory(create=True, size=size)
+
+
+def close_block(shm: Any) -> None:
+    """Close and unlink a block this observer created; safe to call twice."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        shm.close()
+    with contextlib.suppress(FileNotFoundError):
+        shm.unlink()
+
+
 class InstrumentedData:
     """A Value or an Array (made with lock=True), updated the way a student writes it.
 
@@ -327,6 +383,8 @@ def instrument_shared(
         return InstrumentedBarrier(obj, slots)
     if ep.kind == "Condition":
         return InstrumentedCondition(obj, slots)
+    if ep.kind == "SharedMemory":
+        return InstrumentedBlock(obj, slots)
     return InstrumentedLock(obj, slots)
 
 

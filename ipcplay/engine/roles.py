@@ -360,6 +360,12 @@ def steps(ctx: RoleContext) -> str | None:
                 obj.notify(int(step.amount))
             elif op == "notify_all":
                 obj.notify_all()
+            elif op == "write":
+                obj.write(step.offset, int(step.amount))
+            elif op == "fill":
+                obj.fill(int(step.amount))
+            elif op == "read":
+                obj.read()
             elif op == "set":
                 obj.set()
             elif op == "clear":

@@ -561,6 +561,28 @@ class Sampler:
         waits[p] = Wait(p, name, "wait", spec.name, reason, frozenset(can), holds)
         return BlockedOn("wait", spec.name, reason, since, True)
 
+    def _block_fields(
+        self, s: int, obj: Any, users: list[int], vals: list[list[int]]
+    ) -> dict[str, Any]:
+        """A SharedMemory block: plain memory, so the observer reads it without
+        waiting for anyone; and who read and wrote it, per process."""
+        spec = self.scenario.shared[s]
+        out: dict[str, Any] = {"size": spec.size}
+        buf = getattr(obj, "buf", None)
+        if buf is not None:
+            data = bytes(buf)
+            out.update(block=obj.name, value=sum(data), head=data[:8].hex(" "))
+        out["per_process"] = tuple(
+            (
+                self.insts[q].name,
+                vals[q][self._sslot(s, B.S_READS)],
+                vals[q][self._sslot(s, B.S_WRITES)],
+                vals[q][self._sslot(s, B.S_READ_SUM)],
+            )
+            for q in users
+        )
+        return out
+
     def _event_is_set(self, s: int) -> bool | None:
         """Read the Event's flag (a semaphore's value) without taking its
         Condition, which a stopped process could be holding."""
@@ -600,6 +622,8 @@ class Sampler:
             elif spec.kind == "Condition":
                 f["free"] = 0 if holders else 1
                 f["notifies"] = tot[B.S_NOTIFIES]
+            elif spec.kind == "SharedMemory":
+                f.update(self._block_fields(s, obj, users, vals))
             elif spec.kind == "Barrier":
                 f["parties"] = spec.parties
                 f["arrived"] = len(self._at.get(s, []))

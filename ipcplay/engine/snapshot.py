@@ -140,6 +140,13 @@ class SharedSample:
     arrived: int = 0  # Barrier: how many wait at it now
     broken: bool = False
     notifies: int = 0  # Condition: notify() and notify_all() calls
+    # SharedMemory: its name in /dev/shm, its size, the first bytes (hex),
+    # and per process (name, reads, writes, the byte sum its last read saw);
+    # `value` is the sum of its bytes now, read by the observer.
+    block: str = ""
+    size: int = 0
+    head: str = ""
+    per_process: tuple[tuple[str, int, int, int], ...] = ()
     users: tuple[str, ...] = ()
 
 

@@ -245,6 +245,9 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
     if step.op in ("notify", "notify_all", "wait_for"):
         _condition_step(c, e, var, step)
         return
+    if step.op in ("write", "fill", "read"):
+        _block_step(c, var, step)
+        return
     if step.op in ("wait", "set", "clear"):
         notes = {
             ("wait", "Event"): "blocks until some process calls set()",
@@ -259,6 +262,19 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
             _update(c, var, kind, step.op, amount)
     else:
         _update(c, var, kind, step.op, amount)
+
+
+def _block_step(c: Code, var: str, step: Step) -> None:
+    """A SharedMemory block is plain bytes: slices in, a sum out."""
+    if step.op == "write":
+        end = step.offset + 8
+        number = f'({int(step.amount)}).to_bytes(8, "little", signed=True)'
+        c(f"{var}.buf[{step.offset}:{end}] = {number}")
+    elif step.op == "fill":
+        c(f"{var}.buf[:] = bytes([{int(step.amount)}]) * {var}.size", "every byte")
+    else:
+        c("me = multiprocessing.current_process().name")
+        c(f'print(f"{{me}}: read {{sum({var}.buf)}} from {step.target}", flush=True)')
 
 
 def _condition_step(c: Code, e: Emitter, var: str, step: Step) -> None:

@@ -252,6 +252,8 @@ def _imports(e: Emitter) -> str:
     if needs_time:
         plain.add("time")
     lines = [f"import {m}" for m in sorted(plain)]
+    if any(o.kind == "SharedMemory" for o in e.scenario.shared):
+        lines.append("from multiprocessing import shared_memory")
     from_queue = []
     if e.needs & {"take", "drain"} or _has_queue(e.topo):
         from_queue.append("Empty")
@@ -390,6 +392,8 @@ def _make_shared(c: Code, s: Scenario, topo: Topology) -> None:
             c(f"{var} = ctx.{o.kind}({o.value})", f"{o.value} permits")
         elif o.kind == "Barrier":
             c(f"{var} = ctx.Barrier({o.parties})", f"lets {o.parties} waiters through together")
+        elif o.kind == "SharedMemory":
+            c(f"{var} = shared_memory.SharedMemory(create=True, size={o.size})", "in /dev/shm")
         else:
             c(f"{var} = ctx.{o.kind}()")
 
@@ -399,6 +403,10 @@ def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
     touch, also what it should hold and how many updates were lost."""
     for o in s.shared:
         var = topo.shared[o.name]
+        if o.kind == "SharedMemory":
+            _print(c, f'f"shared {o.name}: size={o.size} byte_sum={{sum({var}.buf)}}"')
+            c(f"{var}.close()")
+            c(f"{var}.unlink()  # once, by the process that created it")
         if o.kind == "Array":
             _print(c, f'f"shared {o.name}: value={{list({var})}}"')
         elif o.kind != "Value":

@@ -102,6 +102,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "value": "",
     "values": "0, 0, 0, 0",
     "parties": "2",
+    "size": "64",
 }
 _DEFAULTS: dict[Section, dict[str, Any]] = {
     "scenario": SCENARIO_DEFAULTS,
@@ -259,13 +260,15 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
         out["values"] = text if isinstance(values, str) else values  # the loader says why
     if kind == "Barrier":
         _put_number(out, "parties", e.get("parties"))
+    if kind == "SharedMemory":
+        _put_number(out, "size", e.get("size"))
     return out
 
 
 # --------------------------------------------------------------------------- steps as lines
 
 # One line per step: the verb, then what the TOML step table holds, in order.
-_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all")
+_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all", "read")
 _UPDATE_STEPS = ("add", "multiply", "value")
 STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
@@ -273,6 +276,8 @@ STEP_SYNTAX = {
     **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
     "notify": "notify NAME, or notify NAME N",
     "wait_for": "wait_for NAME VALUE N",
+    "write": "write NAME OFFSET NUMBER",
+    "fill": "fill NAME BYTE",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -303,6 +308,10 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         return {"notify": args[0], "n": _number(args[1])} if len(args) == 2 else {"notify": args[0]}
     if verb == "wait_for" and len(args) == 3:
         return {"wait_for": args[0], "until": args[1], "at_least": _number(args[2])}
+    if verb == "write" and len(args) == 3:
+        return {"write": args[0], "offset": _number(args[1]), "number": _number(args[2])}
+    if verb == "fill" and len(args) == 2:
+        return {"fill": args[0], "byte": _number(args[1])}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -338,6 +347,11 @@ def _step_line(table: Mapping[str, Any]) -> str:
         return f"{line} locked" if table.get("locked") else line
     if "wait_for" in table:
         return f"wait_for {table['wait_for']} {table['until']} {_inline(table['at_least'])}"
+    if "write" in table:
+        offset, number = _inline(table.get("offset", 0)), _inline(table["number"])
+        return f"write {table['write']} {offset} {number}"
+    if "fill" in table:
+        return f"fill {table['fill']} {_inline(table['byte'])}"
     if "n" in table:
         return f"notify {table['notify']} {_inline(table['n'])}"
     verb, arg = next(iter(table.items()))
@@ -535,6 +549,8 @@ def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
         vals["values"] = ", ".join(_inline(v) for v in table["values"])
     if "parties" in table:
         vals["parties"] = _text(table["parties"])
+    if "size" in table:
+        vals["size"] = _text(table["size"])
     return vals
 
 
@@ -820,6 +836,14 @@ SHARED_TEMPLATES = (
         "a lock to wait() on until another process notify()s",
         "cond",
         {"kind": "Condition"},
+    ),
+    Template(
+        "shared_memory",
+        "shared",
+        "SharedMemory",
+        "SharedMemory(size=64): a named block of plain bytes in /dev/shm",
+        "block",
+        {"kind": "SharedMemory", "size": "64"},
     ),
 )
 

@@ -63,7 +63,7 @@ _PROCESS_KEYS = (
     "task_done",
     "steps",
 )
-_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
+_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size")
 _STEP_ACTIONS = (
     "acquire",
     "release",
@@ -75,10 +75,20 @@ _STEP_ACTIONS = (
     "notify",
     "notify_all",
     "wait_for",
+    "write",
+    "fill",
+    "read",
 )
 _STEP_UPDATES = ("add", "multiply", "value")
 # Keys that go with one action only: notify's n, wait_for's predicate.
-_STEP_EXTRAS = {"n": ("notify",), "until": ("wait_for",), "at_least": ("wait_for",)}
+_STEP_EXTRAS = {
+    "n": ("notify",),
+    "until": ("wait_for",),
+    "at_least": ("wait_for",),
+    "offset": ("write",),
+    "number": ("write",),
+    "byte": ("fill",),
+}
 _STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked", *_STEP_EXTRAS)
 # Condition steps that need the Condition held, as in threading.
 _HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
@@ -90,6 +100,9 @@ _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "notify": (("Condition",), "a Condition"),
     "notify_all": (("Condition",), "a Condition"),
     "wait_for": (("Condition",), "a Condition"),
+    "write": (("SharedMemory",), "a SharedMemory block"),
+    "fill": (("SharedMemory",), "a SharedMemory block"),
+    "read": (("SharedMemory",), "a SharedMemory block"),
     "set": (("Event",), "an Event"),
     "clear": (("Event",), "an Event"),
     "on": (model.DATA_KINDS, "a Value or an Array"),
@@ -521,6 +534,7 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         "value": ("Value", "Semaphore", "BoundedSemaphore"),
         "values": ("Array",),
         "parties": ("Barrier",),
+        "size": ("SharedMemory",),
     }
     for k, kinds in applies.items():
         if k in table and kind not in kinds:
@@ -557,6 +571,10 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         f["parties"] = _int(
             table["parties"], _key(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
         )
+    if kind == "SharedMemory":
+        if "size" not in table:
+            _fail(_key(key, "size"), "missing; how many bytes the block holds, e.g. 64")
+        f["size"] = _int(table["size"], _key(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
     return SharedSpec(name=name, kind=kind, **f)
 
 
@@ -606,6 +624,8 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
         return Step(op=action, target=target, amount=n)
     if action == "wait_for":
         return _parse_wait_for(key, table, target, shared)
+    if action in ("write", "fill"):
+        return _parse_block_write(key, table, action, shared[target])
     if action != "on":
         return Step(op=action, target=target)
     if len(updates) != 1:
@@ -634,6 +654,32 @@ def _parse_wait_for(
         _fail(_key(key, "until"), f"{_show(until)} is an Array; 'until' needs a Value")
     at_least = _typed(table["at_least"], _key(key, "at_least"), shared[until].typecode)
     return Step(op="wait_for", target=target, amount=at_least, other=until)
+
+
+def _parse_block_write(key: str, table: dict[str, Any], action: str, block: SharedSpec) -> Step:
+    """write: an 8-byte little-endian integer at a byte offset; fill: every byte."""
+    if action == "fill":
+        if "byte" not in table:
+            _fail(
+                _key(key, "byte"), 'missing; the byte to fill with, e.g. { fill = "b", byte = 1 }'
+            )
+        return Step(
+            op="fill", target=block.name, amount=_int(table["byte"], _key(key, "byte"), 0, 255)
+        )
+    if "number" not in table:
+        _fail(_key(key, "number"), 'missing; e.g. { write = "b", offset = 0, number = 42 }')
+    offset = 0
+    if "offset" in table:
+        last = block.size - 8
+        if last < 0:
+            _fail(
+                _key(key, "offset"), f"{_show(block.name)} holds {block.size} bytes, fewer than 8"
+            )
+        offset = _int(table["offset"], _key(key, "offset"), 0, last)
+    elif block.size < 8:
+        _fail(key, f"{_show(block.name)} holds {block.size} bytes; an 8-byte number needs 8")
+    number = _int(table["number"], _key(key, "number"), -(1 << 63), (1 << 63) - 1)
+    return Step(op="write", target=block.name, amount=number, offset=offset)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -1220,6 +1266,8 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
         out["values"] = list(s.values)
     if s.kind == "Barrier":
         out["parties"] = s.parties
+    if s.kind == "SharedMemory":
+        out["size"] = s.size
     return out
 
 
@@ -1230,6 +1278,10 @@ def _dump_process_step(step: Step) -> dict[str, Any]:
         return {"notify": step.target, "n": step.amount}
     if step.op == "wait_for":
         return {"wait_for": step.target, "until": step.other, "at_least": step.amount}
+    if step.op == "write":
+        return {"write": step.target, "offset": step.offset, "number": step.amount}
+    if step.op == "fill":
+        return {"fill": step.target, "byte": step.amount}
     if step.op in _STEP_UPDATES:
         out: dict[str, Any] = {"on": step.target, step.op: step.amount}
         if step.locked:

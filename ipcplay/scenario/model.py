@@ -26,6 +26,7 @@ SHARED_KINDS = (
     "Event",
     "Barrier",
     "Condition",
+    "SharedMemory",
 )
 # A Condition is also a lock: acquire/release steps take its underlying RLock.
 LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
@@ -60,6 +61,9 @@ STEP_OPS = (
     "notify",
     "notify_all",
     "wait_for",
+    "write",
+    "fill",
+    "read",
 )
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value")
@@ -85,6 +89,7 @@ MAX_SECONDS = 86_400.0
 MAX_SHARED = 64
 MAX_ARRAY = 1024
 MAX_STEPS = 64
+MAX_BLOCK = 1 << 16  # bytes in a SharedMemory block
 MAX_PARTIES = 128  # a Barrier cannot need more parties than there can be processes
 
 
@@ -116,6 +121,7 @@ class SharedSpec:
     value: int | float = 0
     values: tuple[int | float, ...] = ()
     parties: int = 0
+    size: int = 0  # SharedMemory: bytes
 
     @property
     def is_float(self) -> bool:
@@ -133,7 +139,9 @@ class Step:
     `locked`. On a Condition (held): wait; notify (`amount` waiters, 1 by
     default); notify_all; wait_for, which waits until the Value named `other`
     is at least `amount` (a predicate checked under the lock, so a notify
-    sent before the wait is not lost).
+    sent before the wait is not lost). On a SharedMemory block: write
+    `amount` as an 8-byte little-endian integer at `offset`; fill every byte
+    with `amount`; read (sum its bytes).
     """
 
     op: str
@@ -142,6 +150,7 @@ class Step:
     ms: float = 0.0
     locked: bool = False
     other: str = ""  # wait_for: the Value its predicate reads
+    offset: int = 0  # write: where in a SharedMemory block the 8-byte number goes
 
 
 @dataclass(frozen=True)

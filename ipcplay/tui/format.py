@@ -128,6 +128,8 @@ def shared_kind(o: SharedSample) -> str:
         return f"{o.kind}({o.permits})"
     if o.kind == "Barrier":
         return f"Barrier({o.parties})"
+    if o.kind == "SharedMemory":
+        return f"SharedMemory({o.size})"
     return o.kind
 
 
@@ -167,6 +169,14 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if o.is_set is None:
             return [("set" if o.sets > o.clears else "not set", "")]
         return [("set", "bold #5fd75f") if o.is_set else ("not set", "#ffb454")]
+    if o.kind == "SharedMemory":
+        reads = sum(r for _, r, _, _ in o.per_process)
+        writes = sum(w for _, _, w, _ in o.per_process)
+        return [
+            (f"{o.block} ", "cyan"),
+            (f"sum {o.value} ", "bold cyan"),
+            (f"[{o.head}…] reads {reads} writes {writes}", ""),
+        ]
     if o.kind == "Barrier":
         if o.broken:
             return [("broken", "bold #ff4040")]

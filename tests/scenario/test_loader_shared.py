@@ -22,7 +22,8 @@ CASES = [
         "kind-typo",
         HEAD + '\n[shared.lock]\nkind = "Lokc"\n' + proc('[{ acquire = "lock" }]'),
         "shared.lock.kind: expected one of Value, Array, Lock, RLock, Semaphore, "
-        "BoundedSemaphore, Event, Barrier, Condition, got 'Lokc'; did you mean 'Lock'?",
+        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, got 'Lokc'; "
+        "did you mean 'Lock'?",
     ),
     (
         "shared-key-typo",
@@ -79,7 +80,7 @@ CASES = [
         "two-actions",
         HEAD + LOCK + EVENT + proc('[{ acquire = "lock", set = "go" }]'),
         "process[0].steps[0]: expected exactly one of acquire, release, wait, set, clear, "
-        "sleep, on, notify, notify_all, wait_for in a step, got acquire, set",
+        "sleep, on, notify, notify_all, wait_for, write, fill, read in a step, got acquire, set",
     ),
     (
         "release-not-held",

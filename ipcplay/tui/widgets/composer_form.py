@@ -58,6 +58,7 @@ FIELDS = (
     FieldSpec("shared", "value", "value", placeholder="initial value (Value) or count (Semaphore)"),
     FieldSpec("shared", "values", "values", placeholder="initial elements: 0, 0, 0"),
     FieldSpec("shared", "parties", "parties", placeholder="processes wait() lets through together"),
+    FieldSpec("shared", "size", "size", placeholder="bytes in the block (SharedMemory)"),
     FieldSpec("process", "name", "name"),
     FieldSpec("process", "role", "role", "select", model.ROLES),
     FieldSpec("process", "replicas", "replicas", placeholder="1 to 64, or cpu_count"),
@@ -119,6 +120,7 @@ def visible(e: Entry, key: str) -> bool:
             "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
             "values": kind == "Array",
             "parties": kind == "Barrier",
+            "size": kind == "SharedMemory",
         }
         return shown.get(key, True)
     if e.section != "process":
