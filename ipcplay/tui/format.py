@@ -172,10 +172,11 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
     if o.kind == "SharedMemory":
         reads = sum(r for _, r, _, _ in o.per_process)
         writes = sum(w for _, _, w, _ in o.per_process)
+        # Most telling first: a narrow column cuts from the right.
         return [
-            (f"{o.block} ", "cyan"),
-            (f"sum {o.value} ", "bold cyan"),
-            (f"[{o.head}…] reads {reads} writes {writes}", ""),
+            (f"sum {o.value}", "bold cyan"),
+            (f"  {reads} reads {writes} writes  ", ""),
+            (f"{o.block} [{o.head}]", "cyan"),
         ]
     if o.kind == "Barrier":
         if o.broken:
