@@ -44,8 +44,8 @@ ERR_SLOTS = 30
 P_CPU_NS = 47  # the child's own CPU time when its role ended (psutil cannot read a reaped pid)
 P_NOTE_SET = 48  # bit i: note i has been written (see demos.py)
 P_NOTE = 49  # NOTE_SLOTS numbers a role reports about itself, labelled by role
-NOTE_SLOTS = 4
-HEADER_SLOTS = 53
+NOTE_SLOTS = 5
+HEADER_SLOTS = 54
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned

@@ -36,7 +36,7 @@ PARENT_AFTER = 200
 # to a globals process's notes: its own value, read live.
 NOTE_LABELS: dict[str, tuple[str, ...]] = {
     "globals": ("global at start", "global now"),
-    "coroutines": ("sent", "received", "replies", "switches"),
+    "coroutines": ("sent", "received", "replies", "switches", "greenlet switches"),
 }
 COROUTINE_ITEM_S = 0.05  # the consumer's work per item (seed 003 sleeps 1 s)
 
@@ -126,7 +126,35 @@ def coroutines_role(ctx: Any) -> str | None:
     c.close()
     counts[3] += 2
     notes.put(3, counts[3])
+    _greenlets(notes)
     return None
+
+
+def _greenlets(notes: _Notes) -> None:
+    """Seed 003's greenlet example, where greenlet is installed (the optional
+    extra `ipcplay[greenlet]`): foo and bar hand control to each other with
+    explicit switch() calls, ok1 to ok4, still in this one process. Each
+    switch() is counted; without greenlet the note is simply not written."""
+    try:
+        from greenlet import greenlet
+    except ImportError:
+        return
+    switches = [0]
+
+    def switch(g: Any) -> None:
+        switches[0] += 1
+        notes.put(4, switches[0])
+        g.switch()
+
+    def foo() -> None:  # prints ok1, ok3 in the seed
+        switch(g2)
+        switch(g2)
+
+    def bar() -> None:  # prints ok2, ok4 in the seed
+        switch(g1)
+
+    g1, g2 = greenlet(foo), greenlet(bar)
+    switch(g1)  # ok1 -> ok2 -> ok3 -> ok4: four switches in all
 
 
 DEMO_ROLES: dict[str, Callable[[Any], str | None]] = {
