@@ -1,4 +1,5 @@
-"""Condition steps: every mistake is one line with its key; a good one round-trips."""
+"""Condition and SharedMemory steps: every mistake is one line with its key;
+good ones round-trip."""
 
 from __future__ import annotations
 
@@ -72,6 +73,37 @@ CASES = [
 ]
 
 
+BLOCK = '[scenario]\ntitle = "t"\n\n[shared.block]\nkind = "SharedMemory"\nsize = 16\n'
+CASES += [
+    (
+        "block-without-size",
+        '[scenario]\ntitle = "t"\n\n[shared.block]\nkind = "SharedMemory"\n'
+        + proc('[{ read = "block" }]'),
+        "shared.block.size: missing; how many bytes the block holds, e.g. 64",
+    ),
+    (
+        "size-on-a-lock",
+        '[scenario]\ntitle = "t"\n\n[shared.lock]\nkind = "Lock"\nsize = 8\n',
+        "shared.lock.size: applies to SharedMemory only, not Lock",
+    ),
+    (
+        "write-past-the-end",
+        BLOCK + proc('[{ write = "block", offset = 9, number = 1 }]'),
+        "process[0].steps[0].offset: expected a whole number from 0 to 8, got 9",
+    ),
+    (
+        "fill-byte-too-big",
+        BLOCK + proc('[{ fill = "block", byte = 256 }]'),
+        "process[0].steps[0].byte: expected a whole number from 0 to 255, got 256",
+    ),
+    (
+        "read-a-lock",
+        '[scenario]\ntitle = "t"\n\n[shared.lock]\nkind = "Lock"\n' + proc('[{ read = "lock" }]'),
+        "process[0].steps[0].read: 'lock' is a Lock; 'read' needs a SharedMemory block",
+    ),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_one_line_error(text: str, expected: str) -> None:
     with pytest.raises(ScenarioError) as info:
@@ -98,5 +130,25 @@ def test_condition_steps_round_trip_and_name_the_value_they_read() -> None:
     ]
     assert (steps[5].target, steps[5].other, steps[5].amount) == ("cond", "ready", 1)
     assert s.processes[0].shared_used == ("cond", "ready")
+    again = loads(dumps(s))
+    assert again.processes == s.processes and again.shared == s.shared
+
+
+def test_block_steps_round_trip() -> None:
+    s = loads(
+        BLOCK
+        + proc(
+            '[{ fill = "block", byte = 255 }, { write = "block", offset = 8, number = -2 },'
+            ' { write = "block", number = 7 }, { read = "block" }]'
+        )
+    )
+    steps = s.processes[0].steps
+    assert [(st.op, st.amount, st.offset) for st in steps] == [
+        ("fill", 255, 0),
+        ("write", -2, 8),
+        ("write", 7, 0),
+        ("read", 0, 0),
+    ]
+    assert s.shared[0].size == 16
     again = loads(dumps(s))
     assert again.processes == s.processes and again.shared == s.shared
