@@ -54,6 +54,7 @@ def as_dict(
                 "ctx_switches": p.ctx_switches,
                 "stopped_by_ipcplay": p.stopped_by_engine,
                 "error": p.error or None,
+                **({"notes": dict(p.notes)} if p.notes else {}),
             }
             for p in snap.processes
         ],
@@ -128,7 +129,9 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
         if o.expected is not None:
             out["expected"] = o.expected
             out["lost_updates"] = o.lost
-    if o.kind in ("Event", "Barrier"):
+    if o.kind == "SharedMemory":
+        pass  # nothing to acquire or wait for: its counts are below
+    elif o.kind in ("Event", "Barrier"):
         out["waits"] = o.acquires
     else:
         out["acquires"] = o.acquires
@@ -145,6 +148,14 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
         out["is_set"] = o.is_set
         out["sets"] = o.sets
         out["clears"] = o.clears
+    if o.kind == "Condition":
+        out["notifies"] = o.notifies
+    if o.kind == "SharedMemory":
+        out.update(block=o.block, size=o.size, byte_sum=o.value, head=o.head)
+        out["per_process"] = [
+            {"name": n, "reads": r, "writes": w, "last_sum_read": last}
+            for n, r, w, last in o.per_process
+        ]
     if o.kind == "Barrier":
         out["parties"] = o.parties
         out["arrived"] = o.arrived

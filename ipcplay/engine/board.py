@@ -43,7 +43,10 @@ P_ERR = 17  # error text, ERR_SLOTS * 8 bytes of UTF-8
 ERR_SLOTS = 29
 P_WAITS_ON = 46  # ACT_FLUSHING: the channel; ACT_JOINING: the process index
 P_CPU_NS = 47  # the child's own CPU time when its role ended (psutil cannot read a reaped pid)
-HEADER_SLOTS = 48
+P_NOTE_SET = 48  # bit i: note i has been written (see demos.py)
+P_NOTE = 49  # NOTE_SLOTS numbers a role reports about itself, labelled by role
+NOTE_SLOTS = 5
+HEADER_SLOTS = 54
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned
@@ -77,6 +80,15 @@ S_SETS = 9  # Event.set() calls
 S_CLEARS = 10  # Event.clear() calls
 S_BROKEN = 11  # BrokenBarrierError seen
 SHARED_SLOTS = 12
+# A Condition has no set/clear: its slots count notify() calls and the waiters
+# those calls asked to wake (notify(n) counts n; notify_all counts 0 here).
+S_NOTIFIES = S_SETS
+S_NOTIFY_N = S_CLEARS
+# A SharedMemory block never blocks: OPS counts reads, UPDATES writes and
+# fills, ADDED holds the byte sum the last read found.
+S_READS = S_OPS
+S_WRITES = S_UPDATES
+S_READ_SUM = S_ADDED
 
 EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
 
@@ -105,6 +117,10 @@ OP_ACQUIRE, OP_EVENT_WAIT, OP_BARRIER_WAIT = 13, 14, 15  # blocked-on markers (a
 SYNC_ACQUIRE, SYNC_RELEASE, SYNC_SET, SYNC_CLEAR, SYNC_WAITED, SYNC_PASSED, SYNC_BROKEN = range(
     1, 8
 )
+SYNC_NOTIFY, SYNC_NOTIFY_ALL, SYNC_NOTIFIED = 8, 9, 10  # on a Condition
+# The four op bits are all taken: a wait in Condition.wait() uses the Event's
+# op, and the shared object's kind tells the two apart.
+OP_COND_WAIT = OP_EVENT_WAIT
 TIMED = 16
 MAX_CHANNELS = 2047
 

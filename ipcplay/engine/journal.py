@@ -37,6 +37,9 @@ SYNC_NAMES = {
     B.SYNC_WAITED: "event-passed",
     B.SYNC_PASSED: "barrier-passed",
     B.SYNC_BROKEN: "barrier-broken",
+    B.SYNC_NOTIFY: "notify",
+    B.SYNC_NOTIFY_ALL: "notify_all",
+    B.SYNC_NOTIFIED: "condition-passed",
 }
 
 

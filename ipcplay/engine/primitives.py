@@ -24,6 +24,7 @@ release, set, clear and the end of every wait are.
 
 from __future__ import annotations
 
+import struct
 import threading
 from dataclasses import dataclass
 from time import monotonic_ns
@@ -145,6 +146,110 @@ class InstrumentedLock:
         self.release()
 
 
+class InstrumentedCondition(InstrumentedLock):
+    """A Condition: acquire/release as a lock (its RLock), plus wait, wait_for,
+    notify and notify_all, counted.
+
+    wait() gives the lock up, every level of it, until it returns, and so does
+    the board: HELD drops to 0 just *before* the call (so the board never shows
+    the waiter and a notifier holding it at once) and comes back just *after*
+    the call returns, when the lock is really ours again. The hold time stops
+    while it waits. The wait is stamped and timed like an Event's; while it
+    lasts the waiter waits for whoever can notify it (see stuck.py).
+    """
+
+    __slots__ = ()
+
+    def wait(self, until: Any = None, at_least: Any = 0) -> None:
+        """cond.wait(), or cond.wait_for(lambda: until.value >= at_least)."""
+        s = self._s
+        mv, base = s.mv, s.base
+        depth = self._held
+        self._held = 0
+        mv[base + B.S_HELD] = 0
+        mv[base + B.S_HOLD_NS] += monotonic_ns() - mv[base + B.S_HELD_SINCE]
+        t0 = s.begin_wait(B.OP_COND_WAIT)
+        try:
+            if until is None:
+                self._lock.wait()
+            else:
+                raw = until.raw  # we hold the Condition; the Value's own lock is not needed
+                self._lock.wait_for(lambda: raw.value >= at_least)
+        finally:
+            s.end_wait(B.OP_COND_WAIT, t0, True)
+            mv[base + B.S_HELD_SINCE] = monotonic_ns()
+            self._held = depth
+            mv[base + B.S_HELD] = depth
+        s.returned()
+        s.log(B.SYNC_NOTIFIED)
+
+    def notify(self, n: int = 1) -> None:
+        self._s.log(B.SYNC_NOTIFY, n)  # before the call, so it precedes the wakes it causes
+        self._lock.notify(n)
+        self._s.bump(B.S_NOTIFIES)
+        self._s.mv[self._s.base + B.S_NOTIFY_N] += n
+
+    def notify_all(self) -> None:
+        self._s.log(B.SYNC_NOTIFY_ALL)
+        self._lock.notify_all()
+        self._s.bump(B.S_NOTIFIES)
+
+
+class InstrumentedBlock:
+    """A shared_memory.SharedMemory block: plain memory, so nothing blocks.
+
+    write puts an 8-byte little-endian integer at an offset, fill sets every
+    byte, read sums the bytes (what seed-style readers print); each is counted
+    in this process's slots, and the last sum read is kept there too.
+    """
+
+    __slots__ = ("_buf", "_s", "_shm")
+
+    def __init__(self, shm: Any, slots: _Slots) -> None:
+        self._shm = shm
+        self._buf = shm.buf
+        self._s = slots
+
+    def write(self, offset: int, number: int) -> None:
+        struct.pack_into("<q", self._buf, offset, number)
+        self._s.bump(B.S_WRITES)
+
+    def fill(self, byte: int) -> None:
+        self._buf[:] = bytes((byte,)) * len(self._buf)
+        self._s.bump(B.S_WRITES)
+
+    def read(self) -> int:
+        total = sum(self._buf)
+        s = self._s
+        s.mv[s.base + B.S_READ_SUM] = total
+        s.returned()
+        return total
+
+
+def create_block(size: int) -> Any:
+    """A new named block, created (and later unlinked) by the observer only.
+
+    Children attach by name (spawn pickles the block as its name). Each
+    attach registers the name with the resource tracker, as in CPython 3.11
+    and 3.12 (gh-82300); every child shares the observer's tracker and its
+    registry is a set, so that adds nothing, and the observer's unlink()
+    unregisters the name once: no warning and no second unlink. If the
+    observer is SIGKILLed, that same tracker unlinks the block."""
+    from multiprocessing import shared_memory
+
+    return shared_memory.SharedMemory(create=True, size=size)
+
+
+def close_block(shm: Any) -> None:
+    """Close and unlink a block this observer created; safe to call twice."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        shm.close()
+    with contextlib.suppress(FileNotFoundError):
+        shm.unlink()
+
+
 class InstrumentedData:
     """A Value or an Array (made with lock=True), updated the way a student writes it.
 
@@ -164,6 +269,11 @@ class InstrumentedData:
         self.lock = InstrumentedLock(obj.get_lock(), slots)
         self._updates = slots.mv[slots.base + B.S_UPDATES]
         self._added = slots.mv[slots.base + B.S_ADDED]
+
+    @property
+    def raw(self) -> Any:
+        """The ctypes object itself, read without the Value's lock (a predicate's read)."""
+        return self._obj.get_obj()
 
     def update(self, op: str, amount: Any, locked: bool) -> None:
         if locked:
@@ -271,6 +381,10 @@ def instrument_shared(
         return InstrumentedEvent(obj, slots)
     if ep.kind == "Barrier":
         return InstrumentedBarrier(obj, slots)
+    if ep.kind == "Condition":
+        return InstrumentedCondition(obj, slots)
+    if ep.kind == "SharedMemory":
+        return InstrumentedBlock(obj, slots)
     return InstrumentedLock(obj, slots)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.demos import DEMO_ROLES
 from ipcplay.engine.plan import ChildPlan
 
 STOPPED = "stopped"
@@ -408,6 +409,18 @@ def steps(ctx: RoleContext) -> str | None:
                 held.reverse()
             elif op == "wait":
                 obj.wait()
+            elif op == "wait_for":
+                obj.wait(objs[step.other], step.amount)
+            elif op == "notify":
+                obj.notify(int(step.amount))
+            elif op == "notify_all":
+                obj.notify_all()
+            elif op == "write":
+                obj.write(step.offset, int(step.amount))
+            elif op == "fill":
+                obj.fill(int(step.amount))
+            elif op == "read":
+                obj.read()
             elif op == "set":
                 obj.set()
             elif op == "clear":
@@ -428,3 +441,4 @@ ROLES: dict[str, Callable[[RoleContext], str | None]] = {
     "pinger": pinger,
     "ponger": ponger,
 }
+ROLES.update(DEMO_ROLES)

@@ -20,6 +20,7 @@ from typing import IO, Any
 import psutil
 
 from ipcplay.engine import board as B
+from ipcplay.engine import demos
 from ipcplay.engine import journal as J
 from ipcplay.engine.plan import Instance, readers_of, shared_users, step_users, writers_of
 from ipcplay.engine.snapshot import (
@@ -127,6 +128,7 @@ class Sampler:
         self.shared_users = shared_users(scenario, insts)
         self.setters = step_users(scenario, insts, "set")
         self.barrier_users = step_users(scenario, insts, "wait")
+        self.notifiers = _notifiers(scenario, insts)
         shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
         self.used_shared: list[list[int]] = [
             sorted(shared_index[n] for n in i.spec.shared_used) for i in insts
@@ -554,6 +556,8 @@ class Sampler:
                 live = frozenset(q for q in holders if alive[q])
                 waits[p] = Wait(p, name, "acquire", spec.name, "", live, holds, words)
             return BlockedOn("acquire", spec.name, "", since, True, words)
+        if spec.kind == "Condition":
+            return self._condition_wait(p, vals, s, alive, waits, holds)
         if op == B.OP_EVENT_WAIT:
             if self._event_is_set(s):
                 return BlockedOn("wait", spec.name, "", since, True)
@@ -568,6 +572,59 @@ class Sampler:
             )
             waits[p] = Wait(p, name, "wait", spec.name, reason, others, holds)
         return BlockedOn("wait", spec.name, reason, since, True)
+
+    def _condition_wait(
+        self,
+        p: int,
+        vals: list[list[int]],
+        s: int,
+        alive: list[bool],
+        waits: dict[int, Wait],
+        holds: tuple[str, ...],
+    ) -> BlockedOn:
+        """Inside Condition.wait(): it waits for the live processes that can
+        notify it, and, once notified, for whoever holds the lock it must take
+        back. With neither left alive, nothing can ever wake it: a hang."""
+        spec = self.scenario.shared[s]
+        name = self.insts[p].name
+        since = vals[p][B.P_SINCE] / 1e9
+        step = next(
+            (
+                st
+                for st in self.insts[p].spec.steps
+                if st.target == spec.name and st.op == "wait_for"
+            ),
+            None,
+        )
+        reason = "not notified yet"
+        if step is not None:
+            reason = f"until {step.other} >= {step.amount:g}"
+        holders = [q for q in self.shared_users[spec.name] if vals[q][self._sslot(s, B.S_HELD)]]
+        can = {q for q in (*self.notifiers[spec.name], *holders) if q != p and alive[q]}
+        waits[p] = Wait(p, name, "wait", spec.name, reason, frozenset(can), holds)
+        return BlockedOn("wait", spec.name, reason, since, True)
+
+    def _block_fields(
+        self, s: int, obj: Any, users: list[int], vals: list[list[int]]
+    ) -> dict[str, Any]:
+        """A SharedMemory block: plain memory, so the observer reads it without
+        waiting for anyone; and who read and wrote it, per process."""
+        spec = self.scenario.shared[s]
+        out: dict[str, Any] = {"size": spec.size}
+        buf = getattr(obj, "buf", None)
+        if buf is not None:
+            data = bytes(buf)
+            out.update(block=obj.name, value=sum(data), head=data[:8].hex(" "))
+        out["per_process"] = tuple(
+            (
+                self.insts[q].name,
+                vals[q][self._sslot(s, B.S_READS)],
+                vals[q][self._sslot(s, B.S_WRITES)],
+                vals[q][self._sslot(s, B.S_READ_SUM)],
+            )
+            for q in users
+        )
+        return out
 
     def _event_is_set(self, s: int) -> bool | None:
         """Read the Event's flag (a semaphore's value) without taking its
@@ -605,6 +662,11 @@ class Sampler:
                 f["free"] = max(0, int(spec.value) - tot[B.S_HELD])
             elif spec.kind == "Event":
                 f["is_set"] = self._event_is_set(s)
+            elif spec.kind == "Condition":
+                f["free"] = 0 if holders else 1
+                f["notifies"] = tot[B.S_NOTIFIES]
+            elif spec.kind == "SharedMemory":
+                f.update(self._block_fields(s, obj, users, vals))
             elif spec.kind == "Barrier":
                 f["parties"] = spec.parties
                 f["arrived"] = len(self._at.get(s, []))
@@ -625,8 +687,8 @@ class Sampler:
                     contended=tot[B.S_CONTENDED],
                     wait_s=tot[B.S_WAIT_NS] / 1e9,
                     hold_s=tot[B.S_HOLD_NS] / 1e9,
-                    sets=tot[B.S_SETS],
-                    clears=tot[B.S_CLEARS],
+                    sets=tot[B.S_SETS] if spec.kind == "Event" else 0,
+                    clears=tot[B.S_CLEARS] if spec.kind == "Event" else 0,
                     users=tuple(self.insts[q].name for q in users),
                     **f,
                 )
@@ -781,6 +843,7 @@ class Sampler:
             blocked_s=blocked_s,
             error=B.read_text(v, 0),
             stopped_by_engine=p in self.stopped_by_engine,
+            notes=_notes(inst.spec.role, v),
         )
 
     def _channel_samples(
@@ -860,3 +923,22 @@ class Sampler:
                 )
             )
         return out
+
+
+def _notifiers(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
+    """Instance indices with a notify or notify_all step on each shared object."""
+    one = step_users(scenario, insts, "notify")
+    every = step_users(scenario, insts, "notify_all")
+    return {n: sorted({*one[n], *every[n]}) for n in one}
+
+
+def _notes(role: str, v: list[int]) -> tuple[tuple[str, int], ...]:
+    """The numbers a demo role has written about itself (only those written),
+    and for `globals` the parent's own value of the same global, read here."""
+    labels = demos.NOTE_LABELS.get(role)
+    if labels is None:
+        return ()
+    out = [(label, v[B.P_NOTE + i]) for i, label in enumerate(labels) if v[B.P_NOTE_SET] >> i & 1]
+    if role == "globals":
+        out.append(("parent's global", demos.parent_value()))
+    return tuple(out)

@@ -55,6 +55,9 @@ class ProcessSample:
     blocked_s: float  # measured time blocked in put/send/get/recv/join so far
     error: str
     stopped_by_engine: bool
+    # Demo roles (globals, coroutines): exact numbers the process reports
+    # about itself, as (label, value), in the role's order.
+    notes: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,14 @@ class SharedSample:
     parties: int = 0  # Barrier
     arrived: int = 0  # Barrier: how many wait at it now
     broken: bool = False
+    notifies: int = 0  # Condition: notify() and notify_all() calls
+    # SharedMemory: its name in /dev/shm, its size, the first bytes (hex),
+    # and per process (name, reads, writes, the byte sum its last read saw);
+    # `value` is the sum of its bytes now, read by the observer.
+    block: str = ""
+    size: int = 0
+    head: str = ""
+    per_process: tuple[tuple[str, int, int, int], ...] = ()
     users: tuple[str, ...] = ()
 
 

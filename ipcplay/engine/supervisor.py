@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import demos
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry
+from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
@@ -111,6 +113,9 @@ class Engine:
                             ends[(c, inst.index)] = b if ch.name in inst.spec.outputs else a
                 self._objects.append(obj)
             for o in self.scenario.shared:
+                if o.kind == "SharedMemory":
+                    self._shared.append(create_block(o.size))
+                    continue
                 self._shared.append(
                     make_shared(ctx, o.kind, o.typecode, o.value, o.values, o.parties)
                 )
@@ -139,8 +144,10 @@ class Engine:
                     daemon=True,
                 )
                 self._procs.append(proc)
+            demos.parent_before_start(self.scenario)
             for proc in self._procs:
                 proc.start()
+            demos.parent_after_start(self.scenario)
         except BaseException as exc:
             self._abort()
             if isinstance(exc, Exception):
@@ -368,7 +375,11 @@ class Engine:
                     with contextlib.suppress(Exception):
                         obj.join_thread()
         self._objects = []
-        # Named semaphores (locks under spawn) are unlinked when collected.
+        # Named semaphores (locks under spawn) are unlinked when collected;
+        # SharedMemory blocks only when we say so.
+        for spec, obj in zip(self.scenario.shared, self._shared, strict=False):
+            if spec.kind == "SharedMemory":
+                close_block(obj)
         self._shared = []
 
     def __enter__(self) -> Engine:

@@ -107,6 +107,10 @@ def _summary(t: Template, e: Emitter) -> str:
     who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
     ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
 
+    if s.role == "globals":
+        return f"{who}: reads its copy of the module's global COUNTER, adds 1 {s.count} times."
+    if s.role == "coroutines":
+        return f"{who}: a generator producer sends 1..{s.count} to a generator consumer."
     if s.role == "steps":
         times = "once" if s.count == 1 else f"{s.count} times"
         return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
@@ -263,10 +267,17 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
         note = "blocks while another process holds it" if step.op == "acquire" else ""
         c(f"{lock}.{step.op}()", note)
         return
+    if step.op in ("notify", "notify_all", "wait_for"):
+        _condition_step(c, e, var, step)
+        return
+    if step.op in ("write", "fill", "read"):
+        _block_step(c, var, step)
+        return
     if step.op in ("wait", "set", "clear"):
         notes = {
             ("wait", "Event"): "blocks until some process calls set()",
             ("wait", "Barrier"): "blocks until every party is waiting here",
+            ("wait", "Condition"): "gives the lock up until notified, then takes it back",
         }
         c(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
         return
@@ -276,6 +287,33 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
             _update(c, var, kind, step.op, amount)
     else:
         _update(c, var, kind, step.op, amount)
+
+
+def _block_step(c: Code, var: str, step: Step) -> None:
+    """A SharedMemory block is plain bytes: slices in, a sum out."""
+    if step.op == "write":
+        end = step.offset + 8
+        number = f'({int(step.amount)}).to_bytes(8, "little", signed=True)'
+        c(f"{var}.buf[{step.offset}:{end}] = {number}")
+    elif step.op == "fill":
+        c(f"{var}.buf[:] = bytes([{int(step.amount)}]) * {var}.size", "every byte")
+    else:
+        c("me = multiprocessing.current_process().name")
+        c(f'print(f"{{me}}: read {{sum({var}.buf)}} from {step.target}", flush=True)')
+
+
+def _condition_step(c: Code, e: Emitter, var: str, step: Step) -> None:
+    """notify(n), notify_all(), wait_for(predicate) on a Condition this process holds."""
+    if step.op == "notify":
+        n = int(step.amount)
+        c(f"{var}.notify({n if n != 1 else ''})", "wakes a process waiting now, if any")
+    elif step.op == "notify_all":
+        c(f"{var}.notify_all()", "wakes every process waiting now")
+    else:
+        value = e.topo.shared[step.other]
+        amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
+        c("# Checks the predicate first, so a notify sent before this wait is not needed.")
+        c.many(call(f"{var}.wait_for", [f"lambda: {value}.value >= {amount}"], indent=c.level))
 
 
 def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
@@ -294,7 +332,32 @@ def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
             c(f"{var}[i] = {var}[i] {sign} {amount}")
 
 
+def globals_role(c: Code, t: Template, e: Emitter) -> None:
+    """Seed 003: a module-level global, read and changed in this process's own copy."""
+    line = "COUNTER = 0  # a module-level global: every process has its own copy"
+    if line not in e.constants:
+        e.constants.append(line)
+    c("global COUNTER  # this process's copy of the module's global")
+    c("seen = COUNTER  # fork: the parent's value at fork time; spawn: the module's own, 0")
+    with c.block(f"for _ in range({t.spec.count}):"):
+        c("COUNTER += 1")
+    c("me = multiprocessing.current_process().name")
+    c('print(f"{me}: global at start={seen} now={COUNTER}", flush=True)')
+
+
+def coroutines(c: Code, t: Template, e: Emitter) -> None:
+    """Seed 003's generator producer/consumer, both in this one process."""
+    e.needs.update({"coroutines", "time"})
+    c("taken = []  # what the consumer took: one process, so a plain list")
+    c(f"sent, replies, switches = produce(consumer(taken), {t.spec.count})")
+    c("received = len(taken)")
+    c('print(f"coroutines in one process: sent={sent} received={received}", end=" ")')
+    c('print(f"replies={replies} switches={switches}", flush=True)')
+
+
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {
+    "globals": globals_role,
+    "coroutines": coroutines,
     "steps": steps,
     "producer": producer,
     "consumer": consumer,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ipcplay.engine.demos import PARENT_AFTER, PARENT_BEFORE
 from ipcplay.export import literals
 from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
 from ipcplay.export.roles import Emitter, emit
@@ -51,6 +52,40 @@ class Tally:
 '''
 
 HELPERS = {
+    "coroutines": '''
+def consumer(taken):
+    """Seed 003's consumer, a generator: take n from yield, answer '200 OK'.
+    Each n it takes is appended to `taken`, so the producer can count them."""
+    r = ""
+    while True:
+        n = yield r
+        if not n:
+            return
+        print(f"[CONSUMER] consuming {n}...", flush=True)
+        taken.append(n)
+        time.sleep(0.05)  # its work (seed 003 sleeps 1 s)
+        r = "200 OK"
+
+
+def produce(c, count):
+    """Seed 003's producer: start the generator, send 1..count, close it.
+    Returns (sent, replies, switches): each next(), send() and close() is two
+    switches, into the consumer and back."""
+    next(c)  # runs the consumer to its first yield
+    sent = replies = 0
+    switches = 2
+    n = 0
+    while n < count:
+        n += 1
+        print(f"[PRODUCER] producing {n}...", flush=True)
+        cr = c.send(n)
+        sent += 1
+        switches += 2
+        print(f"[PRODUCER] consumer return: {cr}", flush=True)
+        replies += cr == "200 OK"
+    c.close()
+    return sent, replies, switches + 2
+''',
     "square": '''
 def square(x):
     """compute = "square": the seed's task, as text: "i * i = i²"."""
@@ -233,6 +268,8 @@ def _imports(e: Emitter) -> str:
     if "set_when_exited" in e.needs:
         plain |= {"multiprocessing.connection", "threading"}
     lines = [f"import {m}" for m in sorted(plain)]
+    if any(o.kind == "SharedMemory" for o in e.scenario.shared):
+        lines.append("from multiprocessing import shared_memory")
     from_queue = []
     if e.needs & {"take", "drain"} or _has_queue(e.topo):
         from_queue.append("Empty")
@@ -284,7 +321,8 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
     c = Code()
     with c.block("def main():"):
         c("ctx = multiprocessing.get_context(START_METHOD)")
-        c()
+        if topo.channels or s.shared:  # a demo role may have neither to make
+            c()
         _make_channels(c, topo)
         _make_shared(c, s, topo)
         if e.fork_closes:
@@ -303,8 +341,14 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
             _make_processes(c, t, topo, e)
         if any(t.spec.terminate_after for t in topo.templates):
             c("started = time.monotonic()")
+        demo_globals = any(p.role == "globals" for p in s.processes)
+        if demo_globals:
+            c("global COUNTER")
+            c(f"COUNTER = {PARENT_BEFORE}  # the parent sets its global before the children start")
         with c.block("for p in processes:"):
             c("p.start()")
+        if demo_globals:
+            c(f"COUNTER = {PARENT_AFTER}  # and changes it once they run: no child sees this")
         _close_parent_ends(c, topo)
         _watch_exits(c, topo, e)
         _terminations(c, topo)
@@ -334,6 +378,8 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
             c("left = {}  # no Queue to drain")
         c("report(processes, tallies, left)")
         _report_shared(c, s, topo)
+        if demo_globals:
+            c('print(f"parent: global COUNTER={COUNTER}")')
         _outcome(c, s)
     return c.text()
 
@@ -382,6 +428,8 @@ def _make_shared(c: Code, s: Scenario, topo: Topology) -> None:
             c(f"{var} = ctx.{o.kind}({o.value})", f"{o.value} permits")
         elif o.kind == "Barrier":
             c(f"{var} = ctx.Barrier({o.parties})", f"lets {o.parties} waiters through together")
+        elif o.kind == "SharedMemory":
+            c(f"{var} = shared_memory.SharedMemory(create=True, size={o.size})", "in /dev/shm")
         else:
             c(f"{var} = ctx.{o.kind}()")
 
@@ -391,6 +439,10 @@ def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
     touch, also what it should hold and how many updates were lost."""
     for o in s.shared:
         var = topo.shared[o.name]
+        if o.kind == "SharedMemory":
+            _print(c, f'f"shared {o.name}: size={o.size} byte_sum={{sum({var}.buf)}}"')
+            c(f"{var}.close()")
+            c(f"{var}.unlink()  # once, by the process that created it")
         if o.kind == "Array":
             _print(c, f'f"shared {o.name}: value={{list({var})}}"')
         elif o.kind != "Value":

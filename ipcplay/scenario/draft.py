@@ -113,6 +113,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "value": "",
     "values": "0, 0, 0, 0",
     "parties": "2",
+    "size": "64",
 }
 _DEFAULTS: dict[Section, dict[str, Any]] = {
     "scenario": SCENARIO_DEFAULTS,
@@ -275,18 +276,24 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
         out["values"] = text if isinstance(values, str) else values  # the loader says why
     if kind == "Barrier":
         _put_number(out, "parties", e.get("parties"))
+    if kind == "SharedMemory":
+        _put_number(out, "size", e.get("size"))
     return out
 
 
 # --------------------------------------------------------------------------- steps as lines
 
 # One line per step: the verb, then what the TOML step table holds, in order.
-_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear")
+_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all", "read")
 _UPDATE_STEPS = ("add", "multiply", "value")
 STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
     "sleep": "sleep MS",
     **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
+    "notify": "notify NAME, or notify NAME N",
+    "wait_for": "wait_for NAME VALUE N",
+    "write": "write NAME OFFSET NUMBER",
+    "fill": "fill NAME BYTE",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -313,6 +320,14 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         return {verb: args[0]}
     if verb == "sleep" and len(args) == 1:
         return {"sleep": _number(args[0])}
+    if verb == "notify" and len(args) in (1, 2):
+        return {"notify": args[0], "n": _number(args[1])} if len(args) == 2 else {"notify": args[0]}
+    if verb == "wait_for" and len(args) == 3:
+        return {"wait_for": args[0], "until": args[1], "at_least": _number(args[2])}
+    if verb == "write" and len(args) == 3:
+        return {"write": args[0], "offset": _number(args[1]), "number": _number(args[2])}
+    if verb == "fill" and len(args) == 2:
+        return {"fill": args[0], "byte": _number(args[1])}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -346,6 +361,15 @@ def _step_line(table: Mapping[str, Any]) -> str:
         verb = next(k for k in _UPDATE_STEPS if k in table)
         line = f"{verb} {table['on']} {_inline(table[verb])}"
         return f"{line} locked" if table.get("locked") else line
+    if "wait_for" in table:
+        return f"wait_for {table['wait_for']} {table['until']} {_inline(table['at_least'])}"
+    if "write" in table:
+        offset, number = _inline(table.get("offset", 0)), _inline(table["number"])
+        return f"write {table['write']} {offset} {number}"
+    if "fill" in table:
+        return f"fill {table['fill']} {_inline(table['byte'])}"
+    if "n" in table:
+        return f"notify {table['notify']} {_inline(table['n'])}"
     verb, arg = next(iter(table.items()))
     return f"{verb} {_inline(arg) if verb == 'sleep' else arg}"
 
@@ -384,6 +408,8 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
             out[key] = names[0] if len(names) == 1 else names
     if role == "steps":  # nothing else applies to it
         out["steps"] = parse_steps(e.get("steps"))[0]
+        return out
+    if role in model.DEMO_ROLES:  # name, role, replicas and count only
         return out
     _put_number(out, "rate", e.get("rate"))
     out["payload"] = _payload(e, "payload")
@@ -544,6 +570,8 @@ def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
         vals["values"] = ", ".join(_inline(v) for v in table["values"])
     if "parties" in table:
         vals["parties"] = _text(table["parties"])
+    if "size" in table:
+        vals["size"] = _text(table["size"])
     return vals
 
 
@@ -730,7 +758,55 @@ STEPS_TEMPLATES = (
         "barrier",
     ),
 )
+STEPS_TEMPLATES += (
+    Template(
+        "notifier",
+        "process",
+        "condition notifier",
+        "sleeps 500 ms, then notify_all() under the Condition: its waiters go on",
+        "notifier",
+        {
+            "role": "steps",
+            "count": "1",
+            "steps": "sleep 500\nacquire {target}\nnotify_all {target}\nrelease {target}",
+        },
+        ("Condition",),
+        "condition",
+    ),
+    Template(
+        "cond_waiter",
+        "process",
+        "condition waiter",
+        "takes the Condition and wait()s until notified (a notify before that is lost)",
+        "cwaiter",
+        {
+            "role": "steps",
+            "count": "1",
+            "steps": "acquire {target}\nwait {target}\nrelease {target}",
+        },
+        ("Condition",),
+        "condition",
+    ),
+)
 PROCESS_TEMPLATES += STEPS_TEMPLATES
+PROCESS_TEMPLATES += (
+    Template(
+        "globals",
+        "process",
+        "globals demo",
+        "reads its own copy of a module-level global, adds 1 3 times (seed 003)",
+        "child",
+        {"role": "globals", "count": "3"},
+    ),
+    Template(
+        "coroutines",
+        "process",
+        "coroutines demo",
+        "a generator producer sends 1..5 to a generator consumer, in one process (seed 003)",
+        "coroutines",
+        {"role": "coroutines", "count": "5"},
+    ),
+)
 
 SHARED_TEMPLATES = (
     Template(
@@ -777,6 +853,22 @@ SHARED_TEMPLATES = (
         "Barrier(2): wait() returns when two processes are waiting",
         "barrier",
         {"kind": "Barrier", "parties": "2"},
+    ),
+    Template(
+        "condition",
+        "shared",
+        "Condition",
+        "a lock to wait() on until another process notify()s",
+        "cond",
+        {"kind": "Condition"},
+    ),
+    Template(
+        "shared_memory",
+        "shared",
+        "SharedMemory",
+        "SharedMemory(size=64): a named block of plain bytes in /dev/shm",
+        "block",
+        {"kind": "SharedMemory", "size": "64"},
     ),
 )
 

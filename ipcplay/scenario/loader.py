@@ -75,15 +75,46 @@ _PROCESS_KEYS = (
     "join_first",
     "join_last",
 )
-_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
-_STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
+_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size")
+_STEP_ACTIONS = (
+    "acquire",
+    "release",
+    "wait",
+    "set",
+    "clear",
+    "sleep",
+    "on",
+    "notify",
+    "notify_all",
+    "wait_for",
+    "write",
+    "fill",
+    "read",
+)
 _STEP_UPDATES = ("add", "multiply", "value")
-_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked")
+# Keys that go with one action only: notify's n, wait_for's predicate.
+_STEP_EXTRAS = {
+    "n": ("notify",),
+    "until": ("wait_for",),
+    "at_least": ("wait_for",),
+    "offset": ("write",),
+    "number": ("write",),
+    "byte": ("fill",),
+}
+_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked", *_STEP_EXTRAS)
+# Condition steps that need the Condition held, as in threading.
+_HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
 # Which kinds each step may name, and how to say so.
 _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
     "release": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
-    "wait": (("Event", "Barrier"), "an Event or a Barrier"),
+    "wait": (("Event", "Barrier", "Condition"), "an Event, a Barrier or a Condition"),
+    "notify": (("Condition",), "a Condition"),
+    "notify_all": (("Condition",), "a Condition"),
+    "wait_for": (("Condition",), "a Condition"),
+    "write": (("SharedMemory",), "a SharedMemory block"),
+    "fill": (("SharedMemory",), "a SharedMemory block"),
+    "read": (("SharedMemory",), "a SharedMemory block"),
     "set": (("Event",), "an Event"),
     "clear": (("Event",), "an Event"),
     "on": (model.DATA_KINDS, "a Value or an Array"),
@@ -114,7 +145,12 @@ _SHAPES: dict[str, tuple[int, int | None, int, int | None]] = {
     "pinger": (1, 1, 1, 1),
     "ponger": (1, 1, 1, 1),
     "steps": (0, 0, 0, 0),
+    "globals": (0, 0, 0, 0),
+    "coroutines": (0, 0, 0, 0),
 }
+# A demo role's `count`: increments of its global, items its producer sends.
+_DEMO_COUNT = {"globals": 3, "coroutines": 5}
+_MAX_DEMO_COUNT = 1000
 
 
 class ScenarioError(Exception):
@@ -524,6 +560,7 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         "value": ("Value", "Semaphore", "BoundedSemaphore"),
         "values": ("Array",),
         "parties": ("Barrier",),
+        "size": ("SharedMemory",),
     }
     for k, kinds in applies.items():
         if k in table and kind not in kinds:
@@ -560,6 +597,10 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         f["parties"] = _int(
             table["parties"], _key(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
         )
+    if kind == "SharedMemory":
+        if "size" not in table:
+            _fail(_key(key, "size"), "missing; how many bytes the block holds, e.g. 64")
+        f["size"] = _int(table["size"], _key(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
     return SharedSpec(name=name, kind=kind, **f)
 
 
@@ -581,7 +622,7 @@ def _parse_steps(value: Any, key: str, shared: dict[str, SharedSpec]) -> tuple[S
     if len(value) > model.MAX_STEPS:
         _fail(key, f"{len(value)} steps, over the MAX_STEPS cap of {model.MAX_STEPS}")
     steps = tuple(_parse_step_one(f"{key}[{i}]", v, shared) for i, v in enumerate(value))
-    _check_held(key, steps)
+    _check_held(key, steps, {n: o.kind for n, o in shared.items()})
     return steps
 
 
@@ -597,10 +638,20 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     if action != "on":
         for k in (*updates, *(["locked"] if "locked" in table else [])):
             _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
+    for k, owners in _STEP_EXTRAS.items():
+        if k in table and action not in owners:
+            _fail(_key(key, k), f"applies to a {' or '.join(owners)} step only, not {action}")
     if action == "sleep":
         ms = _float(table["sleep"], _key(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
         return Step(op="sleep", ms=ms)
     target = _shared_ref(table[action], _key(key, action), action, shared)
+    if action == "notify":
+        n = _int(table["n"], _key(key, "n"), 1, model.MAX_PROCESSES) if "n" in table else 1
+        return Step(op=action, target=target, amount=n)
+    if action == "wait_for":
+        return _parse_wait_for(key, table, target, shared)
+    if action in ("write", "fill"):
+        return _parse_block_write(key, table, action, shared[target])
     if action != "on":
         return Step(op=action, target=target)
     if len(updates) != 1:
@@ -611,6 +662,50 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     amount = _typed(table[op], _key(key, op), spec.typecode)
     locked = _bool(table["locked"], _key(key, "locked")) if "locked" in table else False
     return Step(op=op, target=target, amount=amount, locked=locked)
+
+
+def _parse_wait_for(
+    key: str, table: dict[str, Any], target: str, shared: dict[str, SharedSpec]
+) -> Step:
+    """`cond.wait_for(lambda: until.value >= at_least)`: the predicate reads a Value."""
+    for k in ("until", "at_least"):
+        if k not in table:
+            _fail(
+                _key(key, k),
+                "missing; wait_for waits until a Value is at least a number, "
+                'e.g. { wait_for = "cond", until = "ready", at_least = 1 }',
+            )
+    until = _shared_ref(table["until"], _key(key, "until"), "on", shared)
+    if shared[until].kind != "Value":
+        _fail(_key(key, "until"), f"{_show(until)} is an Array; 'until' needs a Value")
+    at_least = _typed(table["at_least"], _key(key, "at_least"), shared[until].typecode)
+    return Step(op="wait_for", target=target, amount=at_least, other=until)
+
+
+def _parse_block_write(key: str, table: dict[str, Any], action: str, block: SharedSpec) -> Step:
+    """write: an 8-byte little-endian integer at a byte offset; fill: every byte."""
+    if action == "fill":
+        if "byte" not in table:
+            _fail(
+                _key(key, "byte"), 'missing; the byte to fill with, e.g. { fill = "b", byte = 1 }'
+            )
+        return Step(
+            op="fill", target=block.name, amount=_int(table["byte"], _key(key, "byte"), 0, 255)
+        )
+    if "number" not in table:
+        _fail(_key(key, "number"), 'missing; e.g. { write = "b", offset = 0, number = 42 }')
+    offset = 0
+    if "offset" in table:
+        last = block.size - 8
+        if last < 0:
+            _fail(
+                _key(key, "offset"), f"{_show(block.name)} holds {block.size} bytes, fewer than 8"
+            )
+        offset = _int(table["offset"], _key(key, "offset"), 0, last)
+    elif block.size < 8:
+        _fail(key, f"{_show(block.name)} holds {block.size} bytes; an 8-byte number needs 8")
+    number = _int(table["number"], _key(key, "number"), -(1 << 63), (1 << 63) - 1)
+    return Step(op="write", target=block.name, amount=number, offset=offset)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -627,13 +722,19 @@ def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]
     return name
 
 
-def _check_held(key: str, steps: tuple[Step, ...]) -> None:
+def _check_held(key: str, steps: tuple[Step, ...], kinds: dict[str, str]) -> None:
     """Every acquire is released by the end of the steps, and only what is held is
     released: the steps run `count` times, and a lock still held at the end would
     be taken again at the next round (a Lock is not re-entrant)."""
     held: list[str] = []
     for i, step in enumerate(steps):
         where = f"{key}[{i}].{step.op}"
+        if step.op in _HELD_OPS and step.target not in held and kinds[step.target] == "Condition":
+            _fail(
+                where,
+                f"{step.op} on {_show(step.target)} needs the Condition held; "
+                f'add {{ acquire = "{step.target}" }} before it',
+            )
         if step.op == "acquire":
             held.append(step.target)
         elif step.op == "release":
@@ -713,6 +814,8 @@ def _parse_process(
                 table["count"], _key(key, "count"), 1, model.MAX_COUNT, "MAX_COUNT"
             )
         return ProcessSpec(**fields)
+    if role in model.DEMO_ROLES:
+        return _parse_demo(key, table, fields)
     if "steps" in table:
         _fail(_key(key, "steps"), f'applies to role "steps" only, not {role}')
     fields.update(_parse_activity(table, key, role))
@@ -747,6 +850,18 @@ def _check_joins(processes: list[ProcessSpec]) -> None:
                         f"process[{i}].{j}",
                         f"no process named {_show(target)}{_suggest(target, names)}",
                     )
+
+
+def _parse_demo(key: str, table: dict[str, Any], fields: dict[str, Any]) -> ProcessSpec:
+    """globals and coroutines take a name, a role, replicas and a count; nothing else."""
+    role = fields["role"]
+    for k in table:
+        if k not in ("name", "role", "replicas", "count", "in", "out"):
+            _fail(_key(key, k), f"does not apply to a {role} process")
+    fields["count"] = _DEMO_COUNT[role]
+    if "count" in table:
+        fields["count"] = _int(table["count"], _key(key, "count"), 1, _MAX_DEMO_COUNT)
+    return ProcessSpec(**fields)
 
 
 def _parse_replicas(value: Any, key: str) -> dict[str, Any]:
@@ -1218,12 +1333,22 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
         out["values"] = list(s.values)
     if s.kind == "Barrier":
         out["parties"] = s.parties
+    if s.kind == "SharedMemory":
+        out["size"] = s.size
     return out
 
 
 def _dump_process_step(step: Step) -> dict[str, Any]:
     if step.op == "sleep":
         return {"sleep": _plain(step.ms)}
+    if step.op == "notify" and step.amount != 1:
+        return {"notify": step.target, "n": step.amount}
+    if step.op == "wait_for":
+        return {"wait_for": step.target, "until": step.other, "at_least": step.amount}
+    if step.op == "write":
+        return {"write": step.target, "offset": step.offset, "number": step.amount}
+    if step.op == "fill":
+        return {"fill": step.target, "byte": step.amount}
     if step.op in _STEP_UPDATES:
         out: dict[str, Any] = {"on": step.target, step.op: step.amount}
         if step.locked:

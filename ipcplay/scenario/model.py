@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
-ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps")
+ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps", "globals", "coroutines")
+# Roles that touch no channel and no shared object: each shows something
+# about processes themselves (engine/demos.py) and takes only `count`.
+DEMO_ROLES = ("globals", "coroutines")
 # Shared state and synchronisation primitives, declared as [shared.NAME].
 SHARED_KINDS = (
     "Value",
@@ -22,8 +25,11 @@ SHARED_KINDS = (
     "BoundedSemaphore",
     "Event",
     "Barrier",
+    "Condition",
+    "SharedMemory",
 )
-LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+# A Condition is also a lock: acquire/release steps take its underlying RLock.
+LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
 DATA_KINDS = ("Value", "Array")
 # ctypes typecodes a Value or Array may hold, with the range of each integer code.
 INT_TYPECODES: dict[str, tuple[int, int]] = {
@@ -42,7 +48,23 @@ FLOAT_TYPECODES = ("f", "d")
 TYPECODES = (*INT_TYPECODES, *FLOAT_TYPECODES)
 # What a `steps` process can do, one step at a time; the loader maps each TOML
 # step table to one of these.
-STEP_OPS = ("acquire", "release", "wait", "set", "clear", "sleep", "add", "multiply", "value")
+STEP_OPS = (
+    "acquire",
+    "release",
+    "wait",
+    "set",
+    "clear",
+    "sleep",
+    "add",
+    "multiply",
+    "value",
+    "notify",
+    "notify_all",
+    "wait_for",
+    "write",
+    "fill",
+    "read",
+)
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value", "lambda", "function")
 WORK_KINDS = ("none", "sleep", "cpu")
@@ -68,6 +90,7 @@ MAX_SECONDS = 86_400.0
 MAX_SHARED = 64
 MAX_ARRAY = 1024
 MAX_STEPS = 64
+MAX_BLOCK = 1 << 16  # bytes in a SharedMemory block
 MAX_PARTIES = 128  # a Barrier cannot need more parties than there can be processes
 
 
@@ -103,6 +126,7 @@ class SharedSpec:
     value: int | float = 0
     values: tuple[int | float, ...] = ()
     parties: int = 0
+    size: int = 0  # SharedMemory: bytes
 
     @property
     def is_float(self) -> bool:
@@ -117,7 +141,12 @@ class Step:
     wait: an Event or a Barrier; set / clear: an Event; sleep: `ms`;
     add / multiply / value: `target.value += amount`, `*= amount`, `= amount`
     (on an Array, for every element), inside `with target.get_lock():` when
-    `locked`.
+    `locked`. On a Condition (held): wait; notify (`amount` waiters, 1 by
+    default); notify_all; wait_for, which waits until the Value named `other`
+    is at least `amount` (a predicate checked under the lock, so a notify
+    sent before the wait is not lost). On a SharedMemory block: write
+    `amount` as an 8-byte little-endian integer at `offset`; fill every byte
+    with `amount`; read (sum its bytes).
     """
 
     op: str
@@ -125,6 +154,8 @@ class Step:
     amount: int | float = 0
     ms: float = 0.0
     locked: bool = False
+    other: str = ""  # wait_for: the Value its predicate reads
+    offset: int = 0  # write: where in a SharedMemory block the 8-byte number goes
 
 
 @dataclass(frozen=True)
@@ -188,7 +219,7 @@ class ProcessSpec:
     @property
     def shared_used(self) -> tuple[str, ...]:
         """The shared objects the steps touch, each once, in first-use order."""
-        return tuple(dict.fromkeys(s.target for s in self.steps if s.target))
+        return tuple(dict.fromkeys(n for s in self.steps for n in (s.target, s.other) if n))
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ def shared_kind(o: SharedSample) -> str:
         return f"{o.kind}({o.permits})"
     if o.kind == "Barrier":
         return f"Barrier({o.parties})"
+    if o.kind == "SharedMemory":
+        return f"SharedMemory({o.size})"
     return o.kind
 
 
@@ -167,6 +169,15 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if o.is_set is None:
             return [("set" if o.sets > o.clears else "not set", "")]
         return [("set", "bold #5fd75f") if o.is_set else ("not set", "#ffb454")]
+    if o.kind == "SharedMemory":
+        reads = sum(r for _, r, _, _ in o.per_process)
+        writes = sum(w for _, _, w, _ in o.per_process)
+        # Most telling first: a narrow column cuts from the right.
+        return [
+            (f"sum {o.value}", "bold cyan"),
+            (f"  {reads} reads {writes} writes  ", ""),
+            (f"{o.block} [{o.head}]", "cyan"),
+        ]
     if o.kind == "Barrier":
         if o.broken:
             return [("broken", "bold #ff4040")]
@@ -177,7 +188,14 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if holders:
             out.append((f"; held by {holders}", ""))
         return out
+    # A Condition's waiters have given its lock up: they are under "waiting".
+    notes = [(f"  notify ×{o.notifies}", "")] if o.kind == "Condition" else []
     if not holders:
-        return [("free", "#5fd75f")]
+        return [("free", "#5fd75f"), *notes]
     held = f" for {max(0.0, now - o.held_since):.1f} s" if o.held_since else ""
-    return [(f"held by {holders}{held}", "#ffb454")]
+    return [(f"held by {holders}{held}", "#ffb454"), *notes]
+
+
+def notes_text(notes: tuple[tuple[str, int], ...]) -> str:
+    """A demo role's own numbers: "global at start 0 · global now 3 · parent's global 200"."""
+    return " · ".join(f"{label} {value}" for label, value in notes)

@@ -110,6 +110,8 @@ def test_shared_fields_go_to_the_loader_as_a_file_says_them() -> None:
         "slots2": {"kind": "BoundedSemaphore", "value": 2},
         "go": {"kind": "Event"},
         "barrier": {"kind": "Barrier", "parties": 2},
+        "cond": {"kind": "Condition"},
+        "block": {"kind": "SharedMemory", "size": 64},
     }
     # An unused object is the loader's problem, on that object's entry.
     d, _ = D.add(d, next(t for t in D.PROCESS_TEMPLATES if t.key == "waiter"))

@@ -284,7 +284,7 @@ CASES: list[tuple[str, str, str]] = [
         "unknown-role",
         HEAD + QUEUE + proc("p", "prodcer"),
         "process[0].role: expected one of producer, consumer, worker, pinger, ponger, "
-        "steps, got 'prodcer'; did you mean 'producer'?",
+        "steps, globals, coroutines, got 'prodcer'; did you mean 'producer'?",
     ),
     (
         "missing-channel",

@@ -22,7 +22,8 @@ CASES = [
         "kind-typo",
         HEAD + '\n[shared.lock]\nkind = "Lokc"\n' + proc('[{ acquire = "lock" }]'),
         "shared.lock.kind: expected one of Value, Array, Lock, RLock, Semaphore, "
-        "BoundedSemaphore, Event, Barrier, got 'Lokc'; did you mean 'Lock'?",
+        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, got 'Lokc'; "
+        "did you mean 'Lock'?",
     ),
     (
         "shared-key-typo",
@@ -72,13 +73,14 @@ CASES = [
     (
         "wait-on-a-lock",
         HEAD + LOCK + proc('[{ wait = "lock" }]'),
-        "process[0].steps[0].wait: 'lock' is a Lock; 'wait' needs an Event or a Barrier",
+        "process[0].steps[0].wait: 'lock' is a Lock; "
+        "'wait' needs an Event, a Barrier or a Condition",
     ),
     (
         "two-actions",
         HEAD + LOCK + EVENT + proc('[{ acquire = "lock", set = "go" }]'),
         "process[0].steps[0]: expected exactly one of acquire, release, wait, set, clear, "
-        "sleep, on in a step, got acquire, set",
+        "sleep, on, notify, notify_all, wait_for, write, fill, read in a step, got acquire, set",
     ),
     (
         "release-not-held",

@@ -300,6 +300,18 @@ def shared_group(draw: st.DrawFn, i: int) -> tuple[SharedSpec, ProcessSpec]:
     elif kind == "Event":
         ops = draw(st.lists(st.sampled_from(["set", "clear", "wait"]), min_size=1, max_size=3))
         steps += [Step(op=op, target=name) for op in ops]
+    elif kind == "SharedMemory":
+        size = fields["size"] = draw(st.integers(8, model.MAX_BLOCK))
+        steps += [
+            Step(op="fill", target=name, amount=draw(st.integers(0, 255))),
+            Step(
+                op="write",
+                target=name,
+                amount=draw(st.integers(-(1 << 63), (1 << 63) - 1)),
+                offset=draw(st.integers(0, size - 8)),
+            ),
+            Step(op="read", target=name),
+        ]
     else:
         fields["parties"] = draw(st.integers(1, model.MAX_PARTIES))
         steps.append(Step(op="wait", target=name))

@@ -489,11 +489,12 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
             await pilot.press("c", digit)
         for digit in "12345":
             await pilot.press("a", digit)
-        for digit in "12345678":
+        for digit in "123456789":
             await pilot.press("o", digit)
+        await pilot.press("o", *["down"] * 9, "enter")  # past the digits: arrows
         for digit in "6789":
             await pilot.press("a", digit)
-        for downs in (9, 10):  # past the digits: arrows
+        for downs in (9, 10, 11, 12, 13, 14):  # past the digits: arrows
             await pilot.press("a", *["down"] * downs, "enter")
         await pilot.pause()
         composer = _composer(app)
@@ -501,18 +502,23 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
         assert {k for k, _ in kinds} == {"Queue", "JoinableQueue", "SimpleQueue", "Pipe"}
         assert ("Pipe", False) in kinds and ("Pipe", True) in kinds
         roles = [p.get("role") for p in composer.draft.processes]
-        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 6
+        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 8 + [
+            "globals",
+            "coroutines",
+        ]
         shared = [o.get("kind") for o in composer.draft.shared]
         assert shared == list(model.SHARED_KINDS)
         # Each steps template works on the last object of its kind: none added.
-        steps = [p.get("steps") for p in composer.draft.processes[5:]]
+        steps = [p.get("steps") for p in composer.draft.processes[5:-2]]
         assert steps == [
             "add counter 1 locked",
             "add counter 1",
-            "acquire slots2\nsleep 200\nrelease slots2",
+            "acquire cond\nsleep 200\nrelease cond",  # a Condition is a lock too
             "sleep 1000\nset go",
             "wait go",
             "sleep 200\nwait barrier",
+            "sleep 500\nacquire cond\nnotify_all cond\nrelease cond",
+            "acquire cond\nwait cond\nrelease cond",
         ]
 
         def footer_keys() -> set[str]:

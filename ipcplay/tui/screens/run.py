@@ -123,9 +123,9 @@ class RunScreen(Screen[None]):
             self.call_after_refresh(self._apply, self.snap)
 
     def on_mount(self) -> None:
-        self.query_one(EventLog).pipes = {
-            c.name for c in self.source.scenario.channels if c.kind == "Pipe"
-        }
+        log = self.query_one(EventLog)
+        log.pipes = {c.name for c in self.source.scenario.channels if c.kind == "Pipe"}
+        log.conditions = {o.name for o in self.source.scenario.shared if o.kind == "Condition"}
         scenario = self.source.scenario
         # A scenario of only shared objects has no diagram; one without them, no panel.
         self.query_one("#top").display = bool(scenario.channels)

@@ -59,6 +59,7 @@ FIELDS = (
     FieldSpec("shared", "value", "value", placeholder="initial value (Value) or count (Semaphore)"),
     FieldSpec("shared", "values", "values", placeholder="initial elements: 0, 0, 0"),
     FieldSpec("shared", "parties", "parties", placeholder="processes wait() lets through together"),
+    FieldSpec("shared", "size", "size", placeholder="bytes in the block (SharedMemory)"),
     FieldSpec("process", "name", "name"),
     FieldSpec("process", "role", "role", "select", model.ROLES),
     FieldSpec("process", "replicas", "replicas", placeholder="1 to 64, or cpu_count"),
@@ -128,14 +129,16 @@ def visible(e: Entry, key: str) -> bool:
             "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
             "values": kind == "Array",
             "parties": kind == "Barrier",
+            "size": kind == "SharedMemory",
         }
         return shown.get(key, True)
     if e.section != "process":
         return True
     role = e.get("role")
-    if role == "steps":  # a steps process has no channels and no payload
-        keep = ("name", "role", "replicas", "count", "steps", "terminate_after")
-        keep += ("join_first", "join_last")
+    if role in ("steps", *model.DEMO_ROLES):  # no channels and no payload
+        keep = ("name", "role", "replicas", "count")
+        if role == "steps":
+            keep += ("steps", "terminate_after", "join_first", "join_last")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
     if key == "steps":
         return bool(str(e.get(key)).strip())

@@ -44,6 +44,8 @@ class EventLog(CachedStyle, Widget):
         self._names: list[str] = []
         self._chans: list[str] = []
         self.pipes: set[str] = set()  # channels whose put/get are send/recv
+        # Conditions: their waits share the Event's op on the board (the op bits are full).
+        self.conditions: set[str] = set()
         self._t0 = 0
         self._last_write = 0.0
 
@@ -77,6 +79,8 @@ class EventLog(CachedStyle, Widget):
         op = e.op
         if chan in self.pipes:
             op = PIPE_WORDS.get(op, op)
+        elif op == "wait-event" and chan in self.conditions:
+            op = "wait-notify"
         return [
             (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
             (f"{who:<14} ", "bold"),

@@ -114,6 +114,7 @@ class ProcessPanel(Vertical):
         p, cpu, highlight, held, wide = value
         now = p.blocked.since + held if p.blocked is not None else 0.0
         words, style = F.state_words(p, now)
+        notes = [(f"  {F.notes_text(p.notes)}", "cyan")] if p.notes else []
         spark = F.sparkline(cpu, 8, top=100.0)
         name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
         pid = str(p.pid or "-")
@@ -130,6 +131,7 @@ class ProcessPanel(Vertical):
                     "",
                 ),
                 (words, style),
+                *notes,
             ]
         return [
             (f"{pid:>7} ", ""),
@@ -138,6 +140,7 @@ class ProcessPanel(Vertical):
             (spark[-6:], "green"),
             (f"{p.cpu_percent:>4.0f}% {p.received:>6} {p.sent:>6}  ", ""),
             (words, style),
+            *notes,
         ]
 
     def show_detail(self, now: float) -> None:
@@ -165,6 +168,8 @@ class ProcessPanel(Vertical):
             f"pills in {p.pills_received} out {p.pills_sent}  "
             f"blocked {p.blocked_s:.2f} s in total"
         )
+        if p.notes:
+            t.append(f"\n {F.notes_text(p.notes)}", style="cyan")
         if p.error:
             t.append(f"  error: {p.error}", style="red")
         detail.set(t)
