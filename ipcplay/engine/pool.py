@@ -327,6 +327,7 @@ class Owner:
         self.at = self.reg.at
         self._results_lock = threading.Lock()  # callbacks and main thread both record
         self.got: set[int] = set()
+        self.clean = True  # False once terminate() had to be finished by hand
 
     # ------------------------------------------------------------ recording
     def head(self, slot: int, value: int) -> None:
@@ -450,11 +451,43 @@ def owner(ctx: RoleContext) -> str | None:
         return STOPPED
     finally:
         ctx.done(o.mv[o.at + H_COLLECTED])
-        if o.mv[o.at + H_STATE] != 5:
-            pool.terminate()  # what `with Pool() as pool:` does on the way out; it joins them
+        if o.mv[o.at + H_STATE] != 5 and o.clean:
+            _terminate(pool)  # what `with Pool() as pool:` does on the way out; it joins them
         if o.mv[o.at + H_STATE] not in (4, 5):
             o.head(H_STATE, 3)
     return None
+
+
+def _terminate(pool: Any) -> bool:
+    """pool.terminate(), bounded: after one of its workers was SIGKILLed,
+    terminate() sometimes never returns here, blocked in CPython's
+    _help_stuff_finish on the task queue's read lock (seen about one run in
+    three under ipcplay; not in the exported plain script). After a second
+    the pool process kills and reaps its workers itself and goes on; False
+    then, and join() must be skipped (its handler threads never end)."""
+    t = threading.Thread(target=pool.terminate, name="ipcplay-terminate", daemon=True)
+    t.start()
+    t.join(1.0)
+    if t.is_alive():
+        _kill_children()
+        return False
+    return True
+
+
+def _kill_children() -> None:
+    """SIGKILL this process's workers by PID and reap them, until none is left
+    (the Pool's handler may start a replacement meanwhile)."""
+    for _ in range(5):
+        pids = _worker_children()
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+        time.sleep(0.05)
 
 
 def _worker_children() -> list[int]:
@@ -483,17 +516,7 @@ def _hard_stop(o: Owner) -> None:
     reaps them, so none is left a zombie; the Pool's handler
     threads die with it. State 5 tells the finally block not to terminate().
     """
-    for _ in range(5):  # the Pool's handler may start a replacement meanwhile
-        pids = _worker_children()
-        if not pids:
-            break
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in pids:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(pid, 0)
-        time.sleep(0.05)
+    _kill_children()
     o.head(H_STATE, 5)
     # The Pool's own finalizer would run terminate() at exit: skip it, we are done.
     ctx = o.ctx
@@ -608,7 +631,7 @@ def _endings(o: Owner, pool: Any, spec: PoolSpec, pending: list[tuple[int, Any]]
             pool.close()
             o.head(H_STATE, 2)
         elif step == "terminate":
-            pool.terminate()
+            o.clean = _terminate(pool)
             o.head(H_STATE, 3)
         else:
             if o.mv[o.at + H_STATE] != 3:
@@ -616,7 +639,8 @@ def _endings(o: Owner, pool: Any, spec: PoolSpec, pending: list[tuple[int, Any]]
                 # exited; wait for the tasks in slices (a stop is seen), then join.
                 ars = [ar for _, ar in pending]
                 o.wait(functools.partial(_all_ready, ars), "join", _unready(ars))
-            pool.join()
+            if o.clean:
+                pool.join()
             o.head(H_STATE, 4)
 
 
@@ -787,7 +811,7 @@ class PoolWatch:
                 exitcode: int | None = None
                 ended = wstate in (WORKER_EXITED, WORKER_KILLED) or letter in ("Z", "X")
                 ended = ended or (letter == "" and bool(ended_by))
-                alive = not ended and letter != ""
+                live = not ended and letter != ""
                 if wstate == WORKER_KILLED:
                     exitcode, state = -signal.SIGKILL, "killed by SIGKILL"
                 elif wstate == WORKER_EXITED:
@@ -804,16 +828,16 @@ class PoolWatch:
                 else:
                     state = "working" if v[w + W_CURRENT] else "idle"
                 cur = v[w + W_CURRENT] - 1
-                if 0 <= cur < len(spec.calls) and alive:
+                if 0 <= cur < len(spec.calls) and live:
                     activity = f"task {cur}: {call_words(spec.function, spec.calls[cur])}"
-                elif alive:
+                elif live:
                     activity = "waiting for a task"
                 else:
                     activity = ""
                 if v[w + W_CPU_NS]:
                     cpu_s = max(cpu_s, v[w + W_CPU_NS] / 1e9)
                 pct = 0.0
-                if alive:
+                if live:
                     last = self._cpu.get(key)
                     if last is None or now - last[0] >= 1.0:
                         pct = (cpu_s - last[1]) / (now - last[0]) * 100 if last else 0.0
@@ -828,10 +852,10 @@ class PoolWatch:
                         role="pool-worker",
                         pid=pid,
                         ppid=ppid or None,
-                        alive=alive,
+                        alive=live,
                         exitcode=exitcode,
                         state=state,
-                        status=_STATE_WORDS.get(letter, "") if alive else "",
+                        status=_STATE_WORDS.get(letter, "") if live else "",
                         activity=activity,
                         blocked=None,
                         cpu_percent=max(0.0, pct),

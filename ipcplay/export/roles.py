@@ -82,6 +82,9 @@ def _summary(t: Template, e: Emitter) -> str:
     who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
     ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
 
+    if s.pool is not None:
+        p = s.pool
+        return f"Pool process {who}: Pool({p.processes}).{p.method}({p.function}, ...)."
     if s.role == "steps":
         times = "once" if s.count == 1 else f"{s.count} times"
         return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
@@ -269,7 +272,14 @@ def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
             c(f"{var}[i] = {var}[i] {sign} {amount}")
 
 
+def pool(c: Code, t: Template, e: Emitter) -> None:
+    from ipcplay.export.pool import emit as emit_pool
+
+    emit_pool(c, t, e)
+
+
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {
+    "pool": pool,
     "steps": steps,
     "producer": producer,
     "consumer": consumer,
