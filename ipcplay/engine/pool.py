@@ -129,7 +129,8 @@ W_DONE = 6
 W_FAILED = 7
 W_SINCE = 8  # monotonic ns the current task began
 W_CPU_NS = 9
-W_SLOTS = 10
+W_PPID = 10  # its parent, as it saw it at start: the pool process
+W_SLOTS = 11
 WORKER_NEW, WORKER_IDLE, WORKER_BUSY, WORKER_EXITED, WORKER_KILLED = range(5)
 
 POOL_STATES = ("", "running", "closed", "terminated", "joined", "stopped")
@@ -239,6 +240,7 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     if ws < 0:
         return
     mv[ws + W_PID] = os.getpid()
+    mv[ws + W_PPID] = os.getppid()
     mv[ws + W_STARTED_NS] = time.monotonic_ns()
     mv[ws + W_STATE] = WORKER_IDLE
     multiprocessing.util.Finalize(None, _worker_exit, exitpriority=100)
@@ -851,7 +853,7 @@ class PoolWatch:
                         template=owner,
                         role="pool-worker",
                         pid=pid,
-                        ppid=ppid or None,
+                        ppid=ppid or v[w + W_PPID] or None,
                         alive=live,
                         exitcode=exitcode,
                         state=state,

@@ -195,17 +195,16 @@ def _gets(c: Code, spec: PoolSpec) -> None:
 
 def _timed(c: Code, spec: PoolSpec) -> None:
     t = number(spec.timeout)
-    with c.block("for i, r in enumerate(pending):"):
-        with c.block("for attempt in range(4):"):
-            with c.block("try:"):
-                c(f"results.append(r.get(timeout={t}))")
-                c("break")
-            with c.block("except multiprocessing.TimeoutError:"):
-                if spec.resubmit:
-                    c(f'print(f"task {{i}}: no result after {t} s; submitting it again")')
-                    c(f"r = pool.apply_async({spec.function}, ARGS[i])")
-                else:
-                    c("raise")
+    with c.block("for i, r in enumerate(pending):"), c.block("for attempt in range(4):"):
+        with c.block("try:"):
+            c(f"results.append(r.get(timeout={t}))")
+            c("break")
+        with c.block("except multiprocessing.TimeoutError:"):
+            if spec.resubmit:
+                c(f'print(f"task {{i}}: no result after {t} s; submitting it again")')
+                c(f"r = pool.apply_async({spec.function}, ARGS[i])")
+            else:
+                c("raise")
 
 
 def constants(spec: PoolSpec) -> list[str]:
