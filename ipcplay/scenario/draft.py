@@ -93,6 +93,7 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "finally": (),
     "task_done": True,
     "steps": "",
+    "pool": "",  # role "pool": its [process.pool] table as TOML lines
 }
 # An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
 SHARED_DEFAULTS: dict[str, Any] = {
@@ -364,6 +365,8 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     if role == "steps":  # nothing else applies to it
         out["steps"] = parse_steps(e.get("steps"))[0]
         return out
+    if role == "pool" or str(e.get("pool")).strip():
+        return _pool_doc(e, out)
     _put_number(out, "rate", e.get("rate"))
     out["payload"] = _payload(e, "payload")
     work = {"kind": e.get("work.kind")}
@@ -379,6 +382,22 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     out["task_done"] = bool(e.get("task_done"))
     if str(e.get("steps")).strip():  # shown and reported, rather than dropped
         out["steps"] = parse_steps(e.get("steps"))[0]
+    return out
+
+
+def _pool_doc(e: Entry, out: dict[str, Any]) -> dict[str, Any]:
+    """A pool process: its work per task and its [process.pool] table, typed as
+    TOML lines; text that is no TOML goes to the loader as it is, to be reported."""
+    if e.get("work.kind") != "none":
+        work = {"kind": e.get("work.kind")}
+        _put_number(work, "ms", e.get("work.ms"))
+        out["work"] = work
+    text = str(e.get("pool"))
+    try:
+        out["pool"] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        out["pool"] = text
+    out.pop("count", None)
     return out
 
 
@@ -567,6 +586,8 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         work = table.get("work", {"kind": "none"})
         vals["work.kind"], vals["work.ms"] = work["kind"], _text(work.get("ms", 0))
         vals["steps"] = step_lines(table.get("steps", []))
+        if "pool" in table:
+            vals["pool"] = tomli_w.dumps(table["pool"])
         processes.append(Entry(first + i, "process", vals))
     return replace(
         draft,
@@ -706,6 +727,20 @@ STEPS_TEMPLATES = (
     ),
 )
 PROCESS_TEMPLATES += STEPS_TEMPLATES
+PROCESS_TEMPLATES += (
+    Template(
+        "pool",
+        "process",
+        "multiprocessing.Pool",
+        "owns a Pool(4) and runs map(sum_range, [50, 100, 150]): seed 004's sums",
+        "pool",
+        {
+            "role": "pool",
+            "pool": 'processes = 4\nmethod = "map"\nfunction = "sum_range"\n'
+            "args = [50, 100, 150]\n",
+        },
+    ),
+)
 
 SHARED_TEMPLATES = (
     Template(

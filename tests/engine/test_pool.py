@@ -64,7 +64,7 @@ def test_imap_unordered_shows_results_in_the_order_they_finished():
 
 @pytest.mark.timeout(30)
 def test_maxtasksperchild_replaces_workers_with_new_pids():
-    outcome, snap, owners, workers = _run("pool-maxtasksperchild")
+    outcome, snap, _, workers = _run("pool-maxtasksperchild")
     assert outcome.verdict == "completed"
     (pool,) = snap.pools
     assert pool_dict(pool)["results_in_task_order"] == [x * x for x in range(6)]
@@ -176,7 +176,8 @@ def test_pool_workers_die_with_a_sigkilled_observer(tmp_path):
     ],
 )
 def test_bad_pool_keys_get_one_line_errors(body, message):
-    text = f'[scenario]\ntitle = "t"\n[[process]]\nname = "p"\nrole = "pool"\n[process.pool]\n{body}\n'
+    head = '[scenario]\ntitle = "t"\n[[process]]\nname = "p"\nrole = "pool"\n'
+    text = f"{head}[process.pool]\n{body}\n"
     with pytest.raises(ScenarioError) as err:
         loads(text, source="bad.toml")
     assert message in str(err.value) and "\n" not in str(err.value)

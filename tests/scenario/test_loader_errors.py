@@ -240,7 +240,7 @@ CASES: list[tuple[str, str, str]] = [
         "typo-without-suggestion",
         HEAD + QUEUE + PRODUCER + "zzz = 3\n" + CONSUMER,
         "process[0].zzz: unknown key; expected one of name, role, replicas, in, out, count, "
-        "rate, payload, work, compute, reply, finally, task_done, steps",
+        "rate, payload, work, compute, reply, finally, task_done, steps, pool",
     ),
     (
         "missing-name",
@@ -257,7 +257,7 @@ CASES: list[tuple[str, str, str]] = [
         "unknown-role",
         HEAD + QUEUE + proc("p", "prodcer"),
         "process[0].role: expected one of producer, consumer, worker, pinger, ponger, "
-        "steps, got 'prodcer'; did you mean 'producer'?",
+        "steps, pool, got 'prodcer'; did you mean 'producer'?",
     ),
     (
         "missing-channel",

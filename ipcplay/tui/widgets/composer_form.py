@@ -79,6 +79,7 @@ FIELDS = (
     FieldSpec("process", "finally", "finally", "endings"),
     FieldSpec("process", "task_done", "task_done", "check"),
     FieldSpec("process", "steps", "steps", "steps"),
+    FieldSpec("process", "pool", "pool", "area"),
 )
 
 STEPS_HELP = (
@@ -127,7 +128,9 @@ def visible(e: Entry, key: str) -> bool:
     if role == "steps":  # a steps process has no channels and no payload
         keep = ("name", "role", "replicas", "count", "steps")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
-    if key == "steps":
+    if role == "pool":  # a pool process: its work per task and its [process.pool] table
+        return key in ("name", "role", "work.kind", "work.ms", "pool")
+    if key in ("steps", "pool"):
         return bool(str(e.get(key)).strip())
     if key in ("in", "out"):
         return bool(e.get(key)) or role != ("producer" if key == "in" else "consumer")
