@@ -30,11 +30,13 @@ and one slot per worker life.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import multiprocessing
 import multiprocessing.util
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -223,11 +225,9 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     PR_SET_PDEATHSIG that die_with_observer sets makes the worker follow it
     even when the pool process is SIGKILLed and never runs terminate().
     """
-    from ipcplay.engine.child import die_with_observer
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_observer(conf.observer_pid)
+    _die_with_parent(conf.observer_pid)
     mv = B.view(raw_board)
     reg = conf.region
     with lock:
@@ -244,6 +244,18 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     mv[ws + W_STARTED_NS] = time.monotonic_ns()
     mv[ws + W_STATE] = WORKER_IDLE
     multiprocessing.util.Finalize(None, _worker_exit, exitpriority=100)
+
+
+def _die_with_parent(observer_pid: int) -> None:
+    """PR_SET_PDEATHSIG: SIGKILL when the pool process dies, which itself dies
+    with the observer (child.die_with_observer). No watcher thread here: a
+    worker's only parent is the pool process, and an extra thread in every
+    worker is what a Pool's shutdown does not expect."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the pool process died before we got here
+        os._exit(1)
 
 
 def _worker_exit() -> None:
@@ -448,19 +460,23 @@ def owner(ctx: RoleContext) -> str | None:
     o.head(H_STATE, 1)
     try:
         _drive(o, pool, spec)
-    except Stop:
-        _hard_stop(o)
+    except Stop:  # asked to stop: the observer gives us 0.3 s
+        o.clean = _terminate(pool, 0.15)
+        o.head(H_STATE, 3 if o.clean else 5)
         return STOPPED
     finally:
         ctx.done(o.mv[o.at + H_COLLECTED])
-        if o.mv[o.at + H_STATE] != 5 and o.clean:
-            _terminate(pool)  # what `with Pool() as pool:` does on the way out; it joins them
+        if o.mv[o.at + H_STATE] not in (3, 5) and o.clean:
+            # what `with Pool() as pool:` does on the way out; it joins the workers
+            o.clean = _terminate(pool)
+        if not o.clean:
+            _forget_terminate(pool)
         if o.mv[o.at + H_STATE] not in (4, 5):
             o.head(H_STATE, 3)
     return None
 
 
-def _terminate(pool: Any) -> bool:
+def _terminate(pool: Any, timeout: float = 1.0) -> bool:
     """pool.terminate(), bounded: after one of its workers was SIGKILLed,
     terminate() sometimes never returns here, blocked in CPython's
     _help_stuff_finish on the task queue's read lock (seen about one run in
@@ -469,7 +485,7 @@ def _terminate(pool: Any) -> bool:
     then, and join() must be skipped (its handler threads never end)."""
     t = threading.Thread(target=pool.terminate, name="ipcplay-terminate", daemon=True)
     t.start()
-    t.join(1.0)
+    t.join(timeout)
     if t.is_alive():
         _kill_children()
         return False
@@ -508,24 +524,18 @@ def _worker_children() -> list[int]:
     return keep
 
 
-def _hard_stop(o: Owner) -> None:
-    """Stop asked by the observer: kill this pool's live workers by PID and reap them.
-
-    Pool.terminate() can block for ever on the task queue's read lock when a
-    worker died holding it or another still sits in get() (seen here after
-    a SIGKILLed worker), and the observer gives a stopping process 0.3 s. So
-    the pool process kills its own children by PID (as /proc lists them) and
-    reaps them, so none is left a zombie; the Pool's handler
-    threads die with it. State 5 tells the finally block not to terminate().
-    """
-    _kill_children()
-    o.head(H_STATE, 5)
-    # The Pool's own finalizer would run terminate() at exit: skip it, we are done.
-    ctx = o.ctx
-    ctx.mv[ctx.base + B.P_MARK] = 0
-    ctx.mv[ctx.base + B.P_CPU_NS] = time.process_time_ns()
-    ctx.mv[ctx.base + B.P_ENDED_NS] = time.monotonic_ns()
-    ctx.mv[ctx.base + B.P_PHASE] = B.PHASE_STOPPED
+def _forget_terminate(pool: Any) -> None:
+    """After the pool process has killed and reaped its workers by hand, the
+    Pool's exit-time finalizer would call terminate() again and block the
+    same way. Cancel it (util.Finalize.cancel; the finalizer is the Pool's
+    private `_terminate`), so the process exits normally and its other
+    finalizers unlink the named semaphores spawn creates. Where the attribute
+    is missing, skip every finalizer with os._exit (the resource tracker
+    then unlinks those semaphores when the run ends)."""
+    fin = getattr(pool, "_terminate", None)
+    if fin is not None and hasattr(fin, "cancel"):
+        fin.cancel()
+        return
     os._exit(0)
 
 
