@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipcplay.engine.snapshot import SharedSample, Snapshot
+from ipcplay.engine.snapshot import PoolSample, SharedSample, Snapshot
 from ipcplay.scenario.model import Scenario
 
 EXIT_CODES = {
@@ -92,6 +92,7 @@ def as_dict(
             for c in snap.channels
         ],
         "shared": [shared_dict(o) for o in snap.shared],
+        "pools": [pool_dict(o) for o in snap.pools],
         "stuck": None
         if snap.stuck is None
         else {
@@ -116,6 +117,40 @@ def as_dict(
             "dropped": snap.events_dropped,
             "file": journal_file,
         },
+    }
+
+
+def pool_dict(o: PoolSample) -> dict[str, Any]:
+    """One Pool: its task flow, counted, and its results in arrival order."""
+    return {
+        "name": o.name,
+        "method": o.method,
+        "function": o.function,
+        "processes": o.processes,
+        "maxtasksperchild": o.maxtasksperchild or None,
+        "chunksize": o.chunksize or None,
+        "state": o.state,
+        "tasks": list(o.tasks),
+        "submitted": o.submitted,
+        "taken": o.taken,
+        "returned": o.returned,
+        "failed": o.failed,
+        "collected": o.collected,
+        "errors": o.errors,
+        "callbacks": o.callbacks,
+        "error_callbacks": o.error_callbacks,
+        "timeouts": o.timeouts,
+        "resubmitted": o.resubmitted,
+        "queued": o.queued,
+        "running": o.running,
+        "arrived": list(o.arrived),
+        "results": list(o.results),
+        "results_in_task_order": [
+            r for _, r in sorted(zip(o.arrived, o.results, strict=True), key=lambda x: x[0])
+        ],
+        "workers_started": o.workers_started,
+        "workers_exited": o.workers_exited,
+        "lost": list(o.lost),
     }
 
 

@@ -142,6 +142,7 @@ class Layout:
     nchan: int
     journal_cap: int  # events per process ring; a power of two, or 0 for off
     nshared: int = 0  # shared objects: their markers use index nchan + s
+    pool_slots: int = 0  # after every process: the pool regions (engine/pool.py)
 
     @property
     def proc_slots(self) -> int:
@@ -154,6 +155,11 @@ class Layout:
 
     @property
     def total_slots(self) -> int:
+        return 8 + self.nproc * self.proc_slots + self.pool_slots
+
+    @property
+    def pool_base(self) -> int:
+        """Where the pool regions begin: after the last process's journal."""
         return 8 + self.nproc * self.proc_slots
 
     def proc(self, p: int) -> int:

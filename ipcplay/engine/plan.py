@@ -45,6 +45,8 @@ class ChildPlan:
     shared: tuple[SharedEndpoint, ...] = ()  # the shared objects its steps use
     join_first: tuple[int, ...] = ()  # instance indices to wait for before the first item
     join_last: tuple[int, ...] = ()  # ... and after the last
+    pool_at: int = -1  # role "pool": where its region begins on the board
+    start_method: str = ""  # the scenario's; a pool starts its workers with it
 
 
 def replicas(spec: ProcessSpec) -> int:
@@ -81,9 +83,18 @@ def build(
 ) -> tuple[B.Layout, tuple[Instance, ...], tuple[ChildPlan, ...]]:
     insts = instances(scenario)
     chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
+    regions = pool_regions(insts)
     layout = B.Layout(
-        len(insts), len(scenario.channels), journal_capacity(journal_events), len(scenario.shared)
+        len(insts),
+        len(scenario.channels),
+        journal_capacity(journal_events),
+        len(scenario.shared),
+        sum(regions.values()),
     )
+    pool_at: dict[int, int] = {}
+    at = layout.pool_base
+    for p, size in regions.items():
+        pool_at[p], at = at, at + size
     shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
     by_name_w, by_name_r = writers_of(scenario, insts), readers_of(scenario, insts)
     writers = {chan_index[n]: v for n, v in by_name_w.items()}
@@ -161,9 +172,18 @@ def build(
                 ),
                 join_first=tuple(i.index for i in insts if i.spec.name in spec.join_first),
                 join_last=tuple(i.index for i in insts if i.spec.name in spec.join_last),
+                pool_at=pool_at.get(inst.index, -1),
+                start_method=scenario.start_method,
             )
         )
     return layout, insts, tuple(plans)
+
+
+def pool_regions(insts: tuple[Instance, ...]) -> dict[int, int]:
+    """Board slots each pool process needs, by instance index (see engine/pool.py)."""
+    from ipcplay.engine.pool import region_size
+
+    return {i.index: region_size(i.spec.pool) for i in insts if i.spec.pool is not None}
 
 
 def _users(scenario: Scenario, insts: tuple[Instance, ...], side: str) -> dict[str, list[int]]:

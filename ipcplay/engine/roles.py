@@ -433,7 +433,15 @@ def steps(ctx: RoleContext) -> str | None:
     return None
 
 
+def pool(ctx: RoleContext) -> str | None:
+    """Own a multiprocessing.Pool and run one method over its tasks (engine/pool.py)."""
+    from ipcplay.engine.pool import owner
+
+    return owner(ctx)
+
+
 ROLES: dict[str, Callable[[RoleContext], str | None]] = {
+    "pool": pool,
     "steps": steps,
     "producer": producer,
     "consumer": consumer,

@@ -164,6 +164,11 @@ class Sampler:
         self._stat_fds: dict[int, tuple[int, int]] = {}  # process index -> (pid, fd)
         self._self = psutil.Process()
         self._seq = 0
+        self.pools = None
+        if any(i.spec.pool is not None for i in insts):
+            from ipcplay.engine.pool import PoolWatch
+
+            self.pools = PoolWatch(insts, self.mv, layout)
 
     # ------------------------------------------------------------------ OS side
     def _os_sample(
@@ -358,6 +363,10 @@ class Sampler:
                 p, v, alive[p], now, depths, ongoing_out, ongoing_in, waits, alive, vals
             )
             blocked_on[p] = b
+        if self.pools is not None:
+            self.pools.read()
+            for p in self.pools.owners:
+                blocked_on[p] = self.pools.blocked(p, self._names[p], alive[p], waits)
 
         stuck = self._update_stuck(waits, vals, now)
         edges = self._edges(waits, blocked_on)
@@ -370,6 +379,10 @@ class Sampler:
 
         channels = self._channel_samples(vals, sums, depths, ongoing_out, ongoing_in, now)
         shared = self._shared_samples(vals, alive) if self.scenario.shared else []
+        pools = []
+        if self.pools is not None:
+            procs += self.pools.workers(now, len(procs), alive)
+            pools = self.pools.samples(alive)
         finished = all(c is not None for c in exitcodes)
         self._seq += 1
         return Snapshot(
@@ -386,6 +399,7 @@ class Sampler:
             stuck=stuck,
             shared=tuple(shared),
             waits=edges,
+            pools=tuple(pools),
         )
 
     def _blocked(

@@ -184,6 +184,59 @@ class WaitEdge:
 
 
 @dataclass(frozen=True)
+class PoolSample:
+    """A `multiprocessing.Pool` as counted on the board (engine/pool.py).
+
+    Task flow: `submitted` by the owner, `taken` by a worker, `returned` by a
+    worker (a result or an exception, `failed`), `collected` by the owner
+    (get, next or a callback). The pool's task queue holds `queued` =
+    submitted - taken; `running` = taken - returned; its result side holds
+    `unread` = returned - collected - errors. `arrived` lists task indices in
+    the order their results reached the owner, `results` the values in that
+    order ("error" for an exception); `tasks` the calls in submission order.
+    `lost` are tasks a worker took and died on: the Pool never runs them again.
+    """
+
+    name: str  # the pool process
+    method: str
+    function: str
+    processes: int
+    maxtasksperchild: int
+    chunksize: int
+    state: str  # running, closed, terminated, joined
+    submitted: int
+    taken: int
+    returned: int
+    failed: int
+    collected: int
+    errors: int  # worker exceptions that reached the owner (get() or error_callback)
+    callbacks: int
+    error_callbacks: int
+    timeouts: int
+    resubmitted: int
+    tasks: tuple[str, ...]
+    arrived: tuple[int, ...]
+    results: tuple[object, ...]
+    workers_started: int
+    workers_exited: int
+    workers_overflow: int
+    lost: tuple[int, ...]
+    waiting: str  # "map: waiting for 3", or ""
+
+    @property
+    def queued(self) -> int:
+        return max(0, self.submitted - self.taken)
+
+    @property
+    def running(self) -> int:
+        return max(0, self.taken - self.returned)
+
+    @property
+    def unread(self) -> int:
+        return max(0, self.returned - self.collected - self.errors)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     seq: int
     t: float  # monotonic seconds when sampled
@@ -198,3 +251,4 @@ class Snapshot:
     stuck: Stuck | None
     shared: tuple[SharedSample, ...] = ()
     waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order
+    pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"

@@ -141,7 +141,9 @@ class Engine:
                     target=child_entry,
                     args=(plan, self._raw, handles, foreign, shared, kept),
                     name=f"ipcplay:{plan.name}",
-                    daemon=True,
+                    # A daemonic process may not have children, and a pool
+                    # process starts its workers; the engine joins it anyway.
+                    daemon=plan.spec.role != "pool",
                 )
                 self._procs.append(proc)
             demos.parent_before_start(self.scenario)
@@ -283,8 +285,11 @@ class Engine:
     def _verdict(self, reason: str, final: Snapshot, stuck: Any) -> str:
         if reason == "stuck" and stuck is not None:
             return stuck.kind
+        # A pool worker's death is the pool process's business: the Pool
+        # replaces it, and a lost task shows as a hang or an error there.
         crashed = any(
-            p.exitcode not in (0, None) and not p.stopped_by_engine for p in final.processes
+            p.exitcode not in (0, None) and not p.stopped_by_engine and p.role != "pool-worker"
+            for p in final.processes
         )
         if crashed:
             return "crashed"

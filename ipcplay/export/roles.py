@@ -111,6 +111,9 @@ def _summary(t: Template, e: Emitter) -> str:
         return f"{who}: reads its copy of the module's global COUNTER, adds 1 {s.count} times."
     if s.role == "coroutines":
         return f"{who}: a generator producer sends 1..{s.count} to a generator consumer."
+    if s.pool is not None:
+        p = s.pool
+        return f"Pool process {who}: Pool({p.processes}).{p.method}({p.function}, ...)."
     if s.role == "steps":
         times = "once" if s.count == 1 else f"{s.count} times"
         return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
@@ -355,7 +358,14 @@ def coroutines(c: Code, t: Template, e: Emitter) -> None:
     c('print(f"replies={replies} switches={switches}", flush=True)')
 
 
+def pool(c: Code, t: Template, e: Emitter) -> None:
+    from ipcplay.export.pool import emit as emit_pool
+
+    emit_pool(c, t, e)
+
+
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {
+    "pool": pool,
     "globals": globals_role,
     "coroutines": coroutines,
     "steps": steps,

@@ -257,7 +257,9 @@ def _head(s: Scenario) -> str:
 
 def _imports(e: Emitter) -> str:
     plain = {"multiprocessing", "sys"}
-    plain |= {m for m in ("datetime", "itertools", "random", "time") if m in e.needs}
+    plain |= {
+        m for m in ("datetime", "itertools", "os", "random", "signal", "time") if m in e.needs
+    }
     needs_time = (
         e.scenario.endless
         or e.scenario.expect != "completed"

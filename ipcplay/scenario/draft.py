@@ -104,6 +104,7 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "terminate_after": "",  # empty: the parent never terminates it
     "join_first": "",  # process names, comma-separated
     "join_last": "",
+    "pool": "",  # role "pool": its [process.pool] table as TOML lines
 }
 # An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
 SHARED_DEFAULTS: dict[str, Any] = {
@@ -411,6 +412,8 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
         return out
     if role in model.DEMO_ROLES:  # name, role, replicas and count only
         return out
+    if role == "pool" or str(e.get("pool")).strip():
+        return _pool_doc(e, out)
     _put_number(out, "rate", e.get("rate"))
     out["payload"] = _payload(e, "payload")
     work = {"kind": e.get("work.kind")}
@@ -426,6 +429,22 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
     out["task_done"] = bool(e.get("task_done"))
     if str(e.get("steps")).strip():  # shown and reported, rather than dropped
         out["steps"] = parse_steps(e.get("steps"))[0]
+    return out
+
+
+def _pool_doc(e: Entry, out: dict[str, Any]) -> dict[str, Any]:
+    """A pool process: its work per task and its [process.pool] table, typed as
+    TOML lines; text that is no TOML goes to the loader as it is, to be reported."""
+    if e.get("work.kind") != "none":
+        work = {"kind": e.get("work.kind")}
+        _put_number(work, "ms", e.get("work.ms"))
+        out["work"] = work
+    text = str(e.get("pool"))
+    try:
+        out["pool"] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        out["pool"] = text
+    out.pop("count", None)
     return out
 
 
@@ -620,6 +639,8 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         work = table.get("work", {"kind": "none"})
         vals["work.kind"], vals["work.ms"] = work["kind"], _text(work.get("ms", 0))
         vals["steps"] = step_lines(table.get("steps", []))
+        if "pool" in table:
+            vals["pool"] = tomli_w.dumps(table["pool"])
         processes.append(Entry(first + i, "process", vals))
     return replace(
         draft,
@@ -805,6 +826,18 @@ PROCESS_TEMPLATES += (
         "a generator producer sends 1..5 to a generator consumer, in one process (seed 003)",
         "coroutines",
         {"role": "coroutines", "count": "5"},
+    ),
+    Template(
+        "pool",
+        "process",
+        "multiprocessing.Pool",
+        "owns a Pool(4) and runs map(sum_range, [50, 100, 150]): seed 004's sums",
+        "pool",
+        {
+            "role": "pool",
+            "pool": 'processes = 4\nmethod = "map"\nfunction = "sum_range"\n'
+            "args = [50, 100, 150]\n",
+        },
     ),
 )
 

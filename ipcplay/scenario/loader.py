@@ -74,6 +74,7 @@ _PROCESS_KEYS = (
     "terminate_after",
     "join_first",
     "join_last",
+    "pool",
 )
 _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size")
 _STEP_ACTIONS = (
@@ -147,6 +148,7 @@ _SHAPES: dict[str, tuple[int, int | None, int, int | None]] = {
     "steps": (0, 0, 0, 0),
     "globals": (0, 0, 0, 0),
     "coroutines": (0, 0, 0, 0),
+    "pool": (0, 0, 0, 0),
 }
 # A demo role's `count`: increments of its global, items its producer sends.
 _DEMO_COUNT = {"globals": 3, "coroutines": 5}
@@ -818,6 +820,8 @@ def _parse_process(
         return _parse_demo(key, table, fields)
     if "steps" in table:
         _fail(_key(key, "steps"), f'applies to role "steps" only, not {role}')
+    if role == "pool" or "pool" in table:
+        return _parse_pool_process(key, table, fields, role)
     fields.update(_parse_activity(table, key, role))
     if "finally" in table:
         fields["ending"] = _parse_ending(table["finally"], _key(key, "finally"))
@@ -1395,6 +1399,8 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["join_first"] = list(p.join_first)
     if p.join_last:
         out["join_last"] = list(p.join_last)
+    if p.pool is not None:
+        out["pool"] = _dump_pool(p.pool)
     return out
 
 
@@ -1407,3 +1413,185 @@ def _dump_payload(payload: Payload, base: Payload) -> dict[str, Any]:
     if payload.kind == "value":
         out["value"] = payload.value
     return out
+
+
+# --------------------------------------------------------------------------- pool
+
+_POOL_KEYS = (
+    "processes",
+    "maxtasksperchild",
+    "method",
+    "function",
+    "args",
+    "chunksize",
+    "callback",
+    "error_callback",
+    "fail_on",
+    "die_on",
+    "timeout",
+    "resubmit",
+    "on_error",
+    "finally",
+)
+# Keys of a [[process]] that mean nothing to a pool process (`work` does: each task's work).
+_NOT_FOR_POOL = ("count", "rate", "payload", "compute", "reply", "finally", "task_done")
+_DEFAULT_POOL = model.PoolSpec()
+_STAR_METHODS = ("starmap", "starmap_async")
+_ASYNC_METHODS = ("apply_async", "map_async", "starmap_async")
+
+
+def _parse_pool_process(
+    key: str, table: dict[str, Any], fields: dict[str, Any], role: str
+) -> ProcessSpec:
+    """A pool process: everything it does is in its [process.pool] table."""
+    if role != "pool":
+        _fail(_key(key, "pool"), f'applies to role "pool" only, not {role}')
+    for k in _NOT_FOR_POOL:
+        if k in table:
+            where = _key(key, k)
+            if k == "finally":
+                _fail(where, "a pool process ends as its [process.pool] 'finally' says")
+            _fail(where, "does not apply to a pool process")
+    if "pool" not in table:
+        _fail(_key(key, "pool"), "missing; a pool process needs a [process.pool] table")
+    if "work" in table:
+        fields["work"] = _parse_work(table["work"], _key(key, "work"))
+    fields["pool"] = _parse_pool(table["pool"], _key(key, "pool"))
+    return ProcessSpec(**fields)
+
+
+def _parse_pool(value: Any, key: str) -> model.PoolSpec:
+    table = _table(value, key)
+    _check_keys(table, key, _POOL_KEYS)
+    f: dict[str, Any] = {}
+    cap = model.MAX_POOL_WORKERS
+    if "processes" in table:
+        where = _key(key, "processes")
+        f["processes"] = _int(table["processes"], where, 1, cap, "MAX_POOL_WORKERS")
+    if "maxtasksperchild" in table:
+        f["maxtasksperchild"] = _int(
+            table["maxtasksperchild"], _key(key, "maxtasksperchild"), 0, model.MAX_POOL_TASKS
+        )
+    if "method" in table:
+        f["method"] = _choice(table["method"], _key(key, "method"), model.POOL_METHODS)
+    if "function" in table:
+        f["function"] = _choice(table["function"], _key(key, "function"), model.POOL_FUNCTIONS)
+    method = f.get("method", _DEFAULT_POOL.method)
+    if "args" not in table:
+        _fail(_key(key, "args"), "missing; expected the tasks' arguments, e.g. [50, 100, 150]")
+    f["calls"] = _parse_pool_calls(table["args"], _key(key, "args"), method)
+    if "chunksize" in table:
+        where = _key(key, "chunksize")
+        f["chunksize"] = _int(table["chunksize"], where, 0, model.MAX_POOL_TASKS)
+        if f["chunksize"] and method.startswith("apply"):
+            _fail(where, f"applies to the map methods only, not {method}")
+    for flag in ("callback", "error_callback"):
+        if flag in table:
+            f[flag] = _bool(table[flag], _key(key, flag))
+            if f[flag] and method not in _ASYNC_METHODS:
+                _fail(_key(key, flag), f"needs an *_async method ({', '.join(_ASYNC_METHODS)})")
+    for k in ("fail_on", "die_on"):
+        if k in table:
+            f[k] = _pool_values(table[k], _key(key, k))
+    if "timeout" in table:
+        where = _key(key, "timeout")
+        f["timeout"] = _float(table["timeout"], where, 0, model.MAX_SECONDS, "MAX_SECONDS")
+        if f["timeout"] and method != "apply_async":
+            _fail(where, "applies to method apply_async only (each result's get(timeout))")
+    if "resubmit" in table:
+        f["resubmit"] = _bool(table["resubmit"], _key(key, "resubmit"))
+        if f["resubmit"] and not f.get("timeout"):
+            _fail(_key(key, "resubmit"), "needs a timeout: a task is resubmitted once it times out")
+    if "on_error" in table:
+        f["on_error"] = _choice(table["on_error"], _key(key, "on_error"), ("raise", "report"))
+    if "finally" in table:
+        f["ending"] = _parse_pool_ending(table["finally"], _key(key, "finally"))
+    return model.PoolSpec(**f)
+
+
+def _parse_pool_calls(value: Any, key: str, method: str) -> tuple[model.PoolCall, ...]:
+    """Each element is one task: a number or string (one argument), a list
+    (positional arguments) or an inline table (keyword arguments)."""
+    if not isinstance(value, list):
+        _fail(key, f"expected a list of task arguments, got {_found(value)}")
+    if not value:
+        _fail(key, "expected at least one task")
+    if len(value) > model.MAX_POOL_TASKS:
+        _fail(key, f"{len(value)} tasks, over the MAX_POOL_TASKS cap of {model.MAX_POOL_TASKS}")
+    calls = []
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if isinstance(item, dict):
+            if method != "apply_async" and method != "apply":
+                _fail(where, f"keyword arguments need method apply or apply_async, not {method}")
+            kwds = tuple((k, _pool_value(v, _key(where, k))) for k, v in item.items())
+            calls.append(model.PoolCall(kwds=kwds))
+        elif isinstance(item, list):
+            if method in ("map", "map_async", "imap", "imap_unordered"):
+                _fail(where, f"{method} passes one argument per task; use starmap for lists")
+            args = tuple(_pool_value(v, f"{where}[{j}]") for j, v in enumerate(item))
+            calls.append(model.PoolCall(args=args))
+        else:
+            if method in _STAR_METHODS:
+                _fail(where, f"{method} unpacks each task; expected a list like [1, 2]")
+            calls.append(model.PoolCall(args=(_pool_value(item, where),)))
+    return tuple(calls)
+
+
+def _pool_value(value: Any, key: str) -> int | str:
+    if isinstance(value, str):
+        return neutralise(value, multiline=False)
+    return _int(value, key, -(10**9), 10**9)
+
+
+def _pool_values(value: Any, key: str) -> tuple[int | str, ...]:
+    items = value if isinstance(value, list) else [value]
+    return tuple(_pool_value(v, f"{key}[{i}]") for i, v in enumerate(items))
+
+
+def _parse_pool_ending(value: Any, key: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        _fail(key, f"expected a list of {', '.join(model.POOL_ENDINGS)}, got {_found(value)}")
+    out: list[str] = []
+    for i, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{i}]"
+        step = _choice(item, where, model.POOL_ENDINGS)
+        if step in out:
+            _fail(key, f"{_show(step)} is listed twice")
+        out.append(step)
+    if "close" in out and "terminate" in out:
+        _fail(key, "close and terminate both end the pool; choose one")
+    if "join" in out and out.index("join") == 0:
+        _fail(key, "join comes after close or terminate (Pool.join() raises before them)")
+    return tuple(out)
+
+
+def _dump_pool(p: model.PoolSpec) -> dict[str, Any]:
+    d = _DEFAULT_POOL
+    out: dict[str, Any] = {}
+    for k in ("processes", "maxtasksperchild", "method", "function"):
+        if getattr(p, k) != getattr(d, k):
+            out[k] = getattr(p, k)
+    out["args"] = [_dump_pool_call(c, p.method) for c in p.calls]
+    for k in ("chunksize", "callback", "error_callback", "resubmit"):
+        if getattr(p, k) != getattr(d, k):
+            out[k] = getattr(p, k)
+    for k in ("fail_on", "die_on"):
+        if getattr(p, k):
+            out[k] = list(getattr(p, k))
+    if p.timeout:
+        out["timeout"] = _plain(p.timeout)
+    if p.on_error != d.on_error:
+        out["on_error"] = p.on_error
+    if p.ending != d.ending:
+        out["finally"] = list(p.ending)
+    return out
+
+
+def _dump_pool_call(c: model.PoolCall, method: str) -> Any:
+    if c.kwds:
+        return dict(c.kwds)
+    if len(c.args) == 1 and method not in _STAR_METHODS:
+        return c.args[0]
+    return list(c.args)

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
-ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps", "globals", "coroutines")
+ROLES = (
+    "producer",
+    "consumer",
+    "worker",
+    "pinger",
+    "ponger",
+    "steps",
+    "globals",
+    "coroutines",
+    "pool",
+)
 # Roles that touch no channel and no shared object: each shows something
 # about processes themselves (engine/demos.py) and takes only `count`.
 DEMO_ROLES = ("globals", "coroutines")
@@ -93,6 +103,23 @@ MAX_STEPS = 64
 MAX_BLOCK = 1 << 16  # bytes in a SharedMemory block
 MAX_PARTIES = 128  # a Barrier cannot need more parties than there can be processes
 
+# multiprocessing.Pool (role = "pool"): the methods a pool process may run and
+# the fixed library of task functions (engine/pool.py); presets never bring code.
+POOL_METHODS = (
+    "apply",
+    "apply_async",
+    "map",
+    "map_async",
+    "imap",
+    "imap_unordered",
+    "starmap",
+    "starmap_async",
+)
+POOL_FUNCTIONS = ("sum_range", "square", "sleep_ms", "add", "action")
+POOL_ENDINGS = ("close", "terminate", "join")
+MAX_POOL_WORKERS = 16
+MAX_POOL_TASKS = 64
+
 
 @dataclass(frozen=True)
 class ChannelSpec:
@@ -159,6 +186,47 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PoolCall:
+    """One task: the positional arguments and the keywords of one call of the
+    pool's function (a tuple of pairs, so the spec stays hashable)."""
+
+    args: tuple[Any, ...] = ()
+    kwds: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What a `pool` process does: `with Pool(processes, maxtasksperchild=...)`
+    it runs `method` with `function` over `calls`, then the `ending` steps.
+
+    `maxtasksperchild` 0 means None (workers live as long as the pool);
+    `chunksize` 0 means the method's default. `callback` / `error_callback` pass
+    callbacks to the *_async methods. `fail_on` / `die_on` name first
+    arguments whose task raises ValueError / whose worker SIGKILLs itself (the
+    first time it runs it, as the OOM killer would). `timeout` > 0 makes the
+    owner fetch each apply_async result with get(timeout) and, with
+    `resubmit`, submit a task again whose result did not come in time.
+    `on_error` "raise" lets a worker's exception propagate out of get();
+    "report" catches it there and goes on.
+    """
+
+    processes: int = 2
+    maxtasksperchild: int = 0
+    method: str = "map"
+    function: str = "sum_range"
+    calls: tuple[PoolCall, ...] = ()
+    chunksize: int = 0
+    callback: bool = False
+    error_callback: bool = False
+    fail_on: tuple[int | str, ...] = ()
+    die_on: tuple[int | str, ...] = ()
+    timeout: float = 0.0
+    resubmit: bool = False
+    on_error: str = "raise"
+    ending: tuple[str, ...] = ("close", "join")
+
+
+@dataclass(frozen=True)
 class Payload:
     """What a producer puts in each message.
 
@@ -215,6 +283,7 @@ class ProcessSpec:
     terminate_after: float = 0.0  # > 0: the parent calls terminate() this many s after start
     join_first: tuple[str, ...] = ()  # process templates to join() before doing anything
     join_last: tuple[str, ...] = ()  # ... and after the last item
+    pool: PoolSpec | None = None  # role "pool" only
 
     @property
     def shared_used(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from ipcplay.engine.snapshot import ProcessSample, SharedSample
+from ipcplay.engine.snapshot import PoolSample, ProcessSample, SharedSample
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -199,3 +199,24 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
 def notes_text(notes: tuple[tuple[str, int], ...]) -> str:
     """A demo role's own numbers: "global at start 0 · global now 3 · parent's global 200"."""
     return " · ".join(f"{label} {value}" for label, value in notes)
+
+
+def pool_text(o: PoolSample) -> str:
+    """A Pool's task flow in two lines: counted, and results in arrival order."""
+    head = f" Pool({o.processes}"
+    if o.maxtasksperchild:
+        head += f", maxtasksperchild={o.maxtasksperchild}"
+    head += f").{o.method}({o.function}) {o.state}: submitted {o.submitted} · queued {o.queued}"
+    head += f" · running {o.running} · returned {o.returned} · collected {o.collected}"
+    if o.failed or o.errors:
+        head += f" · failed {o.failed} (seen by the owner {o.errors})"
+    if o.callbacks or o.error_callbacks:
+        head += f" · callbacks {o.callbacks}/{o.error_callbacks}"
+    if o.timeouts or o.resubmitted:
+        head += f" · timeouts {o.timeouts} resubmitted {o.resubmitted}"
+    head += f" · workers started {o.workers_started}, ended {o.workers_exited}"
+    got = ", ".join(f"{o.tasks[i]}={number(r)}" for i, r in zip(o.arrived, o.results, strict=True))
+    line = f"\n results as they arrived: {got or '(none yet)'}"
+    if o.lost:
+        line += "  lost: " + ", ".join(o.tasks[i] for i in o.lost)
+    return head + line

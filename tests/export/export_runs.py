@@ -93,6 +93,7 @@ def engine_totals(report: dict[str, Any]) -> tuple[dict[str, dict[str, int]], di
     processes = {
         p["name"]: {"sent": p["sent"], "received": p["received"], "exitcode": p["exitcode"]}
         for p in report["processes"]
+        if p["role"] != "pool-worker"  # which worker takes which task is the scheduler's
     }
     return channels, processes
 

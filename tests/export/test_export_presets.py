@@ -31,7 +31,8 @@ COUNTED = [
     for n in BUILTIN
     if not load(PRESETS / f"{n}.toml").endless and load(PRESETS / f"{n}.toml").expect == "completed"
 ]
-STUCK = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").expect != "completed"]
+STUCK = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").expect in ("deadlock", "hang")]
+CRASHED = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").expect == "crashed"]
 TIMED = [n for n in BUILTIN if load(PRESETS / f"{n}.toml").endless]
 
 
@@ -159,3 +160,18 @@ def test_a_pitfall_preset_stops_itself_and_says_why(name, tmp_path):
     assert f"(this scenario is documented to end in a {scenario.expect})" in ran.stdout
     want_channels, _ = engine_totals(report)
     assert channels == want_channels
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("name", CRASHED)
+def test_a_crashing_preset_crashes_the_same_process_in_the_script(name, tmp_path):
+    """A preset documented to crash (a Pool worker's exception raised at get()):
+    the same process fails in the script, which says so and exits 1."""
+    _, script = _export(name, tmp_path)
+    ran, report = both(script, name)
+    assert report["verdict"] == "crashed"
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    failed = [p["name"] for p in report["processes"] if p["exitcode"] not in (0, None)]
+    failed = [n for n in failed if "/" not in n]  # pool workers are the pool's business
+    _, _, outcome = script_totals(ran.stdout)
+    assert outcome == "outcome: crashed: " + ", ".join(failed)

@@ -267,7 +267,7 @@ CASES: list[tuple[str, str, str]] = [
         HEAD + QUEUE + PRODUCER + "zzz = 3\n" + CONSUMER,
         "process[0].zzz: unknown key; expected one of name, role, replicas, in, out, count, "
         "rate, payload, work, compute, reply, finally, task_done, steps, terminate_after, "
-        "join_first, join_last",
+        "join_first, join_last, pool",
     ),
     (
         "missing-name",
@@ -284,7 +284,7 @@ CASES: list[tuple[str, str, str]] = [
         "unknown-role",
         HEAD + QUEUE + proc("p", "prodcer"),
         "process[0].role: expected one of producer, consumer, worker, pinger, ponger, "
-        "steps, globals, coroutines, got 'prodcer'; did you mean 'producer'?",
+        "steps, globals, coroutines, pool, got 'prodcer'; did you mean 'producer'?",
     ),
     (
         "missing-channel",

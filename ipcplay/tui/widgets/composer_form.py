@@ -86,6 +86,7 @@ FIELDS = (
     ),
     FieldSpec("process", "join_first", "join first", placeholder="processes to join() first"),
     FieldSpec("process", "join_last", "join last", placeholder="processes to join() at the end"),
+    FieldSpec("process", "pool", "pool", "area"),
 )
 
 STEPS_HELP = (
@@ -140,7 +141,9 @@ def visible(e: Entry, key: str) -> bool:
         if role == "steps":
             keep += ("steps", "terminate_after", "join_first", "join_last")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
-    if key == "steps":
+    if role == "pool":  # a pool process: its work per task and its [process.pool] table
+        return key in ("name", "role", "work.kind", "work.ms", "pool")
+    if key in ("steps", "pool"):
         return bool(str(e.get(key)).strip())
     if key in ("in", "out"):
         return bool(e.get(key)) or role != ("producer" if key == "in" else "consumer")

@@ -172,4 +172,9 @@ class ProcessPanel(Vertical):
             t.append(f"\n {F.notes_text(p.notes)}", style="cyan")
         if p.error:
             t.append(f"  error: {p.error}", style="red")
+        pool = next((o for o in snap.pools if o.name == p.name), None)
+        if pool is not None:
+            t.append("\n" + F.pool_text(pool))
+        elif p.role == "pool-worker" and p.activity:
+            t.append(f"\n {p.activity}  tasks taken {p.received}  done {p.items}")
         detail.set(t)
