@@ -22,10 +22,11 @@ from typing import IO, Any
 from ipcplay.engine import board as B
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry
+from ipcplay.engine.manager import Managers, start_managers
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.model import MANAGER_KINDS, Scenario
 
 
 class EngineError(RuntimeError):
@@ -67,6 +68,7 @@ class Engine:
         self._objects: list[Any] = []  # real channel objects, by channel index
         self._shared: list[Any] = []  # real shared objects, by index in scenario.shared
         self._pipe_ends: list[Any] = []
+        self._managers: Managers | None = None  # Manager server processes, if any
         self._latest: Snapshot | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -86,6 +88,7 @@ class Engine:
         ctx = self._ctx
         try:
             self._raw = B.create(self.layout)
+            self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
             ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
             users = {i: [] for i in range(len(self.scenario.channels))}
             for inst in self.instances:
@@ -98,6 +101,9 @@ class Engine:
                     obj = ctx.JoinableQueue(ch.maxsize)
                 elif ch.kind == "SimpleQueue":
                     obj = ctx.SimpleQueue()
+                elif ch.kind == "ManagerQueue":
+                    assert self._managers is not None
+                    obj = self._managers.channel(ch.name)
                 else:
                     a, b = ctx.Pipe(ch.duplex)
                     obj = (a, b)
@@ -110,6 +116,10 @@ class Engine:
                             ends[(c, inst.index)] = b if ch.name in inst.spec.outputs else a
                 self._objects.append(obj)
             for o in self.scenario.shared:
+                if o.kind in MANAGER_KINDS:
+                    assert self._managers is not None
+                    self._shared.append(self._managers.shared(o.name))
+                    continue
                 self._shared.append(
                     make_shared(ctx, o.kind, o.typecode, o.value, o.values, o.parties)
                 )
@@ -151,6 +161,7 @@ class Engine:
             self._journal_out,
             self._hang_after,
             shared=self._shared,
+            managers=self._managers,
         )
         self._sampler.hz = self.sample_hz
         self._latest = self._sampler.sample()
@@ -304,6 +315,8 @@ class Engine:
         for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
             if ch.kind == "Pipe":
                 continue
+            if ch.kind == "ManagerQueue" and self._managers is not None:
+                obj = self._managers.observer_queue(ch.name)
             n = 0
             if ch.kind == "SimpleQueue":
                 while not obj.empty():
@@ -333,6 +346,8 @@ class Engine:
         self._objects = []
         # Named semaphores (locks under spawn) are unlinked when collected.
         self._shared = []
+        if self._managers is not None:  # after the children: their proxies are gone
+            self._managers.shutdown()
 
     def __enter__(self) -> Engine:
         self.start()

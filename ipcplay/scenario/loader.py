@@ -46,7 +46,7 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 _TOP_KEYS = ("scenario", "channels", "shared", "process", "tour")
 _SCENARIO_KEYS = ("title", "explain", "start_method", "seed", "expect", "duration")
-_CHANNEL_KEYS = ("kind", "maxsize", "duplex")
+_CHANNEL_KEYS = ("kind", "maxsize", "duplex", "remote")
 _PROCESS_KEYS = (
     "name",
     "role",
@@ -63,10 +63,11 @@ _PROCESS_KEYS = (
     "task_done",
     "steps",
 )
-_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties")
+_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "items")
 _STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
 _STEP_UPDATES = ("add", "multiply", "value")
-_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked")
+_STEP_MANAGER = model.MANAGER_OPS
+_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, *_STEP_MANAGER, "key", "locked")
 # Which kinds each step may name, and how to say so.
 _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
@@ -74,8 +75,18 @@ _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "wait": (("Event", "Barrier"), "an Event or a Barrier"),
     "set": (("Event",), "an Event"),
     "clear": (("Event",), "an Event"),
-    "on": (model.DATA_KINDS, "a Value or an Array"),
+    "on": (
+        (*model.DATA_KINDS, *model.MANAGER_KINDS),
+        "a Value, an Array, or a Manager list, dict or Namespace",
+    ),
 }
+# Which Manager steps each Manager kind takes.
+_MANAGER_STEPS = {
+    "ManagerList": ("append", "setitem"),
+    "ManagerDict": ("setitem",),
+    "ManagerNamespace": ("setattr",),
+}
+MAX_ITEM_CHARS = 256
 # Keys of a [[process]] that mean nothing to a `steps` process.
 _NOT_FOR_STEPS = ("rate", "payload", "work", "compute", "reply", "finally", "task_done")
 _PAYLOAD_KEYS = ("kind", "size", "text", "value")
@@ -86,7 +97,7 @@ _CODE_KEYS = frozenset(
     {"code", "script", "python", "exec", "eval", "command", "cmd", "shell", "import", "module"}
 )
 
-_QUEUES = ("Queue", "JoinableQueue")
+_QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
 _SIZED_PAYLOADS = ("bytes", "text")
 _DEFAULT_PAYLOAD = Payload()
 _DEFAULT_REPLY = ProcessSpec(name="x", role="ponger").reply
@@ -459,7 +470,10 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
     extra: dict[str, Any] = {}
     if "maxsize" in table:
         if kind not in _QUEUES:
-            _fail(_key(key, "maxsize"), f"applies to Queue and JoinableQueue only, not {kind}")
+            _fail(
+                _key(key, "maxsize"),
+                f"applies to Queue, JoinableQueue and ManagerQueue only, not {kind}",
+            )
         extra["maxsize"] = _int(
             table["maxsize"], _key(key, "maxsize"), 0, model.MAX_MAXSIZE, "MAX_MAXSIZE"
         )
@@ -467,6 +481,10 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
         if kind != "Pipe":
             _fail(_key(key, "duplex"), f"applies to Pipe only, not {kind}")
         extra["duplex"] = _bool(table["duplex"], _key(key, "duplex"))
+    if "remote" in table:
+        if kind != "ManagerQueue":
+            _fail(_key(key, "remote"), f"applies to ManagerQueue only, not {kind}")
+        extra["remote"] = _bool(table["remote"], _key(key, "remote"))
     return ChannelSpec(name=name, kind=kind, **extra)
 
 
@@ -496,8 +514,9 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
     applies = {
         "typecode": model.DATA_KINDS,
         "value": ("Value", "Semaphore", "BoundedSemaphore"),
-        "values": ("Array",),
+        "values": ("Array", "ManagerList"),
         "parties": ("Barrier",),
+        "items": ("ManagerDict",),
     }
     for k, kinds in applies.items():
         if k in table and kind not in kinds:
@@ -528,6 +547,30 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         f["values"] = tuple(
             _typed(v, f"{_key(key, 'values')}[{i}]", typecode) for i, v in enumerate(items)
         )
+    if kind == "ManagerList" and "values" in table:
+        items = table["values"]
+        if not isinstance(items, list):
+            _fail(_key(key, "values"), f"expected an array of items, got {_found(items)}")
+        if len(items) > model.MAX_ARRAY:
+            _fail(
+                _key(key, "values"),
+                f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
+            )
+        f["values"] = tuple(
+            _manager_item(v, f"{_key(key, 'values')}[{i}]", index_forms=False)
+            for i, v in enumerate(items)
+        )
+    if kind == "ManagerDict" and "items" in table:
+        pairs = _table(table["items"], _key(key, "items"), "a table of initial keys and values")
+        if len(pairs) > model.MAX_ARRAY:
+            _fail(
+                _key(key, "items"),
+                f"{len(pairs)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
+            )
+        f["items"] = tuple(
+            (k, _manager_item(v, _key(_key(key, "items"), k), index_forms=False))
+            for k, v in pairs.items()
+        )
     if kind == "Barrier":
         if "parties" not in table:
             _fail(_key(key, "parties"), "missing; how many processes the Barrier waits for")
@@ -535,6 +578,26 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
             table["parties"], _key(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
         )
     return SharedSpec(name=name, kind=kind, **f)
+
+
+def _manager_item(value: Any, key: str, index_forms: bool = True) -> Any:
+    """A value a Manager object may hold: a number, a string or a boolean.
+
+    In a step (`index_forms`), the strings "{i}", "{i*i}" and "{i**i}" stand
+    for the process's index i and are computed in the process; the loader
+    keeps them as written so the file reads back the same.
+    """
+    if isinstance(value, bool | str):
+        if isinstance(value, str) and len(value) > MAX_ITEM_CHARS:
+            _fail(key, f"a string of {len(value)} characters, over {MAX_ITEM_CHARS}")
+        if isinstance(value, str) and not index_forms and value in model.INDEX_FORMS:
+            _fail(key, f"{_show(value)} means the process's index, which only a step has")
+        return value
+    if isinstance(value, int):
+        return _int(value, key, *_INT64)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return value
+    _fail(key, f"expected a number, a string or a boolean, got {_found(value)}")
 
 
 def _typed(value: Any, key: str, typecode: str) -> int | float:
@@ -569,7 +632,8 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     action = actions[0]
     updates = [k for k in _STEP_UPDATES if k in table]
     if action != "on":
-        for k in (*updates, *(["locked"] if "locked" in table else [])):
+        extra = [k for k in _STEP_MANAGER if k in table] + (["key"] if "key" in table else [])
+        for k in (*updates, *extra, *(["locked"] if "locked" in table else [])):
             _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
     if action == "sleep":
         ms = _float(table["sleep"], _key(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
@@ -577,6 +641,11 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     target = _shared_ref(table[action], _key(key, action), action, shared)
     if action != "on":
         return Step(op=action, target=target)
+    if shared[target].kind in model.MANAGER_KINDS:
+        return _parse_manager_step(key, table, target, shared[target].kind)
+    for k in (*_STEP_MANAGER, "key"):
+        if k in table:
+            _fail(_key(key, k), "applies to a Manager list, dict or Namespace only")
     if len(updates) != 1:
         got = ", ".join(updates) if updates else "none"
         _fail(key, f"an update step needs exactly one of add, multiply, value; got {got}")
@@ -585,6 +654,39 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     amount = _typed(table[op], _key(key, op), spec.typecode)
     locked = _bool(table["locked"], _key(key, "locked")) if "locked" in table else False
     return Step(op=op, target=target, amount=amount, locked=locked)
+
+
+def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str) -> Step:
+    """`{ on = "ml", append = X }`, `{ on = "md", setitem = X, key = K }`,
+    `{ on = "ns", setattr = X, key = "name" }`: one proxy call each."""
+    allowed = _MANAGER_STEPS[kind]
+    for k in (*_STEP_UPDATES, "locked"):
+        if k in table:
+            _fail(_key(key, k), f"applies to a Value or an Array, not a {kind}")
+    ops = [k for k in _STEP_MANAGER if k in table]
+    if len(ops) != 1 or ops[0] not in allowed:
+        got = ", ".join(ops) if ops else "none"
+        _fail(key, f"a step on a {kind} needs exactly one of {', '.join(allowed)}; got {got}")
+    op = ops[0]
+    item = _manager_item(table[op], _key(key, op))
+    k: Any = None
+    if op == "append":
+        if "key" in table:
+            _fail(_key(key, "key"), "append takes no key; it adds at the end")
+    elif "key" not in table:
+        what = "the attribute name" if op == "setattr" else "the index or key"
+        _fail(_key(key, "key"), f"missing; {op} needs {what}")
+    elif op == "setattr":
+        k = _str(table["key"], _key(key, "key"), "an attribute name (a string)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", k):
+            _fail(_key(key, "key"), f"{_show(k)} is not a Python attribute name")
+    elif kind == "ManagerList":
+        k = table["key"]
+        if k not in model.INDEX_FORMS:
+            k = _int(k, _key(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
+    else:
+        k = _manager_item(table["key"], _key(key, "key"))
+    return Step(op=op, target=target, key=k, item=item)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -1136,6 +1238,8 @@ def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
         out["maxsize"] = c.maxsize
     if not c.duplex:
         out["duplex"] = False
+    if c.remote:
+        out["remote"] = True
     return out
 
 
@@ -1151,6 +1255,10 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
         out["values"] = list(s.values)
     if s.kind == "Barrier":
         out["parties"] = s.parties
+    if s.kind == "ManagerList" and s.values:
+        out["values"] = list(s.values)
+    if s.kind == "ManagerDict" and s.items:
+        out["items"] = dict(s.items)
     return out
 
 
@@ -1161,6 +1269,11 @@ def _dump_process_step(step: Step) -> dict[str, Any]:
         out: dict[str, Any] = {"on": step.target, step.op: step.amount}
         if step.locked:
             out["locked"] = True
+        return out
+    if step.op in _STEP_MANAGER:
+        out = {"on": step.target, step.op: step.item}
+        if step.key is not None:
+            out["key"] = step.key
         return out
     return {step.op: step.target}
 

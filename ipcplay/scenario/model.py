@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
+CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe", "ManagerQueue")
 ROLES = ("producer", "consumer", "worker", "pinger", "ponger", "steps")
 # Shared state and synchronisation primitives, declared as [shared.NAME].
 SHARED_KINDS = (
@@ -22,7 +22,12 @@ SHARED_KINDS = (
     "BoundedSemaphore",
     "Event",
     "Barrier",
+    "ManagerList",
+    "ManagerDict",
+    "ManagerNamespace",
 )
+# Objects that live in a Manager's server process; the processes hold proxies.
+MANAGER_KINDS = ("ManagerList", "ManagerDict", "ManagerNamespace")
 LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
 DATA_KINDS = ("Value", "Array")
 # ctypes typecodes a Value or Array may hold, with the range of each integer code.
@@ -42,7 +47,25 @@ FLOAT_TYPECODES = ("f", "d")
 TYPECODES = (*INT_TYPECODES, *FLOAT_TYPECODES)
 # What a `steps` process can do, one step at a time; the loader maps each TOML
 # step table to one of these.
-STEP_OPS = ("acquire", "release", "wait", "set", "clear", "sleep", "add", "multiply", "value")
+STEP_OPS = (
+    "acquire",
+    "release",
+    "wait",
+    "set",
+    "clear",
+    "sleep",
+    "add",
+    "multiply",
+    "value",
+    "append",
+    "setitem",
+    "setattr",
+)
+# Manager steps: `l.append(item)`, `obj[key] = item`, `setattr(ns, key, item)`.
+MANAGER_OPS = ("append", "setitem", "setattr")
+# Strings that stand for the process's index i (replica - 1), as in the seeds'
+# `for i in range(5): Process(target=f, args=(ml, i))`.
+INDEX_FORMS = ("{i}", "{i*i}", "{i**i}")
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value")
 WORK_KINDS = ("none", "sleep", "cpu")
@@ -74,13 +97,16 @@ MAX_PARTIES = 128  # a Barrier cannot need more parties than there can be proces
 class ChannelSpec:
     """One `multiprocessing` channel.
 
-    `maxsize` applies to Queue and JoinableQueue (0 = unbounded); `duplex` to Pipe.
+    `maxsize` applies to Queue, JoinableQueue and ManagerQueue (0 = unbounded);
+    `duplex` to Pipe; `remote` to ManagerQueue (served by a BaseManager that
+    processes connect() to by address and authkey, not a SyncManager's proxy).
     """
 
     name: str
     kind: str
     maxsize: int = 0
     duplex: bool = True
+    remote: bool = False  # ManagerQueue: served by a BaseManager on 127.0.0.1
 
 
 @dataclass(frozen=True)
@@ -89,15 +115,17 @@ class SharedSpec:
 
     `typecode` and `value` describe a Value (`value` is its initial value);
     `typecode` and `values` an Array; `value` is a Semaphore's initial count;
-    `parties` is how many processes a Barrier waits for.
+    `parties` is how many processes a Barrier waits for. A ManagerList starts
+    with `values`, a ManagerDict with `items`; a ManagerNamespace empty.
     """
 
     name: str
     kind: str
     typecode: str = "i"
     value: int | float = 0
-    values: tuple[int | float, ...] = ()
+    values: tuple[Any, ...] = ()  # Array; a ManagerList's initial items
     parties: int = 0
+    items: tuple[tuple[Any, Any], ...] = ()  # a ManagerDict's initial (key, value) pairs
 
     @property
     def is_float(self) -> bool:
@@ -112,7 +140,9 @@ class Step:
     wait: an Event or a Barrier; set / clear: an Event; sleep: `ms`;
     add / multiply / value: `target.value += amount`, `*= amount`, `= amount`
     (on an Array, for every element), inside `with target.get_lock():` when
-    `locked`.
+    `locked`. append / setitem / setattr on a Manager list, dict or
+    Namespace: `target.append(item)`, `target[key] = item`,
+    `setattr(target, key, item)`, through the process's proxy.
     """
 
     op: str
@@ -120,6 +150,8 @@ class Step:
     amount: int | float = 0
     ms: float = 0.0
     locked: bool = False
+    key: Any = None  # setitem: the index or key; setattr: the attribute name
+    item: Any = None  # append / setitem / setattr: the value (or one of INDEX_FORMS)
 
 
 @dataclass(frozen=True)
