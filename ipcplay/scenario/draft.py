@@ -59,7 +59,7 @@ NUMBER_KEYS = frozenset(
     | {"work.ms"}
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
-BOOL_KEYS = frozenset({"duplex", "task_done"})
+BOOL_KEYS = frozenset({"duplex", "task_done", "remote"})
 # A steps process's steps are typed one per line ("add counter 1 locked"), and
 # name shared objects by name: the text is the step list, as readable as the TOML.
 VALUE_KEYS = frozenset({"payload.value", "reply.value"})  # TOML text, parsed on use
@@ -76,7 +76,13 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "duration": "30",
     "seed": "0",
 }
-CHANNEL_DEFAULTS: dict[str, Any] = {"name": "", "kind": "Queue", "maxsize": "0", "duplex": True}
+CHANNEL_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "kind": "Queue",
+    "maxsize": "0",
+    "duplex": True,
+    "remote": False,
+}
 PROCESS_DEFAULTS: dict[str, Any] = {
     "name": "",
     "role": "producer",
@@ -102,6 +108,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "value": "",
     "values": "0, 0, 0, 0",
     "parties": "2",
+    "items": "",  # a ManagerDict's initial keys, as TOML: name = "bob", n = 1
 }
 _DEFAULTS: dict[Section, dict[str, Any]] = {
     "scenario": SCENARIO_DEFAULTS,
@@ -239,10 +246,12 @@ def _scenario_doc(e: Entry) -> dict[str, Any]:
 def _channel_doc(e: Entry) -> dict[str, Any]:
     kind = e.get("kind")
     out: dict[str, Any] = {"kind": kind}
-    if kind in ("Queue", "JoinableQueue"):
+    if kind in ("Queue", "JoinableQueue", "ManagerQueue"):
         _put_number(out, "maxsize", e.get("maxsize"))
     if kind == "Pipe":
         out["duplex"] = bool(e.get("duplex"))
+    if kind == "ManagerQueue" and e.get("remote"):
+        out["remote"] = True
     return out
 
 
@@ -259,6 +268,14 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
         out["values"] = text if isinstance(values, str) else values  # the loader says why
     if kind == "Barrier":
         _put_number(out, "parties", e.get("parties"))
+    if kind == "ManagerList" and str(e.get("values")).strip():
+        text = str(e.get("values")).strip()
+        values = _value(text if text.startswith("[") else f"[{text}]")
+        out["values"] = text if isinstance(values, str) else values
+    if kind == "ManagerDict" and str(e.get("items")).strip():
+        text = str(e.get("items")).strip()
+        items = _value(text if text.startswith("{") else f"{{ {text} }}")
+        out["items"] = text if isinstance(items, str) else items
     return out
 
 
@@ -271,6 +288,9 @@ STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
     "sleep": "sleep MS",
     **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
+    "append": "append NAME ITEM",
+    "setitem": "setitem NAME KEY ITEM",
+    "setattr": "setattr NAME ATTR ITEM",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -297,6 +317,11 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         return {verb: args[0]}
     if verb == "sleep" and len(args) == 1:
         return {"sleep": _number(args[0])}
+    if verb == "append" and len(args) >= 2:
+        return {"on": args[0], "append": _value(" ".join(args[1:]))}
+    if verb in ("setitem", "setattr") and len(args) >= 3:
+        key = args[1] if verb == "setattr" else _value(args[1])
+        return {"on": args[0], verb: _value(" ".join(args[2:])), "key": key}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -326,6 +351,12 @@ def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
 
 
 def _step_line(table: Mapping[str, Any]) -> str:
+    if "on" in table and any(k in table for k in model.MANAGER_OPS):
+        verb = next(k for k in model.MANAGER_OPS if k in table)
+        key = "" if "key" not in table else " " + _text(table["key"])
+        if verb == "setitem" and "key" in table:
+            key = " " + _inline(table["key"])
+        return f"{verb} {table['on']}{key} {_inline(table[verb])}"
     if "on" in table:
         verb = next(k for k in _UPDATE_STEPS if k in table)
         line = f"{verb} {table['on']} {_inline(table[verb])}"
@@ -523,6 +554,12 @@ def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
         vals["values"] = ", ".join(_inline(v) for v in table["values"])
     if "parties" in table:
         vals["parties"] = _text(table["parties"])
+    if kind == "ManagerList":
+        vals["values"] = ", ".join(_inline(v) for v in table.get("values", []))
+    if "items" in table:
+        vals["items"] = ", ".join(
+            f"{_inline_key(k)} = {_inline(v)}" for k, v in table["items"].items()
+        )
     return vals
 
 
@@ -544,6 +581,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         vals = {**CHANNEL_DEFAULTS, "name": name, "kind": table["kind"]}
         vals["maxsize"] = _text(table.get("maxsize", 0))
         vals["duplex"] = table.get("duplex", True)
+        vals["remote"] = table.get("remote", False)
         channels.append(Entry(uid, "channel", vals))
     shared = []
     for name, table in doc.get("shared", {}).items():
@@ -704,6 +742,26 @@ STEPS_TEMPLATES = (
         ("Barrier",),
         "barrier",
     ),
+    Template(
+        "appender",
+        "process",
+        "Manager list appender",
+        "l.append(i**i), i its index: seed 003 with replicas = 5",
+        "p",
+        {"role": "steps", "count": "1", "replicas": "5", "steps": "append {target} {i**i}"},
+        ("ManagerList",),
+        "manager_list",
+    ),
+    Template(
+        "dict_setter",
+        "process",
+        "Manager dict setter",
+        "d[i] = 'a', i its index: seed 003 with replicas = 5",
+        "p",
+        {"role": "steps", "count": "1", "replicas": "5", "steps": "setitem {target} {i} a"},
+        ("ManagerDict",),
+        "manager_dict",
+    ),
 )
 PROCESS_TEMPLATES += STEPS_TEMPLATES
 
@@ -745,6 +803,30 @@ SHARED_TEMPLATES = (
         {"kind": "BoundedSemaphore", "value": "2"},
     ),
     Template("event", "shared", "Event", "a flag: wait() until set()", "go", {"kind": "Event"}),
+    Template(
+        "manager_list",
+        "shared",
+        "Manager list",
+        "man.list([11, 22, 33]): a list in the manager's server process",
+        "ml",
+        {"kind": "ManagerList", "values": "11, 22, 33"},
+    ),
+    Template(
+        "manager_dict",
+        "shared",
+        "Manager dict",
+        "man.dict({'name': 'bob'}): a dict in the manager's server process",
+        "md",
+        {"kind": "ManagerDict", "items": 'name = "bob"'},
+    ),
+    Template(
+        "manager_namespace",
+        "shared",
+        "Manager Namespace",
+        "man.Namespace(): attributes in the manager's server process",
+        "ns",
+        {"kind": "ManagerNamespace"},
+    ),
     Template(
         "barrier",
         "shared",
@@ -798,6 +880,22 @@ CHANNEL_TEMPLATES = (
         "Pipe(duplex=False): one process sends, one other receives",
         "pipe",
         {"kind": "Pipe", "duplex": False},
+    ),
+    Template(
+        "manager_queue",
+        "channel",
+        "Manager Queue",
+        "man.Queue(): a queue in the manager's server process, used through proxies",
+        "queue",
+        {"kind": "ManagerQueue"},
+    ),
+    Template(
+        "remote_queue",
+        "channel",
+        "Manager Queue (remote)",
+        "a BaseManager serves it on 127.0.0.1; processes connect() with its authkey",
+        "queue",
+        {"kind": "ManagerQueue", "remote": True},
     ),
 )
 

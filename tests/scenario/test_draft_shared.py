@@ -110,6 +110,9 @@ def test_shared_fields_go_to_the_loader_as_a_file_says_them() -> None:
         "slots2": {"kind": "BoundedSemaphore", "value": 2},
         "go": {"kind": "Event"},
         "barrier": {"kind": "Barrier", "parties": 2},
+        "ml": {"kind": "ManagerList", "values": [11, 22, 33]},
+        "md": {"kind": "ManagerDict", "items": {"name": "bob"}},
+        "ns": {"kind": "ManagerNamespace"},
     }
     # An unused object is the loader's problem, on that object's entry.
     d, _ = D.add(d, next(t for t in D.PROCESS_TEMPLATES if t.key == "waiter"))
