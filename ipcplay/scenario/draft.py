@@ -804,6 +804,14 @@ SHARED_TEMPLATES = (
     ),
     Template("event", "shared", "Event", "a flag: wait() until set()", "go", {"kind": "Event"}),
     Template(
+        "barrier",
+        "shared",
+        "Barrier",
+        "Barrier(2): wait() returns when two processes are waiting",
+        "barrier",
+        {"kind": "Barrier", "parties": "2"},
+    ),
+    Template(
         "manager_list",
         "shared",
         "Manager list",
@@ -826,14 +834,6 @@ SHARED_TEMPLATES = (
         "man.Namespace(): attributes in the manager's server process",
         "ns",
         {"kind": "ManagerNamespace"},
-    ),
-    Template(
-        "barrier",
-        "shared",
-        "Barrier",
-        "Barrier(2): wait() returns when two processes are waiting",
-        "barrier",
-        {"kind": "Barrier", "parties": "2"},
     ),
 )
 

@@ -128,7 +128,16 @@ def shared_kind(o: SharedSample) -> str:
         return f"{o.kind}({o.permits})"
     if o.kind == "Barrier":
         return f"Barrier({o.parties})"
+    if o.kind in _MANAGER_WORDS:
+        return _MANAGER_WORDS[o.kind]
     return o.kind
+
+
+_MANAGER_WORDS = {
+    "ManagerList": "man.list()",
+    "ManagerDict": "man.dict()",
+    "ManagerNamespace": "man.Namespace()",
+}
 
 
 def number(x: object) -> str:
@@ -163,6 +172,16 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         return out
     if o.kind == "Array":
         return [(array_text(o.value if isinstance(o.value, tuple) else (), width), "cyan")]
+    if o.kind in _MANAGER_WORDS:  # the value as ipcplay last read it from the server
+        if o.value is None:
+            return [("not read yet", "dim")]
+        if o.kind == "ManagerList":
+            return [(array_text(o.value, width), "cyan")]
+        if o.kind == "ManagerDict":
+            text = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in o.value) + "}"
+        else:
+            text = "Namespace(" + ", ".join(f"{k}={v!r}" for k, v in o.value) + ")"
+        return [(text if len(text) <= width else text[: width - 1] + "…", "cyan")]
     if o.kind == "Event":
         if o.is_set is None:
             return [("set" if o.sets > o.clears else "not set", "")]

@@ -20,9 +20,7 @@ from ipcplay.scenario import load
 
 def _run(name: str, method: str = "fork"):
     scenario = replace(load(PRESETS / f"{name}.toml"), start_method=method)
-    engine = Engine(scenario)
-    outcome = engine.run()
-    return engine, outcome
+    return Engine(scenario).run()
 
 
 def _gone(pid: int) -> bool:
@@ -34,7 +32,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.timeout(60)
 def test_seed003_list_counts_every_append_and_ends_with_the_seeds_items():
-    engine, outcome = _run("seed003-manager-list")
+    outcome = _run("seed003-manager-list")
     assert outcome.verdict == "completed"
     (ml,) = outcome.snapshot.shared
     assert sorted(ml.value) == sorted([11, 22, 33, 1, 1, 4, 27, 256])
@@ -51,7 +49,7 @@ def test_seed003_list_counts_every_append_and_ends_with_the_seeds_items():
 
 @pytest.mark.timeout(60)
 def test_seed003_dict_has_name_bob_and_five_keys_each_set_once():
-    _, outcome = _run("seed003-manager-dict", "spawn")
+    outcome = _run("seed003-manager-dict", "spawn")
     (md,) = outcome.snapshot.shared
     assert dict(md.value) == {"name": "bob", 0: "a", 1: "a", 2: "a", 3: "a", 4: "a"}
     assert md.calls == (("__setitem__", 5),)
@@ -85,7 +83,7 @@ def test_remote_manager_listens_on_loopback_only_and_counts_puts_and_gets():
 
 @pytest.mark.timeout(60)
 def test_a_get_on_a_manager_queue_with_every_producer_gone_is_a_hang():
-    _, outcome = _run("manager-queue-no-pill")
+    outcome = _run("manager-queue-no-pill")
     assert outcome.verdict == "hang"
     stuck = outcome.snapshot.stuck
     assert stuck.processes == ("consumer-1", "consumer-2")
@@ -129,8 +127,14 @@ def test_the_server_dies_with_the_observer_even_on_sigkill(tmp_path):
 
 def test_run_json_shows_the_list_and_the_calls(tmp_path):
     r = subprocess.run(
-        [sys.executable, "-m", "ipcplay", "run", str(PRESETS / "seed003-manager-list.toml")]
-        + ["--json"],
+        [
+            sys.executable,
+            "-m",
+            "ipcplay",
+            "run",
+            str(PRESETS / "seed003-manager-list.toml"),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
