@@ -141,6 +141,9 @@ def shared_dict(o: SharedSample) -> dict[str, Any]:
             out["repr"] = repr(dict(value) if o.kind == "ManagerDict" else value)
             value = {str(k): v for k, v in value}
         out["value"] = value
+        if o.expected is not None:
+            out["expected"] = o.expected
+            out["lost_updates"] = o.lost
         out["calls"] = dict(o.calls)
         out["call_s"] = round(o.wait_s, 4)
         return out

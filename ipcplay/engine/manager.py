@@ -139,6 +139,19 @@ class InstrumentedManagerObject:
         self._proxy.append(item)
         self._count("append", t0)
 
+    def append_at(self, key: Any, item: Any, assign: bool) -> None:
+        """`target[key].append(item)`: the proxy's __getitem__ returns a *copy* of
+        the inner list, so the append changes only that copy; with `assign`, the
+        copy goes back with __setitem__ (the fix the docs give)."""
+        t0 = monotonic_ns()
+        row = self._proxy[key]
+        self._count("__getitem__", t0)
+        row.append(item)
+        if assign:
+            t0 = monotonic_ns()
+            self._proxy[key] = row
+            self._count("__setitem__", t0)
+
     def setitem(self, key: Any, item: Any) -> None:
         t0 = monotonic_ns()
         self._proxy[key] = item
@@ -248,13 +261,41 @@ def _address_text(address: Any) -> str:
     return str(address)
 
 
+def _thawed(v: Any) -> Any:
+    """An inner list as the program makes it (the scenario keeps it as a tuple)."""
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _frozen(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
 def _live(value: Any, kind: str) -> Any:
-    """A frozen copy of a read value: a list's items, a dict's or Namespace's pairs."""
+    """A frozen copy of a read value: a list's items, a dict's or Namespace's
+    pairs (an inner list as a tuple: a snapshot crosses threads)."""
     if kind == "ManagerList":
-        return tuple(value)
+        return tuple(_frozen(v) for v in value)
     if kind == "ManagerNamespace":
         value = vars(value)
-    return tuple(value.items())
+    return tuple((k, _frozen(v)) for k, v in value.items())
+
+
+def _nested_appends(scenario: Scenario) -> dict[str, Any]:
+    """Objects whose every step appends to the list at one key: name -> key. For
+    those, expected = the inner list's initial length + one item per __getitem__."""
+    out = {}
+    for o in scenario.shared:
+        if o.kind not in ("ManagerList", "ManagerDict"):
+            continue
+        steps = [st for p in scenario.processes for st in p.steps if st.target == o.name]
+        keys = {st.key for st in steps}
+        if (
+            steps
+            and all(st.op == "append" and st.key is not None for st in steps)
+            and len(keys) == 1
+        ):
+            out[o.name] = next(iter(keys))
+    return out
 
 
 class Managers:
@@ -275,6 +316,7 @@ class Managers:
         self._read_final = False
         self._cpu: dict[int, tuple[float, float]] = {}
         self._ps: dict[int, psutil.Process] = {}
+        self._nested = _nested_appends(scenario)
 
     @staticmethod
     def needed(scenario: Scenario) -> bool:
@@ -312,9 +354,9 @@ class Managers:
     def _make(self, o: SharedSpec) -> Any:
         assert self.sync is not None
         if o.kind == "ManagerList":
-            return self.sync.list(list(o.values))
+            return self.sync.list([_thawed(v) for v in o.values])
         if o.kind == "ManagerDict":
-            return self.sync.dict(dict(o.items))
+            return self.sync.dict({k: _thawed(v) for k, v in o.items})
         return self.sync.Namespace()
 
     def shared(self, name: str) -> Any:
@@ -394,7 +436,21 @@ class Managers:
             (m, tot[CALL_SLOTS[k]]) for k, m in enumerate(METHODS[spec.kind]) if tot[CALL_SLOTS[k]]
         )
         value, at = self._values.get(spec.name, (None, 0.0))
+        extra: dict[str, Any] = {}
+        if spec.name in self._nested:
+            key = self._nested[spec.name]
+            start = spec.values if spec.kind == "ManagerList" else dict(spec.items)
+            try:
+                initial = len(start[key])
+            except (IndexError, KeyError, TypeError):
+                initial = 0
+            expected = initial + dict(calls).get("__getitem__", 0)
+            extra["expected"] = expected
+            if value is not None:
+                inner = value[key] if spec.kind == "ManagerList" else dict(value).get(key, ())
+                extra["lost"] = max(0, expected - len(inner))
         return SharedSample(
+            **extra,
             index=s,
             name=spec.name,
             kind=spec.kind,

@@ -370,6 +370,8 @@ def steps(ctx: RoleContext) -> str | None:
                 obj.set()
             elif op == "clear":
                 obj.clear()
+            elif op == "append" and step.key is not None:
+                obj.append_at(index_value(step.key, i), index_value(step.item, i), step.assign)
             elif op == "append":
                 obj.append(index_value(step.item, i))
             elif op == "setitem":

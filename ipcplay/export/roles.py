@@ -243,7 +243,15 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
     if step.op in ("append", "setitem", "setattr"):
         item = _index_expr(step.item)
         note = "one call to the manager's server process"
-        if step.op == "append":
+        if step.op == "append" and step.key is not None and step.assign:
+            key = _index_expr(step.key)
+            c(f"row = {var}[{key}]", "a copy of the inner list, not the server's")
+            c(f"row.append({item})")
+            c(f"{var}[{key}] = row", "put it back: now the server has it")
+        elif step.op == "append" and step.key is not None:
+            key = _index_expr(step.key)
+            c(f"{var}[{key}].append({item})", "appends to a copy: lost")
+        elif step.op == "append":
             c(f"{var}.append({item})", note)
         elif step.op == "setitem":
             c(f"{var}[{_index_expr(step.key)}] = {item}", note)
@@ -285,7 +293,10 @@ def _index_expr(value: Any) -> str:
 
 
 def py_literal(value: Any) -> str:
-    """A number, boolean or string as ruff format writes it (double quotes)."""
+    """A number, boolean or string as ruff format writes it (double quotes);
+    an inner list (kept as a tuple by the scenario) as a list."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 

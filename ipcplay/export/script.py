@@ -440,7 +440,17 @@ def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
     touch, also what it should hold and how many updates were lost."""
     for o in s.shared:
         var = topo.shared[o.name]
-        if o.kind == "Array" or o.kind == "ManagerList":
+        if o.kind == "ManagerList" and _nested_key(s, o.name) is not None:
+            key = _nested_key(s, o.name)
+            appends = sum(
+                p.replicas * p.count for p in s.processes for st in p.steps if st.target == o.name
+            )
+            expected = len(o.values[key]) + appends if key < len(o.values) else appends
+            c(f"expected = {expected}  # items the inner list would hold if no append were lost")
+            c(f"inner = len({var}[{key}])")
+            words = "expected={expected} lost={expected - inner}"
+            _print(c, f'f"shared {o.name}: value={{list({var})}} {words}"')
+        elif o.kind == "Array" or o.kind == "ManagerList":
             _print(c, f'f"shared {o.name}: value={{list({var})}}"')
         elif o.kind == "ManagerDict":
             _print(c, f'f"shared {o.name}: value={{dict({var})}}"')
@@ -470,6 +480,16 @@ def _print(c: Code, arg: str) -> None:
         c(one)
     else:
         c.many(f"print(\n{INDENT}{arg}\n)")
+
+
+def _nested_key(s: Scenario, name: str) -> int | None:
+    """The index every step of a Manager list appends at (ml[0].append), if one."""
+    steps = [st for p in s.processes for st in p.steps if st.target == name]
+    keys = {st.key for st in steps}
+    if steps and all(st.op == "append" for st in steps) and len(keys) == 1:
+        key = next(iter(keys))
+        return key if isinstance(key, int) else None
+    return None
 
 
 def _adds_only(s: Scenario, name: str) -> bool:

@@ -269,8 +269,9 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
     if kind == "Barrier":
         _put_number(out, "parties", e.get("parties"))
     if kind == "ManagerList" and str(e.get("values")).strip():
+        # The items, without the outer brackets: "[]" is one empty inner list.
         text = str(e.get("values")).strip()
-        values = _value(text if text.startswith("[") else f"[{text}]")
+        values = _value(f"[{text}]")
         out["values"] = text if isinstance(values, str) else values
     if kind == "ManagerDict" and str(e.get("items")).strip():
         text = str(e.get("items")).strip()
@@ -288,7 +289,7 @@ STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
     "sleep": "sleep MS",
     **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
-    "append": "append NAME ITEM",
+    "append": "append NAME ITEM, or append NAME ITEM at KEY (assign)",
     "setitem": "setitem NAME KEY ITEM",
     "setattr": "setattr NAME ATTR ITEM",
 }
@@ -318,7 +319,15 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
     if verb == "sleep" and len(args) == 1:
         return {"sleep": _number(args[0])}
     if verb == "append" and len(args) >= 2:
-        return {"on": args[0], "append": _value(" ".join(args[1:]))}
+        table = {"on": args[0]}
+        rest = args[1:]
+        if rest[-1] == "assign" and len(rest) >= 4 and rest[-3] == "at":
+            table["assign"] = True
+            rest = rest[:-1]
+        if len(rest) >= 3 and rest[-2] == "at":
+            table["key"] = _value(rest[-1])
+            rest = rest[:-2]
+        return {**table, "append": _value(" ".join(rest))}
     if verb in ("setitem", "setattr") and len(args) >= 3:
         key = args[1] if verb == "setattr" else _value(args[1])
         return {"on": args[0], verb: _value(" ".join(args[2:])), "key": key}
@@ -353,6 +362,11 @@ def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
 def _step_line(table: Mapping[str, Any]) -> str:
     if "on" in table and any(k in table for k in model.MANAGER_OPS):
         verb = next(k for k in model.MANAGER_OPS if k in table)
+        if verb == "append":
+            line = f"append {table['on']} {_inline(table['append'])}"
+            if "key" in table:
+                line += f" at {_inline(table['key'])}"
+            return line + (" assign" if table.get("assign") else "")
         key = "" if "key" not in table else " " + _text(table["key"])
         if verb == "setitem" and "key" in table:
             key = " " + _inline(table["key"])

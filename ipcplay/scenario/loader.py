@@ -67,7 +67,7 @@ _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "items")
 _STEP_ACTIONS = ("acquire", "release", "wait", "set", "clear", "sleep", "on")
 _STEP_UPDATES = ("add", "multiply", "value")
 _STEP_MANAGER = model.MANAGER_OPS
-_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, *_STEP_MANAGER, "key", "locked")
+_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, *_STEP_MANAGER, "key", "assign", "locked")
 # Which kinds each step may name, and how to say so.
 _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
@@ -83,7 +83,7 @@ _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
 # Which Manager steps each Manager kind takes.
 _MANAGER_STEPS = {
     "ManagerList": ("append", "setitem"),
-    "ManagerDict": ("setitem",),
+    "ManagerDict": ("setitem", "append"),
     "ManagerNamespace": ("setattr",),
 }
 MAX_ITEM_CHARS = 256
@@ -580,8 +580,9 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
     return SharedSpec(name=name, kind=kind, **f)
 
 
-def _manager_item(value: Any, key: str, index_forms: bool = True) -> Any:
-    """A value a Manager object may hold: a number, a string or a boolean.
+def _manager_item(value: Any, key: str, index_forms: bool = True, nested: bool = False) -> Any:
+    """A value a Manager object may hold: a number, a string or a boolean, and
+    in an initial value also a list of those (a list inside the list or dict).
 
     In a step (`index_forms`), the strings "{i}", "{i*i}" and "{i**i}" stand
     for the process's index i and are computed in the process; the loader
@@ -597,6 +598,13 @@ def _manager_item(value: Any, key: str, index_forms: bool = True) -> Any:
         return _int(value, key, *_INT64)
     if isinstance(value, float) and value == value and abs(value) != float("inf"):
         return value
+    if isinstance(value, list) and not index_forms and not nested:  # a list in a list or dict
+        if len(value) > model.MAX_ARRAY:
+            _fail(key, f"{len(value)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
+        return tuple(
+            _manager_item(v, f"{key}[{i}]", index_forms=False, nested=True)
+            for i, v in enumerate(value)
+        )
     _fail(key, f"expected a number, a string or a boolean, got {_found(value)}")
 
 
@@ -632,7 +640,7 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     action = actions[0]
     updates = [k for k in _STEP_UPDATES if k in table]
     if action != "on":
-        extra = [k for k in _STEP_MANAGER if k in table] + (["key"] if "key" in table else [])
+        extra = [k for k in (*_STEP_MANAGER, "key", "assign") if k in table]
         for k in (*updates, *extra, *(["locked"] if "locked" in table else [])):
             _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
     if action == "sleep":
@@ -643,7 +651,7 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
         return Step(op=action, target=target)
     if shared[target].kind in model.MANAGER_KINDS:
         return _parse_manager_step(key, table, target, shared[target].kind)
-    for k in (*_STEP_MANAGER, "key"):
+    for k in (*_STEP_MANAGER, "key", "assign"):
         if k in table:
             _fail(_key(key, k), "applies to a Manager list, dict or Namespace only")
     if len(updates) != 1:
@@ -670,9 +678,14 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
     op = ops[0]
     item = _manager_item(table[op], _key(key, op))
     k: Any = None
-    if op == "append":
-        if "key" in table:
-            _fail(_key(key, "key"), "append takes no key; it adds at the end")
+    assign = False
+    if "assign" in table:
+        if op != "append" or "key" not in table:
+            _fail(_key(key, "assign"), "applies to an append with a key (to a list inside)")
+        assign = _bool(table["assign"], _key(key, "assign"))
+    if op == "append" and "key" not in table:
+        if kind == "ManagerDict":
+            _fail(_key(key, "key"), "missing; append on a dict needs the key of a list in it")
     elif "key" not in table:
         what = "the attribute name" if op == "setattr" else "the index or key"
         _fail(_key(key, "key"), f"missing; {op} needs {what}")
@@ -686,7 +699,7 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
             k = _int(k, _key(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
     else:
         k = _manager_item(table["key"], _key(key, "key"))
-    return Step(op=op, target=target, key=k, item=item)
+    return Step(op=op, target=target, key=k, item=item, assign=assign)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -1256,9 +1269,9 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
     if s.kind == "Barrier":
         out["parties"] = s.parties
     if s.kind == "ManagerList" and s.values:
-        out["values"] = list(s.values)
+        out["values"] = [list(v) if isinstance(v, tuple) else v for v in s.values]
     if s.kind == "ManagerDict" and s.items:
-        out["items"] = dict(s.items)
+        out["items"] = {k: list(v) if isinstance(v, tuple) else v for k, v in s.items}
     return out
 
 
@@ -1274,6 +1287,8 @@ def _dump_process_step(step: Step) -> dict[str, Any]:
         out = {"on": step.target, step.op: step.item}
         if step.key is not None:
             out["key"] = step.key
+        if step.assign:
+            out["assign"] = True
         return out
     return {step.op: step.target}
 

@@ -142,7 +142,10 @@ class Step:
     (on an Array, for every element), inside `with target.get_lock():` when
     `locked`. append / setitem / setattr on a Manager list, dict or
     Namespace: `target.append(item)`, `target[key] = item`,
-    `setattr(target, key, item)`, through the process's proxy.
+    `setattr(target, key, item)`, through the process's proxy. An append with
+    a `key` appends to the list held at `target[key]`: the proxy hands back a
+    copy, so the change is lost (the docs' pitfall) unless `assign` puts the
+    copy back, `row = target[key]; row.append(item); target[key] = row`.
     """
 
     op: str
@@ -150,8 +153,9 @@ class Step:
     amount: int | float = 0
     ms: float = 0.0
     locked: bool = False
-    key: Any = None  # setitem: the index or key; setattr: the attribute name
+    key: Any = None  # setitem: the index or key; setattr: the attribute name; append: see above
     item: Any = None  # append / setitem / setattr: the value (or one of INDEX_FORMS)
+    assign: bool = False  # append with a key: put the changed inner list back
 
 
 @dataclass(frozen=True)

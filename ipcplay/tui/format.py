@@ -133,6 +133,13 @@ def shared_kind(o: SharedSample) -> str:
     return o.kind
 
 
+class _shown(str):
+    """An inner list as Python prints it ([1, 1]), for array_text's number()."""
+
+    def __new__(cls, v: object) -> _shown:
+        return super().__new__(cls, repr(list(v)) if isinstance(v, tuple) else repr(v))
+
+
 _MANAGER_WORDS = {
     "ManagerList": "man.list()",
     "ManagerDict": "man.dict()",
@@ -176,7 +183,11 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if o.value is None:
             return [("not read yet", "dim")]
         if o.kind == "ManagerList":
-            return [(array_text(o.value, width), "cyan")]
+            out = [(array_text(tuple(_shown(v) for v in o.value), width), "cyan")]
+            if o.expected is not None and o.lost is not None:
+                out.append((f"  inner: expected {o.expected}", ""))
+                out.append((f"  lost {o.lost}", "bold #ff4040" if o.lost else "#5fd75f"))
+            return out
         if o.kind == "ManagerDict":
             text = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in o.value) + "}"
         else:

@@ -145,3 +145,19 @@ def test_run_json_shows_the_list_and_the_calls(tmp_path):
     assert sorted(ml["value"]) == [1, 1, 4, 11, 22, 27, 33, 256]
     assert ml["calls"] == {"append": 5}
     assert report["managers"][0]["calls"] == {"append": 5}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("name", "inner", "calls"),
+    [
+        ("manager-nested-lost", [], {"__getitem__": 10}),
+        ("manager-nested-fixed", [1] * 10, {"__getitem__": 10, "__setitem__": 10}),
+    ],
+)
+def test_an_append_to_a_proxys_inner_list_is_lost_unless_assigned_back(name, inner, calls):
+    outcome = _run(name)
+    (ml,) = outcome.snapshot.shared
+    assert ml.value == (tuple(inner),)
+    assert (ml.expected, ml.lost) == (10, 10 - len(inner))
+    assert dict(ml.calls) == calls
