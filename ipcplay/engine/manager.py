@@ -40,7 +40,7 @@ from typing import Any
 import psutil
 
 from ipcplay.engine import board as B
-from ipcplay.engine.channels import Endpoint, InstrumentedQueue
+from ipcplay.engine.channels import Endpoint, InstrumentedQueue, _dumps
 from ipcplay.engine.journal import JournalWriter
 from ipcplay.engine.snapshot import ManagerSample, SharedSample
 from ipcplay.scenario.model import MANAGER_KINDS, Scenario, SharedSpec
@@ -163,18 +163,40 @@ class InstrumentedManagerObject:
         self._count("__setattr__", t0)
 
 
+class _SizedProxy:
+    """A reader's queue proxy that also counts each item's pickled size, as a
+    Queue's reader does; the proxy's own frames (method name, ids) are not
+    counted, so the bytes mean the same as on a Queue."""
+
+    __slots__ = ("_owner", "_proxy", "put")
+
+    def __init__(self, proxy: Any, owner: InstrumentedManagerQueue) -> None:
+        self._proxy = proxy
+        self._owner = owner
+        self.put = proxy.put
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        obj = self._proxy.get(block, timeout)
+        o = self._owner
+        o._last_len = n = len(_dumps(obj))
+        o._bin += n
+        o._mv[o._cb + B.IN_BYTES] = o._bin
+        return obj
+
+
 class InstrumentedManagerQueue(InstrumentedQueue):
     """A Manager's queue proxy with an instrumented Queue's counters and markers.
 
     The proxy raises queue.Full and queue.Empty as the server's queue does, so
     the bounded-put and get paths of `InstrumentedQueue` apply as they are.
-    Bytes are not counted: they travel inside the proxy's own connection.
     """
 
     __slots__ = ("_manager",)
 
     def _hook_recv(self) -> None:
-        """No `_recv_bytes` to hook: the queue lives in the server."""
+        """The queue lives in the server: a reader measures what each get returns
+        (pickled again: a few µs beside a round trip of tens)."""
+        self._q = _SizedProxy(self._q, self)
 
     def close(self) -> None:
         """A proxy has nothing to close; the server keeps the queue."""

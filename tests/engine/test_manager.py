@@ -77,6 +77,7 @@ def test_remote_manager_listens_on_loopback_only_and_counts_puts_and_gets():
     assert outcome.verdict == "completed"
     (jobs,) = outcome.snapshot.channels
     assert (jobs.puts, jobs.gets, jobs.depth) == (32, 32, 0)  # 30 items, 2 pills
+    assert jobs.bytes > 32  # each item's pickled size, measured by its reader
     assert dict(outcome.snapshot.managers[0].calls) == {"put": 32, "get": 32}
     assert _gone(server.pid)
 
