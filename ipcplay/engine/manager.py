@@ -339,6 +339,7 @@ class Managers:
         self._cpu: dict[int, tuple[float, float]] = {}
         self._ps: dict[int, psutil.Process] = {}
         self._nested = _nested_appends(scenario)
+        self._last_server: Any = None  # the last server process shut down: its exit code
 
     @staticmethod
     def needed(scenario: Scenario) -> bool:
@@ -405,6 +406,7 @@ class Managers:
             if m is None:
                 continue
             proc = getattr(m, "_process", None)
+            self._last_server = proc
             if proc is not None and proc.pid is not None and proc.exitcode is None:
                 with contextlib.suppress(OSError):
                     os.kill(proc.pid, signal.SIGCONT)
@@ -553,6 +555,13 @@ def start_managers(scenario: Scenario, ctx: Any, observer_pid: int, quiet: bool)
     mgrs = Managers(scenario, ctx, observer_pid, quiet)
     try:
         mgrs.start()
+    except (EOFError, ConnectionError) as exc:  # the server died before it answered
+        mgrs.shutdown()  # reaps it, so its exit code is known
+        proc = mgrs._last_server
+        code = proc.exitcode if proc is not None else None
+        raise RuntimeError(
+            f"the Manager's server process ended before it started serving (exit code {code})"
+        ) from exc
     except BaseException:
         mgrs.shutdown()
         raise
