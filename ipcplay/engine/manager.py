@@ -31,7 +31,7 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Client
 from multiprocessing.managers import BaseManager, SyncManager
 from time import monotonic_ns
@@ -340,6 +340,7 @@ class Managers:
         self._ps: dict[int, psutil.Process] = {}
         self._nested = _nested_appends(scenario)
         self._last_server: Any = None  # the last server process shut down: its exit code
+        self._exitcodes: dict[str, int | None] = {}  # panel name -> exit code, once reaped
 
     @staticmethod
     def needed(scenario: Scenario) -> bool:
@@ -402,7 +403,7 @@ class Managers:
             self._reader.close()
             self._reader = None
         self._proxies.clear()
-        for m in (self.sync, self.remote):
+        for name, m in (("manager", self.sync), ("remote manager", self.remote)):
             if m is None:
                 continue
             proc = getattr(m, "_process", None)
@@ -416,8 +417,20 @@ class Managers:
                 with contextlib.suppress(OSError):
                     proc.kill()
                 proc.join(5)
+            if proc is not None:
+                self._exitcodes[name] = proc.exitcode
         self.sync = None
         self.remote = None
+
+    def ended(self, samples: tuple[ManagerSample, ...]) -> tuple[ManagerSample, ...]:
+        """The final panels once the servers are reaped: gone, with their exit codes
+        (the final sample itself is taken while they still serve, to read values)."""
+        return tuple(
+            replace(m, alive=False, exitcode=self._exitcodes[m.name], cpu_percent=0.0, threads=0)
+            if m.name in self._exitcodes
+            else m
+            for m in samples
+        )
 
     # ------------------------------------------------------------ sampling
     def _servers(self) -> list[tuple[str, str, Any, list[str]]]:

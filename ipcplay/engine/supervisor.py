@@ -300,6 +300,9 @@ class Engine:
         if self._drain_at_end and all(p.exitcode == 0 for p in self._procs):
             self.leftovers = self._drain_leftovers()
         self._close_objects()
+        if self._managers is not None and final is not None:  # their servers are reaped now
+            final = _with_managers(final, self._managers.ended(final.managers))
+            self._latest = final
         for p in self._procs:
             with contextlib.suppress(ValueError):
                 p.close()
@@ -438,6 +441,12 @@ def _join_all(procs: list[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
+
+
+def _with_managers(snap: Snapshot, managers: tuple[Any, ...]) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snap, managers=managers)
 
 
 def _with_stuck(snap: Snapshot, stuck: Any, waits: tuple[Any, ...] = ()) -> Snapshot:

@@ -43,7 +43,7 @@ def test_seed003_list_counts_every_append_and_ends_with_the_seeds_items():
     assert server.observer_reads >= 1
     # A real process, a child of the observer, not one of the scenario's; reaped at stop.
     assert server.pid not in {p.pid for p in outcome.snapshot.processes}
-    assert server.threads >= 2
+    assert (server.alive, server.exitcode) == (False, 0)  # asked to shut down, and reaped
     assert _gone(server.pid)
 
 
@@ -71,6 +71,7 @@ def test_remote_manager_listens_on_loopback_only_and_counts_puts_and_gets():
             if c.status == psutil.CONN_LISTEN
         ]
         assert [(c.laddr.ip, c.laddr.port) for c in listening] == [("127.0.0.1", port)]
+        assert server.alive and server.threads >= 2  # its main thread and the accepter
         outcome = engine.run()
     finally:
         engine.shutdown()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PRESETS
+from conftest import PRESETS, wait_for
 
 from ipcplay.engine import Engine
+from ipcplay.engine.snapshot import Snapshot
 from ipcplay.scenario import load
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.app import IpcplayApp
@@ -26,7 +27,18 @@ def no_user_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.timeout(60)
 async def test_the_server_panel_and_the_list_show_the_counted_calls() -> None:
     scenario = load(PRESETS / "seed003-manager-list.toml")
-    snap = Engine(scenario).run().snapshot
+    engine = Engine(scenario)
+    engine.start()
+    try:  # a live snapshot with every append done and the list read back
+
+        def done() -> Snapshot | None:
+            s = engine.latest
+            value = s.shared[0].value
+            return s if value is not None and len(value) == 8 and s.managers[0].calls else None
+
+        snap = wait_for(done)
+    finally:
+        engine.shutdown()
     (server,) = snap.managers
 
     def factory(s: Scenario, hz: float) -> FrozenSource:

@@ -52,12 +52,14 @@ FIELDS = (
     FieldSpec("channel", "kind", "kind", "select", model.CHANNEL_KINDS),
     FieldSpec("channel", "maxsize", "maxsize", placeholder="0 = unbounded"),
     FieldSpec("channel", "duplex", "duplex", "check"),
+    FieldSpec("channel", "remote", "remote", "check"),
     FieldSpec("shared", "name", "name"),
     FieldSpec("shared", "kind", "kind", "select", model.SHARED_KINDS),
     FieldSpec("shared", "typecode", "typecode", "select", model.TYPECODES),
     FieldSpec("shared", "value", "value", placeholder="initial value (Value) or count (Semaphore)"),
     FieldSpec("shared", "values", "values", placeholder="initial elements: 0, 0, 0"),
     FieldSpec("shared", "parties", "parties", placeholder="processes wait() lets through together"),
+    FieldSpec("shared", "items", "items", placeholder='initial keys: name = "bob", n = 1'),
     FieldSpec("process", "name", "name"),
     FieldSpec("process", "role", "role", "select", model.ROLES),
     FieldSpec("process", "replicas", "replicas", placeholder="1 to 64, or cpu_count"),
@@ -84,7 +86,8 @@ FIELDS = (
 STEPS_HELP = (
     "one per line: acquire NAME · release NAME · wait NAME · set NAME · clear NAME · "
     "sleep MS · add NAME N · multiply NAME N · value NAME N (add 'locked' to update "
-    "inside NAME.get_lock())"
+    "inside NAME.get_lock()) · on a Manager object: append NAME ITEM [at KEY [assign]] · "
+    "setitem NAME KEY ITEM · setattr NAME ATTR ITEM ({i} is the process's index)"
 )
 
 ENDING_HELP = {
@@ -95,6 +98,7 @@ ENDING_HELP = {
 NO_CHANNELS = "(no channels yet: c on the list adds one)"
 CHECK_LABELS = {
     "duplex": "both ends send and receive",
+    "remote": "served on 127.0.0.1; processes connect() with the authkey",
     "task_done": "call task_done() per item (JoinableQueue)",
 }
 
@@ -110,15 +114,18 @@ def visible(e: Entry, key: str) -> bool:
     if e.section == "channel":
         kind = e.get("kind")
         if key == "maxsize":
-            return kind in ("Queue", "JoinableQueue")
+            return kind in ("Queue", "JoinableQueue", "ManagerQueue")
+        if key == "remote":
+            return kind == "ManagerQueue"
         return key != "duplex" or kind == "Pipe"
     if e.section == "shared":
         kind = e.get("kind")
         shown = {
             "typecode": kind in model.DATA_KINDS,
             "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
-            "values": kind == "Array",
+            "values": kind in ("Array", "ManagerList"),
             "parties": kind == "Barrier",
+            "items": kind == "ManagerDict",
         }
         return shown.get(key, True)
     if e.section != "process":
