@@ -86,8 +86,7 @@ FIELDS = (
 STEPS_HELP = (
     "one per line: acquire NAME · release NAME · wait NAME · set NAME · clear NAME · "
     "sleep MS · add NAME N · multiply NAME N · value NAME N (add 'locked' to update "
-    "inside NAME.get_lock()) · on a Manager object: append NAME ITEM [at KEY [assign]] · "
-    "setitem NAME KEY ITEM · setattr NAME ATTR ITEM ({i} is the process's index)"
+    "inside NAME.get_lock())"
 )
 
 ENDING_HELP = {
