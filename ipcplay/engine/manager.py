@@ -26,6 +26,7 @@ own connection, at a low rate and never for long (see `ObserverReader`).
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import queue
 import signal
@@ -361,18 +362,21 @@ class Managers:
             for c in local:
                 self._proxies[c.name] = self.sync.Queue(c.maxsize)
             if objs:
-                self._reader = ObserverReader(self.sync.address, self.sync._authkey)
+                # A SyncManager made without an authkey uses this process's own.
+                authkey = bytes(multiprocessing.current_process().authkey)
+                self._reader = ObserverReader(self.sync.address, authkey)
         remote = [c for c in sc.channels if c.kind == "ManagerQueue" and c.remote]
         if remote:
             # Port 0: the OS picks a free port; 127.0.0.1: reachable from this machine only.
+            authkey = os.urandom(16)
             self.remote = RemoteQueueManager(
-                address=("127.0.0.1", 0), authkey=os.urandom(16), ctx=self._ctx
+                address=("127.0.0.1", 0), authkey=authkey, ctx=self._ctx
             )
             self.remote.start(_serve_init, init)
             for c in remote:
                 self.remote.get_queue(c.name, c.maxsize)  # made before any process connects
                 self._refs[c.name] = RemoteQueueRef(
-                    tuple(self.remote.address), self.remote._authkey, c.name, c.maxsize
+                    tuple(self.remote.address), authkey, c.name, c.maxsize
                 )
 
     def _make(self, o: SharedSpec) -> Any:
