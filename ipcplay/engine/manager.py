@@ -400,21 +400,29 @@ class Managers:
             return self._proxies[name]
         return connect_queue(ref)[1]
 
+    def resume(self) -> None:
+        """SIGCONT every server: a paused one would hang each process that makes a
+        call, and every proxy's farewell (decref) as a process exits."""
+        for m in (self.sync, self.remote):
+            proc = getattr(m, "_process", None) if m is not None else None
+            if proc is not None and proc.pid is not None and proc.exitcode is None:
+                with contextlib.suppress(OSError):
+                    os.kill(proc.pid, signal.SIGCONT)
+
     def shutdown(self) -> None:
         """Stop every server: ask it (shutdown), then SIGTERM, then SIGKILL, each
-        bounded; always reap. A paused server is resumed first, or asking would hang."""
+        bounded; always reap. A paused server is resumed first, or asking would
+        hang; the observer's proxies are dropped only after, when the manager's
+        state says SHUTDOWN and they no longer call it to say goodbye."""
+        self.resume()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        self._proxies.clear()
         for name, m in (("manager", self.sync), ("remote manager", self.remote)):
             if m is None:
                 continue
             proc = getattr(m, "_process", None)
             self._last_server = proc
-            if proc is not None and proc.pid is not None and proc.exitcode is None:
-                with contextlib.suppress(OSError):
-                    os.kill(proc.pid, signal.SIGCONT)
             with contextlib.suppress(Exception):
                 m.shutdown()
             if proc is not None and proc.exitcode is None:
@@ -423,6 +431,7 @@ class Managers:
                 proc.join(5)
             if proc is not None:
                 self._exitcodes[name] = proc.exitcode
+        self._proxies.clear()
         self.sync = None
         self.remote = None
 

@@ -267,6 +267,8 @@ class Engine:
         if self._shut:
             return self.latest
         self._shut = True
+        if self._managers is not None:  # exiting children call their server: it must run
+            self._managers.resume()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
@@ -336,6 +338,8 @@ class Engine:
         return left
 
     def _close_objects(self) -> None:
+        if self._managers is not None:  # first: then the proxies below need not say goodbye
+            self._managers.shutdown()
         for obj in self._objects:
             if isinstance(obj, tuple):
                 for end in obj:
@@ -349,8 +353,6 @@ class Engine:
         self._objects = []
         # Named semaphores (locks under spawn) are unlinked when collected.
         self._shared = []
-        if self._managers is not None:  # after the children: their proxies are gone
-            self._managers.shutdown()
 
     def __enter__(self) -> Engine:
         self.start()

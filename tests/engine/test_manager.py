@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import psutil
@@ -163,3 +164,26 @@ def test_an_append_to_a_proxys_inner_list_is_lost_unless_assigned_back(name, inn
     assert ml.value == (tuple(inner),)
     assert (ml.expected, ml.lost) == (10, 10 - len(inner))
     assert dict(ml.calls) == calls
+
+
+@pytest.mark.timeout(60)
+def test_a_paused_server_never_stalls_the_sampler(tmp_path):
+    """The observer reads live values with a bounded wait: with the server
+    stopped (SIGSTOP), snapshots keep coming at the sampling rate and the value
+    simply stays as last read; shutdown resumes the server and reaps it."""
+    text = (PRESETS / "seed003-manager-list.toml").read_text(encoding="utf-8")
+    preset = tmp_path / "slow.toml"
+    preset.write_text(text.replace("steps = [", "steps = [{ sleep = 3000 }, "), encoding="utf-8")
+    engine = Engine(replace(load(preset), start_method="fork"))
+    engine.start()
+    try:
+        server = wait_for(lambda: engine.latest.shared[0].read_at and engine.latest.managers[0])
+        os.kill(server.pid, signal.SIGSTOP)
+        first = engine.latest.seq
+        time.sleep(1.5)  # three read attempts at 0.5 s, each given up after 0.1 s
+        assert engine.latest.seq - first >= 8  # 10 Hz: at most ~0.3 s lost to the reads
+        assert engine.latest.shared[0].value == (11, 22, 33)
+    finally:
+        final = engine.shutdown()
+    assert _gone(server.pid)
+    assert final.managers[0].exitcode is not None
