@@ -75,6 +75,20 @@ def tables(scenario: Scenario, snap: Snapshot) -> Group:
                 str(o.contended),
             )
         parts.append(objs)
+    if snap.managers:  # each Manager's server process and the calls made to it
+        servers = Table(expand=False)
+        for col in ("manager", "pid", "threads", "address", "calls"):
+            servers.add_column(col, justify="right" if col in ("pid", "threads") else "left")
+        for m in snap.managers:
+            calls = ", ".join(f"{k} {n}" for k, n in m.calls) or "none"
+            servers.add_row(
+                Text(f"{m.name} ({m.kind})"),
+                str(m.pid or "-"),
+                str(m.threads or "-"),
+                Text(m.address),
+                Text(calls),
+            )
+        parts.append(servers)
     if snap.events_dropped:
         parts.append(
             Text(f"journal: {snap.events_dropped} events dropped (ring full)", style="yellow")

@@ -93,6 +93,19 @@ def as_dict(
         ],
         "shared": [shared_dict(o) for o in snap.shared],
         "pools": [pool_dict(o) for o in snap.pools],
+        "managers": [
+            {
+                "name": m.name,
+                "kind": m.kind,
+                "pid": m.pid,
+                "address": m.address,
+                "exitcode": m.exitcode,
+                "calls": dict(m.calls),
+                "observer_reads": m.observer_reads,
+                "objects": list(m.objects),
+            }
+            for m in snap.managers
+        ],
         "stuck": None
         if snap.stuck is None
         else {
@@ -157,6 +170,20 @@ def pool_dict(o: PoolSample) -> dict[str, Any]:
 def shared_dict(o: SharedSample) -> dict[str, Any]:
     """One shared object: what every kind has, then what its kind adds."""
     out: dict[str, Any] = {"name": o.name, "kind": o.kind, "users": list(o.users)}
+    if o.kind.startswith("Manager"):  # a proxy's object: its value as last read, calls by method
+        value: Any = o.value
+        if o.kind == "ManagerList" and value is not None:
+            value = list(value)
+        elif value is not None:
+            out["repr"] = repr(dict(value) if o.kind == "ManagerDict" else value)
+            value = {str(k): v for k, v in value}
+        out["value"] = value
+        if o.expected is not None:
+            out["expected"] = o.expected
+            out["lost_updates"] = o.lost
+        out["calls"] = dict(o.calls)
+        out["call_s"] = round(o.wait_s, 4)
+        return out
     if o.kind in ("Value", "Array"):
         out["typecode"] = o.typecode
         out["value"] = list(o.value) if isinstance(o.value, tuple) else o.value

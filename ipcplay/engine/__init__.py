@@ -15,6 +15,7 @@ from typing import Any
 _EXPORTS = {
     "BlockedOn": "ipcplay.engine.snapshot",
     "ChannelSample": "ipcplay.engine.snapshot",
+    "ManagerSample": "ipcplay.engine.snapshot",
     "ProcessSample": "ipcplay.engine.snapshot",
     "SharedSample": "ipcplay.engine.snapshot",
     "Snapshot": "ipcplay.engine.snapshot",

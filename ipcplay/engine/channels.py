@@ -695,6 +695,10 @@ def instrument(
     journal: JournalWriter | None,
 ) -> Any:
     """Wrap a raw multiprocessing channel object for use in process `proc`."""
+    if kind == "ManagerQueue":
+        from ipcplay.engine.manager import instrument_queue
+
+        return instrument_queue(obj, ep, mv, layout, proc, journal)
     cls = {
         "Queue": InstrumentedQueue,
         "JoinableQueue": InstrumentedJoinableQueue,

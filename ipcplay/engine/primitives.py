@@ -374,6 +374,10 @@ def instrument_shared(
     journal: JournalWriter | None,
 ) -> Any:
     """Wrap a raw multiprocessing shared object for use in process `proc`."""
+    if ep.kind.startswith("Manager"):  # a proxy to a Manager's list, dict or Namespace
+        from ipcplay.engine.manager import instrument_object
+
+        return instrument_object(obj, ep.kind, mv, layout, proc, ep.index)
     slots = _Slots(ep, mv, layout, proc, journal)
     if ep.kind in ("Value", "Array"):
         return InstrumentedData(obj, slots, ep.kind == "Array")

@@ -20,6 +20,18 @@ from ipcplay.engine import board as B
 from ipcplay.engine.demos import DEMO_ROLES
 from ipcplay.engine.plan import ChildPlan
 
+
+def index_value(value: Any, i: int) -> Any:
+    """Resolve "{i}", "{i*i}", "{i**i}" for the process with index i (model.INDEX_FORMS)."""
+    if value == "{i}":
+        return i
+    if value == "{i*i}":
+        return i * i
+    if value == "{i**i}":
+        return i**i
+    return value
+
+
 STOPPED = "stopped"
 _SLICE = 0.05  # longest uninterrupted sleep, so commands are seen within 50 ms
 
@@ -388,6 +400,7 @@ def steps(ctx: RoleContext) -> str | None:
     """
     objs = ctx.shared
     plan = [(s.op, objs.get(s.target), s) for s in ctx.spec.steps]
+    i = ctx.plan.replica - 1  # the seeds' loop index: "{i}" in a Manager step
     held: list[Any] = []
     for r in range(ctx.spec.count):
         for op, obj, step in plan:
@@ -425,6 +438,14 @@ def steps(ctx: RoleContext) -> str | None:
                 obj.set()
             elif op == "clear":
                 obj.clear()
+            elif op == "append" and step.key is not None:
+                obj.append_at(index_value(step.key, i), index_value(step.item, i), step.assign)
+            elif op == "append":
+                obj.append(index_value(step.item, i))
+            elif op == "setitem":
+                obj.setitem(index_value(step.key, i), index_value(step.item, i))
+            elif op == "setattr":
+                obj.setattr(step.key, index_value(step.item, i))
             elif op == "sleep" and _nap(ctx, step.ms):
                 for lock in reversed(held):
                     lock.release()

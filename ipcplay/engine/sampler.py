@@ -105,6 +105,7 @@ class Sampler:
         journal_out: IO[str] | None = None,
         hang_after: float = 1.0,
         shared: list[Any] | None = None,
+        managers: Any = None,
     ) -> None:
         self.scenario = scenario
         self.layout = layout
@@ -124,6 +125,7 @@ class Sampler:
         self.used: list[list[int]] = [
             sorted({chan_index[c] for c in (*i.spec.inputs, *i.spec.outputs)}) for i in insts
         ]
+        self.managers = managers  # engine.manager.Managers: server panels and live values
         self.shared_objs = list(shared or [])  # the real objects: values are read from them
         self.shared_users = shared_users(scenario, insts)
         self.setters = step_users(scenario, insts, "set")
@@ -384,6 +386,10 @@ class Sampler:
             procs += self.pools.workers(now, len(procs), alive)
             pools = self.pools.samples(alive)
         finished = all(c is not None for c in exitcodes)
+        if self.managers is not None:
+            self.managers.read_values(now, finished)
+        shared = self._shared_samples(vals, alive) if self.scenario.shared else []
+        managers = self._manager_samples(vals, sums, now) if self.managers is not None else ()
         self._seq += 1
         return Snapshot(
             seq=self._seq,
@@ -400,6 +406,7 @@ class Sampler:
             shared=tuple(shared),
             waits=edges,
             pools=tuple(pools),
+            managers=managers,
         )
 
     def _blocked(
@@ -659,6 +666,10 @@ class Sampler:
                     tot[k] += vals[q][sb + k]
             holders = [q for q in users if vals[q][self._sslot(s, B.S_HELD)] > 0]
             since = [vals[q][self._sslot(s, B.S_HELD_SINCE)] for q in holders]
+            if spec.kind.startswith("Manager") and self.managers is not None:
+                names = tuple(self.insts[q].name for q in users)
+                out.append(self.managers.shared_sample(s, spec, tot, names))
+                continue
             f: dict[str, Any] = {}
             obj = self.shared_objs[s] if s < len(self.shared_objs) else None
             if spec.kind in ("Value", "Array") and obj is not None:
@@ -708,6 +719,26 @@ class Sampler:
                 )
             )
         return out
+
+    def _shared_totals(self, s: int, vals: list[list[int]]) -> list[int]:
+        tot = [0] * B.SHARED_SLOTS
+        sb = self._sslot(s, 0)
+        for q in self.shared_users[self.scenario.shared[s].name]:
+            for k in range(B.SHARED_SLOTS):
+                tot[k] += vals[q][sb + k]
+        return tot
+
+    def _manager_samples(
+        self, vals: list[list[int]], sums: list[list[int]], now: float
+    ) -> tuple[Any, ...]:
+        """The Manager servers' panels: calls summed per method from the callers' slots."""
+        shared = {
+            o.name: self._shared_totals(s, vals)
+            for s, o in enumerate(self.scenario.shared)
+            if o.kind.startswith("Manager")
+        }
+        chans = {c.name: sums[i] for i, c in enumerate(self.scenario.channels)}
+        return self.managers.samples(shared, chans, now)
 
     def _pipe_inflight_to(self, p: int, c: int, vals: list[list[int]]) -> int:
         """Messages sent to `p` on pipe `c` and not yet received, from this

@@ -149,6 +149,33 @@ class SharedSample:
     head: str = ""
     per_process: tuple[tuple[str, int, int, int], ...] = ()
     users: tuple[str, ...] = ()
+    calls: tuple[tuple[str, int], ...] = ()  # Manager objects: proxy calls by method, counted
+    read_at: float = 0.0  # Manager objects: monotonic s of the observer's last read of `value`
+
+
+@dataclass(frozen=True)
+class ManagerSample:
+    """A Manager's server process, as its own panel.
+
+    `calls` are the proxy calls every process made on the objects this server
+    holds, by method, counted by the callers (exact); `observer_reads` are the
+    observer's own reads of the live values (its one extra connection).
+    `threads` is the OS's count: the server runs one thread per connection.
+    """
+
+    name: str  # "manager" (a SyncManager) or "remote manager" (a BaseManager)
+    kind: str  # "SyncManager" or "BaseManager"
+    pid: int | None
+    alive: bool
+    exitcode: int | None
+    address: str  # "127.0.0.1:40123" or the unix socket path
+    cpu_percent: float
+    cpu_s: float
+    rss: int
+    threads: int
+    calls: tuple[tuple[str, int], ...]
+    observer_reads: int
+    objects: tuple[str, ...]  # the shared objects and channels it serves
 
 
 @dataclass(frozen=True)
@@ -252,3 +279,4 @@ class Snapshot:
     shared: tuple[SharedSample, ...] = ()
     waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order
     pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"
+    managers: tuple[ManagerSample, ...] = ()  # Manager server processes, one panel each

@@ -23,11 +23,12 @@ from ipcplay.engine import board as B
 from ipcplay.engine import demos
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry
+from ipcplay.engine.manager import Managers, start_managers
 from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.model import MANAGER_KINDS, Scenario
 
 
 class EngineError(RuntimeError):
@@ -69,6 +70,7 @@ class Engine:
         self._objects: list[Any] = []  # real channel objects, by channel index
         self._shared: list[Any] = []  # real shared objects, by index in scenario.shared
         self._pipe_ends: list[Any] = []
+        self._managers: Managers | None = None  # Manager server processes, if any
         self._latest: Snapshot | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,6 +91,7 @@ class Engine:
         ctx = self._ctx
         try:
             self._raw = B.create(self.layout)
+            self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
             ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
             users = {i: [] for i in range(len(self.scenario.channels))}
             for inst in self.instances:
@@ -101,6 +104,9 @@ class Engine:
                     obj = ctx.JoinableQueue(ch.maxsize)
                 elif ch.kind == "SimpleQueue":
                     obj = ctx.SimpleQueue()
+                elif ch.kind == "ManagerQueue":
+                    assert self._managers is not None
+                    obj = self._managers.channel(ch.name)
                 else:
                     a, b = ctx.Pipe(ch.duplex)
                     obj = (a, b)
@@ -115,6 +121,10 @@ class Engine:
             for o in self.scenario.shared:
                 if o.kind == "SharedMemory":
                     self._shared.append(create_block(o.size))
+                    continue
+                if o.kind in MANAGER_KINDS:
+                    assert self._managers is not None
+                    self._shared.append(self._managers.shared(o.name))
                     continue
                 self._shared.append(
                     make_shared(ctx, o.kind, o.typecode, o.value, o.values, o.parties)
@@ -168,6 +178,7 @@ class Engine:
             self._journal_out,
             self._hang_after,
             shared=self._shared,
+            managers=self._managers,
         )
         self._sampler.hz = self.sample_hz
         self._latest = self._sampler.sample()
@@ -305,6 +316,8 @@ class Engine:
         if self._shut:
             return self.latest
         self._shut = True
+        if self._managers is not None:  # exiting children call their server: it must run
+            self._managers.resume()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
@@ -338,6 +351,9 @@ class Engine:
         if self._drain_at_end and all(p.exitcode == 0 for p in self._procs):
             self.leftovers = self._drain_leftovers()
         self._close_objects()
+        if self._managers is not None and final is not None:  # their servers are reaped now
+            final = _with_managers(final, self._managers.ended(final.managers))
+            self._latest = final
         for p in self._procs:
             with contextlib.suppress(ValueError):
                 p.close()
@@ -353,6 +369,8 @@ class Engine:
         for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
             if ch.kind == "Pipe":
                 continue
+            if ch.kind == "ManagerQueue" and self._managers is not None:
+                obj = self._managers.observer_queue(ch.name)
             n = 0
             if ch.kind == "SimpleQueue":
                 while not obj.empty():
@@ -369,6 +387,8 @@ class Engine:
         return left
 
     def _close_objects(self) -> None:
+        if self._managers is not None:  # first: then the proxies below need not say goodbye
+            self._managers.shutdown()
         for obj in self._objects:
             if isinstance(obj, tuple):
                 for end in obj:
@@ -476,6 +496,12 @@ def _join_all(procs: list[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
+
+
+def _with_managers(snap: Snapshot, managers: tuple[Any, ...]) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snap, managers=managers)
 
 
 def _with_stuck(snap: Snapshot, stuck: Any, waits: tuple[Any, ...] = ()) -> Snapshot:

@@ -16,8 +16,10 @@ their stop command between items.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ipcplay.export import literals
 from ipcplay.export.code import LIMIT, Code, call, items, number, quoted
@@ -58,12 +60,17 @@ def emit(t: Template, e: Emitter) -> str:
     params += list(t.kept_ends)
     params += [e.topo.shared[n] for n in t.spec.shared_used]
     params += [e.topo.exited[n] for n in _joins(t)]
+    params += ["i"] if uses_index(t.spec) else []
     params += ["tally", *(["stop"] if e.endless else [])]
     c = Code()
     c.many(call(f"def {t.func}", params, ":"))
     c.level = 1
     text = literals.prose(_summary(t, e), width=LIMIT - 10)  # indent and quotes
     c.many(literals.docstring(text))
+    for name in t.channels:
+        if e.chan(name).spec.remote:
+            var = e.chan(name).var
+            c(f"{var} = connect({var}, {quoted(name)})", "by address and authkey, not inherited")
     if e.fork_closes:
         mine = [e.chan(n).var for n in t.channels if e.chan(n).kind == "Pipe"]
         mine += t.kept_ends
@@ -265,6 +272,24 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
     var = e.topo.shared[step.target]
     kind = e.scenario.shared_object(step.target).kind
     data = kind in ("Value", "Array")
+    if step.op in ("append", "setitem", "setattr"):
+        item = _index_expr(step.item)
+        note = "one call to the manager's server process"
+        if step.op == "append" and step.key is not None and step.assign:
+            key = _index_expr(step.key)
+            c(f"row = {var}[{key}]", "a copy of the inner list, not the server's")
+            c(f"row.append({item})")
+            c(f"{var}[{key}] = row", "put it back: now the server has it")
+        elif step.op == "append" and step.key is not None:
+            key = _index_expr(step.key)
+            c(f"{var}[{key}].append({item})", "appends to a copy: lost")
+        elif step.op == "append":
+            c(f"{var}.append({item})", note)
+        elif step.op == "setitem":
+            c(f"{var}[{_index_expr(step.key)}] = {item}", note)
+        else:
+            c(f"{var}.{step.key} = {item}", note)
+        return
     if step.op in ("acquire", "release"):
         lock = f"{var}.get_lock()" if data else var
         note = "blocks while another process holds it" if step.op == "acquire" else ""
@@ -317,6 +342,28 @@ def _condition_step(c: Code, e: Emitter, var: str, step: Step) -> None:
         amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
         c("# Checks the predicate first, so a notify sent before this wait is not needed.")
         c.many(call(f"{var}.wait_for", [f"lambda: {value}.value >= {amount}"], indent=c.level))
+
+
+def uses_index(spec: Any) -> bool:
+    """Whether a steps process needs its index i ("{i}" in a Manager step)."""
+    return any(
+        isinstance(v, str) and v.startswith("{i") for s in spec.steps for v in (s.key, s.item)
+    )
+
+
+def _index_expr(value: Any) -> str:
+    """ "{i**i}" is the expression i**i; anything else, its Python literal."""
+    if isinstance(value, str) and value.startswith("{i") and value.endswith("}"):
+        return value[1:-1]
+    return py_literal(value)
+
+
+def py_literal(value: Any) -> str:
+    """A number, boolean or string as ruff format writes it (double quotes);
+    an inner list (kept as a tuple by the scenario) as a list."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:

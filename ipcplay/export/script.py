@@ -16,7 +16,7 @@ import textwrap
 from ipcplay.engine.demos import PARENT_AFTER, PARENT_BEFORE
 from ipcplay.export import literals
 from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
-from ipcplay.export.roles import Emitter, emit
+from ipcplay.export.roles import Emitter, emit, py_literal, uses_index
 from ipcplay.export.topology import Template, Topology, build
 from ipcplay.scenario.model import Scenario
 
@@ -190,6 +190,35 @@ def report(processes, tallies, left):
         print(f"process {p.name}: sent={sent} received={received} exitcode={p.exitcode}")
 '''
 
+REMOTE = '''
+class QueueManager(BaseManager):
+    """A manager of our own: it serves queues by name to whoever connects with
+    its address and authkey (the docs' "Using a remote manager")."""
+
+
+QUEUES = {}
+
+
+def get_queue(name, maxsize=0):
+    """Runs in the server process: the queue `name`. main() makes each one
+    before any process connects, so two callers never race to make it."""
+    if name not in QUEUES:
+        QUEUES[name] = Queue(maxsize)
+    return QUEUES[name]
+
+
+QueueManager.register("get_queue", callable=get_queue)
+
+
+def connect(where, name):
+    """A process's way in: connect() to the server at where = (address, authkey)
+    and get a proxy to its queue `name`; every put and get is a round trip."""
+    address, authkey = where
+    manager = QueueManager(address=address, authkey=authkey)
+    manager.connect()
+    return manager.get_queue(name)
+'''
+
 GRACE = 5  # seconds a process gets to notice `stop` before it is terminated
 
 
@@ -203,6 +232,7 @@ def to_python(scenario: Scenario) -> str:
     parts = [
         _head(scenario) + "\n\n" + _imports(e) + "\n\n" + _constants(scenario, topo, e),
         TALLY.strip("\n"),
+        REMOTE.strip("\n") if _remote(scenario) else "",
         *(HELPERS[h].strip("\n") for h in HELPERS if h in e.needs),
         *functions,
         REPORT.strip("\n"),
@@ -269,21 +299,41 @@ def _imports(e: Emitter) -> str:
         plain.add("time")
     if "set_when_exited" in e.needs:
         plain |= {"multiprocessing.connection", "threading"}
+    if _remote(e.scenario):
+        plain.add("os")
     lines = [f"import {m}" for m in sorted(plain)]
     if any(o.kind == "SharedMemory" for o in e.scenario.shared):
         lines.append("from multiprocessing import shared_memory")
+    if _remote(e.scenario):
+        lines.append("from multiprocessing.managers import BaseManager")
     from_queue = []
     if e.needs & {"take", "drain"} or _has_queue(e.topo):
         from_queue.append("Empty")
     if "put_or_stop" in e.needs:
         from_queue.append("Full")
+    if _remote(e.scenario):
+        from_queue.append("Queue")
     if from_queue:
         lines.append(f"from queue import {', '.join(from_queue)}")
     return "\n".join(lines)
 
 
 def _has_queue(topo: Topology) -> bool:
-    return any(c.kind in ("Queue", "JoinableQueue") for c in topo.channels.values())
+    return any(c.kind in _QUEUES for c in topo.channels.values())
+
+
+_QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
+
+
+def _remote(s: Scenario) -> bool:
+    return any(c.kind == "ManagerQueue" and c.remote for c in s.channels)
+
+
+def _sync(s: Scenario) -> bool:
+    """Whether main() needs a SyncManager: a Manager list, dict, Namespace or queue."""
+    return any(o.kind.startswith("Manager") for o in s.shared) or any(
+        c.kind == "ManagerQueue" and not c.remote for c in s.channels
+    )
 
 
 def _constants(s: Scenario, topo: Topology, e: Emitter) -> str:
@@ -325,6 +375,17 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("ctx = multiprocessing.get_context(START_METHOD)")
         if topo.channels or s.shared:  # a demo role may have neither to make
             c()
+        if _sync(s):
+            c("# The manager's server process holds the shared objects; processes get proxies.")
+            c("# (The same as `with ctx.Manager() as man:` around the rest of main().)")
+            c("man = ctx.Manager()")
+        if _remote(s):
+            c("# A remote manager: 127.0.0.1 keeps it on this machine, port 0 takes any free")
+            c("# port, and only a process given the random authkey can connect.")
+            c("authkey = os.urandom(16)")
+            c('server = QueueManager(address=("127.0.0.1", 0), authkey=authkey, ctx=ctx)')
+            c("server.start()")
+            c('print(f"remote manager at {server.address[0]}:{server.address[1]}")')
         _make_channels(c, topo)
         _make_shared(c, s, topo)
         if e.fork_closes:
@@ -357,7 +418,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c()
         _wait(c, s)
         c()
-        queues = [ch for ch in topo.channels.values() if ch.kind in ("Queue", "JoinableQueue")]
+        queues = [ch for ch in topo.channels.values() if ch.kind in _QUEUES]
         waits = s.endless or s.expect != "completed"
         if queues and waits:
             e.needs.add("drain")
@@ -374,7 +435,12 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
                     c(f"left[{quoted(ch.spec.name)}] = drain({ch.var})")
         elif queues:
             e.needs.add("drain")
-            items = [f"{quoted(ch.spec.name)}: drain({ch.var})" for ch in queues]
+            items = [
+                f"{quoted(ch.spec.name)}: drain("
+                + (f"server.get_queue({quoted(ch.spec.name)})" if ch.spec.remote else ch.var)
+                + ")"
+                for ch in queues
+            ]
             c.many(_dict_lines("left", items))
         else:
             c("left = {}  # no Queue to drain")
@@ -382,6 +448,10 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         _report_shared(c, s, topo)
         if demo_globals:
             c('print(f"parent: global COUNTER={COUNTER}")')
+        if _remote(s):
+            c("server.shutdown()  # stops the remote manager's server process")
+        if _sync(s):
+            c("man.shutdown()  # stops the manager's server process")
         _outcome(c, s)
     return c.text()
 
@@ -404,6 +474,13 @@ def _make_channels(c: Code, topo: Topology) -> None:
                 c(f"{a}, {b} = ctx.Pipe(duplex=False)  # one-way: (reader end, writer end)")
         elif spec.kind == "SimpleQueue":
             c(f"{ch.var} = ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts")
+        elif spec.kind == "ManagerQueue" and spec.remote:
+            name = quoted(spec.name)
+            c(f"server.get_queue({name}, {spec.maxsize})", "made now, before anyone connects")
+            c(f"{ch.var} = (server.address, authkey)", "what a process needs to connect()")
+        elif spec.kind == "ManagerQueue":
+            arg = str(spec.maxsize) if spec.maxsize else ""
+            c(f"{ch.var} = man.Queue({arg})", "a queue.Queue in the server; this is a proxy")
         else:
             arg = str(spec.maxsize) if spec.maxsize else ""
             if spec.maxsize:
@@ -432,6 +509,14 @@ def _make_shared(c: Code, s: Scenario, topo: Topology) -> None:
             c(f"{var} = ctx.Barrier({o.parties})", f"lets {o.parties} waiters through together")
         elif o.kind == "SharedMemory":
             c(f"{var} = shared_memory.SharedMemory(create=True, size={o.size})", "in /dev/shm")
+        elif o.kind == "ManagerList":
+            items = ", ".join(py_literal(v) for v in o.values)
+            c.many(call(f"{var} = man.list", [f"[{items}]"]))
+        elif o.kind == "ManagerDict":
+            pairs = ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in o.items)
+            c.many(call(f"{var} = man.dict", ["{" + pairs + "}"]))
+        elif o.kind == "ManagerNamespace":
+            c(f"{var} = man.Namespace()", "attributes only; each one set is a call to the server")
         else:
             c(f"{var} = ctx.{o.kind}()")
 
@@ -445,8 +530,22 @@ def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
             _print(c, f'f"shared {o.name}: size={o.size} byte_sum={{sum({var}.buf)}}"')
             c(f"{var}.close()")
             c(f"{var}.unlink()  # once, by the process that created it")
-        if o.kind == "Array":
+        if o.kind == "ManagerList" and _nested_key(s, o.name) is not None:
+            key = _nested_key(s, o.name)
+            appends = sum(
+                p.replicas * p.count for p in s.processes for st in p.steps if st.target == o.name
+            )
+            expected = len(o.values[key]) + appends if key < len(o.values) else appends
+            c(f"expected = {expected}  # items the inner list would hold if no append were lost")
+            c(f"inner = len({var}[{key}])")
+            words = "expected={expected} lost={expected - inner}"
+            _print(c, f'f"shared {o.name}: value={{list({var})}} {words}"')
+        elif o.kind == "Array" or o.kind == "ManagerList":
             _print(c, f'f"shared {o.name}: value={{list({var})}}"')
+        elif o.kind == "ManagerDict":
+            _print(c, f'f"shared {o.name}: value={{dict({var})}}"')
+        elif o.kind == "ManagerNamespace":
+            _print(c, f'f"shared {o.name}: value={{{var}}}"')
         elif o.kind != "Value":
             continue
         elif s.expect == "completed" and _adds_only(s, o.name) and not o.is_float:
@@ -473,6 +572,16 @@ def _print(c: Code, arg: str) -> None:
         c.many(f"print(\n{INDENT}{arg}\n)")
 
 
+def _nested_key(s: Scenario, name: str) -> int | None:
+    """The index every step of a Manager list appends at (ml[0].append), if one."""
+    steps = [st for p in s.processes for st in p.steps if st.target == name]
+    keys = {st.key for st in steps}
+    if steps and all(st.op == "append" for st in steps) and len(keys) == 1:
+        key = next(iter(keys))
+        return key if isinstance(key, int) else None
+    return None
+
+
 def _adds_only(s: Scenario, name: str) -> bool:
     return all(st.op == "add" for p in s.processes for st in p.steps if st.target == name)
 
@@ -487,6 +596,8 @@ def _make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
     args += list(t.kept_ends)
     args += [topo.shared[n] for n in t.spec.shared_used]
     args += [topo.exited[n] for n in dict.fromkeys((*t.spec.join_first, *t.spec.join_last))]
+    if uses_index(t.spec):
+        args.append("r - 1" if len(t.names) > 1 else "0")  # i: the process's index
     args.append("tallies[name]")
     if e.endless:
         args.append("stop")

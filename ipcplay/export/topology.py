@@ -33,7 +33,9 @@ class Channel:
 
     @property
     def bounded(self) -> bool:
-        return self.spec.kind in ("Queue", "JoinableQueue") and self.spec.maxsize > 0
+        return (
+            self.spec.kind in ("Queue", "JoinableQueue", "ManagerQueue") and self.spec.maxsize > 0
+        )
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ NUMBER_KEYS = frozenset(
     | {"work.ms", "terminate_after"}
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
-BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done"})
+BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done", "remote"})
 # A steps process's steps are typed one per line ("add counter 1 locked"), and
 # name shared objects by name: the text is the step list, as readable as the TOML.
 VALUE_KEYS = frozenset({"payload.value", "reply.value"})  # TOML text, parsed on use
@@ -84,6 +84,7 @@ CHANNEL_DEFAULTS: dict[str, Any] = {
     "maxsize": "0",
     "duplex": True,
     "reader_keeps_write_end": False,
+    "remote": False,
 }
 PROCESS_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -115,6 +116,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "values": "0, 0, 0, 0",
     "parties": "2",
     "size": "64",
+    "items": "",  # a ManagerDict's initial keys, as TOML: name = "bob", n = 1
 }
 _DEFAULTS: dict[Section, dict[str, Any]] = {
     "scenario": SCENARIO_DEFAULTS,
@@ -255,12 +257,14 @@ def _scenario_doc(e: Entry) -> dict[str, Any]:
 def _channel_doc(e: Entry) -> dict[str, Any]:
     kind = e.get("kind")
     out: dict[str, Any] = {"kind": kind}
-    if kind in ("Queue", "JoinableQueue"):
+    if kind in ("Queue", "JoinableQueue", "ManagerQueue"):
         _put_number(out, "maxsize", e.get("maxsize"))
     if kind == "Pipe":
         out["duplex"] = bool(e.get("duplex"))
         if e.get("reader_keeps_write_end"):
             out["reader_keeps_write_end"] = True
+    if kind == "ManagerQueue" and e.get("remote"):
+        out["remote"] = True
     return out
 
 
@@ -279,6 +283,15 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
         _put_number(out, "parties", e.get("parties"))
     if kind == "SharedMemory":
         _put_number(out, "size", e.get("size"))
+    if kind == "ManagerList" and str(e.get("values")).strip():
+        # The items, without the outer brackets: "[]" is one empty inner list.
+        text = str(e.get("values")).strip()
+        values = _value(f"[{text}]")
+        out["values"] = text if isinstance(values, str) else values
+    if kind == "ManagerDict" and str(e.get("items")).strip():
+        text = str(e.get("items")).strip()
+        items = _value(text if text.startswith("{") else f"{{ {text} }}")
+        out["items"] = text if isinstance(items, str) else items
     return out
 
 
@@ -295,6 +308,9 @@ STEP_SYNTAX = {
     "wait_for": "wait_for NAME VALUE N",
     "write": "write NAME OFFSET NUMBER",
     "fill": "fill NAME BYTE",
+    "append": "append NAME ITEM, or append NAME ITEM at KEY (assign)",
+    "setitem": "setitem NAME KEY ITEM",
+    "setattr": "setattr NAME ATTR ITEM",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -329,6 +345,19 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         return {"write": args[0], "offset": _number(args[1]), "number": _number(args[2])}
     if verb == "fill" and len(args) == 2:
         return {"fill": args[0], "byte": _number(args[1])}
+    if verb == "append" and len(args) >= 2:
+        table = {"on": args[0]}
+        rest = args[1:]
+        if rest[-1] == "assign" and len(rest) >= 4 and rest[-3] == "at":
+            table["assign"] = True
+            rest = rest[:-1]
+        if len(rest) >= 3 and rest[-2] == "at":
+            table["key"] = _value(rest[-1])
+            rest = rest[:-2]
+        return {**table, "append": _value(" ".join(rest))}
+    if verb in ("setitem", "setattr") and len(args) >= 3:
+        key = args[1] if verb == "setattr" else _value(args[1])
+        return {"on": args[0], verb: _value(" ".join(args[2:])), "key": key}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -358,6 +387,17 @@ def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
 
 
 def _step_line(table: Mapping[str, Any]) -> str:
+    if "on" in table and any(k in table for k in model.MANAGER_OPS):
+        verb = next(k for k in model.MANAGER_OPS if k in table)
+        if verb == "append":
+            line = f"append {table['on']} {_inline(table['append'])}"
+            if "key" in table:
+                line += f" at {_inline(table['key'])}"
+            return line + (" assign" if table.get("assign") else "")
+        key = "" if "key" not in table else " " + _text(table["key"])
+        if verb == "setitem" and "key" in table:
+            key = " " + _inline(table["key"])
+        return f"{verb} {table['on']}{key} {_inline(table[verb])}"
     if "on" in table:
         verb = next(k for k in _UPDATE_STEPS if k in table)
         line = f"{verb} {table['on']} {_inline(table[verb])}"
@@ -591,6 +631,12 @@ def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
         vals["parties"] = _text(table["parties"])
     if "size" in table:
         vals["size"] = _text(table["size"])
+    if kind == "ManagerList":
+        vals["values"] = ", ".join(_inline(v) for v in table.get("values", []))
+    if "items" in table:
+        vals["items"] = ", ".join(
+            f"{_inline_key(k)} = {_inline(v)}" for k, v in table["items"].items()
+        )
     return vals
 
 
@@ -613,6 +659,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         vals["maxsize"] = _text(table.get("maxsize", 0))
         vals["duplex"] = table.get("duplex", True)
         vals["reader_keeps_write_end"] = table.get("reader_keeps_write_end", False)
+        vals["remote"] = table.get("remote", False)
         channels.append(Entry(uid, "channel", vals))
     shared = []
     for name, table in doc.get("shared", {}).items():
@@ -778,6 +825,26 @@ STEPS_TEMPLATES = (
         ("Barrier",),
         "barrier",
     ),
+    Template(
+        "appender",
+        "process",
+        "Manager list appender",
+        "l.append(i**i), i its index: seed 003 with replicas = 5",
+        "p",
+        {"role": "steps", "count": "1", "replicas": "5", "steps": "append {target} {i**i}"},
+        ("ManagerList",),
+        "manager_list",
+    ),
+    Template(
+        "dict_setter",
+        "process",
+        "Manager dict setter",
+        "d[i] = 'a', i its index: seed 003 with replicas = 5",
+        "p",
+        {"role": "steps", "count": "1", "replicas": "5", "steps": "setitem {target} {i} a"},
+        ("ManagerDict",),
+        "manager_dict",
+    ),
 )
 STEPS_TEMPLATES += (
     Template(
@@ -903,6 +970,30 @@ SHARED_TEMPLATES = (
         "block",
         {"kind": "SharedMemory", "size": "64"},
     ),
+    Template(
+        "manager_list",
+        "shared",
+        "Manager list",
+        "man.list([11, 22, 33]): a list in the manager's server process",
+        "ml",
+        {"kind": "ManagerList", "values": "11, 22, 33"},
+    ),
+    Template(
+        "manager_dict",
+        "shared",
+        "Manager dict",
+        "man.dict({'name': 'bob'}): a dict in the manager's server process",
+        "md",
+        {"kind": "ManagerDict", "items": 'name = "bob"'},
+    ),
+    Template(
+        "manager_namespace",
+        "shared",
+        "Manager Namespace",
+        "man.Namespace(): attributes in the manager's server process",
+        "ns",
+        {"kind": "ManagerNamespace"},
+    ),
 )
 
 CHANNEL_TEMPLATES = (
@@ -948,6 +1039,22 @@ CHANNEL_TEMPLATES = (
         "Pipe(duplex=False): one process sends, one other receives",
         "pipe",
         {"kind": "Pipe", "duplex": False},
+    ),
+    Template(
+        "manager_queue",
+        "channel",
+        "Manager Queue",
+        "man.Queue(): a queue in the manager's server process, used through proxies",
+        "queue",
+        {"kind": "ManagerQueue"},
+    ),
+    Template(
+        "remote_queue",
+        "channel",
+        "Manager Queue (remote)",
+        "a BaseManager serves it on 127.0.0.1; processes connect() with its authkey",
+        "queue",
+        {"kind": "ManagerQueue", "remote": True},
     ),
 )
 

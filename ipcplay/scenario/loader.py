@@ -55,7 +55,7 @@ _SCENARIO_KEYS = (
     "pitfall",
     "pair",
 )
-_CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end")
+_CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end", "remote")
 _PROCESS_KEYS = (
     "name",
     "role",
@@ -76,7 +76,7 @@ _PROCESS_KEYS = (
     "join_last",
     "pool",
 )
-_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size")
+_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size", "items")
 _STEP_ACTIONS = (
     "acquire",
     "release",
@@ -93,6 +93,7 @@ _STEP_ACTIONS = (
     "read",
 )
 _STEP_UPDATES = ("add", "multiply", "value")
+_STEP_MANAGER = model.MANAGER_OPS
 # Keys that go with one action only: notify's n, wait_for's predicate.
 _STEP_EXTRAS = {
     "n": ("notify",),
@@ -102,7 +103,15 @@ _STEP_EXTRAS = {
     "number": ("write",),
     "byte": ("fill",),
 }
-_STEP_KEYS = (*_STEP_ACTIONS, *_STEP_UPDATES, "locked", *_STEP_EXTRAS)
+_STEP_KEYS = (
+    *_STEP_ACTIONS,
+    *_STEP_UPDATES,
+    *_STEP_MANAGER,
+    "key",
+    "assign",
+    "locked",
+    *_STEP_EXTRAS,
+)
 # Condition steps that need the Condition held, as in threading.
 _HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
 # Which kinds each step may name, and how to say so.
@@ -118,8 +127,18 @@ _STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "read": (("SharedMemory",), "a SharedMemory block"),
     "set": (("Event",), "an Event"),
     "clear": (("Event",), "an Event"),
-    "on": (model.DATA_KINDS, "a Value or an Array"),
+    "on": (
+        (*model.DATA_KINDS, *model.MANAGER_KINDS),
+        "a Value, an Array, or a Manager list, dict or Namespace",
+    ),
 }
+# Which Manager steps each Manager kind takes.
+_MANAGER_STEPS = {
+    "ManagerList": ("append", "setitem"),
+    "ManagerDict": ("setitem", "append"),
+    "ManagerNamespace": ("setattr",),
+}
+MAX_ITEM_CHARS = 256
 # Keys of a [[process]] that mean nothing to a `steps` process.
 _NOT_FOR_STEPS = ("rate", "payload", "work", "compute", "reply", "finally", "task_done")
 _PAYLOAD_KEYS = ("kind", "size", "text", "value")
@@ -130,7 +149,7 @@ _CODE_KEYS = frozenset(
     {"code", "script", "python", "exec", "eval", "command", "cmd", "shell", "import", "module"}
 )
 
-_QUEUES = ("Queue", "JoinableQueue")
+_QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
 _SIZED_PAYLOADS = ("bytes", "text")
 _DEFAULT_PAYLOAD = Payload()
 _DEFAULT_REPLY = ProcessSpec(name="x", role="ponger").reply
@@ -518,7 +537,10 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
     extra: dict[str, Any] = {}
     if "maxsize" in table:
         if kind not in _QUEUES:
-            _fail(_key(key, "maxsize"), f"applies to Queue and JoinableQueue only, not {kind}")
+            _fail(
+                _key(key, "maxsize"),
+                f"applies to Queue, JoinableQueue and ManagerQueue only, not {kind}",
+            )
         extra["maxsize"] = _int(
             table["maxsize"], _key(key, "maxsize"), 0, model.MAX_MAXSIZE, "MAX_MAXSIZE"
         )
@@ -531,6 +553,10 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
         if kind != "Pipe" or extra.get("duplex", True):
             _fail(k, 'applies to a one-way Pipe only (kind = "Pipe", duplex = false)')
         extra["reader_keeps_write_end"] = _bool(table["reader_keeps_write_end"], k)
+    if "remote" in table:
+        if kind != "ManagerQueue":
+            _fail(_key(key, "remote"), f"applies to ManagerQueue only, not {kind}")
+        extra["remote"] = _bool(table["remote"], _key(key, "remote"))
     return ChannelSpec(name=name, kind=kind, **extra)
 
 
@@ -560,9 +586,10 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
     applies = {
         "typecode": model.DATA_KINDS,
         "value": ("Value", "Semaphore", "BoundedSemaphore"),
-        "values": ("Array",),
+        "values": ("Array", "ManagerList"),
         "parties": ("Barrier",),
         "size": ("SharedMemory",),
+        "items": ("ManagerDict",),
     }
     for k, kinds in applies.items():
         if k in table and kind not in kinds:
@@ -593,6 +620,30 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         f["values"] = tuple(
             _typed(v, f"{_key(key, 'values')}[{i}]", typecode) for i, v in enumerate(items)
         )
+    if kind == "ManagerList" and "values" in table:
+        items = table["values"]
+        if not isinstance(items, list):
+            _fail(_key(key, "values"), f"expected an array of items, got {_found(items)}")
+        if len(items) > model.MAX_ARRAY:
+            _fail(
+                _key(key, "values"),
+                f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
+            )
+        f["values"] = tuple(
+            _manager_item(v, f"{_key(key, 'values')}[{i}]", index_forms=False)
+            for i, v in enumerate(items)
+        )
+    if kind == "ManagerDict" and "items" in table:
+        pairs = _table(table["items"], _key(key, "items"), "a table of initial keys and values")
+        if len(pairs) > model.MAX_ARRAY:
+            _fail(
+                _key(key, "items"),
+                f"{len(pairs)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
+            )
+        f["items"] = tuple(
+            (k, _manager_item(v, _key(_key(key, "items"), k), index_forms=False))
+            for k, v in pairs.items()
+        )
     if kind == "Barrier":
         if "parties" not in table:
             _fail(_key(key, "parties"), "missing; how many processes the Barrier waits for")
@@ -604,6 +655,34 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
             _fail(_key(key, "size"), "missing; how many bytes the block holds, e.g. 64")
         f["size"] = _int(table["size"], _key(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
     return SharedSpec(name=name, kind=kind, **f)
+
+
+def _manager_item(value: Any, key: str, index_forms: bool = True, nested: bool = False) -> Any:
+    """A value a Manager object may hold: a number, a string or a boolean, and
+    in an initial value also a list of those (a list inside the list or dict).
+
+    In a step (`index_forms`), the strings "{i}", "{i*i}" and "{i**i}" stand
+    for the process's index i and are computed in the process; the loader
+    keeps them as written so the file reads back the same.
+    """
+    if isinstance(value, bool | str):
+        if isinstance(value, str) and len(value) > MAX_ITEM_CHARS:
+            _fail(key, f"a string of {len(value)} characters, over {MAX_ITEM_CHARS}")
+        if isinstance(value, str) and not index_forms and value in model.INDEX_FORMS:
+            _fail(key, f"{_show(value)} means the process's index, which only a step has")
+        return value
+    if isinstance(value, int):
+        return _int(value, key, *_INT64)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return value
+    if isinstance(value, list) and not index_forms and not nested:  # a list in a list or dict
+        if len(value) > model.MAX_ARRAY:
+            _fail(key, f"{len(value)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
+        return tuple(
+            _manager_item(v, f"{key}[{i}]", index_forms=False, nested=True)
+            for i, v in enumerate(value)
+        )
+    _fail(key, f"expected a number, a string or a boolean, got {_found(value)}")
 
 
 def _typed(value: Any, key: str, typecode: str) -> int | float:
@@ -638,7 +717,8 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     action = actions[0]
     updates = [k for k in _STEP_UPDATES if k in table]
     if action != "on":
-        for k in (*updates, *(["locked"] if "locked" in table else [])):
+        extra = [k for k in (*_STEP_MANAGER, "key", "assign") if k in table]
+        for k in (*updates, *extra, *(["locked"] if "locked" in table else [])):
             _fail(_key(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
     for k, owners in _STEP_EXTRAS.items():
         if k in table and action not in owners:
@@ -656,6 +736,11 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
         return _parse_block_write(key, table, action, shared[target])
     if action != "on":
         return Step(op=action, target=target)
+    if shared[target].kind in model.MANAGER_KINDS:
+        return _parse_manager_step(key, table, target, shared[target].kind)
+    for k in (*_STEP_MANAGER, "key", "assign"):
+        if k in table:
+            _fail(_key(key, k), "applies to a Manager list, dict or Namespace only")
     if len(updates) != 1:
         got = ", ".join(updates) if updates else "none"
         _fail(key, f"an update step needs exactly one of add, multiply, value; got {got}")
@@ -708,6 +793,44 @@ def _parse_block_write(key: str, table: dict[str, Any], action: str, block: Shar
         _fail(key, f"{_show(block.name)} holds {block.size} bytes; an 8-byte number needs 8")
     number = _int(table["number"], _key(key, "number"), -(1 << 63), (1 << 63) - 1)
     return Step(op="write", target=block.name, amount=number, offset=offset)
+
+
+def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str) -> Step:
+    """`{ on = "ml", append = X }`, `{ on = "md", setitem = X, key = K }`,
+    `{ on = "ns", setattr = X, key = "name" }`: one proxy call each."""
+    allowed = _MANAGER_STEPS[kind]
+    for k in (*_STEP_UPDATES, "locked"):
+        if k in table:
+            _fail(_key(key, k), f"applies to a Value or an Array, not a {kind}")
+    ops = [k for k in _STEP_MANAGER if k in table]
+    if len(ops) != 1 or ops[0] not in allowed:
+        got = ", ".join(ops) if ops else "none"
+        _fail(key, f"a step on a {kind} needs exactly one of {', '.join(allowed)}; got {got}")
+    op = ops[0]
+    item = _manager_item(table[op], _key(key, op))
+    k: Any = None
+    assign = False
+    if "assign" in table:
+        if op != "append" or "key" not in table:
+            _fail(_key(key, "assign"), "applies to an append with a key (to a list inside)")
+        assign = _bool(table["assign"], _key(key, "assign"))
+    if op == "append" and "key" not in table:
+        if kind == "ManagerDict":
+            _fail(_key(key, "key"), "missing; append on a dict needs the key of a list in it")
+    elif "key" not in table:
+        what = "the attribute name" if op == "setattr" else "the index or key"
+        _fail(_key(key, "key"), f"missing; {op} needs {what}")
+    elif op == "setattr":
+        k = _str(table["key"], _key(key, "key"), "an attribute name (a string)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", k):
+            _fail(_key(key, "key"), f"{_show(k)} is not a Python attribute name")
+    elif kind == "ManagerList":
+        k = table["key"]
+        if k not in model.INDEX_FORMS:
+            k = _int(k, _key(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
+    else:
+        k = _manager_item(table["key"], _key(key, "key"))
+    return Step(op=op, target=target, key=k, item=item, assign=assign)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -1322,6 +1445,8 @@ def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
         out["duplex"] = False
     if c.reader_keeps_write_end:
         out["reader_keeps_write_end"] = True
+    if c.remote:
+        out["remote"] = True
     return out
 
 
@@ -1339,6 +1464,10 @@ def _dump_shared(s: SharedSpec) -> dict[str, Any]:
         out["parties"] = s.parties
     if s.kind == "SharedMemory":
         out["size"] = s.size
+    if s.kind == "ManagerList" and s.values:
+        out["values"] = [list(v) if isinstance(v, tuple) else v for v in s.values]
+    if s.kind == "ManagerDict" and s.items:
+        out["items"] = {k: list(v) if isinstance(v, tuple) else v for k, v in s.items}
     return out
 
 
@@ -1357,6 +1486,13 @@ def _dump_process_step(step: Step) -> dict[str, Any]:
         out: dict[str, Any] = {"on": step.target, step.op: step.amount}
         if step.locked:
             out["locked"] = True
+        return out
+    if step.op in _STEP_MANAGER:
+        out = {"on": step.target, step.op: step.item}
+        if step.key is not None:
+            out["key"] = step.key
+        if step.assign:
+            out["assign"] = True
         return out
     return {step.op: step.target}
 

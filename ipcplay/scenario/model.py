@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe")
+CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe", "ManagerQueue")
 ROLES = (
     "producer",
     "consumer",
@@ -37,7 +37,12 @@ SHARED_KINDS = (
     "Barrier",
     "Condition",
     "SharedMemory",
+    "ManagerList",
+    "ManagerDict",
+    "ManagerNamespace",
 )
+# Objects that live in a Manager's server process; the processes hold proxies.
+MANAGER_KINDS = ("ManagerList", "ManagerDict", "ManagerNamespace")
 # A Condition is also a lock: acquire/release steps take its underlying RLock.
 LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
 DATA_KINDS = ("Value", "Array")
@@ -74,7 +79,15 @@ STEP_OPS = (
     "write",
     "fill",
     "read",
+    "append",
+    "setitem",
+    "setattr",
 )
+# Manager steps: `l.append(item)`, `obj[key] = item`, `setattr(ns, key, item)`.
+MANAGER_OPS = ("append", "setitem", "setattr")
+# Strings that stand for the process's index i (replica - 1), as in the seeds'
+# `for i in range(5): Process(target=f, args=(ml, i))`.
+INDEX_FORMS = ("{i}", "{i*i}", "{i**i}")
 START_METHODS = ("fork", "spawn", "forkserver")
 PAYLOAD_KINDS = ("bytes", "text", "int", "value", "lambda", "function")
 WORK_KINDS = ("none", "sleep", "cpu")
@@ -125,7 +138,9 @@ MAX_POOL_TASKS = 64
 class ChannelSpec:
     """One `multiprocessing` channel.
 
-    `maxsize` applies to Queue and JoinableQueue (0 = unbounded); `duplex` to Pipe.
+    `maxsize` applies to Queue, JoinableQueue and ManagerQueue (0 = unbounded);
+    `duplex` to Pipe; `remote` to ManagerQueue (served by a BaseManager that
+    processes connect() to by address and authkey, not a SyncManager's proxy).
     `reader_keeps_write_end` (a one-way Pipe only) reproduces a classic mistake:
     the reading process also holds the write end and never closes it, so its
     recv() can never raise EOFError.
@@ -136,6 +151,7 @@ class ChannelSpec:
     maxsize: int = 0
     duplex: bool = True
     reader_keeps_write_end: bool = False
+    remote: bool = False  # ManagerQueue: served by a BaseManager on 127.0.0.1
 
 
 @dataclass(frozen=True)
@@ -144,16 +160,18 @@ class SharedSpec:
 
     `typecode` and `value` describe a Value (`value` is its initial value);
     `typecode` and `values` an Array; `value` is a Semaphore's initial count;
-    `parties` is how many processes a Barrier waits for.
+    `parties` is how many processes a Barrier waits for. A ManagerList starts
+    with `values`, a ManagerDict with `items`; a ManagerNamespace empty.
     """
 
     name: str
     kind: str
     typecode: str = "i"
     value: int | float = 0
-    values: tuple[int | float, ...] = ()
+    values: tuple[Any, ...] = ()  # Array; a ManagerList's initial items
     parties: int = 0
     size: int = 0  # SharedMemory: bytes
+    items: tuple[tuple[Any, Any], ...] = ()  # a ManagerDict's initial (key, value) pairs
 
     @property
     def is_float(self) -> bool:
@@ -173,7 +191,12 @@ class Step:
     is at least `amount` (a predicate checked under the lock, so a notify
     sent before the wait is not lost). On a SharedMemory block: write
     `amount` as an 8-byte little-endian integer at `offset`; fill every byte
-    with `amount`; read (sum its bytes).
+    with `amount`; read (sum its bytes).    append / setitem / setattr on a Manager list, dict or
+    Namespace: `target.append(item)`, `target[key] = item`,
+    `setattr(target, key, item)`, through the process's proxy. An append with
+    a `key` appends to the list held at `target[key]`: the proxy hands back a
+    copy, so the change is lost (the docs' pitfall) unless `assign` puts the
+    copy back, `row = target[key]; row.append(item); target[key] = row`.
     """
 
     op: str
@@ -183,6 +206,9 @@ class Step:
     locked: bool = False
     other: str = ""  # wait_for: the Value its predicate reads
     offset: int = 0  # write: where in a SharedMemory block the 8-byte number goes
+    key: Any = None  # setitem: the index or key; setattr: the attribute name; append: see above
+    item: Any = None  # append / setitem / setattr: the value (or one of INDEX_FORMS)
+    assign: bool = False  # append with a key: put the changed inner list back
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,23 @@ def shared_kind(o: SharedSample) -> str:
         return f"Barrier({o.parties})"
     if o.kind == "SharedMemory":
         return f"SharedMemory({o.size})"
+    if o.kind in _MANAGER_WORDS:
+        return _MANAGER_WORDS[o.kind]
     return o.kind
+
+
+class _shown(str):
+    """An inner list as Python prints it ([1, 1]), for array_text's number()."""
+
+    def __new__(cls, v: object) -> _shown:
+        return super().__new__(cls, repr(list(v)) if isinstance(v, tuple) else repr(v))
+
+
+_MANAGER_WORDS = {
+    "ManagerList": "man.list()",
+    "ManagerDict": "man.dict()",
+    "ManagerNamespace": "man.Namespace()",
+}
 
 
 def number(x: object) -> str:
@@ -165,6 +181,20 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         return out
     if o.kind == "Array":
         return [(array_text(o.value if isinstance(o.value, tuple) else (), width), "cyan")]
+    if o.kind in _MANAGER_WORDS:  # the value as ipcplay last read it from the server
+        if o.value is None:
+            return [("not read yet", "dim")]
+        if o.kind == "ManagerList":
+            out = [(array_text(tuple(_shown(v) for v in o.value), width), "cyan")]
+            if o.expected is not None and o.lost is not None:
+                out.append((f"  inner: expected {o.expected}", ""))
+                out.append((f"  lost {o.lost}", "bold #ff4040" if o.lost else "#5fd75f"))
+            return out
+        if o.kind == "ManagerDict":
+            text = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in o.value) + "}"
+        else:
+            text = "Namespace(" + ", ".join(f"{k}={v!r}" for k, v in o.value) + ")"
+        return [(text if len(text) <= width else text[: width - 1] + "…", "cyan")]
     if o.kind == "Event":
         if o.is_set is None:
             return [("set" if o.sets > o.clears else "not set", "")]

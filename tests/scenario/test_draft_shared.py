@@ -112,6 +112,9 @@ def test_shared_fields_go_to_the_loader_as_a_file_says_them() -> None:
         "barrier": {"kind": "Barrier", "parties": 2},
         "cond": {"kind": "Condition"},
         "block": {"kind": "SharedMemory", "size": 64},
+        "ml": {"kind": "ManagerList", "values": [11, 22, 33]},
+        "md": {"kind": "ManagerDict", "items": {"name": "bob"}},
+        "ns": {"kind": "ManagerNamespace"},
     }
     # An unused object is the loader's problem, on that object's entry.
     d, _ = D.add(d, next(t for t in D.PROCESS_TEMPLATES if t.key == "waiter"))

@@ -144,12 +144,13 @@ CASES: list[tuple[str, str, str]] = [
     (
         "maxsize-simplequeue",
         HEAD + chan("tasks", "SimpleQueue", "maxsize = 3") + PRODUCER + CONSUMER,
-        "channels.tasks.maxsize: applies to Queue and JoinableQueue only, not SimpleQueue",
+        "channels.tasks.maxsize: applies to Queue, JoinableQueue and ManagerQueue only, "
+        "not SimpleQueue",
     ),
     (
         "maxsize-pipe",
         HEAD + chan("tasks", "Pipe", "maxsize = 3"),
-        "channels.tasks.maxsize: applies to Queue and JoinableQueue only, not Pipe",
+        "channels.tasks.maxsize: applies to Queue, JoinableQueue and ManagerQueue only, not Pipe",
     ),
     (
         "maxsize-over-cap",
@@ -197,12 +198,13 @@ CASES: list[tuple[str, str, str]] = [
         "channel-kind-typo",
         HEAD + chan("tasks", "Queu"),
         "channels.tasks.kind: expected one of Queue, JoinableQueue, SimpleQueue, Pipe, "
-        "got 'Queu'; did you mean 'Queue'?",
+        "ManagerQueue, got 'Queu'; did you mean 'Queue'?",
     ),
     (
         "channel-kind-missing",
         HEAD + "[channels.tasks]\nmaxsize = 1\n",
-        "channels.tasks.kind: missing; expected one of Queue, JoinableQueue, SimpleQueue, Pipe",
+        "channels.tasks.kind: missing; expected one of Queue, JoinableQueue, SimpleQueue, "
+        "Pipe, ManagerQueue",
     ),
     (
         "channel-key-typo",

@@ -22,8 +22,8 @@ CASES = [
         "kind-typo",
         HEAD + '\n[shared.lock]\nkind = "Lokc"\n' + proc('[{ acquire = "lock" }]'),
         "shared.lock.kind: expected one of Value, Array, Lock, RLock, Semaphore, "
-        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, got 'Lokc'; "
-        "did you mean 'Lock'?",
+        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, ManagerList, ManagerDict, "
+        "ManagerNamespace, got 'Lokc'; did you mean 'Lock'?",
     ),
     (
         "shared-key-typo",
@@ -156,3 +156,60 @@ def test_a_full_scenario_round_trips_through_dumps() -> None:
     again = loads(dumps(s))
     assert again.shared == s.shared
     assert again.processes == s.processes
+
+
+MANAGER_HEAD = '[scenario]\ntitle = "t"\n[shared.ml]\nkind = "ManagerList"\n'
+
+
+@pytest.mark.parametrize(
+    ("shared", "steps", "message"),
+    [
+        (
+            "",
+            '[{ on = "ml", setattr = 1, key = "x" }]',
+            "process[0].steps[0]: a step on a ManagerList needs exactly one of append, "
+            "setitem; got setattr",
+        ),
+        (
+            "",
+            '[{ on = "ml", setitem = 1 }]',
+            "process[0].steps[0].key: missing; setitem needs the index or key",
+        ),
+        (
+            "",
+            '[{ on = "ml", append = 1, assign = true }]',
+            "process[0].steps[0].assign: applies to an append with a key (to a list inside)",
+        ),
+        (
+            "",
+            '[{ on = "ml", add = 1 }]',
+            "process[0].steps[0].add: applies to a Value or an Array, not a ManagerList",
+        ),
+        (
+            'values = ["{i}"]\n',
+            '[{ on = "ml", append = 1 }]',
+            "shared.ml.values[0]: '{i}' means the process's index, which only a step has",
+        ),
+        (
+            "items = { a = 1 }\n",
+            '[{ on = "ml", append = 1 }]',
+            "shared.ml.items: applies to ManagerDict only, not ManagerList",
+        ),
+    ],
+)
+def test_manager_steps_and_keys_fail_on_one_line(shared, steps, message):
+    text = MANAGER_HEAD + shared + f'[[process]]\nname = "p"\nrole = "steps"\nsteps = {steps}\n'
+    with pytest.raises(ScenarioError) as info:
+        loads(text)
+    assert str(info.value) == f"<string>: {message}"
+
+
+def test_remote_applies_to_a_manager_queue_only():
+    text = (
+        '[scenario]\ntitle = "t"\n[channels.q]\nkind = "Queue"\nremote = true\n'
+        '[[process]]\nname = "a"\nrole = "producer"\nout = "q"\n'
+        '[[process]]\nname = "b"\nrole = "consumer"\nin = "q"\n'
+    )
+    with pytest.raises(ScenarioError) as info:
+        loads(text)
+    assert str(info.value) == "<string>: channels.q.remote: applies to ManagerQueue only, not Queue"

@@ -19,12 +19,14 @@ def test_every_pitfall_names_an_existing_other_half_that_names_it_back():
         assert {s.pitfall, other.pitfall} == {"broken", "fixed"}, (name, s.pair)
 
 
-def test_there_are_at_least_ten_pairs_each_explained_with_the_python_docs():
+def test_there_are_at_least_twelve_pairs_each_explained_with_the_python_docs():
     broken = [n for n, s in PITFALLS.items() if s.pitfall == "broken"]
-    assert len(broken) >= 10
+    assert len(broken) >= 12
     for name in broken:
         s, fixed = ALL[name], ALL[ALL[name].pair]
         assert DOCS in s.explain, f"{name}: no link to the Python docs"
         assert fixed.expect == "completed", f"{s.pair}: a fix must complete"
-        # broken means stuck, crashed, or (a race) completed with lost updates
-        assert s.expect != "completed" or any(o.kind == "Value" for o in s.shared), name
+        # broken means stuck, crashed, or completed with updates lost (a race
+        # on a Value, a change to a Manager proxy's copy), which ipcplay counts
+        lossy = any(o.kind in ("Value", "ManagerList") for o in s.shared)
+        assert s.expect != "completed" or lossy, name

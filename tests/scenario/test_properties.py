@@ -184,9 +184,10 @@ def _endings(draw: st.DrawFn, allowed: list[str]) -> tuple[str, ...]:
 @st.composite
 def queue_pipeline(draw: st.DrawFn, i: int, cpu_count_ok: bool) -> tuple[list[Any], list[Any]]:
     """producer -> queue [-> worker -> queue] -> consumer."""
-    kind = draw(st.sampled_from(["Queue", "JoinableQueue", "SimpleQueue"]))
+    kind = draw(st.sampled_from(["Queue", "JoinableQueue", "SimpleQueue", "ManagerQueue"]))
     maxsize = draw(st.integers(0, model.MAX_MAXSIZE)) if kind != "SimpleQueue" else 0
-    q = ChannelSpec(name=f"q{i}", kind=kind, maxsize=maxsize)
+    remote = kind == "ManagerQueue" and draw(st.booleans())
+    q = ChannelSpec(name=f"q{i}", kind=kind, maxsize=maxsize, remote=remote)
     channels: list[ChannelSpec] = [q]
     allowed = ["poison-pill"] + (["join"] if kind == "JoinableQueue" else [])
     processes = [
@@ -276,6 +277,42 @@ def _numbers(typecode: str) -> st.SearchStrategy[int | float]:
     return st.floats(allow_nan=False).map(lambda x: x + 0.0)
 
 
+_items = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.text(alphabet="ab {}i*", max_size=6).filter(lambda t: t not in model.INDEX_FORMS),
+)
+_step_items = st.one_of(_items, st.sampled_from(model.INDEX_FORMS))
+
+
+def _manager_steps(draw: st.DrawFn, kind: str, name: str, fields: dict[str, Any]) -> list[Step]:
+    """Initial values and one to three proxy steps for a Manager list, dict or Namespace."""
+    steps = []
+    for _ in range(draw(st.integers(1, 3))):
+        item = draw(_step_items)
+        if kind == "ManagerNamespace":
+            steps.append(
+                Step(op="setattr", target=name, key=draw(st.sampled_from("xy")), item=item)
+            )
+            continue
+        op = draw(st.sampled_from(["append", "setitem"]))
+        if kind == "ManagerList":
+            key = draw(st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["{i}"])))
+        else:
+            key = draw(st.one_of(st.sampled_from(["a", "{i}"]), st.integers(0, 3)))
+        if op == "setitem" and key is None:
+            key = 0
+        assign = op == "append" and key is not None and draw(st.booleans())
+        steps.append(Step(op=op, target=name, key=key, item=item, assign=assign))
+    if kind == "ManagerList":
+        inner = st.lists(_items, max_size=2).map(tuple)
+        fields["values"] = tuple(draw(st.lists(st.one_of(_items, inner), max_size=3)))
+    elif kind == "ManagerDict":
+        pairs = draw(st.dictionaries(st.sampled_from(["a", "b", "name"]), _items, max_size=2))
+        fields["items"] = tuple(pairs.items())
+    return steps
+
+
 @st.composite
 def shared_group(draw: st.DrawFn, i: int) -> tuple[SharedSpec, ProcessSpec]:
     """One shared object of any kind and a steps process that uses it."""
@@ -297,6 +334,8 @@ def shared_group(draw: st.DrawFn, i: int) -> tuple[SharedSpec, ProcessSpec]:
         if kind in ("Semaphore", "BoundedSemaphore"):
             fields["value"] = draw(st.integers(0, model.MAX_MAXSIZE))
         steps += [Step(op="acquire", target=name), Step(op="release", target=name)]
+    elif kind in model.MANAGER_KINDS:
+        steps += _manager_steps(draw, kind, name, fields)
     elif kind == "Event":
         ops = draw(st.lists(st.sampled_from(["set", "clear", "wait"]), min_size=1, max_size=3))
         steps += [Step(op=op, target=name) for op in ops]

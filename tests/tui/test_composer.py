@@ -485,24 +485,29 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("n")
-        for digit in "123456":
+        for digit in "12345678":
             await pilot.press("c", digit)
         for digit in "12345":
             await pilot.press("a", digit)
         for digit in "123456789":
             await pilot.press("o", digit)
-        await pilot.press("o", *["down"] * 9, "enter")  # past the digits: arrows
+        for downs in (9, 10, 11, 12):  # past the digits: arrows
+            await pilot.press("o", *["down"] * downs, "enter")
         for digit in "6789":
             await pilot.press("a", digit)
-        for downs in (9, 10, 11, 12, 13, 14):  # past the digits: arrows
+        for downs in range(9, 17):  # past the digits: arrows
             await pilot.press("a", *["down"] * downs, "enter")
         await pilot.pause()
         composer = _composer(app)
         kinds = {(c.get("kind"), c.get("duplex")) for c in composer.draft.channels}
-        assert {k for k, _ in kinds} == {"Queue", "JoinableQueue", "SimpleQueue", "Pipe"}
+        assert {k for k, _ in kinds} == set(model.CHANNEL_KINDS)
         assert ("Pipe", False) in kinds and ("Pipe", True) in kinds
+        remote = [
+            c.get("remote") for c in composer.draft.channels if c.get("kind") == "ManagerQueue"
+        ]
+        assert remote == [False, True]
         roles = [p.get("role") for p in composer.draft.processes]
-        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 8 + [
+        assert roles == ["producer", "consumer", "worker", "pinger", "ponger"] + ["steps"] * 10 + [
             "globals",
             "coroutines",
         ]
@@ -517,6 +522,8 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
             "sleep 1000\nset go",
             "wait go",
             "sleep 200\nwait barrier",
+            "append ml {i**i}",
+            "setitem md {i} a",
             "sleep 500\nacquire cond\nnotify_all cond\nrelease cond",
             "acquire cond\nwait cond\nrelease cond",
         ]

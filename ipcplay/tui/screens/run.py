@@ -25,6 +25,7 @@ from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
+from ipcplay.tui.widgets.managers import ManagerPanel
 from ipcplay.tui.widgets.processes import ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
@@ -92,6 +93,7 @@ class RunScreen(Screen[None]):
             yield FlowView(id="flow")
             yield ChannelPanel(id="channels")
         yield SharedPanel(id="shared")
+        yield ManagerPanel(id="managers")
         yield ProcessPanel(id="processes")
         with TabbedContent(id="bottom"):
             with TabPane("Events", id="tab-events"):
@@ -130,6 +132,9 @@ class RunScreen(Screen[None]):
         # A scenario of only shared objects has no diagram; one without them, no panel.
         self.query_one("#top").display = bool(scenario.channels)
         self.query_one(SharedPanel).display = bool(scenario.shared)
+        self.query_one(ManagerPanel).display = any(
+            o.kind.startswith("Manager") for o in (*scenario.shared, *scenario.channels)
+        )
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
@@ -247,6 +252,8 @@ class RunScreen(Screen[None]):
             w.channels.update_snapshot(snap)
             if snap.shared:
                 w.shared.update_snapshot(snap, now)
+            if snap.managers:
+                self.query_one(ManagerPanel).update_snapshot(snap)
             w.processes.update_snapshot(snap, now)
             names = [p.name for p in snap.processes]
             chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]

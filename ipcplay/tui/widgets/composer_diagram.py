@@ -44,7 +44,8 @@ def _verbs(p: Entry, name: str) -> list[str]:
     out = []
     for t in tables:
         if t.get("on") == name:
-            verb = next(k for k in ("add", "multiply", "value") if k in t)
+            verbs = ("add", "multiply", "value", "append", "setitem", "setattr")
+            verb = next(k for k in verbs if k in t)
             out.append(f"{verb}{' locked' if t.get('locked') else ''}")
         elif "on" not in t and name in t.values():
             out.append(next(iter(t)))
@@ -63,6 +64,12 @@ def shared_kind(o: Entry) -> str:
         return f"{kind}({value or 1})"
     if kind == "Barrier":
         return f"Barrier({str(o.get('parties')).strip()})"
+    if kind == "ManagerList":
+        return f"man.list([{str(o.get('values')).strip()}])"
+    if kind == "ManagerDict":
+        return f"man.dict({{ {str(o.get('items')).strip()} }})"
+    if kind == "ManagerNamespace":
+        return "man.Namespace()"
     return str(kind)
 
 

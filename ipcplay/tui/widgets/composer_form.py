@@ -53,6 +53,7 @@ FIELDS = (
     FieldSpec("channel", "maxsize", "maxsize", placeholder="0 = unbounded"),
     FieldSpec("channel", "duplex", "duplex", "check"),
     FieldSpec("channel", "reader_keeps_write_end", "pitfall", "check"),
+    FieldSpec("channel", "remote", "remote", "check"),
     FieldSpec("shared", "name", "name"),
     FieldSpec("shared", "kind", "kind", "select", model.SHARED_KINDS),
     FieldSpec("shared", "typecode", "typecode", "select", model.TYPECODES),
@@ -60,6 +61,7 @@ FIELDS = (
     FieldSpec("shared", "values", "values", placeholder="initial elements: 0, 0, 0"),
     FieldSpec("shared", "parties", "parties", placeholder="processes wait() lets through together"),
     FieldSpec("shared", "size", "size", placeholder="bytes in the block (SharedMemory)"),
+    FieldSpec("shared", "items", "items", placeholder='initial keys: name = "bob", n = 1'),
     FieldSpec("process", "name", "name"),
     FieldSpec("process", "role", "role", "select", model.ROLES),
     FieldSpec("process", "replicas", "replicas", placeholder="1 to 64, or cpu_count"),
@@ -104,6 +106,7 @@ NO_CHANNELS = "(no channels yet: c on the list adds one)"
 CHECK_LABELS = {
     "duplex": "both ends send and receive",
     "reader_keeps_write_end": "the reader keeps the write end open (no EOFError)",
+    "remote": "served on 127.0.0.1; processes connect() with the authkey",
     "task_done": "call task_done() per item (JoinableQueue)",
 }
 
@@ -119,18 +122,21 @@ def visible(e: Entry, key: str) -> bool:
     if e.section == "channel":
         kind = e.get("kind")
         if key == "maxsize":
-            return kind in ("Queue", "JoinableQueue")
+            return kind in ("Queue", "JoinableQueue", "ManagerQueue")
         if key == "reader_keeps_write_end":
             return (kind == "Pipe" and not e.get("duplex")) or bool(e.get(key))
+        if key == "remote":
+            return kind == "ManagerQueue"
         return key != "duplex" or kind == "Pipe"
     if e.section == "shared":
         kind = e.get("kind")
         shown = {
             "typecode": kind in model.DATA_KINDS,
             "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
-            "values": kind == "Array",
+            "values": kind in ("Array", "ManagerList"),
             "parties": kind == "Barrier",
             "size": kind == "SharedMemory",
+            "items": kind == "ManagerDict",
         }
         return shown.get(key, True)
     if e.section != "process":

@@ -67,7 +67,8 @@ class SharedPanel(Vertical):
         if wide:
             out.append((" " * (room - used + 1), ""))
             out.append((f"{waiting[:24]:<24} ", "#ffb454" if waiting else ""))
-            out.append((f"{o.acquires:>9} {o.contended:>9} {o.wait_s:>7.1f}s", ""))
+            ops = o.updates if o.calls else o.acquires  # a Manager object: its proxy calls
+            out.append((f"{ops:>9} {o.contended:>9} {o.wait_s:>7.1f}s", ""))
         elif waiting:
             out.append((f"  waiting: {waiting}", "#ffb454"))
         return out
