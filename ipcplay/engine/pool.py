@@ -332,6 +332,13 @@ def run_task(job: tuple[int, tuple[Any, ...], tuple[tuple[str, Any], ...]]) -> t
     return i, _run(i, args, dict(kwds))
 
 
+def run_chunk(
+    jobs: list[tuple[int, tuple[Any, ...], tuple[tuple[str, Any], ...]]],
+) -> list[tuple[int, Any]]:
+    """imap with a chunksize: one message carries `chunksize` jobs, as in CPython."""
+    return [run_task(job) for job in jobs]
+
+
 def run_star(i: int, *args: Any) -> tuple[int, Any]:
     """starmap: the task index comes first, then the task's own arguments."""
     return i, _run(i, args, {})
@@ -592,7 +599,15 @@ def _drive(o: Owner, pool: Any, spec: PoolSpec) -> None:
         pending.append((-1, _map_async(pool, m, js, chunk, kw)))
     else:  # imap, imap_unordered
         o.bump(H_SUBMITTED, n)
-        it = getattr(pool, m)(run_task, js, chunk or 1)
+        # With chunksize > 1 CPython's imap returns a plain generator over
+        # chunks, which has no next(timeout); the owner must never block
+        # without a timeout, so it sends the chunks itself, one job list per
+        # task message: the same messages imap(chunksize) would send.
+        size = chunk or 1
+        if size > 1:
+            it = getattr(pool, m)(run_chunk, [js[k : k + size] for k in range(0, n, size)], 1)
+        else:
+            it = getattr(pool, m)(run_task, js, 1)
         got = 0
         while got < n:
             box: list[Any] = []
@@ -605,10 +620,10 @@ def _drive(o: Owner, pool: Any, spec: PoolSpec) -> None:
                 return True
 
             o.wait(ready, "imap", n - got)
-            i, value = box[0]
-            o.arrived(i, value)
-            got += 1
-            o.ctx.done(got)
+            for i, value in box[0] if size > 1 else box:
+                o.arrived(i, value)
+                got += 1
+                o.ctx.done(got)
     _endings(o, pool, spec, pending)
     for i, ar in pending:
         if i < 0:

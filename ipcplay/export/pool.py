@@ -111,11 +111,11 @@ def emit(c: Code, t: Template, e: Emitter) -> None:
     spec = t.spec.pool
     assert spec is not None
     # Two pool processes may share a task function or a constant: each once.
-    e.constants += [
-        line
-        for line in constants(spec) + module_lines(spec, t.spec.work, e)
-        if line not in e.constants
-    ]
+    e.constants += [line for line in constants(spec) if line not in e.constants]
+    block = module_lines(spec, t.spec.work, e)
+    defs = [line for line in block if line.startswith("def ")]
+    if not any(d in e.constants for d in defs):
+        e.constants += block
     f = spec.function
     name = t.names[0]
     if e.scenario.expect != "completed":
@@ -191,7 +191,7 @@ def _gets(c: Code, spec: PoolSpec) -> None:
     many = spec.method.endswith("map_async")
     with c.block("for r in pending:"):
         if spec.callback:
-            with c.block("if r.successful():" if spec.error_callback else "if False:"):
+            with c.block("if r.successful():"):
                 c("continue", "on_result has it already")
         if spec.error_callback or spec.on_error == "report":
             with c.block("try:"):
