@@ -350,7 +350,13 @@ class Sampler:
         alive: list[bool] = []
         exitcodes: list[int | None] = []
         for p, proc in enumerate(self.processes):
-            code = proc.exitcode if proc is not None else None
+            # Process.exitcode reaps (waitpid): it is the parent's join. With
+            # joined_after, the parent does not look before then, so a process
+            # that ended sooner stays a zombie, as `ps` shows it.
+            late = self.insts[p].spec.joined_after
+            started_ns = vals[p][B.P_STARTED_NS]
+            waiting = late > 0 and (not started_ns or now < started_ns / 1e9 + late)
+            code = proc.exitcode if proc is not None and not waiting else None
             started = vals[p][B.P_PID] != 0 or (proc is not None and proc.pid is not None)
             exitcodes.append(code)
             alive.append(started and code is None and proc is not None)

@@ -402,7 +402,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         c("tallies = {}")
         for t in topo.templates:
             _make_processes(c, t, topo, e)
-        if any(t.spec.terminate_after for t in topo.templates):
+        if any(t.spec.terminate_after or t.spec.joined_after for t in topo.templates):
             c("started = time.monotonic()")
         demo_globals = any(p.role == "globals" for p in s.processes)
         if demo_globals:
@@ -415,6 +415,7 @@ def _main(s: Scenario, topo: Topology, e: Emitter) -> str:
         _close_parent_ends(c, topo)
         _watch_exits(c, topo, e)
         _terminations(c, topo)
+        _late_joins(c, topo)
         c()
         _wait(c, s)
         c()
@@ -640,6 +641,24 @@ def _watch_exits(c: Code, topo: Topology, e: Emitter) -> None:
         mine = f"p.name == {quoted(name)} or p.name.startswith({quoted(name + '-')})"
         c(f"ends = [p for p in processes if {mine}]")
         c(f"threading.Thread(target=set_when_exited, args=(ends, {var}), daemon=True).start()")
+
+
+def _late_joins(c: Code, topo: Topology) -> None:
+    """joined_after: the parent joins the others first, then that one late."""
+    late = [t for t in topo.templates if t.spec.joined_after]
+    if not late:
+        return
+    names = ", ".join(quoted(n) for t in late for n in t.names)
+    c()
+    c("# The parent joins every other process as it ends...")
+    with c.block(f"for p in [p for p in processes if p.name not in ({names},)]:"):
+        c("p.join()")
+    for t in late:
+        after = number(t.spec.joined_after)
+        c(f"# ...but {t.spec.name} only {after} s after the start. If it ended sooner it is")
+        c("# a zombie until then: `ps` shows it as <defunct>, holding its pid and exit")
+        c("# status for a parent that has not asked yet. join() reaps it.")
+        c(f"time.sleep(max(0.0, started + {after} - time.monotonic()))")
 
 
 def _terminations(c: Code, topo: Topology) -> None:

@@ -56,7 +56,7 @@ NAME_RULE = "expected a letter followed by up to 31 letters, digits, '_' or '-'"
 # How each field is kept while it is edited; the loader decides what is valid.
 NUMBER_KEYS = frozenset(
     {"duration", "seed", "maxsize", "replicas", "count", "rate", "payload.size", "reply.size"}
-    | {"work.ms", "terminate_after"}
+    | {"work.ms", "terminate_after", "joined_after"}
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
 BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done", "remote"})
@@ -103,6 +103,7 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "task_done": True,
     "steps": "",
     "terminate_after": "",  # empty: the parent never terminates it
+    "joined_after": "",  # empty: the parent joins it as soon as it ends
     "join_first": "",  # process names, comma-separated
     "join_last": "",
     "pool": "",  # role "pool": its [process.pool] table as TOML lines
@@ -443,6 +444,7 @@ def _process_doc(e: Entry, names: Mapping[int, str]) -> dict[str, Any]:
             out[key] = refs
     _put_number(out, "count", e.get("count"))
     _put_number(out, "terminate_after", e.get("terminate_after"))
+    _put_number(out, "joined_after", e.get("joined_after"))
     for key in ("join_first", "join_last"):
         names = [n.strip() for n in str(e.get(key)).split(",") if n.strip()]
         if names:
@@ -671,7 +673,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         for key in ("name", "role", "compute", "task_done"):
             if key in table:
                 vals[key] = table[key]
-        for key in ("replicas", "count", "rate", "terminate_after"):
+        for key in ("replicas", "count", "rate", "terminate_after", "joined_after"):
             if key in table:
                 vals[key] = _text(table[key])
         for key in ("join_first", "join_last"):

@@ -74,6 +74,7 @@ _PROCESS_KEYS = (
     "terminate_after",
     "join_first",
     "join_last",
+    "joined_after",
     "pool",
 )
 _SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size", "items")
@@ -919,6 +920,13 @@ def _parse_process(
     for j in ("join_first", "join_last"):
         if j in table:
             fields[j] = _join_refs(table[j], _key(key, j), fields["name"])
+    if "joined_after" in table:
+        k = _key(key, "joined_after")
+        fields["joined_after"] = _float(
+            table["joined_after"], k, 0, model.MAX_SECONDS, "MAX_SECONDS"
+        )
+        if fields["joined_after"] <= 0:
+            _fail(k, "expected seconds after the start, more than 0")
     if "terminate_after" in table:
         k = _key(key, "terminate_after")
         fields["terminate_after"] = _float(
@@ -1531,6 +1539,8 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["steps"] = [_dump_process_step(step) for step in p.steps]
     if p.terminate_after:
         out["terminate_after"] = _plain(p.terminate_after)
+    if p.joined_after:
+        out["joined_after"] = _plain(p.joined_after)
     if p.join_first:
         out["join_first"] = list(p.join_first)
     if p.join_last:

@@ -288,7 +288,9 @@ class ProcessSpec:
     replica that long after the start, whatever it is doing or holding.
     `join_first` / `join_last` name process templates this process waits for,
     as `p.join()` does, before its first item / after its last one: the
-    process stands for the parent that joins its children.
+    process stands for the parent that joins its children. `joined_after`
+    (seconds) has the parent join it that late: if it ends sooner, it is a
+    zombie until then.
     """
 
     name: str
@@ -309,6 +311,7 @@ class ProcessSpec:
     terminate_after: float = 0.0  # > 0: the parent calls terminate() this many s after start
     join_first: tuple[str, ...] = ()  # process templates to join() before doing anything
     join_last: tuple[str, ...] = ()  # ... and after the last item
+    joined_after: float = 0.0  # > 0: the parent first join()s it this many s after its start
     pool: PoolSpec | None = None  # role "pool" only
 
     @property

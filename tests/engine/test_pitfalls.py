@@ -115,3 +115,36 @@ def test_a_module_level_function_goes_through():
     assert outcome.verdict == "completed"
     (items,) = outcome.snapshot.channels
     assert (items.puts, items.gets, items.lost, items.depth) == (1, 1, 0, 0)
+
+
+def _states(name: str) -> tuple[object, list[tuple[str, str, int | None, int | None]]]:
+    """Run a preset and keep quick's (state, OS status, exit code, pid) at every sample."""
+    seen: list[tuple[str, str, int | None, int | None]] = []
+    engine = Engine(load(resolve(name)))
+    engine._on_snapshot = lambda s: seen.append(
+        (s.processes[0].state, s.processes[0].status, s.processes[0].exitcode, s.processes[0].pid)
+    )
+    return engine.run(20), seen
+
+
+@pytest.mark.timeout(30)
+def test_a_process_the_parent_joins_late_is_a_zombie_until_then():
+    import psutil
+
+    outcome, seen = _states("zombie-until-join")
+    assert outcome.verdict == "completed"
+    zombie = [s for s in seen if s[0] == "zombie"]
+    # quick ends at ~0.2 s of its run and is joined at 3 s: about 28 samples at 10 Hz
+    assert len(zombie) >= 15
+    assert all(status == psutil.STATUS_ZOMBIE and code is None for _, status, code, _ in zombie)
+    assert seen[-1][0] == "exited 0" and seen[-1][2] == 0  # joined: reaped, code known
+
+
+@pytest.mark.timeout(30)
+def test_a_process_joined_as_it_ends_never_lingers_as_a_zombie():
+    outcome, seen = _states("zombie-joined")
+    assert outcome.verdict == "completed"
+    # reaped at the first sample after it ends (at most one sample may catch
+    # the instant between its exit and the parent's waitpid)
+    assert sum(1 for s in seen if s[0] == "zombie") <= 1
+    assert seen[-1][0] == "exited 0"

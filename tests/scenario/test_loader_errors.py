@@ -269,7 +269,7 @@ CASES: list[tuple[str, str, str]] = [
         HEAD + QUEUE + PRODUCER + "zzz = 3\n" + CONSUMER,
         "process[0].zzz: unknown key; expected one of name, role, replicas, in, out, count, "
         "rate, payload, work, compute, reply, finally, task_done, steps, terminate_after, "
-        "join_first, join_last, pool",
+        "join_first, join_last, joined_after, pool",
     ),
     (
         "missing-name",

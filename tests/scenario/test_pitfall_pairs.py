@@ -29,4 +29,5 @@ def test_there_are_at_least_twelve_pairs_each_explained_with_the_python_docs():
         # broken means stuck, crashed, or completed with updates lost (a race
         # on a Value, a change to a Manager proxy's copy), which ipcplay counts
         lossy = any(o.kind in ("Value", "ManagerList") for o in s.shared)
-        assert s.expect != "completed" or lossy, name
+        lingers = any(p.joined_after for p in s.processes)  # a zombie, seen in `ps`
+        assert s.expect != "completed" or lossy or lingers, name

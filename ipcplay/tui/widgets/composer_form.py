@@ -86,6 +86,7 @@ FIELDS = (
     FieldSpec(
         "process", "terminate_after", "terminate at", placeholder="s: the parent terminate()s it"
     ),
+    FieldSpec("process", "joined_after", "joined at", placeholder="s: the parent join()s it late"),
     FieldSpec("process", "join_first", "join first", placeholder="processes to join() first"),
     FieldSpec("process", "join_last", "join last", placeholder="processes to join() at the end"),
     FieldSpec("process", "pool", "pool", "area"),
@@ -145,7 +146,7 @@ def visible(e: Entry, key: str) -> bool:
     if role in ("steps", *model.DEMO_ROLES):  # no channels and no payload
         keep = ("name", "role", "replicas", "count")
         if role == "steps":
-            keep += ("steps", "terminate_after", "join_first", "join_last")
+            keep += ("steps", "terminate_after", "joined_after", "join_first", "join_last")
         return key in keep or (key in ("in", "out") and bool(e.get(key)))
     if role == "pool":  # a pool process: its work per task and its [process.pool] table
         return key in ("name", "role", "work.kind", "work.ms", "pool")
