@@ -95,7 +95,9 @@ FIELDS = (
 STEPS_HELP = (
     "one per line: acquire NAME · release NAME · wait NAME · set NAME · clear NAME · "
     "sleep MS · add NAME N · multiply NAME N · value NAME N (add 'locked' to update "
-    "inside NAME.get_lock())"
+    "inside NAME.get_lock()) · notify NAME [N] · notify_all NAME · wait_for NAME VALUE N · "
+    "write NAME OFFSET NUMBER · fill NAME BYTE · read NAME · append NAME ITEM [at KEY "
+    "[assign]] · setitem NAME KEY ITEM · setattr NAME ATTR ITEM ({i} is the process's index)"
 )
 
 ENDING_HELP = {
