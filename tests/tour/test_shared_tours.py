@@ -1,4 +1,4 @@
-"""The shared-state presets' tours, as a user runs them: `ipcplay run NAME
+"""The shared-state and pitfall presets' tours, as a user runs them: `ipcplay run NAME
 --tour --json` plays every step, and each one saw the state it waits for."""
 
 from __future__ import annotations
@@ -17,6 +17,16 @@ TOURED = {
     "seed002-event-barrier": "completed",
     "semaphore-pool": "completed",
     "lock-order-deadlock": "deadlock",
+    "pipe-write-end-open": "hang",
+    "terminate-holding-lock": "hang",
+    "terminate-holding-lock-fixed": "completed",
+    "join-before-drain": "deadlock",
+    "queue-unpicklable-lambda": "hang",
+    "zombie-until-join": "completed",
+    "seed004-pool-map": "completed",
+    "pool-killed-worker-hang": "hang",
+    "manager-nested-lost": "completed",
+    "condition-lost-notify": "hang",
 }
 
 
