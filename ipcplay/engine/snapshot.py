@@ -280,3 +280,14 @@ class Snapshot:
     waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order
     pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"
     managers: tuple[ManagerSample, ...] = ()  # Manager server processes, one panel each
+
+
+def crashed(processes: tuple[ProcessSample, ...]) -> bool:
+    """Did a process fail by itself? Not one ipcplay stopped, and not a pool
+    worker: the Pool replaces a dead worker, and a task lost with it shows as
+    a hang or an error in the pool process. The one rule for the headless
+    verdict and the TUI's."""
+    return any(
+        p.exitcode not in (0, None) and not p.stopped_by_engine and p.role != "pool-worker"
+        for p in processes
+    )

@@ -27,7 +27,7 @@ from ipcplay.engine.manager import Managers, start_managers
 from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
-from ipcplay.engine.snapshot import ProcessSample, Snapshot
+from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.scenario.model import MANAGER_KINDS, Scenario
 
 
@@ -296,13 +296,7 @@ class Engine:
     def _verdict(self, reason: str, final: Snapshot, stuck: Any) -> str:
         if reason == "stuck" and stuck is not None:
             return stuck.kind
-        # A pool worker's death is the pool process's business: the Pool
-        # replaces it, and a lost task shows as a hang or an error there.
-        crashed = any(
-            p.exitcode not in (0, None) and not p.stopped_by_engine and p.role != "pool-worker"
-            for p in final.processes
-        )
-        if crashed:
+        if crashed(final.processes):
             return "crashed"
         if reason == "finished":
             return "completed"

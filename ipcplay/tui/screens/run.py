@@ -14,7 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.snapshot import Snapshot, crashed
 from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
 from ipcplay.tour import TourPlayer
@@ -240,10 +240,7 @@ class RunScreen(Screen[None]):
         self.snap = snap
         now = self.source.now()
         if snap.finished and self.verdict is None:
-            failed = any(
-                p.exitcode not in (0, None) and not p.stopped_by_engine for p in snap.processes
-            )
-            self.verdict = "crashed" if failed else "completed"
+            self.verdict = "crashed" if crashed(snap.processes) else "completed"
         if snap.stuck is not None:
             self.verdict = snap.stuck.kind
         w = self._widgets()
