@@ -163,18 +163,23 @@ class ProcessPanel(Vertical):
             f"ctx switches {p.ctx_switches}\n "
         )
         t.append(words, style=style)
-        t.append(
-            f"\n in {p.received}  out {p.sent}  items {p.items}  "
-            f"pills in {p.pills_received} out {p.pills_sent}  "
-            f"blocked {p.blocked_s:.2f} s in total"
-        )
+        # Three lines at most (the panel's height): a demo's own numbers and a
+        # pool's results go on the state line, a pool's task counts on the last.
         if p.notes:
-            t.append(f"\n {F.notes_text(p.notes)}", style="cyan")
-        if p.error:
-            t.append(f"  error: {p.error}", style="red")
+            t.append(f"  {F.notes_text(p.notes)}", style="cyan")
         pool = next((o for o in snap.pools if o.name == p.name), None)
         if pool is not None:
-            t.append("\n" + F.pool_text(pool))
-        elif p.role == "pool-worker" and p.activity:
-            t.append(f"\n {p.activity}  tasks taken {p.received}  done {p.items}")
+            head, _, results = F.pool_text(pool).partition("\n")
+            t.append(f"  {results.strip()}", style="cyan")
+            t.append(f"\n{head}")
+        else:
+            t.append(
+                f"\n in {p.received}  out {p.sent}  items {p.items}  "
+                f"pills in {p.pills_received} out {p.pills_sent}  "
+                f"blocked {p.blocked_s:.2f} s in total"
+            )
+            if p.role == "pool-worker" and p.activity:
+                t.append(f"  {p.activity}")
+        if p.error:
+            t.append(f"  error: {p.error}", style="red")
         detail.set(t)
