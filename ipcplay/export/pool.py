@@ -119,13 +119,16 @@ def emit(c: Code, t: Template, e: Emitter) -> None:
     f = spec.function
     name = t.names[0]
     if e.scenario.expect != "completed":
-        e.needs.update({"signal"})
+        e.needs.update({"signal", "os"})
         c()  # a nested def stands apart, as ruff format wants it
         with c.block("def stop_pool(signum, frame):"):
-            c('"""SIGTERM from the parent: leave the `with` block, whose exit terminates')
-            c('the pool\'s workers (they would outlive us, blocked on the task queue)."""')
-            c("sys.exit(1)")
+            c('"""SIGTERM from the parent: end this process and every pool worker at once.')
+            c("Not pool.terminate(): once a worker has been killed mid-task it can wait for")
+            c("ever, and the Pool keeps forking replacements while it does. One signal to")
+            c('the process group (see setpgrp below) reaches them all, new ones too."""')
+            c("os.killpg(os.getpgrp(), signal.SIGKILL)")
         c()
+        c("os.setpgrp()  # this process and the workers it forks: one process group")
         c("signal.signal(signal.SIGTERM, stop_pool)")
     c("ctx = multiprocessing.get_context(START_METHOD)")
     kw = [f"processes={spec.processes}"]

@@ -536,7 +536,8 @@ def _report_shared(c: Code, s: Scenario, topo: Topology) -> None:
             appends = sum(
                 p.replicas * p.count for p in s.processes for st in p.steps if st.target == o.name
             )
-            expected = len(o.values[key]) + appends if key < len(o.values) else appends
+            inner0 = o.values[key] if -len(o.values) <= key < len(o.values) else ()
+            expected = (len(inner0) if isinstance(inner0, tuple | list) else 0) + appends
             c(f"expected = {expected}  # items the inner list would hold if no append were lost")
             c(f"inner = len({var}[{key}])")
             words = "expected={expected} lost={expected - inner}"
@@ -709,7 +710,10 @@ def _wait(c: Code, s: Scenario) -> None:
     c("stuck = [p for p in processes if p.is_alive()]")
     with c.block("for p in stuck:"):
         c("p.terminate()  # SIGTERM: it was not going to finish by itself")
-        c("p.join()")
+        c("p.join(5)")
+        with c.block("if p.is_alive():"):
+            c("p.kill()  # terminate() did not end it: SIGKILL")
+            c("p.join()")
 
 
 def _outcome(c: Code, s: Scenario) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import PRESETS
 from export_runs import imported_modules
 from hypothesis import HealthCheck, given, settings
@@ -57,7 +58,8 @@ def _scenario_strategy():
     return module.scenarios()
 
 
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.timeout(150)  # up to 60 scenarios, each exported and parsed
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(scenario=_scenario_strategy())
 def test_any_valid_scenario_exports_to_a_stdlib_script_that_compiles(scenario):
     source = to_python(scenario)
