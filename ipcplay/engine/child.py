@@ -23,7 +23,7 @@ from ipcplay.engine.roles import ROLES, STOPPED, RoleContext
 PR_SET_PDEATHSIG = 1
 
 
-def _observer_alive(pid: int) -> bool:
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -33,14 +33,35 @@ def _observer_alive(pid: int) -> bool:
     return True
 
 
+def exit_when_gone(pid: int) -> None:
+    """End this process as soon as process `pid` has: a daemon thread blocked
+    on a pidfd wakes only when it exits (no polling); where pidfds are
+    missing, it polls four times a second."""
+    try:
+        fd = os.pidfd_open(pid)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        fd = -1
+    if not _alive(pid):  # it died before we got here
+        os._exit(1)
+
+    def watch() -> None:
+        if fd >= 0:
+            select.select([fd], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ipcplay-watch", daemon=True).start()
+
+
 def die_with_observer(observer_pid: int) -> None:
     """Make sure this child cannot outlive the observer, even if it is SIGKILLed.
 
     When the observer is our parent (fork, spawn), Linux sends us SIGKILL as it
     dies (PR_SET_PDEATHSIG). Under forkserver our parent is the fork server,
     which lives as long as any of its children do, so we also watch the
-    observer itself: a thread blocked on a pidfd wakes only when it exits (no
-    polling); where pidfds are missing, it polls four times a second.
+    observer itself.
     """
     if sys.platform.startswith("linux"):
         try:
@@ -48,24 +69,11 @@ def die_with_observer(observer_pid: int) -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if not _observer_alive(observer_pid):  # it died before we got here
+    if not _alive(observer_pid):  # it died before we got here
         os._exit(1)
     if os.getppid() == observer_pid and sys.platform.startswith("linux"):
         return
-    try:
-        fd = os.pidfd_open(observer_pid)  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        fd = -1
-
-    def watch() -> None:
-        if fd >= 0:
-            select.select([fd], [], [])
-        else:
-            while _observer_alive(observer_pid):
-                time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="ipcplay-watch", daemon=True).start()
+    exit_when_gone(observer_pid)
 
 
 def _quiet() -> None:

@@ -34,7 +34,6 @@ import functools
 import multiprocessing
 import multiprocessing.util
 import os
-import select
 import signal
 import threading
 import time
@@ -42,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.child import exit_when_gone
 from ipcplay.scenario.model import PoolCall, PoolSpec, Work
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(conf.observer_pid)
+    _die_with_parent()
     mv = B.view(raw_board)
     reg = conf.region
     with lock:
@@ -245,32 +245,19 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     multiprocessing.util.Finalize(None, _worker_exit, exitpriority=100)
 
 
-def _die_with_parent(observer_pid: int) -> None:
+def _die_with_parent() -> None:
     """Exit as soon as the pool process does (it itself dies with the observer).
 
     Not PR_SET_PDEATHSIG: Linux ties that to the *thread* that forked us, and
     a Pool forks replacement workers (maxtasksperchild) from its worker-handler
     thread, which ends once the last result is in. The signal then killed
     workers in the middle of putting a result, holding the result queue's
-    lock, and the Pool's close() waited on that lock for ever. A daemon thread
-    blocked on a pidfd of the pool process wakes only when it exits."""
+    lock, and the Pool's close() waited on that lock for ever. So the worker
+    watches the pool process itself, as a forkserver child watches the observer."""
     parent = os.getppid()
-    try:
-        fd = os.pidfd_open(parent)  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        fd = -1
-    if os.getppid() != parent or parent == 1:  # the pool process died before we got here
+    if parent == 1:  # the pool process died before we got here
         os._exit(1)
-
-    def watch() -> None:
-        if fd >= 0:
-            select.select([fd], [], [])
-        else:
-            while os.getppid() == parent:
-                time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="ipcplay-watch", daemon=True).start()
+    exit_when_gone(parent)
 
 
 def _worker_exit() -> None:
