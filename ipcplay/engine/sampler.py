@@ -153,6 +153,7 @@ class Sampler:
         ] * n
         self._rates = Windowed()
         self._first_seen: dict[int, tuple[int, float]] = {}
+        self._exitcodes: list[int | None] = []  # the latest sample's, by instance
         self._max_depth = [0] * layout.nchan
         self._events: deque[J.Event] = deque(maxlen=RECENT_EVENTS)
         self._events_total = 0
@@ -360,6 +361,7 @@ class Sampler:
             started = vals[p][B.P_PID] != 0 or (proc is not None and proc.pid is not None)
             exitcodes.append(code)
             alive.append(started and code is None and proc is not None)
+        self._exitcodes = exitcodes  # this sample's, for the words of a dead holder
 
         ongoing_out = [0.0] * nchan
         ongoing_in = [0.0] * nchan
@@ -541,8 +543,7 @@ class Sampler:
         """How a holder that is no longer alive ended, as the lock's waiters need it."""
         if alive[q]:
             return ""
-        proc = self.processes[q]
-        code = proc.exitcode if proc is not None else None
+        code = self._exitcodes[q]
         if code is not None and code < 0:
             return f", which was {exit_words(code)} while holding it"
         return ", which has exited"

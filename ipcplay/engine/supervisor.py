@@ -78,10 +78,16 @@ class Engine:
         self._t0 = 0.0
         self._started = False
         self._shut = False
-        self._terminated: set[int] = set()  # instances terminate_after has ended
         self.layout, self.instances, self._plans = P.build(
             scenario, journal_events=journal_events, quiet=quiet
         )
+        # terminate_after, still to play: (instance, name, seconds); usually
+        # empty, so the sampling loop pays nothing for it.
+        self._to_terminate = [
+            (i.index, i.name, i.spec.terminate_after)
+            for i in self.instances
+            if i.spec.terminate_after > 0
+        ]
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -211,11 +217,11 @@ class Engine:
         machine that can differ by a second, and the lesson must not depend
         on how fast an interpreter boots."""
         nxt = float("inf")
+        if not self._to_terminate:
+            return nxt
         mv = B.view(self._raw)
-        for i, inst in enumerate(self.instances):
-            after = inst.spec.terminate_after
-            if after <= 0 or i in self._terminated:
-                continue
+        for entry in list(self._to_terminate):
+            i, name, after = entry
             started_ns = mv[self.layout.proc(i) + B.P_STARTED_NS]
             if not started_ns:
                 nxt = min(nxt, now + 0.01)  # look again soon: it is about to start
@@ -224,9 +230,9 @@ class Engine:
             if due > now:
                 nxt = min(nxt, due)
                 continue
-            self._terminated.add(i)
+            self._to_terminate.remove(entry)
             with contextlib.suppress(EngineError, OSError):
-                self.terminate(inst.name)
+                self.terminate(name)
         return nxt
 
     def _sample_loop(self) -> None:
