@@ -633,14 +633,19 @@ def _add_process(c: Code, t: Template, args: list[str]) -> None:
     c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
 
 
+def _named(t: Template) -> str:
+    """The tuple of a template's process names, to pick its processes out."""
+    return "(" + ", ".join(quoted(n) for n in t.names) + ",)"
+
+
 def _watch_exits(c: Code, topo: Topology, e: Emitter) -> None:
     if not topo.exited:
         return
     e.needs.add("set_when_exited")
     c("# A thread per joined template tells its joiner when it has exited.")
+    by_name = {t.spec.name: t for t in topo.templates}
     for name, var in topo.exited.items():
-        mine = f"p.name == {quoted(name)} or p.name.startswith({quoted(name + '-')})"
-        c(f"ends = [p for p in processes if {mine}]")
+        c(f"ends = [p for p in processes if p.name in {_named(by_name[name])}]")
         c(f"threading.Thread(target=set_when_exited, args=(ends, {var}), daemon=True).start()")
 
 
@@ -665,16 +670,17 @@ def _late_joins(c: Code, topo: Topology) -> None:
 def _terminations(c: Code, topo: Topology) -> None:
     """terminate_after: the parent ends a process on a timer, as ipcplay does."""
     timed = sorted(
-        (t.spec.terminate_after, t.spec.name) for t in topo.templates if t.spec.terminate_after
+        (t for t in topo.templates if t.spec.terminate_after),
+        key=lambda t: t.spec.terminate_after,
     )
-    for after, name in timed:
+    for t in timed:
+        after = number(t.spec.terminate_after)
         c()
-        c(f"# The parent calls terminate() on {name} {number(after)} s after the start:")
+        c(f"# The parent calls terminate() on {t.spec.name} {after} s after the start:")
         c("# SIGTERM, and it dies wherever it is. No finally block, no release():")
         c("# whatever it holds at that moment stays held.")
-        c(f"time.sleep(max(0.0, started + {number(after)} - time.monotonic()))")
-        mine = f"p.name == {quoted(name)} or p.name.startswith({quoted(name + '-')})"
-        with c.block("for p in processes:"), c.block(f"if {mine}:"):
+        c(f"time.sleep(max(0.0, started + {after} - time.monotonic()))")
+        with c.block("for p in processes:"), c.block(f"if p.name in {_named(t)}:"):
             c("p.terminate()")
 
 
