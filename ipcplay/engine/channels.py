@@ -69,15 +69,6 @@ class Endpoint:
     send_hint: bool
 
 
-def _mid(obj: Any) -> int:
-    """The message id ipcplay's roles put first in each item; -2 for a poison pill."""
-    if obj is None:
-        return -2
-    if type(obj) is tuple and obj and type(obj[0]) is int:
-        return obj[0]
-    return -1
-
-
 class _Base:
     __slots__ = (
         "_bin",
@@ -268,7 +259,7 @@ class InstrumentedQueue(_Base):
         self._nout = n
         self._mv[self._cb] = n
         if self._j is not None:
-            self._j.log(self._put_code, _mid(obj), 0)
+            self._j.log_item(self._put_code, obj, 0)
 
     def _put_slow(self, obj: Any, timeout: float | None) -> None:
         mv = self._mv
@@ -302,7 +293,7 @@ class InstrumentedQueue(_Base):
         self._nin = n
         mv[self._cb + B.IN_N] = n
         if self._j is not None:
-            self._j.log(self._get_code, _mid(obj), self._last_len)
+            self._j.log_item(self._get_code, obj, self._last_len)
         return obj
 
     def _get_slow(self, n: int, block: bool, timeout: float | None) -> Any:
@@ -449,7 +440,7 @@ class InstrumentedSimpleQueue(_PipeLike):
         self._bout = b
         mv[cb + 1] = b
         if self._j is not None:
-            self._j.log(self._put_code, _mid(obj), len(data))
+            self._j.log_item(self._put_code, obj, len(data))
 
     def get(self) -> Any:
         mv = self._mv
@@ -472,7 +463,7 @@ class InstrumentedSimpleQueue(_PipeLike):
         mv[cb + 3] = b
         obj = _loads(buf)
         if self._j is not None:
-            self._j.log(self._get_code, _mid(obj), len(buf))
+            self._j.log_item(self._get_code, obj, len(buf))
         return obj
 
     def empty(self) -> bool:
@@ -599,7 +590,7 @@ class InstrumentedConnection(_PipeLike):
         self._bout = b
         mv[cb + 1] = b
         if self._j is not None:
-            self._j.log(self._put_code, _mid(obj), len(data))
+            self._j.log_item(self._put_code, obj, len(data))
 
     def recv(self) -> Any:
         c = self._c
@@ -625,7 +616,7 @@ class InstrumentedConnection(_PipeLike):
         mv[cb + 3] = b
         obj = _loads(buf)
         if self._j is not None:
-            self._j.log(self._get_code, _mid(obj), nbytes)
+            self._j.log_item(self._get_code, obj, nbytes)
         return obj
 
     def poll(self, timeout: float | None = 0.0) -> bool:

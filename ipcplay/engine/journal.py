@@ -98,6 +98,26 @@ class JournalWriter:
         mv[self._dropped_slot] = self._dropped
         return False
 
+    def log_item(self, code: int, obj: object, nbytes: int) -> None:
+        """`log` for an item put or got: the message id is taken from the item
+        here, in the same call. On a 64-byte message a Python call is a tenth
+        of the whole send, so the item paths pay for one call, not two."""
+        head = self._head
+        if head >= self._limit and not self.room():
+            return
+        mv = self._mv
+        i = self._i
+        mv[i] = monotonic_ns()
+        if type(obj) is tuple and obj and type(obj[0]) is int:
+            mv[i + 1] = obj[0]  # ipcplay's roles put the message id first
+        else:
+            mv[i + 1] = -2 if obj is None else -1  # -2: a poison pill
+        mv[i + 2] = code | (nbytes << 16)
+        self._i = i + 3 if i != self._last else self._base
+        head += 1
+        self._head = head
+        mv[self._head_slot] = head
+
     def log(self, code: int, mid: int, nbytes: int) -> None:
         if self._head >= self._limit and not self.room():
             return
