@@ -127,8 +127,8 @@ class EventLog(CachedStyle, Widget):
         self._strips.clear()
         self._append(list(self._events))
 
-    def render_line(self, y: int) -> Strip:
-        width, height = self.size
+    def _line_strip(self, y: int, width: int) -> Strip:
+        height = self.size.height
         n = len(self._lines)
         index = n - height + y if n > height else y
         if index < 0 or index >= n:

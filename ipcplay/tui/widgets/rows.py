@@ -94,6 +94,9 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
         self._keys: list[str] = []
         self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
+        # The cursor row as drawn: (the row's strip, focused, the strip with the bar),
+        # so an unchanged cursor row is the same Strip from frame to frame.
+        self._cursor_strip: tuple[Strip, bool, Strip] | None = None
         self._render_row: Callable[[Any], Any] = lambda d: d
 
     @property
@@ -138,9 +141,8 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
             # per region as much as per line.
             self.refresh_lines(first, last - first + 1)
 
-    def render_line(self, y: int) -> Strip:
+    def _line_strip(self, y: int, width: int) -> Strip:
         row = self.scroll_offset.y + y
-        width = self.size.width
         if row >= len(self._keys):
             return Strip.blank(width, self._rgb()(self._base_style()))
         key = self._keys[row]
@@ -159,12 +161,18 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
                 strip = pieces_strip(rendered, base, width, rgb)
             self._strips[key] = strip
         if row == self.cursor and self.show_cursor:
+            focused = self.has_focus
+            cached = self._cursor_strip
+            if cached is not None and cached[0] is strip and cached[1] == focused:
+                return cached[2]
             # A background that overrides the pieces' own, so coloured text stays readable.
-            cursor_style = Style(bgcolor="#264f78" if self.has_focus else "#3a3a3a")
-            strip = Strip(
+            cursor_style = Style(bgcolor="#264f78" if focused else "#3a3a3a")
+            bar = Strip(
                 [Segment(s.text, (s.style or Style()) + cursor_style, s.control) for s in strip],
                 strip.cell_length,
             )
+            self._cursor_strip = (strip, focused, bar)
+            return bar
         return strip
 
     def watch_cursor(self, old: int, new: int) -> None:

@@ -61,8 +61,7 @@ class TextView(CachedStyle, Widget):
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((line.cell_len for line in self._lines), default=0)
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
+    def _line_strip(self, y: int, width: int) -> Strip:
         if y >= len(self._lines):
             return Strip.blank(width, self._rgb()(self._base_style()))
         strip = self._strips[y]
