@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -83,6 +84,7 @@ class RunScreen(Screen[None]):
         self.tour_on = tour and bool(source.scenario.tour)
         self.tour: TourPlayer | None = None
         self._w: _Widgets | None = None
+        self._heap_frozen = False
         self.markers = markers or MarkerOut(-1)
         self.marks = StateMarks()
 
@@ -175,6 +177,8 @@ class RunScreen(Screen[None]):
             self._new_tour()
         self._apply(message.snapshot)
         self._follow(message.snapshot)
+        if not self._heap_frozen:
+            self._freeze_heap()
 
     def action_tab(self, pane: str) -> None:
         """Show a tab; asked again, go back to the events."""
@@ -412,6 +416,20 @@ class RunScreen(Screen[None]):
         self.source.stop()
         self.app.pop_screen()
 
+    def _freeze_heap(self) -> None:
+        """Once the first frame is up, take every object alive now out of the
+        garbage collector's sight (`gc.freeze`).
+
+        Why: by then Textual, Rich and the scenario hold ~85,000 long-lived
+        objects, and each full collection walked them all on the thread that
+        draws: 45 ms every ten seconds or so, a visible stall and 0.7 % of a
+        core. Frozen, a full collection sees only newer objects (5 ms here).
+        Undone when this screen goes, so the next one frees what this left."""
+        self._heap_frozen = True
+        gc.freeze()
+
     def on_unmount(self) -> None:
+        if self._heap_frozen:
+            gc.unfreeze()
         with contextlib.suppress(Exception):
             self.source.stop()
