@@ -41,9 +41,45 @@ from ipcplay.engine.journal import JournalWriter
 _dumps = ForkingPickler.dumps
 _loads = ForkingPickler.loads
 
-# A pipe send of fewer bytes than this, with fewer than this in flight, cannot
-# block: the kernel pipe buffer is 64 KiB on Linux and at least 16 KiB on macOS.
+# A pipe send with fewer than this many bytes in flight, itself included,
+# cannot block: the kernel pipe buffer is 64 KiB on Linux and at least 16 KiB
+# on macOS. Used where the pipe's own size is unknown, and for larger messages.
 PIPE_SAFE_BYTES = 8 * 1024
+# Small messages (header included) get a bound from the pipe's real size.
+SMALL_MESSAGE = 512
+_HEADER = 4  # Connection frames each message with a 4-byte length
+
+
+def pipe_room(fd: int) -> tuple[int, int]:
+    """(bytes of small messages, bytes of others) that may be in flight, the
+    new one's framed size included, before a send on this pipe could block.
+
+    Why more than PIPE_SAFE_BYTES: when the reader lags by more than 8 KiB,
+    which at 64-byte messages is every other send, each send took the timed
+    slow path and logged a wait that was no wait. The bound, from Linux's pipe
+    code: a pipe is a ring of `slots` pages; a write of at most a page either
+    merges into the last page or takes a new slot, and blocks only when it
+    can do neither. Every slot but the first (partly read) and the last then
+    holds more than a page less the new write. So with messages of at most
+    SMALL_MESSAGE bytes, a send cannot block while in flight + its size is at
+    most (slots - 2) * (page - SMALL_MESSAGE): 50,176 bytes in a 64 KiB pipe.
+    Sockets (duplex Pipes) and systems without F_GETPIPE_SZ keep 8 KiB; a pipe
+    too small for the bound (a user over pipe-user-pages-soft) gets none."""
+    try:
+        import fcntl
+        import os
+        import stat
+
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return PIPE_SAFE_BYTES, PIPE_SAFE_BYTES
+        size = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)  # type: ignore[attr-defined]
+        page = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ImportError, OSError, ValueError):
+        return PIPE_SAFE_BYTES, PIPE_SAFE_BYTES
+    slots = size // page
+    if slots < 8:
+        return 0, 0
+    return (slots - 2) * (page - SMALL_MESSAGE), PIPE_SAFE_BYTES
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,7 @@ class _Base:
         "_cb",
         "_credit",
         "_ep",
+        "_fout",
         "_get_code",
         "_get_raw",
         "_j",
@@ -89,6 +126,8 @@ class _Base:
         "_put_code",
         "_put_raw",
         "_rslot",
+        "_safe_large",
+        "_safe_small",
         "_since",
         "_sslot",
     )
@@ -128,7 +167,12 @@ class _Base:
         # so reading them every time would bounce their cache line between cores;
         # a stale value is always on the safe side (fewer items, more bytes in flight).
         self._credit = 0  # items known to be waiting for us
-        self._pin = 0 if self._sslot >= 0 else -(1 << 62)  # peer's IN_BYTES, last read
+        # Pipe writers: framed bytes sent (payload and headers), and the reader's
+        # framed bytes received as last read; with no reader counter to trust,
+        # every send is taken as one that may block.
+        self._fout = self._bout + _HEADER * self._nout
+        self._pin = 0 if self._sslot >= 0 else -(1 << 62)
+        self._safe_small = self._safe_large = PIPE_SAFE_BYTES
 
     def _refill(self) -> bool:
         """Re-read the writer's counter: True (and credit for more) if an item waits."""
@@ -141,13 +185,16 @@ class _Base:
             return True
         return False
 
-    def _room(self, total_sent: int) -> bool:
-        """Re-read the reader's byte counter: True if a write cannot block."""
+    def _room(self, framed_sent: int, size: int) -> bool:
+        """Re-read the reader's counters: True if a write of `size` framed
+        bytes, which brings our total to `framed_sent`, cannot block."""
         s = self._sslot
         if s < 0:
             return False
-        self._pin = self._mv[s]
-        return total_sent - self._pin < PIPE_SAFE_BYTES
+        mv = self._mv
+        self._pin = mv[s] + _HEADER * mv[s - B.IN_BYTES + B.IN_N]
+        limit = self._safe_small if size <= SMALL_MESSAGE else self._safe_large
+        return framed_sent - self._pin <= limit
 
     @property
     def name(self) -> str:
@@ -408,6 +455,8 @@ class InstrumentedSimpleQueue(_PipeLike):
         self._writer = q._writer  # type: ignore[attr-defined]
         self._rlock = q._rlock  # type: ignore[attr-defined]
         self._wlock = q._wlock  # type: ignore[attr-defined]
+        if self._sslot >= 0:
+            self._safe_small, self._safe_large = pipe_room(self._writer.fileno())
 
     def _raw_send(self, data: Any) -> None:
         if self._wlock is None:
@@ -423,8 +472,13 @@ class InstrumentedSimpleQueue(_PipeLike):
     def put(self, obj: Any) -> None:
         data = _dumps(obj)
         mv = self._mv
-        b = self._bout + len(data)
-        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
+        nb = len(data)
+        b = self._bout + nb
+        size = nb + _HEADER
+        f = self._fout + size
+        if f - self._pin <= (
+            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
+        ) or self._room(f, size):
             wlock = self._wlock
             if wlock is None:
                 self._writer.send_bytes(data)
@@ -438,6 +492,7 @@ class InstrumentedSimpleQueue(_PipeLike):
         cb = self._cb
         mv[cb] = n
         self._bout = b
+        self._fout = f
         mv[cb + 1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))
@@ -485,6 +540,8 @@ class InstrumentedConnection(_PipeLike):
         # checking the handle: we do the same checks (`_ok`), once per call.
         self._csend = conn._send_bytes
         self._crecv = conn._recv_bytes
+        if self._sslot >= 0 and not conn.closed:
+            self._safe_small, self._safe_large = pipe_room(conn.fileno())
 
     def _ok(self, writing: bool) -> None:
         """Raise exactly what Connection raises for a closed or wrong-way end."""
@@ -510,7 +567,11 @@ class InstrumentedConnection(_PipeLike):
         mv = self._mv
         nb = len(buf)
         b = self._bout + nb
-        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
+        size = nb + _HEADER
+        f = self._fout + size
+        if f - self._pin <= (
+            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
+        ) or self._room(f, size):
             self._csend(buf)
         else:
             self._send_slow(buf)
@@ -519,6 +580,7 @@ class InstrumentedConnection(_PipeLike):
         cb = self._cb
         mv[cb] = n
         self._bout = b
+        self._fout = f
         mv[cb + 1] = b
         j = self._j
         if j is not None:
@@ -578,8 +640,13 @@ class InstrumentedConnection(_PipeLike):
             self._ok(writing=True)
         data = _dumps(obj)
         mv = self._mv
-        b = self._bout + len(data)
-        if b - self._pin < PIPE_SAFE_BYTES or self._room(b):
+        nb = len(data)
+        b = self._bout + nb
+        size = nb + _HEADER
+        f = self._fout + size
+        if f - self._pin <= (
+            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
+        ) or self._room(f, size):
             self._csend(data)
         else:
             self._send_slow(data)
@@ -588,6 +655,7 @@ class InstrumentedConnection(_PipeLike):
         cb = self._cb
         mv[cb] = n
         self._bout = b
+        self._fout = f
         mv[cb + 1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))

@@ -7,13 +7,26 @@ tests cover real processes.
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing as mp
+import os
 import queue
+import random
+import socket
+import threading
+import time
 
 import pytest
 
 from ipcplay.engine import board as B
-from ipcplay.engine.channels import Endpoint, check_internals, instrument
+from ipcplay.engine.channels import (
+    PIPE_SAFE_BYTES,
+    SMALL_MESSAGE,
+    Endpoint,
+    check_internals,
+    instrument,
+    pipe_room,
+)
 from ipcplay.engine.journal import JournalWriter, drain
 
 LAYOUT = B.Layout(nproc=2, nchan=1, journal_cap=8)
@@ -144,6 +157,91 @@ def test_pipe_send_recv_bytes_and_eof_after_close():
     assert (puts, gets) == (2, 2)
     assert mv[LAYOUT.chan(0, 0) + B.OUT_BYTES] == mv[LAYOUT.chan(1, 0) + B.IN_BYTES]
     r.close()
+
+
+linux_pipes = pytest.mark.skipif(
+    not hasattr(fcntl, "F_GETPIPE_SZ"), reason="F_GETPIPE_SZ is Linux's"
+)
+
+
+@linux_pipes
+def test_the_room_a_pipe_gives_follows_its_real_size():
+    page = os.sysconf("SC_PAGE_SIZE")
+    r, w = os.pipe()
+    try:
+        slots = fcntl.fcntl(w, fcntl.F_GETPIPE_SZ) // page
+        assert pipe_room(w) == ((slots - 2) * (page - SMALL_MESSAGE), PIPE_SAFE_BYTES)
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4 * page)  # too few slots for any bound
+        assert pipe_room(w) == (0, 0)
+    finally:
+        os.close(r)
+        os.close(w)
+    a, b = socket.socketpair()  # a duplex Pipe: not a pipe, the old 8 KiB
+    with a, b:
+        assert pipe_room(a.fileno()) == (PIPE_SAFE_BYTES, PIPE_SAFE_BYTES)
+
+
+@linux_pipes
+@pytest.mark.timeout(30)
+def test_a_write_the_small_message_bound_allows_never_blocks():
+    """The bound's claim, checked against the kernel: with the writer
+    non-blocking, a write of a small framed message while in flight + its size
+    is within the bound never fails with EAGAIN, whatever the sizes and
+    however the reader has read so far (partly read pages included)."""
+    rng = random.Random(7)
+    for _ in range(20):
+        r, w = os.pipe()
+        try:
+            os.set_blocking(w, False)
+            small, _ = pipe_room(w)
+            in_flight = refused = 0
+            for _ in range(4000):
+                if rng.random() < 0.05 and in_flight:
+                    in_flight -= len(os.read(r, rng.randint(1, 3000)))
+                    continue
+                size = rng.randint(4, SMALL_MESSAGE)
+                allowed = in_flight + size <= small
+                try:
+                    os.write(w, b"x" * size)
+                    in_flight += size
+                except BlockingIOError:
+                    assert not allowed, f"{in_flight} in flight + {size} blocked"
+                    refused += 1
+            assert refused  # the pipe did fill: the bound was put to the test
+        finally:
+            os.close(r)
+            os.close(w)
+
+
+@pytest.mark.timeout(20)
+def test_a_send_that_could_block_shows_as_blocked_even_for_empty_messages():
+    """Empty messages carry no payload but still fill the pipe (a 4-byte
+    header each): a writer stuck on them must show as blocked on its send."""
+    _, mv, w, r, _ = _ends("Pipe")
+    done = threading.Event()
+
+    def flood() -> None:
+        for _ in range(40_000):  # 160,000 header bytes: more than any pipe holds
+            w.send_bytes(b"")
+        done.set()
+
+    t = threading.Thread(target=flood, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    mark = 0
+    while time.monotonic() < deadline and not done.is_set():
+        mark = mv[LAYOUT.proc(0) + B.P_MARK]
+        if mark and B.unmark(mark)[3]:
+            break
+        time.sleep(0.01)
+    _, _, op, timed = B.unmark(mark)
+    assert (op, timed) == (B.OP_PUT, True), "the stuck send is not shown as blocked"
+    for _ in range(40_000):
+        assert r.recv_bytes() == b""
+    t.join(10)
+    assert done.is_set()
+    assert mv[LAYOUT.proc(0) + B.P_MARK] == 0
+    assert mv[LAYOUT.chan(0, 0) + B.BLOCK_OUT_NS] > 0
 
 
 @pytest.mark.timeout(10)
