@@ -326,8 +326,29 @@ class StepError:
     message: str
 
 
-def _step_table(words: list[str]) -> dict[str, Any] | str:
+# A steps line is split into words on spaces, except that a quoted TOML string
+# is part of one word whatever it holds (spaces, `#`), and `#` outside quotes
+# starts a comment. A quote with no end is an ordinary character.
+_CODE = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^#"']|["'])*""")
+_WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"']|["'])+""")
+
+
+def _split_step(line: str) -> tuple[str, list[re.Match[str]]]:
+    """A steps line without its comment, and its words (with where they are,
+    so that a value of several words is taken exactly as written)."""
+    code = _CODE.match(line)
+    text = code.group(0) if code else line
+    return text, list(_WORD.finditer(text))
+
+
+def _step_table(text: str, spans: list[re.Match[str]]) -> dict[str, Any] | str:
     """The TOML step table one line stands for, or what is wrong with the line."""
+    words = [m.group(0) for m in spans]
+
+    def joined(first: int, last: int) -> str:
+        """Words first..last (of `words`) as the line has them, spaces and all."""
+        return text[spans[first].start() : spans[last].end()]
+
     verb = words[0]
     if verb not in STEP_SYNTAX:
         close = difflib.get_close_matches(verb, STEP_SYNTAX, n=1)
@@ -355,10 +376,10 @@ def _step_table(words: list[str]) -> dict[str, Any] | str:
         if len(rest) >= 3 and rest[-2] == "at":
             table["key"] = _value(rest[-1])
             rest = rest[:-2]
-        return {**table, "append": _value(" ".join(rest))}
+        return {**table, "append": _value(joined(2, 1 + len(rest)))}
     if verb in ("setitem", "setattr") and len(args) >= 3:
         key = args[1] if verb == "setattr" else _value(args[1])
-        return {"on": args[0], verb: _value(" ".join(args[2:])), "key": key}
+        return {"on": args[0], verb: _value(joined(3, len(words) - 1)), "key": key}
     if verb in _UPDATE_STEPS and len(args) in (2, 3):
         if len(args) == 3 and args[2] != "locked":
             return f"expected 'locked' after the amount, got {args[2]!r}"
@@ -376,10 +397,10 @@ def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
     tables: list[dict[str, Any]] = []
     error: StepError | None = None
     for n, line in enumerate(str(text).splitlines(), 1):
-        words = line.split("#", 1)[0].split()
+        code, words = _split_step(line)
         if not words:
             continue
-        table = _step_table(words)
+        table = _step_table(code, words)
         if isinstance(table, str):
             error = error or StepError(len(tables), n, table)
             continue
@@ -425,7 +446,7 @@ def _step_row(text: str, index: int) -> int | None:
     """The line (from 1) of the `index`-th step in the steps field."""
     seen = 0
     for n, line in enumerate(str(text).splitlines(), 1):
-        if line.split("#", 1)[0].split():
+        if _split_step(line)[1]:
             if seen == index:
                 return n
             seen += 1

@@ -77,6 +77,21 @@ def test_blank_lines_and_comments_are_not_steps_and_errors_say_which_line() -> N
     assert error is not None and error.message.startswith("unknown step 'jump'; steps: acquire")
 
 
+@pytest.mark.parametrize(
+    ("line", "table"),
+    [
+        # found by hypothesis: a quoted item of two spaces came back as one
+        ('setattr ns x "  "', {"on": "ns", "setattr": "  ", "key": "x"}),
+        ('setitem d "a  b" "x # y"', {"on": "d", "setitem": "x # y", "key": "a  b"}),
+        ('append l "a  b" at 2', {"on": "l", "append": "a  b", "key": 2}),
+        ("append l [1, 2]", {"on": "l", "append": [1, 2]}),
+    ],
+)
+def test_a_quoted_item_keeps_its_spaces_and_hashes(line: str, table: dict) -> None:
+    assert D.parse_steps(line + "  # a comment") == ([table], None)
+    assert D.parse_steps(D.step_lines([table])) == ([table], None)
+
+
 def _steps_draft(steps: str, kind: str = "Value") -> tuple[D.Draft, int]:
     d = D.Draft()
     template = next(t for t in D.SHARED_TEMPLATES if t.values["kind"] == kind)
