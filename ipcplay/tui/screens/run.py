@@ -145,8 +145,14 @@ class RunScreen(Screen[None]):
         self._new_tour()
         self.query_one("#proc-rows", RowView).focus()
         self._status()
-        self._watch(self.source.start(self._deliver))
+        # Start the processes once this screen (saying "starting…") is on the
+        # terminal: twenty spawned interpreters importing at once leave the
+        # observer so little CPU that its first frame used to wait 2 s for them.
+        self.call_after_refresh(self._start_source)
         self.set_interval(1.0, self._status)  # freshness keeps ticking if data stops
+
+    def _start_source(self) -> None:
+        self._watch(self.source.start(self._deliver))
 
     def _watch(self, future: Future[None]) -> None:
         """Report a start that failed (on the engine thread) as a message."""

@@ -48,11 +48,10 @@ class ProcessPanel(Vertical):
         self.born.clear()
         self.died.clear()
 
-    def update_snapshot(self, snap: Snapshot, now: float) -> None:
-        self.latest = snap
-        # As many rows as there are processes, up to 40 % of the screen and
-        # never so many that the panels above and the event log and a tour's
-        # captions below lose their room.
+    def _fit(self, processes: int) -> None:
+        """As many rows as there are processes, up to 40 % of the screen and
+        never so many that the panels above and the event log and a tour's
+        captions below lose their room."""
         screen = self.screen
         if self._above is None:  # found once: a query walks the DOM
             self._above = list(screen.query("#status, #banner, #top, #shared"))
@@ -61,10 +60,17 @@ class ProcessPanel(Vertical):
         # header and detail 6, and the captions' room
         room = screen.size.height - above - 1 - 6 - 6 - self.reserve
         cap = min(int(screen.size.height * 0.4) - self.reserve, room)
-        height = max(2, min(len(snap.processes), cap))
+        height = max(2, min(processes, cap))
         if height != self._rows_height:
             self._rows_height = height
             self.rows.styles.height = height
+
+    def update_snapshot(self, snap: Snapshot, now: float) -> None:
+        self.latest = snap
+        self._fit(len(snap.processes))
+        # The panels above may grow in this same update (their first rows):
+        # fit again once the layout has their new heights.
+        self.call_after_refresh(self._fit, len(snap.processes))
         self._wide = self.size.width >= 130
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
