@@ -31,8 +31,9 @@ class ProcessPanel(Vertical):
         self._last_push = 0.0
         self._rows_height = 0
         self.reserve = 0
-        self._above: list[Widget] | None = None
         """Lines to leave for a tour's captions below."""
+        self._above: list[Widget] | None = None
+        self._above_height = -1  # their height when the rows were last fitted
 
     def compose(self) -> ComposeResult:
         yield TextView(id="proc-header", classes="table-header")
@@ -56,6 +57,11 @@ class ProcessPanel(Vertical):
         if self._above is None:  # found once: a query walks the DOM
             self._above = list(screen.query("#status, #banner, #top, #shared"))
         above = sum(w.outer_size.height for w in self._above if w.display)
+        if above != self._above_height:
+            # The panels above changed height, or are about to (their first
+            # rows are in this same update): fit again once the layout has them.
+            self._above_height = above
+            self.call_after_refresh(self._fit, processes)
         # footer 1, the log's tabs and a few lines 6, this panel's own frame,
         # header and detail 6, and the captions' room
         room = screen.size.height - above - 1 - 6 - 6 - self.reserve
@@ -68,9 +74,6 @@ class ProcessPanel(Vertical):
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
         self._fit(len(snap.processes))
-        # The panels above may grow in this same update (their first rows):
-        # fit again once the layout has their new heights.
-        self.call_after_refresh(self._fit, len(snap.processes))
         self._wide = self.size.width >= 130
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
