@@ -28,7 +28,10 @@ them by wrapping the queue's `_recv_bytes` hook. That hook and SimpleQueue's
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing.queues
+import os
+import stat
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
 from queue import Full
@@ -48,11 +51,12 @@ PIPE_SAFE_BYTES = 8 * 1024
 # Small messages (header included) get a bound from the pipe's real size.
 SMALL_MESSAGE = 512
 _HEADER = 4  # Connection frames each message with a 4-byte length
+_SMALL_PAYLOAD = SMALL_MESSAGE - _HEADER
 
 
-def pipe_room(fd: int) -> tuple[int, int]:
-    """(bytes of small messages, bytes of others) that may be in flight, the
-    new one's framed size included, before a send on this pipe could block.
+def pipe_room(fd: int) -> int:
+    """How many framed bytes of small messages may be in flight, the new one
+    included, before a send on this pipe could block.
 
     Why more than PIPE_SAFE_BYTES: when the reader lags by more than 8 KiB,
     which at 64-byte messages is every other send, each send took the timed
@@ -64,22 +68,19 @@ def pipe_room(fd: int) -> tuple[int, int]:
     SMALL_MESSAGE bytes, a send cannot block while in flight + its size is at
     most (slots - 2) * (page - SMALL_MESSAGE): 50,176 bytes in a 64 KiB pipe.
     Sockets (duplex Pipes) and systems without F_GETPIPE_SZ keep 8 KiB; a pipe
-    too small for the bound (a user over pipe-user-pages-soft) gets none."""
+    too small for the bound (a user over pipe-user-pages-soft) gets none.
+    Larger messages keep 8 KiB at most (see `_room`)."""
     try:
-        import fcntl
-        import os
-        import stat
-
         if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            return PIPE_SAFE_BYTES, PIPE_SAFE_BYTES
+            return PIPE_SAFE_BYTES
         size = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)  # type: ignore[attr-defined]
         page = os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ImportError, OSError, ValueError):
-        return PIPE_SAFE_BYTES, PIPE_SAFE_BYTES
+    except (AttributeError, OSError, ValueError):
+        return PIPE_SAFE_BYTES
     slots = size // page
     if slots < 8:
-        return 0, 0
-    return (slots - 2) * (page - SMALL_MESSAGE), PIPE_SAFE_BYTES
+        return 0
+    return (slots - 2) * (page - SMALL_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,6 @@ class _Base:
         "_cb",
         "_credit",
         "_ep",
-        "_fout",
         "_get_code",
         "_get_raw",
         "_j",
@@ -126,8 +126,7 @@ class _Base:
         "_put_code",
         "_put_raw",
         "_rslot",
-        "_safe_large",
-        "_safe_small",
+        "_safe",
         "_since",
         "_sslot",
     )
@@ -167,12 +166,11 @@ class _Base:
         # so reading them every time would bounce their cache line between cores;
         # a stale value is always on the safe side (fewer items, more bytes in flight).
         self._credit = 0  # items known to be waiting for us
-        # Pipe writers: framed bytes sent (payload and headers), and the reader's
-        # framed bytes received as last read; with no reader counter to trust,
-        # every send is taken as one that may block.
-        self._fout = self._bout + _HEADER * self._nout
+        # Pipe writers: the reader's framed bytes received (payload and headers)
+        # as last read, and how many may be in flight (see pipe_room); with no
+        # reader counter to trust, every send is taken as one that may block.
         self._pin = 0 if self._sslot >= 0 else -(1 << 62)
-        self._safe_small = self._safe_large = PIPE_SAFE_BYTES
+        self._safe = PIPE_SAFE_BYTES
 
     def _refill(self) -> bool:
         """Re-read the writer's counter: True (and credit for more) if an item waits."""
@@ -185,16 +183,16 @@ class _Base:
             return True
         return False
 
-    def _room(self, framed_sent: int, size: int) -> bool:
-        """Re-read the reader's counters: True if a write of `size` framed
-        bytes, which brings our total to `framed_sent`, cannot block."""
+    def _room(self, sent: int, count: int, nb: int) -> bool:
+        """Re-read the reader's counters: True if a send of `nb` bytes, which
+        brings ours to `sent` bytes in `count` messages, cannot block."""
         s = self._sslot
         if s < 0:
             return False
         mv = self._mv
         self._pin = mv[s] + _HEADER * mv[s - B.IN_BYTES + B.IN_N]
-        limit = self._safe_small if size <= SMALL_MESSAGE else self._safe_large
-        return framed_sent - self._pin <= limit
+        limit = self._safe if nb <= _SMALL_PAYLOAD else min(self._safe, PIPE_SAFE_BYTES)
+        return sent + _HEADER * count - self._pin <= limit
 
     @property
     def name(self) -> str:
@@ -456,7 +454,7 @@ class InstrumentedSimpleQueue(_PipeLike):
         self._rlock = q._rlock  # type: ignore[attr-defined]
         self._wlock = q._wlock  # type: ignore[attr-defined]
         if self._sslot >= 0:
-            self._safe_small, self._safe_large = pipe_room(self._writer.fileno())
+            self._safe = pipe_room(self._writer.fileno())
 
     def _raw_send(self, data: Any) -> None:
         if self._wlock is None:
@@ -473,12 +471,11 @@ class InstrumentedSimpleQueue(_PipeLike):
         data = _dumps(obj)
         mv = self._mv
         nb = len(data)
+        n = self._nout + 1
         b = self._bout + nb
-        size = nb + _HEADER
-        f = self._fout + size
-        if f - self._pin <= (
-            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
-        ) or self._room(f, size):
+        if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
+            b, n, nb
+        ):
             wlock = self._wlock
             if wlock is None:
                 self._writer.send_bytes(data)
@@ -487,12 +484,10 @@ class InstrumentedSimpleQueue(_PipeLike):
                     self._writer.send_bytes(data)
         else:
             self._send_slow(data)
-        n = self._nout + 1
         self._nout = n
         cb = self._cb
         mv[cb] = n
         self._bout = b
-        self._fout = f
         mv[cb + 1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))
@@ -541,7 +536,7 @@ class InstrumentedConnection(_PipeLike):
         self._csend = conn._send_bytes
         self._crecv = conn._recv_bytes
         if self._sslot >= 0 and not conn.closed:
-            self._safe_small, self._safe_large = pipe_room(conn.fileno())
+            self._safe = pipe_room(conn.fileno())
 
     def _ok(self, writing: bool) -> None:
         """Raise exactly what Connection raises for a closed or wrong-way end."""
@@ -566,21 +561,18 @@ class InstrumentedConnection(_PipeLike):
             self._ok(writing=True)
         mv = self._mv
         nb = len(buf)
+        n = self._nout + 1
         b = self._bout + nb
-        size = nb + _HEADER
-        f = self._fout + size
-        if f - self._pin <= (
-            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
-        ) or self._room(f, size):
+        if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
+            b, n, nb
+        ):
             self._csend(buf)
         else:
             self._send_slow(buf)
-        n = self._nout + 1
         self._nout = n
         cb = self._cb
         mv[cb] = n
         self._bout = b
-        self._fout = f
         mv[cb + 1] = b
         j = self._j
         if j is not None:
@@ -641,21 +633,18 @@ class InstrumentedConnection(_PipeLike):
         data = _dumps(obj)
         mv = self._mv
         nb = len(data)
+        n = self._nout + 1
         b = self._bout + nb
-        size = nb + _HEADER
-        f = self._fout + size
-        if f - self._pin <= (
-            self._safe_small if size <= SMALL_MESSAGE else self._safe_large
-        ) or self._room(f, size):
+        if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
+            b, n, nb
+        ):
             self._csend(data)
         else:
             self._send_slow(data)
-        n = self._nout + 1
         self._nout = n
         cb = self._cb
         mv[cb] = n
         self._bout = b
-        self._fout = f
         mv[cb + 1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))
