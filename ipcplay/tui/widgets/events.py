@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -127,8 +128,8 @@ class EventLog(CachedStyle, Widget):
         self._strips.clear()
         self._append(list(self._events))
 
-    def _line_strip(self, y: int, width: int) -> Strip:
-        height = self.size.height
+    def _line_strip(self, y: int, size: Size) -> Strip:
+        width, height = size
         n = len(self._lines)
         index = n - height + y if n > height else y
         if index < 0 or index >= n:

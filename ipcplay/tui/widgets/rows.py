@@ -141,7 +141,8 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
             # per region as much as per line.
             self.refresh_lines(first, last - first + 1)
 
-    def _line_strip(self, y: int, width: int) -> Strip:
+    def _line_strip(self, y: int, size: Size) -> Strip:
+        width = size.width
         row = self.scroll_offset.y + y
         if row >= len(self._keys):
             return Strip.blank(width, self._rgb()(self._base_style()))

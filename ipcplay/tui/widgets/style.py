@@ -8,7 +8,7 @@ from functools import partial
 
 from rich.style import Style
 from textual.filter import ANSIToTruecolor, LineFilter
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 
 
@@ -42,13 +42,14 @@ class CachedStyle:
                 self._rgb_cache = _same
         return self._rgb_cache
 
-    def _line_strip(self, y: int, width: int) -> Strip:
-        """Line `y` as a Strip of exactly `width` cells in the widget's style,
-        the same object for as long as the line is unchanged."""
+    def _line_strip(self, y: int, size: Size) -> Strip:
+        """Line `y` as a Strip of exactly `size.width` cells in the widget's
+        style, the same object for as long as the line is unchanged. `size`
+        is the widget's, looked up once a frame rather than once a line."""
         raise NotImplementedError
 
     def render_line(self, y: int) -> Strip:
-        return self._line_strip(y, self.size.width)  # type: ignore[attr-defined]
+        return self._line_strip(y, self.size)  # type: ignore[attr-defined]
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The lines straight from `_line_strip`, without Textual's per-line styling.
@@ -62,15 +63,15 @@ class CachedStyle:
         out as they are. At 10 Hz this was a fifth of the observer's CPU."""
         if not self._plain():
             return super().render_lines(crop)  # type: ignore[misc,no-any-return]
-        width = self.size.width  # type: ignore[attr-defined]
+        size = self.size  # type: ignore[attr-defined]
         line = self._line_strip
-        strips = [line(y, width) for y in crop.line_range]
+        strips = [line(y, size) for y in crop.line_range]
         filters = self.get_line_filters()
         if filters:
             background = self.background_colors[1]  # type: ignore[attr-defined]
             for f in filters:
                 strips = [strip.apply_filter(f, background) for strip in strips]
-        if crop.column_span != (0, width):
+        if crop.column_span != (0, size.width):
             x1, x2 = crop.column_span
             strips = [strip.crop(x1, x2) for strip in strips]
         return strips

@@ -61,7 +61,8 @@ class TextView(CachedStyle, Widget):
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((line.cell_len for line in self._lines), default=0)
 
-    def _line_strip(self, y: int, width: int) -> Strip:
+    def _line_strip(self, y: int, size: Size) -> Strip:
+        width = size.width
         if y >= len(self._lines):
             return Strip.blank(width, self._rgb()(self._base_style()))
         strip = self._strips[y]
