@@ -920,20 +920,12 @@ def _parse_process(
     for j in ("join_first", "join_last"):
         if j in table:
             fields[j] = _join_refs(table[j], _key(key, j), fields["name"])
-    if "joined_after" in table:
-        k = _key(key, "joined_after")
-        fields["joined_after"] = _float(
-            table["joined_after"], k, 0, model.MAX_SECONDS, "MAX_SECONDS"
-        )
-        if fields["joined_after"] <= 0:
-            _fail(k, "expected seconds after the start, more than 0")
-    if "terminate_after" in table:
-        k = _key(key, "terminate_after")
-        fields["terminate_after"] = _float(
-            table["terminate_after"], k, 0, model.MAX_SECONDS, "MAX_SECONDS"
-        )
-        if fields["terminate_after"] <= 0:
-            _fail(k, "expected seconds after the start, more than 0")
+    for when in ("joined_after", "terminate_after"):
+        if when in table:
+            k = _key(key, when)
+            fields[when] = _float(table[when], k, 0, model.MAX_SECONDS, "MAX_SECONDS")
+            if fields[when] <= 0:
+                _fail(k, "expected seconds after the start, more than 0")
     if role == "steps":
         for k in _NOT_FOR_STEPS:
             if k in table:
