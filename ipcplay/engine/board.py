@@ -33,7 +33,7 @@ P_PILLS_RECEIVED = 7
 C_RATE_MILLI = 8  # command, observer-written: items/s x 1000, -1 = as the scenario says
 C_PILLS = 9  # command, observer-written: poison pills requested so far
 C_STOP = 10  # command, observer-written: 1 = finish the current item and end
-J_HEAD = 11  # journal events written (child)
+J_HEAD = 11  # unused: journal events commit by their time slot (engine/journal.py)
 J_TAIL = 12  # journal events read (observer)
 J_DROPPED = 13  # journal events dropped because the ring was full (child)
 P_STARTED_NS = 14
@@ -90,7 +90,7 @@ S_READS = S_OPS
 S_WRITES = S_UPDATES
 S_READ_SUM = S_ADDED
 
-EVENT_SLOTS = 3  # t_ns, message id, code | bytes << 16 (TIMED in code: no message id)
+EVENT_SLOTS = 3  # time (a double, s), message id, code | bytes << 16 (TIMED: no message id)
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
 

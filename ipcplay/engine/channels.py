@@ -35,7 +35,7 @@ import stat
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
 from queue import Full
-from time import monotonic_ns
+from time import monotonic, monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
@@ -577,17 +577,11 @@ class InstrumentedConnection(_PipeLike):
         j = self._j
         if j is not None:
             # JournalWriter.log written out: on this path the call costs as much as the stores.
-            head = j._head
-            if head < j._limit:
-                i = j._i
-                mv[i] = monotonic_ns()  # no message id: flagged, so its slot is not written
-                mv[i + 2] = self._put_raw | (nb << 16)
-                j._i = i + 3 if i != j._last else j._base
-                head += 1
-                j._head = head
-                mv[j._head_slot] = head
-            else:
-                j.log(self._put_raw, -1, nb)
+            i = j._i
+            if i != j._stop or (i := j.room()) >= 0:
+                mv[i + 2] = self._put_raw | (nb << 16)  # no message id: flagged, slot not written
+                j._mvt[i] = monotonic()  # commits the event
+                j._i = i + 3
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
         mv = self._mv
@@ -613,17 +607,11 @@ class InstrumentedConnection(_PipeLike):
         mv[cb + 3] = b
         j = self._j
         if j is not None:
-            head = j._head
-            if head < j._limit:
-                i = j._i
-                mv[i] = monotonic_ns()
+            i = j._i
+            if i != j._stop or (i := j.room()) >= 0:
                 mv[i + 2] = self._get_raw | (nb << 16)
-                j._i = i + 3 if i != j._last else j._base
-                head += 1
-                j._head = head
-                mv[j._head_slot] = head
-            else:
-                j.log(self._get_raw, -1, nb)
+                j._mvt[i] = monotonic()
+                j._i = i + 3
         return buf
 
     def send(self, obj: Any) -> None:
