@@ -7,6 +7,7 @@ tests cover real processes.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import multiprocessing as mp
 import os
@@ -32,11 +33,17 @@ from ipcplay.engine.journal import JournalWriter, drain
 LAYOUT = B.Layout(nproc=2, nchan=1, journal_cap=8)
 
 
-def _ends(kind: str, maxsize: int = 0, journal: bool = False):
-    raw = B.create(LAYOUT)
+def _ends(
+    kind: str,
+    maxsize: int = 0,
+    journal: bool = False,
+    layout: B.Layout = LAYOUT,
+    hints: bool = True,
+):
+    raw = B.create(layout)
     mv = B.view(raw)
-    out_slot = LAYOUT.chan(0, 0) + B.OUT_N
-    in_bytes = LAYOUT.chan(1, 0) + B.IN_BYTES
+    out_slot = layout.chan(0, 0) + B.OUT_N
+    in_bytes = layout.chan(1, 0) + B.IN_BYTES
     w_ep = Endpoint(
         0,
         "c",
@@ -46,8 +53,8 @@ def _ends(kind: str, maxsize: int = 0, journal: bool = False):
         writes=True,
         peer_out=(out_slot,),
         peer_in_bytes=(in_bytes,),
-        recv_hint=True,
-        send_hint=True,
+        recv_hint=hints,
+        send_hint=hints,
     )
     r_ep = Endpoint(
         0,
@@ -58,8 +65,8 @@ def _ends(kind: str, maxsize: int = 0, journal: bool = False):
         writes=False,
         peer_out=(out_slot,),
         peer_in_bytes=(in_bytes,),
-        recv_hint=True,
-        send_hint=True,
+        recv_hint=hints,
+        send_hint=hints,
     )
     if kind == "Pipe":
         r, w = mp.Pipe(duplex=False)
@@ -68,10 +75,10 @@ def _ends(kind: str, maxsize: int = 0, journal: bool = False):
         q = {"Queue": mp.Queue, "JoinableQueue": mp.JoinableQueue}.get(kind)
         obj = q(maxsize) if q else mp.SimpleQueue()
         objs = (obj, obj)
-    jw = JournalWriter(mv, LAYOUT, 0) if journal else None
-    jr = JournalWriter(mv, LAYOUT, 1) if journal else None
-    writer = instrument(kind, objs[0], w_ep, mv, LAYOUT, 0, jw)
-    reader = instrument(kind, objs[1], r_ep, mv, LAYOUT, 1, jr)
+    jw = JournalWriter(mv, layout, 0) if journal else None
+    jr = JournalWriter(mv, layout, 1) if journal else None
+    writer = instrument(kind, objs[0], w_ep, mv, layout, 0, jw)
+    reader = instrument(kind, objs[1], r_ep, mv, layout, 1, jr)
     return raw, mv, writer, reader, objs
 
 
@@ -282,4 +289,93 @@ def test_journal_records_message_ids_and_counts_overflow():
     assert all(e.nbytes > 0 for e in events)
     w.put(None)  # the room is back after the drain; a pill has id -2
     assert drain(mv, LAYOUT, 0)[0].mid == -2
+    objs[0].close()
+
+
+def _frame(kind: str, payload: bytes) -> int:
+    """Bytes one message of `payload` takes in the pipe, header included."""
+    from multiprocessing.reduction import ForkingPickler
+
+    return 4 + (len(payload) if kind == "send_bytes" else len(ForkingPickler.dumps(payload)))
+
+
+@linux_pipes
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("how", ["send_bytes", "send", "SimpleQueue"])
+def test_a_send_past_the_bound_waits_only_when_the_pipe_is_full(how):
+    """Past the bound the counters can prove, the kernel is asked (a
+    non-blocking write of the same frame): a pipe one page short of full takes
+    every send at once, with no wait logged and no blocked time; only the
+    send that finds it full waits, and shows as blocked while it does."""
+    layout = B.Layout(nproc=2, nchan=1, journal_cap=1 << 12)
+    kind = "SimpleQueue" if how == "SimpleQueue" else "Pipe"
+    _, mv, w, r, objs = _ends(kind, journal=True, layout=layout)
+    payload = b"x" * 60
+    send = w.put if how == "SimpleQueue" else getattr(w, how)
+    recv = r.get if how == "SimpleQueue" else r.recv_bytes if how == "send_bytes" else r.recv
+    page = os.sysconf("SC_PAGE_SIZE")
+    per_page = page // _frame(how, payload)
+    fd = objs[0]._writer.fileno() if how == "SimpleQueue" else objs[0].fileno()
+    fits = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) // page * per_page
+    sent = fits - per_page  # one page short: well past the bound, never full
+    assert sent * _frame(how, payload) > pipe_room(fd)
+    for _ in range(sent):
+        send(payload)
+    ops = [e.op for e in drain(mv, layout, 0)]
+    assert ops == ["put"] * sent, "a send that found room was logged as a wait"
+    assert mv[layout.chan(0, 0) + B.BLOCK_OUT_NS] == 0
+
+    def more() -> None:
+        for _ in range(2 * per_page):  # fills the pipe, then must wait
+            send(payload)
+
+    t = threading.Thread(target=more, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not B.unmark(mv[layout.proc(0) + B.P_MARK])[3]:
+        time.sleep(0.01)
+    assert B.unmark(mv[layout.proc(0) + B.P_MARK])[2:] == (B.OP_PUT, True)
+    for _ in range(sent + 2 * per_page):
+        assert recv() == payload
+    t.join(10)
+    assert not t.is_alive()
+    ops = [e.op for e in drain(mv, layout, 0)]
+    assert ops.count("put") == 2 * per_page and 1 <= ops.count("wait-put") <= per_page
+    assert mv[layout.chan(0, 0) + B.BLOCK_OUT_NS] > 0
+    for o in objs:
+        o.close()
+
+
+@linux_pipes
+@pytest.mark.timeout(20)
+def test_with_many_writers_sends_are_tried_without_waiting_and_errors_stay_the_stdlibs(
+    monkeypatch,
+):
+    """With no counters to prove room (several writers), every send asks the
+    kernel first: none is logged as a wait. A reader gone raises what
+    Connection raises, and a kernel that refuses RWF_NOWAIT on pipes only
+    sends us back to the timed path."""
+    _, mv, w, r, objs = _ends("Pipe", journal=True, hints=False)
+    for k in range(100):
+        w.send_bytes(b"m%d" % k)
+    assert [e.op for e in drain(mv, LAYOUT, 0)] == ["put"] * 8  # a ring of 8: the rest dropped
+    assert mv[LAYOUT.chan(0, 0) + B.BLOCK_OUT_NS] == 0
+    assert [r.recv_bytes() for _ in range(100)] == [b"m%d" % k for k in range(100)]
+
+    def refuse(*args):
+        raise OSError(errno.EOPNOTSUPP, "not on this kernel")
+
+    monkeypatch.setattr(os, "pwritev", refuse)
+    w.send((1, "x"))
+    assert r.recv() == (1, "x")
+    assert mv[LAYOUT.chan(0, 0) + B.BLOCK_OUT_NS] > 0  # timed, as before there was a try
+    monkeypatch.undo()
+    objs[1].close()
+    raw_r, raw_w = mp.Pipe(duplex=False)
+    raw_r.close()
+    with pytest.raises(BrokenPipeError):
+        raw_w.send_bytes(b"x")
+    with pytest.raises(BrokenPipeError):
+        w.send_bytes(b"x")
+    raw_w.close()
     objs[0].close()
