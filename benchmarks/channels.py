@@ -12,7 +12,8 @@ reader finds data waiting or must be woken, and what the host is doing), more
 than the difference being measured. So each variant keeps one producer/consumer
 pair alive for the whole run, pinned producer to one core and consumer to the
 other, and the pairs take turns: many short rounds (a few thousand messages,
-tens of milliseconds) interleaved raw, counters, journal, raw, ... so that
+tens of milliseconds) interleaved raw, counters, journal, then counters,
+journal, raw, and so on (each round starts with the next variant) so that
 every swing falls on all three alike. The figure is the ratio of the
 throughputs over all rounds (all messages / all time, as one long run would
 give), with the median of the per-round ratios in brackets.
@@ -190,8 +191,10 @@ def main() -> None:
         try:
             for pair in pairs:  # warm-up round, not counted
                 pair.round(args.messages)
-            for _ in range(args.rounds):
-                for v, pair in zip(VARIANTS, pairs, strict=True):
+            for k in range(args.rounds):
+                # Each round starts with the next variant: none always follows the same one.
+                for j in range(len(VARIANTS)):
+                    v, pair = VARIANTS[(k + j) % 3], pairs[(k + j) % 3]
                     times.setdefault((case, v), []).append(pair.round(args.messages))
         finally:
             stop.set()
