@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+import psutil
+
 from ipcplay.engine import board as B
 from ipcplay.engine import demos
 from ipcplay.engine import plan as P
@@ -29,6 +31,8 @@ from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.scenario.model import MANAGER_KINDS, Scenario
+
+_NOT_RUNNING = (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 
 
 class EngineError(RuntimeError):
@@ -434,6 +438,27 @@ class Engine:
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
         self._signal(name, signal.SIGSTOP)
+        self._until_stopped([self._proc(name)[1].pid])
+
+    @staticmethod
+    def _until_stopped(pids: list[int | None], timeout: float = 0.2) -> None:
+        """Return once every pid is really stopped, or gone, or `timeout` has passed.
+
+        Why: kill() only queues SIGSTOP; the process stops when it next runs,
+        which on a busy machine can be a while. Until then it shows as running,
+        and a tour step or a test that acts on "paused" would act too early.
+        """
+        deadline = time.monotonic() + timeout
+        for pid in pids:
+            if pid is None:
+                continue
+            while time.monotonic() < deadline:
+                try:
+                    if psutil.Process(pid).status() in _NOT_RUNNING:
+                        break
+                except psutil.Error:
+                    break
+                time.sleep(0.001)
 
     def resume(self, name: str) -> None:
         self._signal(name, signal.SIGCONT)
@@ -445,9 +470,12 @@ class Engine:
         self._signal(name, signal.SIGKILL)
 
     def pause_all(self) -> None:
+        pids = []
         for inst in self.instances:
             with contextlib.suppress(EngineError, OSError):
-                self.pause(inst.name)
+                self._signal(inst.name, signal.SIGSTOP)
+                pids.append(self._proc(inst.name)[1].pid)
+        self._until_stopped(pids)
 
     def resume_all(self) -> None:
         for inst in self.instances:

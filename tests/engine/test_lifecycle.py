@@ -53,6 +53,49 @@ count = 10
 """
 
 
+BUSY = """
+[scenario]
+title = "a producer that never sleeps"
+start_method = "fork"
+[channels.q]
+kind = "Queue"
+maxsize = 10
+[[process]]
+name = "producer"
+role = "producer"
+out = "q"
+[[process]]
+name = "consumer"
+role = "consumer"
+in = "q"
+"""
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity")
+def test_pause_returns_once_the_process_is_really_stopped():
+    """SIGSTOP takes effect only when its target next runs. With the busy
+    children on our own CPU, they cannot run until we yield it, so a pause
+    that returned at once would leave them showing as running."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        with Engine(loads(BUSY)) as engine:
+            wait_for(lambda: engine.latest.channels[0].gets > 100)
+            for _ in range(5):
+                for name in ("producer", "consumer"):
+                    engine.pause(name)
+                    status = psutil.Process(engine.process(name).pid).status()
+                    assert status == psutil.STATUS_STOPPED, name
+                    engine.resume(name)
+            engine.pause_all()
+            for p in engine.latest.processes:
+                assert psutil.Process(p.pid).status() == psutil.STATUS_STOPPED
+            engine.resume_all()
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_pids_are_real_children_and_pause_shows_stopped(method):
