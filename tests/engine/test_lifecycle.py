@@ -141,10 +141,14 @@ def test_blocked_time_grows_while_a_producer_is_stuck_on_a_full_queue():
         )
         b = engine.process("producer").blocked
         assert (b.op, b.channel, b.reason, b.exact) == ("put", "q", "queue full", True)
-        first = engine.process("producer").blocked_s
+        s1 = engine.latest
         time.sleep(0.5)
-        later = engine.process("producer").blocked_s
-        assert later >= first + 0.4
+        s2 = engine.latest
+        first, later = (next(p for p in s.processes if p.name == "producer") for s in (s1, s2))
+        # Blocked the whole time: its blocked time grows with the clock between
+        # the two samples (which are up to a tick older than the reads).
+        assert s2.t - s1.t >= 0.35
+        assert later.blocked_s - first.blocked_s == pytest.approx(s2.t - s1.t, abs=0.02)
         ch = engine.latest.channels[0]
         assert (ch.puts, ch.depth, ch.max_depth, ch.full_hits) == (2, 2, 2, 1)
         assert ch.blocked_put_s >= 0.4
