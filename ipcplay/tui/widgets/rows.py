@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ipcplay.tui.widgets.style import CachedStyle
+from ipcplay.tui.widgets.style import CachedStyle, fit
 
 Pieces = list[tuple[str, str]]
 """A line as (text, style name) pieces: straight to segments, several times
@@ -57,7 +57,7 @@ def pieces_strip(
             segments.append(Segment(text, _on(base, name, rgb)))
             n += len(text) if text.isascii() else cell_len(text)  # most pieces are ASCII
     if n > width:
-        return Strip(segments, n).crop(0, width)
+        return fit(Strip(segments, n), width, _on(base, "", rgb))
     if n < width:
         segments.append(Segment(" " * (width - n), _on(base, "", rgb)))
     return Strip(segments, width)
@@ -94,6 +94,7 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
         self._keys: list[str] = []
         self._data: dict[str, Any] = {}
         self._strips: dict[str, Strip] = {}
+        self._gutter = 0  # the vertical scrollbar's width when the strips were made
         # The cursor row as drawn: (the row's strip, focused, the strip with the bar),
         # so an unchanged cursor row is the same Strip from frame to frame.
         self._cursor_strip: tuple[Strip, bool, Strip] | None = None
@@ -146,20 +147,29 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
         row = self.scroll_offset.y + y
         if row >= len(self._keys):
             return Strip.blank(width, self._rgb()(self._base_style()))
+        # `size` includes the scrollbar, drawn over the last cells: a long row
+        # is cut before it, so its "…" shows.
+        gutter = self.scrollbar_size_vertical
+        if gutter != self._gutter:
+            self._gutter = gutter
+            self._strips = {}
         key = self._keys[row]
         strip = self._strips.get(key)
         if strip is None or strip.cell_length != width:
             rendered = self._render_row(self._data[key])
             base = self._base_style()
             rgb = self._rgb()
+            room = max(1, width - gutter)
             if isinstance(rendered, Text):  # the home screen's few rows
                 strip = Strip(list(rendered.render(self.app.console, end="")), rendered.cell_len)
-                strip = strip.apply_style(base).crop_extend(0, width, base)
+                strip = fit(strip.apply_style(base), room, base)
                 strip = Strip(
                     [Segment(t, rgb(st) if st else st, c) for t, st, c in strip], strip.cell_length
                 )
             else:
-                strip = pieces_strip(rendered, base, width, rgb)
+                strip = pieces_strip(rendered, base, room, rgb)
+            if room < width:
+                strip = strip.extend_cell_length(width, rgb(base))
             self._strips[key] = strip
         if row == self.cursor and self.show_cursor:
             focused = self.has_focus

@@ -6,10 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Region, Size
 from textual.strip import Strip
+
+
+def fit(strip: Strip, width: int, style: Style) -> Strip:
+    """`strip` in exactly `width` cells: padded with `style`, or cut with a
+    final "…" so a reader knows there is more (the detail panel, a wider
+    terminal or the log has it whole)."""
+    if strip.cell_length <= width:
+        return strip.crop_extend(0, width, style)
+    if width < 2:
+        return strip.crop(0, width)
+    cut = list(strip.crop(0, width - 1))
+    return Strip([*cut, Segment("…", cut[-1].style if cut else style)], width)
 
 
 class CachedStyle:

@@ -4,7 +4,7 @@
 screen at 10 Hz that cost more than everything else together. This widget
 keeps one cached Strip per line, refreshes only lines whose text or style
 changed, and asks for a layout only when the number of lines changes.
-Lines longer than the widget are cropped, never wrapped.
+Lines longer than the widget are cut with a final "…", never wrapped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ipcplay.tui.widgets.style import CachedStyle
+from ipcplay.tui.widgets.style import CachedStyle, fit
 
 
 def _same(a: Text, b: Text) -> bool:
@@ -75,7 +75,7 @@ class TextView(CachedStyle, Widget):
                 [Segment(t, rgb(st) if st else st, c) for t, st, c in segments], line.cell_len
             )
             self._strips[y] = strip
-        return strip.crop_extend(0, width, self._rgb()(self._base_style()))
+        return fit(strip, width, self._rgb()(self._base_style()))
 
     def _forget_strips(self) -> None:
         if hasattr(self, "_strips"):
