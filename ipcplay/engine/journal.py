@@ -172,17 +172,18 @@ class Event:
 
 
 def committed(mv: memoryview, layout: B.Layout, proc: int) -> int:
-    """How many events after the observer's tail are committed (time slot set).
+    """How many events after the observer's tail are committed (time slot set)."""
+    return _committed(mv, layout.ring(proc), layout.journal_cap, mv[layout.proc(proc) + B.J_TAIL])
 
-    The committed events run from the tail without a gap, so one read tells an
-    idle ring and a doubling then halving search finds the end of a busy one:
-    about 2 log2(n) reads, never a walk over the events. The writer may commit
-    more meanwhile; the count found is a true one at the moment it was read.
-    """
-    cap = layout.journal_cap
-    ring = layout.ring(proc)
+
+def _committed(mv: memoryview, ring: int, cap: int, tail: int) -> int:
+    """The committed events run from the tail without a gap, so one read tells
+    an idle ring and a doubling then halving search finds the end of a busy
+    one: about 2 log2(n) reads, never a walk over the events. The writer may
+    commit more meanwhile; the count found is a true one at the moment it was
+    read."""
     mask = cap - 1
-    start = mv[layout.proc(proc) + B.J_TAIL] & mask
+    start = tail & mask
     if not mv[ring + start * 3]:
         return 0
     lo, hi = 0, 1  # event lo is committed; hi is not (or hi == cap)
@@ -210,13 +211,14 @@ def drain_raw(mv: memoryview, layout: B.Layout, proc: int) -> bytes:
     children logging hundreds of thousands of events a second without
     stealing the CPU they run on. Decode only what you show.
     """
-    n = committed(mv, layout, proc)
+    base = layout.proc(proc)
+    ring = base + layout.counter_slots
+    cap = layout.journal_cap
+    tail_slot = base + B.J_TAIL
+    tail = mv[tail_slot]
+    n = _committed(mv, ring, cap, tail)
     if not n:
         return b""
-    cap = layout.journal_cap
-    ring = layout.ring(proc)
-    tail_slot = layout.proc(proc) + B.J_TAIL
-    tail = mv[tail_slot]
     zeros = _ZEROS.get(cap)
     if zeros is None:
         zeros = _ZEROS[cap] = memoryview(bytes(cap * 24)).cast("q")
