@@ -65,6 +65,14 @@ _ATOMIC_PAYLOAD = getattr(select, "PIPE_BUF", 512) - _HEADER
 _pack_len = struct.Struct("!i").pack
 
 
+def _is_pipe(fd: int) -> bool:
+    """A pipe, not a socket (a duplex Pipe's ends are sockets)."""
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
 def nowait_fd(fd: int) -> bool:
     """True if a send on `fd` may first be tried with a non-blocking write.
 
@@ -72,12 +80,7 @@ def nowait_fd(fd: int) -> bool:
     touching the O_NONBLOCK flag that every process sharing the pipe end sees.
     Sockets (duplex Pipes) and other systems keep the timed path; a kernel too
     old for it on pipes says so on the first try (`_send_nowait`)."""
-    if not hasattr(os, "RWF_NOWAIT"):
-        return False
-    try:
-        return stat.S_ISFIFO(os.fstat(fd).st_mode)
-    except OSError:
-        return False
+    return hasattr(os, "RWF_NOWAIT") and _is_pipe(fd)
 
 
 def pipe_room(fd: int) -> int:
@@ -96,9 +99,9 @@ def pipe_room(fd: int) -> int:
     Sockets (duplex Pipes) and systems without F_GETPIPE_SZ keep 8 KiB; a pipe
     too small for the bound (a user over pipe-user-pages-soft) gets none.
     Larger messages keep 8 KiB at most (see `_room`)."""
+    if not _is_pipe(fd):
+        return PIPE_SAFE_BYTES
     try:
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            return PIPE_SAFE_BYTES
         size = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)  # type: ignore[attr-defined]
         page = os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, OSError, ValueError):

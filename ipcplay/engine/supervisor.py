@@ -425,7 +425,8 @@ class Engine:
                 return i, self._procs[i]
         raise KeyError(name)
 
-    def _signal(self, name: str, sig: int) -> None:
+    def _signal(self, name: str, sig: int) -> int:
+        """Send `sig` to a running process; its pid."""
         i, proc = self._proc(name)
         if proc.pid is None or proc.exitcode is not None:
             raise EngineError(f"{name} is not running")
@@ -434,14 +435,14 @@ class Engine:
         os.kill(proc.pid, sig)
         if self._sampler is not None:
             self._sampler.poke.add(i)
+        return proc.pid
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
-        self._signal(name, signal.SIGSTOP)
-        self._until_stopped([self._proc(name)[1].pid])
+        self._until_stopped([self._signal(name, signal.SIGSTOP)])
 
     @staticmethod
-    def _until_stopped(pids: list[int | None], timeout: float = 0.2) -> None:
+    def _until_stopped(pids: list[int], timeout: float = 0.2) -> None:
         """Return once every pid is really stopped, or gone, or `timeout` has passed.
 
         Why: kill() only queues SIGSTOP; the process stops when it next runs,
@@ -450,8 +451,6 @@ class Engine:
         """
         deadline = time.monotonic() + timeout
         for pid in pids:
-            if pid is None:
-                continue
             while time.monotonic() < deadline:
                 try:
                     if psutil.Process(pid).status() in _NOT_RUNNING:
@@ -473,8 +472,7 @@ class Engine:
         pids = []
         for inst in self.instances:
             with contextlib.suppress(EngineError, OSError):
-                self._signal(inst.name, signal.SIGSTOP)
-                pids.append(self._proc(inst.name)[1].pid)
+                pids.append(self._signal(inst.name, signal.SIGSTOP))
         self._until_stopped(pids)
 
     def resume_all(self) -> None:

@@ -53,22 +53,7 @@ count = 10
 """
 
 
-BUSY = """
-[scenario]
-title = "a producer that never sleeps"
-start_method = "fork"
-[channels.q]
-kind = "Queue"
-maxsize = 10
-[[process]]
-name = "producer"
-role = "producer"
-out = "q"
-[[process]]
-name = "consumer"
-role = "consumer"
-in = "q"
-"""
+BUSY = STEADY.replace("rate = 200\n", "").format(method="fork")  # a producer that never sleeps
 
 
 @pytest.mark.timeout(30)
