@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ipcplay.scenario import load, resolve
+from ipcplay.scenario import list_presets, load, resolve
 
 TOURED = {
     "value-lost-updates": "completed",
@@ -27,6 +27,12 @@ TOURED = {
     "pool-killed-worker-hang": "hang",
     "manager-nested-lost": "completed",
     "condition-lost-notify": "hang",
+    "event-never-set": "hang",
+    "lock-reacquire-deadlock": "deadlock",
+    "manager-queue-no-pill": "hang",
+    "pipe-both-recv-deadlock": "deadlock",
+    "pool-error-at-get": "crashed",
+    "join-without-task-done": "hang",
 }
 
 
@@ -49,3 +55,13 @@ def test_every_step_of_the_tour_is_met(name: str) -> None:
             assert spec.on and spec.on in step["seen"], (spec, step)
         if spec.when in ("hang", "deadlock"):
             assert step["seen"].startswith(spec.when), step
+
+
+def test_every_broken_pitfall_has_a_tour_that_is_played_here() -> None:
+    """A teacher opens a broken pitfall to show what goes wrong: each one walks
+    to its failure, and each tour is played above."""
+    builtins = [i.path for i in list_presets() if i.origin == "built-in"]
+    broken = [p.stem for p in builtins if load(p).pitfall == "broken"]
+    assert len(broken) >= 17
+    missing = [n for n in broken if not load(resolve(n)).tour or n not in TOURED]
+    assert not missing, missing
