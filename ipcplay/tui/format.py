@@ -236,10 +236,12 @@ def pool_text(o: PoolSample) -> str:
     head = f" Pool({o.processes}"
     if o.maxtasksperchild:
         head += f", maxtasksperchild={o.maxtasksperchild}"
-    head += f").{o.method}({o.function}) {o.state}: submitted {o.submitted} · queued {o.queued}"
-    head += f" · running {o.running} · returned {o.returned} · collected {o.collected}"
+    head += f").{o.method}({o.function}) {o.state}:"
+    # Most telling first, as a narrow panel cuts from the right: failures are the story.
     if o.failed or o.errors:
-        head += f" · failed {o.failed} (seen by the owner {o.errors})"
+        head += f" failed {o.failed}, {o.errors} reached the owner ·"
+    head += f" submitted {o.submitted} · queued {o.queued}"
+    head += f" · running {o.running} · returned {o.returned} · collected {o.collected}"
     if o.callbacks or o.error_callbacks:
         head += f" · callbacks {o.callbacks}/{o.error_callbacks}"
     if o.timeouts or o.resubmitted:

@@ -253,3 +253,31 @@ async def test_waits_tab_shows_both_edges_of_a_real_lock_order_deadlock():
         assert lines[2].startswith(f"right ──acquire lock_a · held by left (pid {pids['left']})")
         assert lines[2].endswith("──▶ left")
         assert len(lines) == 3
+
+
+@pytest.mark.timeout(60)
+async def test_a_crashed_pool_shows_its_error_and_failure_in_a_narrow_panel():
+    """At 100 columns the detail panel cuts its lines: why the pool process
+    died and how many tasks failed must be in what is left, not past the cut."""
+    from ipcplay.tui.widgets.text import TextView
+
+    scenario = replace(load(PRESETS / "pool-error-at-get.toml"), start_method="fork")
+    app = IpcplayApp(initial=scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.snap is not None
+                and app.screen.snap.finished
+            ),
+            timeout=40,
+        )
+        await pilot.pause(0.3)
+        detail = app.screen.query_one("#proc-detail", TextView)
+        shown = [detail.render_line(y).text for y in range(detail.size.height)]
+        assert shown[0].startswith(" pool  pool  pid "), shown
+        assert "exited 1  error: ValueError: square(3): bad input 3" in shown[1], shown
+        assert "joined: failed 1, 1 reached the owner · submitted 4" in shown[2], shown
+        assert app.screen.verdict == "crashed"
+        await pilot.press("q")

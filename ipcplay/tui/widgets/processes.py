@@ -172,8 +172,11 @@ class ProcessPanel(Vertical):
             f"ctx switches {p.ctx_switches}\n "
         )
         t.append(words, style=style)
-        # Three lines at most (the panel's height): a demo's own numbers and a
-        # pool's results go on the state line, a pool's task counts on the last.
+        # Three lines at most (the panel's height): why a process ended goes next
+        # to its exit, where a narrow panel still shows it; a demo's own numbers
+        # and a pool's results go on the state line, a pool's task counts on the last.
+        if p.error:
+            t.append(f"  error: {p.error}", style="red")
         if p.notes:
             t.append(f"  {F.notes_text(p.notes)}", style="cyan")
         pool = next((o for o in snap.pools if o.name == p.name), None)
@@ -189,6 +192,4 @@ class ProcessPanel(Vertical):
             )
             if p.role == "pool-worker" and p.activity:
                 t.append(f"  {p.activity}")
-        if p.error:
-            t.append(f"  error: {p.error}", style="red")
         detail.set(t)
