@@ -142,13 +142,13 @@ class _Base:
         "_blk_out",
         "_bout",
         "_cb",
-        "_credit",
         "_ep",
         "_get_code",
         "_get_raw",
         "_j",
         "_mark",
         "_mv",
+        "_mvc",
         "_nin",
         "_nout",
         "_pin",
@@ -156,6 +156,7 @@ class _Base:
         "_put_raw",
         "_rslot",
         "_safe",
+        "_seen",
         "_since",
         "_sslot",
     )
@@ -175,7 +176,10 @@ class _Base:
         self._mark = pbase + B.P_MARK
         self._since = pbase + B.P_SINCE
         cb = layout.chan(proc, ep.chan)
-        self._cb = cb  # OUT_N is at cb + 0, OUT_BYTES + 1, IN_N + 2, IN_BYTES + 3
+        self._cb = cb
+        # This pair's slots on their own: the hot paths store OUT_N at [0],
+        # OUT_BYTES [1], IN_N [2], IN_BYTES [3], with no offset to add.
+        self._mvc = mv[cb : cb + B.CHAN_SLOTS]
         self._nout = mv[cb + B.OUT_N]
         self._nin = mv[cb + B.IN_N]
         self._bout = mv[cb + B.OUT_BYTES]
@@ -194,23 +198,20 @@ class _Base:
         # Cached reads of those peer counters. The peer writes them on every message,
         # so reading them every time would bounce their cache line between cores;
         # a stale value is always on the safe side (fewer items, more bytes in flight).
-        self._credit = 0  # items known to be waiting for us
+        self._seen = 0  # the writer's count as last read: items up to it are waiting for us
         # Pipe writers: the reader's framed bytes received (payload and headers)
         # as last read, and how many may be in flight (see pipe_room); with no
         # reader counter to trust, every send is taken as one that may block.
         self._pin = 0 if self._sslot >= 0 else -(1 << 62)
         self._safe = PIPE_SAFE_BYTES
 
-    def _refill(self) -> bool:
-        """Re-read the writer's counter: True (and credit for more) if an item waits."""
+    def _more(self, n: int) -> bool:
+        """Re-read the writer's counter: True if our `n`th item is already sent."""
         s = self._rslot
         if s < 0:
             return False
-        avail = self._mv[s] - self._nin
-        if avail > 0:
-            self._credit = avail - 1
-            return True
-        return False
+        seen = self._seen = self._mv[s]
+        return n <= seen
 
     def _room(self, sent: int, count: int, nb: int) -> bool:
         """Re-read the reader's counters: True if a send of `nb` bytes, which
@@ -331,7 +332,7 @@ class InstrumentedQueue(_Base):
             self._q.put(obj, block, timeout)
         n = self._nout + 1
         self._nout = n
-        self._mv[self._cb] = n
+        self._mvc[0] = n
         if self._j is not None:
             self._j.log_item(self._put_code, obj, 0)
 
@@ -349,12 +350,7 @@ class InstrumentedQueue(_Base):
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         mv = self._mv
         n = self._nin
-        if self._credit:
-            self._credit -= 1
-            fast = True
-        else:
-            fast = self._refill()
-        if fast:
+        if n < self._seen or self._more(n + 1):
             mv[self._mark] = (n << 16) | self._get_code
             try:
                 obj = self._q.get(block, timeout)
@@ -365,7 +361,7 @@ class InstrumentedQueue(_Base):
             obj = self._get_slow(n, block, timeout)
         n += 1
         self._nin = n
-        mv[self._cb + B.IN_N] = n
+        self._mvc[2] = n
         if self._j is not None:
             self._j.log_item(self._get_code, obj, self._last_len)
         return obj
@@ -533,7 +529,6 @@ class InstrumentedSimpleQueue(_PipeLike):
 
     def put(self, obj: Any) -> None:
         data = _dumps(obj)
-        mv = self._mv
         nb = len(data)
         n = self._nout + 1
         b = self._bout + nb
@@ -549,32 +544,26 @@ class InstrumentedSimpleQueue(_PipeLike):
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._put_nowait(data)):
             self._send_slow(data)
         self._nout = n
-        cb = self._cb
-        mv[cb] = n
         self._bout = b
-        mv[cb + 1] = b
+        m = self._mvc
+        m[0] = n
+        m[1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))
 
     def get(self) -> Any:
-        mv = self._mv
-        if self._credit:
-            self._credit -= 1
-            fast = True
-        else:
-            fast = self._refill()
-        if fast:
+        n = self._nin + 1
+        if n <= self._seen or self._more(n):
             with self._rlock:
                 buf = self._reader.recv_bytes()
         else:
             buf = self._recv_slow()
-        n = self._nin + 1
         self._nin = n
         b = self._bin + len(buf)
         self._bin = b
-        cb = self._cb
-        mv[cb + 2] = n
-        mv[cb + 3] = b
+        m = self._mvc
+        m[2] = n
+        m[3] = b
         obj = _loads(buf)
         if self._j is not None:
             self._j.log_item(self._get_code, obj, len(buf))
@@ -626,7 +615,6 @@ class InstrumentedConnection(_PipeLike):
         c = self._c
         if c._handle is None or not c._writable:
             self._ok(writing=True)
-        mv = self._mv
         nb = len(buf)
         n = self._nout + 1
         b = self._bout + nb
@@ -637,46 +625,43 @@ class InstrumentedConnection(_PipeLike):
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._send_nowait(buf, c._handle)):
             self._send_slow(buf)
         self._nout = n
-        cb = self._cb
-        mv[cb] = n
         self._bout = b
-        mv[cb + 1] = b
+        m = self._mvc
+        m[0] = n
+        m[1] = b
         j = self._j
         if j is not None:
             # JournalWriter.log written out: on this path the call costs as much as the stores.
             i = j._i
             if i != j._stop or (i := j.room()) >= 0:
-                mv[i + 2] = self._put_raw | (nb << 16)  # no message id: flagged, slot not written
+                # no message id: the code says so, and that slot is not written
+                j._codes[i] = self._put_raw | (nb << 16)
                 j._mvt[i] = monotonic()  # commits the event
                 j._i = i + 3
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
-        mv = self._mv
         c = self._c
         if c._handle is None or not c._readable:
             self._ok(writing=False)
+        n = self._nin + 1
         if maxlength is not None:
             buf = c.recv_bytes(maxlength)
-        elif self._credit:
-            self._credit -= 1
-            buf = self._crecv().getvalue()
-        elif self._refill():
+        elif n <= self._seen or self._more(n):
             buf = self._crecv().getvalue()
         else:
             buf = self._recv_slow()
-        nb = len(buf)
-        n = self._nin + 1
         self._nin = n
+        nb = len(buf)
         b = self._bin + nb
         self._bin = b
-        cb = self._cb
-        mv[cb + 2] = n
-        mv[cb + 3] = b
+        m = self._mvc
+        m[2] = n
+        m[3] = b
         j = self._j
         if j is not None:
             i = j._i
             if i != j._stop or (i := j.room()) >= 0:
-                mv[i + 2] = self._get_raw | (nb << 16)
+                j._codes[i] = self._get_raw | (nb << 16)
                 j._mvt[i] = monotonic()
                 j._i = i + 3
         return buf
@@ -686,7 +671,6 @@ class InstrumentedConnection(_PipeLike):
         if c._handle is None or not c._writable:
             self._ok(writing=True)
         data = _dumps(obj)
-        mv = self._mv
         nb = len(data)
         n = self._nout + 1
         b = self._bout + nb
@@ -697,10 +681,10 @@ class InstrumentedConnection(_PipeLike):
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._send_nowait(data, c._handle)):
             self._send_slow(data)
         self._nout = n
-        cb = self._cb
-        mv[cb] = n
         self._bout = b
-        mv[cb + 1] = b
+        m = self._mvc
+        m[0] = n
+        m[1] = b
         if self._j is not None:
             self._j.log_item(self._put_code, obj, len(data))
 
@@ -708,24 +692,18 @@ class InstrumentedConnection(_PipeLike):
         c = self._c
         if c._handle is None or not c._readable:
             self._ok(writing=False)
-        mv = self._mv
-        if self._credit:
-            self._credit -= 1
-            fast = True
-        else:
-            fast = self._refill()
-        if fast:
+        n = self._nin + 1
+        if n <= self._seen or self._more(n):
             buf: Any = self._crecv().getbuffer()  # as Connection.recv: no copy
         else:
             buf = self._recv_slow()
-        nbytes = len(buf)
-        n = self._nin + 1
         self._nin = n
+        nbytes = len(buf)
         b = self._bin + nbytes
         self._bin = b
-        cb = self._cb
-        mv[cb + 2] = n
-        mv[cb + 3] = b
+        m = self._mvc
+        m[2] = n
+        m[3] = b
         obj = _loads(buf)
         if self._j is not None:
             self._j.log_item(self._get_code, obj, nbytes)

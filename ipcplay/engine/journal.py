@@ -78,11 +78,13 @@ class JournalWriter:
     __slots__ = (
         "_base",
         "_cap",
+        "_codes",
         "_dropped",
         "_dropped_slot",
         "_end",
         "_i",
         "_lap0",
+        "_mids",
         "_mv",
         "_mvt",
         "_stop",
@@ -92,6 +94,10 @@ class JournalWriter:
     def __init__(self, mv: memoryview, layout: B.Layout, proc: int) -> None:
         self._mv = mv
         self._mvt = times_view(mv)
+        # The board seen from an event's other two slots: [i] is slot i + 1 or
+        # i + 2, so a store needs no offset added.
+        self._mids = mv[1:]
+        self._codes = mv[2:]
         self._base = layout.ring(proc)
         self._cap = layout.journal_cap
         self._end = self._base + self._cap * 3
@@ -131,12 +137,11 @@ class JournalWriter:
             i = self.room()
             if i < 0:
                 return
-        mv = self._mv
         if type(obj) is tuple and obj and type(obj[0]) is int:
-            mv[i + 1] = obj[0]  # ipcplay's roles put the message id first
+            self._mids[i] = obj[0]  # ipcplay's roles put the message id first
         else:
-            mv[i + 1] = -2 if obj is None else -1  # -2: a poison pill
-        mv[i + 2] = code | (nbytes << 16)
+            self._mids[i] = -2 if obj is None else -1  # -2: a poison pill
+        self._codes[i] = code | (nbytes << 16)
         self._mvt[i] = monotonic()  # last: this commits the event
         self._i = i + 3
 
@@ -146,9 +151,8 @@ class JournalWriter:
             i = self.room()
             if i < 0:
                 return
-        mv = self._mv
-        mv[i + 1] = mid
-        mv[i + 2] = code | (nbytes << 16)
+        self._mids[i] = mid
+        self._codes[i] = code | (nbytes << 16)
         self._mvt[i] = monotonic()
         self._i = i + 3
 
