@@ -18,6 +18,12 @@ every swing falls on all three alike. The figure is the ratio of the
 throughputs over all rounds (all messages / all time, as one long run would
 give), with the median of the per-round ratios in brackets.
 
+How many rounds: what is left of the swings shows in a raw-against-raw run
+(two raw pairs, same method). Over twelve such runs of 60 rounds the ratio
+came out 0.94 to 1.02; with 200 rounds, 0.98 to 1.04. Fewer rounds would let
+a run land a few hundredths from the truth either way, as large as the
+margins measured here; 200 rounds take about two minutes for all five cases.
+
 Run:  python benchmarks/channels.py [--messages N] [--rounds R] [--method fork]
 Prints one line per case and variant ending in `instrumented/raw = X.XX`.
 """
@@ -175,7 +181,7 @@ def drain_journals(pairs: list[Pair], stop: threading.Event) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=4_000, help="messages per round")
-    ap.add_argument("--rounds", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--method", default="fork", choices=("fork", "spawn", "forkserver"))
     ap.add_argument("--cases", default=",".join(CASES))
     args = ap.parse_args()
