@@ -160,6 +160,21 @@ def test_lock_order_broken_is_a_deadlock_naming_both_processes_and_locks(method)
 
 
 @pytest.mark.timeout(30)
+def test_lock_order_deadlock_does_not_hang_on_timing():
+    """A loaded machine once started right more than left's old 200 ms nap
+    after left, and left took both locks: the run completed. With the Events
+    the deadlock comes whatever the timing, even with right a second late."""
+    from ipcplay.scenario.model import Step
+
+    scenario = _preset("lock-order-deadlock", start_method="fork")
+    left, right = scenario.processes
+    late = replace(right, steps=(Step(op="sleep", ms=1000), *right.steps))
+    outcome = Engine(replace(scenario, processes=(left, late))).run(duration=20)
+    assert outcome.verdict == "deadlock"
+    assert outcome.snapshot.stuck.processes == ("left", "right")
+
+
+@pytest.mark.timeout(30)
 def test_lock_order_fixed_completes():
     outcome = Engine(_preset("lock-order-fixed")).run(duration=20)
     assert outcome.verdict == "completed", outcome.snapshot.stuck

@@ -422,10 +422,11 @@ async def test_a_preset_with_shared_objects_and_steps_opens_and_round_trips(home
         await pilot.press("e")
         await pilot.pause()
         composer = _composer(app)
-        assert [o.name for o in composer.draft.shared] == ["lock_a", "lock_b"]
+        assert [o.name for o in composer.draft.shared] == ["lock_a", "lock_b", "a_held", "b_held"]
         assert composer.draft.processes[0].get("steps").splitlines() == [
             "acquire lock_a",
-            "sleep 200",
+            "set a_held",
+            "wait b_held",
             "acquire lock_b",
             "release lock_b",
             "release lock_a",
