@@ -43,6 +43,14 @@ SCRIPT_NAMES = frozenset(
         "square",
         "take",
         "take_simple",
+        # the pool role's module-level names: task functions (export/pool.py FUNCTIONS)
+        "ARGS",
+        "action",
+        "add",
+        "died",
+        "pool_init",
+        "sleep_ms",
+        "sum_range",
         # parameters and locals of the generated functions
         "body",
         "ctx",

@@ -41,9 +41,24 @@ def _key_param(function: str) -> str:
     return FUNCTIONS[function][0].split(",")[0].split("=")[0].strip()
 
 
-def module_lines(spec: PoolSpec, work: Work, e: Emitter) -> list[str]:
+def init_lines() -> list[str]:
+    """What a pool whose workers die once needs at module level (die_on)."""
+    c = Code()
+    c()
+    c()
+    c("died = None  # a Value shared by the workers: the deaths happen once (pool_init)")
+    c()
+    c()
+    with c.block("def pool_init(flag):"):
+        c('"""Pool initializer: every worker gets the shared flag."""')
+        c("global died")
+        c("died = flag")
+    return c.lines
+
+
+def module_lines(spec: PoolSpec, work: Work, e: Emitter, name: str = "") -> list[str]:
     """The task function at module level, with the scenario's work, failures
-    and deaths written into it."""
+    and deaths written into it, as `name` (default: the function's own)."""
     params, doc, body = FUNCTIONS[spec.function]
     key = _key_param(spec.function)
     c = Code()
@@ -51,16 +66,7 @@ def module_lines(spec: PoolSpec, work: Work, e: Emitter) -> list[str]:
     c()
     if spec.die_on:
         e.needs.update({"os", "signal"})
-        c("died = None  # a Value shared by the workers: the deaths happen once (pool_init)")
-        c()
-        c()
-        with c.block("def pool_init(flag):"):
-            c('"""Pool initializer: every worker gets the shared flag."""')
-            c("global died")
-            c("died = flag")
-        c()
-        c()
-    with c.block(f"def {spec.function}({params}):"):
+    with c.block(f"def {name or spec.function}({params}):"):
         c(f'"""{doc}"""')
         if work.kind == "sleep" and work.ms > 0:
             e.needs.add("time")
@@ -110,13 +116,19 @@ def emit(c: Code, t: Template, e: Emitter) -> None:
     """The pool process's body."""
     spec = t.spec.pool
     assert spec is not None
-    # Two pool processes may share a task function or a constant: each once.
-    e.constants += [line for line in constants(spec) if line not in e.constants]
-    block = module_lines(spec, t.spec.work, e)
-    defs = [line for line in block if line.startswith("def ")]
-    if not any(d in e.constants for d in defs):
-        e.constants += block
-    f = spec.function
+    # Two pool processes may share a task function: written once if they use it
+    # alike, else the second gets its own, named for its process, so each pool
+    # fails, dies and works as its own spec says. ARGS likewise.
+    args = "ARGS"
+    for line in constants(spec):
+        if line not in e.constants:
+            if any(x.startswith("ARGS = ") for x in e.constants):
+                args = f"ARGS_{t.func}"
+                line = f"{args}{line[len('ARGS') :]}"
+            e.constants.append(line)
+    if spec.die_on and not _has(e.constants, init_lines()):
+        e.constants += init_lines()
+    f = _module_def(e, module_lines(spec, t.spec.work, e), spec.function, t.func)
     name = t.names[0]
     if e.scenario.expect != "completed":
         e.needs.update({"signal", "os"})
@@ -172,7 +184,7 @@ def emit(c: Code, t: Template, e: Emitter) -> None:
             c("]")
             pending = True
             if spec.timeout:
-                _timed(c, spec)
+                _timed(c, spec, f, args)
                 pending = False
         elif m in ("map", "starmap"):
             c(f"results = pool.{m}({f}, {_items(spec)}{chunk})", "blocks until all are done")
@@ -213,7 +225,7 @@ def _gets(c: Code, spec: PoolSpec) -> None:
         c("results.extend(result)" if many else "results.append(result)")
 
 
-def _timed(c: Code, spec: PoolSpec) -> None:
+def _timed(c: Code, spec: PoolSpec, f: str, args: str) -> None:
     t = number(spec.timeout)
     with c.block("for i, r in enumerate(pending):"), c.block("for _ in range(4):"):
         with c.block("try:"):
@@ -222,7 +234,7 @@ def _timed(c: Code, spec: PoolSpec) -> None:
         with c.block("except multiprocessing.TimeoutError:"):
             if spec.resubmit:
                 c(f'print(f"task {{i}}: no result after {t} s; submitting it again")')
-                c(f"r = pool.apply_async({spec.function}, ARGS[i])")
+                c(f"r = pool.apply_async({f}, {args}[i])")
             else:
                 c("raise")
 
@@ -232,3 +244,23 @@ def constants(spec: PoolSpec) -> list[str]:
     if not spec.timeout:
         return []
     return [f"ARGS = {[tuple(c.args) for c in spec.calls]!r}  # each task's arguments"]
+
+
+def _has(lines: list[str], block: list[str]) -> bool:
+    """True if `block` (leading blank lines aside) already sits in `lines`."""
+    start = next((i for i, x in enumerate(block) if x), len(block))
+    body = block[start:]
+    n = len(body)
+    return n > 0 and any(lines[i : i + n] == body for i in range(len(lines) - n + 1))
+
+
+def _module_def(e: Emitter, block: list[str], function: str, owner: str) -> str:
+    """Add a task function's block to the module level; return the name it has there."""
+    if _has(e.constants, block):
+        return function
+    if not any(x.startswith(f"def {function}(") for x in e.constants):
+        e.constants += block
+        return function
+    own = f"{function}_{owner}"
+    e.constants += [x.replace(f"def {function}(", f"def {own}(", 1) for x in block]
+    return own

@@ -48,6 +48,15 @@ def test_names_never_clash_with_python_the_script_or_each_other():
     assert not set(got) & SCRIPT_NAMES
 
 
+def test_every_pool_task_function_is_a_name_the_script_keeps_for_itself():
+    """A process called `add` would otherwise be `def add(tally)` beside the
+    pool's task function `def add(a, b)`, and the last one would win."""
+    from ipcplay.export.pool import FUNCTIONS
+
+    assert set(FUNCTIONS) <= SCRIPT_NAMES
+    assert {"ARGS", "died", "pool_init"} <= SCRIPT_NAMES
+
+
 def _scenario_strategy():
     """The valid-scenario strategy of the loader's property tests, loaded from
     its file (test folders are not packages)."""
