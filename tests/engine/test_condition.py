@@ -70,9 +70,24 @@ def test_a_notify_before_the_wait_is_lost_and_the_wait_is_a_hang_within_two_seco
         "hang: consumer is blocked in wait on 'cond' (not notified yet), "
         "and no live process can ever unblock it"
     )
-    assert took < 0.3 + 2.0 + 0.5  # its sleep, then at most 2 s, + start and shutdown
+    assert took < 0.3 + 2.0 + 0.5  # start, then at most 2 s, + shutdown
     cond = _obj(outcome.snapshot, "cond")
     assert cond.notifies == 1 and cond.acquires == 2 and cond.releases == 1
+
+
+@pytest.mark.timeout(30)
+def test_the_lost_notify_does_not_hang_on_timing():
+    """The consumer once came 300 ms after its start, and a producer started
+    later than that by a loaded machine notified a waiting consumer: the run
+    completed. It now comes after the producer's Event, whatever the timing."""
+    from ipcplay.scenario.model import Step
+
+    scenario = _preset("condition-lost-notify")
+    producer, consumer = scenario.processes
+    late = replace(producer, steps=(Step(op="sleep", ms=1000), *producer.steps))
+    outcome = Engine(replace(scenario, processes=(late, consumer))).run(duration=20)
+    assert outcome.verdict == "hang"
+    assert outcome.snapshot.stuck.processes == ("consumer",)
 
 
 @pytest.mark.timeout(30)
