@@ -39,6 +39,19 @@ async def _until(pilot, predicate, timeout: float = 15.0):
         await pilot.pause(0.05)
 
 
+async def _finished(pilot, app, timeout: float = 40.0):
+    """Until the run screen shows a run whose processes have all ended."""
+    await _until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, RunScreen)
+            and app.screen.snap is not None
+            and app.screen.snap.finished
+        ),
+        timeout,
+    )
+
+
 def _rows(app) -> dict[str, object]:
     view = app.screen.query_one("#proc-rows", RowView)
     return {k: view._data[k][0] for k in view._keys}
@@ -53,15 +66,7 @@ async def test_processes_that_end_by_themselves_show_exit_0_and_completed(method
     scenario = replace(load(PRESETS / "joinable-queue-consumers.toml"), start_method=method)
     app = IpcplayApp(initial=scenario)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, RunScreen)
-                and app.screen.snap is not None
-                and app.screen.snap.finished
-            ),
-            timeout=40,
-        )
+        await _finished(pilot, app)
         snap = app.screen.snap
         assert [(p.name, p.exitcode) for p in snap.processes] == [
             (p.name, 0) for p in snap.processes
@@ -264,15 +269,7 @@ async def test_a_crashed_pool_shows_its_error_and_failure_in_a_narrow_panel():
     scenario = replace(load(PRESETS / "pool-error-at-get.toml"), start_method="fork")
     app = IpcplayApp(initial=scenario)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, RunScreen)
-                and app.screen.snap is not None
-                and app.screen.snap.finished
-            ),
-            timeout=40,
-        )
+        await _finished(pilot, app)
         await pilot.pause(0.3)
         detail = app.screen.query_one("#proc-detail", TextView)
         shown = [detail.render_line(y).text for y in range(detail.size.height)]
