@@ -33,6 +33,10 @@ TOURED = {
     "pipe-both-recv-deadlock": "deadlock",
     "pool-error-at-get": "crashed",
     "join-without-task-done": "hang",
+    "simplequeue-hello": "completed",
+    "seed002-lock": "completed",
+    "seed003-manager-dict": "completed",
+    "seed004-apply-async": "completed",
 }
 
 
