@@ -37,6 +37,10 @@ TOURED = {
     "seed002-lock": "completed",
     "seed003-manager-dict": "completed",
     "seed004-apply-async": "completed",
+    "seed000-value-array": "completed",
+    "seed002-value-array": "completed",
+    "seed003-manager-list": "completed",
+    "seed003-pool-apply": "completed",
 }
 
 
