@@ -41,6 +41,10 @@ TOURED = {
     "seed002-value-array": "completed",
     "seed003-manager-list": "completed",
     "seed003-pool-apply": "completed",
+    "pool-imap-unordered": "completed",
+    "shared-memory-block": "completed",
+    "start-method-globals": "completed",
+    "joinable-pipeline": "completed",
 }
 
 
