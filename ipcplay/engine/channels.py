@@ -141,7 +141,6 @@ class _Base:
         "_blk_in",
         "_blk_out",
         "_bout",
-        "_cb",
         "_ep",
         "_get_code",
         "_get_raw",
@@ -176,9 +175,9 @@ class _Base:
         self._mark = pbase + B.P_MARK
         self._since = pbase + B.P_SINCE
         cb = layout.chan(proc, ep.chan)
-        self._cb = cb
-        # This pair's slots on their own: the hot paths store OUT_N at [0],
-        # OUT_BYTES [1], IN_N [2], IN_BYTES [3], with no offset to add.
+        # This pair's slots on their own, indexed by B.OUT_N, B.IN_BYTES...: no
+        # offset to add. The hottest paths write the first four as literals:
+        # OUT_N [0], OUT_BYTES [1], IN_N [2], IN_BYTES [3].
         self._mvc = mv[cb : cb + B.CHAN_SLOTS]
         self._nout = mv[cb + B.OUT_N]
         self._nin = mv[cb + B.IN_N]
@@ -275,7 +274,7 @@ class InstrumentedQueue(_Base):
         the item was counted: without this count its reader would wait for an
         item that will never come while the depth said one was there. Only
         the feeder thread writes this slot, so it still has a single writer."""
-        mv, slot = self._mv, self._cb + B.LOST
+        mv, slot = self._mvc, B.LOST
         default = multiprocessing.queues.Queue._on_queue_feeder_error
         lost = 0
 
@@ -291,8 +290,8 @@ class InstrumentedQueue(_Base):
         """Count received bytes where the Queue itself reads them: its reader
         thread-free get() calls `self._recv_bytes()` for every item."""
         recv = self._q._recv_bytes  # type: ignore[attr-defined]
-        mv = self._mv
-        slot = self._cb + B.IN_BYTES
+        mv = self._mvc
+        slot = B.IN_BYTES
         total = self._bin
         if self._j is None:
 
@@ -337,15 +336,14 @@ class InstrumentedQueue(_Base):
             self._j.log_item(self._put_code, obj, 0)
 
     def _put_slow(self, obj: Any, timeout: float | None) -> None:
-        mv = self._mv
-        hits = self._cb + B.FULL_HITS
-        mv[hits] = mv[hits] + 1
+        mvc = self._mvc
+        mvc[B.FULL_HITS] += 1
         t0 = self._timed(B.OP_PUT_FULL, self._nout)
         try:
             self._q.put(obj, True, timeout)
         finally:
             self._blk_out += self._waited(B.OP_PUT, t0)
-            mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
+            mvc[B.BLOCK_OUT_NS] = self._blk_out
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         mv = self._mv
@@ -374,7 +372,7 @@ class InstrumentedQueue(_Base):
         finally:
             mv[self._mark] = 0
             self._blk_in += self._waited(B.OP_GET, t0)
-            mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
+            self._mvc[B.BLOCK_IN_NS] = self._blk_in
 
     def put_nowait(self, obj: Any) -> None:
         self.put(obj, False)
@@ -408,13 +406,13 @@ class InstrumentedJoinableQueue(InstrumentedQueue):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._td = self._mv[self._cb + B.TASK_DONE]
-        self._joins = self._mv[self._cb + B.JOINS]
+        self._td = self._mvc[B.TASK_DONE]
+        self._joins = self._mvc[B.JOINS]
 
     def task_done(self) -> None:
         self._q.task_done()  # type: ignore[attr-defined]  # raises ValueError like the real one
         self._td += 1
-        self._mv[self._cb + B.TASK_DONE] = self._td
+        self._mvc[B.TASK_DONE] = self._td
         if self._j is not None:
             self._j.log(B.mark(0, self._ep.chan, B.OP_TASK_DONE), -1, 0)
 
@@ -425,9 +423,9 @@ class InstrumentedJoinableQueue(InstrumentedQueue):
             self._q.join()  # type: ignore[attr-defined]
         finally:
             mv[self._mark] = 0
-            mv[self._cb + B.BLOCK_JOIN_NS] += self._waited(B.OP_JOIN, t0)
+            self._mvc[B.BLOCK_JOIN_NS] += self._waited(B.OP_JOIN, t0)
         self._joins += 1
-        mv[self._cb + B.JOINS] = self._joins
+        self._mvc[B.JOINS] = self._joins
         if self._j is not None:
             self._j.log(B.mark(0, self._ep.chan, B.OP_JOIN), -1, 0)
 
@@ -477,7 +475,7 @@ class _PipeLike(_Base):
         finally:
             self._mv[self._mark] = 0
             self._blk_out += self._waited(B.OP_PUT, t0)
-            self._mv[self._cb + B.BLOCK_OUT_NS] = self._blk_out
+            self._mvc[B.BLOCK_OUT_NS] = self._blk_out
 
     def _recv_slow(self) -> bytes:
         t0 = self._timed(B.OP_GET, self._nin)
@@ -486,7 +484,7 @@ class _PipeLike(_Base):
         finally:
             self._mv[self._mark] = 0
             self._blk_in += self._waited(B.OP_GET, t0)
-            self._mv[self._cb + B.BLOCK_IN_NS] = self._blk_in
+            self._mvc[B.BLOCK_IN_NS] = self._blk_in
 
 
 class InstrumentedSimpleQueue(_PipeLike):

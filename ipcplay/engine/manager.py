@@ -181,7 +181,7 @@ class _SizedProxy:
         o = self._owner
         o._last_len = n = len(_dumps(obj))
         o._bin += n
-        o._mv[o._cb + B.IN_BYTES] = o._bin
+        o._mvc[B.IN_BYTES] = o._bin
         return obj
 
 
