@@ -126,9 +126,9 @@ def emit(c: Code, t: Template, e: Emitter) -> None:
                 args = f"ARGS_{t.func}"
                 line = f"{args}{line[len('ARGS') :]}"
             e.constants.append(line)
-    if spec.die_on and not _has(e.constants, init_lines()):
-        e.constants += init_lines()
-    f = _module_def(e, module_lines(spec, t.spec.work, e), spec.function, t.func)
+    if spec.die_on and not _has(e.constants, init := init_lines()):
+        e.constants += init
+    f = _module_def(e, spec, t.spec.work, t.func)
     name = t.names[0]
     if e.scenario.expect != "completed":
         e.needs.update({"signal", "os"})
@@ -254,13 +254,16 @@ def _has(lines: list[str], block: list[str]) -> bool:
     return n > 0 and any(lines[i : i + n] == body for i in range(len(lines) - n + 1))
 
 
-def _module_def(e: Emitter, block: list[str], function: str, owner: str) -> str:
-    """Add a task function's block to the module level; return the name it has there."""
+def _module_def(e: Emitter, spec: PoolSpec, work: Work, owner: str) -> str:
+    """Add a pool's task function to the module level, unless the very same is
+    there already; return the name it has there (its own, or `name_owner` when
+    another pool's differs)."""
+    block = module_lines(spec, work, e)
     if _has(e.constants, block):
-        return function
-    if not any(x.startswith(f"def {function}(") for x in e.constants):
-        e.constants += block
-        return function
-    own = f"{function}_{owner}"
-    e.constants += [x.replace(f"def {function}(", f"def {own}(", 1) for x in block]
-    return own
+        return spec.function
+    name = spec.function
+    if any(x.startswith(f"def {name}(") for x in e.constants):
+        name = f"{name}_{owner}"
+        block = module_lines(spec, work, e, name)
+    e.constants += block
+    return name
