@@ -77,6 +77,7 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "seed": "0",
     "pitfall": "",
     "pair": "",
+    "topics": (),
 }
 CHANNEL_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -252,6 +253,8 @@ def _scenario_doc(e: Entry) -> dict[str, Any]:
     for key in ("pitfall", "pair"):  # kept as they came; the composer does not edit them
         if e.get(key):
             out[key] = e.get(key)
+    if e.get("topics"):  # kept too, so a saved copy is listed with the lesson it came from
+        out["topics"] = list(e.get("topics"))
     return out
 
 
@@ -671,7 +674,9 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
     doc = tomllib.loads(dumps(scenario))
     meta = doc["scenario"]
     values = {**SCENARIO_DEFAULTS, "file": file or scenario.name}
-    values.update({k: (v if k in ("title", "explain") else _text(v)) for k, v in meta.items()})
+    values.update(
+        {k: (v if k in ("title", "explain", "topics") else _text(v)) for k, v in meta.items()}
+    )
     draft = Draft(scenario=Entry(0, "scenario", values))
     uids: dict[str, int] = {}
     channels = []

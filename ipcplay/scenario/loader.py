@@ -54,6 +54,7 @@ _SCENARIO_KEYS = (
     "duration",
     "pitfall",
     "pair",
+    "topics",
 )
 _CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end", "remote")
 _PROCESS_KEYS = (
@@ -514,7 +515,22 @@ def _parse_meta(doc: dict[str, Any]) -> dict[str, Any]:
                 "scenario.pair", 'applies to a pitfall preset only (pitfall = "broken" or "fixed")'
             )
         meta["pair"] = _identifier(table["pair"], "scenario.pair", "preset")
+    if "topics" in table:
+        meta["topics"] = _topics(table["topics"], "scenario.topics")
     return meta
+
+
+def _topics(value: Any, key: str) -> tuple[str, ...]:
+    """A list from TOPICS, each once: the first is the preset's group on the home list."""
+    if not isinstance(value, list):
+        _fail(key, f'expected a list of topics such as ["queues", "deadlock"], got {_found(value)}')
+    topics: list[str] = []
+    for i, item in enumerate(value):
+        topic = _choice(item, f"{key}[{i}]", model.TOPICS)
+        if topic in topics:
+            _fail(key, f"{_show(topic)} is listed twice")
+        topics.append(topic)
+    return tuple(topics)
 
 
 def _parse_channels(value: Any) -> dict[str, ChannelSpec]:
@@ -1434,6 +1450,8 @@ def _dump_meta(s: Scenario) -> dict[str, Any]:
         out["pitfall"] = s.pitfall
     if s.pair:
         out["pair"] = s.pair
+    if s.topics:
+        out["topics"] = list(s.topics)
     return out
 
 

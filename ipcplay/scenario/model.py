@@ -95,6 +95,34 @@ COMPUTES = ("none", "square", "echo")
 ENDINGS = ("poison-pill", "join", "close")
 VERDICTS = ("completed", "timeout", "deadlock", "hang", "crashed")
 PITFALLS = ("broken", "fixed")
+# What a preset teaches, for finding a lesson: the home list groups presets by
+# their first topic and its filter and the palette search all of them. The
+# pitfall topics name what goes wrong, as the broken preset's verdict says.
+SUBJECT_TOPICS = (
+    "queues",
+    "pipes",
+    "shared-memory",
+    "locks-and-events",
+    "managers",
+    "pools",
+    "start-methods",
+)
+PITFALL_TOPICS = ("deadlock", "hang", "lost-update", "crash", "zombie")
+TOPICS = (*SUBJECT_TOPICS, *PITFALL_TOPICS)
+TOPIC_LABELS = {
+    "queues": "Queues",
+    "pipes": "Pipes",
+    "shared-memory": "Shared memory",
+    "locks-and-events": "Locks and events",
+    "managers": "Managers",
+    "pools": "Pools",
+    "start-methods": "Start methods",
+    "deadlock": "Pitfalls: deadlocks",
+    "hang": "Pitfalls: hangs",
+    "lost-update": "Pitfalls: lost updates",
+    "crash": "Pitfalls: crashes",
+    "zombie": "Pitfalls: zombies",
+}
 TOUR_WHEN = ("full", "depth", "blocked", "exited", "deadlock", "hang", "stuck")
 TOUR_DO = ("pause", "resume", "terminate", "kill", "pill", "rate", "pause-all", "resume-all")
 MAX_TOUR_STEPS = 100
@@ -372,6 +400,7 @@ class Scenario:
     source: str = ""
     pitfall: str = ""  # "broken" or "fixed": one half of a pitfall pair
     pair: str = ""  # the preset that is the other half
+    topics: tuple[str, ...] = ()  # from TOPICS; the first is where the home list shows it
 
     @property
     def endless(self) -> bool:

@@ -587,7 +587,7 @@ CASES: list[tuple[str, str, str]] = [
         "escape-in-key",
         '[scenario]\ntitle = "t"\n"\\u001b[2J" = 1\n',
         'scenario."\\x1b[2J": unknown key; expected one of title, explain, start_method, '
-        "seed, expect, duration, pitfall, pair",
+        "seed, expect, duration, pitfall, pair, topics",
     ),
 ]
 
