@@ -6,6 +6,7 @@ from rich.text import Text
 
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.tui.widgets.text import TextView
+from ipcplay.tui.widgets.wrap import WrappedView
 
 
 class StatusBar(TextView):
@@ -46,18 +47,30 @@ class StatusBar(TextView):
         self.set(t)
 
 
-class Banner(TextView):
-    """A DEADLOCK or HANG, in words, when the engine finds one."""
+class Banner(WrappedView):
+    """A DEADLOCK or HANG, in words, when the engine finds one.
+
+    One line per fact (the cycle, then each waiter), wrapped rather than cut:
+    on a projector the names, pids and objects at the end of a line are the
+    point of it."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._shown: str | None = None
 
     def show_stuck(self, snap: Snapshot | None) -> None:
         stuck = snap.stuck if snap is not None else None
         if self.display != (stuck is not None):
             self.display = stuck is not None
-        if stuck is not None:
-            # One line per fact, so nothing is cut: the cycle, then each waiter.
-            body = stuck.description.split(": ", 1)[-1]
-            lines = [
-                f"{stuck.kind.upper()}: {part}" if i == 0 else f"  {part}"
-                for i, part in enumerate(body.split("; "))
-            ]
-            self.set(Text("\n".join(lines), style="bold"))
+        if stuck is None or stuck.description == self._shown:
+            return
+        self._shown = stuck.description
+        body = stuck.description.split(": ", 1)[-1]
+        head = f"{stuck.kind.upper()}: "
+        lines = [
+            (Text(f"{head}{part}", style="bold"), len(head))
+            if i == 0
+            else (Text(f"  {part}", style="bold"), 4)
+            for i, part in enumerate(body.split("; "))
+        ]
+        self.set_lines(lines)

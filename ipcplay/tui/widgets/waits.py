@@ -3,6 +3,8 @@
 A deadlock's cycle comes first, in the order its processes wait for each
 other, in red, so it reads as a loop; every other wait follows. The text is
 rebuilt only when the edges change, or once a second for the times shown.
+A line too long for the tab wraps under its arrow, never inside a name, a pid
+or an object, so "held by …, which …" is read in full on a projector.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from rich.text import Text
 
 from ipcplay.engine.snapshot import Snapshot, WaitEdge
 from ipcplay.tui.format import duration
-from ipcplay.tui.widgets.text import TextView
+from ipcplay.tui.widgets.wrap import WrappedView
 
 NOBODY = "no process is waiting"
 
@@ -28,23 +30,24 @@ def edge_label(edge: WaitEdge, now: float) -> str:
     return label
 
 
-def graph_text(edges: tuple[WaitEdge, ...], now: float) -> Text:
-    t = Text()
+def graph_lines(edges: tuple[WaitEdge, ...], now: float) -> list[tuple[Text, int]]:
+    """The graph as (line, indent of its continuation lines): a wrapped edge
+    continues under the start of its arrow, right of the waiter's name."""
     if not edges:
-        t.append(NOBODY, style="dim")
-        return t
+        return [(Text(NOBODY, style="dim"), 0)]
     width = max(len(e.waiter) for e in edges)
     cycle = [e for e in edges if e.in_cycle]
     rest = [e for e in edges if not e.in_cycle]
-    lines: list[Text] = []
+    indent = width + 3
+    lines: list[tuple[Text, int]] = []
     if cycle:
         loop = " → ".join([*(e.waiter for e in cycle), cycle[0].waiter])
-        lines.append(Text(f"deadlock cycle: {loop}", style="bold red"))
-        lines += [_line(e, width, now, "red") for e in cycle]
+        lines.append((Text(f"deadlock cycle: {loop}", style="bold red"), 16))
+        lines += [(_line(e, width, now, "red"), indent) for e in cycle]
         if rest:
-            lines.append(Text("also waiting:", style="bold"))
-    lines += [_line(e, width, now, "") for e in rest]
-    return Text("\n").join(lines)
+            lines.append((Text("also waiting:", style="bold"), 0))
+    lines += [(_line(e, width, now, ""), indent) for e in rest]
+    return lines
 
 
 def _line(edge: WaitEdge, width: int, now: float, style: str) -> Text:
@@ -58,7 +61,7 @@ def _line(edge: WaitEdge, width: int, now: float, style: str) -> Text:
     return line
 
 
-class WaitGraph(TextView):
+class WaitGraph(WrappedView):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(Text(NOBODY, style="dim"), **kwargs)
         self._key: tuple[object, ...] | None = None
@@ -68,4 +71,4 @@ class WaitGraph(TextView):
         if key == self._key:
             return
         self._key = key
-        self.set(graph_text(snap.waits, now))
+        self.set_lines(graph_lines(snap.waits, now))

@@ -1,0 +1,45 @@
+"""Lines that carry the lesson wrap where a reader would, and lose no word."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+
+from ipcplay.tui.widgets.wrap import wrap
+
+HANG = (
+    "HANG: waiter is blocked in acquire on 'lock', held by holder (pid 11891), "
+    "which was killed by SIGTERM while holding it, so no live process can ever release it"
+)
+
+
+@pytest.mark.parametrize("width", [100, 80, 60, 40, 24])
+def test_every_word_survives_and_no_line_is_too_long(width: int) -> None:
+    lines = wrap(Text(HANG), width, indent=6)
+    assert all(line.cell_len <= width for line in lines)
+    words = " ".join(line.plain.strip() for line in lines)
+    if width >= 40:
+        assert words == HANG
+    else:  # a glued "name (pid N)," longer than a line is cut, not dropped
+        assert words.replace(" ", "") == HANG.replace(" ", "")
+    assert all(line.plain.startswith("      ") for line in lines[1:])
+
+
+@pytest.mark.parametrize("width", [100, 80, 60, 40, 30])
+def test_a_name_keeps_its_pid_a_quote_its_object_and_a_time_its_unit(width: int) -> None:
+    text = "left ──acquire 'lock_b' · held by right (pid 4243) · 6.1 s──▶ right"
+    lines = [line.plain for line in wrap(Text(text), width, indent=9)]
+    for unit in ("right (pid 4243)", "'lock_b'", "· 6.1 s──▶ right"):
+        assert any(unit in line for line in lines), (unit, lines)
+
+
+def test_a_line_that_fits_is_the_same_text() -> None:
+    text = Text("DEADLOCK: left → right → left wait for each other", style="bold")
+    assert wrap(text, 100, 10) == [text]
+
+
+def test_styles_follow_the_words() -> None:
+    text = Text("waiter ", style="bold") + Text("is blocked on a very long object name", "red")
+    lines = wrap(text, 20, indent=2)
+    assert len(lines) > 1
+    assert all(any("red" in str(span.style) for span in line.spans) for line in lines[1:])
