@@ -46,7 +46,12 @@ P_CPU_NS = 47  # the child's own CPU time when its role ended (psutil cannot rea
 P_NOTE_SET = 48  # bit i: note i has been written (see demos.py)
 P_NOTE = 49  # NOTE_SLOTS numbers a role reports about itself, labelled by role
 NOTE_SLOTS = 5
-HEADER_SLOTS = 54
+# command, observer-written: 1 = a pause came before this process had armed its
+# death signal. The observer stops a process only once it is armed (P_PID set):
+# one stopped earlier could never die with a SIGKILLed observer. Until then the
+# process waits here instead of running its role.
+C_HOLD = 54
+HEADER_SLOTS = 55
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned

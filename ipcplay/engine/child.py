@@ -76,6 +76,33 @@ def die_with_observer(observer_pid: int) -> None:
     exit_when_gone(observer_pid)
 
 
+def ignore_interrupts() -> None:
+    """Ctrl+C is the observer's to handle, from this process's first instruction.
+
+    The observer starts every child with SIGINT blocked (see
+    `hold_interrupts`), so a Ctrl+C during a spawned interpreter's start-up or
+    between fork and here stays pending; ignoring it discards it, and only
+    then is it unblocked. A child prints no KeyboardInterrupt, ever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def hold_interrupts() -> set[int]:
+    """Block SIGINT in this thread while it starts processes; the old mask.
+
+    A blocked signal mask is inherited by a forked child from its first
+    instruction and kept across exec (spawn, the resource tracker, a fork
+    server), so a child cannot be interrupted before `ignore_interrupts`.
+    The observer loses nothing: SIGINT to the process goes to a thread that
+    does not block it, or waits, pending, until `release_interrupts`. The
+    standard library starts its resource tracker the same way."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def release_interrupts(old: set[int]) -> None:
+    signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _quiet() -> None:
     """Children must not write over the TUI; their errors go to the board."""
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -116,19 +143,23 @@ def child_entry(
     real shared objects of `plan.shared`, in that order. `kept` are write ends
     this reader holds open on purpose (a pitfall scenario): they stay
     referenced, never closed, until the process exits."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the observer's to handle
+    ignore_interrupts()
     # A forked child inherits the observer's Python handlers; SIGTERM must
     # terminate a child, as Process.terminate() and `kill` promise.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_observer(plan.observer_pid)
+    mv = B.view(raw_board)
+    layout = plan.layout
+    base = layout.proc(plan.proc)
+    # Armed: from now on the observer may stop us. A pause asked for before
+    # this moment is held, and played once we wait here (see board.C_HOLD).
+    mv[base + B.P_PID] = os.getpid()
+    while mv[base + B.C_HOLD]:
+        time.sleep(0.002)
     for conn in foreign:
         conn.close()
     if plan.quiet:
         _quiet()
-    mv = B.view(raw_board)
-    layout = plan.layout
-    base = layout.proc(plan.proc)
-    mv[base + B.P_PID] = os.getpid()
     mv[base + B.P_STARTED_NS] = time.monotonic_ns()
     journal = JournalWriter(mv, layout, plan.proc) if layout.journal_cap else None
     if journal is not None:

@@ -24,7 +24,7 @@ import psutil
 from ipcplay.engine import board as B
 from ipcplay.engine import demos
 from ipcplay.engine import plan as P
-from ipcplay.engine.child import child_entry
+from ipcplay.engine.child import child_entry, hold_interrupts, release_interrupts
 from ipcplay.engine.manager import Managers, start_managers
 from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
@@ -87,6 +87,10 @@ class Engine:
         )
         # terminate_after, still to play: (instance, name, seconds); usually
         # empty, so the sampling loop pays nothing for it.
+        # Pauses asked for before the process had armed its death signal,
+        # played by the sampling thread as soon as it has (see board.C_HOLD).
+        self._held: set[int] = set()
+        self._hold_lock = threading.Lock()
         self._to_terminate = [
             (i.index, i.name, i.spec.terminate_after)
             for i in self.instances
@@ -104,8 +108,13 @@ class Engine:
             self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
             ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
             users = {i: [] for i in range(len(self.scenario.channels))}
+        # Every process starts with SIGINT blocked: see hold_interrupts.
+        held = hold_interrupts()
             for inst in self.instances:
                 for name in dict.fromkeys((*inst.spec.inputs, *inst.spec.outputs)):
+            if self.scenario.start_method == "forkserver":
+                # Before the server starts, so its first act is to arm its death signal.
+                ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
                     users[self._chan_index(name)].append(inst)
             for c, ch in enumerate(self.scenario.channels):
                 if ch.kind == "Queue":
@@ -181,6 +190,8 @@ class Engine:
         self._sampler = Sampler(
             self.scenario,
             self.layout,
+        finally:
+            release_interrupts(held)
             self.instances,
             self._raw,
             self._procs,
@@ -256,6 +267,9 @@ class Engine:
                     next_t = time.monotonic()  # fell behind: skip, don't burst
             self._stop.wait(max(0.0, min(next_t, next_due) - time.monotonic()))
 
+            if self._held:  # look again soon: a held pause is played once armed
+                self._stop_armed()
+                next_due = min(next_due, time.monotonic() + 0.002) if self._held else next_due
     @property
     def latest(self) -> Snapshot:
         if self._latest is None:
@@ -372,6 +386,7 @@ class Engine:
         left: dict[str, int] = {}
         for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
             if ch.kind == "Pipe":
+                self._unhold(i)
                 continue
             if ch.kind == "ManagerQueue" and self._managers is not None:
                 obj = self._managers.observer_queue(ch.name)
@@ -439,7 +454,48 @@ class Engine:
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
-        self._until_stopped([self._signal(name, signal.SIGSTOP)])
+        self._until_stopped([self._pause(name)])
+
+    def _pause(self, name: str) -> int:
+        """SIGSTOP now if the process has armed its death signal, else hold it.
+
+        Why: a process stopped before it has armed PR_SET_PDEATHSIG (or its
+        pidfd watch) could never act on it, and would outlive a SIGKILLed
+        observer in state T for ever. A held process waits on its board slot
+        instead of running its role, and is stopped the moment it is armed
+        (by the sampling thread, see `_stop_armed`)."""
+        i, proc = self._proc(name)
+        if proc.pid is None or proc.exitcode is not None:
+            raise EngineError(f"{name} is not running")
+        mv = B.view(self._raw)
+        base = self.layout.proc(i)
+        with self._hold_lock:
+            mv[base + B.C_HOLD] = 1
+            if not mv[base + B.P_PID]:
+                self._held.add(i)
+                return proc.pid
+        return self._signal(name, signal.SIGSTOP)
+
+    def _stop_armed(self) -> None:
+        """Play every held pause whose process has armed itself since."""
+        mv = B.view(self._raw)
+        with self._hold_lock:
+            for i in list(self._held):
+                proc = self._procs[i]
+                if proc.exitcode is not None:
+                    self._held.discard(i)
+                elif mv[self.layout.proc(i) + B.P_PID]:
+                    self._held.discard(i)
+                    with contextlib.suppress(OSError):
+                        os.kill(proc.pid, signal.SIGSTOP)
+                    if self._sampler is not None:
+                        self._sampler.poke.add(i)
+
+    def _unhold(self, i: int) -> None:
+        """Forget a held pause: the process goes on (or ends) by itself."""
+        with self._hold_lock:
+            self._held.discard(i)
+            B.view(self._raw)[self.layout.proc(i) + B.C_HOLD] = 0
 
     @staticmethod
     def _until_stopped(pids: list[int], timeout: float = 0.2) -> None:
@@ -472,7 +528,7 @@ class Engine:
         pids = []
         for inst in self.instances:
             with contextlib.suppress(EngineError, OSError):
-                pids.append(self._signal(inst.name, signal.SIGSTOP))
+                pids.append(self._pause(inst.name))
         self._until_stopped(pids)
 
     def resume_all(self) -> None:
@@ -497,6 +553,7 @@ class Engine:
         the observer holds no channel end. Returns who sends it.
         """
         i, _ = self._proc(name)
+        self._unhold(self._proc(name)[0])
         inst = self.instances[i]
         sender = None
         if inst.spec.outputs and inst.spec.role in ("producer", "worker", "pinger"):
