@@ -82,15 +82,15 @@ class Engine:
         self._t0 = 0.0
         self._started = False
         self._shut = False
+        # Pauses asked for before the process had armed its death signal,
+        # played by the sampling thread as soon as it has (see board.C_HOLD).
+        self._held: set[int] = set()
+        self._hold_lock = threading.Lock()
         self.layout, self.instances, self._plans = P.build(
             scenario, journal_events=journal_events, quiet=quiet
         )
         # terminate_after, still to play: (instance, name, seconds); usually
         # empty, so the sampling loop pays nothing for it.
-        # Pauses asked for before the process had armed its death signal,
-        # played by the sampling thread as soon as it has (see board.C_HOLD).
-        self._held: set[int] = set()
-        self._hold_lock = threading.Lock()
         self._to_terminate = [
             (i.index, i.name, i.spec.terminate_after)
             for i in self.instances
@@ -103,18 +103,18 @@ class Engine:
             raise EngineError("already started")
         self._started = True
         ctx = self._ctx
-        try:
-            self._raw = B.create(self.layout)
-            self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
-            ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
-            users = {i: [] for i in range(len(self.scenario.channels))}
         # Every process starts with SIGINT blocked: see hold_interrupts.
         held = hold_interrupts()
-            for inst in self.instances:
-                for name in dict.fromkeys((*inst.spec.inputs, *inst.spec.outputs)):
+        try:
+            self._raw = B.create(self.layout)
             if self.scenario.start_method == "forkserver":
                 # Before the server starts, so its first act is to arm its death signal.
                 ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
+            self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
+            ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
+            users = {i: [] for i in range(len(self.scenario.channels))}
+            for inst in self.instances:
+                for name in dict.fromkeys((*inst.spec.inputs, *inst.spec.outputs)):
                     users[self._chan_index(name)].append(inst)
             for c, ch in enumerate(self.scenario.channels):
                 if ch.kind == "Queue":
@@ -184,14 +184,14 @@ class Engine:
             if isinstance(exc, Exception):
                 raise EngineError(f"could not start the scenario: {exc}") from exc
             raise
+        finally:
+            release_interrupts(held)
         # The observer never uses a pipe end; holding them open would hide EOF.
         for end in self._pipe_ends:
             end.close()
         self._sampler = Sampler(
             self.scenario,
             self.layout,
-        finally:
-            release_interrupts(held)
             self.instances,
             self._raw,
             self._procs,
@@ -257,6 +257,9 @@ class Engine:
             # A termination is played on time, not at the next sample; waking
             # for one does not move the sampling beat.
             next_due = self._terminate_due(time.monotonic())
+            if self._held:  # look again soon: a held pause is played once armed
+                self._stop_armed()
+                next_due = min(next_due, time.monotonic() + 0.002) if self._held else next_due
             if time.monotonic() >= next_t:
                 snap = self._sampler.sample()
                 self._latest = snap
@@ -267,9 +270,6 @@ class Engine:
                     next_t = time.monotonic()  # fell behind: skip, don't burst
             self._stop.wait(max(0.0, min(next_t, next_due) - time.monotonic()))
 
-            if self._held:  # look again soon: a held pause is played once armed
-                self._stop_armed()
-                next_due = min(next_due, time.monotonic() + 0.002) if self._held else next_due
     @property
     def latest(self) -> Snapshot:
         if self._latest is None:
@@ -349,6 +349,7 @@ class Engine:
         if mv is not None:
             for i, p in running:
                 mv[self.layout.proc(i) + B.C_STOP] = 1
+                self._unhold(i)
                 with contextlib.suppress(OSError):
                     os.kill(p.pid, signal.SIGCONT)
         _join_all(live, grace)
@@ -386,7 +387,6 @@ class Engine:
         left: dict[str, int] = {}
         for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
             if ch.kind == "Pipe":
-                self._unhold(i)
                 continue
             if ch.kind == "ManagerQueue" and self._managers is not None:
                 obj = self._managers.observer_queue(ch.name)
@@ -516,6 +516,7 @@ class Engine:
                 time.sleep(0.001)
 
     def resume(self, name: str) -> None:
+        self._unhold(self._proc(name)[0])
         self._signal(name, signal.SIGCONT)
 
     def terminate(self, name: str) -> None:
@@ -553,7 +554,6 @@ class Engine:
         the observer holds no channel end. Returns who sends it.
         """
         i, _ = self._proc(name)
-        self._unhold(self._proc(name)[0])
         inst = self.instances[i]
         sender = None
         if inst.spec.outputs and inst.spec.role in ("producer", "worker", "pinger"):
