@@ -82,24 +82,58 @@ def _parser() -> argparse.ArgumentParser:
         "record",
         help="record the TUI on a preset as an asciicast v2 file (plays its tour)",
         description=(
-            "Run the real TUI on PRESET in a terminal of --size for --duration seconds, "
-            "playing the preset's tour if it has one, and write what the terminal showed "
-            "as an asciicast v2 file (asciinema play, agg), with markers at tour steps "
-            "and at events such as a full queue or a deadlock."
+            "Run the real TUI on PRESET in a terminal of --size, playing the preset's tour "
+            "if it has one, and write what the terminal showed as an asciicast v2 file "
+            "(asciinema play), with markers at tour steps and at events such as a full "
+            "queue or a deadlock; with --gif / --mp4 also a video (pip install "
+            "'ipcplay[video]'). A toured recording ends --tail seconds after the tour's "
+            "last step; otherwise, or with --duration, after that many seconds."
         ),
     )
     rec.add_argument("preset", metavar="PRESET", help="a built-in or user preset name, or a path")
     rec.add_argument("-o", "--output", required=True, metavar="FILE", help="the .cast file")
     rec.add_argument("--size", type=_size, default=(100, 30), metavar="WxH", help="default 100x30")
     rec.add_argument(
-        "--duration", type=_seconds, metavar="S", help="seconds to record (default 20)"
+        "--duration",
+        type=_seconds,
+        metavar="S",
+        help="seconds to record (default: until --tail after the tour's last step, at most "
+        "120; 20 without a tour)",
+    )
+    rec.add_argument(
+        "--tail",
+        type=_number("seconds", 0, 60, lo_included=True),
+        default=3.0,
+        metavar="S",
+        help="seconds to keep recording after the tour's last step (default 3)",
+    )
+    rec.add_argument(
+        "--idle-limit",
+        type=_seconds,
+        metavar="S",
+        help="shorten every stretch in which the screen does not change to S seconds",
+    )
+    rec.add_argument(
+        "--gif",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="also write a GIF (default name: FILE's, with .gif)",
+    )
+    rec.add_argument(
+        "--mp4",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="also write an MP4 (H.264) (default name: FILE's, with .mp4)",
     )
     rec.add_argument(
         "--svg-at",
         type=_times,
         default=[],
         metavar="T[,T...]",
-        help="also save SVG stills at these seconds, as <stem>-<T>s.svg next to FILE",
+        help="also save SVG stills at these seconds of the run, as <stem>-<T>s.svg next "
+        "to FILE, with the font inside",
     )
     rec.add_argument("--no-tour", action="store_true", help="do not play the preset's tour")
     export = sub.add_parser(
@@ -259,8 +293,9 @@ def _open_out(name: str, option: str, mode: str) -> IO[str]:
 def cmd_record(args: argparse.Namespace) -> int:
     import signal
 
-    from ipcplay.record import record, still_path
+    from ipcplay.record import default_length, record, still_path
     from ipcplay.scenario import ScenarioError, load, resolve
+    from ipcplay.video import MissingVideoPackages, require
 
     try:
         source = resolve(args.preset)
@@ -274,12 +309,25 @@ def cmd_record(args: argparse.Namespace) -> int:
         return _err(f"{args.output}: -o: folder {str(out.parent)!r} does not exist")
     if not os.access(out.parent, os.W_OK):
         return _err(f"{args.output}: -o: cannot write in {str(out.parent)!r}")
-    duration = args.duration or 20.0
-    late = [t for t in args.svg_at if t >= duration]
+    longest = args.duration or default_length(bool(scenario.tour) and not args.no_tour)
+    late = [t for t in args.svg_at if t >= longest]
     if late:
         return _err(
-            f"--svg-at: {late[0]:g} s is not before the end of the recording ({duration:g} s)"
+            f"--svg-at: {late[0]:g} s is not before the end of the recording ({longest:g} s)"
         )
+    videos: dict[str, Path] = {}
+    for kind in ("gif", "mp4"):
+        name = getattr(args, kind)
+        if name is None:
+            continue
+        path = Path(name) if name else out.with_suffix(f".{kind}")
+        if path.is_dir() or not path.parent.is_dir() or path.resolve() == out.resolve():
+            return _err(f"{path}: --{kind}: expected a file to write in an existing folder")
+        videos[kind] = path
+    try:
+        require(gif="gif" in videos, mp4="mp4" in videos)
+    except MissingVideoPackages as exc:
+        return _err(str(exc))
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # so the recorder stops the app and writes nothing half-done
@@ -292,7 +340,9 @@ def cmd_record(args: argparse.Namespace) -> int:
             out,
             width=args.size[0],
             height=args.size[1],
-            duration=duration,
+            duration=args.duration,
+            tail=args.tail,
+            idle_limit=args.idle_limit,
             svg_at=tuple(args.svg_at),
             tour=not args.no_tour,
         )
@@ -306,11 +356,33 @@ def cmd_record(args: argparse.Namespace) -> int:
     lines = [
         f"{out}: {rec.width}x{rec.height}, {rec.duration_s:.1f} s, "
         f"{rec.output_events} output events ({rec.output_bytes / 1024:.0f} KiB), "
-        f"{len(rec.markers)} markers",
+        f"{len(rec.markers)} markers"
+        + (f", {rec.idle_cut_s:.1f} s of idle screen cut" if args.idle_limit else ""),
         *(f"  {t:6.2f} s  {label}" for t, label in rec.markers),
         *(f"  still: {p}" for p in rec.stills),
     ]
     sys.stderr.write("".join(f"{neutralise(line, multiline=False)}\n" for line in lines))
+    if videos and rec.output_events:
+        from ipcplay.video import read_cast, write_gif, write_mp4
+
+        _, events = read_cast(out)
+        for kind, path in videos.items():
+            write = write_gif if kind == "gif" else write_mp4
+            try:
+                v = write(events, rec.width, rec.height, rec.duration_s, path)
+            except (OSError, RuntimeError) as exc:
+                line = f"{path}: --{kind}: not written: {exc}"
+                sys.stderr.write(neutralise(line, multiline=False) + "\n")
+                return 1
+            sys.stderr.write(
+                neutralise(
+                    f"{v.path}: {v.width_px}x{v.height_px} px, {v.duration_s:.1f} s, "
+                    f"{v.frames} frames, {v.size_bytes / 1024:.0f} KiB "
+                    f"(drawn in {v.render_s:.1f} s)",
+                    multiline=False,
+                )
+                + "\n"
+            )
     if missing:
         sys.stderr.write(f"  stills not written: {', '.join(missing)}\n")
         return 1

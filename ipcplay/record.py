@@ -9,7 +9,10 @@ player can jump from chapter to chapter. At the end the recorder presses
 `q`, as a person would, and the app shuts every process down.
 
 A preset's tour plays by default, so a recording is reproducible from the
-preset file alone.
+preset file alone, and the recording ends `tail` seconds after the tour's last
+step: a lesson, not a lesson and a still screen. What the app draws after `q`
+(its goodbye) is kept, so a player leaves the terminal as it found it, but at
+the moment of `q`: the recording lasts as long as the lesson did.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import ctypes
 import fcntl
 import json
 import os
+import re
 import select
 import signal
 import struct
@@ -28,7 +32,10 @@ import sys
 import tempfile
 import termios
 import time
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from ipcplay.engine.child import PR_SET_PDEATHSIG
@@ -38,6 +45,16 @@ from ipcplay.scenario.model import Scenario
 TERM = "xterm-256color"
 QUIT_GRACE_S = 10.0
 """How long the app gets to stop every process after `q`."""
+TAIL_S = 3.0
+"""How long a recording goes on after the tour's last step: time to read it."""
+UNTOURED_S = 20.0
+"""How long a recording without a tour lasts when no --duration is given."""
+TOUR_CAP_S = 120.0
+"""A tour whose last step never fires (a step waiting for a state that never
+comes, with a long timeout) still ends, here."""
+STILL_WAIT_S = 15.0
+"""How long past its time the recorder waits for a still the app is late with."""
+_STEP = re.compile(r"tour (\d+)/(\d+):")
 
 
 @dataclass(frozen=True)
@@ -51,11 +68,17 @@ class Recording:
     markers: tuple[tuple[float, str], ...]
     stills: tuple[Path, ...]
     exit_status: int | None
+    idle_cut_s: float = 0.0  # seconds taken out by `idle_limit`
 
 
 def still_path(out: Path, t: float) -> Path:
     """Where `--svg-at T` puts its still: next to the recording, `<stem>-<T>s.svg`."""
     return out.with_name(f"{out.stem}-{t:g}s.svg")
+
+
+def default_length(tour: bool) -> float:
+    """The longest a recording may last without --duration."""
+    return TOUR_CAP_S if tour else UNTOURED_S
 
 
 def record(
@@ -65,24 +88,39 @@ def record(
     *,
     width: int = 100,
     height: int = 30,
-    duration: float = 20.0,
+    duration: float | None = None,
+    tail: float = TAIL_S,
+    idle_limit: float | None = None,
     svg_at: tuple[float, ...] = (),
     tour: bool = True,
+    speed: float = 1.0,
 ) -> Recording:
-    """Run ipcplay on `source` in a `width`x`height` pty for `duration` seconds."""
+    """Run ipcplay on `source` in a `width`x`height` pty and record it.
+
+    With `duration`, the recording lasts that long. Without, it ends `tail`
+    seconds after the tour's last step fires (at most TOUR_CAP_S), or after
+    UNTOURED_S when there is no tour; never before every still is saved.
+    `idle_limit` then shortens every stretch without output to that long.
+    `speed` is the app's slow motion (`--speed`).
+    """
+    touring = tour and bool(scenario.tour)
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
     marks_r, marks_w = os.pipe()
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env.update(TERM=TERM, COLORTERM="truecolor", **{MARKER_ENV: str(marks_w)})
     cmd = [sys.executable, "-m", "ipcplay", str(source)]
-    if tour and scenario.tour:
+    if touring:
         cmd.append("--tour")
+    if speed != 1.0:
+        cmd += ["--speed", f"{speed:g}"]
     if svg_at:
         stem = out.with_name(out.stem)
         cmd += ["--svg-at", ",".join(f"{t:g}" for t in svg_at), "--svg-stem", str(stem)]
+    end_at = duration if duration is not None else default_length(touring)
     wall = time.time()
     t0 = time.monotonic()
+    stills = _StillWatch([still_path(out, t) for t in svg_at], wall)
     try:
         proc = subprocess.Popen(
             cmd,
@@ -101,16 +139,18 @@ def record(
     out_bytes = 0
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pending = b""
-    quit_sent: float | None = None
+    quit_at: float | None = None  # on the recording's clock
     try:
         open_fds = {master, marks_r}
         while open_fds:
-            now = time.monotonic()
-            if quit_sent is None and now - t0 >= duration:
-                with contextlib.suppress(OSError):
-                    os.write(master, b"q")
-                quit_sent = now
-            if quit_sent is not None and now - quit_sent > QUIT_GRACE_S:
+            now = time.monotonic() - t0
+            if quit_at is None and now >= end_at:
+                late = duration is None and not stills.done() and now < end_at + STILL_WAIT_S
+                if not late:
+                    with contextlib.suppress(OSError):
+                        os.write(master, b"q")
+                    quit_at = now
+            if quit_at is not None and now - quit_at > QUIT_GRACE_S:
                 break
             ready, _, _ = select.select(list(open_fds), [], [], 0.05)
             for fd in ready:
@@ -122,18 +162,25 @@ def record(
                     open_fds.discard(fd)
                     continue
                 t = time.monotonic() - t0
+                if quit_at is not None:
+                    t = quit_at  # the goodbye, at the moment of `q`
                 if fd == master:
                     out_bytes += len(data)
                     text = decoder.decode(data)
                     if text:
                         events.append((t, "o", text))
-                else:
-                    pending += data
-                    *lines, pending = pending.split(b"\n")
-                    for line in lines:
-                        with contextlib.suppress(ValueError, KeyError, TypeError):
-                            mark = json.loads(line)
-                            events.append((max(0.0, mark["t"] - t0), "m", str(mark["label"])))
+                    continue
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        mark = json.loads(line)
+                        at = max(0.0, mark["t"] - t0)
+                        label = str(mark["label"])
+                        events.append((at if quit_at is None else quit_at, "m", label))
+                        step = _STEP.match(label)
+                        if duration is None and step and step.group(1) == step.group(2):
+                            end_at = min(end_at, at + tail)  # the last step: a little more
             if proc.poll() is not None and master not in open_fds:
                 break
     finally:
@@ -142,6 +189,11 @@ def record(
         os.close(marks_r)
     events.sort(key=lambda e: e[0])  # stable: output order within a time is kept
     end = max((e[0] for e in events), default=0.0)
+    cut = 0.0
+    if idle_limit is not None and events:
+        events = cut_idle(events, idle_limit)
+        cut = end - events[-1][0]
+        end = events[-1][0]
     header = {
         "version": 2,
         "width": width,
@@ -152,7 +204,10 @@ def record(
         "env": {"TERM": TERM, "SHELL": "/bin/sh"},
     }
     _write_atomic(out, [header, *([round(t, 6), code, data] for t, code, data in events)])
-    stills = tuple(p for p in (still_path(out, t) for t in svg_at) if p.exists())
+    saved = tuple(p for p in stills.paths if stills.fresh(p))
+    for path in saved:
+        with contextlib.suppress(OSError, ValueError):
+            embed_font_file(path)
     return Recording(
         out,
         width,
@@ -161,9 +216,64 @@ def record(
         sum(1 for e in events if e[1] == "o"),
         out_bytes,
         tuple((t, d) for t, c, d in events if c == "m"),
-        stills,
+        saved,
         status,
+        cut,
     )
+
+
+def cut_idle(
+    events: Sequence[tuple[float, str, str]], limit: float
+) -> list[tuple[float, str, str]]:
+    """Every stretch longer than `limit` between two outputs (or from the
+    start to the first) made `limit` long, as asciinema's idle_time_limit
+    does on playback, but in the file, so every player and the video agree.
+
+    A marker inside a cut stretch keeps its place in proportion, so it stays
+    between the same two screens it was recorded between.
+    """
+    anchors = [0.0, *sorted({t for t, code, _ in events if code == "o"})]
+    mapped = [0.0]
+    for a, b in pairwise(anchors):
+        mapped.append(mapped[-1] + min(b - a, limit))
+
+    def shift(t: float) -> float:
+        i = bisect_right(anchors, t) - 1
+        if i < 0:
+            return t
+        if i == len(anchors) - 1:
+            return mapped[i] + min(t - anchors[i], limit)
+        gap = anchors[i + 1] - anchors[i]
+        scale = 1.0 if gap <= limit else limit / gap
+        return mapped[i] + (t - anchors[i]) * scale
+
+    return [(shift(t), code, data) for t, code, data in events]
+
+
+class _StillWatch:
+    """The stills this recording asked for, and whether the app saved them yet
+    (a file from an earlier recording, with the same name, does not count)."""
+
+    def __init__(self, paths: list[Path], since_wall: float) -> None:
+        self.paths = paths
+        self.since = since_wall - 1.0  # file times are coarser than the clock
+
+    def fresh(self, path: Path) -> bool:
+        try:
+            return path.stat().st_mtime >= self.since
+        except OSError:
+            return False
+
+    def done(self) -> bool:
+        return all(self.fresh(p) for p in self.paths)
+
+
+def embed_font_file(path: Path) -> None:
+    """An SVG still draws with the font ipcplay ships, whatever the viewer has."""
+    from ipcplay.svgfont import embed_font
+
+    text = path.read_text(encoding="utf-8")
+    path.write_text(embed_font(text), encoding="utf-8")
 
 
 def _quit_with_recorder() -> None:

@@ -1,0 +1,328 @@
+"""A recording as a video: the asciicast replayed through a terminal emulator
+(pyte) and drawn cell by cell with the font ipcplay ships, so a GIF or an MP4
+looks the same on every machine that makes it.
+
+Why not a separate player: a teacher should get a video from `pip install
+"ipcplay[video]"` alone. Pillow draws and writes the GIF; the MP4 goes
+through the ffmpeg binary that the imageio-ffmpeg wheel carries.
+
+Frames are sampled at a fixed rate; a sample whose picture did not change
+only lengthens the previous frame (a GIF frame then lasts longer; an MP4,
+which needs a constant rate, repeats it, which costs the encoder almost
+nothing). Only the rows the emulator marks as changed are redrawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+FPS = 10
+CELL_W = 10
+"""Pixels per column; the font size is chosen so one advance is exactly this,
+so box-drawing lines meet their neighbours."""
+ADVANCE = 1233 / 2048
+"""DejaVu Sans Mono's advance width, in ems."""
+BACKGROUND = (18, 18, 18)
+FOREGROUND = (224, 224, 224)
+ALPHA_LEVELS = 4
+"""Anti-aliasing kept to this many steps: a frame then holds few colours, so
+the GIF's 256-colour palette holds them all exactly, frame after frame."""
+
+RGB = tuple[int, int, int]
+Event = Sequence[Any]  # [t, code, data], as in the .cast file
+
+
+class MissingVideoPackages(RuntimeError):
+    """The optional `[video]` packages are not installed."""
+
+
+def read_cast(path: Path) -> tuple[dict[str, Any], list[list[Any]]]:
+    """An asciicast v2 file: its header and its events."""
+    with path.open(encoding="utf-8") as f:
+        header = json.loads(f.readline())
+        events = [json.loads(line) for line in f if line.strip()]
+    return header, events
+
+
+def font_path(bold: bool = False) -> Path:
+    """The monospace font shipped with ipcplay (DejaVu Sans Mono, free licence)."""
+    name = "DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf"
+    return Path(str(resources.files("ipcplay") / "fonts" / name))
+
+
+def require(gif: bool, mp4: bool) -> None:
+    """Fail before a recording starts, not after it, when a package is missing."""
+    need = []
+    if gif or mp4:
+        need += [("PIL", "Pillow"), ("pyte", "pyte")]
+    if mp4:
+        need.append(("imageio_ffmpeg", "imageio-ffmpeg"))
+    missing = []
+    for module, package in need:
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        what = "--mp4" if mp4 and "imageio-ffmpeg" in missing else "--gif/--mp4"
+        raise MissingVideoPackages(
+            f"{what} needs {', '.join(missing)}: pip install 'ipcplay[video]'"
+        )
+
+
+@dataclass(frozen=True)
+class Video:
+    path: Path
+    width_px: int
+    height_px: int
+    frames: int  # distinct pictures (GIF) or frames written (MP4)
+    duration_s: float
+    size_bytes: int
+    render_s: float
+
+
+_NAMED = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
+
+
+def _rgb(name: str, default: RGB) -> RGB:
+    """A pyte colour: 'default', a name ('red', 'brightblue') or 'rrggbb'."""
+    if name == "default" or not name:
+        return default
+    if len(name) == 6:
+        with contextlib.suppress(ValueError):
+            return (int(name[0:2], 16), int(name[2:4], 16), int(name[4:6], 16))
+    bright = name.startswith("bright")
+    base = name[6:] if bright else name
+    if base in _NAMED:
+        import pyte.graphics
+
+        hexa = pyte.graphics.FG_BG_256[_NAMED.index(base) + (8 if bright else 0)]
+        return _rgb(hexa, default)
+    return default
+
+
+class Painter:
+    """Draws a pyte screen into one RGB image, a row at a time."""
+
+    def __init__(self, cols: int, rows: int, cell_w: int = CELL_W) -> None:
+        from PIL import Image, ImageFont
+
+        size = cell_w / ADVANCE
+        self.fonts = {
+            False: ImageFont.truetype(str(font_path(False)), size),
+            True: ImageFont.truetype(str(font_path(True)), size),
+        }
+        ascent, descent = self.fonts[False].getmetrics()
+        self.cw, self.ch, self.ascent = cell_w, ascent + descent, ascent
+        self.cols, self.rows = cols, rows
+        self.image = Image.new("RGB", (cols * self.cw, rows * self.ch), BACKGROUND)
+        self._glyphs: dict[tuple[str, bool, int], Image.Image | None] = {}
+
+    def glyph(self, ch: str, bold: bool, cells: int) -> Image.Image | None:
+        """The character's coverage, cropped to its cells (block and box
+        glyphs reach a pixel past them), with few alpha steps."""
+        key = (ch, bold, cells)
+        if key not in self._glyphs:
+            from PIL import Image, ImageDraw
+
+            mask = Image.new("L", (self.cw * cells, self.ch), 0)
+            ImageDraw.Draw(mask).text(
+                (0, self.ascent), ch, fill=255, font=self.fonts[bold], anchor="ls"
+            )
+            step = 255 / (ALPHA_LEVELS - 1)
+            mask = mask.point(lambda v: round(round(v / step) * step))
+            self._glyphs[key] = mask if mask.getbbox() else None
+        return self._glyphs[key]
+
+    def paint(self, screen: Any, rows: set[int] | range) -> None:
+        for y in rows:
+            if 0 <= y < self.rows:
+                self._row(screen.buffer[y], y)
+
+    def _row(self, line: Any, y: int) -> None:
+        from PIL import ImageDraw
+
+        top = y * self.ch
+        x = 0
+        while x < self.cols:
+            c = line[x]
+            if c.data == "":  # the right half of a wide character, drawn with it
+                x += 1
+                continue
+            cells = 2 if x + 1 < self.cols and line[x + 1].data == "" else 1
+            fg, bg = _rgb(c.fg, FOREGROUND), _rgb(c.bg, BACKGROUND)
+            if c.reverse:
+                fg, bg = bg, fg
+            box = (x * self.cw, top, (x + cells) * self.cw, top + self.ch)
+            self.image.paste(bg, box)
+            if c.data.strip():
+                mask = self.glyph(c.data, bool(c.bold), cells)
+                if mask is not None:
+                    self.image.paste(fg, box, mask)
+            if c.underscore or c.strikethrough:
+                draw = ImageDraw.Draw(self.image)
+                for on, at in ((c.underscore, self.ascent + 1), (c.strikethrough, self.ch // 2)):
+                    if on:
+                        draw.line((box[0], top + at, box[2] - 1, top + at), fill=fg)
+            x += cells
+
+
+def frames(
+    events: Sequence[Event], cols: int, rows: int, end: float, fps: int = FPS
+) -> Iterator[tuple[Image.Image, int]]:
+    """Each distinct picture of the recording and for how many ticks of
+    1/fps it stays, up to `end` (output at `end` itself, the app's goodbye,
+    is not shown)."""
+    import pyte
+    from PIL import ImageChops
+
+    screen = pyte.Screen(cols, rows)
+    stream = pyte.Stream(screen)
+    painter = Painter(cols, rows)
+    painter.paint(screen, range(rows))
+    screen.dirty.clear()
+    current = painter.image.copy()
+    count = 0
+    i = 0
+    for k in range(max(1, math.ceil(end * fps - 1e-9))):
+        t = k / fps
+        while i < len(events) and events[i][0] <= t:
+            if events[i][1] == "o":
+                stream.feed(events[i][2])
+            i += 1
+        if screen.dirty:
+            painter.paint(screen, set(screen.dirty))
+            screen.dirty.clear()
+            if ImageChops.difference(painter.image, current).getbbox() is not None:
+                if count:
+                    yield current, count
+                current, count = painter.image.copy(), 0
+        count += 1
+    yield current, count
+
+
+def write_gif(
+    events: Sequence[Event], cols: int, rows: int, end: float, out: Path, fps: int = FPS
+) -> Video:
+    """An endlessly looping GIF; each frame lasts as long as its picture did."""
+    from PIL import Image
+
+    started = time.perf_counter()
+    pictures: list[Image.Image] = []
+    durations: list[int] = []
+    for image, ticks in frames(events, cols, rows, end, fps):
+        # Few colours per frame (see ALPHA_LEVELS): the palette is exact.
+        pictures.append(
+            image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        )
+        durations.append(round(ticks * 1000 / fps))
+
+    def save(tmp: Path) -> None:
+        pictures[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=durations,
+            loop=0,
+        )
+
+    _atomic(out, save)
+    w, h = pictures[0].size
+    return Video(
+        out,
+        w,
+        h,
+        len(pictures),
+        sum(durations) / 1000,
+        out.stat().st_size,
+        time.perf_counter() - started,
+    )
+
+
+def write_mp4(
+    events: Sequence[Event], cols: int, rows: int, end: float, out: Path, fps: int = FPS
+) -> Video:
+    """H.264 in yuv420p, which every browser and phone plays; the picture is
+    padded to even sides, as that format needs."""
+    import imageio_ffmpeg
+    from PIL import Image
+
+    started = time.perf_counter()
+    it = frames(events, cols, rows, end, fps)
+    first, first_ticks = next(it)
+    w, h = first.size
+    W, H = w + w % 2, h + h % 2
+    written = 0
+
+    def save(tmp: Path) -> None:
+        nonlocal written
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp),
+            (W, H),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            quality=None,
+            output_params=[
+                "-crf",
+                "20",
+                "-preset",
+                "medium",
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
+            ],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        try:
+            for image, ticks in ((first, first_ticks), *it):
+                if (w, h) != (W, H):
+                    padded = Image.new("RGB", (W, H), BACKGROUND)
+                    padded.paste(image, (0, 0))
+                    image = padded
+                data = image.tobytes()
+                for _ in range(ticks):
+                    writer.send(data)
+                    written += 1
+        finally:
+            writer.close()
+
+    _atomic(out, save)
+    return Video(
+        out, W, H, written, written / fps, out.stat().st_size, time.perf_counter() - started
+    )
+
+
+def _atomic(out: Path, save: Any) -> None:
+    """The whole file or none, as for the .cast."""
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        save(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
