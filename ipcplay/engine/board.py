@@ -21,6 +21,9 @@ from typing import Any
 
 MAGIC = 0x1BC_01A7
 
+# Global slots, before the first process: 0 magic, 1 nproc, 2 nchan.
+G_SPEED_MICRO = 3  # command, observer-written: the scenario's speed x 1e6 (engine/tempo.py); 0 = 1
+
 # Per-process header slots.
 P_PID = 0
 P_PHASE = 1  # see PHASE_*

@@ -19,11 +19,11 @@ once written, so the observer never shows a number that was not counted.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import tempo
 
 # The module's own value: what a freshly imported module holds.
 COUNTER = 0
@@ -93,7 +93,7 @@ def _consumer(notes: _Notes, counts: list[int]) -> Any:
             return
         counts[1] += 1  # [CONSUMER] consuming n
         notes.put(1, counts[1])
-        time.sleep(COROUTINE_ITEM_S)
+        tempo.sleep(notes.mv, COROUTINE_ITEM_S)  # the role's own time: slow motion stretches it
         r = "200 OK"
 
 

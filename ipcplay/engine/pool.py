@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import tempo
 from ipcplay.engine.child import exit_when_gone
 from ipcplay.scenario.model import PoolCall, PoolSpec, Work
 
@@ -66,8 +67,13 @@ def square(x: int) -> int:
 
 
 def sleep_ms(ms: int) -> int:
-    """Sleep `ms` milliseconds and return them: tasks that end out of order."""
-    time.sleep(ms / 1000.0)
+    """Sleep `ms` milliseconds and return them: tasks that end out of order.
+    In a pool worker, milliseconds of the scenario's time (slow motion)."""
+    mv = _W.get("mv")
+    if mv is None:
+        time.sleep(ms / 1000.0)
+    else:
+        tempo.sleep(mv, ms / 1000.0)
     return ms
 
 
@@ -290,11 +296,9 @@ def _run(i: int, args: tuple[Any, ...], kwds: dict[str, Any]) -> Any:
     try:
         w = conf.work
         if w.kind == "sleep" and w.ms > 0:
-            time.sleep(w.ms / 1000.0)
+            tempo.sleep(mv, w.ms / 1000.0)
         elif w.kind == "cpu" and w.ms > 0:
-            end = time.perf_counter() + w.ms / 1000.0
-            while time.perf_counter() < end:
-                pass
+            tempo.spin(mv, w.ms / 1000.0)
         if key in conf.fail_on:
             raise ValueError(f"{conf.function}({key!r}): bad input {key!r}")
         value = FUNCTIONS[conf.function](*args, **kwds)
@@ -413,12 +417,16 @@ class Owner:
         mv[at + H_WAIT_TIMED] = 1 if timeout else 0
         mv[at + H_WAIT_SINCE] = time.monotonic_ns()
         mv[at + H_WAIT_OP] = WAIT_OPS.index(op) + 1
-        end = time.monotonic() + timeout
+        waited = 0.0  # scenario seconds: a timeout is the role's own time (slow motion)
         try:
-            while not ready(0.05):
+            while True:
+                t = time.monotonic()
+                if ready(0.05):
+                    break
                 if self.ctx.commands():
                     raise Stop
-                if timeout and time.monotonic() >= end:
+                waited += (time.monotonic() - t) * tempo.speed_of(mv)
+                if timeout and waited >= timeout:
                     return False
             return True
         finally:

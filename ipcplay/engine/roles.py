@@ -5,6 +5,10 @@ student would write them (put, get, poison pill, task_done), so that what the
 user watches is ordinary multiprocessing code. Between items a role reads its
 command slots (live rate, requested poison pills, stop); it never blocks on
 anything but the channels and its own pacing/work.
+
+A role's own time (its rate, its work, its sleep steps) runs at the board's
+speed (engine/tempo.py): slow motion stretches it; the channel calls between
+are never slowed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import tempo
 from ipcplay.engine.demos import DEMO_ROLES
 from ipcplay.engine.plan import ChildPlan
 
@@ -58,6 +63,7 @@ class RoleContext:
         self._pills_handled = 0
         self._rate_cmd = -1
         self._rate = plan.spec.rate
+        self._speed = tempo.speed_of(mv)
         self._next_due = time.monotonic()
         self._pills_sent = 0
         self._pills_received = 0
@@ -119,6 +125,10 @@ class RoleContext:
             self._rate_cmd = rate_cmd
             self._rate = self.spec.rate if rate_cmd < 0 else rate_cmd / 1000.0
             self._next_due = time.monotonic()
+        if mv[B.G_SPEED_MICRO] and tempo.speed_of(mv) != self._speed:
+            # Slower or faster from now: the next item is due one (new) interval on.
+            self._speed = tempo.speed_of(mv)
+            self._next_due = time.monotonic()
         wanted = mv[base + B.C_PILLS]
         while self._pills_handled < wanted:
             self._pills_handled += 1
@@ -130,7 +140,7 @@ class RoleContext:
         """Wait for the next slot of the current rate; True means stop now."""
         if self._rate <= 0:
             return False
-        self._next_due += 1.0 / self._rate
+        self._next_due += 1.0 / (self._rate * self._speed)
         now = time.monotonic()
         if self._next_due < now - 1.0:
             self._next_due = now  # fell far behind (paused, blocked): don't burst to catch up
@@ -153,13 +163,10 @@ class RoleContext:
         mv, slot = self.mv, self.base + B.P_ACTIVITY
         if w.kind == "sleep":
             mv[slot] = B.ACT_SLEEP
-            time.sleep(w.ms / 1000.0)
+            tempo.sleep(mv, w.ms / 1000.0)
         else:
             mv[slot] = B.ACT_CPU
-            end = time.perf_counter() + w.ms / 1000.0
-            x = 0
-            while time.perf_counter() < end:
-                x += 1
+            tempo.spin(mv, w.ms / 1000.0)
         mv[slot] = B.ACT_BUSY
 
     def compute(self, body: Any) -> Any:
@@ -379,14 +386,8 @@ def _nap(ctx: RoleContext, ms: float) -> bool:
     """A `sleep` step, in slices so a stop command is seen; True means stop now."""
     mv, slot = ctx.mv, ctx.base + B.P_ACTIVITY
     mv[slot] = B.ACT_SLEEP
-    end = time.monotonic() + ms / 1000.0
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            break
-        time.sleep(min(left, _SLICE))
-        if ctx.commands():
-            return True
+    if tempo.sleep(mv, ms / 1000.0, ctx.commands):
+        return True
     mv[slot] = B.ACT_BUSY
     return False
 

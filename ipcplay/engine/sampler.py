@@ -34,6 +34,7 @@ from ipcplay.engine.snapshot import (
     WaitEdge,
 )
 from ipcplay.engine.stuck import Wait, describe, has_cycle, stuck_set
+from ipcplay.engine.tempo import ScenarioClock
 from ipcplay.scenario.model import Scenario
 
 RECENT_EVENTS = 500
@@ -117,6 +118,7 @@ class Sampler:
         self.journal_out = journal_out
         self.hang_after = hang_after
         self.hz = 10.0  # how often sample() is called; the engine keeps it current
+        self.clock: ScenarioClock | None = None  # slow motion: the scenario's time (the engine's)
         self.writers = writers_of(scenario, insts)
         self.readers = readers_of(scenario, insts)
         n = len(insts)
@@ -356,7 +358,7 @@ class Sampler:
             # that ended sooner stays a zombie, as `ps` shows it.
             late = self.insts[p].spec.joined_after
             started_ns = vals[p][B.P_STARTED_NS]
-            waiting = late > 0 and (not started_ns or now < started_ns / 1e9 + late)
+            waiting = late > 0 and (not started_ns or self._scene(started_ns / 1e9, now) < late)
             code = proc.exitcode if proc is not None and not waiting else None
             started = vals[p][B.P_PID] != 0 or (proc is not None and proc.pid is not None)
             exitcodes.append(code)
@@ -415,7 +417,13 @@ class Sampler:
             waits=edges,
             pools=tuple(pools),
             managers=managers,
+            speed=self.clock.speed if self.clock is not None else 1.0,
+            scenario_s=self.clock.at(now) if self.clock is not None else None,
         )
+
+    def _scene(self, start: float, now: float) -> float:
+        """Seconds of the scenario's own time between two monotonic times."""
+        return self.clock.since(start, now) if self.clock is not None else now - start
 
     def _blocked(
         self,

@@ -280,6 +280,13 @@ class Snapshot:
     waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order
     pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"
     managers: tuple[ManagerSample, ...] = ()  # Manager server processes, one panel each
+    speed: float = 1.0  # slow motion: the scenario's own time runs at this fraction (tempo.py)
+    scenario_s: float | None = None  # the scenario's own time since the start; None: elapsed_s
+
+    @property
+    def clock_s(self) -> float:
+        """The scenario's time: what its `after`s and durations are measured in."""
+        return self.elapsed_s if self.scenario_s is None else self.scenario_s
 
 
 def crashed(processes: tuple[ProcessSample, ...]) -> bool:

@@ -22,7 +22,7 @@ from typing import IO, Any
 import psutil
 
 from ipcplay.engine import board as B
-from ipcplay.engine import demos
+from ipcplay.engine import demos, tempo
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry, hold_interrupts, release_interrupts
 from ipcplay.engine.manager import Managers, start_managers
@@ -33,6 +33,7 @@ from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.scenario.model import MANAGER_KINDS, Scenario
 
 _NOT_RUNNING = (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+LINGER_MAX_S = 30.0  # how far past its duration a run may go on for a tour's last steps
 
 
 class EngineError(RuntimeError):
@@ -59,8 +60,12 @@ class Engine:
         hang_after: float = 1.0,
         on_snapshot: Callable[[Snapshot], None] | None = None,
         drain_at_end: bool = False,
+        speed: float = 1.0,
     ) -> None:
         self.scenario = scenario
+        # Slow motion: the scenario's own time runs at `speed` (engine/tempo.py).
+        self._speed = tempo.check_speed(speed)
+        self.clock: tempo.ScenarioClock | None = None  # from start()
         self.sample_hz = sample_hz
         self._journal_events = journal_events
         self._journal_out = journal_out
@@ -107,6 +112,7 @@ class Engine:
         held = hold_interrupts()
         try:
             self._raw = B.create(self.layout)
+            tempo.write_speed(B.view(self._raw), self._speed)  # before any child reads it
             if self.scenario.start_method == "forkserver":
                 # Before the server starts, so its first act is to arm its death signal.
                 ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
@@ -202,6 +208,7 @@ class Engine:
             managers=self._managers,
         )
         self._sampler.hz = self.sample_hz
+        self.clock = self._sampler.clock = tempo.ScenarioClock(self._t0, self._speed)
         self._latest = self._sampler.sample()
         self._thread = threading.Thread(
             target=self._sample_loop, name="ipcplay-sampler", daemon=True
@@ -230,7 +237,8 @@ class Engine:
         The time counts from when the child itself began to run (it stamps the
         board), not from when it was asked to start: under spawn on a busy
         machine that can differ by a second, and the lesson must not depend
-        on how fast an interpreter boots."""
+        on how fast an interpreter boots. It is the scenario's time: slow
+        motion delays it as much as everything the process does before."""
         nxt = float("inf")
         if not self._to_terminate:
             return nxt
@@ -242,6 +250,8 @@ class Engine:
                 nxt = min(nxt, now + 0.01)  # look again soon: it is about to start
                 continue
             due = started_ns / 1e9 + after
+            if self.clock is not None:
+                due = self.clock.real_after(started_ns / 1e9, after, now)
             if due > now:
                 nxt = min(nxt, due)
                 continue
@@ -280,33 +290,60 @@ class Engine:
     def pids(self) -> list[int]:
         return [p.pid for p in self._procs if p.pid is not None]
 
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        """Slow motion, live: every child reads the new speed within one slice
+        (50 ms) of its own time; the observer's timers follow its clock."""
+        self._speed = tempo.check_speed(speed)
+        if self.clock is not None:
+            self.clock.set_speed(speed)
+        if self._started and hasattr(self, "_raw"):
+            tempo.write_speed(B.view(self._raw), speed)
+
     def set_sample_rate(self, hz: float) -> None:
         self.sample_hz = max(0.5, min(60.0, hz))
         if self._sampler is not None:
             self._sampler.hz = self.sample_hz
 
-    def run(self, duration: float | None = None, stop: threading.Event | None = None) -> Outcome:
+    def run(
+        self,
+        duration: float | None = None,
+        stop: threading.Event | None = None,
+        linger: Callable[[], bool] | None = None,
+    ) -> Outcome:
         """Wait until every process exits, a hang is confirmed, `duration`
-        passes or `stop` is set; then shut down and give the verdict."""
+        passes or `stop` is set; then shut down and give the verdict.
+
+        `duration` is the scenario's time: in slow motion a run lasts as much
+        longer as everything in it (a finite scenario is not a timeout for
+        being slowed down). While `linger()` says so, a run that has ended or
+        is stuck keeps being sampled, and one that is still running may go
+        LINGER_MAX_S past `duration`, so a tour can show its last captions;
+        the verdict is the one it would have had."""
         if not self._started:
             self.start()
         limit = self.scenario.duration if duration is None else duration
-        deadline = self._t0 + limit
+        clock = self.clock
         reason = "duration"
         while True:
             snap = self.latest
-            if snap.finished:
-                reason = "finished"
-                break
-            if snap.stuck is not None:
-                reason = "stuck"
+            ended = "finished" if snap.finished else "stuck" if snap.stuck is not None else None
+            if ended is not None and not (linger is not None and linger()):
+                reason = ended
                 break
             if stop is not None and stop.is_set():
                 reason = "interrupted"
                 break
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            scene = clock.at(now) if clock is not None else now - self._t0
+            lingering = linger is not None and scene < limit + LINGER_MAX_S and linger()
+            if scene >= limit and not lingering:
+                reason = ended or reason
                 break
-            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+            time.sleep(0.02)
         last = self.latest
         stuck = last.stuck
         final = self.shutdown()
