@@ -8,7 +8,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
+
+# The guard below comes before the other imports (rich takes a while to load),
+# so the rest of the module's imports are below it on purpose.
+# ruff: noqa: E402
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    raise SystemExit(130)  # Ctrl+C before main() runs: the status of an interrupt, no traceback
+
+
+if (
+    threading.current_thread() is threading.main_thread()
+    and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+):
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -503,7 +521,17 @@ def _is_builtin(path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Ctrl+C at any moment is exit status 130 and one line, never a traceback."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("ipcplay: interrupted\n")
+        return EXIT_CODES["interrupted"]
+
+
+def _main(argv: list[str]) -> int:
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         return cmd_tui(argv)
     args = _parser().parse_args(argv)
