@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--tour", action="store_true", help="play the preset's guided tour (captions and actions)"
     )
+    run.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
     run.add_argument(
         "--start-method",
         choices=("fork", "spawn", "forkserver"),
@@ -154,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         "to FILE, with the font inside",
     )
     rec.add_argument("--no-tour", action="store_true", help="do not play the preset's tour")
+    rec.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
     export = sub.add_parser(
         "export",
         help="write a scenario as a standalone Python script (standard library only)",
@@ -207,6 +209,11 @@ def _number(what: str, lo: float, hi: float, lo_included: bool) -> Callable[[str
 
 _seconds = _number("seconds", 0, 86_400, lo_included=False)
 _hz = _number("a rate in Hz", 0.5, 60, lo_included=True)
+_speed = _number("a speed", 0.05, 1, lo_included=True)
+SPEED_HELP = (
+    "slow motion: the scenario's own time (work, sleeps, rates, timers, the tour) runs at X "
+    "of real time, 0.05 to 1 (default 1); the IPC itself is never slowed"
+)
 
 
 def _times(text: str) -> list[float]:
@@ -296,6 +303,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
             return EXIT_CODES["crashed"]
 
+                speed=args.speed,
 
 def _open_out(name: str, option: str, mode: str) -> IO[str]:
     """An output file opened before anything starts, so a bad path costs nothing."""
@@ -393,6 +401,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                 sys.stderr.write(neutralise(line, multiline=False) + "\n")
                 return 1
             sys.stderr.write(
+            speed=args.speed,
                 neutralise(
                     f"{v.path}: {v.width_px}x{v.height_px} px, {v.duration_s:.1f} s, "
                     f"{v.frames} frames, {v.size_bytes / 1024:.0f} KiB "
@@ -505,6 +514,9 @@ def cmd_tui(argv: list[str]) -> int:
         hz=args.hz,
         tour=args.tour,
         svg_at=args.svg_at,
+    ap.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
+    # For `ipcplay record`: nobody presses `n`, so a held tour step ends after S seconds.
+    ap.add_argument("--tour-hold", type=_seconds, default=None, help=argparse.SUPPRESS)
         svg_stem=args.svg_stem,
     )
     try:
@@ -536,6 +548,8 @@ def _main(argv: list[str]) -> int:
         return cmd_tui(argv)
     args = _parser().parse_args(argv)
     if args.command == "list":
+        speed=args.speed,
+        tour_hold_s=args.tour_hold,
         return cmd_list()
     if args.command == "check":
         return cmd_check(args.files)

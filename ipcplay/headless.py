@@ -21,7 +21,7 @@ from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, as_dict
 from ipcplay.scenario.model import Scenario
-from ipcplay.tour import Fired, TourPlayer
+from ipcplay.tour import HOLD_S, Fired, TourPlayer
 from ipcplay.tui import format as F  # plain words and sizes; no Textual in it
 
 
@@ -111,6 +111,7 @@ def run(
     trace_out: IO[str] | None = None,
     trace_name: str | None = None,
     tour: bool = False,
+    speed: float = 1.0,
 ) -> int:
     """Run, report, and exit status. A trace is built after the run from the
     journal, which must then be given and readable."""
@@ -139,9 +140,12 @@ def run(
         journal_out=journal,
         sample_hz=hz,
         on_snapshot=on_snapshot if tour and scenario.tour else None,
+        speed=speed,
     )
     if tour and scenario.tour:
-        player = TourPlayer(scenario, engine)
+        # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.
+        player = TourPlayer(scenario, engine, hold_s=HOLD_S)
+    linger = (lambda: player is not None and not player.done) if player is not None else None
     try:
         engine.start()
         if live_ok:
@@ -151,17 +155,21 @@ def run(
                 refresh_per_second=4,
                 transient=True,
             ):
-                outcome = engine.run(duration, stop)
+                outcome = engine.run(duration, stop, linger)
         else:
-            outcome = engine.run(duration, stop)
+            outcome = engine.run(duration, stop, linger)
     finally:
         engine.shutdown()
         for s, h in old.items():
             signal.signal(s, h)
     verdict = _final_verdict(scenario, outcome)
     stats = None
-    if trace_out is not None and journal is not None:
+    if journal is not None:
         journal.flush()
+    # A journal that could not be written (a Sink keeps the error) is not read
+    # back: /dev/full, for one, reads as endless zeros. The command says why.
+    journal_ok = journal is not None and not getattr(journal, "error", None)
+    if trace_out is not None and journal is not None and journal_ok:
         journal.seek(0)
         stats = trace.write(journal, scenario, trace_out)
     if as_json:
@@ -187,7 +195,7 @@ def run(
         if verdict != scenario.expect:
             line.append(f" (this scenario is documented to end: {scenario.expect})")
         console.print(line)
-        if journal_name:
+        if journal_name and journal_ok:
             console.print(
                 Text(
                     f"journal: {outcome.snapshot.events_total} events in {journal_name}"

@@ -41,6 +41,7 @@ from pathlib import Path
 from ipcplay.engine.child import PR_SET_PDEATHSIG
 from ipcplay.markers import ENV as MARKER_ENV
 from ipcplay.scenario.model import Scenario
+from ipcplay.tour import HOLD_S
 
 TERM = "xterm-256color"
 QUIT_GRACE_S = 10.0
@@ -111,7 +112,8 @@ def record(
     env.update(TERM=TERM, COLORTERM="truecolor", **{MARKER_ENV: str(marks_w)})
     cmd = [sys.executable, "-m", "ipcplay", str(source)]
     if touring:
-        cmd.append("--tour")
+        # Nobody presses `n` in a recording: a held step goes on after HOLD_S.
+        cmd += ["--tour", "--tour-hold", f"{HOLD_S:g}"]
     if speed != 1.0:
         cmd += ["--speed", f"{speed:g}"]
     if svg_at:

@@ -8,6 +8,7 @@ the recorder marks it, tests assert on it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -96,47 +97,134 @@ def check(step: TourStep, snap: Snapshot, since: Snapshot | None = None) -> str 
     return None
 
 
-class TourPlayer:
-    """Feeds snapshots to the steps in order; fires each at most once."""
+MIN_GAP_S = 2.0
+"""A caption stays at least this long (real seconds) before the next replaces
+it: the time to read two lines aloud. A step whose state shows sooner is
+remembered and fires when the time is up, with what it saw then."""
+HOLD_S = 5.0
+"""Where nobody can press `n` (`ipcplay run --tour`, a recording), a held
+step lets the tour go on after this many real seconds."""
 
-    def __init__(self, scenario: Scenario, controls: Controls | None = None) -> None:
+
+class TourPlayer:
+    """Feeds snapshots to the steps in order; fires each at most once.
+
+    Two clocks, both stopped while the tour is held: the scenario's own time
+    (Snapshot.clock_s, slowed by slow motion) for a step's `after` and
+    `timeout`, and real time for the reading gap between two captions, which
+    is a person's and does not slow down.
+
+    The tour is held by a step with `hold` (until `advance()`, the teacher's
+    `n`, or `hold_s` seconds where given), and by anything the screen names in
+    `holds` (a pause the teacher made, a caption browsed back to). A step
+    never resumes a process named in `protected`: what the teacher paused
+    stays paused until the teacher resumes it.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        controls: Controls | None = None,
+        *,
+        min_gap_s: float = MIN_GAP_S,
+        hold_s: float | None = None,
+    ) -> None:
         self.steps = scenario.tour
         self.controls = controls
+        self.min_gap_s = min_gap_s
+        self.hold_s = hold_s
         self.next = 0
-        self._since: float | None = None  # when the previous step fired (run clock)
-        self._base: Snapshot | None = None  # the snapshot it fired on
         self.fired: list[Fired] = []
+        self.holds: set[str] = set()  # the screen's reasons to hold, e.g. "paused"
+        self.protected: set[str] = set()  # process names the teacher paused
+        self._last: Snapshot | None = None  # the snapshot fed before, for the clocks
+        self._scene = 0.0  # scenario seconds the tour has run (not held)
+        self._real = 0.0  # real seconds the tour has run (not held)
+        self._since_scene = 0.0  # the tour's clocks when the previous step fired
+        self._since_real: float | None = None  # None: no step yet, no gap to keep
+        self._base: Snapshot | None = None  # the snapshot it fired on
+        self._seen: str | None = None  # the next step's state, seen before the gap was over
+        self._holding = False  # the last step fired has `hold`
+        self._force = False  # the teacher asked for the next step now
 
     @property
     def done(self) -> bool:
         return self.next >= len(self.steps)
 
+    @property
+    def held(self) -> bool:
+        return self._holding or bool(self.holds)
+
+    @property
+    def waiting_for_teacher(self) -> bool:
+        """A step with `hold` fired and waits for `n`."""
+        return self._holding
+
+    def advance(self) -> None:
+        """The teacher's `n`: end a hold, or else fire the next step at the
+        next snapshot fed, whatever it waits for."""
+        if self._holding:
+            self._holding = False
+            self._restart_wait()
+        elif not self.done:
+            self._force = True
+
+    def _restart_wait(self) -> None:
+        """The next step waits from now: its `after` and the reading gap both."""
+        self._since_scene = self._scene
+        self._since_real = self._real - self.min_gap_s
+
     def feed(self, snap: Snapshot) -> list[Fired]:
-        """Every step that fires on this snapshot (several when each holds)."""
+        """Every step that fires on this snapshot (several only when forced
+        or with no reading gap)."""
+        last, self._last = self._last, snap
+        if last is not None and not self.held:
+            self._scene += max(0.0, snap.clock_s - last.clock_s)
+            self._real += max(0.0, snap.elapsed_s - last.elapsed_s)
+        elif last is not None and self._holding and self.hold_s is not None and not self.holds:
+            self._real += max(0.0, snap.elapsed_s - last.elapsed_s)  # the hold's own time
         out: list[Fired] = []
-        if self._since is None:
-            self._since = snap.elapsed_s
-        while not self.done:
+        if self._holding and self.hold_s is not None and not self.holds:
+            assert self._since_real is not None
+            if self._real - self._since_real >= self.hold_s:
+                self._holding = False
+                self._restart_wait()
+        while not self.done and (self._force or not self.held):
             step = self.steps[self.next]
-            waited = snap.elapsed_s - self._since
+            forced, self._force = self._force, False
+            waited = self._scene - self._since_scene
+            gap_over = self._since_real is None or self._real - self._since_real >= self.min_gap_s
             if step.when:
-                seen = check(step, snap, self._base)
-                met = seen is not None
-                if not met:
-                    if waited < step.timeout:
-                        break
+                if self._seen is None:
+                    self._seen = check(step, snap, self._base)
+                met = self._seen is not None
+                if forced:
+                    seen = self._seen or f"shown before it happened: {step.when} {step.on}".rstrip()
+                elif not met and waited < step.timeout:
+                    break
+                elif not met:
                     seen = f"not seen after {step.timeout:g} s: {step.when} {step.on}".rstrip()
+                elif not gap_over:
+                    break
+                else:
+                    seen = self._seen or ""
             else:
-                if waited < step.after:
+                if not forced and (waited < step.after or not gap_over):
                     break
                 met, seen = True, f"{snap.elapsed_s:.1f} s into the run"
             done = self._act(step, snap)
-            fired = Fired(self.next, len(self.steps), step, snap.elapsed_s, met, seen or "", done)
+            fired = Fired(self.next, len(self.steps), step, snap.elapsed_s, met, seen, done)
             self.fired.append(fired)
             out.append(fired)
             self.next += 1
-            self._since = snap.elapsed_s
+            self._since_scene = self._scene
+            self._since_real = self._real
             self._base = snap
+            self._seen = None
+            if step.hold:
+                self._holding = True
+            if self.min_gap_s > 0:
+                break  # one caption at a time
         return out
 
     def _act(self, step: TourStep, snap: Snapshot) -> tuple[str, ...]:
@@ -147,8 +235,15 @@ class TourPlayer:
             c.pause_all()
             return ("paused every process (SIGSTOP)",)
         if step.do == "resume-all":
-            c.resume_all()
-            return ("resumed every process (SIGCONT)",)
+            if not self.protected:
+                c.resume_all()
+                return ("resumed every process (SIGCONT)",)
+            kept = sorted(self.protected)
+            for p in snap.processes:
+                if p.alive and p.name not in self.protected:
+                    with contextlib.suppress(Exception):
+                        c.resume(p.name)
+            return (f"resumed every process but {', '.join(kept)}, which you paused",)
         targets = [p for p in snap.processes if _matches(p, step.to) and p.alive]
         actions: dict[str, tuple[Callable[[str], object], str]] = {
             "pause": (c.pause, "paused {} with SIGSTOP"),
@@ -161,6 +256,9 @@ class TourPlayer:
         fn, words = actions[step.do]
         done = []
         for p in targets:
+            if step.do == "resume" and p.name in self.protected:
+                done.append(f"left {p.name} (pid {p.pid}) paused: you paused it")
+                continue
             try:
                 fn(p.name)
             except Exception as exc:  # it exited between the snapshot and now

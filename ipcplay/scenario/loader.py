@@ -1262,7 +1262,19 @@ def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
 
 # --------------------------------------------------------------------------- tours
 
-_TOUR_KEYS = ("say", "after", "when", "on", "at_least", "timeout", "do", "to", "rate", "highlight")
+_TOUR_KEYS = (
+    "say",
+    "after",
+    "when",
+    "on",
+    "at_least",
+    "timeout",
+    "do",
+    "to",
+    "rate",
+    "highlight",
+    "hold",
+)
 _ON_CHANNEL = ("full", "depth")
 _ON_PROCESS = ("blocked", "exited")
 _DEFAULT_STEP = TourStep()
@@ -1369,6 +1381,8 @@ def _parse_step(
                 f"no channel or process named {_show(name)}{_suggest(name, known)}",
             )
         f["highlight"] = name
+    if "hold" in table:
+        f["hold"] = _bool(table["hold"], _key(key, "hold"))
     if not f.get("say") and not f.get("do") and not f.get("highlight"):
         _fail(key, "does nothing; expected at least one of 'say', 'do' or 'highlight'")
     return TourStep(**f)

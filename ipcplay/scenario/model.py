@@ -361,7 +361,11 @@ class TourStep:
     and says so. Then `say` is shown, `highlight` (a channel or process name)
     is marked, and `do` acts on `to` (a template name acts on every instance):
     pause, resume, terminate, kill, pill, rate (to `rate` items/s), or
-    pause-all / resume-all.
+    pause-all / resume-all. With `hold`, the tour then waits for the teacher
+    (`n` on the run screen) before the next step begins to wait.
+
+    `after` and `timeout` are the scenario's time: slow motion stretches
+    them like everything else the scenario does.
     """
 
     say: str = ""
@@ -374,6 +378,7 @@ class TourStep:
     to: str = ""
     rate: float = 0.0
     highlight: str = ""
+    hold: bool = False
 
 
 @dataclass(frozen=True)
