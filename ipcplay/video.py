@@ -15,6 +15,8 @@ nothing). Only the rows the emulator marks as changed are redrawn.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import json
 import math
 import os
@@ -97,6 +99,7 @@ class Video:
 _NAMED = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
 
 
+@functools.lru_cache(maxsize=4096)
 def _rgb(name: str, default: RGB) -> RGB:
     """A pyte colour: 'default', a name ('red', 'brightblue') or 'rrggbb'."""
     if name == "default" or not name:
@@ -115,7 +118,12 @@ def _rgb(name: str, default: RGB) -> RGB:
 
 
 class Painter:
-    """Draws a pyte screen into one RGB image, a row at a time."""
+    """Draws a pyte screen into one palette image, a row at a time.
+
+    Why a palette image: a terminal frame holds few colours (each cell's
+    background, its text colour and ALPHA_LEVELS - 2 blends of the two), so
+    every colour gets its own palette entry as it first appears, and a GIF is
+    exact without a quantiser (which costs more than the drawing)."""
 
     def __init__(self, cols: int, rows: int, cell_w: int = CELL_W) -> None:
         from PIL import Image, ImageFont
@@ -128,12 +136,31 @@ class Painter:
         ascent, descent = self.fonts[False].getmetrics()
         self.cw, self.ch, self.ascent = cell_w, ascent + descent, ascent
         self.cols, self.rows = cols, rows
-        self.image = Image.new("RGB", (cols * self.cw, rows * self.ch), BACKGROUND)
-        self._glyphs: dict[tuple[str, bool, int], Image.Image | None] = {}
+        self.image = Image.new("P", (cols * self.cw, rows * self.ch), 0)
+        self.colours: dict[RGB, int] = {BACKGROUND: 0}
+        self._glyphs: dict[tuple[str, bool, int], list[tuple[int, Image.Image]]] = {}
+        # What each cell shows now: pyte redraws whole rows, where often one
+        # number changed, so only the cells that differ are drawn again.
+        self._shown: list[list[Any]] = [[None] * cols for _ in range(rows)]
 
-    def glyph(self, ch: str, bold: bool, cells: int) -> Image.Image | None:
+    def palette(self) -> list[int]:
+        """The colours so far, flat, in index order (indices never change)."""
+        return [v for rgb in self.colours for v in rgb]
+
+    def index(self, rgb: RGB) -> int:
+        """`rgb`'s palette entry; past 256 colours, the nearest one's."""
+        i = self.colours.get(rgb)
+        if i is None:
+            if len(self.colours) < 256:
+                i = self.colours[rgb] = len(self.colours)
+            else:
+                near = min(self.colours, key=lambda c: _distance(c, rgb))
+                i = self.colours[near]
+        return i
+
+    def glyph(self, ch: str, bold: bool, cells: int) -> list[tuple[int, Image.Image]]:
         """The character's coverage, cropped to its cells (block and box
-        glyphs reach a pixel past them), with few alpha steps."""
+        glyphs reach a pixel past them), as one 1-bit mask per alpha step."""
         key = (ch, bold, cells)
         if key not in self._glyphs:
             from PIL import Image, ImageDraw
@@ -142,52 +169,74 @@ class Painter:
             ImageDraw.Draw(mask).text(
                 (0, self.ascent), ch, fill=255, font=self.fonts[bold], anchor="ls"
             )
-            step = 255 / (ALPHA_LEVELS - 1)
-            mask = mask.point(lambda v: round(round(v / step) * step))
-            self._glyphs[key] = mask if mask.getbbox() else None
+            top = ALPHA_LEVELS - 1
+            steps = mask.point(lambda v: round(v * top / 255))
+            self._glyphs[key] = [
+                (k, level)
+                for k in range(1, ALPHA_LEVELS)
+                if (
+                    level := steps.point(lambda v, k=k: 255 if v == k else 0).convert("1")
+                ).getbbox()
+            ]
         return self._glyphs[key]
 
-    def paint(self, screen: Any, rows: set[int] | range) -> None:
-        for y in rows:
-            if 0 <= y < self.rows:
-                self._row(screen.buffer[y], y)
+    def paint(self, screen: Any, rows: set[int] | range) -> int:
+        """Draw these rows of `screen`; how many cells changed."""
+        return sum(self._row(screen.buffer[y], y) for y in rows if 0 <= y < self.rows)
 
-    def _row(self, line: Any, y: int) -> None:
+    def _row(self, line: Any, y: int) -> int:
         from PIL import ImageDraw
 
         top = y * self.ch
+        shown = self._shown[y]
+        changed = 0
         x = 0
         while x < self.cols:
             c = line[x]
-            if c.data == "":  # the right half of a wide character, drawn with it
-                x += 1
-                continue
             cells = 2 if x + 1 < self.cols and line[x + 1].data == "" else 1
+            if c.data == "" or (c == shown[x] and (cells == 1 or line[x + 1] == shown[x + 1])):
+                x += 1  # unchanged, or the right half of a wide character, drawn with it
+                continue
+            changed += 1
+            shown[x] = c
+            if cells == 2:
+                shown[x + 1] = line[x + 1]
             fg, bg = _rgb(c.fg, FOREGROUND), _rgb(c.bg, BACKGROUND)
             if c.reverse:
                 fg, bg = bg, fg
             box = (x * self.cw, top, (x + cells) * self.cw, top + self.ch)
-            self.image.paste(bg, box)
+            self.image.paste(self.index(bg), box)
             if c.data.strip():
-                mask = self.glyph(c.data, bool(c.bold), cells)
-                if mask is not None:
-                    self.image.paste(fg, box, mask)
+                for k, level in self.glyph(c.data, bool(c.bold), cells):
+                    self.image.paste(self.index(_blend(bg, fg, k)), box, level)
             if c.underscore or c.strikethrough:
                 draw = ImageDraw.Draw(self.image)
                 for on, at in ((c.underscore, self.ascent + 1), (c.strikethrough, self.ch // 2)):
                     if on:
-                        draw.line((box[0], top + at, box[2] - 1, top + at), fill=fg)
+                        draw.line((box[0], top + at, box[2] - 1, top + at), fill=self.index(fg))
             x += cells
+        return changed
+
+
+def _distance(a: RGB, b: RGB) -> int:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _blend(bg: RGB, fg: RGB, k: int) -> RGB:
+    """The colour of a pixel k/(ALPHA_LEVELS-1) covered by text."""
+    f = k / (ALPHA_LEVELS - 1)
+    r, g, b = (round(a + (c - a) * f) for a, c in zip(bg, fg, strict=True))
+    return (r, g, b)
 
 
 def frames(
     events: Sequence[Event], cols: int, rows: int, end: float, fps: int = FPS
-) -> Iterator[tuple[Image.Image, int]]:
-    """Each distinct picture of the recording and for how many ticks of
-    1/fps it stays, up to `end` (output at `end` itself, the app's goodbye,
-    is not shown)."""
+) -> Iterator[tuple[Image.Image, int, Painter]]:
+    """Each distinct picture of the recording (a palette image: see Painter)
+    and for how many ticks of 1/fps it stays, up to `end` (output at `end`
+    itself, the app's goodbye, is not shown)."""
     import pyte
-    from PIL import ImageChops
 
     screen = pyte.Screen(cols, rows)
     stream = pyte.Stream(screen)
@@ -204,31 +253,30 @@ def frames(
                 stream.feed(events[i][2])
             i += 1
         if screen.dirty:
-            painter.paint(screen, set(screen.dirty))
+            changed = painter.paint(screen, set(screen.dirty))
             screen.dirty.clear()
-            if ImageChops.difference(painter.image, current).getbbox() is not None:
+            if changed:
                 if count:
-                    yield current, count
+                    yield current, count, painter
                 current, count = painter.image.copy(), 0
         count += 1
-    yield current, count
+    yield current, count, painter
 
 
 def write_gif(
     events: Sequence[Event], cols: int, rows: int, end: float, out: Path, fps: int = FPS
 ) -> Video:
     """An endlessly looping GIF; each frame lasts as long as its picture did."""
-    from PIL import Image
-
     started = time.perf_counter()
     pictures: list[Image.Image] = []
     durations: list[int] = []
-    for image, ticks in frames(events, cols, rows, end, fps):
-        # Few colours per frame (see ALPHA_LEVELS): the palette is exact.
-        pictures.append(
-            image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        )
+    palette: list[int] = []
+    for image, ticks, painter in frames(events, cols, rows, end, fps):
+        pictures.append(image)
         durations.append(round(ticks * 1000 / fps))
+        palette = painter.palette()
+    for picture in pictures:  # one palette for all: indices never change
+        picture.putpalette(palette)
 
     def save(tmp: Path) -> None:
         pictures[0].save(
@@ -263,7 +311,7 @@ def write_mp4(
 
     started = time.perf_counter()
     it = frames(events, cols, rows, end, fps)
-    first, first_ticks = next(it)
+    first, first_ticks, painter0 = next(it)
     w, h = first.size
     W, H = w + w % 2, h + h % 2
     written = 0
@@ -293,12 +341,13 @@ def write_mp4(
         )
         writer.send(None)
         try:
-            for image, ticks in ((first, first_ticks), *it):
+            for image, ticks, painter in itertools.chain([(first, first_ticks, painter0)], it):
+                image.putpalette(painter.palette())  # every colour the frame uses, and more
+                rgb = image.convert("RGB")
                 if (w, h) != (W, H):
-                    padded = Image.new("RGB", (W, H), BACKGROUND)
-                    padded.paste(image, (0, 0))
-                    image = padded
-                data = image.tobytes()
+                    rgb = Image.new("RGB", (W, H), BACKGROUND)
+                    rgb.paste(image.convert("RGB"), (0, 0))
+                data = rgb.tobytes()
                 for _ in range(ticks):
                     writer.send(data)
                     written += 1
