@@ -298,12 +298,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 trace_out=trace_out,
                 trace_name=args.trace,
                 tour=args.tour,
+                speed=args.speed,
             )
         except EngineError as exc:
             sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
             return EXIT_CODES["crashed"]
 
-                speed=args.speed,
 
 def _open_out(name: str, option: str, mode: str) -> IO[str]:
     """An output file opened before anything starts, so a bad path costs nothing."""
@@ -371,6 +371,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             idle_limit=args.idle_limit,
             svg_at=tuple(args.svg_at),
             tour=not args.no_tour,
+            speed=args.speed,
         )
     except KeyboardInterrupt:
         sys.stderr.write("ipcplay record: interrupted; nothing written\n")
@@ -401,7 +402,6 @@ def cmd_record(args: argparse.Namespace) -> int:
                 sys.stderr.write(neutralise(line, multiline=False) + "\n")
                 return 1
             sys.stderr.write(
-            speed=args.speed,
                 neutralise(
                     f"{v.path}: {v.width_px}x{v.height_px} px, {v.duration_s:.1f} s, "
                     f"{v.frames} frames, {v.size_bytes / 1024:.0f} KiB "
@@ -482,6 +482,9 @@ def _tui_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--tour", action="store_true", help="play the preset's guided tour, if it has one"
     )
+    ap.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
+    # For `ipcplay record`: nobody presses `n`, so a held tour step ends after S seconds.
+    ap.add_argument("--tour-hold", type=_seconds, default=None, help=argparse.SUPPRESS)
     # For `ipcplay record`: SVG stills at these seconds, named STEM-<T>s.svg.
     ap.add_argument("--svg-at", type=_times, default=[], help=argparse.SUPPRESS)
     ap.add_argument("--svg-stem", default=None, help=argparse.SUPPRESS)
@@ -513,10 +516,9 @@ def cmd_tui(argv: list[str]) -> int:
         extra=[p for p in paths if not _is_builtin(p)],
         hz=args.hz,
         tour=args.tour,
+        speed=args.speed,
+        tour_hold_s=args.tour_hold,
         svg_at=args.svg_at,
-    ap.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
-    # For `ipcplay record`: nobody presses `n`, so a held tour step ends after S seconds.
-    ap.add_argument("--tour-hold", type=_seconds, default=None, help=argparse.SUPPRESS)
         svg_stem=args.svg_stem,
     )
     try:
@@ -548,8 +550,6 @@ def _main(argv: list[str]) -> int:
         return cmd_tui(argv)
     args = _parser().parse_args(argv)
     if args.command == "list":
-        speed=args.speed,
-        tour_hold_s=args.tour_hold,
         return cmd_list()
     if args.command == "check":
         return cmd_check(args.files)
