@@ -31,7 +31,6 @@ import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
 
 from rich.console import Console
 from rich.text import Text
@@ -39,6 +38,7 @@ from rich.text import Text
 from ipcplay import __version__
 from ipcplay.report import EXIT_CODES
 from ipcplay.safetext import neutralise
+from ipcplay.sink import Sink
 
 EPILOG = """exit status of `run`: 0 completed, 2 bad input, 3 timeout, 4 deadlock,
 5 hang, 6 crashed, 130 interrupted (a finite scenario stopped by Ctrl+C or SIGTERM)."""
@@ -222,7 +222,8 @@ def _times(text: str) -> list[float]:
 
 
 def _err(message: str) -> int:
-    sys.stderr.write("ipcplay: " + message.replace("\n", " ") + "\n")
+    """One line on stderr; names in it came from the user, and are neutralised."""
+    sys.stderr.write("ipcplay: " + neutralise(message.replace("\n", " "), multiline=False) + "\n")
     return 2
 
 
@@ -271,6 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _err(f"{scenario.source or args.preset}: tour: this scenario has no [[tour]] steps")
     if args.journal_size < 1 or args.journal_size > 1 << 22:
         return _err(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
+    out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
     with ExitStack() as files:
         try:
             journal = (
@@ -285,9 +287,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             return _err(str(exc))
         if trace_out is not None and journal is None:
             # The trace is built from the journal after the run.
-            journal = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            journal = files.enter_context(
+                Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
+            )
         try:
-            return run(
+            status = run(
                 scenario,
                 duration=args.duration,
                 as_json=args.json,
@@ -297,21 +301,47 @@ def cmd_run(args: argparse.Namespace) -> int:
                 hz=args.hz,
                 trace_out=trace_out,
                 trace_name=args.trace,
+                out=out,  # type: ignore[arg-type]  # a Sink writes like a file
                 tour=args.tour,
                 speed=args.speed,
             )
         except EngineError as exc:
-            sys.stderr.write(f"ipcplay: {exc}\n".replace("\n", " ").rstrip() + "\n")
-            return EXIT_CODES["crashed"]
+            _err(str(exc).strip())
+            status = EXIT_CODES["crashed"]
+        return _written(status, journal, trace_out, out)
 
 
-def _open_out(name: str, option: str, mode: str) -> IO[str]:
+def _written(status: int, journal: Sink | None, trace: Sink | None, out: Sink) -> int:
+    """Close the outputs; one line for each that could not be written, and a
+    non-zero status (1, unless the run already has one). The trace is built
+    from the journal: a journal that failed leaves the trace unwritten."""
+    if trace is not None and journal is not None and journal.error and not trace.error:
+        journal.flush()
+        trace.error = f"not built: {journal.name} could not be written"
+    failed = []
+    for sink in (journal, trace, out):
+        if sink is None:
+            continue
+        if sink is out:
+            sink.flush()
+            if sink is sys.stdout:
+                continue  # main() says it, once
+        else:
+            sink.close()
+        if sink.error:
+            failed.append(sink)
+    for sink in failed:
+        _err(sink.message())
+    return (status or 1) if failed else status
+
+
+def _open_out(name: str, option: str, mode: str) -> Sink:
     """An output file opened before anything starts, so a bad path costs nothing."""
     path = Path(name)
     if path.is_dir():
         raise ValueError(f"{name}: {option}: is a directory, expected a file to write")
     try:
-        return path.open(mode, encoding="utf-8")
+        return Sink(path.open(mode, encoding="utf-8"), name, option)
     except OSError as exc:
         raise ValueError(f"{name}: {option}: cannot write ({exc.strerror})") from None
 
@@ -447,15 +477,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _write_stdout(text: str) -> int:
     """Python source is UTF-8 whatever the terminal's encoding; a reader that
     stops early (`| head`) is not an error."""
+    out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
     try:
-        if hasattr(sys.stdout, "buffer"):
-            sys.stdout.buffer.write(text.encode("utf-8"))
+        if hasattr(out.file, "buffer"):
+            out.file.buffer.write(text.encode("utf-8"))
         else:
-            sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+            out.write(text)
+    except OSError as exc:
+        out.fail(exc)
+    out.flush()
+    if out.error and out is not sys.stdout:
+        _err(out.message())
+        return 1
     return 0
 
 
@@ -538,8 +571,26 @@ def main(argv: list[str] | None = None) -> int:
     """Ctrl+C at any moment is exit status 130 and one line, never a traceback."""
     if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in SUBCOMMANDS:  # the TUI owns the terminal
+        return _interruptible(argv)
+    # A sub-command's standard output may be a full disk: one line, status 1.
+    stdout = sys.stdout
+    out = sys.stdout = Sink(stdout, "standard output")  # type: ignore[assignment]
     try:
-        return _main(sys.argv[1:] if argv is None else argv)
+        status = _interruptible(argv)
+        out.flush()
+    finally:
+        sys.stdout = stdout
+    if out.error:
+        _err(out.message())
+        return status or 1
+    return status
+
+
+def _interruptible(argv: list[str]) -> int:
+    try:
+        return _main(argv)
     except KeyboardInterrupt:
         sys.stderr.write("ipcplay: interrupted\n")
         return EXIT_CODES["interrupted"]

@@ -172,6 +172,9 @@ def run(
     if trace_out is not None and journal is not None and journal_ok:
         journal.seek(0)
         stats = trace.write(journal, scenario, trace_out)
+        trace_out.flush()
+        if getattr(trace_out, "error", None):
+            stats = None  # not written: the command says so in one line
     if as_json:
         report = as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
         if stats is not None:
