@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.markers import MarkerOut
+from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
@@ -43,6 +44,8 @@ class IpcplayApp(App[int]):
         hz: float = 10.0,
         source_factory: SourceFactory | None = None,
         tour: bool = False,
+        speed: float = 1.0,
+        tour_hold_s: float | None = None,
         svg_at: list[float] | None = None,
         svg_stem: str | None = None,
     ) -> None:
@@ -57,6 +60,9 @@ class IpcplayApp(App[int]):
         self.sources: list[SnapshotSource] = []
         self._quitting = False
         self.tour = tour
+        self.speed = speed  # slow motion for every run opened from here
+        self.tour_hold_s = tour_hold_s  # None: a held tour step waits for `n`
+        self._toured: list[tuple[str, str, Path]] | None = None  # presets with a tour
         self.markers = MarkerOut()
         self.svg_at = svg_at or []
         self.svg_stem = svg_stem
@@ -72,10 +78,21 @@ class IpcplayApp(App[int]):
             loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
             loop.add_signal_handler(signal.SIGHUP, self._hangup)
 
-    def open_scenario(self, scenario: Scenario) -> None:
+    def open_scenario(self, scenario: Scenario, tour: bool | None = None) -> None:
+        """Run `scenario` on a new run screen; with its tour when `tour` says
+        so (None: as the command line said, `--tour`)."""
         source = self.source_factory(scenario, self.hz)
+        if self.speed != 1.0:
+            source.set_speed(self.speed)
         self.sources.append(source)
-        self.push_screen(RunScreen(source, tour=self.tour, markers=self.markers))
+        self.push_screen(
+            RunScreen(
+                source,
+                tour=self.tour if tour is None else tour,
+                markers=self.markers,
+                hold_s=self.tour_hold_s,
+            )
+        )
 
     def _still(self, t: float) -> None:
         stem = Path(self.svg_stem or "ipcplay")
@@ -143,3 +160,43 @@ class IpcplayApp(App[int]):
                     lambda action=action, screen=screen: screen.run_action(action),
                 )
         yield SystemCommand("Help", "every key ipcplay understands", self.action_help)
+        yield from self._tour_commands(screen)
+
+    def _tour_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every preset with a guided tour as "Tour: NAME", so the palette
+        finds them all under "tour"; on a run screen, "Start the tour"."""
+        if isinstance(screen, RunScreen) and screen.source.scenario.tour:
+            yield SystemCommand(
+                "Start the tour",
+                "play this scenario again from the start with its guided tour (n, b, holds)",
+                screen.action_start_tour,
+            )
+        if self._toured is None:
+            from ipcplay.scenario import ScenarioError, list_presets, load
+
+            self._toured = []
+            for info in list_presets():
+                if info.error:
+                    continue
+                try:
+                    scenario = load(info.path)
+                except ScenarioError:
+                    continue
+                if scenario.tour:
+                    self._toured.append((info.name, scenario.title, info.path))
+        for name, title, path in self._toured:
+            yield SystemCommand(
+                f"Tour: {neutralise(name, multiline=False)}",
+                f"play {neutralise(title, multiline=False)} with its guided tour",
+                lambda path=path: self._open_tour(path),
+            )
+
+    def _open_tour(self, path: Path) -> None:
+        from ipcplay.scenario import ScenarioError, load
+
+        try:
+            scenario = load(path)
+        except ScenarioError as exc:  # changed on disk since it was listed
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.open_scenario(scenario, tour=True)

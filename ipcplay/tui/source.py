@@ -80,6 +80,9 @@ class SnapshotSource(Protocol):
     def rate_of(self, name: str) -> float: ...
     def poison_pill(self, name: str) -> str: ...
     def set_hz(self, hz: float) -> None: ...
+    @property
+    def speed(self) -> float: ...
+    def set_speed(self, speed: float) -> None: ...
 
 
 class EngineSource:
@@ -92,6 +95,7 @@ class EngineSource:
         self._engine: Engine | None = None
         self._deliver: Deliver | None = None
         self.generation = 0
+        self._speed = 1.0  # slow motion; kept across a restart
 
     def start(self, deliver: Deliver) -> Future[None]:
         self._deliver = deliver
@@ -112,6 +116,7 @@ class EngineSource:
             sample_hz=self.hz,
             on_snapshot=on_snapshot,
             hang_after=1.0,
+            speed=self._speed,
         )
         self._engine = engine
         engine.start()
@@ -176,6 +181,17 @@ class EngineSource:
         self.hz = hz
         if self._engine is not None:
             self._engine.set_sample_rate(hz)
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        """Slow motion, live: the running children read it within 50 ms."""
+        engine = self._engine
+        if engine is not None:
+            engine.set_speed(speed)
+        self._speed = speed
 
 
 class FrozenSource:
@@ -249,3 +265,13 @@ class FrozenSource:
 
     def set_hz(self, hz: float) -> None:
         self.hz = hz
+
+    @property
+    def speed(self) -> float:
+        return self.snapshot.speed
+
+    def set_speed(self, speed: float) -> None:
+        from dataclasses import replace
+
+        self._record("set_speed", f"{speed:g}")
+        self.snapshot = replace(self.snapshot, speed=speed)

@@ -27,6 +27,16 @@ KEYS = [
     ("r", "restart the scenario"),
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
+    (
+        "<  >",
+        "slow motion: the scenario's own time (work, sleeps, rates, timers, the tour) at "
+        "0.05, 0.1, 0.25, 0.5 or 1× — the IPC itself is never slowed; the status line shows it",
+    ),
+    (
+        "n  b",
+        "tour: next caption (ends a held step, or shows the next one now) / the one before; "
+        "a pause you make holds the tour, and no step resumes what you paused",
+    ),
     ("c", "the Code tab: the plain multiprocessing script that does the same (again: events)"),
     ("w", "the Waits tab: who waits for whom, a deadlock's cycle in red (again: events)"),
     ("e", "the Explain tab: the preset's teaching text (again: events)"),

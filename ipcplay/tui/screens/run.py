@@ -16,9 +16,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ipcplay.engine.snapshot import Snapshot, crashed
+from ipcplay.engine.tempo import SPEEDS
 from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
-from ipcplay.tour import TourPlayer
+from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.source import SnapshotSource
@@ -66,6 +67,10 @@ class RunScreen(Screen[None]):
         # Not in the footer: at 100 columns it would push out Quit and Help;
         # the tab is named on screen and `?` lists the key.
         Binding("w", "tab('tab-waits')", "Waits", show=False),
+        Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", show=False),
+        Binding("greater_than_sign", "speed(1)", "Faster", key_display=">", show=False),
+        Binding("n", "tour_next", "Next caption", show=False),
+        Binding("b", "tour_back", "Previous caption", show=False),
         Binding("right_square_bracket", "hz(1)", "Hz+", key_display="]", show=False),
         Binding("left_square_bracket", "hz(-1)", "Hz-", key_display="[", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
@@ -73,7 +78,11 @@ class RunScreen(Screen[None]):
     ]
 
     def __init__(
-        self, source: SnapshotSource, tour: bool = False, markers: MarkerOut | None = None
+        self,
+        source: SnapshotSource,
+        tour: bool = False,
+        markers: MarkerOut | None = None,
+        hold_s: float | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -83,6 +92,11 @@ class RunScreen(Screen[None]):
         self.verdict: str | None = None
         self.tour_on = tour and bool(source.scenario.tour)
         self.tour: TourPlayer | None = None
+        self.hold_s = hold_s  # None: a held tour step waits for the teacher's `n`
+        self.shown: int | None = None  # the caption browsed back to with `b` (None: the last)
+        # What the teacher paused, by hand: the tour holds meanwhile and never resumes it.
+        self.teacher_paused: set[str] = set()
+        self.teacher_paused_all = False
         self._w: _Widgets | None = None
         self._heap_frozen = False
         self.markers = markers or MarkerOut(-1)
@@ -210,9 +224,46 @@ class RunScreen(Screen[None]):
     # ------------------------------------------------------------------ tour
     def _new_tour(self) -> None:
         self.marks = StateMarks()
-        self.tour = TourPlayer(self.source.scenario, self.source) if self.tour_on else None
+        self.tour = (
+            TourPlayer(self.source.scenario, self.source, hold_s=self.hold_s)
+            if self.tour_on
+            else None
+        )
+        self.shown = None
+        self.teacher_paused.clear()
+        self.teacher_paused_all = False
         if self.is_mounted:
             self.query_one(TourCaption).clear()
+
+    def _teacher_pause_changed(self) -> None:
+        """A pause made by hand holds the tour, and protects what it paused."""
+        tour = self.tour
+        if tour is None:
+            return
+        names = set(self.teacher_paused)
+        if self.teacher_paused_all:
+            names |= {p.name for p in self.snap.processes} if self.snap else set()
+            names.add("*")
+        tour.protected = names
+        if names:
+            tour.holds.add("paused")
+        else:
+            tour.holds.discard("paused")
+        self._caption_note()
+
+    def _caption_note(self) -> None:
+        """Why the tour is waiting, under its caption: the teacher's to end."""
+        tour = self.tour
+        if tour is None or not tour.fired:
+            return
+        note = ""
+        if self.shown is not None:
+            note = "an earlier caption: n goes forward, the tour waits meanwhile"
+        elif "paused" in tour.holds:
+            note = "the tour waits while you have processes paused (resume them, or n)"
+        elif tour.waiting_for_teacher:
+            note = "n: next step"
+        self.query_one(TourCaption).note(note)
 
     def _follow(self, snap: Snapshot) -> None:
         """Tour steps and recording marks, after the screen shows the snapshot
@@ -221,14 +272,75 @@ class RunScreen(Screen[None]):
             self.markers.mark(label)
         if self.tour is None:
             return
-        for fired in self.tour.feed(snap):
+        self._show_fired(self.tour.feed(snap))
+
+    def _show_fired(self, fired_now: list[Fired]) -> None:
+        for fired in fired_now:
             self.markers.mark(fired.label)
-            self.query_one(TourCaption).show(fired)
+            if self.shown is None:
+                self.query_one(TourCaption).show(fired)
             if fired.step.highlight:
                 self.highlight(fired.step.highlight)
-            if fired.step.do in ("pause-all", "resume-all"):
+            if fired.step.do in ("pause-all", "resume-all") and not self.teacher_paused_all:
                 self.paused_all = fired.step.do == "pause-all"
                 self._status()
+        if fired_now:
+            self._caption_note()
+
+    def action_tour_next(self) -> None:
+        """`n`: forward through captions browsed back to, else end a held
+        step, else the next step now, whatever it waits for."""
+        tour = self.tour
+        if tour is None:
+            self._no_tour()
+            return
+        caption = self.query_one(TourCaption)
+        if self.shown is not None:
+            self.shown += 1
+            if self.shown >= len(tour.fired) - 1:
+                self.shown = None
+                tour.holds.discard("browsing")
+            caption.show(tour.fired[self.shown if self.shown is not None else -1], again=True)
+            self._caption_note()
+            return
+        if tour.done:
+            self.notify("that was the tour's last step (b: go back)", timeout=3)
+            return
+        tour.advance()
+        if self.snap is not None:
+            self._show_fired(tour.feed(self.snap))
+        self._caption_note()
+
+    def action_tour_back(self) -> None:
+        """`b`: the caption before the one shown; the tour waits meanwhile."""
+        tour = self.tour
+        if tour is None:
+            self._no_tour()
+            return
+        last = len(tour.fired) - 1
+        at = last if self.shown is None else self.shown
+        if at <= 0:
+            self.notify("this is the tour's first caption", timeout=2)
+            return
+        self.shown = at - 1
+        tour.holds.add("browsing")
+        self.query_one(TourCaption).show(tour.fired[self.shown], again=True)
+        self._caption_note()
+
+    def _no_tour(self) -> None:
+        if self.source.scenario.tour:
+            self.notify('no tour is playing: ctrl+p, then "tour", starts it', timeout=4)
+        else:
+            self.notify("this scenario has no tour", timeout=3)
+
+    def action_start_tour(self) -> None:
+        """Play the scenario's tour from the start: the run starts again with it."""
+        if not self.source.scenario.tour:
+            self.notify("this scenario has no tour", timeout=3)
+            return
+        self.tour_on = True
+        self.query_one(ProcessPanel).reserve = 4
+        self.action_restart()
 
     def highlight(self, name: str) -> None:
         """Draw the eye to a channel or a process for a few seconds."""
@@ -325,9 +437,13 @@ class RunScreen(Screen[None]):
     def action_pause_all(self) -> None:
         if self.paused_all:
             self._act("resumed every process (SIGCONT)", self.source.resume_all)
+            self.teacher_paused.clear()
+            self.teacher_paused_all = False
         else:
             self._act("paused every process (SIGSTOP)", self.source.pause_all)
+            self.teacher_paused_all = True
         self.paused_all = not self.paused_all
+        self._teacher_pause_changed()
         self._status()
 
     def action_pause(self) -> None:
@@ -337,8 +453,11 @@ class RunScreen(Screen[None]):
         proc = next((p for p in self.snap.processes if p.name == name), None) if self.snap else None
         if proc is not None and proc.state == "stopped":
             self._act(f"resumed {name} ({self._pid(name)}) with SIGCONT", self.source.resume, name)
+            self.teacher_paused.discard(name)
         else:
             self._act(f"paused {name} ({self._pid(name)}) with SIGSTOP", self.source.pause, name)
+            self.teacher_paused.add(name)
+        self._teacher_pause_changed()
 
     def action_terminate(self) -> None:
         name = self._selected()
@@ -383,6 +502,25 @@ class RunScreen(Screen[None]):
         self.paused_all = False
         self.notify("restarting the scenario…", timeout=2)
         self._watch(self.source.restart())
+
+    def action_speed(self, step: int) -> None:
+        """`<` / `>`: slow motion. The scenario's own time runs slower or faster
+        from now; the IPC between its steps is never slowed."""
+        speed = self.source.speed
+        idx = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
+        idx = max(0, min(len(SPEEDS) - 1, idx + step))
+        if SPEEDS[idx] == speed:
+            edge = "slowest" if step < 0 else "full speed"
+            self.notify(f"already at {speed:g}× ({edge})", timeout=2)
+            return
+        try:
+            self.source.set_speed(SPEEDS[idx])
+        except (RuntimeError, ValueError) as exc:
+            self.notify(f"speed: {exc}", severity="warning", timeout=3)
+            return
+        words = "full speed" if SPEEDS[idx] == 1 else "slow motion"
+        self.notify(f"{words}: {SPEEDS[idx]:g}× (the IPC itself is not slowed)", timeout=2)
+        self._status()
 
     def action_hz(self, step: int) -> None:
         hz = self.source.hz

@@ -18,10 +18,31 @@ class TourCaption(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self._last: Fired | None = None
+        self._shown: Fired | None = None
+        self._again = False
+        self._note = ""
 
-    def show(self, fired: Fired) -> None:
+    def show(self, fired: Fired, again: bool = False) -> None:
+        """The step that just fired; `again`: one the teacher went back (or
+        forward) to with `b` / `n`, shown alone and marked as such."""
+        if not again:
+            before = self._shown
+            self._last = before if before is not None and before.index < fired.index else None
+        self._shown, self._again = fired, again
+        self._draw()
+
+    def note(self, text: str) -> None:
+        """A line under the caption saying why the tour waits ("" for none)."""
+        if text != self._note:
+            self._note = text
+            self._draw()
+
+    def _draw(self) -> None:
+        fired = self._shown
+        if fired is None:
+            return
         t = Text()
-        if self._last is not None:
+        if self._last is not None and not self._again:
             t.append(f"{self._last.index + 1}. {reflow(self._last.step.say)}\n", style="dim")
         t.append(f" Tour {fired.index + 1}/{fired.total} ", style="bold reverse")
         t.append(" ")
@@ -30,11 +51,14 @@ class TourCaption(Static):
             t.append(f"\n  → {did}", style="cyan")
         if not fired.met:
             t.append(f"\n  ({fired.seen})", style="yellow")
-        self._last = fired
+        if self._note:
+            t.append(f"\n  {self._note}", style="italic magenta")
         self.update(t)
         self.display = True
 
     def clear(self) -> None:
-        self._last = None
+        self._last = self._shown = None
+        self._again = False
+        self._note = ""
         self.update("")
         self.display = False

@@ -37,6 +37,8 @@ class StatusBar(TextView):
             t.append(f" data {age:.1f} s old ", style="yellow" if age < 3.0 else "bold red")
         if paused_all:
             t.append("│ PAUSED ", style="bold magenta")
+        if snap.speed != 1.0:  # slow motion (`<` / `>`): the scenario's time runs slower
+            t.append(f"│ {snap.speed:g}× ", style="bold yellow")
         t.append(
             f"│ {int(snap.elapsed_s)} s │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.0f}% CPU "
         )
