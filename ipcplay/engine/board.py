@@ -99,6 +99,11 @@ S_WRITES = S_UPDATES
 S_READ_SUM = S_ADDED
 
 EVENT_SLOTS = 3  # time (a double, s), message id, code | bytes << 16 (TIMED: no message id)
+# A message's preview, per (process, channel), after the journal ring: the id
+# of the message it shows (-1 while being written), then the first
+# PREVIEW_BYTES of its pickle (engine/preview.py turns them into text).
+PREVIEW_SLOTS = 8
+PREVIEW_BYTES = (PREVIEW_SLOTS - 1) * 8
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
 
@@ -151,10 +156,15 @@ class Layout:
     journal_cap: int  # events per process ring; a power of two, or 0 for off
     nshared: int = 0  # shared objects: their markers use index nchan + s
     pool_slots: int = 0  # after every process: the pool regions (engine/pool.py)
+    previews: bool = False  # with a journal: each channel's last message preview
+
+    @property
+    def preview_slots(self) -> int:
+        return self.nchan * PREVIEW_SLOTS if self.previews and self.journal_cap else 0
 
     @property
     def proc_slots(self) -> int:
-        return self.counter_slots + self.journal_cap * EVENT_SLOTS
+        return self.counter_slots + self.journal_cap * EVENT_SLOTS + self.preview_slots
 
     @property
     def counter_slots(self) -> int:
@@ -181,6 +191,10 @@ class Layout:
 
     def ring(self, p: int) -> int:
         return self.proc(p) + self.counter_slots
+
+    def preview(self, p: int, c: int) -> int:
+        """The preview area of process p's channel c (needs `previews`)."""
+        return self.ring(p) + self.journal_cap * EVENT_SLOTS + c * PREVIEW_SLOTS
 
 
 def create(layout: Layout) -> Any:

@@ -153,6 +153,7 @@ class _Base:
         "_pin",
         "_put_code",
         "_put_raw",
+        "_pv",
         "_rslot",
         "_safe",
         "_seen",
@@ -203,6 +204,8 @@ class _Base:
         # reader counter to trust, every send is taken as one that may block.
         self._pin = 0 if self._sslot >= 0 else -(1 << 62)
         self._safe = PIPE_SAFE_BYTES
+        # Where this end writes the preview of a message (-1: previews off).
+        self._pv = layout.preview(proc, ep.chan) if journal is not None and layout.previews else -1
 
     def _more(self, n: int) -> bool:
         """Re-read the writer's counter: True if our `n`th item is already sent."""
@@ -245,7 +248,7 @@ class _Base:
 class InstrumentedQueue(_Base):
     """multiprocessing.Queue, counted."""
 
-    __slots__ = ("_bounded", "_last_len", "_q")
+    __slots__ = ("_bounded", "_last_buf", "_q")
 
     def __init__(
         self,
@@ -259,7 +262,7 @@ class InstrumentedQueue(_Base):
         super().__init__(ep, mv, layout, proc, journal)
         self._q = q
         self._bounded = ep.maxsize > 0
-        self._last_len = 0
+        self._last_buf = b""  # the pickle of the item got last (journal on)
         if ep.reads:
             self._hook_recv()
         if ep.writes:
@@ -305,15 +308,16 @@ class InstrumentedQueue(_Base):
 
             def counting_recv_bytes(*args: Any) -> bytes:
                 nonlocal total
-                buf = recv(*args)
-                self._last_len = n = len(buf)
-                total += n
+                buf = self._last_buf = recv(*args)
+                total += len(buf)
                 mv[slot] = total
                 return buf
 
         self._q._recv_bytes = counting_recv_bytes  # type: ignore[attr-defined]
 
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        j = self._j
+        t = monotonic() if j is not None else 0.0  # before the item can reach a reader
         if self._bounded:
             mv = self._mv
             mv[self._mark] = (self._nout << 16) | self._put_code
@@ -324,6 +328,7 @@ class InstrumentedQueue(_Base):
                     if not block:
                         raise
                     self._put_slow(obj, timeout)
+                    t = monotonic()  # after its wait event
             except BaseException:
                 mv[self._mark] = 0
                 raise
@@ -332,18 +337,47 @@ class InstrumentedQueue(_Base):
         n = self._nout + 1
         self._nout = n
         self._mvc[0] = n
-        if self._j is not None:
-            self._j.log_item(self._put_code, obj, 0)
+        if j is not None:
+            j.log_message(self._put_code, obj, 0, t, b"", -1)
 
     def _put_slow(self, obj: Any, timeout: float | None) -> None:
         mvc = self._mvc
         mvc[B.FULL_HITS] += 1
         t0 = self._timed(B.OP_PUT_FULL, self._nout)
         try:
-            self._q.put(obj, True, timeout)
+            stamped = type(obj) is tuple and len(obj) == 3 and type(obj[2]) is int
+            if stamped and hasattr(self._q, "_sem"):  # not a Manager's queue proxy
+                self._put_stamped(obj, timeout)
+            else:
+                self._q.put(obj, True, timeout)
         finally:
             self._blk_out += self._waited(B.OP_PUT, t0)
             mvc[B.BLOCK_OUT_NS] = self._blk_out
+
+    def _put_stamped(self, item: tuple[Any, Any, int], timeout: float | None) -> None:
+        """Put one of ipcplay's items (id, body, sent at) once there is room,
+        stamped as it goes in.
+
+        Why: an item's age is its time in the channel, and its reader measures
+        it from that stamp. Stamped before the wait, it would include how long
+        its writer was blocked (or paused with SIGSTOP) waiting for room, which
+        is the writer's blocked time, not the item's. So wait on the queue's
+        own semaphore for room (exactly what a blocking put waits on), give
+        that room straight back to the non-blocking put of the restamped item,
+        and wait again if another writer took it first."""
+        q = self._q
+        sem = q._sem  # type: ignore[attr-defined]
+        end = None if timeout is None else monotonic() + timeout
+        while True:
+            left = None if end is None else max(0.0, end - monotonic())
+            if not sem.acquire(True, left):
+                raise Full
+            sem.release()
+            try:
+                q.put((item[0], item[1], monotonic_ns()), False)
+                return
+            except Full:
+                continue
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         mv = self._mv
@@ -360,8 +394,11 @@ class InstrumentedQueue(_Base):
         n += 1
         self._nin = n
         self._mvc[2] = n
-        if self._j is not None:
-            self._j.log_item(self._get_code, obj, self._last_len)
+        j = self._j
+        if j is not None:
+            # The reader has the pickle (the feeder thread made it): the preview is taken here.
+            buf = self._last_buf
+            j.log_message(self._get_code, obj, len(buf), monotonic(), buf, self._pv)
         return obj
 
     def _get_slow(self, n: int, block: bool, timeout: float | None) -> Any:
@@ -530,6 +567,8 @@ class InstrumentedSimpleQueue(_PipeLike):
         nb = len(data)
         n = self._nout + 1
         b = self._bout + nb
+        j = self._j
+        t = monotonic() if j is not None else 0.0  # before the message can reach a reader
         if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
             b, n, nb
         ):
@@ -541,13 +580,14 @@ class InstrumentedSimpleQueue(_PipeLike):
                     self._writer.send_bytes(data)
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._put_nowait(data)):
             self._send_slow(data)
+            t = monotonic()  # after its wait event
         self._nout = n
         self._bout = b
         m = self._mvc
         m[0] = n
         m[1] = b
-        if self._j is not None:
-            self._j.log_item(self._put_code, obj, len(data))
+        if j is not None:
+            j.log_message(self._put_code, obj, nb, t, data, self._pv)
 
     def get(self) -> Any:
         n = self._nin + 1
@@ -616,25 +656,27 @@ class InstrumentedConnection(_PipeLike):
         nb = len(buf)
         n = self._nout + 1
         b = self._bout + nb
+        j = self._j
+        t = monotonic() if j is not None else 0.0  # before the bytes can reach a reader
         if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
             b, n, nb
         ):
             self._csend(buf)
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._send_nowait(buf, c._handle)):
             self._send_slow(buf)
+            t = monotonic()  # after its wait event
         self._nout = n
         self._bout = b
         m = self._mvc
         m[0] = n
         m[1] = b
-        j = self._j
         if j is not None:
             # JournalWriter.log written out: on this path the call costs as much as the stores.
             i = j._i
             if i != j._stop or (i := j.room()) >= 0:
                 # no message id: the code says so, and that slot is not written
                 j._codes[i] = self._put_raw | (nb << 16)
-                j._mvt[i] = monotonic()  # commits the event
+                j._mvt[i] = t  # commits the event
                 j._i = i + 3
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
@@ -672,19 +714,22 @@ class InstrumentedConnection(_PipeLike):
         nb = len(data)
         n = self._nout + 1
         b = self._bout + nb
+        j = self._j
+        t = monotonic() if j is not None else 0.0  # before the message can reach a reader
         if (nb <= _SMALL_PAYLOAD and b + _HEADER * n - self._pin <= self._safe) or self._room(
             b, n, nb
         ):
             self._csend(data)
         elif not (self._nowait and nb <= _ATOMIC_PAYLOAD and self._send_nowait(data, c._handle)):
             self._send_slow(data)
+            t = monotonic()  # after its wait event
         self._nout = n
         self._bout = b
         m = self._mvc
         m[0] = n
         m[1] = b
-        if self._j is not None:
-            self._j.log_item(self._put_code, obj, len(data))
+        if j is not None:
+            j.log_message(self._put_code, obj, nb, t, data, self._pv)
 
     def recv(self) -> Any:
         c = self._c
@@ -739,6 +784,8 @@ def check_internals() -> list[str]:
     q = mp.Queue()
     if not callable(getattr(q, "_recv_bytes", None)):
         missing.append("Queue._recv_bytes")
+    if not callable(getattr(getattr(q, "_sem", None), "acquire", None)):
+        missing.append("Queue._sem")
     q.close()
     q.join_thread()
     sq = mp.SimpleQueue()

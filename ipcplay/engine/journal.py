@@ -14,6 +14,8 @@ from time import monotonic
 
 from ipcplay.engine import board as B
 
+_PREVIEW_BYTES = B.PREVIEW_BYTES
+
 OP_NAMES = {
     B.OP_PUT: "put",
     B.OP_GET: "get",
@@ -77,6 +79,7 @@ class JournalWriter:
 
     __slots__ = (
         "_base",
+        "_bytes",
         "_cap",
         "_codes",
         "_dropped",
@@ -98,6 +101,7 @@ class JournalWriter:
         # i + 2, so a store needs no offset added.
         self._mids = mv[1:]
         self._codes = mv[2:]
+        self._bytes = mv.cast("B")  # for message previews
         self._base = layout.ring(proc)
         self._cap = layout.journal_cap
         self._end = self._base + self._cap * 3
@@ -145,6 +149,39 @@ class JournalWriter:
         self._mvt[i] = monotonic()  # last: this commits the event
         self._i = i + 3
 
+    def log_message(
+        self, code: int, obj: object, nbytes: int, t: float, data: bytes, pv: int
+    ) -> None:
+        """`log_item` with the time given and a preview.
+
+        A writer reads `t` *before* it hands the message over: a reader on
+        another core can return with it before the writer would read the
+        clock again, and a reply would then be logged before its send.
+        `data`, the pickle the caller already has (a pipe's sender; a Queue's
+        reader), gives the message's preview when `pv` names this channel's
+        preview area (-1: none), for message ids only."""
+        i = self._i
+        if i == self._stop:
+            i = self.room()
+            if i < 0:
+                return
+        if type(obj) is tuple and obj and type(obj[0]) is int:
+            mid = self._mids[i] = obj[0]
+            if pv >= 0:
+                # Marked unreadable while it changes: the observer takes a
+                # preview only if the id reads the same before and after.
+                mv = self._mv
+                mv[pv] = -1
+                d = data[:_PREVIEW_BYTES]
+                o = pv * 8 + 8
+                self._bytes[o : o + len(d)] = d
+                mv[pv] = mid
+        else:
+            self._mids[i] = -2 if obj is None else -1
+        self._codes[i] = code | (nbytes << 16)
+        self._mvt[i] = t
+        self._i = i + 3
+
     def log(self, code: int, mid: int, nbytes: int) -> None:
         i = self._i
         if i == self._stop:
@@ -173,6 +210,7 @@ class Event:
     mid: int  # message id, -1 when unknown, -2 for a poison pill
     nbytes: int
     wait_ns: int = 0  # for "wait-put", "wait-get", "wait-join": how long the call waited
+    preview: str = ""  # put/get: the message's content, neutralised and short (preview.py)
 
 
 def committed(mv: memoryview, layout: B.Layout, proc: int) -> int:

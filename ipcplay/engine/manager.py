@@ -179,8 +179,8 @@ class _SizedProxy:
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         obj = self._proxy.get(block, timeout)
         o = self._owner
-        o._last_len = n = len(_dumps(obj))
-        o._bin += n
+        o._last_buf = data = _dumps(obj)
+        o._bin += len(data)
         o._mvc[B.IN_BYTES] = o._bin
         return obj
 

@@ -80,6 +80,7 @@ def build(
     journal_events: int = 0,
     quiet: bool = True,
     observer_pid: int | None = None,
+    previews: bool = True,
 ) -> tuple[B.Layout, tuple[Instance, ...], tuple[ChildPlan, ...]]:
     insts = instances(scenario)
     chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
@@ -90,6 +91,7 @@ def build(
         journal_capacity(journal_events),
         len(scenario.shared),
         sum(regions.values()),
+        previews=previews and journal_events > 0,  # a message's content beside its event
     )
     pool_at: dict[int, int] = {}
     at = layout.pool_base

@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from typing import IO, Any
 
 import psutil
@@ -22,7 +22,9 @@ import psutil
 from ipcplay.engine import board as B
 from ipcplay.engine import demos
 from ipcplay.engine import journal as J
+from ipcplay.engine.order import EventOrder, RawEvent
 from ipcplay.engine.plan import Instance, readers_of, shared_users, step_users, writers_of
+from ipcplay.engine.preview import preview as preview_text
 from ipcplay.engine.snapshot import (
     BlockedOn,
     ChannelSample,
@@ -40,6 +42,8 @@ from ipcplay.scenario.model import Scenario
 RECENT_EVENTS = 500
 DECODE_PER_TICK = 64  # in all processes together: the log shows a screenful, twice a second
 OS_READS_PER_TICK = 16
+HOLD_BACK_S = 0.25  # events wait this long for older ones from other rings (the TUI's log)
+HOLD_BACK_FILE_S = 1.0  # the same for a saved journal (--journal)
 
 _PROC_STAT = os.path.exists("/proc/self/stat")
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -159,6 +163,19 @@ class Sampler:
         self._max_depth = [0] * layout.nchan
         self._events: deque[J.Event] = deque(maxlen=RECENT_EVENTS)
         self._events_total = 0
+        self._events_released = 0  # events appended to _events so far, in order
+        # How long drained events wait for older ones still in another ring
+        # (order.py). A put is stamped before the call that hands its message
+        # over, and committed after it: the hold-back must outlast a slow call
+        # (the first put starts the feeder thread; a loaded machine preempts).
+        # A saved journal can wait longer than a log a person reads.
+        hold_s = HOLD_BACK_FILE_S if journal_out is not None else HOLD_BACK_S
+        self._order = EventOrder(hold_ns=int(hold_s * 1e9))
+        self._drained_at = 0  # monotonic ns just before the latest drain pass
+        # Message previews by (channel, message id), then by the process whose
+        # board held it: the pickle's first bytes, then the text once a line
+        # needs it. (A ponger answers with the id it got, on the same channel.)
+        self._previews: OrderedDict[tuple[int, int], dict[int, bytes | str]] = OrderedDict()
         self._stuck_sig: tuple[Any, ...] | None = None
         self._stuck_since = 0.0
         self._stuck: Stuck | None = None
@@ -268,44 +285,108 @@ class Sampler:
 
     # ------------------------------------------------------------------ journal
     def _drain(self) -> None:
-        """Empty every ring (a memcpy each); decode only what is shown or saved."""
+        """Empty every ring (a memcpy each) into the event order; decode only
+        what is shown or saved (see `_release`)."""
         if not self.layout.journal_cap:
             return
         per_proc = max(1, DECODE_PER_TICK // max(1, self.layout.nproc))
+        # Before the first ring is read: every event stamped a hold-back
+        # before this has been committed in every ring by now (order.py).
+        self._drained_at = time.monotonic_ns()
         for p in range(self.layout.nproc):
             data = J.drain_raw(self.mv, self.layout, p)
             if not data:
                 continue
-            vals = J.unpack(data) if self.journal_out is not None else None
-            n = len(data) // 24
-            self._events_total += n
-            # Decode for display only the newest few per process per tick: the
-            # log shows a screenful; decoding 500 x 128 events 10 times a second
+            self._events_total += len(data) // 24
+            # Only the newest few per process are decoded for display when
+            # nothing is saved: decoding 500 x 128 events 10 times a second
             # would cost more than everything else the sampler does.
-            if vals is None:
-                tail = J.unpack(data[-per_proc * 24 :])
-            else:
-                tail = vals[-per_proc * 3 :]
-            self._events.extend(J.decode(p, *tail[i : i + 3]) for i in range(0, len(tail), 3))
-            if vals is not None:
-                self._write_events(p, vals)
+            if self.journal_out is None:
+                data = data[-per_proc * 24 :]
+            self._order.add(p, J.unpack(data))
+            if self.layout.previews:
+                self._read_previews(p)
 
-    def _write_events(self, p: int, vals: list[int]) -> None:
+    def _read_previews(self, p: int) -> None:
+        """Take the preview of each channel's last message from process p's
+        board (written before the event that names it was committed)."""
+        mv, layout = self.mv, self.layout
+        raw = None
+        for c in self.used[p]:
+            at = layout.preview(p, c)
+            mid = mv[at]
+            if mid < 0:
+                continue
+            by = self._previews.get((c, mid))
+            if by is not None and p in by:
+                continue
+            if raw is None:
+                raw = mv.cast("B")
+            data = raw[(at + 1) * 8 : (at + B.PREVIEW_SLOTS) * 8].tobytes()
+            if mv[at] != mid or data[0] != 0x80:
+                continue  # rewritten while being read, or never written (no pickle)
+            if by is None:
+                by = self._previews[(c, mid)] = {}
+                if len(self._previews) > 4096:
+                    self._previews.popitem(last=False)
+            by[p] = data
+
+    def _preview(self, e: J.Event) -> str:
+        """The content of the message a put or get event names: a put's from
+        its own writer's board; a get's from another process's (its writer's;
+        a Queue's reader saves its own)."""
+        by = self._previews.get((e.chan, e.mid))
+        if not by:
+            return ""
+        if e.op == "put":
+            p = e.proc if e.proc in by else next(iter(by))
+        else:
+            p = next((q for q in by if q != e.proc), e.proc)
+        got = by[p]
+        if isinstance(got, bytes):
+            got = by[p] = preview_text(got)
+        return got
+
+    def _release(self, final: bool) -> None:
+        """Hand the events every ring has been read past, in order, to the
+        log (the newest few, decoded) and to the journal file (all)."""
+        out = self._order.release(self._drained_at, final)
+        if not out:
+            return
+        if self.journal_out is not None:
+            self._write_events(out)
+        shown = out[-DECODE_PER_TICK:]
+        previews = self.layout.previews
+        for t, p, mid, packed in shown:
+            e = J.decode(p, t, mid, packed)
+            if previews and e.mid >= 0 and e.op in ("put", "get"):
+                text = self._preview(e)
+                if text:
+                    e = J.Event(e.t_ns, e.proc, e.op, e.chan, e.mid, e.nbytes, e.wait_ns, text)
+            self._events.append(e)
+        self._events_released += len(shown)
+
+    def _write_events(self, events: list[RawEvent]) -> None:
         out = self.journal_out
         assert out is not None
-        pid = self.mv[self.layout.proc(p) + B.P_PID]
-        name = json.dumps(self.insts[p].name)
+        pids = [self.mv[self.layout.proc(p) + B.P_PID] for p in range(self.layout.nproc)]
+        names = [json.dumps(i.name) for i in self.insts]
         chans = [json.dumps(c.name) for c in (*self.scenario.channels, *self.scenario.shared)]
+        previews = self.layout.previews
         t0 = self.t0_ns
         lines = []
-        for i in range(0, len(vals), 3):
-            e = J.decode(p, vals[i], vals[i + 1], vals[i + 2])
+        for t, p, mid, packed in events:
+            e = J.decode(p, t, mid, packed)
             chan = chans[e.chan] if 0 <= e.chan < len(chans) else "null"
             msg = e.mid if e.mid >= 0 else "null"
             pill = "true" if e.mid == -2 else "null"
             wait = f',"wait_s":{e.wait_ns / 1e9:.9f}' if e.wait_ns else ""
+            if previews and e.mid >= 0 and e.op in ("put", "get"):
+                text = self._preview(e)
+                if text:
+                    wait += f',"preview":{json.dumps(text)}'
             lines.append(
-                f'{{"t":{(e.t_ns - t0) / 1e9:.9f},"pid":{pid},"process":{name},'
+                f'{{"t":{(e.t_ns - t0) / 1e9:.9f},"pid":{pids[p]},"process":{names[p]},'
                 f'"op":"{e.op}","channel":{chan},"msg":{msg},"pill":{pill},"bytes":{e.nbytes}'
                 f"{wait}}}\n"
             )
@@ -364,6 +445,11 @@ class Sampler:
             exitcodes.append(code)
             alive.append(started and code is None and proc is not None)
         self._exitcodes = exitcodes  # this sample's, for the words of a dead holder
+        if exitcodes and all(c is not None for c in exitcodes):
+            self._drain()  # every ring is final now: take the last events too
+            self._release(final=True)
+        else:
+            self._release(final=False)
 
         ongoing_out = [0.0] * nchan
         ongoing_in = [0.0] * nchan
@@ -409,6 +495,7 @@ class Sampler:
             channels=tuple(channels),
             recent_events=tuple(self._events),
             events_total=self._events_total,
+            events_released=self._events_released,
             events_dropped=sum(v[B.J_DROPPED] for v in vals),
             observer_cpu_percent=self._observer_cpu(now),
             finished=finished,

@@ -270,7 +270,7 @@ class Snapshot:
     elapsed_s: float
     processes: tuple[ProcessSample, ...]
     channels: tuple[ChannelSample, ...]
-    recent_events: tuple[Event, ...]
+    recent_events: tuple[Event, ...]  # the newest, in time order, causes first (order.py)
     events_total: int
     events_dropped: int
     observer_cpu_percent: float
@@ -280,6 +280,7 @@ class Snapshot:
     waits: tuple[WaitEdge, ...] = ()  # a deadlock's cycle first, in its order
     pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"
     managers: tuple[ManagerSample, ...] = ()  # Manager server processes, one panel each
+    events_released: int = 0  # events appended to recent_events so far (the log's cursor)
     speed: float = 1.0  # slow motion: the scenario's own time runs at this fraction (tempo.py)
     scenario_s: float | None = None  # the scenario's own time since the start; None: elapsed_s
 

@@ -61,6 +61,7 @@ class Engine:
         on_snapshot: Callable[[Snapshot], None] | None = None,
         drain_at_end: bool = False,
         speed: float = 1.0,
+        previews: bool = True,
     ) -> None:
         self.scenario = scenario
         # Slow motion: the scenario's own time runs at `speed` (engine/tempo.py).
@@ -92,7 +93,7 @@ class Engine:
         self._held: set[int] = set()
         self._hold_lock = threading.Lock()
         self.layout, self.instances, self._plans = P.build(
-            scenario, journal_events=journal_events, quiet=quiet
+            scenario, journal_events=journal_events, quiet=quiet, previews=previews
         )
         # terminate_after, still to play: (instance, name, seconds); usually
         # empty, so the sampling loop pays nothing for it.

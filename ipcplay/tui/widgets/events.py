@@ -72,7 +72,8 @@ class EventLog(CachedStyle, Widget):
         else:
             msg = ""
         if e.wait_ns:
-            size = f"waited {F.wait(e.wait_ns / 1e9)}"
+            # The caller's blocked time (not a message's age: that is the channel table's).
+            size = f"blocked {F.wait(e.wait_ns / 1e9)}"
         elif e.op == "exit":
             size = f"code {e.nbytes}"
         else:
@@ -82,12 +83,15 @@ class EventLog(CachedStyle, Widget):
             op = PIPE_WORDS.get(op, op)
         elif op == "wait-event" and chan in self.conditions:
             op = "wait-notify"
-        return [
+        line = [
             (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
             (f"{who:<14} ", "bold"),
             (f"{op:<13}", _op_style(op)),
             (f" {chan:<10} {msg:<10} {size}", ""),
         ]
+        if e.preview:  # neutralised and bounded by the engine (engine/preview.py)
+            line.append((f"  {e.preview}", "green"))
+        return line
 
     def _keep(self, e: Event) -> bool:
         if self.filter is None:
@@ -112,13 +116,15 @@ class EventLog(CachedStyle, Widget):
         """Append what is new, at most twice a second: a log scrolling faster
         is unreadable, and each scroll repaints every visible line."""
         self._names, self._chans, self._t0 = names, chans, t0_ns
-        new = snap.events_total - self._seen
+        new = snap.events_released - self._seen
         if new <= 0 or (snap.t - self._last_write < 0.5 and not snap.finished):
             return
         self._last_write = snap.t
-        self._seen = snap.events_total
-        # Drained process by process: put them back in time order.
-        fresh = sorted(list(snap.recent_events)[-new:], key=lambda e: e.t_ns)
+        self._seen = snap.events_released
+        # In time order already, each get after its put (engine/order.py); the
+        # sort is stable, so it only places an event that reached the observer late.
+        recent = snap.recent_events
+        fresh = sorted(recent[-new:] if new < len(recent) else recent, key=lambda e: e.t_ns)
         self._events.extend(fresh)
         self._append(fresh)
 

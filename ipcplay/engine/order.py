@@ -1,0 +1,150 @@
+"""The journal's events from every process's ring, in one true order.
+
+Why this is needed: each process writes its own ring and the observer drains
+the rings one after another, so two processes' events arrive in turns, not
+in time order; and an event drained from one ring in this pass can be older
+than one already taken from another ring in the last pass (it was committed
+just after that ring was read).
+
+What it does:
+
+* **Time order with a hold-back.** Drained events wait here until every ring
+  has been read past their time: only events older than `hold_ns` before the
+  start of the latest drain pass are released, sorted by time. An event is
+  stamped a few hundred nanoseconds before it is committed, so one that
+  arrives later still than that (its process was stopped or descheduled for
+  longer than the hold-back between the two) is released as soon as it is
+  seen, after newer ones; `late` counts them.
+* **Causes before effects.** A put or send is stamped before its message is
+  handed over (engine/channels.py), so its reader's get or recv is stamped
+  later. Where the writer waited first (a full queue or pipe) the stamp comes
+  after the wait, and a reader on another core may return with the message
+  first: such a get is released right after its put, with the put's time
+  (the get cannot have returned before its message was sent). A get whose
+  put is still held back is held with it.
+
+Gets find their puts by message id on the same channel, from another process
+(a ponger answers with the id it got): raw pipe bytes carry no id and keep
+their own times. Events are the journal's raw triples (time ns, message id,
+packed code) with the process index in front.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ipcplay.engine import board as B
+
+RawEvent = tuple[int, int, int, int]  # (t_ns, proc, mid, packed)
+
+_KEEP_PUTS = 65536  # unmatched puts remembered for their gets (items still queued)
+
+
+def _kind(packed: int) -> int:
+    """1 for a put/send with a message id, 2 for a get/recv with one, else 0."""
+    code = packed & 0xFFFF
+    if code & B.TIMED:
+        return 0
+    op = code & 0xF
+    return 1 if op == B.OP_PUT else 2 if op == B.OP_GET else 0
+
+
+def _chan(packed: int) -> int:
+    return (packed >> 5) & 0x7FF
+
+
+class EventOrder:
+    """Merge drained rings into time order, causes first (see the module docstring)."""
+
+    def __init__(self, hold_ns: int = 50_000_000) -> None:
+        self.hold_ns = hold_ns
+        self._pending: list[RawEvent] = []
+        self._released_to = 0  # the watermark of the last release, ns
+        # (chan, mid) -> [(proc, t_ns)] of released puts no get has matched yet
+        self._puts: OrderedDict[tuple[int, int], list[tuple[int, int]]] = OrderedDict()
+        self.late = 0  # events released after newer ones (see the docstring)
+        self.raised = 0  # gets released with their put's time
+
+    def add(self, proc: int, vals: list[int]) -> None:
+        """The unpacked triples of one ring's drain (journal.unpack)."""
+        pend = self._pending
+        for i in range(0, len(vals), 3):
+            pend.append((vals[i], proc, vals[i + 1], vals[i + 2]))
+
+    def release(self, drained_at_ns: int, final: bool = False) -> list[RawEvent]:
+        """The events every ring has been read past, in order; all of them if
+        `final` (every process has ended and its ring is empty)."""
+        pend = self._pending
+        if not pend:
+            return []
+        pend.sort()
+        upto = drained_at_ns - self.hold_ns
+        if final:
+            ready, rest = pend, []
+        else:
+            k = next((i for i, e in enumerate(pend) if e[0] > upto), len(pend))
+            ready, rest = pend[:k], pend[k:]
+        if ready and ready[0][0] < self._released_to:
+            self.late += sum(1 for e in ready if e[0] < self._released_to)
+        # Puts not released yet, by (chan, mid): a get must not overtake one.
+        ahead: dict[tuple[int, int], list[int]] = {}
+        for e in (*ready, *rest):
+            if _kind(e[3]) == 1 and e[2] >= 0:
+                ahead.setdefault((_chan(e[3]), e[2]), []).append(e[1])
+        out: list[RawEvent] = []
+        held: list[RawEvent] = []
+        waiting: dict[tuple[int, int], list[RawEvent]] = {}
+        for e in ready:
+            kind = _kind(e[3])
+            if kind == 1 and e[2] >= 0:
+                key = (_chan(e[3]), e[2])
+                ahead[key].remove(e[1])
+                out.append(e)
+                self._remember(key, e[1], e[0])
+                for g in waiting.pop(key, ()):
+                    if not self._match(g, out):
+                        waiting.setdefault(key, []).append(g)
+            elif kind == 2 and e[2] >= 0:
+                key = (_chan(e[3]), e[2])
+                if self._match(e, out):
+                    continue
+                if any(p != e[1] for p in ahead.get(key, ())):
+                    waiting.setdefault(key, []).append(e)  # its put is later in this batch
+                else:
+                    out.append(e)  # its put is not in the journal (dropped, or before it)
+            else:
+                out.append(e)
+        for gets in waiting.values():
+            held.extend(gets)  # their puts are still held back
+        self._pending = held + rest
+        if out:
+            self._released_to = max(self._released_to, out[-1][0])
+        return out
+
+    def _remember(self, key: tuple[int, int], proc: int, t: int) -> None:
+        puts = self._puts.get(key)
+        if puts is None:
+            self._puts[key] = [(proc, t)]
+            if len(self._puts) > _KEEP_PUTS:
+                self._puts.popitem(last=False)
+        else:
+            puts.append((proc, t))
+
+    def _match(self, get: RawEvent, out: list[RawEvent]) -> bool:
+        """Release `get` after a released put of its message by another
+        process, if there is one; True if it was released."""
+        key = (_chan(get[3]), get[2])
+        puts = self._puts.get(key)
+        if not puts:
+            return False
+        i = next((i for i, (p, _) in enumerate(puts) if p != get[1]), None)
+        if i is None:
+            return False
+        _, t_put = puts.pop(i)
+        if not puts:
+            del self._puts[key]
+        if get[0] < t_put:
+            self.raised += 1
+            get = (t_put, get[1], get[2], get[3])
+        out.append(get)
+        return True
