@@ -137,14 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="FILE",
-        help="also write a GIF (default name: FILE's, with .gif)",
+        help="also write a GIF; default FILE: -o's, ending .gif",
     )
     rec.add_argument(
         "--mp4",
         nargs="?",
         const="",
         metavar="FILE",
-        help="also write an MP4 (H.264) (default name: FILE's, with .mp4)",
+        help="also write an MP4 (H.264); default FILE: -o's, ending .mp4",
     )
     rec.add_argument(
         "--svg-at",
