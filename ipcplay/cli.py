@@ -365,7 +365,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         return _err(f"{args.output}: -o: folder {str(out.parent)!r} does not exist")
     if not os.access(out.parent, os.W_OK):
         return _err(f"{args.output}: -o: cannot write in {str(out.parent)!r}")
-    longest = args.duration or default_length(bool(scenario.tour) and not args.no_tour)
+    touring = bool(scenario.tour) and not args.no_tour
+    longest = args.duration or default_length(touring, args.speed)
     late = [t for t in args.svg_at if t >= longest]
     if late:
         return _err(

@@ -77,9 +77,10 @@ def still_path(out: Path, t: float) -> Path:
     return out.with_name(f"{out.stem}-{t:g}s.svg")
 
 
-def default_length(tour: bool) -> float:
-    """The longest a recording may last without --duration."""
-    return TOUR_CAP_S if tour else UNTOURED_S
+def default_length(tour: bool, speed: float = 1.0) -> float:
+    """The longest a recording may last without --duration (a tour in slow
+    motion takes longer; a run without one is shown for a fixed time)."""
+    return TOUR_CAP_S / speed if tour else UNTOURED_S
 
 
 def record(
@@ -119,7 +120,7 @@ def record(
     if svg_at:
         stem = out.with_name(out.stem)
         cmd += ["--svg-at", ",".join(f"{t:g}" for t in svg_at), "--svg-stem", str(stem)]
-    end_at = duration if duration is not None else default_length(touring)
+    end_at = duration if duration is not None else default_length(touring, speed)
     wall = time.time()
     t0 = time.monotonic()
     stills = _StillWatch([still_path(out, t) for t in svg_at], wall)
