@@ -32,12 +32,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import multiprocessing.pool
 import multiprocessing.util
 import os
 import signal
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing import context as mpcontext
 from typing import TYPE_CHECKING, Any
 
 from ipcplay.engine import board as B
@@ -137,7 +139,9 @@ W_FAILED = 7
 W_SINCE = 8  # monotonic ns the current task began
 W_CPU_NS = 9
 W_PPID = 10  # its parent, as it saw it at start: the pool process
-W_SLOTS = 11
+W_EXIT = 11  # EXIT_BASE + its exit status, as the pool process reaped it; 0 = not yet
+W_SLOTS = 12
+EXIT_BASE = 1000  # so that status 0 and "not known" differ
 WORKER_NEW, WORKER_IDLE, WORKER_BUSY, WORKER_EXITED, WORKER_KILLED = range(5)
 
 POOL_STATES = ("", "running", "closed", "terminated", "joined", "stopped")
@@ -468,11 +472,13 @@ def owner(ctx: RoleContext) -> str | None:
     conf = WorkerConf(
         o.reg, spec.function, spec.fail_on, spec.die_on, ctx.spec.work, ctx.plan.observer_pid
     )
-    pool = mp.Pool(
+    _REAPED.update(mv=o.mv, reg=o.reg)
+    pool = _ReportingPool(
         spec.processes,
         initializer=worker_init,
         initargs=(ctx.mv.obj, mp.Lock(), conf),
         maxtasksperchild=spec.maxtasksperchild or None,
+        context=mp,
     )
     o.head(H_STATE, 1)
     try:
@@ -491,6 +497,69 @@ def owner(ctx: RoleContext) -> str | None:
         if o.mv[o.at + H_STATE] not in (4, 5):
             o.head(H_STATE, 3)
     return None
+
+
+_REAPED: dict[str, Any] = {}  # the pool process's board view and region, for _reaped
+
+
+class _ExitReporting:
+    """A worker Process whose exit status, once the pool process has it, goes
+    on the board. Named classes, not made on the fly: spawn pickles them."""
+
+    @property
+    def exitcode(self) -> int | None:
+        code = super().exitcode  # type: ignore[misc]
+        if code is not None:
+            _reaped(self.pid, code)  # type: ignore[attr-defined]
+        return code
+
+
+class _ReportingFork(_ExitReporting, mpcontext.ForkProcess):
+    pass
+
+
+class _ReportingSpawn(_ExitReporting, mpcontext.SpawnProcess):
+    pass
+
+
+class _ReportingForkServer(_ExitReporting, mpcontext.ForkServerProcess):
+    pass
+
+
+_REPORTING: dict[type, type] = {
+    mpcontext.ForkProcess: _ReportingFork,
+    mpcontext.SpawnProcess: _ReportingSpawn,
+    mpcontext.ForkServerProcess: _ReportingForkServer,
+}
+
+
+class _ReportingPool(multiprocessing.pool.Pool):
+    """`ctx.Pool`, whose workers say on the board how they ended.
+
+    Why: the pool process reaps its workers, so only it learns that one was
+    killed from outside (`kill -9`); the observer saw "gone". `Pool.Process`
+    is the Pool's own hook for making its workers."""
+
+    @staticmethod
+    def Process(ctx: Any, *args: Any, **kwds: Any) -> Any:
+        proc = ctx.Process(*args, **kwds)
+        reporting = _REPORTING.get(type(proc))
+        if reporting is not None:
+            proc.__class__ = reporting
+        return proc
+
+
+def _reaped(pid: int, code: int) -> None:
+    """Write a reaped worker's exit status into its slot (found by pid), once."""
+    mv, reg = _REAPED.get("mv"), _REAPED.get("reg")
+    if mv is None or reg is None:
+        return
+    for k in range(min(mv[reg.at + H_CLAIMED], reg.workers)):
+        ws = reg.worker(k)
+        if mv[ws + W_PID] == pid:
+            if not mv[ws + W_EXIT]:
+                mv[ws + W_EXIT] = EXIT_BASE + code
+            return
 
 
 def _terminate(pool: Any, timeout: float = 1.0) -> bool:
@@ -697,6 +766,16 @@ def _unready(ars: list[Any]) -> int:
 # --------------------------------------------------------------------------- observer side
 
 
+def _exit_words(code: int) -> str:
+    """An exit status in the words every other process row uses."""
+    if code >= 0:
+        return f"exited {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
 def _proc_stat(pid: int) -> tuple[str, float, int, int, int] | None:
     """(state letter, cpu s, rss, threads, ppid) from /proc, or None once gone."""
     try:
@@ -847,12 +926,17 @@ class PoolWatch:
                 letter, cpu_s, rss, threads, ppid = os_ or ("", 0.0, 0, 0, 0)
                 exitcode: int | None = None
                 ended = wstate in (WORKER_EXITED, WORKER_KILLED) or letter in ("Z", "X")
+                ended = ended or bool(v[w + W_EXIT])
                 ended = ended or (letter == "" and bool(ended_by))
                 live = not ended and letter != ""
+                reaped = v[w + W_EXIT] - EXIT_BASE if v[w + W_EXIT] else None
+                by_terminate = bool(ended_by) and reaped == -signal.SIGTERM
                 if wstate == WORKER_KILLED:
                     exitcode, state = -signal.SIGKILL, "killed by SIGKILL"
                 elif wstate == WORKER_EXITED:
                     exitcode, state = 0, "exited 0"
+                elif reaped is not None and not by_terminate:
+                    exitcode, state = reaped, _exit_words(reaped)
                 elif letter == "Z":
                     state = "zombie"
                 elif letter in ("X", "") and ended_by:

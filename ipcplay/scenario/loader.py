@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import errno
+import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -38,6 +41,7 @@ __all__ = ["ScenarioError", "dumps", "load", "loads"]
 # image) from being read whole into memory.
 MAX_FILE_BYTES = 4 << 20
 
+_FLT_MAX = 3.4028234663852886e38  # the largest finite C float (typecode 'f')
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _LINE_BREAK = re.compile(r"\s*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
@@ -224,15 +228,32 @@ def load(path: str | Path) -> Scenario:
     return loads(text, source=file, name=Path(path).stem)
 
 
+def file_problem(path: Path) -> str | None:
+    """What makes `path` no scenario file, in the words every command uses; None
+    for a regular file (through any symbolic links). Why one function: check,
+    run, export and the TUI said three different things about a FIFO, a device
+    or a symbolic link loop."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "is a symbolic link to nothing" if os.path.islink(path) else "no such file"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop, expected a .toml scenario file"
+        return f"cannot read the file: {exc.strerror or type(exc).__name__}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, expected a .toml scenario file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file, expected a .toml scenario file"
+    return None
+
+
 def _read_bytes(path: Path, file: str) -> bytes:
     """Refuse directories, devices and FIFOs up front: reading them hangs or lies."""
     try:
-        if path.is_dir():
-            raise ScenarioError(file, "", "is a directory, expected a .toml scenario file")
-        if not path.exists():
-            raise ScenarioError(file, "", "no such file")
-        if not path.is_file():
-            raise ScenarioError(file, "", "is not a regular file, expected a .toml scenario file")
+        problem = file_problem(path)
+        if problem:
+            raise ScenarioError(file, "", problem)
         with path.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except PermissionError:
@@ -711,7 +732,11 @@ def _typed(value: Any, key: str, typecode: str) -> int | float:
         return _int(value, key, lo, hi)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         _fail(key, f"expected a number for typecode '{typecode}', got {_found(value)}")
-    return float(value) + 0.0
+    number = float(value) + 0.0
+    # A C float holds up to 3.4e38: more became inf in the Value, silently.
+    if typecode == "f" and math.isfinite(number) and abs(number) > _FLT_MAX:
+        _fail(key, f"{_show(value)} is out of range for typecode 'f' (a C float: ±{_FLT_MAX:.7g})")
+    return number
 
 
 def _parse_steps(value: Any, key: str, shared: dict[str, SharedSpec]) -> tuple[Step, ...]:
@@ -841,6 +866,12 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
         k = _str(table["key"], _key(key, "key"), "an attribute name (a string)")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", k):
             _fail(_key(key, "key"), f"{_show(k)} is not a Python attribute name")
+        if k.startswith("_"):  # _token, __class__...: the proxy's own, not the shared object's
+            _fail(
+                _key(key, "key"),
+                f"{_show(k)} starts with '_': a Namespace proxy sets such an attribute on "
+                "itself, not on the shared Namespace (and _token or __class__ breaks it)",
+            )
     elif kind == "ManagerList":
         k = table["key"]
         if k not in model.INDEX_FORMS:

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from ipcplay.scenario.loader import ScenarioError, load
+from ipcplay.scenario.loader import ScenarioError, file_problem, load
 
 __all__ = ["PresetInfo", "list_presets", "preset_info", "resolve", "user_dir"]
 
@@ -99,10 +99,12 @@ def list_presets() -> list[PresetInfo]:
 def resolve(name_or_path: str) -> Path:
     """An existing file wins, then a built-in name, then a user preset name."""
     candidate = Path(name_or_path)
-    if candidate.is_file():
-        return candidate
-    if candidate.is_dir():
-        raise ScenarioError(name_or_path, "", "is a directory, expected a .toml scenario file")
+    if os.path.lexists(candidate):  # something is there: a file, a FIFO, a device, a link...
+        problem = file_problem(candidate)
+        if problem is None:
+            return candidate
+        if problem != "is a symbolic link to nothing":  # a name may still be a preset's
+            raise ScenarioError(name_or_path, "", problem)
     name = name_or_path[: -len(SUFFIX)] if name_or_path.endswith(SUFFIX) else name_or_path
     builtins, users = _builtins(), _users()
     for table in (builtins, users):
