@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2, like bad files."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+        line = f"{self.prog}: {message} (see {self.prog.split()[0]} --help)"
+        sys.stderr.write(neutralise(line, multiline=False) + "\n")  # it quotes the arguments
         raise SystemExit(2)
 
 
@@ -251,7 +252,8 @@ def cmd_check(files: list[str]) -> int:
             status = 2
         else:
             n = len(s.processes)
-            print(f"{f}: ok — {s.title} ({n} process templates, {len(s.channels)} channels)")
+            line = f"{f}: ok — {s.title} ({n} process templates, {len(s.channels)} channels)"
+            print(neutralise(line, multiline=False))
     return status
 
 
@@ -442,7 +444,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                 + "\n"
             )
     if missing:
-        sys.stderr.write(f"  stills not written: {', '.join(missing)}\n")
+        sys.stderr.write(neutralise(f"  stills not written: {', '.join(missing)}") + "\n")
         return 1
     return 0 if rec.output_events else 1
 
@@ -471,7 +473,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         path.write_text(source, encoding="utf-8")
     except OSError as exc:
         return _err(f"{args.output}: -o: cannot write ({exc.strerror})")
-    print(f"{args.output}: {scenario.title} — run it with: python3 {args.output}")
+    line = f"{args.output}: {scenario.title} — run it with: python3 {args.output}"
+    print(neutralise(line, multiline=False))
     return 0
 
 
