@@ -54,7 +54,10 @@ NOTE_SLOTS = 5
 # one stopped earlier could never die with a SIGKILLed observer. Until then the
 # process waits here instead of running its role.
 C_HOLD = 54
-HEADER_SLOTS = 55
+# The main thread's context switches when the role ended: the OS's count is
+# read about once a second and cannot be read from a reaped pid.
+P_CTX_SWITCHES = 55
+HEADER_SLOTS = 56
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned

@@ -130,6 +130,19 @@ def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None
         mv[base + B.P_ACTIVITY] = B.ACT_ENDING
 
 
+def _ctx_switches() -> int:
+    """This thread's voluntary + involuntary context switches, as the
+    observer reads them from /proc/PID/status for the main thread."""
+    try:
+        import resource
+
+        who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+        r = resource.getrusage(who)
+    except (ImportError, OSError):
+        return 0
+    return r.ru_nvcsw + r.ru_nivcsw
+
+
 def child_entry(
     plan: ChildPlan,
     raw_board: Any,
@@ -188,6 +201,7 @@ def child_entry(
         code = 1
     mv[base + B.P_MARK] = 0
     mv[base + B.P_CPU_NS] = time.process_time_ns()
+    mv[base + B.P_CTX_SWITCHES] = _ctx_switches()
     mv[base + B.P_ENDED_NS] = time.monotonic_ns()
     mv[base + B.P_PHASE] = phase
     if journal is not None:

@@ -211,6 +211,7 @@ class Event:
     nbytes: int
     wait_ns: int = 0  # for "wait-put", "wait-get", "wait-join": how long the call waited
     preview: str = ""  # put/get: the message's content, neutralised and short (preview.py)
+    stopped_ns: int = 0  # of wait_ns, the time ipcplay kept the process stopped (stops.py)
 
 
 def committed(mv: memoryview, layout: B.Layout, proc: int) -> int:

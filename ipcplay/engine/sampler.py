@@ -15,6 +15,7 @@ import re
 import signal
 import time
 from collections import OrderedDict, deque
+from dataclasses import replace
 from typing import IO, Any
 
 import psutil
@@ -35,6 +36,7 @@ from ipcplay.engine.snapshot import (
     Stuck,
     WaitEdge,
 )
+from ipcplay.engine.stops import Stops
 from ipcplay.engine.stuck import Wait, describe, has_cycle, stuck_set
 from ipcplay.engine.tempo import ScenarioClock
 from ipcplay.scenario.model import Scenario
@@ -183,6 +185,8 @@ class Sampler:
         self._names = [i.name for i in self.insts]
         self.stopped_by_engine: set[int] = set()
         self.poke: set[int] = set()  # processes just signalled: read their OS state now
+        self.stops = Stops()  # SIGSTOPs by the engine: time stopped is not time blocked
+        self._shifts: dict[int, float] = {}  # this sample's, per process (stops.py)
         self._stat_fds: dict[int, tuple[int, int]] = {}  # process index -> (pid, fd)
         self._self = psutil.Process()
         self._seq = 0
@@ -362,9 +366,15 @@ class Sampler:
             if previews and e.mid >= 0 and e.op in ("put", "get"):
                 text = self._preview(e)
                 if text:
-                    e = J.Event(e.t_ns, e.proc, e.op, e.chan, e.mid, e.nbytes, e.wait_ns, text)
+                    e = replace(e, preview=text)
+            elif e.wait_ns and (stopped := self._stopped_in(e)):
+                e = replace(e, stopped_ns=stopped)
             self._events.append(e)
         self._events_released += len(shown)
+
+    def _stopped_in(self, e: J.Event) -> int:
+        """Of a wait event's time, the ns ipcplay kept its process stopped."""
+        return round(self.stops.within(e.proc, (e.t_ns - e.wait_ns) / 1e9, e.t_ns / 1e9) * 1e9)
 
     def _write_events(self, events: list[RawEvent]) -> None:
         out = self.journal_out
@@ -381,6 +391,8 @@ class Sampler:
             msg = e.mid if e.mid >= 0 else "null"
             pill = "true" if e.mid == -2 else "null"
             wait = f',"wait_s":{e.wait_ns / 1e9:.9f}' if e.wait_ns else ""
+            if e.wait_ns and (stopped := self._stopped_in(e)):
+                wait += f',"stopped_s":{stopped / 1e9:.9f}'
             if previews and e.mid >= 0 and e.op in ("put", "get"):
                 text = self._preview(e)
                 if text:
@@ -457,6 +469,7 @@ class Sampler:
         self._at = self._shared_markers(vals, alive)
         blocked_on: list[BlockedOn | None] = [None] * layout.nproc
         for p, v in enumerate(vals):
+            self._shifts[p] = self.stops.shift(p, v[B.P_MARK], now)
             b = self._blocked(
                 p, v, alive[p], now, depths, ongoing_out, ongoing_in, waits, alive, vals
             )
@@ -512,6 +525,11 @@ class Sampler:
         """Seconds of the scenario's own time between two monotonic times."""
         return self.clock.since(start, now) if self.clock is not None else now - start
 
+    def _since(self, p: int, v: list[int]) -> float:
+        """When p's current wait began (monotonic s), later by the time ipcplay
+        has kept it stopped inside that wait (stops.py)."""
+        return v[B.P_SINCE] / 1e9 + self._shifts.get(p, 0.0)
+
     def _blocked(
         self,
         p: int,
@@ -548,7 +566,7 @@ class Sampler:
             first = now
         else:
             first = seen[1]
-        since = v[B.P_SINCE] / 1e9 if timed else first
+        since = self._since(p, v) if timed else first
         ch = self.scenario.channels[c]
         pipe = ch.kind == "Pipe"
         name = self.insts[p].name
@@ -596,7 +614,7 @@ class Sampler:
         thread before it can exit (Queue.close() + join_thread(), what every
         process that put on a Queue does at exit), or one joining another
         process. Both are stamped by the child, so `since` is exact."""
-        since = v[B.P_SINCE] / 1e9
+        since = self._since(p, v)
         name = self.insts[p].name
         target = v[B.P_WAITS_ON]
         if v[B.P_ACTIVITY] == B.ACT_JOINING:
@@ -665,7 +683,7 @@ class Sampler:
         v = vals[p]
         _, _, op, _ = B.unmark(v[B.P_MARK])
         spec = self.scenario.shared[s]
-        since = v[B.P_SINCE] / 1e9
+        since = self._since(p, v)
         name = self.insts[p].name
         holds = tuple(
             self.scenario.shared[o].name
@@ -710,7 +728,7 @@ class Sampler:
         back. With neither left alive, nothing can ever wake it: a hang."""
         spec = self.scenario.shared[s]
         name = self.insts[p].name
-        since = vals[p][B.P_SINCE] / 1e9
+        since = self._since(p, vals[p])
         step = next(
             (
                 st
@@ -929,11 +947,14 @@ class Sampler:
             due = (self._tick + p) % every == 0 or p in self.poke or not self._last_os[p][0]
             if due:
                 self.poke.discard(p)
-                full = (self._tick + p) % max(every, round(self.hz)) == 0
+                # Context switches about once a second, and at the first read:
+                # a process that lives less than a second has them too.
+                full = (self._tick + p) % max(every, round(self.hz)) == 0 or not ctx
                 status, cpu_s, rss, threads, ctx, ppid = self._os_sample(p, pid, full)
             cpu_pct = self._cpu_percent(p, cpu_s, now)
         elif v[B.P_CPU_NS]:
             cpu_s = max(cpu_s, v[B.P_CPU_NS] / 1e9)
+            ctx = max(ctx, v[B.P_CTX_SWITCHES])  # as the role ended: a reaped pid has no /proc
         act = v[B.P_ACTIVITY]
         activity = B.ACTIVITY_WORDS[act] if 0 <= act < len(B.ACTIVITY_WORDS) else "running"
         phase = v[B.P_PHASE]
@@ -961,7 +982,8 @@ class Sampler:
             blocked_ns += v[cb + B.BLOCK_OUT_NS] + v[cb + B.BLOCK_IN_NS] + v[cb + B.BLOCK_JOIN_NS]
         for o in self.used_shared[p]:
             blocked_ns += v[self._sslot(o, B.S_WAIT_NS)]
-        blocked_s = blocked_ns / 1e9
+        # Not the time ipcplay kept it stopped inside a wait (stops.py).
+        blocked_s = max(0.0, blocked_ns / 1e9 - self.stops.done_proc.get(p, 0.0))
         if blocked is not None and blocked.exact:
             blocked_s += max(0.0, now - blocked.since)
         return ProcessSample(
@@ -1004,6 +1026,7 @@ class Sampler:
     ) -> list[ChannelSample]:
         out = []
         names = [i.name for i in self.insts]
+        stopped = self.stops.done_chan
         for c, ch in enumerate(self.scenario.channels):
             s = sums[c]
             depth = depths[c]
@@ -1050,8 +1073,10 @@ class Sampler:
                     else 0,
                     full_hits=s[B.FULL_HITS],
                     lost=s[B.LOST],
-                    blocked_put_s=s[B.BLOCK_OUT_NS] / 1e9 + ongoing_out[c],
-                    blocked_get_s=s[B.BLOCK_IN_NS] / 1e9 + ongoing_in[c],
+                    blocked_put_s=max(0.0, s[B.BLOCK_OUT_NS] / 1e9 - stopped[(c, "out")])
+                    + ongoing_out[c],
+                    blocked_get_s=max(0.0, s[B.BLOCK_IN_NS] / 1e9 - stopped[(c, "in")])
+                    + ongoing_in[c],
                     put_rate=put_rate,
                     get_rate=get_rate,
                     wait_s=max(

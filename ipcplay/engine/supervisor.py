@@ -48,6 +48,10 @@ class Outcome:
     duration_s: float
 
 
+# Roles that end when they take a poison pill (engine/roles.py).
+PILL_TAKERS = frozenset({"consumer", "worker", "ponger"})
+
+
 class Engine:
     def __init__(
         self,
@@ -493,6 +497,18 @@ class Engine:
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
         self._until_stopped([self._pause(name)])
+        self._note_stopped([self._proc(name)[0]])
+
+    def _note_stopped(self, procs: list[int]) -> None:
+        """Tell the sampler what each process was inside when it stopped: the
+        time it then spends stopped is not blocked time (engine/stops.py)."""
+        if self._sampler is None or self._raw is None:
+            return
+        mv = B.view(self._raw)
+        now = time.monotonic()
+        for i in procs:
+            base = self.layout.proc(i)
+            self._sampler.stops.stopped(i, mv[base + B.P_MARK], mv[base + B.P_SINCE], now)
 
     def _pause(self, name: str) -> int:
         """SIGSTOP now if the process has armed its death signal, else hold it.
@@ -554,7 +570,10 @@ class Engine:
                 time.sleep(0.001)
 
     def resume(self, name: str) -> None:
-        self._unhold(self._proc(name)[0])
+        i = self._proc(name)[0]
+        self._unhold(i)
+        if self._sampler is not None:
+            self._sampler.stops.continued(i, time.monotonic())
         self._signal(name, signal.SIGCONT)
 
     def terminate(self, name: str) -> None:
@@ -564,11 +583,13 @@ class Engine:
         self._signal(name, signal.SIGKILL)
 
     def pause_all(self) -> None:
-        pids = []
+        pids, paused = [], []
         for inst in self.instances:
             with contextlib.suppress(EngineError, OSError):
                 pids.append(self._pause(inst.name))
+                paused.append(inst.index)
         self._until_stopped(pids)
+        self._note_stopped(paused)
 
     def resume_all(self) -> None:
         for inst in self.instances:
@@ -586,25 +607,49 @@ class Engine:
         return self.instances[i].spec.rate if cmd < 0 else cmd / 1000.0
 
     def poison_pill(self, name: str) -> str:
-        """Have a process send one poison pill down its first output.
+        """Stop `name` with a poison pill down its own input; says who sent it.
 
-        Named a consumer, the pill is sent by a live writer of its input, since
-        the observer holds no channel end. Returns who sends it.
+        Why its input: a student who selects a worker and asks for a pill
+        expects that worker to stop. (Sent down the worker's output instead,
+        as it once was, the pill stopped the collector after it.) The observer
+        holds no channel end, so a live writer of that input sends it, between
+        two of its items; only a writer whose first output is that channel can
+        (the one its command slot sends on). When other processes read the same
+        channel, whichever takes the pill first is the one that stops: the
+        sentence returned says so.
         """
-        i, _ = self._proc(name)
+        i, proc = self._proc(name)
         inst = self.instances[i]
-        sender = None
-        if inst.spec.outputs and inst.spec.role in ("producer", "worker", "pinger"):
-            sender = i
-        elif inst.spec.inputs:
-            writers = P.writers_of(self.scenario, self.instances)[inst.spec.inputs[0]]
-            live = [w for w in writers if self._procs[w].exitcode is None]
-            sender = live[0] if live else None
-        if sender is None:
-            raise EngineError(f"no live process can send a poison pill to {name}")
+        if proc.exitcode is not None:
+            raise EngineError(f"{name} has already exited")
+        if not inst.spec.inputs or inst.spec.role not in PILL_TAKERS:
+            raise EngineError(f"{name} does not stop on a poison pill (it reads no queue or pipe)")
+        chan = inst.spec.inputs[0]
+        writers = P.writers_of(self.scenario, self.instances)[chan]
+        live = [
+            w
+            for w in writers
+            if w != i
+            and self._procs[w].exitcode is None
+            and self.instances[w].spec.outputs[:1] == (chan,)
+        ]
+        if not live:
+            raise EngineError(f"no live writer of '{chan}' is left to send {name} a poison pill")
+        sender = live[0]
         mv = B.view(self._raw)
         mv[self.layout.proc(sender) + B.C_PILLS] += 1
-        return self.instances[sender].name
+        words = f"sent by {self.instances[sender].name} into '{chan}'"
+        readers = [
+            self.instances[r].name
+            for r in P.readers_of(self.scenario, self.instances)[chan]
+            if r != sender and self._procs[r].exitcode is None
+        ]
+        if len(readers) > 1:
+            words += f"; whichever of {', '.join(readers)} takes it first stops"
+        needed = self._plans[i].pills_needed
+        if needed > 1:
+            words += f"; {name} stops after {needed} pills"
+        return words
 
     def process(self, name: str) -> ProcessSample:
         for p in self.latest.processes:

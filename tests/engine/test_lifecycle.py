@@ -172,7 +172,7 @@ def test_rate_change_and_poison_pill_controls():
         time.sleep(1.0)
         b = engine.latest.channels[0].puts
         assert 10 <= b - a <= 30
-        assert engine.poison_pill("consumer") == "producer"
+        assert engine.poison_pill("consumer") == "sent by producer into 'q'"
         wait_for(lambda: engine.process("consumer").state == "exited 0")
         assert engine.process("consumer").pills_received == 1
 

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ipcplay.tui.screens.run_numbers import NUMBERS
+
 INTRO = (
     "Every process you see is real: `ps` shows it, `kill` works on it. Every number is "
     "counted by the processes themselves as they put, get, send and recv, not guessed.\n\n"
@@ -23,7 +25,7 @@ KEYS = [
     ("t", "terminate the selected process (SIGTERM)"),
     ("k", "kill the selected process (SIGKILL)"),
     ("+  -", "raise / lower the rate of the selected producer or pinger (×1.5, ÷1.5)"),
-    ("x", "send a poison pill to (or from) the selected process"),
+    ("x", "stop the selected process with a poison pill down its own input"),
     ("r", "restart the scenario"),
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
@@ -61,11 +63,14 @@ class HelpScreen(ModalScreen[None]):
         title: str = "ipcplay — help",
         intro: str = INTRO,
         keys: list[tuple[str, str]] | None = None,
+        numbers: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.intro = intro
         self.keys = keys if keys is not None else KEYS
+        # The run screen's (the default) also says what each number means.
+        self.numbers = numbers if numbers is not None else NUMBERS if keys is None else []
 
     def compose(self) -> ComposeResult:
         table = Table(show_header=False, box=None, padding=(0, 2))
@@ -77,6 +82,14 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(self.title_text + "\n", style="bold"))
             yield Static(Text(self.intro + "\n"))
             yield Static(table)
+            if self.numbers:
+                yield Static(Text("\nWhat the numbers mean\n", style="bold"))
+                numbers = Table(show_header=False, box=None, padding=(0, 2))
+                numbers.add_column(style="bold", no_wrap=True)
+                numbers.add_column()
+                for k, v in self.numbers:
+                    numbers.add_row(k, v)
+                yield Static(numbers)
             yield Static("")
             yield Static(Text("escape closes this help", style="grey62"))
 

@@ -496,7 +496,8 @@ class RunScreen(Screen[None]):
     def action_pill(self) -> None:
         name = self._selected()
         if name:
-            self._act(f"poison pill for {name}", self.source.poison_pill, name)
+            # Down the selected process's own input: it is the one that stops.
+            self._act(f"poison pill to stop {name}", self.source.poison_pill, name)
 
     def action_restart(self) -> None:
         self.paused_all = False

@@ -34,6 +34,8 @@ class ChannelPanel(Vertical):
 
     def update_snapshot(self, snap: Snapshot) -> None:
         # 2: every column (~130 cells); 1: no kind, bytes or blocked (~92); 0: narrow.
+        # "age": how long the item taken last had been in the channel; "blocked":
+        # the time its processes spent blocked in put/get on it (the help says so).
         width = self.size.width
         mode = 2 if width >= 132 else (1 if width >= 92 else 0)
         self.query_one("#chan-header", TextView).set(self._header(mode))
@@ -59,7 +61,7 @@ class ChannelPanel(Vertical):
                 f"{'channel':<12} {kind}{'depth':<17} {'history':<12} {'max':>5} "
                 f"{'puts':>7} {'gets':>7} "
                 + (f"{'bytes':>7} " if mode == 2 else "")
-                + f"{'put/s':>7} {'get/s':>7} {'waited':>7}"
+                + f"{'put/s':>7} {'get/s':>7} {'age':>7}"
                 + (f" {'blocked':>8}" if mode == 2 else "")
             )
         else:

@@ -72,8 +72,11 @@ class EventLog(CachedStyle, Widget):
         else:
             msg = ""
         if e.wait_ns:
-            # The caller's blocked time (not a message's age: that is the channel table's).
-            size = f"blocked {F.wait(e.wait_ns / 1e9)}"
+            # The caller's blocked time (not a message's age: that is the channel
+            # table's), less the time ipcplay kept it stopped inside the call.
+            size = f"blocked {F.wait((e.wait_ns - e.stopped_ns) / 1e9)}"
+            if e.stopped_ns:
+                size += f" (and stopped {F.wait(e.stopped_ns / 1e9)})"
         elif e.op == "exit":
             size = f"code {e.nbytes}"
         else:

@@ -64,7 +64,7 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
         t.append(f"depth {c.depth}", style="cyan")
     t.append(f"  put {F.rate(c.put_rate)}  get {F.rate(c.get_rate)}  max {c.max_depth}")
     if c.wait_s:
-        t.append(f"  waited {F.wait(c.wait_s)}")
+        t.append(f"  age {F.wait(c.wait_s)}")
     if c.kind == "JoinableQueue":
         t.append(f"  unfinished {c.unfinished}")
     if c.lost:

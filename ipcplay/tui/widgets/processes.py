@@ -169,7 +169,7 @@ class ProcessPanel(Vertical):
         t.append(
             f"  {p.role}  pid {p.pid or '-'}  ppid {p.ppid or '-'}  threads {p.threads}  "
             f"rss {F.size(p.rss)}  cpu {p.cpu_percent:.0f}% ({p.cpu_s:.2f} s)  "
-            f"ctx switches {p.ctx_switches}\n "
+            f"ctx switches {p.ctx_switches or '-'}\n "
         )
         t.append(words, style=style)
         # Three lines at most (the panel's height): why a process ended goes next

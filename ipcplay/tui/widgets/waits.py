@@ -67,7 +67,9 @@ class WaitGraph(WrappedView):
         self._key: tuple[object, ...] | None = None
 
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
-        key = (snap.waits, int(now) if snap.waits else 0)
+        # Rebuilt when a shown figure changes (a tenth of a second), so a wait
+        # reads the same here as in the process panel at the same moment.
+        key = (snap.waits, round(now, 1) if snap.waits else 0)
         if key == self._key:
             return
         self._key = key
