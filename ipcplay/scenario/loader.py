@@ -488,7 +488,7 @@ def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
     channels = _parse_channels(doc.get("channels", {}))
     shared = _parse_shared(doc.get("shared", {}), channels)
     processes = _parse_processes(doc, channels, shared)
-    _check_whole(channels, processes)
+    _check_whole(channels, processes, shared)
     _check_shared_used(shared, processes)
     _check_joins(processes)
     tour = _parse_tour(doc.get("tour", []), channels, processes)
@@ -1204,10 +1204,14 @@ def _check_ending(key: str, fields: dict[str, Any], channels: dict[str, ChannelS
 # --------------------------------------------------------------------------- whole file
 
 
-def _check_whole(channels: dict[str, ChannelSpec], processes: list[ProcessSpec]) -> None:
+def _check_whole(
+    channels: dict[str, ChannelSpec],
+    processes: list[ProcessSpec],
+    shared: Mapping[str, SharedSpec] | None = None,
+) -> None:
     """Rules that need every process at once, in the order a reader would fix them."""
     _check_unique_names(processes)
-    _check_total(processes)
+    _check_total(processes, channels, shared or {})
     _check_replica_names(processes)
     _check_channels_used(channels, processes)
     for channel in channels.values():
@@ -1225,13 +1229,30 @@ def _check_unique_names(processes: list[ProcessSpec]) -> None:
         first[p.name] = i
 
 
-def _check_total(processes: list[ProcessSpec]) -> None:
-    total = sum(p.replicas for p in processes)
+def _check_total(
+    processes: list[ProcessSpec],
+    channels: Mapping[str, ChannelSpec],
+    shared: Mapping[str, SharedSpec],
+) -> None:
+    """The cap counts every process a scenario starts: its processes, each
+    pool's workers, and the Manager servers. Pool workers used to slip past
+    it (nine pools of 16 workers started 155 processes)."""
+    roles = sum(p.replicas for p in processes)
+    workers = sum(p.replicas * p.pool.processes for p in processes if p.pool is not None)
+    queues = [c for c in channels.values() if c.kind == "ManagerQueue"]
+    local = any(o.kind in model.MANAGER_KINDS for o in shared.values())
+    local = local or any(not c.remote for c in queues)
+    servers = int(local) + int(any(c.remote for c in queues))
+    total = roles + workers + servers
     if total > model.MAX_PROCESSES:
+        counted = "after replicas"
+        if workers or servers:
+            parts = [f"{roles} after replicas", f"{workers} pool workers"]
+            parts.append(f"{servers} Manager server{'s' if servers != 1 else ''}")
+            counted = f"({', '.join(parts)})"
         _fail(
             "process",
-            f"{total} processes after replicas, "
-            f"over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
+            f"{total} processes {counted}, over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
         )
 
 

@@ -40,3 +40,62 @@ def test_a_namespace_setattr_of_a_private_or_dunder_name_is_refused(attr):
     assert hostile != text
     with pytest.raises(ScenarioError, match=rf"key: '{attr}' starts with '_'"):
         loads(hostile)
+
+
+POOL = """
+[[process]]
+name = "pool{i}"
+role = "pool"
+replicas = {replicas}
+[process.pool]
+processes = 16
+args = [1]
+"""
+
+MANAGED = """
+[channels.local]
+kind = "ManagerQueue"
+[channels.remote]
+kind = "ManagerQueue"
+remote = true
+[[process]]
+name = "writer"
+role = "producer"
+out = "remote"
+count = 1
+replicas = 63
+[[process]]
+name = "more"
+role = "producer"
+out = "local"
+count = 1
+replicas = {writers}
+[[process]]
+name = "reader"
+role = "consumer"
+in = "remote"
+[[process]]
+name = "local-reader"
+role = "consumer"
+in = "local"
+"""
+
+
+@pytest.mark.parametrize(("pools", "replicas", "total"), [(9, 1, 153), (1, 8, 136), (8, 1, 136)])
+def test_the_process_cap_counts_pool_workers(pools, replicas, total):
+    text = '[scenario]\ntitle = "pools"\n' + "".join(
+        POOL.format(i=i, replicas=replicas) for i in range(pools)
+    )
+    with pytest.raises(ScenarioError, match=rf"process: {total} processes \(.*pool workers"):
+        loads(text)
+
+
+def test_seven_pools_of_sixteen_are_within_the_cap():
+    loads('[scenario]\ntitle = "pools"\n' + POOL.format(i=0, replicas=7))  # 7 + 112 = 119
+
+
+def test_the_process_cap_counts_manager_servers():
+    head = '[scenario]\ntitle = "managed"\n'
+    loads(head + MANAGED.format(writers=61))  # 63 + 61 + 2 readers + 2 servers = 128
+    with pytest.raises(ScenarioError, match=r"129 processes \(127 after .*2 Manager servers\)"):
+        loads(head + MANAGED.format(writers=62))
