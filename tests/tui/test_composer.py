@@ -22,11 +22,14 @@ from ipcplay.scenario import ScenarioError, load, loads, model
 from ipcplay.scenario.draft import Problem, check
 from ipcplay.scenario.model import Scenario, Step
 from ipcplay.tui.app import IpcplayApp
+from ipcplay.tui.screens.choice import ChoiceScreen
 from ipcplay.tui.screens.composer import ComposerScreen
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
 from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.screens.save_as import SaveAsScreen, name_problem, slug
 from ipcplay.tui.source import FrozenSource
+from ipcplay.tui.widgets.composer_form import TickBox, TickList
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
 
@@ -124,8 +127,9 @@ async def test_compose_run_save_and_load_with_the_keyboard(home: Path) -> None:
         assert app.screen is composer and composer.result == composed
         await _until(pilot, lambda: not any(psutil.pid_exists(p) and _alive(p) for p in pids))
 
-        # Save: the user's presets folder gets queue-demo.toml, and it loads back the same.
-        await pilot.press("s")
+        # Save: asked, the name is the file name typed; the user's presets folder
+        # gets queue-demo.toml, and it loads back the same.
+        await pilot.press("s", "enter")
         await pilot.pause()
         path = home / "queue-demo.toml"
         assert path.is_file()
@@ -218,7 +222,7 @@ async def test_compose_a_racy_counter_run_it_and_see_lost_updates(home: Path) ->
 
         await pilot.press("escape")
         await _until(pilot, lambda: isinstance(app.screen, ComposerScreen))
-        await pilot.press("s")
+        await pilot.press("s", "enter")
         await pilot.pause()
         path = home / "racy-counter.toml"
         assert _same(load(path), composed)
@@ -267,7 +271,7 @@ async def test_invalid_value_shows_the_loaders_words_inline_and_blocks_run_and_s
         await pilot.press("escape", "enter", "tab", "tab", "5")
         await pilot.pause()
         assert composer.problem is None and not error.display
-        await pilot.press("escape", "s")
+        await pilot.press("escape", "s", "enter")
         await pilot.pause()
         assert (home / "queue-demo.toml").is_file()
 
@@ -385,20 +389,25 @@ async def test_saving_never_replaces_a_file_without_asking(home: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await compose_queue_demo(pilot)
-        await pilot.press("s")
+        await pilot.press("s", "enter")  # the name it has: queue-demo
         await pilot.pause()
         assert existing.read_text(encoding="utf-8") == "# mine\n"  # asked, not written
         await pilot.press("escape")  # cancel
         await pilot.pause()
-        assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml"]
-        await pilot.press("s", "1")  # "save as queue-demo2.toml": keeps both
+        assert _composer(app) and sorted(p.name for p in home.iterdir()) == ["queue-demo.toml"]
+        await pilot.press("s", "enter", "1")  # "another name…": asked again, queue-demo2
+        await pilot.pause()
+        assert app.screen.query_one("#save-name", Input).value == "queue-demo2"
+        assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml"]  # not yet
+        await pilot.press("enter")
         await pilot.pause()
         assert existing.read_text(encoding="utf-8") == "# mine\n"
         saved = load(home / "queue-demo2.toml")
         assert saved.name == "queue-demo2"
         assert _composer(app).draft.file == "queue-demo2"
-        await pilot.press("s", "2")  # now overwrite queue-demo2.toml, as asked
+        await pilot.press("s", "backspace", *"queue-demo", "enter", "2")  # overwrite, as asked
         await pilot.pause()
+        assert load(existing).name == "queue-demo"
         assert sorted(p.name for p in home.iterdir()) == ["queue-demo.toml", "queue-demo2.toml"]
 
 
@@ -435,7 +444,7 @@ async def test_a_preset_with_shared_objects_and_steps_opens_and_round_trips(home
         assert replace(composer.result, name=original.name, source="") == replace(
             original, source=""
         )
-        await pilot.press("s")
+        await pilot.press("s", "enter")
         await pilot.pause()
         saved = load(home / f"my-{original.name}.toml")
         assert _same(saved, replace(original, name=f"my-{original.name}"))
@@ -456,7 +465,7 @@ async def test_editing_a_built_in_preset_round_trips_and_saves_a_copy(home: Path
             original, source=""
         )
         assert composer.draft.file == f"my-{original.name}"
-        await pilot.press("s")
+        await pilot.press("s", "enter")
         await pilot.pause()
         assert _same(
             load(home / f"my-{original.name}.toml"), replace(original, name=f"my-{original.name}")
@@ -479,6 +488,157 @@ async def test_escape_with_unsaved_changes_asks_first() -> None:
         await pilot.press("escape", "2")  # leave without saving
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+@pytest.mark.timeout(120)
+async def test_escape_steps_back_to_the_list_from_anywhere_and_q_asks_too() -> None:
+    """Escape is one step out: from the form, the tabs or the TOML, to the list; only
+    from the list does it leave, and q too asks first about unsaved changes. The
+    part that has the keys is framed in the accent colour and says what escape does."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "c", "2")  # a bounded Queue: the list keeps the keys
+        await pilot.pause()
+        composer = _composer(app)
+        rows, form = composer.query_one(RowView), composer.form
+        accent = app.theme_variables["accent"]
+        assert composer.focused is rows
+        assert rows.styles.border_top[1].hex == accent
+        assert rows.border_subtitle == "esc: leave · enter: edit"
+
+        await pilot.press("enter")  # into the form: the form is framed now
+        await pilot.pause()
+        assert composer.focused is form.query_one("#w-channel-name")
+        assert form.styles.border_top[1].hex == accent
+        assert rows.styles.border_top[1].hex != accent
+        assert form.border_subtitle == "esc: back to the list"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is composer and composer.focused is rows
+
+        # The tabs under the form (reached with tab or a click): escape, back to the list.
+        composer.query_one("#composer-views Tabs").focus()
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is composer and composer.focused is rows
+
+        # From the list, with unsaved changes: escape asks, and so does q.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "not saved" in app.screen.title_text
+        await pilot.press("1")  # stay
+        await pilot.pause()
+        assert app.screen is composer and composer.draft.channels
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and app.is_running
+        await pilot.press("escape")  # escape in the question: stay
+        await pilot.pause()
+        assert app.screen is composer
+        await pilot.press("q", "2")  # quit without saving
+        await _until(pilot, lambda: not app.is_running)
+
+
+@pytest.mark.timeout(120)
+async def test_ticked_and_unticked_look_different_not_only_in_colour() -> None:
+    """[x] and [ ]: a projector, or a colour-blind eye, tells them apart."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "c", "5", "a", "1")  # a duplex Pipe, a producer on it
+        await pilot.pause()
+        composer = _composer(app)
+        ending = composer.query_one("#w-process-finally", TickList)
+        writes = composer.query_one("#w-process-out", TickList)
+        assert composer.draft.processes[0].get("finally") == ("poison-pill",)
+        lines = [str(ending.render_line(y).text) for y in range(3)]
+        assert [line[:4] for line in lines] == ["[x] ", "[ ] ", "[ ] "]
+        assert lines[0].startswith("[x] poison-pill")
+        assert str(writes.render_line(0).text).startswith("[x] pipe")
+        # space on the list unticks: the box empties, the draft follows
+        await pilot.press("enter", "tab", "tab", "tab")  # name, role, replicas, writes
+        await pilot.press("space")
+        await pilot.pause()
+        assert composer.draft.processes[0].get("out") == ()
+        assert str(writes.render_line(0).text).startswith("[ ] pipe")
+
+        # A checkbox: the Pipe's duplex.
+        await pilot.press("escape", "home", "down", "enter", "tab", "tab")  # name, kind, duplex
+        await pilot.pause()
+        duplex = composer.query_one("#w-channel-duplex", TickBox)
+        assert composer.focused is duplex and duplex.value
+        assert str(duplex.render()).startswith("[x] both ends")
+        await pilot.press("space")
+        await pilot.pause()
+        assert not duplex.value and str(duplex.render()).startswith("[ ] both ends")
+        assert composer.draft.channels[0].get("duplex") is False
+
+
+@pytest.mark.timeout(120)
+async def test_save_asks_for_the_name_and_checks_it(home: Path) -> None:
+    """No name the user did not see: a prompt, pre-filled from the title; a name that
+    is no preset name is refused in place; saving again to its own file needs no
+    question, someone else's file does."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "home", "enter", "tab")  # the title
+        await pilot.press(*"Class demo: queues!", "escape")  # replaces "My scenario"
+        await pilot.press("c", "1", "a", "1", "up", "a", "2")
+        await pilot.pause()
+        composer = _composer(app)
+        assert composer.problem is None and composer.draft.file == "my-scenario"
+
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveAsScreen)
+        name = app.screen.query_one("#save-name", Input)
+        assert name.value == "class-demo-queues"  # from the title, as a file name
+        await pilot.press("ctrl+u", *"9 lives", "enter")  # not a preset name: stays, says why
+        await pilot.pause()
+        assert isinstance(app.screen, SaveAsScreen)
+        problem = str(app.screen.query_one("#save-problem", Static).render())
+        assert problem.startswith("✗ '9 lives' cannot be a preset name: expected a letter")
+        assert not home.exists() or not any(home.iterdir())
+        await pilot.press("escape")  # cancelled: nothing written, still unsaved
+        await pilot.pause()
+        assert app.screen is composer and composer.dirty
+        assert not home.exists() or not any(home.iterdir())
+
+        await pilot.press("s", "ctrl+u", *"class-demo", "enter")
+        await pilot.pause()
+        assert app.screen is composer and not composer.dirty
+        assert composer.draft.file == "class-demo"
+        assert sorted(p.name for p in home.iterdir()) == ["class-demo.toml"]
+        assert load(home / "class-demo.toml").title == "Class demo: queues!"
+
+        # An edit, then s, Enter: its own file is replaced without a question.
+        await pilot.press("home", "down", "enter", "tab", "tab", "3", "escape")  # maxsize 3
+        await pilot.pause()
+        assert composer.dirty
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.query_one("#save-name", Input).value == "class-demo"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is composer and not composer.dirty
+        assert load(home / "class-demo.toml").channels[0].maxsize == 3
+        assert sorted(p.name for p in home.iterdir()) == ["class-demo.toml"]
+
+
+def test_a_suggested_name_is_a_preset_name_whatever_the_title() -> None:
+    assert slug("Bounded queue (3), by \x1b[31mme") == "bounded-queue-3-by-x1b-31mme"
+    assert slug("  42 — Lock order!  ") == "lock-order"
+    assert slug("été") == "t" and slug("42") == "" and slug("") == ""
+    assert len(slug("x" * 80)) == 32
+    assert name_problem("class-demo") is None
+    assert name_problem("a\x1b[2Jb") == (
+        "'a\\x1b[2Jb' cannot be a preset name: expected a letter followed by up to 31 "
+        "letters, digits, '_' or '-'"
+    )
 
 
 async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_typing() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
+from ipcplay.safetext import neutralise
 from ipcplay.scenario import list_presets, user_dir
 from ipcplay.scenario.draft import (
     CHANNEL_TEMPLATES,
     PROCESS_TEMPLATES,
+    SCENARIO_DEFAULTS,
     SHARED_TEMPLATES,
     Draft,
     Entry,
@@ -41,6 +44,7 @@ from ipcplay.scenario.draft import (
 from ipcplay.scenario.loader import dumps, loads
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.choice import Choice, ChoiceScreen
+from ipcplay.tui.screens.save_as import SaveAsScreen, slug
 from ipcplay.tui.widgets.composer_diagram import shared_kind as _shared_kind
 from ipcplay.tui.widgets.composer_diagram import steps_targets, topology
 from ipcplay.tui.widgets.composer_form import EntryForm
@@ -53,7 +57,9 @@ HELP_INTRO = (
     "Every change is checked by the same loader that reads preset files, and its message "
     "appears next to the field it is about. Only a valid scenario runs or saves.\n\n"
     "Enter (or Tab) goes into the form; Escape comes back to the list, where the keys "
-    "below work."
+    "below work. The part that has the keys is framed in the accent colour, and its "
+    "frame says what Escape does there. Leaving with unsaved changes (Escape on the "
+    "list, or q) asks first."
 )
 HELP_KEYS = [
     ("↑ ↓", "select the scenario, a channel or a process"),
@@ -74,14 +80,16 @@ HELP_KEYS = [
     ("", "SharedMemory write NAME OFFSET NUMBER, fill NAME BYTE, read NAME; on a"),
     ("", "Manager object append NAME ITEM [at KEY [assign]], setitem NAME KEY ITEM,"),
     ("", "setattr NAME ATTR ITEM ({i} is the process's index)"),
-    ("space", "in a 'reads' / 'writes' / 'finally' list: tick or untick the item"),
+    ("space", "in a 'reads' / 'writes' / 'finally' list: tick [x] or untick [ ] the item"),
     ("n", "rename the selected entry (wires follow a renamed channel)"),
     ("d", "duplicate the selected entry, same wiring"),
     ("x  delete", "delete the selected entry (a channel is unplugged everywhere)"),
     ("v", "show the diagram or the TOML that will be saved"),
     ("r", "run it: the run screen; escape there comes back here"),
-    ("s", "save it as TOML in your presets folder (asks before replacing a file)"),
+    ("s", "save it as TOML in your presets folder: asks for the name, and before"),
+    ("", "replacing a file"),
     ("escape", "from the form: back to the list; from the list: back to the presets"),
+    ("", "(asks first when there are unsaved changes)"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help"),
     ("q  ctrl+c", "quit"),
@@ -90,7 +98,7 @@ HELP_KEYS = [
 # Single-letter keys type into a text field; there they are hidden and off.
 LIST_ACTIONS = frozenset(
     {"add_process", "add_channel", "add_shared", "edit", "rename", "duplicate", "delete"}
-    | {"run", "save", "view"}
+    | {"run", "save", "view", "quit"}
 )
 # Fields whose value changes which other fields are shown.
 SHAPING_KEYS = frozenset({"role", "kind", "payload.kind", "reply.kind", "work.kind", "in", "out"})
@@ -153,6 +161,7 @@ class ComposerScreen(Screen[Path | None]):
         Binding("r", "run", "Run"),
         Binding("s", "save", "Save"),
         Binding("escape", "back", "Back"),
+        Binding("q", "quit", "Quit"),  # the app's q, but asking first about unsaved changes
     ]
     KEYS_HELP = ("ipcplay — composer", HELP_INTRO, HELP_KEYS)
 
@@ -193,6 +202,14 @@ class ComposerScreen(Screen[Path | None]):
         """Wide terminals: the diagram gets a column of its own beside the form."""
         self.set_class(self.size.width >= 150, "-wide")
 
+    def on_descendant_focus(self) -> None:
+        """The focused part's frame says what Escape does from there."""
+        rows = self.query_one(RowView)
+        on_list = self.focused is rows
+        rows.border_subtitle = "esc: leave · enter: edit" if on_list else ""
+        in_form = self.focused is not None and self.focused in self.form.query("*")
+        self.form.border_subtitle = "esc: back to the list" if in_form else ""
+
     @property
     def form(self) -> EntryForm:
         return self.query_one(EntryForm)
@@ -204,6 +221,13 @@ class ComposerScreen(Screen[Path | None]):
     @property
     def dirty(self) -> bool:
         return self.draft != self.clean
+
+    def unsaved_toml(self) -> str:
+        """The draft as TOML if it has changes not saved, else "": what a
+        crash keeps beside its traceback, so a lesson being built is not lost."""
+        if not self.dirty:
+            return ""
+        return tomli_w.dumps(to_doc(self.draft), multiline_strings=True)
 
     # ------------------------------------------------------------------ one way: draft -> widgets
     def _refresh(self) -> None:
@@ -310,7 +334,7 @@ class ComposerScreen(Screen[Path | None]):
             self.draft, uid = add(self.draft, by_key[key], self._wire_to())
             self._refresh()
             self._select(uid)
-            self.query_one(RowView).focus()
+            self.query_one(RowView).focus()  # so a, c, o can add the next one at once
 
         self.app.push_screen(ChoiceScreen(title, choices), chosen)
 
@@ -372,42 +396,72 @@ class ComposerScreen(Screen[Path | None]):
             self._refuse("cannot run yet")
 
     def action_save(self) -> None:
+        """Ask for the name (never a name the user did not see), then write."""
         self.result = check(self.draft)
         if not isinstance(self.result, Scenario):
             self._refuse("not saved")
             return
-        path = user_dir() / f"{self.result.name}.toml"
+        self._ask_name(self._suggested_name())
+
+    def _suggested_name(self) -> str:
+        """The file it was saved as, or its file name, or one made from its title."""
+        if self.saved_path is not None:
+            return self.saved_path.stem
+        if self.draft.file != SCENARIO_DEFAULTS["file"]:
+            return self.draft.file
+        return slug(str(self.draft.scenario.get("title"))) or self.draft.file
+
+    def _ask_name(self, suggestion: str) -> None:
+        def named(name: str | None) -> None:
+            if name is not None and self.is_attached:
+                self._save_as(name)
+
+        self.app.push_screen(SaveAsScreen(suggestion, str(user_dir())), named)
+
+    def _save_as(self, name: str) -> None:
+        """Write NAME.toml; a file that is there (unless this composer wrote it) or
+        a built-in preset's name is replaced only when the user says so."""
+        path = user_dir() / f"{name}.toml"
         builtin = {i.name for i in list_presets() if i.origin == "built-in"}
-        if not path.exists() and self.result.name not in builtin:
-            self._write(self.result, path, overwrite=False)
+        ours = path == self.saved_path
+        if ours or (not path.exists() and name not in builtin):
+            self._write_as(name, path, overwrite=ours)
             return
         taken = builtin | {p.stem for p in user_dir().glob("*.toml")}
-        new = free_name(self.result.name, taken)
+        other = free_name(name, taken)
         if path.exists():
             title = f"{path.name} already exists in your presets."
             replace_it = Choice("overwrite", f"Overwrite {path.name}", "the old file is replaced")
         else:
-            title = f"'{self.result.name}' is the name of a built-in preset."
+            title = f"'{name}' is the name of a built-in preset."
             replace_it = Choice(
                 "overwrite", f"Save as {path.name}", "listed, but the built-in wins by name"
             )
         choices = [
-            Choice("new", f"Save as {new}.toml", "keeps both"),
+            Choice("rename", "Another name…", f"asks again, suggesting {other}"),
             replace_it,
             Choice("cancel", "Cancel", "nothing is written"),
         ]
 
         def chosen(answer: str | None) -> None:
-            if answer == "overwrite" and isinstance(self.result, Scenario):
-                self._write(self.result, path, overwrite=True)
-            elif answer == "new":
-                self.draft = edit(self.draft, self.draft.scenario.uid, "file", new)
-                self._refresh()
-                self._show_entry()
-                if isinstance(self.result, Scenario):
-                    self._write(self.result, user_dir() / f"{new}.toml", overwrite=False)
+            if not self.is_attached:
+                return
+            if answer == "overwrite":
+                self._write_as(name, path, overwrite=True)
+            elif answer == "rename":
+                self._ask_name(other)
 
         self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    def _write_as(self, name: str, path: Path, *, overwrite: bool) -> None:
+        """The draft takes the name it is saved under, then is written."""
+        self.draft = edit(self.draft, self.draft.scenario.uid, "file", name)
+        self._refresh()
+        self._show_entry()
+        if isinstance(self.result, Scenario):
+            self._write(self.result, path, overwrite=overwrite)
+        else:
+            self._refuse("not saved")
 
     def _write(self, scenario: Scenario, path: Path, *, overwrite: bool) -> None:
         """Only text that loads back to this very scenario is written; a file is
@@ -437,22 +491,33 @@ class ComposerScreen(Screen[Path | None]):
         self.clean = self.draft
         self.saved_path = path
         self._title()
-        self.notify(f"saved {path}", timeout=5)
+        self.notify(f"saved {neutralise(str(path), multiline=False)}", timeout=5)
 
     def action_back(self) -> None:
-        if self.focused is not None and self.focused in self.form.query("*"):
-            self.query_one(RowView).focus()
+        """One step out: from anywhere but the list, to the list; from the list,
+        back to the presets, asking first when the changes are not saved."""
+        rows = self.query_one(RowView)
+        if self.focused is not rows:
+            rows.focus()
             return
+        self._leave(lambda: self.dismiss(self.saved_path), "Back to the presets")
+
+    async def action_quit(self) -> None:
+        """The app's q, asking first when the changes are not saved."""
+        self._leave(lambda: self.app.call_later(self.app.action_quit), "Quit ipcplay")
+
+    def _leave(self, go: Callable[[], object], label: str) -> None:
         if not self.dirty:
-            self.dismiss(self.saved_path)
+            go()
             return
         choices = [
-            Choice("stay", "Stay", "keep editing; s saves"),
-            Choice("leave", "Leave without saving", "the changes are lost"),
+            Choice("stay", "Stay in the composer", "keep editing; s saves"),
+            Choice("leave", f"{label} without saving", "the changes are lost"),
         ]
 
         def chosen(answer: str | None) -> None:
-            if answer == "leave":
-                self.dismiss(self.saved_path)
+            if answer == "leave" and self.is_attached:
+                go()
 
-        self.app.push_screen(ChoiceScreen("Your changes are not saved.", choices), chosen)
+        title = "Leave the composer? Your changes are not saved."
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)

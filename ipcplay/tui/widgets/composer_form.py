@@ -12,12 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import (
+    Checkbox,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from ipcplay.scenario import model
@@ -172,6 +186,70 @@ def visible(e: Entry, key: str) -> bool:
     return True
 
 
+TICKED = "[x]"
+UNTICKED = "[ ]"
+"""Ticked and unticked differ in shape, not only in colour: a projector or a
+colour-blind eye tells `[x]` from `[ ]`, where Textual's own ▐X▌ differs in shade only."""
+
+
+class TickBox(Checkbox):
+    """A checkbox drawn as `[x]` / `[ ]`, the mark bold and green when ticked."""
+
+    DEFAULT_CSS = """
+    TickBox > .toggle--button { color: $text-muted; background: transparent; }
+    TickBox.-on > .toggle--button {
+        color: $text-success;
+        background: transparent;
+        text-style: bold;
+    }
+    """
+
+    def render(self) -> Content:
+        mark = self.get_visual_style("toggle--button")
+        box = Content.assemble("[", ("x" if self.value else " ", mark), "]")
+        label = self.label.pad(1, 1).stylize_before(self.get_visual_style("toggle--label"))
+        return Content.assemble(box, label)
+
+
+class TickList(SelectionList[Any]):
+    """A SelectionList whose items read `[x] name` / `[ ] name` (see TICKED)."""
+
+    DEFAULT_CSS = """
+    TickList > .selection-list--button,
+    TickList > .selection-list--button-highlighted { color: $text-muted; }
+    TickList > .selection-list--button-selected,
+    TickList > .selection-list--button-selected-highlighted {
+        color: $text-success;
+        text-style: bold;
+    }
+    """
+
+    def render_line(self, y: int) -> Strip:
+        line = OptionList.render_line(self, y)  # the item's text; the box is ours
+        index = self.scroll_offset.y + y
+        try:
+            option = self.get_option_at_index(index)
+        except OptionDoesNotExist:
+            return line
+        ticked = option.value in self.selected
+        component = "selection-list--button" + ("-selected" if ticked else "")
+        if self.highlighted == index:
+            component += "-highlighted"
+        mark = self.get_component_rich_style(component)
+        base = next(iter(line)).style or self.rich_style
+        meta = Style(meta={"option": index})  # a click on the box ticks it too
+        side = base + meta
+        inner = base + Style(color=mark.color, bold=mark.bold) + meta
+        return Strip(
+            [
+                Segment("[", side),
+                Segment("x" if ticked else " ", inner),
+                Segment("] ", side),
+                *line,
+            ]
+        )
+
+
 class EntryForm(VerticalScroll):
     """Every field of every section, built once; `show` picks what is seen."""
 
@@ -208,12 +286,12 @@ class EntryForm(VerticalScroll):
             options = [(c, c) for c in f.choices]
             return Select(options, allow_blank=False, compact=True, id=wid)
         if f.kind == "check":
-            return Checkbox(CHECK_LABELS.get(f.key, ""), compact=True, id=wid)
+            return TickBox(CHECK_LABELS.get(f.key, ""), compact=True, id=wid)
         if f.kind == "refs":
-            return SelectionList[int](compact=True, id=wid)
+            return TickList(compact=True, id=wid)
         if f.kind == "endings":
             options = [(ENDING_HELP[e], e) for e in model.ENDINGS]
-            return SelectionList[str](*options, compact=True, id=wid)
+            return TickList(*options, compact=True, id=wid)
         if f.kind == "area":
             return TextArea(soft_wrap=True, compact=True, id=wid)
         if f.kind == "steps":
