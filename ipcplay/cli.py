@@ -562,6 +562,10 @@ def cmd_tui(argv: list[str]) -> int:
         result = app.run()
     finally:
         app.stop_all_now()
+    if app.crash_message:
+        print(app.crash_message, file=sys.stderr)
+    if app.return_code:  # a crash: Textual returns None for it, which is not a success
+        return app.return_code
     return int(result or 0)
 
 

@@ -17,6 +17,7 @@ from ipcplay.engine.tracker import start_tracker
 from ipcplay.markers import MarkerOut
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
+from ipcplay.tui.crash import crash_line, save_crash
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
 from ipcplay.tui.screens.run import RunScreen
@@ -66,6 +67,8 @@ class IpcplayApp(App[int]):
         self.markers = MarkerOut()
         self.svg_at = svg_at or []
         self.svg_stem = svg_stem
+        self.crash_message: str | None = None
+        """Set when a bug stopped the app: the one line to leave on the terminal."""
 
     def on_mount(self) -> None:
         for t in self.svg_at:  # stills for a recording, on the app's own clock
@@ -142,6 +145,37 @@ class IpcplayApp(App[int]):
         stop and join every process now, and leave."""
         self.stop_all_now()
         os._exit(128 + signal.SIGHUP)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug reached the event loop. Textual exits with status 1 and prints
+        the traceback, with locals, over the terminal; a class would see that.
+        Keep Textual's handling (tests re-raise the error through it), save the
+        traceback and any unsaved scenario to files, and leave one line naming
+        them instead. Overridden because Textual has no public hook for it; the
+        crash tests fail if this stops being called."""
+        super()._handle_exception(error)
+        extra = self._unsaved()
+        path = save_crash(error, extra)
+        kept = (
+            f"; your unsaved scenario is beside it ({path.stem}.toml)"
+            if extra and path is not None
+            else ""
+        )
+        # Printed by the command after the terminal is restored, as plain
+        # text: Rich would fold it at the terminal's width or crop it.
+        self.crash_message = crash_line(error, path, kept)
+        self._exit_renderables.clear()
+
+    def _unsaved(self) -> dict[str, str]:
+        """The composer's scenario, if one is open with changes not saved."""
+        for screen in self.screen_stack:
+            unsaved = getattr(screen, "unsaved_toml", None)
+            if callable(unsaved):
+                with contextlib.suppress(Exception):
+                    text = unsaved()
+                    if text:
+                        return {".toml": text}
+        return {}
 
     def stop_all_now(self) -> None:
         """Last resort after the event loop has gone (a crash): stop synchronously."""

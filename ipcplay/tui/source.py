@@ -142,6 +142,11 @@ class EngineSource:
         """Synchronous stop, for exit paths where the event loop is gone."""
         self._stop()
 
+    @property
+    def running(self) -> bool:
+        """An engine is started and not yet stopped (its processes may exist)."""
+        return self._engine is not None
+
     def now(self) -> float:
         return time.monotonic()
 

@@ -20,6 +20,7 @@ from ipcplay.engine.tempo import SPEEDS
 from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
 from ipcplay.tour import Fired, TourPlayer
+from ipcplay.tui.deferred import after, after_refresh, alive, every
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.source import SnapshotSource
@@ -138,7 +139,7 @@ class RunScreen(Screen[None]):
         self.query_one(ChannelPanel).display = table
         self.query_one(FlowView).topology_only = table
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
-            self.call_after_refresh(self._apply, self.snap)
+            after_refresh(self, self._apply, self.snap)
 
     def on_mount(self) -> None:
         log = self.query_one(EventLog)
@@ -162,8 +163,8 @@ class RunScreen(Screen[None]):
         # Start the processes once this screen (saying "starting…") is on the
         # terminal: twenty spawned interpreters importing at once leave the
         # observer so little CPU that its first frame used to wait 2 s for them.
-        self.call_after_refresh(self._start_source)
-        self.set_interval(1.0, self._status)  # freshness keeps ticking if data stops
+        after_refresh(self, self._start_source)
+        every(self, 1.0, self._status)  # freshness keeps ticking if data stops
 
     def _start_source(self) -> None:
         self._watch(self.source.start(self._deliver))
@@ -188,6 +189,8 @@ class RunScreen(Screen[None]):
         self.post_message(SnapshotReady(snap, generation))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not alive(self):  # posted just before escape popped this screen
+            return
         if message.generation != self.generation:
             self.generation = message.generation
             self.query_one(ProcessPanel).reset()
@@ -356,7 +359,7 @@ class RunScreen(Screen[None]):
             panels = [self.query_one(ProcessPanel)]
         for panel in panels:
             panel.add_class("tour-highlight")
-        self.set_timer(3.0, lambda: [p.remove_class("tour-highlight") for p in panels])
+        after(self, 3.0, lambda: [p.remove_class("tour-highlight") for p in panels])
 
     def _apply(self, snap: Snapshot) -> None:
         self.snap = snap

@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
 from ipcplay.tui import format as F
+from ipcplay.tui.deferred import after_refresh
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
 
@@ -61,7 +62,7 @@ class ProcessPanel(Vertical):
             # The panels above changed height, or are about to (their first
             # rows are in this same update): fit again once the layout has them.
             self._above_height = above
-            self.call_after_refresh(self._fit, processes)
+            after_refresh(self, self._fit, processes)
         # footer 1, the log's tabs and a few lines 6, this panel's own frame,
         # header and detail 6, and the captions' room
         room = screen.size.height - above - 1 - 6 - 6 - self.reserve
