@@ -422,6 +422,12 @@ def cmd_record(args: argparse.Namespace) -> int:
         *(f"  still: {p}" for p in rec.stills),
     ]
     sys.stderr.write("".join(f"{neutralise(line, multiline=False)}\n" for line in lines))
+    if rec.ended_by_itself:
+        sys.stderr.write(
+            f"ipcplay record: the app ended by itself after {rec.duration_s:.1f} s (exit status "
+            f"{rec.exit_status}), before the recording's end; what it showed is in the .cast\n"
+        )
+        return 1
     if videos and rec.output_events:
         from ipcplay.video import read_cast, write_gif, write_mp4
 

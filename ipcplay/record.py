@@ -44,6 +44,8 @@ from ipcplay.scenario.model import Scenario
 from ipcplay.tour import HOLD_S
 
 TERM = "xterm-256color"
+APP = (sys.executable, "-m", "ipcplay")
+"""The program recorded: ipcplay's TUI, run as a person runs it."""
 QUIT_GRACE_S = 10.0
 """How long the app gets to stop every process after `q`."""
 TAIL_S = 3.0
@@ -70,6 +72,7 @@ class Recording:
     stills: tuple[Path, ...]
     exit_status: int | None
     idle_cut_s: float = 0.0  # seconds taken out by `idle_limit`
+    ended_by_itself: bool = False  # the app exited before the recorder pressed `q`
 
 
 def still_path(out: Path, t: float) -> Path:
@@ -111,7 +114,7 @@ def record(
     marks_r, marks_w = os.pipe()
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env.update(TERM=TERM, COLORTERM="truecolor", **{MARKER_ENV: str(marks_w)})
-    cmd = [sys.executable, "-m", "ipcplay", str(source)]
+    cmd = [*APP, str(source)]
     if touring:
         # Nobody presses `n` in a recording: a held step goes on after HOLD_S.
         cmd += ["--tour", "--tour-hold", f"{HOLD_S:g}"]
@@ -222,6 +225,7 @@ def record(
         saved,
         status,
         cut,
+        quit_at is None,
     )
 
 

@@ -158,3 +158,21 @@ def test_bad_options_are_one_line_and_nothing_is_written(
 def test_an_output_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     r = ipcplay("record", "simplequeue-hello", "-o", str(tmp_path / "no" / "x.cast"), cwd=tmp_path)
     assert r.returncode == 2 and "does not exist" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_an_app_that_ends_by_itself_is_said_and_not_made_a_video(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash before the end is no lesson: the recorder says so, exits 1 and
+    draws no GIF of a traceback; the .cast keeps what the app printed."""
+    from ipcplay import record
+    from ipcplay.cli import main
+
+    crash = "import sys; print('Traceback: boom'); sys.exit(3)"
+    monkeypatch.setattr(record, "APP", (sys.executable, "-c", crash))
+    monkeypatch.chdir(tmp_path)
+    status = main(["record", "bounded-queue", "-o", "x.cast", "--gif"])
+    err = capsys.readouterr().err
+    assert status == 1 and "the app ended by itself" in err and "exit status 3" in err
+    assert "boom" in (tmp_path / "x.cast").read_text(encoding="utf-8")
+    assert not (tmp_path / "x.gif").exists()
