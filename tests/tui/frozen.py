@@ -771,3 +771,228 @@ def finished(snap: Snapshot) -> Snapshot:
         for p in snap.processes
     )
     return replace(snap, processes=procs, finished=True, stuck=None)
+
+
+# ------------------------------------------------------- a projector's 100×30
+# Pictures of what a class reads on a small screen: the lines that carry the
+# lesson (names, pids, objects, "held by …, which …") and many rows.
+
+
+def lock_order_scenario() -> Scenario:
+    return load(resolve("lock-order-deadlock"))
+
+
+LOCK_ORDER_DESCRIPTION = (
+    "deadlock: left → right → left wait for each other; "
+    "left holds 'lock_a' and is blocked in acquire on 'lock_b', held by right (pid 4243); "
+    "right holds 'lock_b' and is blocked in acquire on 'lock_a', held by left (pid 4242)"
+)
+
+
+def lock_order_snapshot(scenario: Scenario) -> Snapshot:
+    """lock-order-deadlock, 6.4 s in: each holds one lock and waits for the other."""
+    assert [p.name for p in scenario.processes] == ["left", "right"]
+
+    def waiting(i: int, name: str, lock: str, holder: str, since: float) -> ProcessSample:
+        b = BlockedOn("acquire", lock, "", T - since, True, holder)
+        p = _proc(i, name, name, "steps", state="blocked", blocked=b, cpu_s=0.11)
+        return replace(p, blocked_s=since, ctx_switches=36)
+
+    def lock(i: int, name: str, holder: str, waiter: str, pid: int) -> SharedSample:
+        return SharedSample(
+            i,
+            name,
+            "Lock",
+            holders=(holder,),
+            holder_pids=(pid,),
+            held=1,
+            held_since=T - 6.2,
+            free=0,
+            waiting=(waiter,),
+            acquires=1,
+            contended=1,
+            wait_s=6.0,
+            users=("left", "right"),
+        )
+
+    return Snapshot(
+        seq=64,
+        t=T,
+        elapsed_s=6.4,
+        processes=(
+            waiting(0, "left", "lock_b", "right (pid 4243)", 6.05),
+            waiting(1, "right", "lock_a", "left (pid 4242)", 6.0),
+        ),
+        channels=(),
+        recent_events=(
+            Event(_ns(6.3), 0, "acquire", 0, -1, 0),
+            Event(_ns(6.25), 1, "acquire", 1, -1, 0),
+        ),
+        events_total=2,
+        events_released=2,
+        events_dropped=0,
+        observer_cpu_percent=1.0,
+        finished=False,
+        stuck=Stuck("deadlock", ("left", "right"), LOCK_ORDER_DESCRIPTION, T - 5.0),
+        shared=(
+            lock(0, "lock_a", "left", "right", 4242),
+            lock(1, "lock_b", "right", "left", 4243),
+            SharedSample(2, "a_held", "Event", is_set=True, sets=1, users=("left", "right")),
+            SharedSample(3, "b_held", "Event", is_set=True, sets=1, users=("left", "right")),
+        ),
+        waits=(
+            WaitEdge(
+                "left", "acquire", "lock_b", "", ("right",), T - 6.05, "right (pid 4243)", True
+            ),
+            WaitEdge("right", "acquire", "lock_a", "", ("left",), T - 6.0, "left (pid 4242)", True),
+        ),
+    )
+
+
+LONG_HANG_TOML = """
+[scenario]
+title = "Pitfall (broken): a checkpoint writer terminated while it holds the journal lock"
+explain = "The writer is terminated holding the lock; both rebuilders wait for it forever."
+start_method = "spawn"
+expect = "hang"
+
+[shared.journal_lock]
+kind = "Lock"
+
+[[process]]
+name = "checkpoint-writer"
+role = "steps"
+steps = [{ acquire = "journal_lock" }, { sleep = 5000 }, { release = "journal_lock" }]
+
+[[process]]
+name = "index-rebuilder"
+role = "steps"
+replicas = 2
+steps = [{ acquire = "journal_lock" }, { release = "journal_lock" }]
+"""
+
+_KILLED_HOLDER = "checkpoint-writer (pid 4242), which was killed by SIGTERM while holding it"
+
+LONG_HANG_DESCRIPTION = "hang: " + "; ".join(
+    f"index-rebuilder-{i} is blocked in acquire on 'journal_lock', held by {_KILLED_HOLDER}"
+    ", so no live process can ever release it"
+    for i in (1, 2)
+)
+
+
+def long_hang_scenario() -> Scenario:
+    return loads(LONG_HANG_TOML, source="<long-hang>", name="checkpoint-writer-terminated")
+
+
+def long_hang_snapshot(scenario: Scenario) -> Snapshot:
+    """Two rebuilders wait for a lock whose holder was killed: a HANG whose
+    every line is longer than 100 columns."""
+    names = ["checkpoint-writer", "index-rebuilder-1", "index-rebuilder-2"]
+    assert [p.name for p in instances_of(scenario)] == names
+    writer = replace(
+        _proc(0, names[0], names[0], "steps", state="killed by SIGTERM", cpu_s=0.11),
+        alive=False,
+        exitcode=-15,
+        status="",
+    )
+
+    def rebuilder(i: int, since: float) -> ProcessSample:
+        b = BlockedOn("acquire", "journal_lock", "", T - since, True, _KILLED_HOLDER)
+        p = _proc(i, names[i], "index-rebuilder", "steps", state="blocked", blocked=b, cpu_s=0.1)
+        return replace(p, blocked_s=since, ctx_switches=31)
+
+    return Snapshot(
+        seq=64,
+        t=T,
+        elapsed_s=6.4,
+        processes=(writer, rebuilder(1, 5.85), rebuilder(2, 5.8)),
+        channels=(),
+        recent_events=(
+            Event(_ns(6.3), 0, "acquire", 0, -1, 0),
+            Event(_ns(5.9), 0, "exit", -1, -1, -15),
+        ),
+        events_total=2,
+        events_released=2,
+        events_dropped=0,
+        observer_cpu_percent=1.0,
+        finished=False,
+        stuck=Stuck("hang", tuple(names[1:]), LONG_HANG_DESCRIPTION, T - 5.0),
+        shared=(
+            SharedSample(
+                0,
+                "journal_lock",
+                "Lock",
+                holders=(names[0],),
+                holder_pids=(4242,),
+                held=1,
+                held_since=T - 6.3,
+                free=0,
+                waiting=tuple(names[1:]),
+                acquires=1,
+                contended=2,
+                wait_s=11.6,
+                users=tuple(names),
+            ),
+        ),
+        waits=tuple(
+            WaitEdge(n, "acquire", "journal_lock", "", (), T - s, _KILLED_HOLDER)
+            for n, s in ((names[1], 5.85), (names[2], 5.8))
+        ),
+    )
+
+
+def bounded_scenario() -> Scenario:
+    return load(resolve("bounded-queue"))
+
+
+def bounded_snapshot(scenario: Scenario) -> Snapshot:
+    """bounded-queue as its tour leaves it: ten readers paused, the queue at
+    3 of 3, three writers done and seven blocked in put(): twenty rows."""
+    names = [p.name for p in instances_of(scenario)]
+    assert len(names) == 20 and names[0] == "writer-1" and names[10] == "reader-1"
+    processes = []
+    for i, name in enumerate(names[:10]):
+        if i < 3:
+            p = _proc(i, name, "writer", "producer", state="exited 0", sent=1, items=1)
+            p = replace(p, alive=False, exitcode=0, status="")
+        else:
+            since = 2.35 - 0.1 * i
+            b = BlockedOn("put", "queue", "queue full", T - since, True)
+            p = _proc(i, name, "writer", "producer", state="blocked", blocked=b, blocked_s=since)
+        processes.append(replace(p, cpu_s=0.08, ctx_switches=40 + i))
+    for i, name in enumerate(names[10:], start=10):
+        p = _proc(i, name, "reader", "consumer", state="stopped", activity="stopped")
+        processes.append(replace(p, status="stopped", cpu_s=0.07, ctx_switches=30 + i))
+    queue = _queue(
+        0,
+        "queue",
+        maxsize=3,
+        puts=3,
+        gets=0,
+        max_depth=3,
+        nbytes=3 * 36,
+        put_rate=0.0,
+        get_rate=0.0,
+        writers=tuple(names[:10]),
+        readers=tuple(names[10:]),
+        blocked_put_s=9.1,
+    )
+    return Snapshot(
+        seq=40,
+        t=T,
+        elapsed_s=2.4,
+        processes=tuple(processes),
+        channels=(queue,),
+        recent_events=tuple(Event(_ns(2.3 - 0.01 * i), i, "put", 0, -1, 36) for i in range(3)),
+        events_total=3,
+        events_released=3,
+        events_dropped=0,
+        observer_cpu_percent=4.0,
+        finished=False,
+        stuck=None,
+        waits=tuple(
+            WaitEdge(p.name, "put", "queue", "queue full", (), p.blocked.since)
+            for p in processes
+            if p.blocked is not None
+        ),
+    )

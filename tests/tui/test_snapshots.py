@@ -15,9 +15,15 @@ from typing import Any
 
 import pytest
 from frozen import (
+    bounded_scenario,
+    bounded_snapshot,
     deadlock_scenario,
     deadlock_snapshot,
     finished,
+    lock_order_scenario,
+    lock_order_snapshot,
+    long_hang_scenario,
+    long_hang_snapshot,
     ping_pong_scenario,
     ping_pong_snapshot,
     shared_scenario,
@@ -50,6 +56,14 @@ CASES: dict[str, tuple[Callable[[], Scenario], Callable[[Scenario], Snapshot]]] 
     "shared": (shared_scenario, shared_snapshot),
 }
 
+# A projector (100×30) and the smallest terminal (80×24): what a class reads.
+PROJECTOR = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+PROJECTOR_CASES: dict[str, tuple[Callable[[], Scenario], Callable[[Scenario], Snapshot]]] = {
+    "lock_order": (lock_order_scenario, lock_order_snapshot),
+    "long_hang": (long_hang_scenario, long_hang_snapshot),
+    "bounded_20": (bounded_scenario, bounded_snapshot),
+}
+
 
 @pytest.fixture(autouse=True)
 def no_user_presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +77,7 @@ def frozen_app(
     case: str, snap: Callable[[Snapshot], Snapshot] | None = None
 ) -> tuple[IpcplayApp, list[FrozenSource]]:
     """An app that opens `case` on a frozen source; the sources it made, to inspect."""
-    make_scenario, make_snapshot = CASES[case]
+    make_scenario, make_snapshot = {**CASES, **PROJECTOR_CASES}[case]
     scenario = make_scenario()
     snapshot = make_snapshot(scenario)
     if snap is not None:
@@ -110,6 +124,26 @@ def test_help_over_run(snap_compare: SnapCompare, size: tuple[int, int]) -> None
 def test_waits_tab(snap_compare: SnapCompare, case: str, size: tuple[int, int]) -> None:
     app, _ = frozen_app(case)
     assert snap_compare(app, press=["w"], terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", PROJECTOR)
+@pytest.mark.parametrize("case", list(PROJECTOR_CASES))
+def test_projector(snap_compare: SnapCompare, case: str, size: tuple[int, int]) -> None:
+    app, _ = frozen_app(case)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", PROJECTOR)
+@pytest.mark.parametrize("case", ["lock_order", "long_hang"])
+def test_projector_waits(snap_compare: SnapCompare, case: str, size: tuple[int, int]) -> None:
+    app, _ = frozen_app(case)
+    assert snap_compare(app, press=["w"], terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", PROJECTOR)
+def test_projector_code_zoomed(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app, _ = frozen_app("lock_order")
+    assert snap_compare(app, press=["c", "m"], terminal_size=size, run_before=settle)
 
 
 # ---------------------------------------------------------------- behaviour

@@ -13,7 +13,7 @@ HANG = (
 )
 
 
-@pytest.mark.parametrize("width", [100, 80, 60, 40, 24])
+@pytest.mark.parametrize("width", [100, 80, 60, 40, 30])
 def test_every_word_survives_and_no_line_is_too_long(width: int) -> None:
     lines = wrap(Text(HANG), width, indent=6)
     assert all(line.cell_len <= width for line in lines)
@@ -43,3 +43,9 @@ def test_styles_follow_the_words() -> None:
     lines = wrap(text, 20, indent=2)
     assert len(lines) > 1
     assert all(any("red" in str(span.style) for span in line.spans) for line in lines[1:])
+
+
+def test_fields_apart_by_two_spaces_stay_whole() -> None:
+    text = " right  steps  pid 4243  ppid 4200  threads 1  rss 20.5M  ctx switches 36"
+    lines = [line.plain for line in wrap(Text(text), 60, indent=1)]
+    assert lines[1].strip() == "ctx switches 36", lines

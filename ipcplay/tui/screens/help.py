@@ -42,6 +42,7 @@ KEYS = [
     ("c", "the Code tab: the plain multiprocessing script that does the same (again: events)"),
     ("w", "the Waits tab: who waits for whom, a deadlock's cycle in red (again: events)"),
     ("e", "the Explain tab: the preset's teaching text (again: events)"),
+    ("m", "zoom: the tabs over the whole screen, the code or waits in full (again: back)"),
     ("tab", "next pane"),
     ("escape", "back to the preset list (stops the scenario)"),
     ("ctrl+p", "command palette: every action by name"),

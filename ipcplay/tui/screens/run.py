@@ -12,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ipcplay.engine.snapshot import Snapshot, crashed
@@ -23,13 +22,14 @@ from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui.deferred import after, after_refresh, alive, every
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
+from ipcplay.tui.screens.run_keys import KeysByState
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
 from ipcplay.tui.widgets.managers import ManagerPanel
-from ipcplay.tui.widgets.processes import ProcessPanel
+from ipcplay.tui.widgets.processes import SHORT, ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
 from ipcplay.tui.widgets.status import Banner, StatusBar
@@ -50,24 +50,28 @@ class _Widgets:
     tabs: TabbedContent
 
 
-class RunScreen(Screen[None]):
-    """Everything here is drawn from snapshots; keys become engine commands."""
+class RunScreen(KeysByState):
+    """Everything here is drawn from snapshots; keys become engine commands.
+
+    Which keys work and which the footer shows depend on the run's state:
+    see `run_keys` (a key's `show=` here is only its default)."""
 
     BINDINGS = [
         Binding("space", "pause_all", "Pause all", key_display="␣"),
+        Binding("space", "resume_all", "Resume all", key_display="␣"),
         Binding("p", "pause", "Pause"),
         Binding("t", "terminate", "Term"),
         Binding("k", "kill", "Kill"),
-        Binding("plus,equals_sign", "rate(1.5)", "Rate±", key_display="+-"),
+        Binding("plus,equals_sign", "rate(1.5)", "Rate", key_display="+-"),
         Binding("minus", "rate(0.6667)", "Rate-", key_display="-", show=False),
         Binding("x", "pill", "Pill"),
         Binding("r", "restart", "Restart"),
         Binding("f", "filter", "Filter"),
+        Binding("w", "tab('tab-waits')", "Waits"),
+        Binding("e", "tab('tab-explain')", "Explain"),
         Binding("c", "tab('tab-code')", "Code"),
-        Binding("e", "tab('tab-explain')", "Explain", show=False),
-        # Not in the footer: at 100 columns it would push out Quit and Help;
-        # the tab is named on screen and `?` lists the key.
-        Binding("w", "tab('tab-waits')", "Waits", show=False),
+        Binding("m", "zoom", "Zoom"),
+        Binding("m", "unzoom", "Unzoom"),
         Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", key_display=">", show=False),
         Binding("n", "tour_next", "Next caption", show=False),
@@ -77,6 +81,8 @@ class RunScreen(Screen[None]):
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("escape", "back", "Back"),
     ]
+    # Zoomed (`m`), the tabs keep the status line, a tour's caption and the keys.
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, #caption, Footer"
 
     def __init__(
         self,
@@ -138,6 +144,7 @@ class RunScreen(Screen[None]):
         table = (self.size.width >= 120 or many) and bool(self.source.scenario.channels)
         self.query_one(ChannelPanel).display = table
         self.query_one(FlowView).topology_only = table
+        self.set_class(self.size.height < SHORT, "-short")  # see app.tcss
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
             after_refresh(self, self._apply, self.snap)
 
@@ -411,6 +418,7 @@ class RunScreen(Screen[None]):
             self.paused_all,
             self.verdict,
         )
+        self.refresh_keys()
 
     def on_row_view_selected(self, message: RowView.Selected) -> None:
         if message.view.id == "proc-rows":
@@ -436,6 +444,10 @@ class RunScreen(Screen[None]):
                 if p.name == name:
                     return f"pid {p.pid}"
         return ""
+
+    def action_resume_all(self) -> None:
+        """`space` while paused (its own action, so the footer can say "Resume all")."""
+        self.action_pause_all()
 
     def action_pause_all(self) -> None:
         if self.paused_all:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 from rich.text import Text
@@ -11,12 +12,20 @@ from textual.widget import Widget
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
 from ipcplay.tui import format as F
-from ipcplay.tui.deferred import after_refresh
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
+from ipcplay.tui.widgets.wrap import WrappedView
 
 HIGHLIGHT_S = 3.0  # how long a new or dead process stays highlighted
 HISTORY = 60
+_PID = re.compile(r" \(pid \d+\)")
+SHORT = 40
+"""Screens shorter than this (a projector's 30 lines) give the rows priority."""
+
+
+def _cut(name: str, width: int) -> str:
+    """The name in its column; one too long for it ends in "…", visibly cut."""
+    return f"{name:<{width}}" if len(name) <= width else name[: width - 1] + "…"
 
 
 class ProcessPanel(Vertical):
@@ -28,18 +37,32 @@ class ProcessPanel(Vertical):
         self.born: dict[str, tuple[int | None, float]] = {}
         self.died: dict[str, float] = {}
         self.latest: Snapshot | None = None
-        self._wide = False
+        self._cols: tuple[bool, int] = (False, 14)
+        """(wide, name width): the row layout, part of each row's value so a
+        change of it redraws the rows."""
         self._last_push = 0.0
         self._rows_height = 0
         self.reserve = 0
         """Lines to leave for a tour's captions below."""
         self._above: list[Widget] | None = None
-        self._above_height = -1  # their height when the rows were last fitted
+        self._caption: list[Widget] = []
+        self._above_height: tuple[int, ...] = ()  # their heights at the last fit
 
     def compose(self) -> ComposeResult:
         yield TextView(id="proc-header", classes="table-header")
-        yield RowView(id="proc-rows")
-        yield TextView(id="proc-detail")
+        rows = RowView(id="proc-rows")
+        rows.measure = self._measure
+        yield rows
+        yield WrappedView(id="proc-detail")
+
+    def on_mount(self) -> None:
+        # The frame names the rows shown: keep it true as the cursor scrolls them.
+        self.watch(
+            self.rows,
+            "scroll_y",
+            lambda _: self._where(),
+            init=False,
+        )
 
     @property
     def rows(self) -> RowView:
@@ -50,32 +73,57 @@ class ProcessPanel(Vertical):
         self.born.clear()
         self.died.clear()
 
-    def _fit(self, processes: int) -> None:
-        """As many rows as there are processes, up to 40 % of the screen and
-        never so many that the panels above and the event log and a tour's
-        captions below lose their room."""
+    def _fit(self) -> None:
+        """As many rows as there are processes, as long as the event log keeps
+        a few lines and the panels above and a tour's captions keep theirs.
+
+        On a tall screen the rows stop at 40 % of it; on a short one (a
+        projector's 100×30) they come first: bounded-queue's twenty processes
+        matter more in a lesson than a sixth line of the log. What does not
+        fit scrolls, and the panel's frame says which rows are shown."""
         screen = self.screen
         if self._above is None:  # found once: a query walks the DOM
-            self._above = list(screen.query("#status, #banner, #top, #shared"))
+            self._above = list(screen.query("#status, #banner, #top, #shared, #managers"))
+            self._caption = list(screen.query("#caption"))
         above = sum(w.outer_size.height for w in self._above if w.display)
-        if above != self._above_height:
-            # The panels above changed height, or are about to (their first
+        caption = max([self.reserve, *(w.outer_size.height for w in self._caption if w.display)])
+        detail = self.query_one("#proc-detail").outer_size.height
+        key = (above, caption, detail, screen.size.height)
+        if key != self._above_height:
+            # The panels around changed height, or are about to (their first
             # rows are in this same update): fit again once the layout has them.
-            self._above_height = above
-            after_refresh(self, self._fit, processes)
-        # footer 1, the log's tabs and a few lines 6, this panel's own frame,
-        # header and detail 6, and the captions' room
-        room = screen.size.height - above - 1 - 6 - 6 - self.reserve
-        cap = min(int(screen.size.height * 0.4) - self.reserve, room)
-        height = max(2, min(processes, cap))
+            self._above_height = key
+            self.call_after_refresh(self._fit)
+        total = screen.size.height
+        short = total < SHORT
+        # the footer; the log's tab bar (one line on a short screen) and its
+        # fewest lines; this panel's frame, header and detail; the captions
+        log = (1 if short else 2) + (3 if short else 6)
+        room = total - above - 1 - log - 3 - max(detail, 1) - caption
+        cap = room if short else min(int(total * 0.4) - caption, room)
+        height = max(2, min(self.rows.line_count, cap))
         if height != self._rows_height:
             self._rows_height = height
             self.rows.styles.height = height
+        self._where()
+
+    def _where(self) -> None:
+        """Name the rows shown in the frame when some are scrolled away."""
+        rows = self.rows
+        where = ""
+        if rows.line_count > self._rows_height:
+            first, last = rows.shown_rows()
+            where = f"{first + 1}–{last + 1} of {rows.row_count} · ↑↓"
+        if where != self.border_subtitle:
+            self.border_subtitle = where
 
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
-        self._fit(len(snap.processes))
-        self._wide = self.size.width >= 130
+        wide = self.size.width >= 130
+        longest = max((len(p.name) for p in snap.processes), default=0)
+        # The name column is as wide as the longest name (it never changes
+        # during a run): at 100 columns the room it leaves is the state's.
+        self._cols = (wide, max(7, min(24 if wide else 18, longest)))
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
             self._last_push = snap.t
@@ -92,7 +140,10 @@ class ProcessPanel(Vertical):
             if not p.alive and p.exitcode is not None and p.name not in self.died:
                 self.died[p.name] = now
         header = self.query_one("#proc-header", TextView)
-        header.set(self._header())
+        columns = self._header()
+        header.set(columns)
+        # A state too long for the row wraps under the state column.
+        self.rows.wrap_indent = columns.cell_len - len("state")
         rows = []
         for p in snap.processes:
             highlight = 0
@@ -102,28 +153,43 @@ class ProcessPanel(Vertical):
             elif born is not None and now - born[1] < HIGHLIGHT_S:
                 highlight = 1
             held = round(now - p.blocked.since, 1) if p.blocked is not None else 0.0
-            rows.append((p.name, (p, tuple(self.cpu.get(p.name, ())), highlight, held, self._wide)))
+            rows.append((p.name, (p, tuple(self.cpu.get(p.name, ())), highlight, held, self._cols)))
         self.rows.set_rows(rows, self._row)
+        self._fit()
         self.show_detail(now)
 
     def _header(self) -> Text:
-        if self._wide:
+        wide, name_w = self._cols
+        if wide:
             cols = (
-                f"{'pid':>7} {'ppid':>7} {'process':<16} {'role':<9} {'cpu':<14} "
+                f"{'pid':>7} {'ppid':>7} {'process':<{name_w}} {'role':<9} {'cpu':<14} "
                 f"{'rss':>7} {'thr':>3} {'in':>7} {'out':>7}  state"
             )
         else:
-            cols = f"{'pid':>7} {'process':<14} {'cpu':<11} {'in':>6} {'out':>6}  state"
+            cols = f"{'pid':>7} {'process':<{name_w}} {'cpu':<11} {'in':>6} {'out':>6}  state"
         return Text(cols, style="bold")
 
+    def _measure(
+        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[bool, int]]
+    ) -> int:
+        """The row's length, or 0 for a state that always fits (most of them:
+        only a wait, a note or an error can be long, so only those are drawn
+        to be measured)."""
+        p = value[0]
+        if p.blocked is None and not p.notes and not p.error:
+            return 0
+        return sum(len(text) for text, _ in self._row(value))
+
     def _row(
-        self, value: tuple[ProcessSample, tuple[float, ...], int, float, bool]
+        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[bool, int]]
     ) -> list[tuple[str, str]]:
         """The row as (text, style) pieces: RowView turns them into segments
         directly, several times cheaper than laying out a Rich Text."""
-        p, cpu, highlight, held, wide = value
+        p, cpu, highlight, held, (wide, name_w) = value
         now = p.blocked.since + held if p.blocked is not None else 0.0
         words, style = F.state_words(p, now)
+        if not wide:  # the holder's pid is on its own row: room for the rest
+            words = _PID.sub("", words)
         notes = [(f"  {F.notes_text(p.notes)}", "cyan")] if p.notes else []
         spark = F.sparkline(cpu, 8, top=100.0)
         name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
@@ -132,7 +198,7 @@ class ProcessPanel(Vertical):
             rss = F.size(p.rss) if p.rss else "-"
             return [
                 (f"{pid:>7} {p.ppid or '-':>7} ", ""),
-                (f"{p.name[:16]:<16}", name_style),
+                (_cut(p.name, name_w), name_style),
                 (f" {p.role:<9} ", ""),
                 (spark, "green"),
                 (
@@ -145,7 +211,7 @@ class ProcessPanel(Vertical):
             ]
         return [
             (f"{pid:>7} ", ""),
-            (f"{p.name[:14]:<14}", name_style),
+            (_cut(p.name, name_w), name_style),
             (" ", ""),
             (spark[-6:], "green"),
             (f"{p.cpu_percent:>4.0f}% {p.received:>6} {p.sent:>6}  ", ""),
@@ -156,13 +222,14 @@ class ProcessPanel(Vertical):
     def show_detail(self, now: float) -> None:
         snap = self.latest
         key = self.rows.selected_key
-        detail = self.query_one("#proc-detail", TextView)
+        detail = self.query_one("#proc-detail", WrappedView)
+        self._where()
         if snap is None or key is None:
-            detail.set("")
+            detail.set_lines([])
             return
         p = next((x for x in snap.processes if x.name == key), None)
         if p is None:
-            detail.set("")
+            detail.set_lines([])
             return
         words, style = F.state_words(p, now)
         t = Text()
@@ -193,4 +260,6 @@ class ProcessPanel(Vertical):
             )
             if p.role == "pool-worker" and p.activity:
                 t.append(f"  {p.activity}")
-        detail.set(t)
+        # Wrapped, not cut: the state is the one place a row's long wait
+        # ("held by …, which was killed …") is read in full at 100 columns.
+        detail.set_lines([(line, 1) for line in t.split("\n")])

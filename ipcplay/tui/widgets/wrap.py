@@ -43,14 +43,20 @@ def wrap(text: Text, width: int, indent: int = 0) -> list[Text]:
     plain = text.plain
     if width <= 0 or cell_len(plain) <= width:
         return [text]
-    indent = min(indent, max(0, width // 2))
+    indent = min(indent, max(0, width - 24))  # a continuation keeps room for words
     breaks = break_points(plain)
     lines: list[Text] = []
     start = 0
     room = width
+    # Fields set apart by two spaces ("pid 4243  threads 1  ctx switches 9")
+    # break between fields when one fits at least half a line.
+    fields = {i for i in breaks if plain[i - 1 : i + 1] == "  "}
     while cell_len(plain[start:]) > room:
         fitting = [b for b in breaks if b > start and cell_len(plain[start:b]) <= room]
-        if fitting:
+        whole = [b for b in fitting if b in fields and cell_len(plain[start:b]) >= room // 2]
+        if whole:
+            end, resume = whole[-1], whole[-1] + 1
+        elif fitting:
             end, resume = fitting[-1], fitting[-1] + 1
         else:  # one word longer than the line: cut it at the edge
             end = start + 1

@@ -1,0 +1,135 @@
+"""Which keys the run screen offers and shows, by what the run is doing.
+
+A class reads the footer. While the processes run it names the controls;
+once a deadlock or hang is found it names the Waits graph, Kill and Restart;
+once every process has exited it offers nothing that needs a live one; while
+a tour plays it names `n` and `b`. At 100 columns the footer holds about a
+dozen keys, so each state shows the ones that matter then.
+
+Two library hooks, two meanings:
+
+- `check_action` says whether a key *works* now (False: off and not shown).
+  A finished run has nobody to pause; a zoomed view cannot zoom again.
+- `active_bindings` (what the Footer draws) leaves out keys that work but
+  matter less now. They still work, `?` lists them and the palette runs them.
+
+The screen calls `refresh_keys()` whenever its state may have changed; the
+footer is redrawn only when the state it depends on did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual.binding import ActiveBinding
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from ipcplay.engine.snapshot import Snapshot
+
+LIVE = frozenset({"pause", "pause_all", "resume_all", "terminate", "kill", "rate", "pill"})
+"""Actions on running processes: off until the first sample and once all have exited."""
+
+_TABS = ("tab('tab-waits')", "tab('tab-explain')", "tab('tab-code')")
+_ZOOM = ("zoom", "unzoom")
+
+SHOWN: dict[str, frozenset[str]] = {
+    "starting": frozenset({"tab('tab-explain')", "tab('tab-code')", *_ZOOM, "back"}),
+    "running": frozenset(
+        {"pause_all", "pause", "kill", "rate(1.5)", "pill", "filter"}
+        | {"tab('tab-waits')", "tab('tab-code')", *_ZOOM, "back"}
+    ),
+    "touring": frozenset(
+        {"pause_all", "resume_all", "pause", "kill", "tab('tab-waits')", *_ZOOM}
+        | {"tour_next", "tour_back", "back"}
+    ),
+    "stuck": frozenset(
+        {"resume_all", "kill", "terminate", "pill", *_TABS, *_ZOOM, "restart", "back"}
+    ),
+    "finished": frozenset(
+        {"restart", "filter", "tab('tab-explain')", "tab('tab-code')", *_ZOOM, "back"}
+    ),
+}
+"""Per state, the screen's actions (as written in BINDINGS) the footer shows."""
+SHOWN["paused"] = SHOWN["running"] - {"pause_all"} | {"resume_all"}
+
+
+class KeysByState(Screen[None]):
+    """The run screen's keys, on and shown by state (a base of RunScreen)."""
+
+    snap: Snapshot | None
+    paused_all: bool
+    tour: object | None
+    _keys_state: tuple[object, ...] = ()
+
+    def phase(self) -> str:
+        """starting, running, paused, touring, stuck or finished."""
+        snap = self.snap
+        if snap is None:
+            return "starting"
+        if snap.finished:
+            return "finished"
+        if snap.stuck is not None:
+            return "stuck"
+        if self.tour is not None:
+            return "touring"
+        return "paused" if self.paused_all else "running"
+
+    def _pacers(self) -> bool:
+        return self.snap is not None and any(
+            p.role in ("producer", "pinger") for p in self.snap.processes
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        phase = self.phase()
+        if action == "zoom":
+            return self.maximized is None
+        if action == "unzoom":
+            return self.maximized is not None
+        if action in LIVE and phase in ("starting", "finished"):
+            return False
+        if action == "pause_all":
+            return not self.paused_all
+        if action == "resume_all":
+            return self.paused_all
+        if action == "rate":  # nobody paces itself, or a stuck writer cannot go faster
+            return self._pacers() and phase != "stuck"
+        return True
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys the Footer draws: this screen's own by `SHOWN`, the app's
+        (quit, help) and the focused widget's as they are."""
+        shown = SHOWN[self.phase()]
+        if self.maximized is not None:
+            shown = shown - {"back"}  # escape restores the panels first
+        out: dict[str, ActiveBinding] = {}
+        for key, active in super().active_bindings.items():
+            if active.node is self:
+                show = active.binding.action in shown
+                if show != active.binding.show:
+                    active = active._replace(binding=replace(active.binding, show=show))
+            out[key] = active
+        return out
+
+    def refresh_keys(self) -> None:
+        """Redraw the footer if what it depends on changed (cheap otherwise:
+        called on every snapshot)."""
+        state = (self.phase(), self.paused_all, self.maximized is not None, self._pacers())
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()
+
+    # ------------------------------------------------------------------ zoom
+    def action_zoom(self) -> None:
+        """The bottom tabs (events, waits, explanation, code) over the whole
+        screen, under the status line: the code a class reads in full."""
+        self.maximized = self.query_one("#bottom")
+
+    def action_unzoom(self) -> None:
+        self.minimize()
+
+    def watch_maximized(self) -> None:
+        """Zoomed or not (by `m`, or escape), the footer says which key undoes it."""
+        self.refresh_keys()
