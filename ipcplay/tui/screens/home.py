@@ -1,31 +1,35 @@
-"""The home screen: every preset, what it shows, and Enter to run it."""
+"""The home screen: every preset by topic, a filter, and Enter to run one.
+
+A teacher looks for a lesson by subject ("Queues") or by trouble ("deadlock"):
+the list is grouped by each preset's first topic, typing filters it over
+names, titles and topics, and `t` runs the selected preset with its tour. The
+command palette finds the same presets. Every name, title and path shown
+comes from a file and has been neutralised (see `ipcplay.tui.lessons`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from ipcplay.scenario import PresetInfo, ScenarioError, list_presets, load
 from ipcplay.scenario.draft import Draft, from_scenario
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.model import TOPIC_LABELS, Scenario
 from ipcplay.tui.format import reflow
+from ipcplay.tui.lessons import Lesson, grouped, lesson
 from ipcplay.tui.screens.composer import ComposerScreen
-from ipcplay.tui.widgets.rows import RowView
+from ipcplay.tui.widgets.preset_list import BROKEN_BADGE, FIXED_BADGE, TOUR_BADGE, PresetList
 
-
-def summary(s: Scenario) -> str:
-    """The first sentence of the teaching text, or the title."""
-    text = " ".join(s.explain.split())
-    if not text:
-        return s.title
-    end = text.find(". ")
-    return text if end < 0 else text[: end + 1]
+FILTER_KEYS = {"up": -1, "down": 1, "pageup": -10, "pagedown": 10}
+"""Keys that move the list's cursor while the filter has the focus."""
 
 
 def primitives(s: Scenario) -> str:
@@ -45,25 +49,63 @@ def primitives(s: Scenario) -> str:
     return ", ".join(dict.fromkeys(kinds))
 
 
+class PresetCommands(Provider):
+    """The palette finds presets by name, title or topic, as the list's filter
+    does, and runs the one chosen. (The app's own commands add "Tour: NAME"
+    for every preset with a tour.)"""
+
+    async def search(self, query: str) -> Hits:
+        home = self.screen
+        if not isinstance(home, HomeScreen) or not query.strip():
+            return
+        for _, items in grouped(home.lessons.values(), query):
+            for item in items:
+                if item.error:
+                    continue
+                yield Hit(
+                    1.0 if query.strip().lower() in item.name.lower() else 0.8,
+                    Text.assemble(("Run ", "bold"), item.name, (f" — {item.title}", "dim")),
+                    lambda key=item.key: home.open(key),
+                    text=f"Run {item.name}",
+                    help=" · ".join(TOPIC_LABELS[t] for t in item.topics) or None,
+                )
+
+
+class FilterInput(Input):
+    """The filter line: Enter runs the selected preset, and the footer says so."""
+
+    BINDINGS = [Binding("enter", "submit", "Run")]
+
+
 class HomeScreen(Screen[None]):
+    COMMANDS = Screen.COMMANDS | {PresetCommands}
     BINDINGS = [
         Binding("enter", "run", "Run"),
+        Binding("t", "tour", "Tour"),
+        Binding("slash", "filter", "Filter", key_display="/"),
         Binding("e", "edit", "Edit"),
         Binding("n", "new", "New"),
-        Binding("R", "reload", "Reload list"),
+        Binding("R", "reload", "Reload list", show=False),
+        Binding("escape", "clear_filter", "Clear filter"),
     ]
     KEYS_HELP = (
         "ipcplay — help",
-        "Every preset is a small TOML file. Enter runs the selected one with real "
-        "processes; e opens it in the composer, n starts one from nothing. What you "
+        "Every preset is a small TOML file, listed under its topic: the subjects "
+        "(Queues, Pipes, …) first, then the pitfalls by what goes wrong. Enter runs "
+        "the selected one with real processes; t runs it with its guided tour. Type "
+        f"to filter. {TOUR_BADGE} marks a preset with a tour, {BROKEN_BADGE} and "
+        f"{FIXED_BADGE} the broken and the fixed half of a pitfall pair. What you "
         "save in the composer goes to your presets folder and is listed here.",
         [
             ("↑ ↓  PgUp PgDn", "select a preset"),
             ("enter", "run it"),
+            ("t", "run it with its guided tour"),
+            ("a letter, /", "filter by name, title or topic (deadlock, pools, …)"),
+            ("escape", "clear the filter"),
             ("e", "edit it in the composer (saving makes your own copy)"),
             ("n", "compose a new scenario from templates"),
             ("R", "read the preset folders again"),
-            ("ctrl+p", "command palette: every action by name"),
+            ("ctrl+p", "command palette: presets and every action by name"),
             ("ctrl+s", "save a screenshot (SVG) in the current directory"),
             ("?", "this help"),
             ("q  ctrl+c", "quit"),
@@ -75,31 +117,46 @@ class HomeScreen(Screen[None]):
         self.extra = extra or []
         self.infos: dict[str, PresetInfo] = {}
         self.scenarios: dict[str, Scenario | str] = {}
+        self.lessons: dict[str, Lesson] = {}
+        self._typing = False  # the filter has been started and is taking the focus
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            Text(" ipcplay — pick a scenario and press Enter", style="bold"), id="home-title"
+        title = Text(" ipcplay — pick a lesson", style="bold")
+        title.append(
+            f"     {TOUR_BADGE} has a tour   {BROKEN_BADGE} broken  {FIXED_BADGE} fixed pitfall",
+            style="grey62",
         )
+        yield Static(title, id="home-title")
         with Horizontal(id="home-body"):
-            yield RowView(id="preset-rows")
+            with Vertical(id="home-list"):
+                yield FilterInput(
+                    select_on_focus=False,  # the first letter typed is already in it
+                    placeholder="type to filter: name, title, topic…",
+                    id="lesson-filter",
+                    compact=True,
+                )
+                yield PresetList(id="preset-rows")
             with VerticalScroll(id="preset-detail-scroll"):
                 yield Static(id="preset-detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.action_reload()
-        self.query_one(RowView).focus()
+        self.query_one(PresetList).focus()
 
     def on_screen_resume(self) -> None:
         """Back from the composer or a run: a saved preset shows up at once."""
+        self._typing = False
         if self.is_mounted and self.infos:
             self.action_reload()
+
+    # ------------------------------------------------------------------ the list
 
     def action_reload(self) -> None:
         infos = list_presets()
         for path in self.extra:
             infos.append(PresetInfo(name=path.stem, path=path, title="", origin="file"))
-        self.infos = {}
+        self.infos, self.scenarios, self.lessons = {}, {}, {}
         for info in infos:
             key = f"{info.origin}:{info.path}"
             self.infos[key] = info
@@ -108,72 +165,154 @@ class HomeScreen(Screen[None]):
             except ScenarioError as exc:
                 scenario = str(exc)
             self.scenarios[key] = scenario
+            self.lessons[key] = lesson(key, info, scenario)
         self._show_rows()
-        self._detail()
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#lesson-filter", Input).value
 
     def _show_rows(self) -> None:
-        """Rows are made when drawn, at the width the list then has (not at
-        mount, when it is 0), and made again when that width changes."""
-        rows = [(key, (info, self.scenarios[key])) for key, info in self.infos.items()]
-        self.query_one(RowView).set_rows(rows, lambda value: self._row(*value))
-
-    def _row(self, info: PresetInfo, scenario: Scenario | str) -> Text:
-        t = Text()
-        t.append(f"{info.name[:25]:<25} ", style="bold")
-        if isinstance(scenario, str):
-            t.append("cannot be loaded — see the error on the right", style="red")
-            return t
-        if info.origin != "built-in":
-            t.append(f"({info.origin}) ", style="grey62")
-        t.append(scenario.title)
-        room = max(10, self.query_one(RowView).size.width - 1)
-        t.truncate(room, overflow="ellipsis")
-        return t
-
-    def on_row_view_selected(self, message: RowView.Selected) -> None:
+        """Rows are made when drawn, at the width the list then has."""
+        rows = self.query_one(PresetList)
+        count = rows.show(list(self.lessons.values()), self.query_text)
+        total = len(self.lessons)
+        box = self.query_one("#home-list")
+        box.border_subtitle = f"{count} of {total}" if self.query_text.strip() else f"{total}"
         self._detail()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """The best match is the first; a cleared filter keeps the preset found."""
+        event.stop()
+        self._show_rows()
+        if event.value.strip():
+            self.query_one(PresetList).cursor = 0  # its first preset, below the heading
+        self.refresh_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing starts the filter; while it has the focus, ↑/↓ still move the list."""
+        field = self.query_one("#lesson-filter", Input)
+        if event.key in FILTER_KEYS and (field.has_focus or self._typing):
+            event.stop()
+            event.prevent_default()
+            self.query_one(PresetList).action_cursor(FILTER_KEYS[event.key])
+            return
+        if field.has_focus:
+            return
+        char = event.character
+        if char is None or len(char) != 1 or not char.isprintable():
+            return
+        # Focus moves on the next turn of the loop: until then, what is typed
+        # quickly after the first letter ("deadlock") is the filter's too,
+        # even the letters bound on the list.
+        starts = (char.isalnum() or char in "-_.") and event.key not in self.app.active_bindings
+        if self._typing or starts:
+            event.stop()
+            event.prevent_default()
+            self._typing = True
+            field.focus()
+            field.value += char
+            field.cursor_position = len(field.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_run()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget is self.query_one("#lesson-filter", Input):
+            self._typing = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape is shown only when there is a filter to clear; t is greyed
+        out for a preset without a tour."""
+        if not self.is_mounted or action not in ("clear_filter", "tour"):
+            return True
+        if action == "clear_filter":
+            return bool(self.query_text)
+        key = self.query_one(PresetList).selected_key
+        return True if key is not None and self.lessons[key].tour else None
+
+    def action_filter(self) -> None:
+        self._typing = True
+        self.query_one("#lesson-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self._typing = False
+        self.query_one("#lesson-filter", Input).value = ""
+        self.query_one(PresetList).focus()
+
+    def on_row_view_selected(self, message: PresetList.Selected) -> None:
+        self._detail()
+        self.refresh_bindings()
+
     def _detail(self) -> None:
-        key = self.query_one(RowView).selected_key
+        key = self.query_one(PresetList).selected_key
         detail = self.query_one("#preset-detail", Static)
         if key is None:
-            detail.update("No presets found.")
+            detail.update("No preset matches." if self.lessons else "No presets found.")
             return
         scenario = self.scenarios[key]
-        info = self.infos[key]
+        item = self.lessons[key]
         if isinstance(scenario, str):
-            detail.update(Text(scenario, style="red"))
+            detail.update(Text(item.error, style="red"))
             return
         t = Text()
-        t.append(scenario.title + "\n", style="bold")
+        t.append(item.title + "\n", style="bold")
         t.append(
-            f"{info.origin} · {info.path.name} · start method {scenario.start_method}"
+            f"{item.origin} · {item.file} · start method {scenario.start_method}"
             f" · {sum(p.replicas for p in scenario.processes)} processes · "
             f"{primitives(scenario)}\n",
             style="grey62",
         )
-        if scenario.pitfall == "broken":
-            t.append(f"pitfall, broken · the fix: {scenario.pair}\n", style="bold #ffb454")
-        elif scenario.pitfall == "fixed":
-            t.append(f"pitfall, fixed · the broken one: {scenario.pair}\n", style="green")
+        if item.topics:
+            labels = " · ".join(TOPIC_LABELS[topic] for topic in item.topics)
+            t.append(labels + "\n", style="#e6b450")
+        if item.pitfall == "broken":
+            t.append(
+                f"{BROKEN_BADGE} pitfall, broken · the fix: {item.pair}\n", style="bold #ff8f40"
+            )
+        elif item.pitfall == "fixed":
+            t.append(f"{FIXED_BADGE} pitfall, fixed · the broken one: {item.pair}\n", style="green")
+        if item.tour:
+            t.append(f"{TOUR_BADGE} a guided tour: t runs it with the tour\n", style="#59c2ff")
         t.append("\n")
         t.append(reflow(scenario.explain))
         detail.update(t)
 
+    # ------------------------------------------------------------------ actions
+
     def _selected_scenario(self) -> tuple[PresetInfo, Scenario] | None:
-        key = self.query_one(RowView).selected_key
+        key = self.query_one(PresetList).selected_key
         if key is None:
             return None
         scenario = self.scenarios[key]
         if isinstance(scenario, str):
-            self.notify(scenario, severity="error", timeout=5)
+            self.notify(self.lessons[key].error, severity="error", timeout=5)
             return None
         return self.infos[key], scenario
+
+    def open(self, key: str, tour: bool | None = None) -> None:
+        """Run the preset with this key (the palette's commands end here)."""
+        scenario = self.scenarios.get(key)
+        if scenario is None or isinstance(scenario, str):
+            return
+        if tour:
+            if not scenario.tour:
+                self.notify(f"{self.lessons[key].name} has no tour", timeout=3)
+                return
+            self.app.open_scenario(scenario, tour=True)  # type: ignore[attr-defined]
+        else:
+            self.app.open_scenario(scenario)  # type: ignore[attr-defined]
 
     def action_run(self) -> None:
         picked = self._selected_scenario()
         if picked is not None:
             self.app.open_scenario(picked[1])  # type: ignore[attr-defined]
+
+    def action_tour(self) -> None:
+        key = self.query_one(PresetList).selected_key
+        if key is not None and self._selected_scenario() is not None:
+            self.open(key, tour=True)
 
     def action_new(self) -> None:
         self._open_composer(Draft())
@@ -191,10 +330,13 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(ComposerScreen(draft), self._select_path)
 
     def _select_path(self, path: Path | None) -> None:
-        """After a save, the cursor goes to the preset just written."""
+        """After a save, the cursor goes to the preset just written (shown
+        whatever the filter says)."""
+        if path is not None:
+            self.query_one("#lesson-filter", Input).value = ""
         self.action_reload()
         if path is None:
             return
-        for i, info in enumerate(self.infos.values()):  # in the order of the rows
+        for key, info in self.infos.items():
             if info.path == path:
-                self.query_one(RowView).cursor = i
+                self.query_one(PresetList).select_key(key)
