@@ -161,12 +161,16 @@ class TourPlayer:
         return self._holding
 
     def advance(self) -> None:
-        """The teacher's `n`: end a hold, or else fire the next step at the
-        next snapshot fed, whatever it waits for."""
+        """The teacher's `n`: end a held step (the next one then waits as
+        usual), or fire the next step at the next snapshot fed, whatever it
+        waits for; both when the screen holds the tour too (a pause by hand),
+        so that `n` always shows something."""
         if self._holding:
             self._holding = False
             self._restart_wait()
-        elif not self.done:
+            if not self.holds:
+                return
+        if not self.done:
             self._force = True
 
     def _restart_wait(self) -> None:

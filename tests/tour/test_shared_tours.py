@@ -1,8 +1,10 @@
-"""The shared-state and pitfall presets' tours, as a user runs them: `ipcplay run NAME
---tour --json` plays every step, and each one saw the state it waits for."""
+"""Every preset's tour, as a user runs it: `ipcplay run NAME --tour --json`
+plays every step, each one saw the state it waits for, and each caption
+stays up long enough to be read aloud (MIN_GAP_S) before the next."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import sys
 import pytest
 
 from ipcplay.scenario import list_presets, load, resolve
+from ipcplay.tour import MIN_GAP_S
 
 TOURED = {
     "value-lost-updates": "completed",
@@ -45,7 +48,13 @@ TOURED = {
     "shared-memory-block": "completed",
     "start-method-globals": "completed",
     "joinable-pipeline": "completed",
+    "bounded-queue": "completed",
+    "joinable-queue-consumers": "completed",
+    "pipe-ping-pong": "completed",
+    "pipe-stream-eof": "completed",
+    "steady-pipeline": "completed",
 }
+READING_GAP_S = MIN_GAP_S - 0.15  # a sample is 0.1 s: a step fires on the first one after the gap
 
 
 @pytest.mark.timeout(90)
@@ -67,6 +76,16 @@ def test_every_step_of_the_tour_is_met(name: str) -> None:
             assert spec.on and spec.on in step["seen"], (spec, step)
         if spec.when in ("hang", "deadlock"):
             assert step["seen"].startswith(spec.when), step
+    # Readable at 1x: each caption stays up for at least the reading gap
+    # (a held step stays up until the teacher presses n: longer still).
+    gaps = [round(b["t"] - a["t"], 2) for a, b in itertools.pairwise(steps)]
+    assert all(g >= READING_GAP_S for g in gaps), gaps
+
+
+def test_every_preset_with_a_tour_is_played_here() -> None:
+    """The spacing above is measured over every tour a preset ships."""
+    toured = {i.name for i in list_presets() if i.origin == "built-in" and load(i.path).tour}
+    assert toured == set(TOURED), toured ^ set(TOURED)
 
 
 def test_every_broken_pitfall_has_a_tour_that_is_played_here() -> None:

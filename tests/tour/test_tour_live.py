@@ -28,7 +28,7 @@ def play(scenario: Scenario, duration: float = 20.0, probe=None):  # type: ignor
             fired.append((f, snap, probe(f, snap) if probe else None))
 
     engine = Engine(scenario, on_snapshot=on_snapshot, hang_after=0.5)
-    player = TourPlayer(scenario, engine)
+    player = TourPlayer(scenario, engine, hold_s=1.0)  # nobody presses `n` here
     try:
         outcome = engine.run(duration, linger=lambda: not player.done)
     finally:

@@ -184,6 +184,15 @@ def test_a_held_step_goes_on_by_itself_where_nobody_presses_n() -> None:
     assert play(TourPlayer(s, hold_s=5.0), 10.0) == [0.0, 5.0]
 
 
+def test_n_on_a_held_step_during_a_pause_shows_the_next_step_at_once() -> None:
+    s = scenario(TourStep(say="one", hold=True), TourStep(say="two", after=5.0))
+    player = TourPlayer(s)
+    player.feed(snap(0.0))
+    player.holds.add("paused")
+    player.advance()
+    assert [f.index for f in player.feed(snap(0.1))] == [1]
+
+
 def test_n_shows_the_next_step_now_whatever_it_waits_for() -> None:
     s = scenario(TourStep(say="one"), TourStep(say="two", when="full", on="q", timeout=60))
     player = TourPlayer(s)

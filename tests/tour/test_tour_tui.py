@@ -4,6 +4,7 @@ holds the tour and no step resumes what it paused, `<`/`>` reach the children.""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
 
@@ -43,10 +44,8 @@ def _states(screen: RunScreen, template: str) -> list[str]:
     out = []
     for p in screen.snap.processes:
         if p.template == template and p.alive and p.pid:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 out.append(psutil.Process(p.pid).status())
-            except psutil.NoSuchProcess:
-                pass
     return out
 
 
