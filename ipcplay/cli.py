@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="journal ring size per process, in events (default 65536)",
     )
+    run.add_argument(
+        "--no-preview",
+        action="store_true",
+        help="no message contents in the journal (each costs a copy of its first bytes)",
+    )
     run.add_argument("--hz", type=_hz, default=10.0, help="sampling rate (default 10)")
     run.add_argument(
         "--tour", action="store_true", help="play the preset's guided tour (captions and actions)"
@@ -306,6 +311,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 out=out,  # type: ignore[arg-type]  # a Sink writes like a file
                 tour=args.tour,
                 speed=args.speed,
+                previews=not args.no_preview,
             )
         except EngineError as exc:
             _err(str(exc).strip())

@@ -112,6 +112,7 @@ def run(
     trace_name: str | None = None,
     tour: bool = False,
     speed: float = 1.0,
+    previews: bool = True,
 ) -> int:
     """Run, report, and exit status. A trace is built after the run from the
     journal, which must then be given and readable."""
@@ -141,6 +142,7 @@ def run(
         sample_hz=hz,
         on_snapshot=on_snapshot if tour and scenario.tour else None,
         speed=speed,
+        previews=previews,
     )
     if tour and scenario.tour:
         # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.

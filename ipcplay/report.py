@@ -74,6 +74,9 @@ def as_dict(
                 "lost": c.lost,
                 "blocked_put_s": round(c.blocked_put_s, 4),
                 "blocked_get_s": round(c.blocked_get_s, 4),
+                # An item's age in the channel (put to get), the longest so far;
+                # "max_wait_s" is its old name, kept for readers of old reports.
+                "max_age_s": round(c.max_wait_s, 4),
                 "max_wait_s": round(c.max_wait_s, 4),
                 "writers": list(c.writers),
                 "readers": list(c.readers),
