@@ -3,53 +3,37 @@
 Two words are kept apart everywhere: an item's **age** is how long it sat in
 a channel; a process's **blocked** time is how long it waited inside a call.
 Time a process spent stopped by ipcplay (SIGSTOP) is neither: it is shown as
-stopped.
+stopped. Each line fits the help's box at 100 columns: one line each.
 """
 
 from __future__ import annotations
 
 NUMBERS: list[tuple[str, str]] = [
-    (
-        "status line",
-        "live (or how old the data is) · speed · seconds since start · refresh Hz · "
-        "ipcplay's own CPU % · journal events dropped (a ring was full)",
-    ),
-    ("depth  3/5", "items in the channel now (puts − gets), of its maxsize; ∞: unbounded"),
-    ("in flight", "a pipe's messages sent and not yet received"),
-    ("history", "the highest depth of each of the last seconds"),
-    ("max", "the highest depth seen (a put that found the queue full counts as full)"),
-    ("puts  gets", "calls that returned, counted by the processes (send / recv on a pipe)"),
+    ("● live · 0.25×", "fresh data (or its age) · slow-motion speed"),
+    ("12 s · 10 Hz", "time since the start · screen refreshes a second"),
+    ("ipcplay 2% CPU", "what the observer itself costs"),
+    ("journal dropped", "events lost because a process's ring was full"),
+    ("depth 3/5", "items in the channel now (puts − gets) / maxsize"),
+    ("in flight", "a pipe's messages sent, not yet received"),
+    ("history · max", "the top depth of each second · the highest seen"),
+    ("puts · gets", "calls that returned (send · recv on a pipe)"),
     ("bytes", "pickled bytes delivered to readers"),
-    ("put/s  get/s", "calls per second over the last second (msg/s, B/s per pipe direction)"),
-    (
-        "age",
-        "how long the item taken last had been in the channel, from put() to get() "
-        "(from getting room, for a put that waited for it)",
-    ),
-    ("blocked (channel)", "seconds its processes spent blocked in put/get on it, all together"),
-    ("unfinished", "JoinableQueue: puts not yet matched by task_done()"),
-    ("lost", "items put() accepted that the feeder thread could not pickle: never sent"),
-    ("pid  ppid", "the OS's process ids: `ps` and `kill` see the same"),
-    ("cpu", "CPU % over the last second, and its last minute as a sparkline"),
-    ("rss  thr", "resident memory, and the OS's thread count"),
-    ("in  out", "messages the process received / sent on all its channels"),
-    (
-        "blocked … for 2.3 s",
-        "how long this call has been blocked so far (≥: seen by the "
-        "observer, not stamped by the process); time stopped by ipcplay not included",
-    ),
-    ("ctx switches", "the OS's count of the main thread's context switches (- : unknown)"),
-    ("items  pills", "items the role finished; poison pills received / sent"),
-    ("blocked N s in total", "all the time the process spent blocked in calls, stops excluded"),
-    ("log  1.491", "seconds since the start, in time order; a get never above its put"),
-    ("log  #0:13", "the message: its writer's number and its sequence number"),
-    ("log  38 B", "the message's pickled size"),
-    ("log  'hello'", "the start of the message's content, control characters shown as \\xNN"),
-    ("log  blocked 2ms", "how long that call was blocked (and, if so, how long it was stopped)"),
-    (
-        "shared",
-        "a Value's number (expected − actual = lost updates), who holds a lock, "
-        "acquires/waits, how many found it taken, seconds blocked on it",
-    ),
-    ("Waits tab  6.0 s", "how long that process has been blocked so far: the panel's figure"),
+    ("put/s · get/s", "calls a second, over the last second"),
+    ("age", "how long the item taken last was in the channel"),
+    ("blocked (channel)", "its processes' seconds blocked in put/get on it"),
+    ("unfinished · lost", "puts without task_done() · items never sent"),
+    ("pid · ppid", "the OS's ids: what `ps` and `kill` see"),
+    ("cpu · rss · thr", "CPU % (and its last minute) · memory · threads"),
+    ("in · out", "messages the process received · sent"),
+    ("for 2.3 s", "this call's blocked time (≥: seen, not stamped)"),
+    ("ctx switches", "the OS's context switches (main thread; -: ?)"),
+    ("items · pills", "items done · poison pills received and sent"),
+    ("blocked N s in total", "the process's blocked time, all calls"),
+    ("log 1.491", "seconds since start; a get never above its put"),
+    ("log #0:13  38 B", "message: writer number:sequence · pickled size"),
+    ("log 'hello'", "the message's start; control chars as \\xNN"),
+    ("log blocked 2ms", "that call's blocked time (and time stopped)"),
+    ("shared: 3/4 lost 1", "a Value · lost updates = expected − actual"),
+    ("acq/wait · contended", "acquires or waits · those that found it taken"),
+    ("Waits tab 6.0 s", "the same figure as the process's 'for 6.0 s'"),
 ]
