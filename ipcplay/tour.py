@@ -161,38 +161,32 @@ class TourPlayer:
         return self._holding
 
     def advance(self) -> None:
-        """The teacher's `n`: end a held step (the next one then waits as
-        usual), or fire the next step at the next snapshot fed, whatever it
-        waits for; both when the screen holds the tour too (a pause by hand),
-        so that `n` always shows something."""
+        """The teacher's `n`: end a held step, or fire the next step at the
+        next snapshot fed, whatever it waits for; both when the screen holds
+        the tour too (a pause by hand), so that `n` always shows something.
+
+        A hold only keeps the tour from going past its step: the time it
+        lasted counts for the next step's `after` and the reading gap, so
+        after a long explanation `n` moves on at once."""
         if self._holding:
             self._holding = False
-            self._restart_wait()
             if not self.holds:
                 return
         if not self.done:
             self._force = True
 
-    def _restart_wait(self) -> None:
-        """The next step waits from now: its `after` and the reading gap both."""
-        self._since_scene = self._scene
-        self._since_real = self._real - self.min_gap_s
-
     def feed(self, snap: Snapshot) -> list[Fired]:
         """Every step that fires on this snapshot (several only when forced
         or with no reading gap)."""
         last, self._last = self._last, snap
-        if last is not None and not self.held:
+        if last is not None and not self.holds:  # a step's own hold keeps the clocks going
             self._scene += max(0.0, snap.clock_s - last.clock_s)
             self._real += max(0.0, snap.elapsed_s - last.elapsed_s)
-        elif last is not None and self._holding and self.hold_s is not None and not self.holds:
-            self._real += max(0.0, snap.elapsed_s - last.elapsed_s)  # the hold's own time
         out: list[Fired] = []
         if self._holding and self.hold_s is not None and not self.holds:
             assert self._since_real is not None
             if self._real - self._since_real >= self.hold_s:
                 self._holding = False
-                self._restart_wait()
         while not self.done and (self._force or not self.held):
             step = self.steps[self.next]
             forced, self._force = self._force, False

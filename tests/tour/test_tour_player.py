@@ -173,10 +173,17 @@ def test_a_held_step_waits_for_the_teacher() -> None:
     player = TourPlayer(s)
     assert play(player, 30.0) == [0.0]
     assert player.waiting_for_teacher
-    player.advance()  # `n`
+    player.advance()  # `n`: the time held counts for the next step's `after`
     assert not player.held
-    assert [f.index for f in player.feed(snap(30.5))] == []  # its `after` counts from now
-    assert [f.index for f in player.feed(snap(31.1))] == [1]
+    assert [f.index for f in player.feed(snap(30.5))] == [1]
+
+
+def test_n_on_a_hold_still_lets_the_next_step_wait_for_its_state() -> None:
+    s = scenario(TourStep(say="one", hold=True), TourStep(say="two", when="full", on="q"))
+    player = TourPlayer(s)
+    player.feed(snap(0.0))
+    player.advance()
+    assert not player.feed(snap(3.0)) and not player.feed(snap(4.0))
 
 
 def test_a_held_step_goes_on_by_itself_where_nobody_presses_n() -> None:

@@ -13,6 +13,8 @@ from textual.widgets import Static
 from ipcplay.tour import Fired
 from ipcplay.tui.format import reflow
 
+MAX_DONE = 2  # what a step did, one line each; ten paused readers are two and "8 more"
+
 
 class TourCaption(Static):
     def __init__(self, **kwargs: object) -> None:
@@ -47,12 +49,15 @@ class TourCaption(Static):
         t.append(f" Tour {fired.index + 1}/{fired.total} ", style="bold reverse")
         t.append(" ")
         t.append(reflow(fired.step.say) or fired.seen, style="bold")
-        for did in fired.done:
-            t.append(f"\n  → {did}", style="cyan")
+        if self._note:  # first: the caption's box may be too short for all of it
+            t.append(f"\n  {self._note}", style="italic magenta")
         if not fired.met:
             t.append(f"\n  ({fired.seen})", style="yellow")
-        if self._note:
-            t.append(f"\n  {self._note}", style="italic magenta")
+        done = fired.done
+        for did in done[:MAX_DONE] if len(done) > MAX_DONE + 1 else done:
+            t.append(f"\n  → {did}", style="cyan")
+        if len(done) > MAX_DONE + 1:
+            t.append(f"\n  → … and {len(done) - MAX_DONE} more the same way", style="cyan")
         self.update(t)
         self.display = True
 
