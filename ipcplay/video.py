@@ -331,7 +331,7 @@ def write_mp4(
                 "-crf",
                 "20",
                 "-preset",
-                "medium",
+                "veryfast",  # as small as medium for a terminal, and faster
                 "-movflags",
                 "+faststart",
                 "-f",
