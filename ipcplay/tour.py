@@ -49,6 +49,13 @@ class Fired:
         return f"tour {self.index + 1}/{self.total}: {text}"
 
 
+def _few(names: list[str], most: int = 3) -> str:
+    """`a, b, c and 7 more`: names for a one-line caption."""
+    if len(names) <= most + 1:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
 def _matches(p: ProcessSample, name: str) -> bool:
     return p.name == name or p.template == name
 
@@ -236,12 +243,14 @@ class TourPlayer:
             if not self.protected:
                 c.resume_all()
                 return ("resumed every process (SIGCONT)",)
-            kept = sorted(self.protected)
-            for p in snap.processes:
-                if p.alive and p.name not in self.protected:
-                    with contextlib.suppress(Exception):
-                        c.resume(p.name)
-            return (f"resumed every process but {', '.join(kept)}, which you paused",)
+            others = [p for p in snap.processes if p.alive and p.name not in self.protected]
+            if not others:
+                return ("left every process paused: you paused them",)
+            for p in others:
+                with contextlib.suppress(Exception):
+                    c.resume(p.name)
+            kept = sorted(n for n in self.protected if any(p.name == n for p in snap.processes))
+            return (f"resumed every process but {_few(kept)}, which you paused",)
         targets = [p for p in snap.processes if _matches(p, step.to) and p.alive]
         actions: dict[str, tuple[Callable[[str], object], str]] = {
             "pause": (c.pause, "paused {} with SIGSTOP"),

@@ -245,3 +245,12 @@ def test_after_and_timeout_are_the_scenarios_time() -> None:
         times += [f.elapsed_s for f in player.feed(snap(t, speed=0.25, scene=t * 0.25))]
         t = round(t + 0.1, 3)
     assert times == [0.0, 4.0]
+
+
+def test_a_resume_all_while_the_teacher_paused_everything_resumes_nothing() -> None:
+    s = scenario(TourStep(say="all", do="resume-all"))
+    controls = Recorder()
+    player = TourPlayer(s, controls)
+    player.protected = {"w", "r", "*"}
+    fired = player.feed(snap(0.0))
+    assert controls.calls == [] and fired[0].done == ("left every process paused: you paused them",)
