@@ -125,3 +125,48 @@ def test_every_process_that_ran_and_blocked_has_context_switches() -> None:
     assert outcome.verdict == "completed"
     for p in outcome.snapshot.processes:
         assert p.ctx_switches > 0, p
+
+
+SLOW_READER = """
+[scenario]
+title = "a writer ahead of its reader on a Queue(1)"
+start_method = "fork"
+[channels.q]
+kind = "Queue"
+maxsize = 1
+[[process]]
+name = "writer"
+role = "producer"
+out = "q"
+count = 3
+[[process]]
+name = "reader"
+role = "consumer"
+in = "q"
+count = 3
+work = { kind = "sleep", ms = 1200 }
+"""
+
+
+@pytest.mark.timeout(60)
+def test_an_items_age_starts_when_it_gets_room_not_while_its_writer_waits() -> None:
+    """The reader takes an item every 1.2 s from a Queue(1); the writer waits
+    for room for its third item from ~0 s to ~1.2 s, and ipcplay pauses it for
+    part of that wait. Each item is then in the queue for about 1.2 s: that is
+    its age, not the 2.4 s since the writer made it."""
+    engine = Engine(loads(SLOW_READER), sample_hz=20)
+    engine.start()
+    try:
+        wait_for(lambda: engine.process("writer").state == "blocked")
+        engine.pause("writer")
+        time.sleep(0.5)
+        engine.resume("writer")
+        outcome = engine.run(duration=30)
+    finally:
+        engine.shutdown()
+    assert outcome.verdict == "completed"
+    q = outcome.snapshot.channels[0]
+    assert q.gets == 3
+    assert q.max_wait_s < 1.9, q.max_wait_s  # ~1.2 s; stamped at creation it was ~2.4 s
+    writer = next(p for p in outcome.snapshot.processes if p.name == "writer")
+    assert writer.blocked_s < 1.2 - 0.3  # its wait less the pause
