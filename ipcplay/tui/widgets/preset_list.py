@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ipcplay.tui.deferred import after_refresh
 from ipcplay.tui.lessons import Lesson, grouped, row_title
 from ipcplay.tui.widgets.rows import RowView
 
@@ -41,12 +42,8 @@ class PresetList(RowView):
         self.set_rows(rows, self._render)
         # A longer list's scroll range is known after the next layout: the
         # cursor (kept on the same preset) is brought into view then.
-        self.call_after_refresh(self._scroll_to_cursor)
+        after_refresh(self, lambda: self.scroll_to_region_of(self.cursor))
         return count
-
-    def _scroll_to_cursor(self) -> None:
-        if self.is_attached:
-            self.scroll_to_region_of(self.cursor)
 
     @property
     def selected_key(self) -> str | None:
