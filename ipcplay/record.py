@@ -41,6 +41,7 @@ from pathlib import Path
 from ipcplay.engine.child import PR_SET_PDEATHSIG
 from ipcplay.markers import ENV as MARKER_ENV
 from ipcplay.scenario.model import Scenario
+from ipcplay.svgfont import embed_font_in_file
 from ipcplay.tour import HOLD_S
 
 TERM = "xterm-256color"
@@ -211,9 +212,9 @@ def record(
     }
     _write_atomic(out, [header, *([round(t, 6), code, data] for t, code, data in events)])
     saved = tuple(p for p in stills.paths if stills.fresh(p))
-    for path in saved:
+    for path in saved:  # drawn with the font ipcplay ships, whatever the viewer has
         with contextlib.suppress(OSError, ValueError):
-            embed_font_file(path)
+            embed_font_in_file(path)
     return Recording(
         out,
         width,
@@ -273,14 +274,6 @@ class _StillWatch:
 
     def done(self) -> bool:
         return all(self.fresh(p) for p in self.paths)
-
-
-def embed_font_file(path: Path) -> None:
-    """An SVG still draws with the font ipcplay ships, whatever the viewer has."""
-    from ipcplay.svgfont import embed_font
-
-    text = path.read_text(encoding="utf-8")
-    path.write_text(embed_font(text), encoding="utf-8")
 
 
 def _quit_with_recorder() -> None:

@@ -17,6 +17,7 @@ import html
 import io
 import logging
 import re
+from pathlib import Path
 
 from ipcplay.video import font_path
 
@@ -40,6 +41,12 @@ def embed_font(svg: str) -> str:
     rest = _FACE.sub("", rest, count=2)
     rest = _FAMILY.sub(f'font-family: "{FAMILY}", monospace', rest)
     return head + sep + "\n" + "".join(faces) + rest
+
+
+def embed_font_in_file(path: Path) -> None:
+    """Rewrite the SVG at `path` with its font inside."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(embed_font(text), encoding="utf-8")
 
 
 def _face(bold: bool, chars: set[str]) -> str:

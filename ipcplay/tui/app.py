@@ -17,6 +17,7 @@ from ipcplay.engine.tracker import start_tracker
 from ipcplay.markers import MarkerOut
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
+from ipcplay.svgfont import embed_font_in_file
 from ipcplay.tui.crash import crash_line, save_crash
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
@@ -106,10 +107,12 @@ class IpcplayApp(App[int]):
             self.notify(f"screenshot failed: {exc.strerror}", severity="error")
 
     def action_screenshot_svg(self) -> None:
-        """Save what the screen shows as an SVG in the current directory."""
+        """Save what the screen shows as an SVG in the current directory, with
+        the font inside, so a slide shows it as the terminal did."""
         try:
             path = self.save_screenshot()
-        except OSError as exc:
+            embed_font_in_file(Path(path))
+        except (OSError, ValueError) as exc:
             self.notify(f"screenshot failed: {exc.strerror}", severity="error")
             return
         self.notify(f"screenshot saved: {path}", timeout=4)
