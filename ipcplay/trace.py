@@ -2,7 +2,8 @@
 
 Built from the same JSON Lines that `--journal` writes, after the run, so
 tracing costs the children nothing more than the journal does. One track per
-PID; every operation a slice ending when the call returned; a call that
+PID; every operation a slice ending at its journal time (when the call
+returned; for a put or send, when it handed the message over); a call that
 waited (a full queue, an empty pipe, a join) spans its wait, with the wait
 itself as a nested "blocked" slice; each message an arrow from its put or
 send to its get or recv.
@@ -156,8 +157,9 @@ def _flows(
 ) -> tuple[list[dict[str, Any]], int]:
     """Arrows put→get: by message id where there is one, else in order where
     each direction has one writer and one reader. Matching never relies on
-    the put's time being earlier: the put's event is written when put()
-    returns, and a fast reader can have the item before that."""
+    the put's time being earlier: a put is stamped before it hands its
+    message over, but after its wait when it had to wait for room, and a
+    fast reader can have the item before that."""
     writers: dict[str, set[int]] = defaultdict(set)
     readers: dict[str, set[int]] = defaultdict(set)
     for r, pid, _ in anchors:
