@@ -9,6 +9,7 @@ module, a builtin, a helper of the script or each other.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 
@@ -82,13 +83,25 @@ SCRIPT_NAMES = frozenset(
 )
 
 
-class Namer:
-    """Hands out identifiers that are valid, unique and clash with nothing."""
+PROBE = "ipcplay_user_name_"  # what a probing Namer hands out: no script uses it
 
-    def __init__(self) -> None:
-        self._taken: set[str] = set(SCRIPT_NAMES) | set(dir(builtins))
+
+class Namer:
+    """Hands out identifiers that are valid, unique and clash with nothing.
+
+    `reserved` are the names the script at hand uses for itself, as found by
+    `script_names` in a first, probing generation (`probe=True`: every user
+    name becomes a placeholder). SCRIPT_NAMES alone was a list kept by hand,
+    and missed os, threading, QUEUES, COUNTER, produce... (issue 15, item 3).
+    """
+
+    def __init__(self, reserved: frozenset[str] = frozenset(), probe: bool = False) -> None:
+        self._taken: set[str] = set(SCRIPT_NAMES) | set(dir(builtins)) | set(reserved)
+        self._probe = probe
 
     def fresh(self, name: str, suffix: str = "") -> str:
+        if self._probe:
+            return f"{PROBE}{len(self._taken)}"  # unique: _taken grows by one each time
         base = name.replace("-", "_") + suffix
         if not base.isidentifier():  # cannot happen for loader-checked names; be safe anyway
             base = "_" + "".join(c if c.isalnum() else "_" for c in base)
@@ -100,3 +113,23 @@ class Namer:
             n += 1
         self._taken.add(candidate)
         return candidate
+
+
+def script_names(source: str) -> frozenset[str]:
+    """Every identifier `source` binds, imports or reads, but the placeholders
+    of a probing Namer: the names a user's name must not become."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            names.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return frozenset(n for n in names if not n.startswith(PROBE))

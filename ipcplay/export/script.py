@@ -16,6 +16,7 @@ import textwrap
 from ipcplay.engine.demos import PARENT_AFTER, PARENT_BEFORE
 from ipcplay.export import literals
 from ipcplay.export.code import INDENT, LIMIT, Code, call, items, number, quoted
+from ipcplay.export.names import script_names
 from ipcplay.export.roles import Emitter, emit, py_literal, uses_index
 from ipcplay.export.topology import Template, Topology, build
 from ipcplay.scenario.model import Scenario
@@ -224,8 +225,16 @@ GRACE = 5  # seconds a process gets to notice `stop` before it is terminated
 
 def to_python(scenario: Scenario) -> str:
     """The standalone script for `scenario`: standard library only, runnable
-    with a plain `python3`, printing the totals `ipcplay run --json` reports."""
-    topo = build(scenario)
+    with a plain `python3`, printing the totals `ipcplay run --json` reports.
+
+    Made twice: first with every user name a placeholder, to learn every name
+    the script itself uses (imports, helpers, constants, locals); then for
+    real, with the user's names kept clear of those."""
+    own = script_names(_generate(scenario, build(scenario, probe=True)))
+    return _generate(scenario, build(scenario, reserved=own))
+
+
+def _generate(scenario: Scenario, topo: Topology) -> str:
     e = Emitter(scenario, topo)
     functions = [emit(t, e) for t in topo.templates]
     main = _main(scenario, topo, e)

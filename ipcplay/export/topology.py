@@ -74,8 +74,11 @@ class Topology:
     exited: dict[str, str] = field(default_factory=dict)
 
 
-def build(scenario: Scenario) -> Topology:
-    namer = Namer()
+def build(
+    scenario: Scenario, reserved: frozenset[str] = frozenset(), probe: bool = False
+) -> Topology:
+    """The script's variables for `scenario`; none is one of `reserved` (see Namer)."""
+    namer = Namer(reserved, probe)
     insts = instances(scenario)
     writers = writers_of(scenario, insts)
     readers = readers_of(scenario, insts)
