@@ -114,8 +114,13 @@ class EventOrder:
                     out.append(e)  # its put is not in the journal (dropped, or before it)
             else:
                 out.append(e)
-        for gets in waiting.values():
-            held.extend(gets)  # their puts are still held back
+        for key, gets in waiting.items():
+            if not final and any(p != g[1] for g in gets for p in ahead.get(key, ())):
+                held.extend(gets)  # their put is still held back
+            else:
+                out.extend(
+                    gets
+                )  # no put is coming for them (an id seen twice): never hold for ever
         self._pending = held + rest
         if out:
             self._released_to = max(self._released_to, out[-1][0])

@@ -144,3 +144,17 @@ def test_preview_shows_the_body_and_neutralises_it() -> None:
     # A class instance is named, never built.
     assert preview(cut((1, replace, 5))) == "<replace>"
     assert preview(b"not a pickle") == ""
+
+
+def test_a_get_whose_put_went_to_another_get_is_not_held_for_ever() -> None:
+    from ipcplay.engine import board as B
+
+    put = B.mark(0, 0, B.OP_PUT)
+    get = B.mark(0, 0, B.OP_GET)
+    order = EventOrder(hold_ns=1000)
+    order.add(0, [5_000, 7, put])
+    order.add(1, [4_000, 7, get])
+    order.add(2, [4_500, 7, get])  # the same id taken twice: only one put for both
+    out = order.release(100_000)
+    assert sorted(e[1] for e in out) == [0, 1, 2]
+    assert order.release(200_000) == []
