@@ -258,12 +258,15 @@ class HomeScreen(Screen[None]):
             return
         t = Text()
         t.append(item.title + "\n", style="bold")
-        t.append(
-            f"{item.origin} · {item.file} · start method {scenario.start_method}"
-            f" · {sum(p.replicas for p in scenario.processes)} processes · "
-            f"{primitives(scenario)}\n",
-            style="grey62",
-        )
+        count = sum(p.replicas for p in scenario.processes)
+        facts = [
+            item.origin,
+            item.file,
+            f"start method {scenario.start_method}",
+            f"{count} process{'es' if count != 1 else ''}",
+            primitives(scenario),
+        ]
+        t.append(" · ".join(f for f in facts if f) + "\n", style="grey62")
         if item.topics:
             labels = " · ".join(TOPIC_LABELS[topic] for topic in item.topics)
             t.append(labels + "\n", style="#e6b450")
