@@ -79,7 +79,7 @@ def require(gif: bool, mp4: bool) -> None:
         except ImportError:
             missing.append(package)
     if missing:
-        what = "--mp4" if mp4 and "imageio-ffmpeg" in missing else "--gif/--mp4"
+        what = " and ".join(opt for opt, on in (("--gif", gif), ("--mp4", mp4)) if on)
         raise MissingVideoPackages(
             f"{what} needs {', '.join(missing)}: pip install 'ipcplay[video]'"
         )
@@ -87,6 +87,8 @@ def require(gif: bool, mp4: bool) -> None:
 
 @dataclass(frozen=True)
 class Video:
+    """A video written, and what it cost, for the recorder's report."""
+
     path: Path
     width_px: int
     height_px: int
