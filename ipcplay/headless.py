@@ -20,6 +20,7 @@ from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, as_dict
+from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.tour import HOLD_S, Fired, TourPlayer
 from ipcplay.tui import format as F  # plain words and sizes; no Textual in it
@@ -203,7 +204,7 @@ def run(
         if journal_name and journal_ok:
             console.print(
                 Text(
-                    f"journal: {outcome.snapshot.events_total} events in {journal_name}"
+                    f"journal: {outcome.snapshot.events_total} events in {neutralise(journal_name)}"
                     f", {outcome.snapshot.events_dropped} dropped"
                 )
             )
@@ -211,7 +212,8 @@ def run(
             console.print(
                 Text(
                     f"trace: {stats.tracks} tracks, {stats.slices} slices, {stats.flows} arrows"
-                    f" in {trace_name} (open it in ui.perfetto.dev or chrome://tracing)"
+                    f" in {neutralise(trace_name or '')}"
+                    " (open it in ui.perfetto.dev or chrome://tracing)"
                 )
             )
     return EXIT_CODES.get(verdict, 1)
