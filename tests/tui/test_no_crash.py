@@ -128,9 +128,12 @@ async def test_every_run_screen_key_in_every_state(state, tmp_path, monkeypatch)
         pressed = await _sweep(pilot, app, RunScreen)
         assert len(pressed) >= 10, pressed  # the sweep really pressed the screen's keys
         await _close_modals(pilot, app)
-        if isinstance(app.screen, RunScreen):
+        for _ in range(3):  # escape restores zoomed panels first, then leaves
+            if not isinstance(app.screen, RunScreen):
+                break
             await pilot.press("escape")
-            await _until(pilot, lambda: isinstance(app.screen, HomeScreen))
+            await pilot.pause(0.1)
+        await _until(pilot, lambda: isinstance(app.screen, HomeScreen))
         await pilot.press("q")
         await pilot.pause(0.2)
     assert app.return_code in (None, 0)
@@ -154,7 +157,7 @@ async def test_escape_at_any_moment_returns_to_the_list(preset):
     """The crash a class saw: escape while a run draws. Escape at moments from
     the first frame to well after the end, each time back on the list, and the
     app still answers."""
-    delays = [0.0, 0.03, 0.15, 0.4, 1.0, 2.5, 4.0]
+    delays = [0.0, 0.05, 0.3, 1.0, 3.0]
     app = IpcplayApp()
     async with app.run_test(size=(100, 30)) as pilot:
         for delay in delays:
@@ -172,7 +175,7 @@ async def test_escape_at_any_moment_returns_to_the_list(preset):
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 async def test_random_keys_on_every_screen(seed, tmp_path, monkeypatch):
     """From the list, random keys of whatever screen is in front — runs,
     the composer and its dialogs, help, the palette — with random pauses,
@@ -186,7 +189,7 @@ async def test_random_keys_on_every_screen(seed, tmp_path, monkeypatch):
         await _until(pilot, lambda: isinstance(app.screen, HomeScreen))
         for _ in range(rng.randint(3, 12)):  # somewhere down the list
             await pilot.press("down")
-        for _ in range(60):
+        for _ in range(45):
             keys = [*_keys(app), "escape", "down", "up", "enter", "tab", "1", "2", "a"]
             key = rng.choice(keys)
             await pilot.press(key)
