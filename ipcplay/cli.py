@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 # The guard below comes before the other imports (rich takes a while to load),
 # so the rest of the module's imports are below it on purpose.
@@ -21,8 +22,17 @@ def _interrupted_while_loading(signum: int, frame: object) -> None:
     raise SystemExit(130)  # Ctrl+C before main() runs: the status of an interrupt, no traceback
 
 
+def _is_the_command() -> bool:
+    """Run as `ipcplay` or `python -m ipcplay`, not imported by a test or a tool."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+    return argv0.name == "ipcplay" or (
+        argv0.name == "__main__.py" and argv0.parent.name == "ipcplay"
+    )
+
+
 if (
-    threading.current_thread() is threading.main_thread()
+    _is_the_command()
+    and threading.current_thread() is threading.main_thread()
     and signal.getsignal(signal.SIGINT) is signal.default_int_handler
 ):
     signal.signal(signal.SIGINT, _interrupted_while_loading)
@@ -30,7 +40,6 @@ if (
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
