@@ -394,22 +394,39 @@ def _nap(ctx: RoleContext, ms: float) -> bool:
 
 def steps(ctx: RoleContext) -> str | None:
     """Run the `steps` in order, `count` times: acquire and release locks, wait
-    on and set Events, wait at Barriers, update Values and Arrays, sleep.
+    on and set Events, wait at Barriers, update Values and Arrays, sleep, put
+    on and get from channels.
 
     A stop command is obeyed between two steps; whatever the process holds
     then is released first, so stopping one process does not strand the rest.
+    A get that finds EOF, or the last poison pill its writers send, ends the
+    steps, as it ends a consumer.
     """
     objs = ctx.shared
-    plan = [(s.op, objs.get(s.target), s) for s in ctx.spec.steps]
+    ends = {ep.name: k for k, ep in enumerate(ctx.plan.endpoints)}  # a put/get's channel
+    plan = [
+        (s.op, ends[s.target] if s.op in ("put", "get") else objs.get(s.target), s)
+        for s in ctx.spec.steps
+    ]
     i = ctx.plan.replica - 1  # the seeds' loop index: "{i}" in a Manager step
     held: list[Any] = []
+    sent = 0
     for r in range(ctx.spec.count):
         for op, obj, step in plan:
             if ctx.commands():
                 for lock in reversed(held):
                     lock.release()
                 return STOPPED
-            if op in ("add", "multiply", "value"):
+            if op == "put":
+                body = index_value(step.item, i)
+                putter(ctx.chans[obj])(((ctx.plan.proc << 32) | sent, body, time.monotonic_ns()))
+                sent += 1
+            elif op == "get" and not _step_get(ctx, obj):
+                for lock in reversed(held):
+                    lock.release()
+                ctx.done(r)
+                return None
+            elif op in ("add", "multiply", "value"):
                 obj.update(op, step.amount, step.locked)
             elif op == "acquire":
                 lock = obj.lock if hasattr(obj, "lock") else obj
@@ -453,6 +470,22 @@ def steps(ctx: RoleContext) -> str | None:
                 return STOPPED
         ctx.done(r + 1)
     return None
+
+
+def _step_get(ctx: RoleContext, k: int) -> bool:
+    """A get step on endpoint k; False when the stream is over (EOF, or the last
+    pill). A JoinableQueue's item is marked done at once, as a consumer's is."""
+    ch = ctx.chans[k]
+    try:
+        item = getter(ch)()
+    except EOFError:
+        return False
+    if ctx.plan.endpoints[k].kind == "JoinableQueue":
+        ch.task_done()
+    if item is None:
+        return ctx.got_pill() < ctx.plan.pills_needed
+    ctx.took(item, k)
+    return True
 
 
 def pool(ctx: RoleContext) -> str | None:

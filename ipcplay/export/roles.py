@@ -123,7 +123,8 @@ def _summary(t: Template, e: Emitter) -> str:
         return f"Pool process {who}: Pool({p.processes}).{p.method}({p.function}, ...)."
     if s.role == "steps":
         times = "once" if s.count == 1 else f"{s.count} times"
-        return f"{who}: runs its steps {times}, on {', '.join(s.shared_used)}."
+        on = ", ".join((*s.shared_used, *dict.fromkeys((*s.inputs, *s.outputs))))
+        return f"{who}: runs its steps {times}, on {on}."
     if s.role == "producer":
         verb = "sends" if all(e.chan(n).kind == "Pipe" for n in s.outputs) else "puts"
         what = f"{verb} {items(s.count)} on {outs}" if s.count else f"{verb} items on {outs}"
@@ -258,10 +259,54 @@ def ponger(c: Code, t: Template, e: Emitter) -> None:
 def steps(c: Code, t: Template, e: Emitter) -> None:
     """One line of plain multiprocessing per step, in a loop when count > 1."""
     s = t.spec
+    if t.pill_writers > 1 and any(step.op == "get" for step in s.steps):
+        c("pills = 0")
     header = f"for _ in range({s.count}):"
     with c.block(header, f"the steps, {s.count} times", once=s.count == 1):
         for step in s.steps:
-            _step(c, e, step)
+            if step.op == "put":
+                _put(c, e, step.target, _index_expr(step.item))
+            elif step.op == "get":
+                _steps_get(c, t, e, step.target)
+            else:
+                _step(c, e, step)
+
+
+def _steps_get(c: Code, t: Template, e: Emitter, name: str) -> None:
+    """A get step: as a consumer's get, but the end of the stream (EOF, the last
+    poison pill) ends the function, whether or not the steps are in a loop."""
+    ch = e.chan(name)
+    if e.endless:
+        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(ch.kind, "take")
+        e.needs.add(helper)
+        take = f"{helper}({ch.var}, stop)"
+    else:
+        take = f"{ch.var}.recv()" if ch.kind == "Pipe" else f"{ch.var}.get()"
+    line = f"item = {take}" if e.endless or t.pill_writers else take  # kept if looked at
+    if ch.kind == "Pipe":
+        with c.block("try:"):
+            c(line)
+        with c.block("except EOFError:", "every copy of the write end is closed:"):
+            c("return", "nothing more can come")
+    else:
+        c(line)
+    if e.endless:
+        with c.block("if item is STOPPED:"):
+            c("return", "the run's time is up")
+    _tally(c, "get", name)
+    if ch.kind == "JoinableQueue":
+        c(f"{ch.var}.task_done()", "done with it at once (a pill too)")
+        _tally(c, "task_done", name)
+    if not t.pill_writers:
+        return
+    e.needs.add("PILL")
+    with c.block("if item is PILL:", "a poison pill: its writer has no more items"):
+        if t.pill_writers > 1:
+            c("pills += 1")
+            with c.block(f"if pills == {t.pill_writers}:", "the last writer's pill"):
+                c("return")
+        else:
+            c("return")
 
 
 def _step(c: Code, e: Emitter, step: Step) -> None:

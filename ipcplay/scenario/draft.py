@@ -302,7 +302,7 @@ def _shared_doc(e: Entry) -> dict[str, Any]:
 # --------------------------------------------------------------------------- steps as lines
 
 # One line per step: the verb, then what the TOML step table holds, in order.
-_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all", "read")
+_TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all", "read", "get")
 _UPDATE_STEPS = ("add", "multiply", "value")
 STEP_SYNTAX = {
     **{v: f"{v} NAME" for v in _TARGET_STEPS},
@@ -315,6 +315,8 @@ STEP_SYNTAX = {
     "append": "append NAME ITEM, or append NAME ITEM at KEY (assign)",
     "setitem": "setitem NAME KEY ITEM",
     "setattr": "setattr NAME ATTR ITEM",
+    "put": "put CHANNEL ITEM",
+    "get": "get CHANNEL",
 }
 assert set(STEP_SYNTAX) == set(model.STEP_OPS)
 
@@ -380,6 +382,8 @@ def _step_table(text: str, spans: list[re.Match[str]]) -> dict[str, Any] | str:
             table["key"] = _value(rest[-1])
             rest = rest[:-2]
         return {**table, "append": _value(joined(2, 1 + len(rest)))}
+    if verb == "put" and len(args) >= 2:
+        return {"put": args[0], "item": _value(joined(2, len(words) - 1))}
     if verb in ("setitem", "setattr") and len(args) >= 3:
         key = args[1] if verb == "setattr" else _value(args[1])
         return {"on": args[0], verb: _value(joined(3, len(words) - 1)), "key": key}
@@ -427,6 +431,8 @@ def _step_line(table: Mapping[str, Any]) -> str:
         verb = next(k for k in _UPDATE_STEPS if k in table)
         line = f"{verb} {table['on']} {_inline(table[verb])}"
         return f"{line} locked" if table.get("locked") else line
+    if "put" in table:
+        return f"put {table['put']} {_inline(table.get('item', ''))}"
     if "wait_for" in table:
         return f"wait_for {table['wait_for']} {table['until']} {_inline(table['at_least'])}"
     if "write" in table:
@@ -1262,8 +1268,8 @@ def _renamed(text: str, old: str, new: str) -> str:
 
 def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
     """Set one field. A new payload kind starts from that kind's default size; a
-    new steps process runs its steps once; a renamed shared object is renamed
-    in the steps that use it."""
+    new steps process runs its steps once; a renamed shared object (or channel)
+    is renamed in the steps that use it."""
     e = draft.entry(uid)
     if e.get(key) == value:
         return draft
@@ -1279,7 +1285,7 @@ def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
     new = Entry(uid, e.section, values)
     if e.section == "scenario":
         return replace(draft, scenario=new)
-    if e.section == "shared" and key == "name":
+    if e.section in ("shared", "channel") and key == "name":
         draft = _follow_rename(draft, e.name, str(value))
     field_name = _FIELDS[e.section]
     items = tuple(new if x.uid == uid else x for x in getattr(draft, field_name))
@@ -1287,9 +1293,10 @@ def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
 
 
 def _follow_rename(draft: Draft, old: str, new: str) -> Draft:
-    """Only when `old` named this object alone and `new` names no other: while a
-    half-typed name equals another object's, the steps are left alone."""
-    names = [o.name for o in draft.shared]
+    """Only when `old` named this object (or channel: one namespace) alone and
+    `new` names no other: while a half-typed name equals another's, the steps
+    are left alone."""
+    names = [o.name for o in (*draft.shared, *draft.channels)]
     if not old or names.count(old) != 1 or new in names or new.split() != [new]:
         return draft
     processes = tuple(

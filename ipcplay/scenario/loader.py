@@ -97,6 +97,7 @@ _STEP_ACTIONS = (
     "write",
     "fill",
     "read",
+    *model.CHANNEL_OPS,
 )
 _STEP_UPDATES = ("add", "multiply", "value")
 _STEP_MANAGER = model.MANAGER_OPS
@@ -108,6 +109,7 @@ _STEP_EXTRAS = {
     "offset": ("write",),
     "number": ("write",),
     "byte": ("fill",),
+    "item": ("put",),
 }
 _STEP_KEYS = (
     *_STEP_ACTIONS,
@@ -739,17 +741,26 @@ def _typed(value: Any, key: str, typecode: str) -> int | float:
     return number
 
 
-def _parse_steps(value: Any, key: str, shared: dict[str, SharedSpec]) -> tuple[Step, ...]:
+def _parse_steps(
+    value: Any,
+    key: str,
+    shared: dict[str, SharedSpec],
+    channels: Mapping[str, ChannelSpec] | None = None,
+) -> tuple[Step, ...]:
     if not isinstance(value, list) or not value:
         _fail(key, f"expected a non-empty array of step tables, got {_found(value)}")
     if len(value) > model.MAX_STEPS:
         _fail(key, f"{len(value)} steps, over the MAX_STEPS cap of {model.MAX_STEPS}")
-    steps = tuple(_parse_step_one(f"{key}[{i}]", v, shared) for i, v in enumerate(value))
+    steps = tuple(
+        _parse_step_one(f"{key}[{i}]", v, shared, channels or {}) for i, v in enumerate(value)
+    )
     _check_held(key, steps, {n: o.kind for n, o in shared.items()})
     return steps
 
 
-def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step:
+def _parse_step_one(
+    key: str, value: Any, shared: dict[str, SharedSpec], channels: Mapping[str, ChannelSpec]
+) -> Step:
     table = _table(value, key, 'a step table such as { acquire = "lock" }')
     _check_keys(table, key, _STEP_KEYS)
     actions = [k for k in _STEP_ACTIONS if k in table]
@@ -768,6 +779,8 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     if action == "sleep":
         ms = _float(table["sleep"], _key(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
         return Step(op="sleep", ms=ms)
+    if action in model.CHANNEL_OPS:
+        return _parse_channel_step(key, table, action, channels)
     target = _shared_ref(table[action], _key(key, action), action, shared)
     if action == "notify":
         n = _int(table["n"], _key(key, "n"), 1, model.MAX_PROCESSES) if "n" in table else 1
@@ -791,6 +804,23 @@ def _parse_step_one(key: str, value: Any, shared: dict[str, SharedSpec]) -> Step
     amount = _typed(table[op], _key(key, op), spec.typecode)
     locked = _bool(table["locked"], _key(key, "locked")) if "locked" in table else False
     return Step(op=op, target=target, amount=amount, locked=locked)
+
+
+def _parse_channel_step(
+    key: str, table: dict[str, Any], action: str, channels: Mapping[str, ChannelSpec]
+) -> Step:
+    """`{ put = "jobs", item = 42 }` puts 42 on channel jobs (send on a Pipe end);
+    `{ get = "jobs" }` takes one item from it. The item is what a Manager step
+    may hold: a number, a string, a boolean, or "{i}" for the process's index."""
+    where = _key(key, action)
+    name = _str(table[action], where, "the name of a channel (a string)")
+    if name not in channels:
+        _fail(where, f"no channel named {_show(name)}{_missing_hint(name, channels)}")
+    if action == "get":
+        return Step(op="get", target=name)
+    if "item" not in table:
+        _fail(_key(key, "item"), 'missing; what to put, e.g. { put = "jobs", item = 42 }')
+    return Step(op="put", target=name, item=_manager_item(table["item"], _key(key, "item")))
 
 
 def _parse_wait_for(
@@ -959,6 +989,13 @@ def _parse_process(
             _fail(_key(key, required), "missing; every [[process]] needs a name and a role")
     fields["name"] = _identifier(table["name"], _key(key, "name"), "process")
     role = fields["role"] = _choice(table["role"], _key(key, "role"), model.ROLES)
+    for side in ("in", "out") if role == "steps" else ():
+        if side in table:
+            _fail(
+                _key(key, side),
+                "a steps process names its channels in its steps: "
+                '{ get = "NAME" } reads one, { put = "NAME", item = ... } writes one',
+            )
     if "replicas" in table:
         fields.update(_parse_replicas(table["replicas"], _key(key, "replicas")))
     fields["inputs"] = _channel_refs(table, key, "in", channels)
@@ -979,7 +1016,9 @@ def _parse_process(
                 _fail(_key(key, k), "does not apply to a steps process")
         if "steps" not in table:
             _fail(_key(key, "steps"), "missing; a steps process needs steps = [{ ... }, ...]")
-        fields["steps"] = _parse_steps(table["steps"], _key(key, "steps"), shared)
+        steps = fields["steps"] = _parse_steps(table["steps"], _key(key, "steps"), shared, channels)
+        for side, op in (("inputs", "get"), ("outputs", "put")):  # as its steps use them
+            fields[side] = tuple(dict.fromkeys(s.target for s in steps if s.op == op))
         fields["count"] = 1
         if "count" in table:
             fields["count"] = _int(
@@ -1578,6 +1617,8 @@ def _dump_process_step(step: Step) -> dict[str, Any]:
         if step.assign:
             out["assign"] = True
         return out
+    if step.op == "put":
+        return {"put": step.target, "item": step.item}
     return {step.op: step.target}
 
 
@@ -1591,9 +1632,9 @@ def _dump_process(p: ProcessSpec) -> dict[str, Any]:
         out["replicas"] = CPU_COUNT
     elif p.replicas != 1:
         out["replicas"] = p.replicas
-    if p.inputs:
+    if p.inputs and p.role != "steps":  # a steps process's come from its steps
         out["in"] = _one_or_list(p.inputs)
-    if p.outputs:
+    if p.outputs and p.role != "steps":
         out["out"] = _one_or_list(p.outputs)
     if p.count:
         out["count"] = p.count

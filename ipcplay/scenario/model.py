@@ -82,7 +82,12 @@ STEP_OPS = (
     "append",
     "setitem",
     "setattr",
+    "put",
+    "get",
 )
+# Channel steps: `put` an item on a channel, `get` one from it (send / recv on a
+# Pipe end), so one steps process can both hold a lock and use a queue.
+CHANNEL_OPS = ("put", "get")
 # Manager steps: `l.append(item)`, `obj[key] = item`, `setattr(ns, key, item)`.
 MANAGER_OPS = ("append", "setitem", "setattr")
 # Strings that stand for the process's index i (replica - 1), as in the seeds'
@@ -225,6 +230,9 @@ class Step:
     a `key` appends to the list held at `target[key]`: the proxy hands back a
     copy, so the change is lost (the docs' pitfall) unless `assign` puts the
     copy back, `row = target[key]; row.append(item); target[key] = row`.
+    On a channel (`target` names it): put `item` (one of INDEX_FORMS too), or
+    get one item (send / recv on a Pipe end); the steps process's `inputs` and
+    `outputs` are the channels its get and put steps name.
     """
 
     op: str
@@ -344,8 +352,13 @@ class ProcessSpec:
 
     @property
     def shared_used(self) -> tuple[str, ...]:
-        """The shared objects the steps touch, each once, in first-use order."""
-        return tuple(dict.fromkeys(n for s in self.steps for n in (s.target, s.other) if n))
+        """The shared objects the steps touch, each once, in first-use order
+        (a put or get step names a channel, not a shared object)."""
+        return tuple(
+            dict.fromkeys(
+                n for s in self.steps if s.op not in CHANNEL_OPS for n in (s.target, s.other) if n
+            )
+        )
 
 
 @dataclass(frozen=True)

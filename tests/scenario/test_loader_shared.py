@@ -80,7 +80,8 @@ CASES = [
         "two-actions",
         HEAD + LOCK + EVENT + proc('[{ acquire = "lock", set = "go" }]'),
         "process[0].steps[0]: expected exactly one of acquire, release, wait, set, clear, "
-        "sleep, on, notify, notify_all, wait_for, write, fill, read in a step, got acquire, set",
+        "sleep, on, notify, notify_all, wait_for, write, fill, read, put, get in a step, "
+        "got acquire, set",
     ),
     (
         "release-not-held",

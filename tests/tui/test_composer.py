@@ -422,6 +422,77 @@ async def _select(pilot: Pilot, app: IpcplayApp, preset: str) -> str:
     raise AssertionError(f"{preset} is not in the list")
 
 
+async def _type_steps(pilot: Pilot[Any], lines: list[str]) -> None:
+    """Replace the selected steps process's steps (the form's 5th field)."""
+    await pilot.press("enter", "tab", "tab", "tab", "tab", "f7")  # name, role, replicas, count
+    for i, line in enumerate(lines):
+        await pilot.press(*(["enter"] if i else []), *line)
+    await pilot.press("escape")
+
+
+@pytest.mark.timeout(120)
+async def test_a_steps_process_puts_and_gets_on_a_queue_for_real(home: Path) -> None:
+    """Keys only: a lock holder that puts on a bounded queue under its lock, and a
+    steps process that gets from it; run on real processes, every item counted."""
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "home", "enter", *"handoff", "tab", "tab", "tab")
+        await pilot.press("enter", "up", "enter", "escape")  # spawn -> fork
+        await pilot.press("c", "2")  # queue, a bounded Queue(8)
+        await pilot.press("enter", "tab", "tab", "2", "escape")  # maxsize 2
+        await pilot.press("a", "8")  # a lock holder, and the Lock it takes
+        await pilot.press("enter", "tab", "tab", "tab", "ctrl+u", "5", "escape")  # count 5
+        await _type_steps(pilot, ["acquire lock", "put queue {i}", "release lock"])
+        await pilot.press("a", "8")  # a second steps process: it gets instead
+        await pilot.press("enter", "tab", "tab", "tab", "ctrl+u", "5", "escape")
+        await _type_steps(pilot, ["get queue", "sleep 10"])
+        await pilot.pause()
+        composer = _composer(app)
+        assert composer.problem is None, composer.problem
+        s = composer.result
+        assert isinstance(s, Scenario)
+        holder, taker = s.processes
+        assert holder.steps[1] == Step(op="put", target="queue", item="{i}")
+        assert (holder.outputs, holder.inputs, holder.count) == (("queue",), (), 5)
+        assert (taker.inputs, taker.outputs, taker.steps[0]) == (
+            ("queue",),
+            (),
+            Step(op="get", target="queue"),
+        )
+        diagram = composer.query_one("#composer-diagram", TextView).plain
+        assert f"{holder.name} ──▶ [queue · Queue(2)] ──▶ {taker.name}" in diagram
+        row = str(composer.query_one(RowView).render_line(3).text)
+        assert "steps · lock, queue" in row
+
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        run = app.screen
+        assert isinstance(run, RunScreen)
+        await _until(pilot, lambda: run.snap is not None and run.snap.finished, timeout=60)
+        assert run.snap is not None and run.snap.stuck is None
+        (queue,) = run.snap.channels
+        assert (queue.puts, queue.gets, queue.depth, queue.max_depth) == (5, 5, 0, 2)
+        procs = {p.name: p for p in run.snap.processes}
+        assert (procs[holder.name].sent, procs[taker.name].received) == (5, 5)
+        assert run.snap.shared[0].acquires == 5
+        assert all(p.exitcode == 0 for p in run.snap.processes)
+
+        # Back in the composer, renaming the queue renames it in the steps.
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await pilot.press("home", "down", "n", *"jobs", "escape")
+        await pilot.pause()
+        assert composer.problem is None
+        lines = [p.get("steps").splitlines() for p in composer.draft.processes]
+        assert lines == [["acquire lock", "put jobs {i}", "release lock"], ["get jobs", "sleep 10"]]
+        await pilot.press("s", "enter")
+        await pilot.pause()
+        saved = load(home / "handoff.toml")
+        assert saved.processes[0].outputs == ("jobs",) and saved.processes[1].inputs == ("jobs",)
+        assert 'put = "jobs"' in (home / "handoff.toml").read_text(encoding="utf-8")
+
+
 async def test_a_preset_with_shared_objects_and_steps_opens_and_round_trips(home: Path) -> None:
     app = IpcplayApp()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -432,14 +503,15 @@ async def test_a_preset_with_shared_objects_and_steps_opens_and_round_trips(home
         await pilot.pause()
         composer = _composer(app)
         assert [o.name for o in composer.draft.shared] == ["lock_a", "lock_b", "a_held", "b_held"]
-        assert composer.draft.processes[0].get("steps").splitlines() == [
+        lines = composer.draft.processes[0].get("steps").splitlines()
+        assert len(lines) == len(original.processes[0].steps)  # one line per step
+        assert [lines[0], *lines[-3:]] == [
             "acquire lock_a",
-            "set a_held",
-            "wait b_held",
             "acquire lock_b",
             "release lock_b",
             "release lock_a",
         ]
+        assert "set a_held" in lines and "wait b_held" in lines
         assert isinstance(composer.result, Scenario)
         assert replace(composer.result, name=original.name, source="") == replace(
             original, source=""

@@ -32,11 +32,24 @@ def _label(c: Entry) -> str:
 
 
 def steps_targets(p: Entry) -> list[str]:
-    """The shared objects a process's steps name, in order, as typed."""
+    """The shared objects and channels a process's steps name, in order, as typed."""
     if not str(p.get("steps")).strip():
         return []
     tables = parse_steps(p.get("steps"))[0]
     return [str(t.get("on", next(iter(t.values())))) for t in tables if "sleep" not in t]
+
+
+def _shared_targets(p: Entry) -> list[str]:
+    """steps_targets without the channels a put or get names."""
+    channels = {*_step_ends(p, "put"), *_step_ends(p, "get")}
+    return [n for n in steps_targets(p) if n not in channels]
+
+
+def _step_ends(p: Entry, verb: str) -> list[str]:
+    """The channels a steps process's put (or get) steps name, as typed."""
+    if p.get("role") != "steps" or not str(p.get("steps")).strip():
+        return []
+    return [str(t[verb]) for t in parse_steps(p.get("steps"))[0] if verb in t]
 
 
 def _verbs(p: Entry, name: str) -> list[str]:
@@ -77,8 +90,16 @@ def topology(draft: Draft) -> Text:
     """Writers ──▶ [channel] ──▶ readers for every channel, then the loose ends."""
     t = Text()
     for c in draft.channels:
-        writers = [_who(p) for p in draft.processes if c.uid in p.get("out")]
-        readers = [_who(p) for p in draft.processes if c.uid in p.get("in")]
+        writers = [
+            _who(p)
+            for p in draft.processes
+            if c.uid in p.get("out") or c.name in _step_ends(p, "put")
+        ]
+        readers = [
+            _who(p)
+            for p in draft.processes
+            if c.uid in p.get("in") or c.name in _step_ends(p, "get")
+        ]
         if c.get("kind") == "Pipe" and c.get("duplex"):
             ends = list(dict.fromkeys(writers + readers))
             left = ends[0] if ends else "(nobody)"
@@ -89,7 +110,7 @@ def topology(draft: Draft) -> Text:
                 link(", ".join(writers) or "(nobody)", _label(c), ", ".join(readers) or "(nobody)")
             )
     for o in draft.shared:  # users ──▶ [object] what they do with it
-        users = [p for p in draft.processes if o.name in steps_targets(p)]
+        users = [p for p in draft.processes if o.name in _shared_targets(p)]
         verbs = list(dict.fromkeys(v for p in users for v in _verbs(p, o.name)))
         t.append(f" {', '.join(_who(p) for p in users) or '(nobody)'}", style="bold")
         t.append(" ──▶ ", style="grey62")

@@ -111,7 +111,8 @@ STEPS_HELP = (
     "sleep MS · add NAME N · multiply NAME N · value NAME N (add 'locked' to update "
     "inside NAME.get_lock()) · notify NAME [N] · notify_all NAME · wait_for NAME VALUE N · "
     "write NAME OFFSET NUMBER · fill NAME BYTE · read NAME · append NAME ITEM [at KEY "
-    "[assign]] · setitem NAME KEY ITEM · setattr NAME ATTR ITEM ({i} is the process's index)"
+    "[assign]] · setitem NAME KEY ITEM · setattr NAME ATTR ITEM · put CHANNEL ITEM · "
+    "get CHANNEL ({i} is the process's index)"
 )
 
 ENDING_HELP = {
