@@ -64,6 +64,7 @@ class RoleContext:
         self._rate_cmd = -1
         self._rate = plan.spec.rate
         self._speed = tempo.speed_of(mv)
+        self._speed_micro = mv[B.G_SPEED_MICRO]  # compared as stored: one load per item
         self._next_due = time.monotonic()
         self._pills_sent = 0
         self._pills_received = 0
@@ -125,8 +126,9 @@ class RoleContext:
             self._rate_cmd = rate_cmd
             self._rate = self.spec.rate if rate_cmd < 0 else rate_cmd / 1000.0
             self._next_due = time.monotonic()
-        if mv[B.G_SPEED_MICRO] and tempo.speed_of(mv) != self._speed:
+        if mv[B.G_SPEED_MICRO] != self._speed_micro:
             # Slower or faster from now: the next item is due one (new) interval on.
+            self._speed_micro = mv[B.G_SPEED_MICRO]
             self._speed = tempo.speed_of(mv)
             self._next_due = time.monotonic()
         wanted = mv[base + B.C_PILLS]
