@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -355,12 +356,28 @@ def _written(status: int, journal: Sink | None, trace: Sink | None, out: Sink) -
 def _open_out(name: str, option: str, mode: str) -> Sink:
     """An output file opened before anything starts, so a bad path costs nothing."""
     path = Path(name)
-    if path.is_dir():
-        raise ValueError(f"{name}: {option}: is a directory, expected a file to write")
+    problem = _output_problem(path)
+    if problem:
+        raise ValueError(f"{name}: {option}: {problem}")
     try:
         return Sink(path.open(mode, encoding="utf-8"), name, option)
     except OSError as exc:
-        raise ValueError(f"{name}: {option}: cannot write ({exc.strerror})") from None
+        raise ValueError(f"{name}: {option}: cannot write ({exc.strerror or exc})") from None
+
+
+def _output_problem(path: Path) -> str | None:
+    """Why `path` cannot be an output file, or None. A FIFO or a socket would
+    block the run (opening a FIFO waits for a reader) or could not be read
+    back; a device such as /dev/null is fine."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # not there yet (or unreadable): opening it says why
+    if stat.S_ISDIR(mode):
+        return "is a directory, expected a file to write"
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return "is a FIFO or a socket, expected a regular file to write"
+    return None
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -378,6 +395,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         return _err(f"{args.output}: -o: is a directory, expected a .cast file to write")
+    if _output_problem(out):
+        return _err(f"{args.output}: -o: {_output_problem(out)}")
     if not out.parent.is_dir():
         return _err(f"{args.output}: -o: folder {str(out.parent)!r} does not exist")
     if not os.access(out.parent, os.W_OK):
@@ -488,12 +507,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.output:
         return _write_stdout(source)
     path = Path(args.output)
-    if path.is_dir():
-        return _err(f"{args.output}: -o: is a directory, expected a file to write")
+    problem = _output_problem(path)
+    if problem:
+        return _err(f"{args.output}: -o: {problem}")
     try:
         path.write_text(source, encoding="utf-8")
     except OSError as exc:
-        return _err(f"{args.output}: -o: cannot write ({exc.strerror})")
+        return _err(f"{args.output}: -o: cannot write ({exc.strerror or exc})")
     line = f"{args.output}: {scenario.title} — run it with: python3 {args.output}"
     print(neutralise(line, multiline=False))
     return 0

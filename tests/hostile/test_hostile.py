@@ -201,3 +201,27 @@ async def test_the_home_screen_lists_a_file_named_with_escapes_neutralised(tmp_p
         await pilot.pause(0.5)
         assert not _raw_on_screen(app)
         await pilot.press("q")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "simplequeue-hello", "--journal", "{fifo}"),
+        ("run", "simplequeue-hello", "--trace", "{fifo}"),
+        ("export", "simplequeue-hello", "-o", "{fifo}"),
+        ("record", "simplequeue-hello", "-o", "{fifo}"),
+    ],
+    ids=["journal", "trace", "export", "record"],
+)
+def test_a_fifo_as_an_output_is_refused_at_once(capsys, tmp_path, args):
+    """Opening a FIFO to write waits for a reader: the run hung for ever."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    status = main([a.format(fifo=fifo) for a in args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert (
+        err
+        == f"ipcplay: {fifo}: {args[-2]}: is a FIFO or a socket, expected a regular file to write\n"
+    )
