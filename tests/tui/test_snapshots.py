@@ -424,3 +424,143 @@ def test_help_names_the_waits_key() -> None:
     from ipcplay.tui.screens.help import KEYS
 
     assert any(key == "w" and "Waits" in words for key, words in KEYS)
+
+
+# ---------------------------------------------------------------- a projector
+
+
+def _footer(app: IpcplayApp) -> str:
+    footer = app.screen.query_one(Footer)
+    return " ".join(str(w.render()) for w in footer.query("*"))
+
+
+def _rows_text(app: IpcplayApp) -> str:
+    rows = app.screen.query_one("#proc-rows")
+    return "\n".join(rows.render_line(y).text for y in range(rows.size.height))
+
+
+@pytest.mark.parametrize("case", ["lock_order", "long_hang"])
+async def test_at_100x30_no_word_of_a_banner_a_state_or_a_wait_is_cut(case: str) -> None:
+    from textual.widgets import TabbedContent
+
+    from ipcplay.tui.widgets.waits import WaitGraph
+
+    app, sources = frozen_app(case)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        snap = sources[0].snapshot
+        banner = app.screen.query_one(Banner)
+        assert "…" not in banner.plain
+        said = " ".join(banner.plain.split())
+        for fact in snap.stuck.description.split(": ", 1)[1].split("; "):
+            assert fact in said, (fact, banner.plain)
+        assert all(len(line) <= banner.size.width for line in banner.plain.splitlines())
+        rows = _rows_text(app)
+        assert "…" not in rows
+        for p in snap.processes:
+            assert p.name in rows
+        if case == "long_hang":
+            flat = " ".join(rows.split())
+            assert flat.count("held by checkpoint-writer, which was killed by SIGTERM") == 2
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen.query_one("#bottom", TabbedContent).active == "tab-waits"
+        graph = app.screen.query_one(WaitGraph)
+        assert "…" not in graph.plain
+        flat = " ".join(graph.plain.split())
+        for edge in snap.waits:
+            assert f"held by {edge.holder}" in flat
+        assert max(len(line) for line in graph.plain.splitlines()) <= graph.size.width
+
+
+async def test_bounded_queue_shows_14_of_its_20_rows_and_says_which() -> None:
+    app, _ = frozen_app("bounded_20")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        panel = app.screen.query_one("#processes")
+        rows = app.screen.query_one("#proc-rows")
+        assert rows.size.height == 14  # 11 before the projector layout
+        assert panel.border_subtitle == "1–14 of 20 · ↑↓"
+        await pilot.press("end")
+        await pilot.pause()
+        assert panel.border_subtitle == "7–20 of 20 · ↑↓"
+        assert "reader-10" in _rows_text(app)
+
+
+async def test_m_zooms_the_tabs_and_m_or_escape_brings_the_panels_back() -> None:
+    from ipcplay.tui.widgets.waits import WaitGraph
+
+    app, _ = frozen_app("lock_order")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "m")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.maximized is screen.query_one("#bottom")
+        assert screen.query_one("#code-scroll").size.height >= 25  # 7 lines unzoomed
+        assert not screen.query_one("#processes").region  # the panels are out of the way
+        assert screen.query_one(StatusBar).region.height == 1  # the verdict stays
+        footer = _footer(app)
+        assert "Unzoom" in footer and "Back" not in footer
+        await pilot.press("escape")  # restores the panels; a second one goes back
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.screen.maximized is None
+        await pilot.press("w", "m")
+        await pilot.pause()
+        assert app.screen.maximized is not None and app.screen.query_one(WaitGraph).region
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.screen.maximized is None
+        assert "Zoom" in _footer(app) and "Back" in _footer(app)
+
+
+async def test_the_footer_shows_the_keys_of_the_runs_state() -> None:
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        running = _footer(app)
+        for words in ("Pause all", "Kill", "Rate", "Waits", "Code", "Zoom", "Back", "Quit"):
+            assert words in running
+        assert "Resume all" not in running
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.pause()
+        assert "Resume all" in _footer(app) and "Pause all" not in _footer(app)
+        await pilot.press("t")  # not in the footer while running, and still works
+        await pilot.pause()
+        assert ("terminate", "producer") in sources[0].calls
+
+    app, sources = frozen_app("deadlock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        stuck = _footer(app)
+        for words in ("Waits", "Explain", "Kill", "Restart"):
+            assert words in stuck
+        assert "Rate" not in stuck and "Pause all" not in stuck
+        await pilot.press("f")  # left out of the footer, not off
+        await pilot.pause()
+        assert app.screen.query_one(EventLog).filter == "left"
+
+    app, sources = frozen_app("ping_pong", finished)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        done = _footer(app)
+        assert "Restart" in done and "Explain" in done
+        for words in ("Pause", "Kill", "Pill", "Rate"):
+            assert words not in done
+        await pilot.press("k", "space", "x")  # nobody is alive to act on
+        await pilot.pause()
+        assert sources[0].calls == []
+
+
+@pytest.mark.parametrize("case", ["steady", "lock_order"])
+async def test_at_80_columns_the_footer_keeps_quit_and_help(case: str) -> None:
+    app, _ = frozen_app(case)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        keys = [w for w in footer.query("*") if w.region.width]
+        assert keys and max(w.region.right for w in keys) <= 80
+        text = _footer(app)
+        assert "Quit" in text and "Help" in text and "Waits" in text

@@ -47,5 +47,5 @@ def test_styles_follow_the_words() -> None:
 
 def test_fields_apart_by_two_spaces_stay_whole() -> None:
     text = " right  steps  pid 4243  ppid 4200  threads 1  rss 20.5M  ctx switches 36"
-    lines = [line.plain for line in wrap(Text(text), 60, indent=1)]
+    lines = [line.plain for line in wrap(Text(text), 60, indent=1, fields=True)]
     assert lines[1].strip() == "ctx switches 36", lines

@@ -29,7 +29,7 @@ from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
 from ipcplay.tui.widgets.managers import ManagerPanel
-from ipcplay.tui.widgets.processes import SHORT, ProcessPanel
+from ipcplay.tui.widgets.processes import SHORT, TINY, ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
 from ipcplay.tui.widgets.status import Banner, StatusBar
@@ -145,6 +145,7 @@ class RunScreen(KeysByState):
         self.query_one(ChannelPanel).display = table
         self.query_one(FlowView).topology_only = table
         self.set_class(self.size.height < SHORT, "-short")  # see app.tcss
+        self.set_class(self.size.height < TINY, "-tiny")
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
             after_refresh(self, self._apply, self.snap)
 

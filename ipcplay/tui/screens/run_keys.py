@@ -54,6 +54,10 @@ SHOWN: dict[str, frozenset[str]] = {
 """Per state, the screen's actions (as written in BINDINGS) the footer shows."""
 SHOWN["paused"] = SHOWN["running"] - {"pause_all"} | {"resume_all"}
 
+NARROW = 100
+"""Below this many columns the footer also leaves out `LESS`, so quit and help stay."""
+LESS = frozenset({"rate(1.5)", "filter", "terminate"})
+
 
 class KeysByState(Screen[None]):
     """The run screen's keys, on and shown by state (a base of RunScreen)."""
@@ -102,6 +106,8 @@ class KeysByState(Screen[None]):
         """The keys the Footer draws: this screen's own by `SHOWN`, the app's
         (quit, help) and the focused widget's as they are."""
         shown = SHOWN[self.phase()]
+        if self.size.width < NARROW:
+            shown = shown - LESS
         if self.maximized is not None:
             shown = shown - {"back"}  # escape restores the panels first
         out: dict[str, ActiveBinding] = {}
@@ -116,7 +122,13 @@ class KeysByState(Screen[None]):
     def refresh_keys(self) -> None:
         """Redraw the footer if what it depends on changed (cheap otherwise:
         called on every snapshot)."""
-        state = (self.phase(), self.paused_all, self.maximized is not None, self._pacers())
+        state = (
+            self.phase(),
+            self.paused_all,
+            self.maximized is not None,
+            self._pacers(),
+            self.size.width < NARROW,
+        )
         if state != self._keys_state:
             self._keys_state = state
             self.refresh_bindings()

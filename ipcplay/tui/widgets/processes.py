@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
 from ipcplay.tui import format as F
+from ipcplay.tui.deferred import after_refresh
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
 from ipcplay.tui.widgets.wrap import WrappedView
@@ -21,6 +22,8 @@ HISTORY = 60
 _PID = re.compile(r" \(pid \d+\)")
 SHORT = 40
 """Screens shorter than this (a projector's 30 lines) give the rows priority."""
+TINY = 26
+"""Screens shorter than this (80×24) also shrink the detail and shared panels."""
 
 
 def _cut(name: str, width: int) -> str:
@@ -37,9 +40,9 @@ class ProcessPanel(Vertical):
         self.born: dict[str, tuple[int | None, float]] = {}
         self.died: dict[str, float] = {}
         self.latest: Snapshot | None = None
-        self._cols: tuple[bool, int] = (False, 14)
-        """(wide, name width): the row layout, part of each row's value so a
-        change of it redraws the rows."""
+        self._cols: tuple[str, int] = ("narrow", 14)
+        """(layout, name width): the row layout (wide, narrow or tight), part
+        of each row's value so a change of it redraws the rows."""
         self._last_push = 0.0
         self._rows_height = 0
         self.reserve = 0
@@ -93,7 +96,7 @@ class ProcessPanel(Vertical):
             # The panels around changed height, or are about to (their first
             # rows are in this same update): fit again once the layout has them.
             self._above_height = key
-            self.call_after_refresh(self._fit)
+            after_refresh(self, self._fit)
         total = screen.size.height
         short = total < SHORT
         # the footer; the log's tab bar (one line on a short screen) and its
@@ -119,11 +122,14 @@ class ProcessPanel(Vertical):
 
     def update_snapshot(self, snap: Snapshot, now: float) -> None:
         self.latest = snap
-        wide = self.size.width >= 130
+        width = self.size.width
+        # Below 90 columns only pid, name, cpu and the state: at 80 a wait
+        # ("blocked on put 'queue' — queue full for 2.1 s") still fits a line.
+        layout = "wide" if width >= 130 else "narrow" if width >= 90 else "tight"
         longest = max((len(p.name) for p in snap.processes), default=0)
         # The name column is as wide as the longest name (it never changes
         # during a run): at 100 columns the room it leaves is the state's.
-        self._cols = (wide, max(7, min(24 if wide else 18, longest)))
+        self._cols = (layout, max(7, min(24 if layout == "wide" else 18, longest)))
         tick = snap.t - self._last_push >= 1.0  # cpu % is a per-second figure
         if tick:
             self._last_push = snap.t
@@ -159,18 +165,20 @@ class ProcessPanel(Vertical):
         self.show_detail(now)
 
     def _header(self) -> Text:
-        wide, name_w = self._cols
-        if wide:
+        layout, name_w = self._cols
+        if layout == "wide":
             cols = (
                 f"{'pid':>7} {'ppid':>7} {'process':<{name_w}} {'role':<9} {'cpu':<14} "
                 f"{'rss':>7} {'thr':>3} {'in':>7} {'out':>7}  state"
             )
+        elif layout == "tight":
+            cols = f"{'pid':>7} {'process':<{name_w}} {'cpu':>5}  state"
         else:
             cols = f"{'pid':>7} {'process':<{name_w}} {'cpu':<11} {'in':>6} {'out':>6}  state"
         return Text(cols, style="bold")
 
     def _measure(
-        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[bool, int]]
+        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[str, int]]
     ) -> int:
         """The row's length, or 0 for a state that always fits (most of them:
         only a wait, a note or an error can be long, so only those are drawn
@@ -181,20 +189,28 @@ class ProcessPanel(Vertical):
         return sum(len(text) for text, _ in self._row(value))
 
     def _row(
-        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[bool, int]]
+        self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[str, int]]
     ) -> list[tuple[str, str]]:
         """The row as (text, style) pieces: RowView turns them into segments
         directly, several times cheaper than laying out a Rich Text."""
-        p, cpu, highlight, held, (wide, name_w) = value
+        p, cpu, highlight, held, (layout, name_w) = value
         now = p.blocked.since + held if p.blocked is not None else 0.0
         words, style = F.state_words(p, now)
-        if not wide:  # the holder's pid is on its own row: room for the rest
+        if layout != "wide":  # the holder's pid is on its own row: room for the rest
             words = _PID.sub("", words)
         notes = [(f"  {F.notes_text(p.notes)}", "cyan")] if p.notes else []
         spark = F.sparkline(cpu, 8, top=100.0)
         name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
         pid = str(p.pid or "-")
-        if wide:
+        if layout == "tight":
+            return [
+                (f"{pid:>7} ", ""),
+                (_cut(p.name, name_w), name_style),
+                (f" {p.cpu_percent:>4.0f}%  ", ""),
+                (words, style),
+                *notes,
+            ]
+        if layout == "wide":
             rss = F.size(p.rss) if p.rss else "-"
             return [
                 (f"{pid:>7} {p.ppid or '-':>7} ", ""),
@@ -262,4 +278,5 @@ class ProcessPanel(Vertical):
                 t.append(f"  {p.activity}")
         # Wrapped, not cut: the state is the one place a row's long wait
         # ("held by …, which was killed …") is read in full at 100 columns.
-        detail.set_lines([(line, 1) for line in t.split("\n")])
+        lines = t.split("\n")
+        detail.set_lines([(line, 1, i != 1) for i, line in enumerate(lines)])

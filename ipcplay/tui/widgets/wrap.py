@@ -37,9 +37,11 @@ def break_points(plain: str) -> list[int]:
     return [i for i, ch in enumerate(plain) if ch == " " and i not in glued]
 
 
-def wrap(text: Text, width: int, indent: int = 0) -> list[Text]:
+def wrap(text: Text, width: int, indent: int = 0, fields: bool = False) -> list[Text]:
     """`text` as lines of at most `width` cells; every line after the first
-    starts with `indent` spaces. A word longer than a line is cut where it must."""
+    starts with `indent` spaces. A word longer than a line is cut where it must.
+    `fields`: the text is fields set apart by two spaces ("pid 4243  threads 1
+    ctx switches 9"), broken between fields where one fits half a line."""
     plain = text.plain
     if width <= 0 or cell_len(plain) <= width:
         return [text]
@@ -48,12 +50,10 @@ def wrap(text: Text, width: int, indent: int = 0) -> list[Text]:
     lines: list[Text] = []
     start = 0
     room = width
-    # Fields set apart by two spaces ("pid 4243  threads 1  ctx switches 9")
-    # break between fields when one fits at least half a line.
-    fields = {i for i in breaks if plain[i - 1 : i + 1] == "  "}
+    between = {i for i in breaks if fields and plain[i - 1 : i + 1] == "  "}
     while cell_len(plain[start:]) > room:
         fitting = [b for b in breaks if b > start and cell_len(plain[start:b]) <= room]
-        whole = [b for b in fitting if b in fields and cell_len(plain[start:b]) >= room // 2]
+        whole = [b for b in fitting if b in between and cell_len(plain[start:b]) >= room // 2]
         if whole:
             end, resume = whole[-1], whole[-1] + 1
         elif fitting:
@@ -86,11 +86,14 @@ class WrappedView(TextView):
 
     def __init__(self, text: Text | str = "", **kwargs: object) -> None:
         super().__init__(text, **kwargs)
-        self._logical: list[tuple[Text, int]] = [(line, 0) for line in self._lines]
+        self._logical: list[tuple[Text, int] | tuple[Text, int, bool]] = [
+            (line, 0) for line in self._lines
+        ]
         self._wrapped_at = -1
 
-    def set_lines(self, lines: Sequence[tuple[Text, int]]) -> None:
-        """Show `lines` as (text, indent of its continuation lines)."""
+    def set_lines(self, lines: Sequence[tuple[Text, int] | tuple[Text, int, bool]]) -> None:
+        """Show `lines` as (text, indent of its continuation lines[, fields]):
+        see `wrap`."""
         self._logical = list(lines)
         self._rewrap()
 
@@ -98,8 +101,8 @@ class WrappedView(TextView):
         width = self.size.width
         self._wrapped_at = width
         out: list[Text] = []
-        for line, indent in self._logical:
-            out += wrap(line, width, indent) if width > 0 else [line]
+        for line, indent, *fields in self._logical:
+            out += wrap(line, width, indent, *fields) if width > 0 else [line]
         self.set(Text("\n").join(out) if out else Text())
 
     def on_resize(self) -> None:
