@@ -883,12 +883,15 @@ class Sampler:
         for p in order:
             w = waits[p]
             b = blocked_on[p]
+            reason = w.reason
+            if self.stops.is_stopped(p):  # its time stands still: say why
+                reason = f"{reason}; stopped by ipcplay" if reason else "stopped by ipcplay"
             out.append(
                 WaitEdge(
                     waiter=w.name,
                     op=w.op,
                     obj=w.channel,
-                    reason=w.reason,
+                    reason=reason,
                     waits_for=tuple(names[q] for q in sorted(w.waits_for)),
                     since=b.since if b is not None else 0.0,
                     holder=w.held_by,

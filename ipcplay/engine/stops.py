@@ -69,6 +69,10 @@ class Stops:
             extra += max(0.0, now - st[0])  # stopped right now, inside this wait
         return extra
 
+    def is_stopped(self, p: int) -> bool:
+        """Stopped by ipcplay right now (its wait's time stands still)."""
+        return p in self._stopped
+
     def within(self, p: int, start: float, end: float) -> float:
         """Seconds process p spent stopped by ipcplay between two monotonic
         times: what a journal wait event of `end - start` seconds holds of it."""

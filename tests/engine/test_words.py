@@ -96,6 +96,8 @@ def test_time_stopped_inside_a_wait_is_not_blocked_time() -> None:
         snap = engine.latest
         reader = engine.process("reader")
         assert reader.state == "stopped"
+        edge = next(e for e in snap.waits if e.waiter == "reader")
+        assert edge.reason == "queue empty; stopped by ipcplay"
         engine.resume("reader")
         time.sleep(0.2)
         live = engine.process("reader")
