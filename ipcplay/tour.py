@@ -145,6 +145,7 @@ class TourPlayer:
         self.holds: set[str] = set()  # the screen's reasons to hold, e.g. "paused"
         self.protected: set[str] = set()  # process names the teacher paused
         self._last: Snapshot | None = None  # the snapshot fed before, for the clocks
+        self._last_real: float | None = None  # and the caption clock then
         self._scene = 0.0  # scenario seconds the tour has run (not held)
         self._real = 0.0  # real seconds the tour has run (not held)
         self._since_scene = 0.0  # the tour's clocks when the previous step fired
@@ -182,13 +183,20 @@ class TourPlayer:
         if not self.done:
             self._force = True
 
-    def feed(self, snap: Snapshot) -> list[Fired]:
+    def feed(self, snap: Snapshot, now: float | None = None) -> list[Fired]:
         """Every step that fires on this snapshot (several only when forced
-        or with no reading gap)."""
+        or with no reading gap).
+
+        `now` is the clock of whoever shows the captions (the TUI's monotonic
+        time): a screen busy starting twenty processes may take in several
+        snapshots at once, and the reading gap is about when a caption is
+        seen. Without it, the run's clock (Snapshot.elapsed_s) is used."""
         last, self._last = self._last, snap
+        real = snap.elapsed_s if now is None else now
+        last_real, self._last_real = self._last_real, real
         if last is not None and not self.holds:  # a step's own hold keeps the clocks going
             self._scene += max(0.0, snap.clock_s - last.clock_s)
-            self._real += max(0.0, snap.elapsed_s - last.elapsed_s)
+            self._real += max(0.0, real - (last_real if last_real is not None else real))
         out: list[Fired] = []
         if self._holding and self.hold_s is not None and not self.holds:
             assert self._since_real is not None

@@ -254,3 +254,14 @@ def test_a_resume_all_while_the_teacher_paused_everything_resumes_nothing() -> N
     player.protected = {"w", "r", "*"}
     fired = player.feed(snap(0.0))
     assert controls.calls == [] and fired[0].done == ("left every process paused: you paused them",)
+
+
+def test_the_reading_gap_is_on_the_clock_of_whoever_shows_the_captions() -> None:
+    """A screen busy starting processes may take in a backlog of snapshots at
+    once: their run times are 2 s apart, but the captions would not be."""
+    s = scenario(TourStep(say="one"), TourStep(say="two", when="depth", on="q", at_least=1))
+    player = TourPlayer(s)
+    assert player.feed(snap(0.5, depth=1), now=50.0)
+    assert not player.feed(snap(2.6, depth=1), now=50.05)
+    assert not player.feed(snap(2.7, depth=1), now=51.9)
+    assert [f.index for f in player.feed(snap(2.8, depth=1), now=52.1)] == [1]

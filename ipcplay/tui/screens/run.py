@@ -283,7 +283,8 @@ class RunScreen(KeysByState):
             self.markers.mark(label)
         if self.tour is None:
             return
-        self._show_fired(self.tour.feed(snap))
+        # The reading gap is about when captions are seen: the screen's clock.
+        self._show_fired(self.tour.feed(snap, self.source.now()))
 
     def _show_fired(self, fired_now: list[Fired]) -> None:
         for fired in fired_now:
@@ -319,7 +320,7 @@ class RunScreen(KeysByState):
             return
         tour.advance()
         if self.snap is not None:
-            self._show_fired(tour.feed(self.snap))
+            self._show_fired(tour.feed(self.snap, self.source.now()))
         self._caption_note()
 
     def action_tour_back(self) -> None:
