@@ -50,8 +50,9 @@ from ipcplay.report import EXIT_CODES
 from ipcplay.safetext import neutralise
 from ipcplay.sink import Sink
 
-EPILOG = """exit status of `run`: 0 completed, 2 bad input, 3 timeout, 4 deadlock,
-5 hang, 6 crashed, 130 interrupted (a finite scenario stopped by Ctrl+C or SIGTERM)."""
+EPILOG = """exit status of `run`: 0 completed, 1 an output could not be written, 2 bad input,
+3 timeout, 4 deadlock, 5 hang, 6 crashed, 130 interrupted (a finite scenario stopped by Ctrl+C
+or SIGTERM)."""
 
 
 class _Parser(argparse.ArgumentParser):
