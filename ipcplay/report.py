@@ -131,6 +131,9 @@ def as_dict(
         "journal": {
             "events": snap.events_total,
             "dropped": snap.events_dropped,
+            # events that reached the observer after newer ones had been written
+            # (engine/order.py): the file's times go back once for each
+            "late": snap.events_late,
             "file": journal_file,
         },
     }

@@ -509,6 +509,7 @@ class Sampler:
             recent_events=tuple(self._events),
             events_total=self._events_total,
             events_released=self._events_released,
+            events_late=self._order.late,
             events_dropped=sum(v[B.J_DROPPED] for v in vals),
             observer_cpu_percent=self._observer_cpu(now),
             finished=finished,

@@ -281,6 +281,7 @@ class Snapshot:
     pools: tuple[PoolSample, ...] = ()  # pool workers are in `processes`, role "pool-worker"
     managers: tuple[ManagerSample, ...] = ()  # Manager server processes, one panel each
     events_released: int = 0  # events appended to recent_events so far (the log's cursor)
+    events_late: int = 0  # events released after newer ones: later than the hold-back (order.py)
     speed: float = 1.0  # slow motion: the scenario's own time runs at this fraction (tempo.py)
     scenario_s: float | None = None  # the scenario's own time since the start; None: elapsed_s
 

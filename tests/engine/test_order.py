@@ -71,6 +71,7 @@ def test_every_get_follows_its_put_in_the_log_and_the_file(name: str) -> None:
     outcome = engine.run(duration=30)
     assert outcome.verdict == "completed"
 
+    assert outcome.snapshot.events_late == 0
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     times = [r["t"] for r in records]
     assert times == sorted(times), "the journal file's t goes back"
