@@ -9,6 +9,7 @@ the recorder marks it, tests assert on it.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -225,13 +226,19 @@ class TourPlayer:
                 if not forced and (waited < step.after or not gap_over):
                     break
                 met, seen = True, f"{snap.elapsed_s:.1f} s into the run"
+            acting = time.monotonic()
             done = self._act(step, snap)
+            # Pausing ten processes can take a while (each is waited for until
+            # it has stopped): the caption is up once that is done, and its
+            # reading time starts then.
+            acted = time.monotonic() - acting
+            acted = acted if acted >= 0.05 else 0.0  # less than a sample: not worth a word
             fired = Fired(self.next, len(self.steps), step, snap.elapsed_s, met, seen, done)
             self.fired.append(fired)
             out.append(fired)
             self.next += 1
             self._since_scene = self._scene
-            self._since_real = self._real
+            self._since_real = self._real + acted
             self._base = snap
             self._seen = None
             if step.hold:

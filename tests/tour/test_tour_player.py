@@ -4,6 +4,7 @@ motion. No processes: the controls are recorded."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from ipcplay.engine.snapshot import ChannelSample, ProcessSample, Snapshot
@@ -265,3 +266,18 @@ def test_the_reading_gap_is_on_the_clock_of_whoever_shows_the_captions() -> None
     assert not player.feed(snap(2.6, depth=1), now=50.05)
     assert not player.feed(snap(2.7, depth=1), now=51.9)
     assert [f.index for f in player.feed(snap(2.8, depth=1), now=52.1)] == [1]
+
+
+def test_the_reading_gap_starts_when_the_steps_action_is_done() -> None:
+    """Pausing ten processes waits for each to stop: the caption is up after."""
+
+    class Slow(Recorder):
+        def pause(self, name: str) -> None:
+            time.sleep(0.3)
+            super().pause(name)
+
+    s = scenario(TourStep(say="one", do="pause", to="r"), TourStep(say="two"))
+    player = TourPlayer(s, Slow())
+    assert player.feed(snap(0.0), now=0.0)
+    assert not player.feed(snap(0.1), now=2.1)  # 2 s after the feed, but not after the pause
+    assert [f.index for f in player.feed(snap(0.2), now=2.4)] == [1]
