@@ -45,6 +45,7 @@ class ProcessPanel(Vertical):
         of each row's value so a change of it redraws the rows."""
         self._last_push = 0.0
         self._rows_height = 0
+        self._indent = 0  # where the state column starts in a row
         self.reserve = 0
         """Lines to leave for a tour's captions below."""
         self._above: list[Widget] | None = None
@@ -149,7 +150,7 @@ class ProcessPanel(Vertical):
         columns = self._header()
         header.set(columns)
         # A state too long for the row wraps under the state column.
-        self.rows.wrap_indent = columns.cell_len - len("state")
+        self._indent = self.rows.wrap_indent = columns.cell_len - len("state")
         rows = []
         for p in snap.processes:
             highlight = 0
@@ -181,12 +182,16 @@ class ProcessPanel(Vertical):
         self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[str, int]]
     ) -> int:
         """The row's length, or 0 for a state that always fits (most of them:
-        only a wait, a note or an error can be long, so only those are drawn
-        to be measured)."""
-        p = value[0]
-        if p.blocked is None and not p.notes and not p.error:
+        only a wait or a note can be long). Counted, not drawn: every blocked
+        row is measured on every snapshot, drawn only when on screen."""
+        p, _, _, held, (layout, _) = value
+        if p.blocked is None and not p.notes:
             return 0
-        return sum(len(text) for text, _ in self._row(value))
+        words, _ = F.state_words(p, p.blocked.since + held if p.blocked is not None else 0.0)
+        if layout != "wide":
+            words = _PID.sub("", words)
+        notes = len(F.notes_text(p.notes)) + 2 if p.notes else 0
+        return self._indent + len(words) + notes
 
     def _row(
         self, value: tuple[ProcessSample, tuple[float, ...], int, float, tuple[str, int]]

@@ -193,6 +193,8 @@ class RowView(CachedStyle, ScrollView, can_focus=True):
         if self.measure is not None and self.size.width != self._measured_at:
             self._measured_at = self.size.width
             self._remeasure()
+        # Fewer lines now (a tour's caption came): the selected row stays in sight.
+        self.scroll_to_region_of(self.cursor)
 
     def set_rows(
         self, rows: list[tuple[str, Any]], render: Callable[[Any], Any] | None = None
