@@ -102,11 +102,14 @@ S_WRITES = S_UPDATES
 S_READ_SUM = S_ADDED
 
 EVENT_SLOTS = 3  # time (a double, s), message id, code | bytes << 16 (TIMED: no message id)
-# A message's preview, per (process, channel), after the journal ring: the id
-# of the message it shows (-1 while being written), then the first
-# PREVIEW_BYTES of its pickle (engine/preview.py turns them into text).
+# Message previews, per (process, channel), after the journal ring: PREVIEWS
+# entries, message id m in entry m % PREVIEWS (a writer's ids are consecutive,
+# so its last PREVIEWS messages are there), each the id of the message it
+# shows (-1 while being written), then the first PREVIEW_BYTES of its pickle
+# (engine/preview.py turns them into text).
 PREVIEW_SLOTS = 8
 PREVIEW_BYTES = (PREVIEW_SLOTS - 1) * 8
+PREVIEWS = 8  # a power of two
 
 PHASE_NEW, PHASE_RUNNING, PHASE_DONE, PHASE_FAILED, PHASE_STOPPED = range(5)
 
@@ -163,7 +166,7 @@ class Layout:
 
     @property
     def preview_slots(self) -> int:
-        return self.nchan * PREVIEW_SLOTS if self.previews and self.journal_cap else 0
+        return self.nchan * PREVIEWS * PREVIEW_SLOTS if self.previews and self.journal_cap else 0
 
     @property
     def proc_slots(self) -> int:
@@ -197,7 +200,7 @@ class Layout:
 
     def preview(self, p: int, c: int) -> int:
         """The preview area of process p's channel c (needs `previews`)."""
-        return self.ring(p) + self.journal_cap * EVENT_SLOTS + c * PREVIEW_SLOTS
+        return self.ring(p) + self.journal_cap * EVENT_SLOTS + c * PREVIEWS * PREVIEW_SLOTS
 
 
 def create(layout: Layout) -> Any:

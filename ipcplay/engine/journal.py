@@ -15,6 +15,8 @@ from time import monotonic
 from ipcplay.engine import board as B
 
 _PREVIEW_BYTES = B.PREVIEW_BYTES
+_PREVIEW_MASK = B.PREVIEWS - 1
+assert B.PREVIEW_SLOTS == 8  # log_message steps by 8 slots an entry
 
 OP_NAMES = {
     B.OP_PUT: "put",
@@ -171,11 +173,12 @@ class JournalWriter:
                 # Marked unreadable while it changes: the observer takes a
                 # preview only if the id reads the same before and after.
                 mv = self._mv
-                mv[pv] = -1
+                at = pv + (mid & _PREVIEW_MASK) * 8  # this id's entry (board.PREVIEWS)
+                mv[at] = -1
                 d = data[:_PREVIEW_BYTES]
-                o = pv * 8 + 8
+                o = at * 8 + 8
                 self._bytes[o : o + len(d)] = d
-                mv[pv] = mid
+                mv[at] = mid
         else:
             self._mids[i] = -2 if obj is None else -1
         self._codes[i] = code | (nbytes << 16)

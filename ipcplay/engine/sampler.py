@@ -317,23 +317,24 @@ class Sampler:
         mv, layout = self.mv, self.layout
         raw = None
         for c in self.used[p]:
-            at = layout.preview(p, c)
-            mid = mv[at]
-            if mid < 0:
-                continue
-            by = self._previews.get((c, mid))
-            if by is not None and p in by:
-                continue
-            if raw is None:
-                raw = mv.cast("B")
-            data = raw[(at + 1) * 8 : (at + B.PREVIEW_SLOTS) * 8].tobytes()
-            if mv[at] != mid or data[0] != 0x80:
-                continue  # rewritten while being read, or never written (no pickle)
-            if by is None:
-                by = self._previews[(c, mid)] = {}
-                if len(self._previews) > 4096:
-                    self._previews.popitem(last=False)
-            by[p] = data
+            area = layout.preview(p, c)
+            for at in range(area, area + B.PREVIEWS * B.PREVIEW_SLOTS, B.PREVIEW_SLOTS):
+                mid = mv[at]
+                if mid < 0:
+                    continue
+                by = self._previews.get((c, mid))
+                if by is not None and p in by:
+                    continue
+                if raw is None:
+                    raw = mv.cast("B")
+                data = raw[(at + 1) * 8 : (at + B.PREVIEW_SLOTS) * 8].tobytes()
+                if mv[at] != mid or data[0] != 0x80:
+                    continue  # rewritten while being read, or never written (no pickle)
+                if by is None:
+                    by = self._previews[(c, mid)] = {}
+                    if len(self._previews) > 4096:
+                        self._previews.popitem(last=False)
+                by[p] = data
 
     def _preview(self, e: J.Event) -> str:
         """The content of the message a put or get event names: a put's from
