@@ -564,3 +564,25 @@ async def test_at_80_columns_the_footer_keeps_quit_and_help(case: str) -> None:
         assert keys and max(w.region.right for w in keys) <= 80
         text = _footer(app)
         assert "Quit" in text and "Help" in text and "Waits" in text
+
+
+async def test_wrapped_rows_move_and_click_as_one_row_each() -> None:
+    from ipcplay.tui.widgets.rows import RowView
+
+    app, _ = frozen_app("long_hang")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one("#proc-rows", RowView)
+        assert rows.row_count == 3 and rows.line_count == 7  # two waits of three lines
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert rows.selected_key == "index-rebuilder-2"
+        detail = app.screen.query_one("#proc-detail", TextView).plain
+        assert detail.startswith(" index-rebuilder-2")
+        # the last line of the second row's wrap belongs to that row
+        await pilot.click(rows, offset=(60, 3))
+        await pilot.pause()
+        assert rows.selected_key == "index-rebuilder-1"
+        await pilot.click(rows, offset=(10, 0))
+        await pilot.pause()
+        assert rows.selected_key == "checkpoint-writer"
