@@ -277,6 +277,15 @@ class TourPlayer:
         }
         fn, words = actions[step.do]
         done = []
+        many = getattr(c, "pause_many", None)  # the engine's: one wait for them all
+        if step.do == "pause" and many is not None and len(targets) > 1:
+            paused = set(many([p.name for p in targets]))
+            return tuple(
+                words.format(f"{p.name} (pid {p.pid})")
+                if p.name in paused
+                else f"pause {p.name}: it is not running"
+                for p in targets
+            )
         for p in targets:
             if step.do == "resume" and p.name in self.protected:
                 done.append(f"left {p.name} (pid {p.pid}) paused: you paused it")

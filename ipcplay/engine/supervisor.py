@@ -591,6 +591,20 @@ class Engine:
         self._until_stopped(pids)
         self._note_stopped(paused)
 
+    def pause_many(self, names: list[str]) -> list[str]:
+        """SIGSTOP several processes, then wait for them together: a tour that
+        pauses ten readers waits once (0.2 s at most), not once per process
+        (2 s of a frozen screen). Returns the names it paused."""
+        pids, paused, done = [], [], []
+        for name in names:
+            with contextlib.suppress(EngineError, OSError, KeyError):
+                pids.append(self._pause(name))
+                paused.append(self._proc(name)[0])
+                done.append(name)
+        self._until_stopped(pids)
+        self._note_stopped(paused)
+        return done
+
     def resume_all(self) -> None:
         for inst in self.instances:
             with contextlib.suppress(EngineError, OSError):

@@ -170,6 +170,9 @@ class EngineSource:
     def pause_all(self) -> None:
         self._e().pause_all()
 
+    def pause_many(self, names: list[str]) -> list[str]:
+        return self._e().pause_many(names)
+
     def resume_all(self) -> None:
         self._e().resume_all()
 

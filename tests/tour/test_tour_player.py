@@ -281,3 +281,23 @@ def test_the_reading_gap_starts_when_the_steps_action_is_done() -> None:
     assert player.feed(snap(0.0), now=0.0)
     assert not player.feed(snap(0.1), now=2.1)  # 2 s after the feed, but not after the pause
     assert [f.index for f in player.feed(snap(0.2), now=2.4)] == [1]
+
+
+def test_pausing_several_processes_waits_for_them_together() -> None:
+    class Many(Recorder):
+        def pause_many(self, names: list[str]) -> list[str]:
+            self.calls.append(("pause_many", *names))
+            return names[:1]
+
+    s = scenario(TourStep(say="one", do="pause", to="r"))
+    base = loads(BASE.replace('name = "r"', 'name = "r"\nreplicas = 2'), "t.toml", name="t")
+    controls = Many()
+    player = TourPlayer(replace(base, tour=s.tour), controls)
+    two = replace(snap(0.0), processes=(_proc(0, "r-1"), _proc(1, "r-2")))
+    two = replace(two, processes=tuple(replace(p, template="r") for p in two.processes))
+    fired = player.feed(two)
+    assert controls.calls == [("pause_many", "r-1", "r-2")]
+    assert fired[0].done == (
+        "paused r-1 (pid 1000) with SIGSTOP",
+        "pause r-2: it is not running",
+    )
