@@ -49,3 +49,17 @@ def test_fields_apart_by_two_spaces_stay_whole() -> None:
     text = " right  steps  pid 4243  ppid 4200  threads 1  rss 20.5M  ctx switches 36"
     lines = [line.plain for line in wrap(Text(text), 60, indent=1, fields=True)]
     assert lines[1].strip() == "ctx switches 36", lines
+
+
+def test_a_banner_splits_facts_but_not_a_reason_in_parentheses() -> None:
+    from ipcplay.tui.widgets.status import facts
+
+    body = (
+        "pool is blocked in map on 'pool' (waiting for 4 results; task 1 was lost), and no "
+        "live process can ever unblock it; main is blocked in join on 'pool'"
+    )
+    assert facts(body) == [
+        "pool is blocked in map on 'pool' (waiting for 4 results; task 1 was lost), and no "
+        "live process can ever unblock it",
+        "main is blocked in join on 'pool'",
+    ]

@@ -73,6 +73,20 @@ class Banner(WrappedView):
             (Text(f"{head}{part}", style="bold"), len(head))
             if i == 0
             else (Text(f"  {part}", style="bold"), 4)
-            for i, part in enumerate(body.split("; "))
+            for i, part in enumerate(facts(body))
         ]
         self.set_lines(lines)
+
+
+def facts(body: str) -> list[str]:
+    """The description's facts: split at "; ", but not inside parentheses
+    (a lost pool task's reason has its own "; ")."""
+    out: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(body):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and body.startswith("; ", i):
+            out.append(body[start:i])
+            start = i + 2
+    out.append(body[start:])
+    return out
