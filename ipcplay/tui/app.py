@@ -79,7 +79,7 @@ class IpcplayApp(App[int]):
             self.open_scenario(self.initial)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.quit_now))
             loop.add_signal_handler(signal.SIGHUP, self._hangup)
 
     def open_scenario(self, scenario: Scenario, tour: bool | None = None) -> None:
@@ -131,6 +131,15 @@ class IpcplayApp(App[int]):
         self.push_screen(name)
 
     async def action_quit(self) -> None:
+        """q: a composition with unsaved changes anywhere on the stack (a run
+        started from the composer sits above it) is asked about first."""
+        for screen in self.screen_stack:
+            ask = getattr(screen, "ask_before_quit", None)
+            if ask is not None and ask():
+                return
+        await self.quit_now()
+
+    async def quit_now(self) -> None:
         """Stop every scenario (stop → SIGTERM → SIGKILL, all joined), then exit."""
         if self._quitting:
             return

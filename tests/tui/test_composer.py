@@ -615,6 +615,33 @@ async def test_escape_steps_back_to_the_list_from_anywhere_and_q_asks_too() -> N
 
 
 @pytest.mark.timeout(120)
+async def test_q_on_a_run_started_from_the_composer_asks_about_the_unsaved_scenario() -> None:
+    app = IpcplayApp(source_factory=_frozen_factory())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await compose_queue_demo(pilot)
+        composer = _composer(app)
+        drafted = composer.draft
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        run = app.screen
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and app.is_running
+        assert app.screen.title_text == "Quit ipcplay? The scenario in the composer is not saved."
+        await pilot.press("1")  # cancel: the run is still there, and below it the draft
+        await pilot.pause()
+        assert app.screen is run
+        await pilot.press("escape")
+        await _until(pilot, lambda: app.screen is composer)
+        assert composer.draft == drafted and composer.dirty
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.press("q", "2")  # quit without saving, as asked
+        await _until(pilot, lambda: not app.is_running)
+
+
+@pytest.mark.timeout(120)
 async def test_ticked_and_unticked_look_different_not_only_in_colour() -> None:
     """[x] and [ ]: a projector, or a colour-blind eye, tells them apart."""
     app = IpcplayApp()

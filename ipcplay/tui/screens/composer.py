@@ -99,7 +99,7 @@ HELP_KEYS = [
 # Single-letter keys type into a text field; there they are hidden and off.
 LIST_ACTIONS = frozenset(
     {"add_process", "add_channel", "add_shared", "edit", "rename", "duplicate", "delete"}
-    | {"run", "save", "view", "quit"}
+    | {"run", "save", "view"}
 )
 # Fields whose value changes which other fields are shown.
 SHAPING_KEYS = frozenset({"role", "kind", "payload.kind", "reply.kind", "work.kind", "in", "out"})
@@ -162,7 +162,6 @@ class ComposerScreen(Screen[Path | None]):
         Binding("r", "run", "Run"),
         Binding("s", "save", "Save"),
         Binding("escape", "back", "Back"),
-        Binding("q", "quit", "Quit"),  # the app's q, but asking first about unsaved changes
     ]
     KEYS_HELP = ("ipcplay — composer", HELP_INTRO, HELP_KEYS)
 
@@ -503,22 +502,29 @@ class ComposerScreen(Screen[Path | None]):
             return
         self._leave(lambda: self.dismiss(self.saved_path), "Back to the presets")
 
-    async def action_quit(self) -> None:
-        """The app's q, asking first when the changes are not saved."""
-        self._leave(lambda: self.app.call_later(self.app.action_quit), "Quit ipcplay")
+    def ask_before_quit(self) -> bool:
+        """The app's q asks each screen on the stack: with unsaved changes, ask
+        (over whatever is in front, such as a run started from here), and say so."""
+        if not self.dirty:
+            return False
+        quit_now = self.app.quit_now  # type: ignore[attr-defined]
+        self._leave(lambda: self.app.call_later(quit_now), "Quit ipcplay")
+        return True
 
     def _leave(self, go: Callable[[], object], label: str) -> None:
         if not self.dirty:
             go()
             return
-        choices = [
-            Choice("stay", "Stay in the composer", "keep editing; s saves"),
-            Choice("leave", f"{label} without saving", "the changes are lost"),
-        ]
+        if self.app.screen is self:
+            title = "Leave the composer? Your changes are not saved."
+            stay = Choice("stay", "Stay in the composer", "keep editing; s saves")
+        else:  # q on a run started from here: the composition below is at stake
+            title = "Quit ipcplay? The scenario in the composer is not saved."
+            stay = Choice("stay", "Cancel", "escape goes back to the composer; s saves there")
+        choices = [stay, Choice("leave", f"{label} without saving", "the changes are lost")]
 
         def chosen(answer: str | None) -> None:
             if answer == "leave" and self.is_attached:
                 go()
 
-        title = "Leave the composer? Your changes are not saved."
         self.app.push_screen(ChoiceScreen(title, choices), chosen)
