@@ -108,7 +108,9 @@ def check(step: TourStep, snap: Snapshot, since: Snapshot | None = None) -> str 
 MIN_GAP_S = 2.0
 """A caption stays at least this long (real seconds) before the next replaces
 it: the time to read two lines aloud. A step whose state shows sooner is
-remembered and fires when the time is up, with what it saw then."""
+looked at when the time is up: a queue that was full or a process that was
+blocked meanwhile still counts (check() compares with the snapshot the step
+before fired on), a passing depth does not."""
 HOLD_S = 5.0
 """Where nobody can press `n` (`ipcplay run --tour`, a recording), a held
 step lets the tour go on after this many real seconds."""
@@ -152,7 +154,6 @@ class TourPlayer:
         self._since_scene = 0.0  # the tour's clocks when the previous step fired
         self._since_real: float | None = None  # None: no step yet, no gap to keep
         self._base: Snapshot | None = None  # the snapshot it fired on
-        self._seen: str | None = None  # the next step's state, seen before the gap was over
         self._holding = False  # the last step fired has `hold`
         self._force = False  # the teacher asked for the next step now
 
@@ -209,19 +210,18 @@ class TourPlayer:
             waited = self._scene - self._since_scene
             gap_over = self._since_real is None or self._real - self._since_real >= self.min_gap_s
             if step.when:
-                if self._seen is None:
-                    self._seen = check(step, snap, self._base)
-                met = self._seen is not None
+                if not gap_over and not forced:
+                    break  # a full queue, a blocked writer still show then: counted since base
+                found = check(step, snap, self._base)
+                met = found is not None
                 if forced:
-                    seen = self._seen or f"shown before it happened: {step.when} {step.on}".rstrip()
+                    seen = found or f"shown before it happened: {step.when} {step.on}".rstrip()
                 elif not met and waited < step.timeout:
                     break
                 elif not met:
                     seen = f"not seen after {step.timeout:g} s: {step.when} {step.on}".rstrip()
-                elif not gap_over:
-                    break
                 else:
-                    seen = self._seen or ""
+                    seen = found or ""
             else:
                 if not forced and (waited < step.after or not gap_over):
                     break
@@ -240,7 +240,6 @@ class TourPlayer:
             self._since_scene = self._scene
             self._since_real = self._real + acted
             self._base = snap
-            self._seen = None
             if step.hold:
                 self._holding = True
             if self.min_gap_s > 0:
@@ -279,7 +278,10 @@ class TourPlayer:
         done = []
         many = getattr(c, "pause_many", None)  # the engine's: one wait for them all
         if step.do == "pause" and many is not None and len(targets) > 1:
-            paused = set(many([p.name for p in targets]))
+            try:
+                paused = set(many([p.name for p in targets]))
+            except Exception as exc:  # the run was stopped between the snapshot and now
+                return (f"pause {step.to}: {exc}",)
             return tuple(
                 words.format(f"{p.name} (pid {p.pid})")
                 if p.name in paused

@@ -155,13 +155,27 @@ def test_two_steps_that_hold_at_once_are_shown_a_reading_gap_apart() -> None:
     assert times == [0.0, MIN_GAP_S]
 
 
-def test_a_state_seen_during_the_gap_fires_at_its_end_even_if_gone_by_then() -> None:
+def test_a_queue_that_filled_during_the_gap_still_counts_at_its_end() -> None:
+    """It filled and drained between two captions: its full hits grew, so the
+    step fires when the reading time is up, and says so."""
+    s = scenario(TourStep(say="one"), TourStep(say="two", when="full", on="q"))
+    player = TourPlayer(s)
+    assert player.feed(snap(0.0))
+    assert not player.feed(replace(snap(0.5, depth=2), channels=(_full(2, 1),)))
+    fired = player.feed(replace(snap(2.0), channels=(_full(0, 1),)))
+    assert [f.index for f in fired] == [1] and fired[0].met and "was full" in fired[0].seen
+
+
+def test_a_depth_seen_only_during_the_gap_is_not_shown_as_if_it_held() -> None:
     s = scenario(TourStep(say="one"), TourStep(say="two", when="depth", on="q", at_least=2))
     player = TourPlayer(s)
-    assert player.feed(snap(0.0)) and not player.feed(snap(0.5, depth=2))  # seen, not shown
-    assert not player.feed(snap(1.0, depth=0))
-    fired = player.feed(snap(2.0, depth=0))
-    assert [f.index for f in fired] == [1] and fired[0].met and "q holds 2" in fired[0].seen
+    assert player.feed(snap(0.0)) and not player.feed(snap(0.5, depth=2))
+    assert not player.feed(snap(2.0, depth=0))
+    assert [f.index for f in player.feed(snap(2.5, depth=2))] == [1]
+
+
+def _full(depth: int, hits: int) -> ChannelSample:
+    return replace(snap(0.0).channels[0], depth=depth, puts=depth, full_hits=hits)
 
 
 def test_without_a_gap_steps_fire_together_as_before() -> None:
@@ -301,3 +315,16 @@ def test_pausing_several_processes_waits_for_them_together() -> None:
         "paused r-1 (pid 1000) with SIGSTOP",
         "pause r-2: it is not running",
     )
+
+
+def test_a_pause_of_several_after_the_run_stopped_is_said_not_raised() -> None:
+    class Gone(Recorder):
+        def pause_many(self, names: list[str]) -> list[str]:
+            raise RuntimeError("the scenario is not running")
+
+    base = loads(BASE.replace('name = "r"', 'name = "r"\nreplicas = 2'), "t.toml", name="t")
+    s = replace(base, tour=(TourStep(say="one", do="pause", to="r"),))
+    two = replace(snap(0.0), processes=(_proc(0, "r-1"), _proc(1, "r-2")))
+    two = replace(two, processes=tuple(replace(p, template="r") for p in two.processes))
+    fired = TourPlayer(s, Gone()).feed(two)
+    assert fired[0].done == ("pause r: the scenario is not running",)
