@@ -253,35 +253,39 @@ class ProcessPanel(Vertical):
             detail.set_lines([])
             return
         words, style = F.state_words(p, now)
-        t = Text()
-        t.append(f" {p.name}", style="bold")
-        t.append(
+        who = Text()
+        who.append(f" {p.name}", style="bold")
+        who.append(
             f"  {p.role}  pid {p.pid or '-'}  ppid {p.ppid or '-'}  threads {p.threads}  "
             f"rss {F.size(p.rss)}  cpu {p.cpu_percent:.0f}% ({p.cpu_s:.2f} s)  "
-            f"ctx switches {p.ctx_switches or '-'}\n "
+            f"ctx switches {p.ctx_switches or '-'}"
         )
-        t.append(words, style=style)
-        # Three lines at most (the panel's height): why a process ended goes next
-        # to its exit, where a narrow panel still shows it; a demo's own numbers
-        # and a pool's results go on the state line, a pool's task counts on the last.
+        # The state, and why a process ended next to its exit, wrapped rather
+        # than cut ("held by …, which was killed …" is read in full at 100
+        # columns); then the counts; then a demo's own numbers or a pool's
+        # results, which a short screen's three lines may leave out (the row
+        # shows a demo's numbers too).
+        state = Text(" ")
+        state.append(words, style=style)
         if p.error:
-            t.append(f"  error: {p.error}", style="red")
+            state.append(f"  error: {p.error}", style="red")
+        extra = Text(" ")
         if p.notes:
-            t.append(f"  {F.notes_text(p.notes)}", style="cyan")
+            extra.append(F.notes_text(p.notes), style="cyan")
         pool = next((o for o in snap.pools if o.name == p.name), None)
         if pool is not None:
             head, _, results = F.pool_text(pool).partition("\n")
-            t.append(f"  {results.strip()}", style="cyan")
-            t.append(f"\n{head}")
+            counts = Text(head)
+            extra.append(f"{'  ' if p.notes else ''}{results.strip()}", style="cyan")
         else:
-            t.append(
-                f"\n in {p.received}  out {p.sent}  items {p.items}  "
+            counts = Text(
+                f" in {p.received}  out {p.sent}  items {p.items}  "
                 f"pills in {p.pills_received} out {p.pills_sent}  "
                 f"blocked {p.blocked_s:.2f} s in total"
             )
             if p.role == "pool-worker" and p.activity:
-                t.append(f"  {p.activity}")
-        # Wrapped, not cut: the state is the one place a row's long wait
-        # ("held by …, which was killed …") is read in full at 100 columns.
-        lines = t.split("\n")
-        detail.set_lines([(line, 1, i != 1) for i, line in enumerate(lines)])
+                counts.append(f"  {p.activity}")
+        lines = [(who, 1, True), (state, 1, False), (counts, 1, True)]
+        if extra.plain.strip():
+            lines.append((extra, 1, False))
+        detail.set_lines(lines)
