@@ -15,6 +15,7 @@ import math
 import os
 import re
 import stat
+import struct
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -736,8 +737,16 @@ def _typed(value: Any, key: str, typecode: str) -> int | float:
         _fail(key, f"expected a number for typecode '{typecode}', got {_found(value)}")
     number = float(value) + 0.0
     # A C float holds up to 3.4e38: more became inf in the Value, silently.
-    if typecode == "f" and math.isfinite(number) and abs(number) > _FLT_MAX:
-        _fail(key, f"{_show(value)} is out of range for typecode 'f' (a C float: ±{_FLT_MAX:.7g})")
+    # (What rounds to the largest float is fine: struct rounds as C does.)
+    if typecode == "f" and math.isfinite(number):
+        try:
+            overflows = math.isinf(struct.unpack("f", struct.pack("f", number))[0])
+        except OverflowError:  # some Pythons refuse to pack it at all
+            overflows = True
+        if overflows:
+            _fail(
+                key, f"{_show(value)} is out of range for typecode 'f' (a C float: ±{_FLT_MAX:.7g})"
+            )
     return number
 
 

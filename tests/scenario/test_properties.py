@@ -274,7 +274,9 @@ def _numbers(typecode: str) -> st.SearchStrategy[int | float]:
     if typecode in model.INT_TYPECODES:
         lo, hi = model.INT_TYPECODES[typecode]
         return st.integers(lo, hi)
-    return st.floats(allow_nan=False).map(lambda x: x + 0.0)
+    # typecode f is a C float: the loader refuses what would overflow it to inf
+    width = 32 if typecode == "f" else 64
+    return st.floats(allow_nan=False, width=width).map(lambda x: x + 0.0)
 
 
 _items = st.one_of(
