@@ -240,7 +240,9 @@ def _times(text: str) -> list[float]:
 
 def _err(message: str) -> int:
     """One line on stderr; names in it came from the user, and are neutralised."""
-    sys.stderr.write("ipcplay: " + neutralise(message.replace("\n", " "), multiline=False) + "\n")
+    if sys.stderr is not None:  # None when started with fd 2 closed
+        line = neutralise(message.replace("\n", " "), multiline=False)
+        sys.stderr.write(f"ipcplay: {line}\n")
     return 2
 
 

@@ -16,11 +16,12 @@ from typing import IO, Any
 class Sink:
     """A text file (or standard output) whose write errors are kept in `error`."""
 
-    def __init__(self, file: IO[str], name: str, option: str | None = None) -> None:
+    def __init__(self, file: IO[str] | None, name: str, option: str | None = None) -> None:
         self.file = file
         self.name = name
         self.option = option
-        self.error: str | None = None
+        # Python makes sys.stdout None when the program starts with fd 1 closed (`>&-`).
+        self.error: str | None = None if file is not None else "it is closed"
         self.closed = False
         self.gone = False  # the reader went away (`| head`): not an error, nothing more to say
 
@@ -48,7 +49,8 @@ class Sink:
         if self.error is not None or self.gone:
             self._discard()
         try:
-            self.file.close()
+            if self.file is not None:
+                self.file.close()
         except OSError as exc:  # pragma: no cover - flushed above
             self.fail(exc)
 

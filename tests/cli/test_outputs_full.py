@@ -81,3 +81,33 @@ def test_a_full_standard_output_is_one_line_and_status_1(args):
         r = _ipcplay(*args, stdout=full)
     _one_line(r.stderr, "standard output", FULL)
     assert r.returncode == 1
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "args",
+    [("run", "simplequeue-hello", "--json"), ("export", "simplequeue-hello"), ("list",)],
+    ids=["run-json", "export", "list"],
+)
+def test_a_closed_standard_output_is_one_line_and_status_1(args):
+    """Started with `>&-`, Python's sys.stdout is None: that was a traceback."""
+    r = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "ipcplay", *args],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    _one_line(r.stderr, "standard output", "closed")
+    assert r.returncode == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_closed_standard_error_still_gives_status_2():
+    r = subprocess.run(
+        ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "ipcplay", "run", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
