@@ -61,7 +61,9 @@ def die_with_observer(observer_pid: int) -> None:
     When the observer is our parent (fork, spawn), Linux sends us SIGKILL as it
     dies (PR_SET_PDEATHSIG). Under forkserver our parent is the fork server,
     which lives as long as any of its children do, so we also watch the
-    observer itself.
+    observer itself; and the server arms its own death signal as it starts
+    (forkserver_guard), so that a child stopped by a pause, whose watch
+    thread cannot run, still dies: with the server, by this signal.
     """
     if sys.platform.startswith("linux"):
         try:
