@@ -41,6 +41,7 @@ role = "consumer"
 in = "q"
 """
 
+
 def subreaper(on: bool) -> None:
     """Orphans come to this test, so the leftover-process guard sees them."""
     ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
