@@ -139,8 +139,16 @@ class EngineSource:
         return _ENGINE_THREAD.submit(self._stop)
 
     def stop_now(self) -> None:
-        """Synchronous stop, for exit paths where the event loop is gone."""
-        self._stop()
+        """Synchronous stop, for exit paths where the event loop is gone.
+
+        On the engine thread, after what it is doing: a stop the screen began
+        may be under way there, and returning before it ends let the
+        interpreter's exit hook join a process that stop was closing
+        ("process object is closed", a traceback after a crash's one line)."""
+        try:
+            self.stop().result(timeout=30)
+        except TimeoutError:  # the engine thread is stuck: stop from here
+            self._stop()
 
     @property
     def running(self) -> bool:

@@ -71,7 +71,7 @@ def test_journal_file_holds_every_operation(tmp_path):
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     events = [json.loads(line) for line in jf.read_text().splitlines()]
-    assert report["journal"] == {"events": len(events), "dropped": 0, "file": str(jf)}
+    assert report["journal"] == {"events": len(events), "dropped": 0, "late": 0, "file": str(jf)}
     tasks = next(c for c in report["channels"] if c["name"] == "tasks")
     puts = [e for e in events if e["channel"] == "tasks" and e["op"] == "put"]
     gets = [e for e in events if e["channel"] == "tasks" and e["op"] == "get"]

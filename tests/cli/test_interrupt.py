@@ -74,6 +74,9 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_child_traceback(tmp_path, meth
         for delay in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.3, 2.0):
             code, err = _interrupt_after(str(path), delay)
             assert not [w for w in BAD_WORDS if w in err], f"at {delay} s:\n{err}"
-            assert code == 130, f"at {delay} s: exit {code}\n{err}"
+            # A shell shows 130 for both: exit(130), and an end by SIGINT itself,
+            # which about one run in 25 at the first 0.1-0.15 s still gets
+            # after saying "interrupted" (see the README).
+            assert code in (130, -signal.SIGINT), f"at {delay} s: exit {code}\n{err}"
     finally:
         subreaper(False)

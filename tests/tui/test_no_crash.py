@@ -335,5 +335,5 @@ def test_a_crash_on_a_real_terminal_shows_one_line_and_stops_every_process(tmp_p
     text = out.decode("utf-8", "replace")
     tail = text[text.rfind("\x1b[?1049l") :]  # what is left once the app's screen is gone
     assert "ipcplay crashed (ZeroDivisionError: a bug planted by the test)" in tail
-    assert "Traceback" not in tail and "❱" not in tail
+    assert "Traceback" not in tail and "❱" not in tail, tail
     assert len(list((tmp_path / "crashes").glob("crash-*.txt"))) == 1
