@@ -360,7 +360,10 @@ class Sampler:
             return
         if self.journal_out is not None:
             self._write_events(out)
-        shown = out[-DECODE_PER_TICK:]
+        # A tick shows its newest few (decoding costs); the last release, once
+        # every process has ended, shows all it holds, or a short run's last
+        # moments, released at once, would be missing from the log.
+        shown = out[-RECENT_EVENTS:] if final else out[-DECODE_PER_TICK:]
         previews = self.layout.previews
         for t, p, mid, packed in shown:
             e = J.decode(p, t, mid, packed)
