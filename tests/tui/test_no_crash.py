@@ -143,14 +143,11 @@ async def test_every_run_screen_key_in_every_state(state, tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     "preset",
     [
-        "bounded-queue",
-        "steady-pipeline",
+        "bounded-queue",  # the class's crash: twenty rows being fitted
         "value-lost-updates",
         "lock-order-deadlock",
-        "pipe-ping-pong",
         "seed004-pool-map",
         "seed003-manager-dict",
-        "join-before-drain",
     ],
 )
 async def test_escape_at_any_moment_returns_to_the_list(preset):
@@ -175,7 +172,7 @@ async def test_escape_at_any_moment_returns_to_the_list(preset):
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 async def test_random_keys_on_every_screen(seed, tmp_path, monkeypatch):
     """From the list, random keys of whatever screen is in front — runs,
     the composer and its dialogs, help, the palette — with random pauses,
