@@ -42,6 +42,7 @@ from ipcplay.tui.screens.home import HomeScreen
 from ipcplay.tui.screens.run import RunScreen
 from ipcplay.tui.source import FrozenSource
 from ipcplay.tui.widgets.events import EventLog
+from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.status import Banner, StatusBar
 from ipcplay.tui.widgets.text import TextView
 
@@ -513,6 +514,54 @@ async def test_m_zooms_the_tabs_and_m_or_escape_brings_the_panels_back() -> None
         await pilot.pause()
         assert app.screen.maximized is None
         assert "Zoom" in _footer(app) and "Back" in _footer(app)
+
+
+@pytest.mark.parametrize("unzoom", ["m", "escape"])
+async def test_after_a_zoom_the_arrows_move_the_selection_and_k_kills_the_one_shown(
+    unzoom: str,
+) -> None:
+    """A class zooms the tabs, comes back, moves down and kills: the process
+    killed must be the one the cursor moved to, not the one selected before."""
+    app, sources = frozen_app("steady")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        rows = screen.query_one("#proc-rows", RowView)
+        await pilot.press("down")
+        await pilot.pause()
+        before = rows.selected_key
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.maximized is not None
+        await pilot.press(unzoom)
+        await pilot.pause()
+        assert screen.maximized is None and isinstance(app.screen, RunScreen)
+        assert screen.focused is rows
+        await pilot.press("down", "down")
+        await pilot.pause()
+        after = rows.selected_key
+        assert after is not None and after != before
+        await pilot.press("k")
+        await pilot.pause()
+        assert sources[0].calls == [("kill", after)]
+
+
+async def test_zoomed_the_arrows_scroll_the_zoomed_tab_not_the_hidden_rows() -> None:
+    app, _ = frozen_app("lock_order")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        rows = screen.query_one("#proc-rows", RowView)
+        selected = rows.selected_key
+        await pilot.press("c", "m")
+        await pilot.pause()
+        code = screen.query_one("#code-scroll")
+        assert screen.focused is not rows
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert rows.selected_key == selected
+        assert code.scroll_y > 0
 
 
 async def test_the_footer_shows_the_keys_of_the_runs_state() -> None:

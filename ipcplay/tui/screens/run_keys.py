@@ -19,13 +19,17 @@ footer is redrawn only when the state it depends on did.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.binding import ActiveBinding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from ipcplay.engine.snapshot import Snapshot
 
 LIVE = frozenset({"pause", "pause_all", "resume_all", "terminate", "kill", "rate", "pill"})
@@ -142,6 +146,15 @@ class KeysByState(Screen[None]):
     def action_unzoom(self) -> None:
         self.minimize()
 
-    def watch_maximized(self) -> None:
-        """Zoomed or not (by `m`, or escape), the footer says which key undoes it."""
+    def watch_maximized(self, maximized: Widget | None) -> None:
+        """Zoomed or not (by `m`, or escape), the footer says which key undoes it.
+
+        Zoomed, the tabs take the focus (the process rows are hidden), so the
+        arrows scroll what the class reads. Back, the rows get it again: left
+        on the tabs, the arrows would no longer move the selection and `k`
+        would kill the process selected before the zoom, not the one the
+        teacher moved to."""
+        if maximized is None:
+            with contextlib.suppress(NoMatches):
+                self.query_one("#proc-rows").focus()
         self.refresh_keys()
