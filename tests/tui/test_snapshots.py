@@ -635,3 +635,33 @@ async def test_wrapped_rows_move_and_click_as_one_row_each() -> None:
         await pilot.click(rows, offset=(10, 0))
         await pilot.pause()
         assert rows.selected_key == "checkpoint-writer"
+
+
+async def test_beside_the_channel_table_the_pipe_diagram_never_shows_frozen_zeros() -> None:
+    """At 120+ columns the diagram is drawn once per topology (the table beside
+    it has the live figures): a pipe's first, idle sample must not leave
+    '0/s · 0 got' there for the whole run while the table counts the traffic."""
+    from ipcplay.tui.messages import SnapshotReady
+    from ipcplay.tui.widgets.channels import ChannelPanel
+    from ipcplay.tui.widgets.flow import FlowView
+
+    def idle(snap: Snapshot) -> Snapshot:
+        (link,) = snap.channels
+        quiet = tuple(
+            replace(d, sent=0, received=0, in_flight=0, bytes=0, rate=0.0, bytes_rate=0.0)
+            for d in link.directions
+        )
+        return replace(snap, channels=(replace(link, directions=quiet),))
+
+    traffic = ping_pong_snapshot(ping_pong_scenario())
+    app, sources = frozen_app("ping_pong", idle)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        assert screen.query_one(ChannelPanel).display
+        screen.post_message(SnapshotReady(traffic, sources[0].generation))
+        await settle(pilot)
+        flow = screen.query_one(FlowView).plain
+        assert "pinger→ponger" in flow and "ponger→pinger" in flow
+        assert "0/s" not in flow and " 0 got" not in flow

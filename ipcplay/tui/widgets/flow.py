@@ -33,6 +33,10 @@ def link(left: str, label: str, right: str, arrow: str = " ──▶ ") -> Text:
 
 
 def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bool = False) -> Text:
+    """A channel's diagram lines. `topology_only` (the channel table is beside
+    it): who writes and reads, and a pipe's directions, with no figure at all,
+    since those lines are redrawn only when the topology changes and the table
+    has the live figures."""
     w = _group(c.writers, templates)
     r = _group(c.readers, templates)
     t = Text()
@@ -48,6 +52,9 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
         if not c.directions:
             t.append("   (no traffic)\n", style="grey62")
         for d in c.directions:
+            if topology_only:  # drawn once: figures here would freeze at their first value
+                t.append(f"   {d.src}→{d.dst}\n")
+                continue
             t.append(f"   {d.src}→{d.dst} ")
             t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
             t.append(f" · {d.in_flight} in flight · {d.received} got\n")
