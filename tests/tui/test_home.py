@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import PRESETS
+from textual import events
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -21,7 +22,8 @@ from textual.widgets import Input
 from ipcplay.scenario import load
 from ipcplay.scenario.model import TOPIC_LABELS, Scenario
 from ipcplay.tui.app import IpcplayApp
-from ipcplay.tui.screens.home import PresetCommands
+from ipcplay.tui.screens.home import HomeScreen, PresetCommands
+from ipcplay.tui.screens.run import RunScreen
 from ipcplay.tui.widgets.preset_list import HEADING, PresetList
 
 SnapCompare = Callable[..., bool]
@@ -83,6 +85,29 @@ def selected(app: IpcplayApp) -> str | None:
 async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await pilot.pause()
+
+
+def burst(app: IpcplayApp, keys: list[str]) -> None:
+    """Hand every key to the app at once, as the terminal does with a fast
+    typist's or a paste's bytes read in one go. (`pilot.press` waits for the
+    app to be idle after each key, so it never shows what a burst does.)"""
+    assert app._driver is not None
+    for key in keys:
+        event = events.Key(key, "/" if key == "slash" else key)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def filter_text(app: IpcplayApp) -> str:
+    return app.screen.query_one("#lesson-filter", Input).value
+
+
+async def until(pilot: Pilot[Any], ready: Callable[[], bool], seconds: float = 20) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if ready():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
 
 
 # ---------------------------------------------------------------- the list
@@ -152,7 +177,7 @@ async def test_typing_filters_names_titles_and_topics_and_enter_runs() -> None:
         assert "bounded-queue" not in shown
         await pilot.press("down", "enter")
         await pilot.pause()
-        assert recorder.opened == [(lines[2], None)]
+        assert recorder.opened == [(lines[2], False)]
 
 
 @pytest.mark.timeout(60)
@@ -172,6 +197,34 @@ async def test_slash_starts_the_filter_even_for_bound_letters_and_escape_clears_
         assert app.screen.query_one("#lesson-filter", Input).value == ""
         assert len([line for line in listed(app) if not line.startswith("# ")]) == len(ALL)
         assert rows(app).has_focus
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("word", ["queues", "event", "tour"])
+async def test_a_filter_typed_in_one_burst_is_all_the_filters(word: str) -> None:
+    """`/queue` pasted or typed fast: the `q` is the filter's, not the app's
+    quit; `/event` does not open the composer with `e`."""
+    app, recorder = recording_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        burst(app, ["slash", *word])
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, HomeScreen)
+        assert filter_text(app) == word
+        assert recorder.opened == []
+
+
+@pytest.mark.timeout(60)
+async def test_a_burst_started_by_a_letter_keeps_the_bound_letters() -> None:
+    app, recorder = recording_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        burst(app, list("pqueue"))
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, HomeScreen)
+        assert filter_text(app) == "pqueue"
+        assert recorder.opened == []
 
 
 @pytest.mark.timeout(60)
@@ -215,6 +268,75 @@ async def test_t_on_a_preset_without_a_tour_runs_nothing() -> None:
         await pilot.press("t")
         await pilot.pause()
         assert recorder.opened == []
+        said = [n.message for n in app._notifications]
+        assert said == [f"{untoured[0]} has no guided tour"]
+        assert filter_text(app) == ""  # t is not the start of a filter either
+
+
+# ---------------------------------------------------------------- back from a run
+
+
+@pytest.mark.timeout(90)
+async def test_back_from_a_run_the_filter_is_cleared_and_the_list_has_the_focus() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"bounded-queue")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+        assert filter_text(app) == ""
+        assert rows(app).has_focus
+        await pilot.press(*"pipe")  # a new filter, not "bounded-queuepipe"
+        await settle(pilot)
+        assert filter_text(app) == "pipe"
+
+
+@pytest.mark.timeout(60)
+async def test_back_from_the_composer_the_filter_is_cleared() -> None:
+    app, _ = recording_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"bounded-queue", "tab")
+        await settle(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: not isinstance(app.screen, HomeScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+        assert filter_text(app) == ""
+        assert rows(app).has_focus
+
+
+@pytest.mark.timeout(90)
+async def test_the_command_lines_tour_is_for_its_preset_only() -> None:
+    """`ipcplay bounded-queue --tour`, escape, Enter on another preset: that
+    one runs without its tour; `t` still gives it."""
+    toured = sorted(n for n, s in ALL.items() if s.tour and n != "bounded-queue")
+    assert toured, "another preset with a tour is needed"
+    app = IpcplayApp(initial=ALL["bounded-queue"], tour=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        assert app.screen.tour_on
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        key = next(k for k, v in app.screen.lessons.items() if v.name == toured[0])  # type: ignore[attr-defined]
+        rows(app).select_key(key)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        assert app.screen.source.scenario.name == toured[0]
+        assert not app.screen.tour_on
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        rows(app).select_key(key)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        assert app.screen.tour_on
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
 
 
 # ---------------------------------------------------------------- the palette
@@ -268,7 +390,7 @@ async def test_the_palette_runs_a_preset_and_tours_one() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await choose(pilot, "lock-order-deadlock", "Run lock-order-deadlock")
-        assert recorder.opened == [("lock-order-deadlock", None)]
+        assert recorder.opened == [("lock-order-deadlock", False)]
         await choose(pilot, "tour lock-order-deadlock", "Tour: lock-order-deadlock")
         assert recorder.opened[1:] == [("lock-order-deadlock", True)]
 

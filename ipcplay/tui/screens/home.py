@@ -118,7 +118,12 @@ class HomeScreen(Screen[None]):
         self.infos: dict[str, PresetInfo] = {}
         self.scenarios: dict[str, Scenario | str] = {}
         self.lessons: dict[str, Lesson] = {}
-        self._typing = False  # the filter has been started and is taking the focus
+        # Set the moment the filter is started (`/` or a first letter), before
+        # the focus has moved: every printable key that reaches this screen
+        # meanwhile is the filter's, so a burst ("/queue" typed fast or
+        # pasted) never reaches `q`, `e` or `t`. Ended when the list takes
+        # the focus back (tab, escape, a click, coming back from a run).
+        self._typing = False
 
     def compose(self) -> ComposeResult:
         title = Text(" ipcplay — pick a lesson", style="bold")
@@ -145,9 +150,16 @@ class HomeScreen(Screen[None]):
         self.query_one(PresetList).focus()
 
     def on_screen_resume(self) -> None:
-        """Back from the composer or a run: a saved preset shows up at once."""
+        """Back from the composer or a run: a saved preset shows up at once,
+        and the list starts afresh, with the focus, so the next letters
+        start a new filter instead of lengthening the old one (and `q`
+        quits instead of being typed)."""
         self._typing = False
-        if self.is_mounted and self.infos:
+        if not self.is_mounted:
+            return
+        self.query_one("#lesson-filter", Input).value = ""
+        self.query_one(PresetList).focus()
+        if self.infos:
             self.action_reload()
 
     # ------------------------------------------------------------------ the list
@@ -190,21 +202,36 @@ class HomeScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_key(self, event: events.Key) -> None:
-        """Typing starts the filter; while it has the focus, ↑/↓ still move the list."""
+        """Typing starts the filter; while it has the focus, ↑/↓ still move the list.
+
+        Why here and not only by bindings and focus: keys of a burst are
+        handed to the widget focused when each arrives, and a binding (`/`)
+        runs only once its key has bubbled up to the app, after the keys
+        behind it have already been handed on. So `/` is taken here, in
+        order, and sets `_typing` at once; the focus follows later."""
         field = self.query_one("#lesson-filter", Input)
         if event.key in FILTER_KEYS and (field.has_focus or self._typing):
             event.stop()
             event.prevent_default()
             self.query_one(PresetList).action_cursor(FILTER_KEYS[event.key])
             return
-        if field.has_focus:
+        if event.key == "slash" and not field.has_focus and not self._typing:
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
             return
+        if field.has_focus and not self._typing:
+            return  # the field takes its own keys
         char = event.character
         if char is None or len(char) != 1 or not char.isprintable():
             return
-        # Focus moves on the next turn of the loop: until then, what is typed
-        # quickly after the first letter ("deadlock") is the filter's too,
-        # even the letters bound on the list.
+        if event.key == "t" and not self._typing and self.check_action("tour", ()) is None:
+            event.stop()  # the greyed-out tour key says why it does nothing
+            self.action_tour()
+            return
+        # A printable key reaching the screen while `_typing` was handed to
+        # the list before the focus moved (the field stops the keys it takes):
+        # it is the filter's too, even a letter bound on the list or the app.
         starts = (char.isalnum() or char in "-_.") and event.key not in self.app.active_bindings
         if self._typing or starts:
             event.stop()
@@ -219,7 +246,9 @@ class HomeScreen(Screen[None]):
         self.action_run()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if event.widget is self.query_one("#lesson-filter", Input):
+        """The list taking the focus back ends the typing; the field taking
+        it does not (keys of the burst may still be on their way to the list)."""
+        if event.widget is self.query_one(PresetList):
             self._typing = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -294,23 +323,23 @@ class HomeScreen(Screen[None]):
             return None
         return self.infos[key], scenario
 
-    def open(self, key: str, tour: bool | None = None) -> None:
-        """Run the preset with this key (the palette's commands end here)."""
+    def open(self, key: str, tour: bool = False) -> None:
+        """Run the preset with this key (the palette's commands end here).
+
+        `tour` is always said: `--tour` on the command line is for the preset
+        named there, not for every preset opened from this list after it."""
         scenario = self.scenarios.get(key)
         if scenario is None or isinstance(scenario, str):
             return
-        if tour:
-            if not scenario.tour:
-                self.notify(f"{self.lessons[key].name} has no tour", timeout=3)
-                return
-            self.app.open_scenario(scenario, tour=True)  # type: ignore[attr-defined]
-        else:
-            self.app.open_scenario(scenario)  # type: ignore[attr-defined]
+        if tour and not scenario.tour:
+            self.notify(f"{self.lessons[key].name} has no guided tour", timeout=3)
+            return
+        self.app.open_scenario(scenario, tour=tour)  # type: ignore[attr-defined]
 
     def action_run(self) -> None:
-        picked = self._selected_scenario()
-        if picked is not None:
-            self.app.open_scenario(picked[1])  # type: ignore[attr-defined]
+        key = self.query_one(PresetList).selected_key
+        if key is not None and self._selected_scenario() is not None:
+            self.open(key, tour=False)
 
     def action_tour(self) -> None:
         key = self.query_one(PresetList).selected_key
