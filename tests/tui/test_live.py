@@ -278,3 +278,20 @@ async def test_a_crashed_pool_shows_its_error_and_failure_in_a_narrow_panel():
         assert "joined: failed 1, 1 reached the owner · submitted 4" in shown[2], shown
         assert app.screen.verdict == "crashed"
         await pilot.press("q")
+
+
+@pytest.mark.timeout(60)
+async def test_a_pools_results_are_read_on_a_projector():
+    """seed004-pool-map at 100×30: the detail kept three lines, so the results
+    as they arrived (the preset's lesson) sat below them while the log was
+    nearly empty. With rows to spare the detail takes the lines it needs."""
+    scenario = replace(load(PRESETS / "seed004-pool-map.toml"), start_method="fork")
+    app = IpcplayApp(initial=scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _finished(pilot, app)
+        await pilot.pause()
+        await pilot.pause()
+        detail = app.screen.query_one("#proc-detail")
+        shown = "\n".join(detail.render_line(y).text for y in range(detail.size.height))
+        assert "results as they arrived: sum_range(50)=1225" in shown
+        await pilot.press("q")

@@ -24,6 +24,8 @@ SHORT = 40
 """Screens shorter than this (a projector's 30 lines) give the rows priority."""
 TINY = 26
 """Screens shorter than this (80×24) also shrink the detail and shared panels."""
+DETAIL_SHORT = 3  # the detail's lines on a short screen (app.tcss)
+DETAIL_TALL = 5  # ... and when the rows leave room (as on a tall screen)
 
 
 def _cut(name: str, width: int) -> str:
@@ -51,6 +53,7 @@ class ProcessPanel(Vertical):
         self._above: list[Widget] | None = None
         self._caption: list[Widget] = []
         self._above_height: tuple[int, ...] = ()  # their heights at the last fit
+        self._detail_max: int | None = None  # the detail's own max height, if grown
 
     def compose(self) -> ComposeResult:
         yield TextView(id="proc-header", classes="table-header")
@@ -105,11 +108,28 @@ class ProcessPanel(Vertical):
         log = (1 if short else 2) + (3 if short else 6)
         room = total - above - 1 - log - 3 - max(detail, 1) - caption
         cap = room if short else min(int(total * 0.4) - caption, room)
+        if short:
+            self._grow_detail(room + max(detail, 1) - DETAIL_SHORT - self.rows.line_count)
         height = max(2, min(self.rows.line_count, cap))
         if height != self._rows_height:
             self._rows_height = height
             self.rows.styles.height = height
         self._where()
+
+    def _grow_detail(self, spare: int) -> None:
+        """On a projector the detail keeps three lines (name, state, counts)
+        so the rows fit; when every row fits with lines to spare (the log
+        below keeps its fewest), it takes two more: a pool's results as they
+        arrived, the lesson of a pool preset, come after its counts.
+
+        `spare` is counted as if the detail had its three lines, so growing
+        it does not undo itself on the next fit."""
+        tiny = self.screen.size.height < TINY
+        grow = DETAIL_TALL if spare >= DETAIL_TALL - DETAIL_SHORT and not tiny else None
+        if grow != self._detail_max:
+            self._detail_max = grow
+            # None: the stylesheet's (3, or 2 at 80×24)
+            self.query_one("#proc-detail").styles.max_height = grow
 
     def _where(self) -> None:
         """Name the rows shown in the frame when some are scrolled away."""
