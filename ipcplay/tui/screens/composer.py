@@ -209,6 +209,7 @@ class ComposerScreen(Screen[Path | None]):
         rows.border_subtitle = "esc: leave · enter: edit" if on_list else ""
         in_form = self.focused is not None and self.focused in self.form.query("*")
         self.form.border_subtitle = "esc: back to the list" if in_form else ""
+        self.form.set_class(in_form, "-keys-here")  # only when it changes
 
     @property
     def form(self) -> EntryForm:
