@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from ipcplay.engine import board as B
 from ipcplay.engine import tempo
 from ipcplay.engine.child import exit_when_gone
+from ipcplay.engine.snapshot import exit_words
 from ipcplay.scenario.model import PoolCall, PoolSpec, Work
 
 if TYPE_CHECKING:
@@ -766,16 +767,6 @@ def _unready(ars: list[Any]) -> int:
 # --------------------------------------------------------------------------- observer side
 
 
-def _exit_words(code: int) -> str:
-    """An exit status in the words every other process row uses."""
-    if code >= 0:
-        return f"exited {code}"
-    try:
-        return f"killed by {signal.Signals(-code).name}"
-    except ValueError:
-        return f"killed by signal {-code}"
-
-
 def _proc_stat(pid: int) -> tuple[str, float, int, int, int] | None:
     """(state letter, cpu s, rss, threads, ppid) from /proc, or None once gone."""
     try:
@@ -936,7 +927,7 @@ class PoolWatch:
                 elif wstate == WORKER_EXITED:
                     exitcode, state = 0, "exited 0"
                 elif reaped is not None and not by_terminate:
-                    exitcode, state = reaped, _exit_words(reaped)
+                    exitcode, state = reaped, exit_words(reaped)
                 elif letter == "Z":
                     state = "zombie"
                 elif letter in ("X", "") and ended_by:

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import time
 from collections import OrderedDict, deque
 from dataclasses import replace
@@ -35,6 +34,7 @@ from ipcplay.engine.snapshot import (
     Snapshot,
     Stuck,
     WaitEdge,
+    exit_words,
 )
 from ipcplay.engine.stops import Stops
 from ipcplay.engine.stuck import Wait, describe, has_cycle, stuck_set
@@ -62,15 +62,6 @@ _STATUS = {
     b"X": psutil.STATUS_DEAD,
     b"I": psutil.STATUS_IDLE,
 }
-
-
-def exit_words(code: int) -> str:
-    if code >= 0:
-        return f"exited {code}"
-    try:
-        return f"killed by {signal.Signals(-code).name}"
-    except ValueError:
-        return f"killed by signal {-code}"
 
 
 class Windowed:

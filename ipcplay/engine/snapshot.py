@@ -6,6 +6,7 @@ any thread may read it; a UI that falls behind simply takes the latest one.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 from ipcplay.engine.journal import Event
@@ -289,6 +290,16 @@ class Snapshot:
     def clock_s(self) -> float:
         """The scenario's time: what its `after`s and durations are measured in."""
         return self.elapsed_s if self.scenario_s is None else self.scenario_s
+
+
+def exit_words(code: int) -> str:
+    """An exit status in the words of a process row: `exited 0`, `killed by SIGKILL`."""
+    if code >= 0:
+        return f"exited {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
 
 
 def crashed(processes: tuple[ProcessSample, ...]) -> bool:
