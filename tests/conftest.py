@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -100,6 +101,19 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, every: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(every)
+
+
+async def until_shown(pilot: Any, predicate: Callable[[], object], timeout: float = 20.0) -> Any:
+    """`wait_for` for an app under Pilot: poll between frames, so the app keeps
+    drawing while the test waits; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met on screen in time")
+        await pilot.pause(0.05)
 
 
 @pytest.fixture

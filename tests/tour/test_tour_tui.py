@@ -5,11 +5,11 @@ holds the tour and no step resumes what it paused, `<`/`>` reach the children.""
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import replace
 
 import psutil
 import pytest
+from conftest import until_shown as _until
 
 from ipcplay.scenario import load, resolve
 from ipcplay.tui.app import IpcplayApp
@@ -18,17 +18,6 @@ from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.status import StatusBar
 
 pytestmark = pytest.mark.timeout(90)
-
-
-async def _until(pilot, predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met on screen in time")
-        await pilot.pause(0.05)
 
 
 def _caption(app: IpcplayApp) -> str:

@@ -6,7 +6,6 @@ real home. Runs use real processes and are stopped before each test ends.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import psutil
 import pytest
+from conftest import until_shown as _until
 from frozen import steady_scenario, steady_snapshot
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -44,17 +44,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("IPCPLAY_HOME", str(folder))
     return folder / "presets"
-
-
-async def _until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met on screen in time")
-        await pilot.pause(0.05)
 
 
 def _composer(app: IpcplayApp) -> ComposerScreen:

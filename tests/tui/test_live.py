@@ -17,6 +17,7 @@ from dataclasses import replace
 import psutil
 import pytest
 from conftest import PRESETS, wait_for
+from conftest import until_shown as _until
 
 from ipcplay.scenario import load
 from ipcplay.tui.app import IpcplayApp
@@ -26,17 +27,6 @@ from ipcplay.tui.widgets.rows import RowView
 
 def _steady():
     return replace(load(PRESETS / "steady-pipeline.toml"), start_method="fork")
-
-
-async def _until(pilot, predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met on screen in time")
-        await pilot.pause(0.05)
 
 
 async def _finished(pilot, app, timeout: float = 40.0):

@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import PRESETS, wait_for
+from conftest import until_shown as _until
 from test_live import _alive
 from textual.screen import ModalScreen
 
@@ -47,14 +48,6 @@ LEAVING = {"back"}
 
 def _scenario(name: str):
     return replace(load(PRESETS / f"{name}.toml"), start_method="fork")
-
-
-async def _until(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("state not reached in time")
-        await pilot.pause(0.05)
 
 
 def _keys(app: IpcplayApp) -> list[str]:

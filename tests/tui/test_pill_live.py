@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from conftest import until_shown as _until
 
 from ipcplay.scenario import loads
 from ipcplay.tui.app import IpcplayApp
@@ -40,14 +39,6 @@ in = "results"
 def _rows(app) -> dict[str, object]:
     view = app.screen.query_one("#proc-rows", RowView)
     return {k: view._data[k][0] for k in view._keys}
-
-
-async def _until(pilot, predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met on screen in time")
-        await pilot.pause(0.05)
 
 
 @pytest.mark.timeout(60)
