@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNEL_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe", "ManagerQueue")
+from ipcplay.scenario import kinds
+
+# Kind names, in the order the kinds table (scenario/kinds.py) describes them.
+CHANNEL_KINDS = kinds.CHANNEL_NAMES
 ROLES = (
     "producer",
     "consumer",
@@ -26,26 +29,12 @@ ROLES = (
 # about processes themselves (engine/demos.py) and takes only `count`.
 DEMO_ROLES = ("globals", "coroutines")
 # Shared state and synchronisation primitives, declared as [shared.NAME].
-SHARED_KINDS = (
-    "Value",
-    "Array",
-    "Lock",
-    "RLock",
-    "Semaphore",
-    "BoundedSemaphore",
-    "Event",
-    "Barrier",
-    "Condition",
-    "SharedMemory",
-    "ManagerList",
-    "ManagerDict",
-    "ManagerNamespace",
-)
+SHARED_KINDS = kinds.SHARED_NAMES
 # Objects that live in a Manager's server process; the processes hold proxies.
-MANAGER_KINDS = ("ManagerList", "ManagerDict", "ManagerNamespace")
+MANAGER_KINDS = kinds.shared_names(manager=True)
 # A Condition is also a lock: acquire/release steps take its underlying RLock.
-LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
-DATA_KINDS = ("Value", "Array")
+LOCK_KINDS = kinds.shared_names(lock=True)
+DATA_KINDS = kinds.shared_names(data=True)
 # ctypes typecodes a Value or Array may hold, with the range of each integer code.
 INT_TYPECODES: dict[str, tuple[int, int]] = {
     "b": (-(1 << 7), (1 << 7) - 1),
