@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import json
 import math
 import textwrap
 from typing import Any
@@ -173,6 +174,14 @@ def needs_datetime(obj: Any) -> bool:
     if isinstance(obj, dict):
         return any(needs_datetime(v) for v in obj.values())
     return False
+
+
+def py_literal(value: Any) -> str:
+    """A number, boolean or string as ruff format writes it (double quotes);
+    an inner list (kept as a tuple by the scenario) as a list."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 def _all_finite(obj: Any) -> bool:

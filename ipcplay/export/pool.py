@@ -15,7 +15,7 @@ from ipcplay.export.code import Code, number
 from ipcplay.scenario.model import PoolCall, PoolSpec, Work
 
 if TYPE_CHECKING:
-    from ipcplay.export.roles import Emitter
+    from ipcplay.export.emitter import Emitter
     from ipcplay.export.topology import Template
 
 # name -> (parameters, docstring, body lines); the first parameter is the one

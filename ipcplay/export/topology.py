@@ -14,6 +14,9 @@ from ipcplay.engine.plan import instances, readers_of, writers_of
 from ipcplay.export.names import Namer
 from ipcplay.scenario.model import ChannelSpec, ProcessSpec, Scenario
 
+QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
+"""The channel kinds with a queue's interface: maxsize, put/get, a depth to drain."""
+
 
 @dataclass(frozen=True)
 class Channel:
@@ -33,9 +36,7 @@ class Channel:
 
     @property
     def bounded(self) -> bool:
-        return (
-            self.spec.kind in ("Queue", "JoinableQueue", "ManagerQueue") and self.spec.maxsize > 0
-        )
+        return self.spec.kind in QUEUES and self.spec.maxsize > 0
 
 
 @dataclass(frozen=True)
