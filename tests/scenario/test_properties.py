@@ -28,7 +28,7 @@ from ipcplay.scenario import (
     loads,
     model,
 )
-from ipcplay.scenario.loader import _cpu_replicas
+from ipcplay.scenario.load_processes import cpu_replicas as _cpu_replicas
 from ipcplay.scenario.model import SharedSpec, Step
 
 FAST = settings(max_examples=150, deadline=None, database=None)

@@ -1,0 +1,171 @@
+"""The [[tour]] steps: captions, what each waits for and what it does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipcplay.safetext import neutralise
+from ipcplay.scenario import model
+from ipcplay.scenario.checks import (
+    as_bool,
+    as_choice,
+    as_float,
+    as_int,
+    as_str,
+    as_table,
+    check_keys,
+    described,
+    fail,
+    show,
+    subkey,
+    suggest,
+)
+from ipcplay.scenario.load_processes import replica_names
+from ipcplay.scenario.model import ChannelSpec, ProcessSpec, TourStep
+
+TOUR_KEYS = (
+    "say",
+    "after",
+    "when",
+    "on",
+    "at_least",
+    "timeout",
+    "do",
+    "to",
+    "rate",
+    "highlight",
+    "hold",
+)
+_ON_CHANNEL = ("full", "depth")
+_ON_PROCESS = ("blocked", "exited")
+DEFAULT_TOUR_STEP = TourStep()
+
+
+def parse_tour(
+    value: Any, channels: dict[str, ChannelSpec], processes: list[ProcessSpec]
+) -> tuple[TourStep, ...]:
+    if not isinstance(value, list):
+        fail("tour", f"expected [[tour]] steps, got {described(value)}")
+    if len(value) > model.MAX_TOUR_STEPS:
+        fail("tour", f"{len(value)} steps, over the MAX_TOUR_STEPS cap of {model.MAX_TOUR_STEPS}")
+    procs = {p.name: p for p in processes}
+    for p in processes:
+        for inst in replica_names(p):
+            procs.setdefault(inst, p)
+    return tuple(
+        _parse_tour_step(f"tour[{i}]", step, channels, procs) for i, step in enumerate(value)
+    )
+
+
+def _parse_tour_step(
+    key: str, value: Any, channels: dict[str, ChannelSpec], procs: dict[str, ProcessSpec]
+) -> TourStep:
+    table = as_table(value, key, "a [[tour]] step table")
+    check_keys(table, key, TOUR_KEYS)
+    f: dict[str, Any] = {}
+    if "say" in table:
+        f["say"] = neutralise(as_str(table["say"], subkey(key, "say")), multiline=True)
+    if "after" in table and "when" in table:
+        fail(key, "has both 'after' and 'when'; a step waits for a time or for a state, not both")
+    if "after" in table:
+        f["after"] = as_float(
+            table["after"], subkey(key, "after"), 0, model.MAX_SECONDS, "MAX_SECONDS"
+        )
+    if "when" in table:
+        when = f["when"] = as_choice(table["when"], subkey(key, "when"), model.TOUR_WHEN)
+        if when in _ON_CHANNEL + _ON_PROCESS:
+            if "on" not in table:
+                what = "channel" if when in _ON_CHANNEL else "process"
+                fail(
+                    subkey(key, "on"), f"missing; 'when = \"{when}\"' needs the {what} it is about"
+                )
+            f["on"] = _tour_target(
+                table["on"], subkey(key, "on"), when in _ON_CHANNEL, channels, procs
+            )
+            if when == "full" and not channels[f["on"]].maxsize:
+                fail(
+                    subkey(key, "on"),
+                    f"channel {show(f['on'])} has no maxsize, so it is never full",
+                )
+        elif "on" in table:
+            fail(subkey(key, "on"), f"does not apply to 'when = \"{when}\"'")
+        if when == "depth":
+            if "at_least" not in table:
+                fail(subkey(key, "at_least"), "missing; 'when = \"depth\"' needs a number of items")
+            f["at_least"] = as_int(table["at_least"], subkey(key, "at_least"), 1, model.MAX_COUNT)
+        elif "at_least" in table:
+            fail(subkey(key, "at_least"), "applies only to 'when = \"depth\"'")
+        if "timeout" in table:
+            f["timeout"] = as_float(
+                table["timeout"],
+                subkey(key, "timeout"),
+                0,
+                model.MAX_SECONDS,
+                "MAX_SECONDS",
+                above=True,
+            )
+    else:
+        for k in ("on", "at_least", "timeout"):
+            if k in table:
+                fail(subkey(key, k), "applies only to a step with 'when'")
+    if "do" in table:
+        do = f["do"] = as_choice(table["do"], subkey(key, "do"), model.TOUR_DO)
+        if do in ("pause-all", "resume-all"):
+            if "to" in table:
+                fail(subkey(key, "to"), f"does not apply to 'do = \"{do}\"' (every process)")
+        else:
+            if "to" not in table:
+                fail(subkey(key, "to"), f"missing; 'do = \"{do}\"' needs the process to act on")
+            f["to"] = _tour_target(table["to"], subkey(key, "to"), False, channels, procs)
+            spec = procs[f["to"]]
+            if do == "rate" and spec.role not in ("producer", "pinger"):
+                fail(
+                    subkey(key, "to"),
+                    f"{show(f['to'])} is a {spec.role}; only a producer or pinger has a rate",
+                )
+            if do == "pill" and not spec.inputs:
+                fail(
+                    subkey(key, "to"),
+                    f"{show(f['to'])} reads no channel, so a poison pill cannot reach it",
+                )
+        if do == "rate":
+            if "rate" not in table:
+                fail(subkey(key, "rate"), "missing; 'do = \"rate\"' needs items per second")
+            f["rate"] = as_float(
+                table["rate"], subkey(key, "rate"), 0, model.MAX_RATE, "MAX_RATE", above=True
+            )
+        elif "rate" in table:
+            fail(subkey(key, "rate"), "applies only to 'do = \"rate\"'")
+    else:
+        for k in ("to", "rate"):
+            if k in table:
+                fail(subkey(key, k), "applies only to a step with 'do'")
+    if "highlight" in table:
+        name = as_str(table["highlight"], subkey(key, "highlight"), "a channel or process name")
+        if name not in channels and name not in procs:
+            known = [*channels, *procs]
+            fail(
+                subkey(key, "highlight"),
+                f"no channel or process named {show(name)}{suggest(name, known)}",
+            )
+        f["highlight"] = name
+    if "hold" in table:
+        f["hold"] = as_bool(table["hold"], subkey(key, "hold"))
+    if not f.get("say") and not f.get("do") and not f.get("highlight"):
+        fail(key, "does nothing; expected at least one of 'say', 'do' or 'highlight'")
+    return TourStep(**f)
+
+
+def _tour_target(
+    value: Any,
+    key: str,
+    channel: bool,
+    channels: dict[str, ChannelSpec],
+    procs: dict[str, ProcessSpec],
+) -> str:
+    what = "channel" if channel else "process"
+    name = as_str(value, key, f"a {what} name (a string)")
+    known = channels if channel else procs
+    if name not in known:
+        fail(key, f"no {what} named {show(name)}{suggest(name, list(known))}")
+    return name
