@@ -18,223 +18,240 @@ from ipcplay.export.topology import Template
 from ipcplay.scenario.model import Payload, Work
 
 
-def counted_loop(count: int, var: str, e: Emitter) -> str:
+def counted_loop(count: int, var: str, emitter: Emitter) -> str:
     if count:
         return f"for {var} in range({count}):"
     # count = 0 only happens in a scenario that runs until stopped
     if var == "_":
         return "while True:"
-    e.needs.add("itertools")
+    emitter.needs.add("itertools")
     return f"for {var} in itertools.count():"
 
 
-def stop_check(c: Code, e: Emitter) -> None:
-    if e.endless:
-        with c.block("if stop.is_set():"):
-            c("return", "the run's time is up: stop between two items")
+def stop_check(code: Code, emitter: Emitter) -> None:
+    if emitter.endless:
+        with code.block("if stop.is_set():"):
+            code("return", "the run's time is up: stop between two items")
 
 
-def tally(c: Code, op: str, channel: str) -> None:
-    c(f"tally.add({quoted(op)}, {quoted(channel)})")
+def tally(code: Code, op: str, channel: str) -> None:
+    code(f"tally.add({quoted(op)}, {quoted(channel)})")
 
 
-def put(c: Code, e: Emitter, name: str, expr: str, comment: str = "") -> None:
-    ch = e.chan(name)
-    if ch.bounded and not comment:
-        comment = f"blocks while {name} holds {items(ch.spec.maxsize)}: back pressure"
-    if e.endless and ch.bounded:
-        e.needs.add("put_or_stop")
-        with c.block(f"if not put_or_stop({ch.var}, {expr}, stop):"):
-            c("return", "the run's time is up (the queue stayed full)")
+def put(code: Code, emitter: Emitter, name: str, expr: str, comment: str = "") -> None:
+    channel = emitter.chan(name)
+    if channel.bounded and not comment:
+        comment = f"blocks while {name} holds {items(channel.spec.maxsize)}: back pressure"
+    if emitter.endless and channel.bounded:
+        emitter.needs.add("put_or_stop")
+        with code.block(f"if not put_or_stop({channel.var}, {expr}, stop):"):
+            code("return", "the run's time is up (the queue stayed full)")
     else:
-        method = "send" if ch.kind == "Pipe" else "put"
-        c(f"{ch.var}.{method}({expr})", comment)
-    tally(c, "put", name)
+        method = "send" if channel.kind == "Pipe" else "put"
+        code(f"{channel.var}.{method}({expr})", comment)
+    tally(code, "put", name)
 
 
-def get(c: Code, e: Emitter, name: str, var: str, comment: str = "") -> None:
+def get(code: Code, emitter: Emitter, name: str, var: str, comment: str = "") -> None:
     """Take one item into `var` (or drop it when `var` is empty: nothing reads it)."""
-    ch = e.chan(name)
-    if e.endless:
+    channel = emitter.chan(name)
+    if emitter.endless:
         var = var or "item"  # it is compared with STOPPED
-        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(ch.kind, "take")
-        e.needs.add(helper)
-        take = f"{helper}({ch.var}, stop)"
+        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(channel.kind, "take")
+        emitter.needs.add(helper)
+        take = f"{helper}({channel.var}, stop)"
     else:
-        take = f"{ch.var}.recv()" if ch.kind == "Pipe" else f"{ch.var}.get()"
+        take = f"{channel.var}.recv()" if channel.kind == "Pipe" else f"{channel.var}.get()"
     line = f"{var} = {take}" if var else take
-    if ch.kind == "Pipe":
-        with c.block("try:"):
-            c(line, comment)
-        with c.block("except EOFError:", "every copy of the write end is closed,"):
-            c("break", "so nothing more can come: the stream is over")
+    if channel.kind == "Pipe":
+        with code.block("try:"):
+            code(line, comment)
+        with code.block("except EOFError:", "every copy of the write end is closed,"):
+            code("break", "so nothing more can come: the stream is over")
     else:
-        c(line, comment)
-    if e.endless:
-        with c.block(f"if {var} is STOPPED:"):
-            c("return", "the run's time is up")
-    tally(c, "get", name)
+        code(line, comment)
+    if emitter.endless:
+        with code.block(f"if {var} is STOPPED:"):
+            code("return", "the run's time is up")
+    tally(code, "get", name)
 
 
-def pill_check(c: Code, t: Template, e: Emitter, var: str, *, task_done: bool, inp: str) -> None:
+def pill_check(
+    code: Code, template: Template, emitter: Emitter, var: str, *, task_done: bool, inp: str
+) -> None:
     """A reader stops at a poison pill, or at the last one when several writers send them."""
-    if not t.pill_writers:
+    if not template.pill_writers:
         return
-    e.needs.add("PILL")
-    with c.block(f"if {var} is PILL:", "a poison pill: its writer has no more items"):
+    emitter.needs.add("PILL")
+    with code.block(f"if {var} is PILL:", "a poison pill: its writer has no more items"):
         if task_done:
-            var_ = e.chan(inp).var
-            c(f"{var_}.task_done()", "the pill was put too: join() waits for its task_done()")
-            tally(c, "task_done", inp)
-        if t.pill_writers > 1:
-            c("pills += 1")
-            with c.block(f"if pills < {t.pill_writers}:"):
-                c("continue", f"{t.pill_writers} writers send pills: stop at the last one")
-        c("break")
+            var_ = emitter.chan(inp).var
+            code(f"{var_}.task_done()", "the pill was put too: join() waits for its task_done()")
+            tally(code, "task_done", inp)
+        if template.pill_writers > 1:
+            code("pills += 1")
+            with code.block(f"if pills < {template.pill_writers}:"):
+                code(
+                    "continue", f"{template.pill_writers} writers send pills: stop at the last one"
+                )
+        code("break")
 
 
-def route(c: Code, e: Emitter, outputs: tuple[str, ...], counter: str, put: Callable) -> None:
+def route(
+    code: Code, emitter: Emitter, outputs: tuple[str, ...], counter: str, put: Callable
+) -> None:
     """One output: put there. Several: round robin, item k to output k % n."""
     if len(outputs) == 1:
         put(outputs[0])
         return
-    n = len(outputs)
-    for k, name in enumerate(outputs):
-        if k == 0:
-            header, note = f"if {counter} % {n} == 0:", f"round robin over {n} outputs"
-        elif k < n - 1:
-            header, note = f"elif {counter} % {n} == {k}:", ""
+    count = len(outputs)
+    for index, name in enumerate(outputs):
+        if index == 0:
+            header, note = f"if {counter} % {count} == 0:", f"round robin over {count} outputs"
+        elif index < count - 1:
+            header, note = f"elif {counter} % {count} == {index}:", ""
         else:
             header, note = "else:", ""
-        with c.block(header, note):
+        with code.block(header, note):
             put(name)
 
 
-def work(c: Code, e: Emitter, w: Work) -> None:
-    if w.kind == "none" or w.ms <= 0:
+def work(code: Code, emitter: Emitter, work: Work) -> None:
+    if work.kind == "none" or work.ms <= 0:
         return
-    secs = number(w.ms / 1000)
-    ms = number(w.ms)
-    if w.kind == "sleep":
-        if e.endless:
-            c(f"stop.wait({secs})", f"work: {ms} ms asleep (cut short when the run is over)")
+    secs = number(work.ms / 1000)
+    ms = number(work.ms)
+    if work.kind == "sleep":
+        if emitter.endless:
+            code(f"stop.wait({secs})", f"work: {ms} ms asleep (cut short when the run is over)")
         else:
-            e.needs.add("time")
-            c(f"time.sleep({secs})", f"work: {ms} ms asleep, like waiting for a disk or a network")
+            emitter.needs.add("time")
+            code(
+                f"time.sleep({secs})", f"work: {ms} ms asleep, like waiting for a disk or a network"
+            )
     else:
-        e.needs.add("burn_cpu")
-        c(f"burn_cpu({secs})", f"work: {ms} ms of CPU")
+        emitter.needs.add("burn_cpu")
+        code(f"burn_cpu({secs})", f"work: {ms} ms of CPU")
 
 
-def pace_setup(c: Code, rate: float) -> None:
+def pace_setup(code: Code, rate: float) -> None:
     if rate > 0:
-        c("next_due = time.monotonic()")
+        code("next_due = time.monotonic()")
 
 
-def pace(c: Code, e: Emitter, rate: float) -> None:
+def pace(code: Code, emitter: Emitter, rate: float) -> None:
     if rate <= 0:
         return
-    e.needs.add("time")
-    c(f"next_due += 1 / {number(rate)}", f"rate: {number(rate)} items per second, on a fixed beat")
-    wait = "stop.wait" if e.endless else "time.sleep"
-    c(f"{wait}(max(0.0, next_due - time.monotonic()))")
+    emitter.needs.add("time")
+    code(
+        f"next_due += 1 / {number(rate)}", f"rate: {number(rate)} items per second, on a fixed beat"
+    )
+    wait = "stop.wait" if emitter.endless else "time.sleep"
+    code(f"{wait}(max(0.0, next_due - time.monotonic()))")
 
 
-def payload(c: Code, e: Emitter, p: Payload, var: str, t: Template) -> str:
+def payload(code: Code, emitter: Emitter, payload: Payload, var: str, template: Template) -> str:
     """Set up what every message carries; return the expression to send."""
-    if p.kind == "int":
+    if payload.kind == "int":
         return "i" if var == "body" else "n"
-    if p.kind == "bytes":
+    if payload.kind == "bytes":
         if var == "reply":
-            c(f"{var} = bytes({p.size})", f"{p.size} zero bytes")
+            code(f"{var} = bytes({payload.size})", f"{payload.size} zero bytes")
             return var
-        e.needs.add("random")
-        c(f"# {p.size} random bytes, the same in every message; seeded, so every run sends")
-        c("# the same ones (each process its own)")
-        c('rng = random.Random(f"{SEED}:{multiprocessing.current_process().name}")')
-        c(f"{var} = rng.randbytes({p.size})")
+        emitter.needs.add("random")
+        code(
+            f"# {payload.size} random bytes, the same in every message; seeded, so every run sends"
+        )
+        code("# the same ones (each process its own)")
+        code('rng = random.Random(f"{SEED}:{multiprocessing.current_process().name}")')
+        code(f"{var} = rng.randbytes({payload.size})")
         return var
-    if p.kind == "lambda":
-        c("# The mistake: pickle cannot send a lambda (it has no importable name). On a")
-        c("# Queue, put() returns anyway; the feeder thread fails later, prints a")
-        c("# traceback (or nothing, if this process is already exiting) and drops")
-        c("# the item. The reader waits forever.")
-        c(f"{var} = lambda x: x * x  # noqa: E731")
+    if payload.kind == "lambda":
+        code("# The mistake: pickle cannot send a lambda (it has no importable name). On a")
+        code("# Queue, put() returns anyway; the feeder thread fails later, prints a")
+        code("# traceback (or nothing, if this process is already exiting) and drops")
+        code("# the item. The reader waits forever.")
+        code(f"{var} = lambda x: x * x  # noqa: E731")
         return var
-    if p.kind == "function":
-        e.needs.add("square_function")
-        c("# A module-level function pickles by reference (its module and name), so")
-        c("# the reader gets it and can call it.")
-        c(f"{var} = square_function")
+    if payload.kind == "function":
+        emitter.needs.add("square_function")
+        code("# A module-level function pickles by reference (its module and name), so")
+        code("# the reader gets it and can call it.")
+        code(f"{var} = square_function")
         return var
-    if p.kind == "text":
-        times = p.size // max(1, len(p.text)) + 1
-        tail = f" * {times})[:{p.size}]" if p.size > 0 else ""
-        text = _literal(e, p.text, t, var, c.level, len(tail) + 1)
-        if p.size > 0:
-            c(f"{var} = ({text} * {times})[:{p.size}]", f"the text repeated to {p.size} characters")
+    if payload.kind == "text":
+        times = payload.size // max(1, len(payload.text)) + 1
+        tail = f" * {times})[:{payload.size}]" if payload.size > 0 else ""
+        text = _literal(emitter, payload.text, template, var, code.level, len(tail) + 1)
+        if payload.size > 0:
+            code(
+                f"{var} = ({text} * {times})[:{payload.size}]",
+                f"the text repeated to {payload.size} characters",
+            )
         else:
-            c(f"{var} = {text}")
+            code(f"{var} = {text}")
         return var
-    c(f"{var} = {_literal(e, p.value, t, var, c.level)}")
-    if literals.needs_datetime(p.value):
-        e.needs.add("datetime")
+    code(f"{var} = {_literal(emitter, payload.value, template, var, code.level)}")
+    if literals.needs_datetime(payload.value):
+        emitter.needs.add("datetime")
     return var
 
 
-def _literal(e: Emitter, value: object, t: Template, var: str, level: int, extra: int = 0) -> str:
+def _literal(
+    emitter: Emitter, value: object, template: Template, var: str, level: int, extra: int = 0
+) -> str:
     """Short values go inline; long ones become a module-level constant.
     `extra` is what follows the value on its line."""
     inline = literals.value(value)
     if len(inline) + len(var) + 3 + 4 * level + extra <= LIMIT:
         return inline
-    const = f"{t.func.upper()}_{var.upper()}"
-    e.constants.append(f"{const} = {literals.value_block(value, LIMIT, used=len(const) + 3)}")
+    const = f"{template.func.upper()}_{var.upper()}"
+    emitter.constants.append(f"{const} = {literals.value_block(value, LIMIT, used=len(const) + 3)}")
     return const
 
 
-def endings(c: Code, t: Template, e: Emitter, *, reachable: bool = True) -> None:
+def endings(code: Code, template: Template, emitter: Emitter, *, reachable: bool = True) -> None:
     """The `finally` steps, in order, after the last item."""
-    s = t.spec
-    if not s.ending:
+    spec = template.spec
+    if not spec.ending:
         return
     if not reachable:
-        c("# It runs until the parent stops it, so its finally steps never run (as in ipcplay).")
+        code("# It runs until the parent stops it, so its finally steps never run (as in ipcplay).")
         return
-    for step in s.ending:
+    for step in spec.ending:
         if step == "poison-pill":
-            e.needs.add("PILL")
-            for name, n in zip(s.outputs, t.pills_to_send, strict=True):
-                _pills(c, e, name, n)
+            emitter.needs.add("PILL")
+            for name, count in zip(spec.outputs, template.pills_to_send, strict=True):
+                _pills(code, emitter, name, count)
         elif step == "join":
-            for name in s.outputs:
-                ch = e.chan(name)
-                if ch.kind == "JoinableQueue":
-                    c(f"# join() returns once every item put on {name}, pills too, has had")
-                    c("# its task_done(): the moment every task is really finished.")
-                    c(f"{ch.var}.join()")
+            for name in spec.outputs:
+                channel = emitter.chan(name)
+                if channel.kind == "JoinableQueue":
+                    code(f"# join() returns once every item put on {name}, pills too, has had")
+                    code("# its task_done(): the moment every task is really finished.")
+                    code(f"{channel.var}.join()")
         elif step == "close":
-            for name in t.channels:
-                ch = e.chan(name)
-                if ch.kind != "Pipe":
+            for name in template.channels:
+                channel = emitter.chan(name)
+                if channel.kind != "Pipe":
                     continue
-                if ch.spec.duplex:
+                if channel.spec.duplex:
                     why = "the other end's next recv() raises EOFError"
-                elif name in s.outputs:
+                elif name in spec.outputs:
                     why = "the reader gets EOFError after the rest"
                 else:
                     why = "done reading"
-                c(f"{ch.var}.close()", f"closing this end: {why}")
+                code(f"{channel.var}.close()", f"closing this end: {why}")
 
 
-def _pills(c: Code, e: Emitter, name: str, n: int) -> None:
-    if n == 0:
-        c(f"# No other process reads {name}: no poison pill to send.")
+def _pills(code: Code, emitter: Emitter, name: str, count: int) -> None:
+    if count == 0:
+        code(f"# No other process reads {name}: no poison pill to send.")
         return
-    if n == 1:
-        c(f"# The poison pill goes last: the reader of {name} stops when it takes it.")
-        put(c, e, name, "PILL", comment="the pill")
+    if count == 1:
+        code(f"# The poison pill goes last: the reader of {name} stops when it takes it.")
+        put(code, emitter, name, "PILL", comment="the pill")
         return
-    c(f"# Poison pills go last, one per reader of {name} ({n}): each stops at its own.")
-    with c.block(f"for _ in range({n}):"):
-        put(c, e, name, "PILL", comment="a pill")
+    code(f"# Poison pills go last, one per reader of {name} ({count}): each stops at its own.")
+    with code.block(f"for _ in range({count}):"):
+        put(code, emitter, name, "PILL", comment="a pill")

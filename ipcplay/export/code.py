@@ -64,25 +64,25 @@ def call(head: str, args: Sequence[str], tail: str = "", *, indent: int = 0) -> 
     inner = ", ".join(args)
     if len(INDENT) + len(inner) <= width:
         return f"{head}(\n{INDENT}{inner}\n){tail}"
-    return f"{head}(\n" + "".join(f"{INDENT}{a},\n" for a in args) + f"){tail}"
+    return f"{head}(\n" + "".join(f"{INDENT}{arg},\n" for arg in args) + f"){tail}"
 
 
 def quoted(name: str) -> str:
     """A scenario name as a string literal. Names are letters, digits, `_` and
     `-` (the loader checks), so this is just double quotes; anything else
     would still come out as a safe literal."""
-    if name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name):
+    if name and all(char.isascii() and (char.isalnum() or char in "_-") for char in name):
         return f'"{name}"'
     return repr(name)
 
 
-def number(x: float) -> str:
+def number(value: float) -> str:
     """A number as a person would write it: 10 rather than 10.0."""
-    if float(x).is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(float(x))
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
 
 
-def items(n: int, word: str = "item") -> str:
+def items(count: int, word: str = "item") -> str:
     """`1 item`, `3 items`."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return f"{count} {word}{'' if count == 1 else 's'}"

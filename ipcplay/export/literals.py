@@ -29,16 +29,16 @@ def docstring(text: str) -> str:
     is the fallback should the readable form ever differ.
     """
     out = []
-    for i, ch in enumerate(text):
-        if ch == "\\":
+    for index, char in enumerate(text):
+        if char == "\\":
             out.append("\\\\")
-        elif ch == '"':
-            closing = i + 1 == len(text) or text[i + 1] == '"'
+        elif char == '"':
+            closing = index + 1 == len(text) or text[index + 1] == '"'
             out.append('\\"' if closing else '"')
-        elif ch == "\n" or ch.isprintable():
-            out.append(ch)
+        elif char == "\n" or char.isprintable():
+            out.append(char)
         else:
-            out.append(repr(ch)[1:-1])  # \x1b, \r, \u2028 ... as escapes
+            out.append(repr(char)[1:-1])  # \x1b, \r, \u2028 ... as escapes
     literal = '"""' + "".join(out) + '"""'
     if _parses_to(literal, text):
         return literal
@@ -89,9 +89,9 @@ def value(obj: Any) -> str:
     if isinstance(obj, int):
         return repr(obj)
     if isinstance(obj, list):
-        return "[" + ", ".join(value(v) for v in obj) + "]"
+        return "[" + ", ".join(value(item) for item in obj) + "]"
     if isinstance(obj, dict):
-        return "{" + ", ".join(f"{value(k)}: {value(v)}" for k, v in obj.items()) + "}"
+        return "{" + ", ".join(f"{value(key)}: {value(item)}" for key, item in obj.items()) + "}"
     if isinstance(obj, datetime.date | datetime.time):
         return repr(obj)  # datetime.datetime(...), datetime.date(...), datetime.time(...)
     raise TypeError(f"not a TOML value: {type(obj).__name__}")
@@ -110,17 +110,22 @@ def value_block(obj: Any, width: int, level: int = 0, used: int = 0) -> str:
     if isinstance(obj, str):
         chunks = _chunks(obj, max(20, width - len(pad) - 2))
         if len(chunks) > 1:
-            return "(\n" + "".join(f"{pad}{string(c)}\n" for c in chunks) + "    " * level + ")"
+            return (
+                "(\n"
+                + "".join(f"{pad}{string(chunk)}\n" for chunk in chunks)
+                + "    " * level
+                + ")"
+            )
         return one
     if isinstance(obj, list) and obj:
-        items = [value_block(v, width, level + 1, 1) for v in obj]
-        return "[\n" + "".join(f"{pad}{i},\n" for i in items) + "    " * level + "]"
+        items = [value_block(element, width, level + 1, 1) for element in obj]
+        return "[\n" + "".join(f"{pad}{item},\n" for item in items) + "    " * level + "]"
     if isinstance(obj, dict) and obj:
         items = [
-            f"{value(k)}: {value_block(v, width, level + 1, len(value(k)) + 3)}"
-            for k, v in obj.items()
+            f"{value(key)}: {value_block(element, width, level + 1, len(value(key)) + 3)}"
+            for key, element in obj.items()
         ]
-        return "{\n" + "".join(f"{pad}{i},\n" for i in items) + "    " * level + "}"
+        return "{\n" + "".join(f"{pad}{item},\n" for item in items) + "    " * level + "}"
     return one
 
 
@@ -131,17 +136,17 @@ def _chunks(text: str, width: int) -> list[str]:
     out: list[str] = []
     start = size = 0
     space = -1  # index just after the last space in the current piece
-    for i, ch in enumerate(text):
-        w = len(repr(ch)) - 2
-        if size + w > width and i > start:
-            cut = space if space > start else i
+    for index, char in enumerate(text):
+        char_width = len(repr(char)) - 2
+        if size + char_width > width and index > start:
+            cut = space if space > start else index
             out.append(text[start:cut])
             start = cut
-            size = sum(len(repr(c)) - 2 for c in text[start:i])
+            size = sum(len(repr(other)) - 2 for other in text[start:index])
             space = -1
-        size += w
-        if ch == " ":
-            space = i + 1
+        size += char_width
+        if char == " ":
+            space = index + 1
     out.append(text[start:])
     return [piece for piece in out if piece]
 
@@ -149,30 +154,30 @@ def _chunks(text: str, width: int) -> list[str]:
 def string(text: str) -> str:
     """`repr(text)`, but in double quotes unless that needs more escapes (the
     choice ruff format makes); checked by parsing it back."""
-    r = repr(text)
-    if r[0] == '"' or text.count('"') > text.count("'"):
-        return r
-    out, inner, i = [], r[1:-1], 0
-    while i < len(inner):
-        ch = inner[i]
-        if ch == "\\":
-            pair = inner[i : i + 2]
+    plain = repr(text)
+    if plain[0] == '"' or text.count('"') > text.count("'"):
+        return plain
+    out, inner, index = [], plain[1:-1], 0
+    while index < len(inner):
+        char = inner[index]
+        if char == "\\":
+            pair = inner[index : index + 2]
             out.append("'" if pair == "\\'" else pair)
-            i += 2
+            index += 2
             continue
-        out.append('\\"' if ch == '"' else ch)
-        i += 1
+        out.append('\\"' if char == '"' else char)
+        index += 1
     candidate = '"' + "".join(out) + '"'
-    return candidate if _parses_to(candidate, text) else r
+    return candidate if _parses_to(candidate, text) else plain
 
 
 def needs_datetime(obj: Any) -> bool:
     if isinstance(obj, datetime.date | datetime.time):
         return True
     if isinstance(obj, list):
-        return any(needs_datetime(v) for v in obj)
+        return any(needs_datetime(item) for item in obj)
     if isinstance(obj, dict):
-        return any(needs_datetime(v) for v in obj.values())
+        return any(needs_datetime(item) for item in obj.values())
     return False
 
 
@@ -180,7 +185,7 @@ def py_literal(value: Any) -> str:
     """A number, boolean or string as ruff format writes it (double quotes);
     an inner list (kept as a tuple by the scenario) as a list."""
     if isinstance(value, tuple):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+        return "[" + ", ".join(py_literal(item) for item in value) + "]"
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
@@ -188,9 +193,9 @@ def _all_finite(obj: Any) -> bool:
     if isinstance(obj, float):
         return math.isfinite(obj)
     if isinstance(obj, list):
-        return all(_all_finite(v) for v in obj)
+        return all(_all_finite(item) for item in obj)
     if isinstance(obj, dict):
-        return all(_all_finite(v) for v in obj.values())
+        return all(_all_finite(item) for item in obj.values())
     return True
 
 

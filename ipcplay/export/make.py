@@ -15,24 +15,27 @@ from ipcplay.export.topology import Template, Topology
 from ipcplay.scenario.model import Scenario
 
 
-def make_channels(c: Code, topo: Topology) -> None:
-    for ch in topo.channels.values():
-        spec = ch.spec
+def make_channels(code: Code, topo: Topology) -> None:
+    for channel in topo.channels.values():
+        spec = channel.spec
         if spec.kind == "Pipe":
-            a, b = ch.ends
+            first, second = channel.ends
             if spec.duplex:
-                c(f"{a}, {b} = ctx.Pipe()  # duplex: each end can send() and recv()")
+                code(f"{first}, {second} = ctx.Pipe()  # duplex: each end can send() and recv()")
             else:
-                c(f"{a}, {b} = ctx.Pipe(duplex=False)  # one-way: (reader end, writer end)")
+                one_way = "  # one-way: (reader end, writer end)"
+                code(f"{first}, {second} = ctx.Pipe(duplex=False){one_way}")
         elif spec.kind == "SimpleQueue":
-            c(f"{ch.var} = ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts")
+            code(f"{channel.var} = ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts")
         elif spec.kind == "ManagerQueue" and spec.remote:
             name = quoted(spec.name)
-            c(f"server.get_queue({name}, {spec.maxsize})", "made now, before anyone connects")
-            c(f"{ch.var} = (server.address, authkey)", "what a process needs to connect()")
+            code(f"server.get_queue({name}, {spec.maxsize})", "made now, before anyone connects")
+            code(f"{channel.var} = (server.address, authkey)", "what a process needs to connect()")
         elif spec.kind == "ManagerQueue":
             arg = str(spec.maxsize) if spec.maxsize else ""
-            c(f"{ch.var} = man.Queue({arg})", "a queue.Queue in the server; this is a proxy")
+            code(
+                f"{channel.var} = man.Queue({arg})", "a queue.Queue in the server; this is a proxy"
+            )
         else:
             arg = str(spec.maxsize) if spec.maxsize else ""
             if spec.maxsize:
@@ -41,78 +44,90 @@ def make_channels(c: Code, topo: Topology) -> None:
                 note = "a Queue with task_done() and join()"
             else:
                 note = "unbounded"
-            c(f"{ch.var} = ctx.{spec.kind}({arg})  # {note}")
+            code(f"{channel.var} = ctx.{spec.kind}({arg})  # {note}")
 
 
-def make_shared(c: Code, s: Scenario, topo: Topology) -> None:
-    for o in s.shared:
-        var = topo.shared[o.name]
-        if o.kind == "Value":
-            init = number(o.value) if o.is_float else str(o.value)
-            if o.is_float and "." not in init and "e" not in init:
+def make_shared(code: Code, scenario: Scenario, topo: Topology) -> None:
+    for obj in scenario.shared:
+        var = topo.shared[obj.name]
+        if obj.kind == "Value":
+            init = number(obj.value) if obj.is_float else str(obj.value)
+            if obj.is_float and "." not in init and "e" not in init:
                 init += ".0"
-            c(f"{var} = ctx.Value({quoted(o.typecode)}, {init})", "with a lock: see get_lock()")
-        elif o.kind == "Array":
-            vals = ", ".join(repr(v) for v in o.values)
-            c.many(call(f"{var} = ctx.Array", [quoted(o.typecode), f"[{vals}]"]))
-        elif o.kind in ("Semaphore", "BoundedSemaphore"):
-            c(f"{var} = ctx.{o.kind}({o.value})", f"{o.value} permits")
-        elif o.kind == "Barrier":
-            c(f"{var} = ctx.Barrier({o.parties})", f"lets {o.parties} waiters through together")
-        elif o.kind == "SharedMemory":
-            c(f"{var} = shared_memory.SharedMemory(create=True, size={o.size})", "in /dev/shm")
-        elif o.kind == "ManagerList":
-            items = ", ".join(py_literal(v) for v in o.values)
-            c.many(call(f"{var} = man.list", [f"[{items}]"]))
-        elif o.kind == "ManagerDict":
-            pairs = ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in o.items)
-            c.many(call(f"{var} = man.dict", ["{" + pairs + "}"]))
-        elif o.kind == "ManagerNamespace":
-            c(f"{var} = man.Namespace()", "attributes only; each one set is a call to the server")
+            code(
+                f"{var} = ctx.Value({quoted(obj.typecode)}, {init})", "with a lock: see get_lock()"
+            )
+        elif obj.kind == "Array":
+            vals = ", ".join(repr(item) for item in obj.values)
+            code.many(call(f"{var} = ctx.Array", [quoted(obj.typecode), f"[{vals}]"]))
+        elif obj.kind in ("Semaphore", "BoundedSemaphore"):
+            code(f"{var} = ctx.{obj.kind}({obj.value})", f"{obj.value} permits")
+        elif obj.kind == "Barrier":
+            code(
+                f"{var} = ctx.Barrier({obj.parties})",
+                f"lets {obj.parties} waiters through together",
+            )
+        elif obj.kind == "SharedMemory":
+            code(f"{var} = shared_memory.SharedMemory(create=True, size={obj.size})", "in /dev/shm")
+        elif obj.kind == "ManagerList":
+            items = ", ".join(py_literal(item) for item in obj.values)
+            code.many(call(f"{var} = man.list", [f"[{items}]"]))
+        elif obj.kind == "ManagerDict":
+            pairs = ", ".join(f"{py_literal(key)}: {py_literal(item)}" for key, item in obj.items)
+            code.many(call(f"{var} = man.dict", ["{" + pairs + "}"]))
+        elif obj.kind == "ManagerNamespace":
+            code(
+                f"{var} = man.Namespace()", "attributes only; each one set is a call to the server"
+            )
         else:
-            c(f"{var} = ctx.{o.kind}()")
+            code(f"{var} = ctx.{obj.kind}()")
 
 
-def make_processes(c: Code, t: Template, topo: Topology, e: Emitter) -> None:
+def make_processes(code: Code, template: Template, topo: Topology, emitter: Emitter) -> None:
     args = []
-    if e.fork_closes:
+    if emitter.fork_closes:
         args.append("pipe_ends")
-    for name in t.channels:
-        ch = topo.channels[name]
-        args.append(t.pipe_ends[name] if ch.kind == "Pipe" else ch.var)
-    args += list(t.kept_ends)
-    args += [topo.shared[n] for n in t.spec.shared_used]
-    args += [topo.exited[n] for n in dict.fromkeys((*t.spec.join_first, *t.spec.join_last))]
-    if uses_index(t.spec):
-        args.append("r - 1" if len(t.names) > 1 else "0")  # i: the process's index
+    for name in template.channels:
+        channel = topo.channels[name]
+        args.append(template.pipe_ends[name] if channel.kind == "Pipe" else channel.var)
+    args += list(template.kept_ends)
+    args += [topo.shared[count] for count in template.spec.shared_used]
+    args += [
+        topo.exited[count]
+        for count in dict.fromkeys((*template.spec.join_first, *template.spec.join_last))
+    ]
+    if uses_index(template.spec):
+        args.append("r - 1" if len(template.names) > 1 else "0")  # i: the process's index
     args.append("tallies[name]")
-    if e.endless:
+    if emitter.endless:
         args.append("stop")
-    n = len(t.names)
-    if n == 1:
-        c(f"name = {quoted(t.names[0])}")
-        _add_process(c, t, args)
+    count = len(template.names)
+    if count == 1:
+        code(f"name = {quoted(template.names[0])}")
+        _add_process(code, template, args)
     else:
-        with c.block(f"for r in range(1, {n + 1}):  # {t.names[0]} ... {t.names[-1]}"):
-            c(f'name = f"{t.spec.name}-{{r}}"')
-            _add_process(c, t, args)
+        with code.block(
+            f"for r in range(1, {count + 1}):  # {template.names[0]} ... {template.names[-1]}"
+        ):
+            code(f'name = f"{template.spec.name}-{{r}}"')
+            _add_process(code, template, args)
 
 
-def _add_process(c: Code, t: Template, args: list[str]) -> None:
-    c("tallies[name] = Tally()")
+def _add_process(code: Code, template: Template, args: list[str]) -> None:
+    code("tallies[name] = Tally()")
     tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
-    kwargs = [f"target={t.func}", "name=name", f"args={tup}"]
-    process = call("ctx.Process", kwargs, indent=c.level + 1)
+    kwargs = [f"target={template.func}", "name=name", f"args={tup}"]
+    process = call("ctx.Process", kwargs, indent=code.level + 1)
     one = f"processes.append({process})"
-    if "\n" not in process and len(one) + 4 * c.level <= LIMIT:
-        c(one)
+    if "\n" not in process and len(one) + 4 * code.level <= LIMIT:
+        code(one)
         return
-    if max(len(line) for line in process.split("\n")) + 4 * (c.level + 1) > LIMIT:
-        inner = "".join(f"{INDENT}{a},\n" for a in args)
+    if max(len(line) for line in process.split("\n")) + 4 * (code.level + 1) > LIMIT:
+        inner = "".join(f"{INDENT}{arg},\n" for arg in args)
         kwargs[-1] = f"args=(\n{inner})"
         process = (
             "ctx.Process(\n"
-            + "".join(f"{INDENT}{k.replace(chr(10), chr(10) + INDENT)},\n" for k in kwargs)
+            + "".join(f"{INDENT}{kwarg.replace(chr(10), chr(10) + INDENT)},\n" for kwarg in kwargs)
             + ")"
         )
-    c.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")
+    code.many("processes.append(\n" + INDENT + process.replace("\n", "\n" + INDENT) + "\n)")

@@ -104,13 +104,13 @@ class Namer:
             return f"{PROBE}{len(self._taken)}"  # unique: _taken grows by one each time
         base = name.replace("-", "_") + suffix
         if not base.isidentifier():  # cannot happen for loader-checked names; be safe anyway
-            base = "_" + "".join(c if c.isalnum() else "_" for c in base)
+            base = "_" + "".join(char if char.isalnum() else "_" for char in base)
         candidate = base
-        n = 1
+        attempt = 1
         while candidate in self._taken or keyword.iskeyword(candidate):
             # PEP 8's trailing underscore first (print_, for_), then numbers
-            candidate = f"{base}_" if n == 1 else f"{base}_{n}"
-            n += 1
+            candidate = f"{base}_" if attempt == 1 else f"{base}_{attempt}"
+            attempt += 1
         self._taken.add(candidate)
         return candidate
 
@@ -132,4 +132,4 @@ def script_names(source: str) -> frozenset[str]:
             names.update(node.names)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
-    return frozenset(n for n in names if not n.startswith(PROBE))
+    return frozenset(name for name in names if not name.startswith(PROBE))

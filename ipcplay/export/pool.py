@@ -43,51 +43,51 @@ def _key_param(function: str) -> str:
 
 def init_lines() -> list[str]:
     """What a pool whose workers die once needs at module level (die_on)."""
-    c = Code()
-    c()
-    c()
-    c("died = None  # a Value shared by the workers: the deaths happen once (pool_init)")
-    c()
-    c()
-    with c.block("def pool_init(flag):"):
-        c('"""Pool initializer: every worker gets the shared flag."""')
-        c("global died")
-        c("died = flag")
-    return c.lines
+    code = Code()
+    code()
+    code()
+    code("died = None  # a Value shared by the workers: the deaths happen once (pool_init)")
+    code()
+    code()
+    with code.block("def pool_init(flag):"):
+        code('"""Pool initializer: every worker gets the shared flag."""')
+        code("global died")
+        code("died = flag")
+    return code.lines
 
 
-def module_lines(spec: PoolSpec, work: Work, e: Emitter, name: str = "") -> list[str]:
+def module_lines(spec: PoolSpec, work: Work, emitter: Emitter, name: str = "") -> list[str]:
     """The task function at module level, with the scenario's work, failures
     and deaths written into it, as `name` (default: the function's own)."""
     params, doc, body = FUNCTIONS[spec.function]
     key = _key_param(spec.function)
-    c = Code()
-    c()
-    c()
+    code = Code()
+    code()
+    code()
     if spec.die_on:
-        e.needs.update({"os", "signal"})
-    with c.block(f"def {name or spec.function}({params}):"):
-        c(f'"""{doc}"""')
+        emitter.needs.update({"os", "signal"})
+    with code.block(f"def {name or spec.function}({params}):"):
+        code(f'"""{doc}"""')
         if work.kind == "sleep" and work.ms > 0:
-            e.needs.add("time")
-            c(f"time.sleep({number(work.ms / 1000)})", "each task's work")
+            emitter.needs.add("time")
+            code(f"time.sleep({number(work.ms / 1000)})", "each task's work")
         elif work.kind == "cpu" and work.ms > 0:
-            e.needs.add("time")
-            c(f"end = time.perf_counter() + {number(work.ms / 1000)}", "each task's work: busy")
-            with c.block("while time.perf_counter() < end:"):
-                c("pass")
+            emitter.needs.add("time")
+            code(f"end = time.perf_counter() + {number(work.ms / 1000)}", "each task's work: busy")
+            with code.block("while time.perf_counter() < end:"):
+                code("pass")
         if spec.die_on:
-            with c.block(f"if {key} in {list(spec.die_on)!r} and not died.value:"):
-                c("died.value = 1")
-                c("os.kill(os.getpid(), signal.SIGKILL)", "killed mid-task, as the OOM killer")
+            with code.block(f"if {key} in {list(spec.die_on)!r} and not died.value:"):
+                code("died.value = 1")
+                code("os.kill(os.getpid(), signal.SIGKILL)", "killed mid-task, as the OOM killer")
         if spec.fail_on:
-            with c.block(f"if {key} in {list(spec.fail_on)!r}:"):
-                c(f'raise ValueError(f"{spec.function}({{{key}!r}}): bad input {{{key}!r}}")')
+            with code.block(f"if {key} in {list(spec.fail_on)!r}:"):
+                code(f'raise ValueError(f"{spec.function}({{{key}!r}}): bad input {{{key}!r}}")')
         if spec.function == "sleep_ms" or spec.function == "action":
-            e.needs.add("time" if spec.function == "sleep_ms" else "os")
+            emitter.needs.add("time" if spec.function == "sleep_ms" else "os")
         for line in body:
-            c(line)
-    return c.lines
+            code(line)
+    return code.lines
 
 
 def _call_args(call: PoolCall) -> str:
@@ -96,11 +96,11 @@ def _call_args(call: PoolCall) -> str:
         parts.append(f"args={_tuple(call.args)}")
     if call.kwds:
         parts.append(f"kwds={literals.value(dict(call.kwds))}")
-    return "".join(", " + p for p in parts)
+    return "".join(", " + part for part in parts)
 
 
 def _tuple(values: tuple[Any, ...]) -> str:
-    inner = ", ".join(literals.value(v) for v in values)
+    inner = ", ".join(literals.value(value) for value in values)
     return "(" + inner + ("," if len(values) == 1 else "") + ")"
 
 
@@ -108,162 +108,190 @@ def _items(spec: PoolSpec) -> str:
     """The iterable for map() & co, as ruff format writes it (double quotes)."""
     star = spec.method.startswith("starmap")
     if star:
-        return "[" + ", ".join(_tuple(tuple(c.args)) for c in spec.calls) + "]"
-    return "[" + ", ".join(literals.value(c.args[0]) for c in spec.calls) + "]"
+        return "[" + ", ".join(_tuple(tuple(call.args)) for call in spec.calls) + "]"
+    return "[" + ", ".join(literals.value(call.args[0]) for call in spec.calls) + "]"
 
 
-def emit(c: Code, t: Template, e: Emitter) -> None:
+def emit(code: Code, template: Template, emitter: Emitter) -> None:
     """The pool process's body."""
-    spec = t.spec.pool
+    spec = template.spec.pool
     assert spec is not None
-    # Two pool processes may share a task function: written once if they use it
-    # alike, else the second gets its own, named for its process, so each pool
-    # fails, dies and works as its own spec says. ARGS likewise.
+    args = _module_constants(template, spec, emitter)
+    function = _module_def(emitter, spec, template.spec.work, template.func)
+    if emitter.scenario.expect != "completed":
+        _stop_on_sigterm(code, emitter)
+    code("ctx = multiprocessing.get_context(START_METHOD)")
+    keywords = [f"processes={spec.processes}"]
+    if spec.maxtasksperchild:
+        keywords.append(f"maxtasksperchild={spec.maxtasksperchild}")
+    if spec.die_on:
+        code('flag = ctx.Value("i", 0)  # set by the first worker that dies')
+        keywords += ["initializer=pool_init", "initargs=(flag,)"]
+    code("results = []  # in the order they reach this process")
+    code("errors = []")
+    _callbacks(code, spec)
+    with code.block(f"with ctx.Pool({', '.join(keywords)}) as pool:"):
+        pending = _submit(code, spec, function, args)
+        for step in spec.ending:
+            code(f"pool.{step}()")
+        if pending:
+            _gets(code, spec)
+    code(f'print(f"pool {template.names[0]}: results={{results}} errors={{len(errors)}}")')
+
+
+def _module_constants(template: Template, spec: PoolSpec, emitter: Emitter) -> str:
+    """ARGS and pool_init at module level; the name ARGS has there.
+
+    Two pool processes may share a task function: written once if they use it
+    alike, else the second gets its own, named for its process, so each pool
+    fails, dies and works as its own spec says. ARGS likewise."""
     args = "ARGS"
     for line in constants(spec):
-        if line not in e.constants:
-            if any(x.startswith("ARGS = ") for x in e.constants):
-                args = f"ARGS_{t.func}"
+        if line not in emitter.constants:
+            if any(constant.startswith("ARGS = ") for constant in emitter.constants):
+                args = f"ARGS_{template.func}"
                 line = f"{args}{line[len('ARGS') :]}"
-            e.constants.append(line)
-    if spec.die_on and not _has(e.constants, init := init_lines()):
-        e.constants += init
-    f = _module_def(e, spec, t.spec.work, t.func)
-    name = t.names[0]
-    if e.scenario.expect != "completed":
-        e.needs.update({"signal", "os"})
-        c()  # a nested def stands apart, as ruff format wants it
-        with c.block("def stop_pool(signum, frame):"):
-            c('"""SIGTERM from the parent: end this process and every pool worker at once.')
-            c("Not pool.terminate(): once a worker has been killed mid-task it can wait for")
-            c("ever, and the Pool keeps forking replacements while it does. One signal to")
-            c('the process group (see setpgrp below) reaches them all, new ones too."""')
-            c("os.killpg(os.getpgrp(), signal.SIGKILL)")
-        c()
-        c("os.setpgrp()  # this process and the workers it forks: one process group")
-        c("signal.signal(signal.SIGTERM, stop_pool)")
-    c("ctx = multiprocessing.get_context(START_METHOD)")
-    kw = [f"processes={spec.processes}"]
-    if spec.maxtasksperchild:
-        kw.append(f"maxtasksperchild={spec.maxtasksperchild}")
-    if spec.die_on:
-        c('flag = ctx.Value("i", 0)  # set by the first worker that dies')
-        kw += ["initializer=pool_init", "initargs=(flag,)"]
-    c("results = []  # in the order they reach this process")
-    c("errors = []")
+            emitter.constants.append(line)
+    if spec.die_on and not _has(emitter.constants, init := init_lines()):
+        emitter.constants += init
+    return args
+
+
+def _stop_on_sigterm(code: Code, emitter: Emitter) -> None:
+    """A pool that may never finish: SIGTERM ends its whole process group."""
+    emitter.needs.update({"signal", "os"})
+    code()  # a nested def stands apart, as ruff format wants it
+    with code.block("def stop_pool(signum, frame):"):
+        code('"""SIGTERM from the parent: end this process and every pool worker at once.')
+        code("Not pool.terminate(): once a worker has been killed mid-task it can wait for")
+        code("ever, and the Pool keeps forking replacements while it does. One signal to")
+        code('the process group (see setpgrp below) reaches them all, new ones too."""')
+        code("os.killpg(os.getpgrp(), signal.SIGKILL)")
+    code()
+    code("os.setpgrp()  # this process and the workers it forks: one process group")
+    code("signal.signal(signal.SIGTERM, stop_pool)")
+
+
+def _callbacks(code: Code, spec: PoolSpec) -> None:
+    """on_result and on_error, nested in the pool process's function."""
     if spec.callback:
-        c()
-        with c.block("def on_result(result):"):
-            c('"""callback: runs in this process, in the pool\'s result thread."""')
+        code()
+        with code.block("def on_result(result):"):
+            code('"""callback: runs in this process, in the pool\'s result thread."""')
             if spec.method.endswith("map_async"):
-                c("results.extend(result)")
+                code("results.extend(result)")
             else:
-                c("results.append(result)")
+                code("results.append(result)")
     if spec.error_callback:
-        c()
-        with c.block("def on_error(exc):"):
-            c('"""error_callback: the worker\'s exception, as soon as it is known."""')
-            c('print(f"error_callback: {exc!r}")')
-            c("errors.append(exc)")
+        code()
+        with code.block("def on_error(exc):"):
+            code('"""error_callback: the worker\'s exception, as soon as it is known."""')
+            code('print(f"error_callback: {exc!r}")')
+            code("errors.append(exc)")
     if spec.callback or spec.error_callback:
-        c()
-    cb = (", callback=on_result" if spec.callback else "") + (
+        code()
+
+
+def _submit(code: Code, spec: PoolSpec, function: str, args: str) -> bool:
+    """The tasks, by the pool's method; whether AsyncResults are left to get()."""
+    callbacks = (", callback=on_result" if spec.callback else "") + (
         ", error_callback=on_error" if spec.error_callback else ""
     )
     chunk = f", chunksize={spec.chunksize}" if spec.chunksize else ""
-    with c.block(f"with ctx.Pool({', '.join(kw)}) as pool:"):
-        m = spec.method
-        pending = False
-        if m == "apply":
-            for call in spec.calls:
-                c(f"results.append(pool.apply({f}{_call_args(call)}))", "blocks until it is done")
-        elif m == "apply_async":
-            c("pending = [")
-            for call in spec.calls:
-                c(f"    pool.apply_async({f}{_call_args(call)}{cb}),")
-            c("]")
-            pending = True
-            if spec.timeout:
-                _timed(c, spec, f, args)
-                pending = False
-        elif m in ("map", "starmap"):
-            c(f"results = pool.{m}({f}, {_items(spec)}{chunk})", "blocks until all are done")
-        elif m in ("map_async", "starmap_async"):
-            c(f"pending = [pool.{m}({f}, {_items(spec)}{chunk}{cb})]")
-            pending = True
-        else:
-            with c.block(f"for result in pool.{m}({f}, {_items(spec)}{chunk}):"):
-                c("results.append(result)", "one at a time, as they come")
-        for step in spec.ending:
-            c(f"pool.{step}()")
-        if pending:
-            _gets(c, spec)
-    c(f'print(f"pool {name}: results={{results}} errors={{len(errors)}}")')
+    method = spec.method
+    if method == "apply":
+        for call in spec.calls:
+            code(
+                f"results.append(pool.apply({function}{_call_args(call)}))",
+                "blocks until it is done",
+            )
+    elif method == "apply_async":
+        code("pending = [")
+        for call in spec.calls:
+            code(f"    pool.apply_async({function}{_call_args(call)}{callbacks}),")
+        code("]")
+        if not spec.timeout:
+            return True
+        _timed(code, spec, function, args)
+    elif method in ("map", "starmap"):
+        code(
+            f"results = pool.{method}({function}, {_items(spec)}{chunk})",
+            "blocks until all are done",
+        )
+    elif method in ("map_async", "starmap_async"):
+        code(f"pending = [pool.{method}({function}, {_items(spec)}{chunk}{callbacks})]")
+        return True
+    else:
+        with code.block(f"for result in pool.{method}({function}, {_items(spec)}{chunk}):"):
+            code("results.append(result)", "one at a time, as they come")
+    return False
 
 
-def _gets(c: Code, spec: PoolSpec) -> None:
+def _gets(code: Code, spec: PoolSpec) -> None:
     """get() each AsyncResult that no callback already collected."""
     many = spec.method.endswith("map_async")
-    with c.block("for r in pending:"):
+    with code.block("for r in pending:"):
         if spec.callback:
-            with c.block("if r.successful():"):
-                c("continue", "on_result has it already")
+            with code.block("if r.successful():"):
+                code("continue", "on_result has it already")
         if spec.error_callback or spec.on_error == "report":
-            with c.block("try:"):
-                c("result = r.get()")
-            with c.block(
+            with code.block("try:"):
+                code("result = r.get()")
+            with code.block(
                 "except Exception:" if spec.error_callback else "except Exception as exc:"
             ):
                 if spec.error_callback:
-                    c("continue", "on_error has it already")
+                    code("continue", "on_error has it already")
                 else:
-                    c('print(f"get() raised {exc!r}")')
-                    c("errors.append(exc)")
-                    c("continue")
+                    code('print(f"get() raised {exc!r}")')
+                    code("errors.append(exc)")
+                    code("continue")
         else:
-            c("result = r.get()", "a worker's exception is raised here, and only here")
-        c("results.extend(result)" if many else "results.append(result)")
+            code("result = r.get()", "a worker's exception is raised here, and only here")
+        code("results.extend(result)" if many else "results.append(result)")
 
 
-def _timed(c: Code, spec: PoolSpec, f: str, args: str) -> None:
-    t = number(spec.timeout)
-    with c.block("for i, r in enumerate(pending):"), c.block("for _ in range(4):"):
-        with c.block("try:"):
-            c(f"results.append(r.get(timeout={t}))")
-            c("break")
-        with c.block("except multiprocessing.TimeoutError:"):
+def _timed(code: Code, spec: PoolSpec, function: str, args: str) -> None:
+    timeout = number(spec.timeout)
+    with code.block("for i, r in enumerate(pending):"), code.block("for _ in range(4):"):
+        with code.block("try:"):
+            code(f"results.append(r.get(timeout={timeout}))")
+            code("break")
+        with code.block("except multiprocessing.TimeoutError:"):
             if spec.resubmit:
-                c(f'print(f"task {{i}}: no result after {t} s; submitting it again")')
-                c(f"r = pool.apply_async({f}, {args}[i])")
+                code(f'print(f"task {{i}}: no result after {timeout} s; submitting it again")')
+                code(f"r = pool.apply_async({function}, {args}[i])")
             else:
-                c("raise")
+                code("raise")
 
 
 def constants(spec: PoolSpec) -> list[str]:
     """ARGS, for a task submitted again: each task's positional arguments."""
     if not spec.timeout:
         return []
-    return [f"ARGS = {[tuple(c.args) for c in spec.calls]!r}  # each task's arguments"]
+    return [f"ARGS = {[tuple(call.args) for call in spec.calls]!r}  # each task's arguments"]
 
 
 def _has(lines: list[str], block: list[str]) -> bool:
     """True if `block` (leading blank lines aside) already sits in `lines`."""
-    start = next((i for i, x in enumerate(block) if x), len(block))
+    start = next((offset for offset, line in enumerate(block) if line), len(block))
     body = block[start:]
-    n = len(body)
-    return n > 0 and any(lines[i : i + n] == body for i in range(len(lines) - n + 1))
+    size = len(body)
+    return size > 0 and any(
+        lines[offset : offset + size] == body for offset in range(len(lines) - size + 1)
+    )
 
 
-def _module_def(e: Emitter, spec: PoolSpec, work: Work, owner: str) -> str:
+def _module_def(emitter: Emitter, spec: PoolSpec, work: Work, owner: str) -> str:
     """Add a pool's task function to the module level, unless the very same is
     there already; return the name it has there (its own, or `name_owner` when
     another pool's differs)."""
-    block = module_lines(spec, work, e)
-    if _has(e.constants, block):
+    block = module_lines(spec, work, emitter)
+    if _has(emitter.constants, block):
         return spec.function
     name = spec.function
-    if any(x.startswith(f"def {name}(") for x in e.constants):
+    if any(line.startswith(f"def {name}(") for line in emitter.constants):
         name = f"{name}_{owner}"
-        block = module_lines(spec, work, e, name)
-    e.constants += block
+        block = module_lines(spec, work, emitter, name)
+    emitter.constants += block
     return name

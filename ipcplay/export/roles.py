@@ -45,229 +45,258 @@ __all__ = ["ROLES", "Emitter", "emit", "uses_index"]
 # --------------------------------------------------------------------------- one process
 
 
-def emit(t: Template, e: Emitter) -> str:
+def emit(template: Template, emitter: Emitter) -> str:
     """The whole `def` for template `t`."""
-    params = [*(["pipe_ends"] if e.fork_closes else []), *(e.chan(n).var for n in t.channels)]
-    params += list(t.kept_ends)
-    params += [e.topo.shared[n] for n in t.spec.shared_used]
-    params += [e.topo.exited[n] for n in _joins(t)]
-    params += ["i"] if uses_index(t.spec) else []
-    params += ["tally", *(["stop"] if e.endless else [])]
-    c = Code()
-    c.many(call(f"def {t.func}", params, ":"))
-    c.level = 1
-    text = literals.prose(_summary(t, e), width=LIMIT - 10)  # indent and quotes
-    c.many(literals.docstring(text))
-    for name in t.channels:
-        if e.chan(name).spec.remote:
-            var = e.chan(name).var
-            c(f"{var} = connect({var}, {quoted(name)})", "by address and authkey, not inherited")
-    if e.fork_closes:
-        mine = [e.chan(n).var for n in t.channels if e.chan(n).kind == "Pipe"]
-        mine += t.kept_ends
-        c("# fork copied every pipe end into this process; close all but our own, or a")
-        c("# reader elsewhere would never see EOFError (a copy of its write end is open here).")
-        with c.block("for end in pipe_ends:"):
+    params = [
+        *(["pipe_ends"] if emitter.fork_closes else []),
+        *(emitter.chan(object_name).var for object_name in template.channels),
+    ]
+    params += list(template.kept_ends)
+    params += [emitter.topo.shared[object_name] for object_name in template.spec.shared_used]
+    params += [emitter.topo.exited[object_name] for object_name in _joins(template)]
+    params += ["i"] if uses_index(template.spec) else []
+    params += ["tally", *(["stop"] if emitter.endless else [])]
+    code = Code()
+    code.many(call(f"def {template.func}", params, ":"))
+    code.level = 1
+    text = literals.prose(_summary(template, emitter), width=LIMIT - 10)  # indent and quotes
+    code.many(literals.docstring(text))
+    for name in template.channels:
+        if emitter.chan(name).spec.remote:
+            var = emitter.chan(name).var
+            code(f"{var} = connect({var}, {quoted(name)})", "by address and authkey, not inherited")
+    if emitter.fork_closes:
+        mine = [
+            emitter.chan(object_name).var
+            for object_name in template.channels
+            if emitter.chan(object_name).kind == "Pipe"
+        ]
+        mine += template.kept_ends
+        code("# fork copied every pipe end into this process; close all but our own, or a")
+        code("# reader elsewhere would never see EOFError (a copy of its write end is open here).")
+        with code.block("for end in pipe_ends:"):
             if mine:
-                with c.block(f"if end not in ({', '.join(mine)}{',' if len(mine) == 1 else ''}):"):
-                    c("end.close()")
+                with code.block(
+                    f"if end not in ({', '.join(mine)}{',' if len(mine) == 1 else ''}):"
+                ):
+                    code("end.close()")
             else:
-                c("end.close()")
-    for end in t.kept_ends:
-        c(f"# The mistake: this process was handed {end} too, and never closes it.")
-        c("# recv() raises EOFError only once *every* copy of the write end is closed,")
-        c("# so after the last message it waits forever, for a writer that is itself.")
-    _join(c, t, e, t.spec.join_first, "before anything else")
-    ROLES[t.spec.role](c, t, e)
-    _join(c, t, e, t.spec.join_last, "now that it has taken everything")
-    return c.text()
+                code("end.close()")
+    for end in template.kept_ends:
+        code(f"# The mistake: this process was handed {end} too, and never closes it.")
+        code("# recv() raises EOFError only once *every* copy of the write end is closed,")
+        code("# so after the last message it waits forever, for a writer that is itself.")
+    _join(code, template, emitter, template.spec.join_first, "before anything else")
+    ROLES[template.spec.role](code, template, emitter)
+    _join(code, template, emitter, template.spec.join_last, "now that it has taken everything")
+    return code.text()
 
 
-def _joins(t: Template) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*t.spec.join_first, *t.spec.join_last)))
+def _joins(template: Template) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*template.spec.join_first, *template.spec.join_last)))
 
 
-def _join(c: Code, t: Template, e: Emitter, names: tuple[str, ...], when: str) -> None:
+def _join(
+    code: Code, template: Template, emitter: Emitter, names: tuple[str, ...], when: str
+) -> None:
     """join_first / join_last: this process stands for the parent that joins."""
     if not names:
         return
     who = " and ".join(names)
-    c(f"# {t.spec.name} stands for the parent: it joins {who} {when}.")
-    c("# Only a process's own parent can join() it, so main() does the join()")
-    c("# and sets an Event when it returns; waiting for that Event is the join.")
-    for n in names:
-        c(f"{e.topo.exited[n]}.wait()  # {n}.join()")
+    code(f"# {template.spec.name} stands for the parent: it joins {who} {when}.")
+    code("# Only a process's own parent can join() it, so main() does the join()")
+    code("# and sets an Event when it returns; waiting for that Event is the join.")
+    for name in names:
+        code(f"{emitter.topo.exited[name]}.wait()  # {name}.join()")
 
 
-def _summary(t: Template, e: Emitter) -> str:
+def _summary(template: Template, emitter: Emitter) -> str:
     """The function's docstring: generated words and checked names only."""
-    s = t.spec
-    who = t.names[0] if len(t.names) == 1 else f"{t.names[0]} ... {t.names[-1]}"
-    ins, outs = ", ".join(s.inputs), ", ".join(s.outputs)
+    spec = template.spec
+    who = (
+        template.names[0]
+        if len(template.names) == 1
+        else f"{template.names[0]} ... {template.names[-1]}"
+    )
+    ins, outs = ", ".join(spec.inputs), ", ".join(spec.outputs)
 
-    if s.role == "globals":
-        return f"{who}: reads its copy of the module's global COUNTER, adds 1 {s.count} times."
-    if s.role == "coroutines":
-        return f"{who}: a generator producer sends 1..{s.count} to a generator consumer."
-    if s.pool is not None:
-        p = s.pool
-        return f"Pool process {who}: Pool({p.processes}).{p.method}({p.function}, ...)."
-    if s.role == "steps":
-        times = "once" if s.count == 1 else f"{s.count} times"
-        on = ", ".join((*s.shared_used, *dict.fromkeys((*s.inputs, *s.outputs))))
-        return f"{who}: runs its steps {times}, on {on}."
-    if s.role == "producer":
-        verb = "sends" if all(e.chan(n).kind == "Pipe" for n in s.outputs) else "puts"
-        what = f"{verb} {items(s.count)} on {outs}" if s.count else f"{verb} items on {outs}"
-        if not s.count:
+    if spec.role == "globals":
+        return f"{who}: reads its copy of the module's global COUNTER, adds 1 {spec.count} times."
+    if spec.role == "coroutines":
+        return f"{who}: a generator producer sends 1..{spec.count} to a generator consumer."
+    if spec.pool is not None:
+        pool = spec.pool
+        return f"Pool process {who}: Pool({pool.processes}).{pool.method}({pool.function}, ...)."
+    if spec.role == "steps":
+        times = "once" if spec.count == 1 else f"{spec.count} times"
+        objects = ", ".join((*spec.shared_used, *dict.fromkeys((*spec.inputs, *spec.outputs))))
+        return f"{who}: runs its steps {times}, on {objects}."
+    if spec.role == "producer":
+        verb = (
+            "sends" if all(emitter.chan(name).kind == "Pipe" for name in spec.outputs) else "puts"
+        )
+        what = f"{verb} {items(spec.count)} on {outs}" if spec.count else f"{verb} items on {outs}"
+        if not spec.count:
             what += " until stopped"
-    elif s.role == "pinger":
-        trips = items(s.count, "round trip") if s.count else "round trips"
+    elif spec.role == "pinger":
+        trips = items(spec.count, "round trip") if spec.count else "round trips"
         what = f"{trips}: sends on {outs}, then waits for the reply on {ins}"
-    elif s.role == "ponger":
+    elif spec.role == "ponger":
         what = f"answers each message from {ins} on {outs}"
-        if s.count:
-            what += f", {items(s.count)}"
+        if spec.count:
+            what += f", {items(spec.count)}"
     else:
-        if s.count:
-            what = f"takes {items(s.count)} from {ins}"
-        elif t.pill_writers:
+        if spec.count:
+            what = f"takes {items(spec.count)} from {ins}"
+        elif template.pill_writers:
             what = f"takes items from {ins} until a poison pill"
-        elif e.chan(s.inputs[0]).kind == "Pipe":
+        elif emitter.chan(spec.inputs[0]).kind == "Pipe":
             what = f"takes items from {ins} until EOFError"
-        elif e.endless:
+        elif emitter.endless:
             what = f"takes items from {ins} until stopped"
         else:
             what = f"takes items from {ins} for as long as they come (nothing tells it to stop)"
-        if s.role == "worker":
+        if spec.role == "worker":
             what += f"; puts each result on {outs}"
     steps = {"poison-pill": "poison pills", "join": "join()", "close": "close()"}
-    if s.ending:
-        what += "; then " + ", ".join(steps[x] for x in s.ending)
-    return f"{s.role.capitalize()} {who}: {what}."
+    if spec.ending:
+        what += "; then " + ", ".join(steps[step] for step in spec.ending)
+    return f"{spec.role.capitalize()} {who}: {what}."
 
 
 # --------------------------------------------------------------------------- roles
 
 
-def producer(c: Code, t: Template, e: Emitter) -> None:
-    s = t.spec
-    body = payload(c, e, s.payload, "body", t)
-    item = "i" if s.payload.kind == "int" else body
-    uses_i = s.payload.kind == "int" or len(s.outputs) > 1
-    pace_setup(c, s.rate)
-    once = s.count == 1 and not uses_i and not e.endless
-    with c.block(counted_loop(s.count, "i" if uses_i else "_", e), once=once):
-        pace(c, e, s.rate)
-        stop_check(c, e)
-        route(c, e, s.outputs, "i", lambda ch: put(c, e, ch, item))
-        work(c, e, s.work)
-    endings(c, t, e, reachable=s.count > 0)
+def producer(code: Code, template: Template, emitter: Emitter) -> None:
+    spec = template.spec
+    body = payload(code, emitter, spec.payload, "body", template)
+    item = "i" if spec.payload.kind == "int" else body
+    uses_i = spec.payload.kind == "int" or len(spec.outputs) > 1
+    pace_setup(code, spec.rate)
+    once = spec.count == 1 and not uses_i and not emitter.endless
+    with code.block(counted_loop(spec.count, "i" if uses_i else "_", emitter), once=once):
+        pace(code, emitter, spec.rate)
+        stop_check(code, emitter)
+        route(code, emitter, spec.outputs, "i", lambda channel: put(code, emitter, channel, item))
+        work(code, emitter, spec.work)
+    endings(code, template, emitter, reachable=spec.count > 0)
 
 
-def consumer(c: Code, t: Template, e: Emitter) -> None:
-    _consume(c, t, e, forward=False)
+def consumer(code: Code, template: Template, emitter: Emitter) -> None:
+    _consume(code, template, emitter, forward=False)
 
 
-def worker(c: Code, t: Template, e: Emitter) -> None:
-    _consume(c, t, e, forward=True)
+def worker(code: Code, template: Template, emitter: Emitter) -> None:
+    _consume(code, template, emitter, forward=True)
 
 
-def _consume(c: Code, t: Template, e: Emitter, *, forward: bool) -> None:
-    s = t.spec
-    inp = s.inputs[0]
-    kind = e.chan(inp).kind
-    var = e.chan(inp).var
-    task_done = kind == "JoinableQueue" and s.task_done
+def _consume(code: Code, template: Template, emitter: Emitter, *, forward: bool) -> None:
+    spec = template.spec
+    inp = spec.inputs[0]
+    kind = emitter.chan(inp).kind
+    var = emitter.chan(inp).var
+    task_done = kind == "JoinableQueue" and spec.task_done
     # One item from a queue, with no pill to look out for, needs no loop.
-    once = s.count == 1 and kind != "Pipe" and not t.pill_writers and not e.endless
-    counted = not once and (s.count > 0 or (forward and len(s.outputs) > 1))
+    once = spec.count == 1 and kind != "Pipe" and not template.pill_writers and not emitter.endless
+    counted = not once and (spec.count > 0 or (forward and len(spec.outputs) > 1))
     if counted:
-        c("taken = 0")
-    if t.pill_writers > 1:
-        c("pills = 0")
-    if kind == "JoinableQueue" and not s.task_done:
-        c(f"# task_done = false: this process never calls {var}.task_done(),")
-        c(f"# so a join() on {inp} waits forever.")
-    if s.compute != "none" and not forward:
-        c(f"# compute = {s.compute}: a consumer sends no result on, so it computes nothing.")
-    header = f"while taken < {s.count}:" if s.count else "while True:"
-    with c.block(header, once=once):
-        stop_check(c, e)
-        used = forward or bool(t.pill_writers)
-        get(c, e, inp, "item" if used else "")
-        pill_check(c, t, e, "item", task_done=task_done, inp=inp)
-        work(c, e, s.work)
+        code("taken = 0")
+    if template.pill_writers > 1:
+        code("pills = 0")
+    if kind == "JoinableQueue" and not spec.task_done:
+        code(f"# task_done = false: this process never calls {var}.task_done(),")
+        code(f"# so a join() on {inp} waits forever.")
+    if spec.compute != "none" and not forward:
+        code(f"# compute = {spec.compute}: a consumer sends no result on, so it computes nothing.")
+    header = f"while taken < {spec.count}:" if spec.count else "while True:"
+    with code.block(header, once=once):
+        stop_check(code, emitter)
+        used = forward or bool(template.pill_writers)
+        get(code, emitter, inp, "item" if used else "")
+        pill_check(code, template, emitter, "item", task_done=task_done, inp=inp)
+        work(code, emitter, spec.work)
         if forward:
-            result = "square(item)" if s.compute == "square" else "item"
-            if s.compute == "square":
-                e.needs.add("square")
-            route(c, e, s.outputs, "taken", lambda ch: put(c, e, ch, result))
+            result = "square(item)" if spec.compute == "square" else "item"
+            if spec.compute == "square":
+                emitter.needs.add("square")
+            route(
+                code,
+                emitter,
+                spec.outputs,
+                "taken",
+                lambda channel: put(code, emitter, channel, result),
+            )
         if task_done:
-            c(f"{var}.task_done()", f"one task_done() per item taken: {var}.join() counts them")
-            tally(c, "task_done", inp)
+            code(f"{var}.task_done()", f"one task_done() per item taken: {var}.join() counts them")
+            tally(code, "task_done", inp)
         if counted:
-            c("taken += 1")
-    endings(c, t, e)
+            code("taken += 1")
+    endings(code, template, emitter)
 
 
-def pinger(c: Code, t: Template, e: Emitter) -> None:
-    s = t.spec
-    out, inp = s.outputs[0], s.inputs[0]
-    body = payload(c, e, s.payload, "body", t)
-    pace_setup(c, s.rate)
-    uses_i = s.payload.kind == "int"
-    with c.block(counted_loop(s.count, "i" if uses_i else "_", e)):
-        pace(c, e, s.rate)
-        stop_check(c, e)
-        put(c, e, out, "i" if uses_i else body)
-        get(c, e, inp, "item" if t.pill_writers else "", comment="wait for the reply")
-        if t.pill_writers:
-            with c.block("if item is PILL:", "a poison pill instead of a reply"):
-                c("break")
-        work(c, e, s.work)
-    endings(c, t, e, reachable=s.count > 0)
+def pinger(code: Code, template: Template, emitter: Emitter) -> None:
+    spec = template.spec
+    out, inp = spec.outputs[0], spec.inputs[0]
+    body = payload(code, emitter, spec.payload, "body", template)
+    pace_setup(code, spec.rate)
+    uses_i = spec.payload.kind == "int"
+    with code.block(counted_loop(spec.count, "i" if uses_i else "_", emitter)):
+        pace(code, emitter, spec.rate)
+        stop_check(code, emitter)
+        put(code, emitter, out, "i" if uses_i else body)
+        get(
+            code,
+            emitter,
+            inp,
+            "item" if template.pill_writers else "",
+            comment="wait for the reply",
+        )
+        if template.pill_writers:
+            with code.block("if item is PILL:", "a poison pill instead of a reply"):
+                code("break")
+        work(code, emitter, spec.work)
+    endings(code, template, emitter, reachable=spec.count > 0)
 
 
-def ponger(c: Code, t: Template, e: Emitter) -> None:
-    s = t.spec
-    out, inp = s.outputs[0], s.inputs[0]
-    reply = payload(c, e, s.reply, "reply", t)
-    counted = s.count > 0 or s.reply.kind == "int"
+def ponger(code: Code, template: Template, emitter: Emitter) -> None:
+    spec = template.spec
+    out, inp = spec.outputs[0], spec.inputs[0]
+    reply = payload(code, emitter, spec.reply, "reply", template)
+    counted = spec.count > 0 or spec.reply.kind == "int"
     if counted:
-        c("n = 0")
-    with c.block(f"while n < {s.count}:" if s.count else "while True:"):
-        stop_check(c, e)
-        get(c, e, inp, "item" if t.pill_writers else "")
-        pill_check(c, t, e, "item", task_done=False, inp=inp)
-        work(c, e, s.work)
-        put(c, e, out, "n" if s.reply.kind == "int" else reply)
+        code("n = 0")
+    with code.block(f"while n < {spec.count}:" if spec.count else "while True:"):
+        stop_check(code, emitter)
+        get(code, emitter, inp, "item" if template.pill_writers else "")
+        pill_check(code, template, emitter, "item", task_done=False, inp=inp)
+        work(code, emitter, spec.work)
+        put(code, emitter, out, "n" if spec.reply.kind == "int" else reply)
         if counted:
-            c("n += 1")
-    endings(c, t, e)
+            code("n += 1")
+    endings(code, template, emitter)
 
 
-def globals_role(c: Code, t: Template, e: Emitter) -> None:
+def globals_role(code: Code, template: Template, emitter: Emitter) -> None:
     """Seed 003: a module-level global, read and changed in this process's own copy."""
     line = "COUNTER = 0  # a module-level global: every process has its own copy"
-    if line not in e.constants:
-        e.constants.append(line)
-    c("global COUNTER  # this process's copy of the module's global")
-    c("seen = COUNTER  # fork: the parent's value at fork time; spawn: the module's own, 0")
-    with c.block(f"for _ in range({t.spec.count}):"):
-        c("COUNTER += 1")
-    c("me = multiprocessing.current_process().name")
-    c('print(f"{me}: global at start={seen} now={COUNTER}", flush=True)')
+    if line not in emitter.constants:
+        emitter.constants.append(line)
+    code("global COUNTER  # this process's copy of the module's global")
+    code("seen = COUNTER  # fork: the parent's value at fork time; spawn: the module's own, 0")
+    with code.block(f"for _ in range({template.spec.count}):"):
+        code("COUNTER += 1")
+    code("me = multiprocessing.current_process().name")
+    code('print(f"{me}: global at start={seen} now={COUNTER}", flush=True)')
 
 
-def coroutines(c: Code, t: Template, e: Emitter) -> None:
+def coroutines(code: Code, template: Template, emitter: Emitter) -> None:
     """Seed 003's generator producer/consumer, both in this one process."""
-    e.needs.update({"coroutines", "time"})
-    c("taken = []  # what the consumer took: one process, so a plain list")
-    c(f"sent, replies, switches = produce(consumer(taken), {t.spec.count})")
-    c("received = len(taken)")
-    c('print(f"coroutines in one process: sent={sent} received={received}", end=" ")')
-    c('print(f"replies={replies} switches={switches}", flush=True)')
+    emitter.needs.update({"coroutines", "time"})
+    code("taken = []  # what the consumer took: one process, so a plain list")
+    code(f"sent, replies, switches = produce(consumer(taken), {template.spec.count})")
+    code("received = len(taken)")
+    code('print(f"coroutines in one process: sent={sent} received={received}", end=" ")')
+    code('print(f"replies={replies} switches={switches}", flush=True)')
 
 
 ROLES: dict[str, Callable[[Code, Template, Emitter], None]] = {

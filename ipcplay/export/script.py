@@ -42,54 +42,54 @@ def to_python(scenario: Scenario) -> str:
 
 
 def _generate(scenario: Scenario, topo: Topology) -> str:
-    e = Emitter(scenario, topo)
-    functions = [emit(t, e) for t in topo.templates]
-    main = main_function(scenario, topo, e)
+    emitter = Emitter(scenario, topo)
+    functions = [emit(template, emitter) for template in topo.templates]
+    main = main_function(scenario, topo, emitter)
     parts = [
-        _head(scenario) + "\n\n" + _imports(e) + "\n\n" + _constants(scenario, topo, e),
+        _head(scenario) + "\n\n" + _imports(emitter) + "\n\n" + _constants(scenario, topo, emitter),
         TALLY.strip("\n"),
         REMOTE.strip("\n") if remote_manager(scenario) else "",
-        *(HELPERS[h].strip("\n") for h in HELPERS if h in e.needs),
+        *(HELPERS[helper].strip("\n") for helper in HELPERS if helper in emitter.needs),
         *functions,
         REPORT.strip("\n"),
         main,
         'if __name__ == "__main__":\n    sys.exit(main())',
     ]
-    return "\n\n\n".join(p for p in parts if p) + "\n"
+    return "\n\n\n".join(part for part in parts if part) + "\n"
 
 
 # --------------------------------------------------------------------------- head
 
 
-def _head(s: Scenario) -> str:
+def _head(scenario: Scenario) -> str:
     lines = ["#!/usr/bin/env python3"]
-    if s.expect != "completed":
+    if scenario.expect != "completed":
         after = (
-            f"DURATION ({number(s.duration)} s) and {GRACE} s more after setting `stop`"
-            if s.endless
-            else f"TIMEOUT ({number(s.duration)} s, the scenario's duration)"
+            f"DURATION ({number(scenario.duration)} s) and {GRACE} s more after setting `stop`"
+            if scenario.endless
+            else f"TIMEOUT ({number(scenario.duration)} s, the scenario's duration)"
         )
         note = (
-            f"NOTE: this scenario is documented to end in {VERDICT_WORDS[s.expect]}. "
+            f"NOTE: this scenario is documented to end in {VERDICT_WORDS[scenario.expect]}. "
             f"So the script does not wait forever: after {after} it terminates whatever "
             "is still running and prints the totals so far."
         )
         lines += ["# " + line for line in textwrap.wrap(note, width=77)]
-    text = f"{s.name}: {s.title}"
-    explain = literals.prose(s.explain)
+    text = f"{scenario.name}: {scenario.title}"
+    explain = literals.prose(scenario.explain)
     if explain:
         text += "\n\n" + explain
     how = (
-        f"Exported from the ipcplay preset {s.name!r} as a standalone script: it uses only "
+        f"Exported from the ipcplay preset {scenario.name!r} as a standalone script: it uses only "
         "Python's standard library (multiprocessing), so `python3 THIS_FILE` runs it "
         "anywhere. At the end it prints the totals `ipcplay run --json` reports for the "
         "same scenario: puts, gets and depth per channel, messages per process."
     )
     text += "\n\n" + textwrap.fill(how, width=79)
-    if s.endless:
+    if scenario.endless:
         until = (
             "The scenario runs until stopped: the script runs it for DURATION "
-            f"({number(s.duration)} s), then sets `stop`, and every process returns "
+            f"({number(scenario.duration)} s), then sets `stop`, and every process returns "
             "between two items."
         )
         text += "\n\n" + textwrap.fill(until, width=79)
@@ -101,33 +101,35 @@ def _head(s: Scenario) -> str:
     return "\n".join(lines)
 
 
-def _imports(e: Emitter) -> str:
+def _imports(emitter: Emitter) -> str:
     plain = {"multiprocessing", "sys"}
     plain |= {
-        m for m in ("datetime", "itertools", "os", "random", "signal", "time") if m in e.needs
+        module
+        for module in ("datetime", "itertools", "os", "random", "signal", "time")
+        if module in emitter.needs
     }
     needs_time = (
-        e.scenario.endless
-        or e.scenario.expect != "completed"
-        or bool({"burn_cpu", "take_simple"} & e.needs)
+        emitter.scenario.endless
+        or emitter.scenario.expect != "completed"
+        or bool({"burn_cpu", "take_simple"} & emitter.needs)
     )
     if needs_time:
         plain.add("time")
-    if "set_when_exited" in e.needs:
+    if "set_when_exited" in emitter.needs:
         plain |= {"multiprocessing.connection", "threading"}
-    if remote_manager(e.scenario):
+    if remote_manager(emitter.scenario):
         plain.add("os")
-    lines = [f"import {m}" for m in sorted(plain)]
-    if any(o.kind == "SharedMemory" for o in e.scenario.shared):
+    lines = [f"import {module}" for module in sorted(plain)]
+    if any(obj.kind == "SharedMemory" for obj in emitter.scenario.shared):
         lines.append("from multiprocessing import shared_memory")
-    if remote_manager(e.scenario):
+    if remote_manager(emitter.scenario):
         lines.append("from multiprocessing.managers import BaseManager")
     from_queue = []
-    if e.needs & {"take", "drain"} or _has_queue(e.topo):
+    if emitter.needs & {"take", "drain"} or _has_queue(emitter.topo):
         from_queue.append("Empty")
-    if "put_or_stop" in e.needs:
+    if "put_or_stop" in emitter.needs:
         from_queue.append("Full")
-    if remote_manager(e.scenario):
+    if remote_manager(emitter.scenario):
         from_queue.append("Queue")
     if from_queue:
         lines.append(f"from queue import {', '.join(from_queue)}")
@@ -135,26 +137,34 @@ def _imports(e: Emitter) -> str:
 
 
 def _has_queue(topo: Topology) -> bool:
-    return any(c.kind in QUEUES for c in topo.channels.values())
+    return any(channel.kind in QUEUES for channel in topo.channels.values())
 
 
-def _constants(s: Scenario, topo: Topology, e: Emitter) -> str:
-    c = Code()
-    c(f"START_METHOD = {quoted(s.start_method)}  # how children start: fork, spawn or forkserver")
+def _constants(scenario: Scenario, topo: Topology, emitter: Emitter) -> str:
+    code = Code()
+    start_method = quoted(scenario.start_method)
+    code(f"START_METHOD = {start_method}  # how children start: fork, spawn or forkserver")
     seeded = any(
-        p.payload.kind == "bytes" and p.role in ("producer", "pinger") for p in s.processes
+        process.payload.kind == "bytes" and process.role in ("producer", "pinger")
+        for process in scenario.processes
     )
     why = "random payload bytes come from it" if seeded else "nothing here is random"
-    c(f"SEED = {s.seed}  # the scenario's seed: {why}")
-    if s.endless:
-        c(f"DURATION = {number(s.duration)}  # seconds the run lasts; then `stop` ends it")
-    if s.expect != "completed" and not s.endless:
-        c(f"TIMEOUT = {number(s.duration)}  # seconds before the parent gives up waiting")
-    kinds = ", ".join(f"{quoted(ch.spec.name)}: {quoted(ch.kind)}" for ch in topo.channels.values())
-    c.many(assign_wrapped("CHANNELS", "{" + kinds + "}", "{", "}"))
-    if "PILL" in e.needs:
-        c("PILL = None  # the poison pill: a reader that takes one knows no more items will come")
-    if s.endless:
-        c("STOPPED = object()  # what a wait returns once the run's time is up")
-    c.lines += e.constants
-    return c.text()
+    code(f"SEED = {scenario.seed}  # the scenario's seed: {why}")
+    if scenario.endless:
+        code(
+            f"DURATION = {number(scenario.duration)}  # seconds the run lasts; then `stop` ends it"
+        )
+    if scenario.expect != "completed" and not scenario.endless:
+        code(f"TIMEOUT = {number(scenario.duration)}  # seconds before the parent gives up waiting")
+    kinds = ", ".join(
+        f"{quoted(channel.spec.name)}: {quoted(channel.kind)}" for channel in topo.channels.values()
+    )
+    code.many(assign_wrapped("CHANNELS", "{" + kinds + "}", "{", "}"))
+    if "PILL" in emitter.needs:
+        code(
+            "PILL = None  # the poison pill: a reader that takes one knows no more items will come"
+        )
+    if scenario.endless:
+        code("STOPPED = object()  # what a wait returns once the run's time is up")
+    code.lines += emitter.constants
+    return code.text()

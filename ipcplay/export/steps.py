@@ -15,95 +15,97 @@ from ipcplay.export.topology import Template
 from ipcplay.scenario.model import Step
 
 
-def steps(c: Code, t: Template, e: Emitter) -> None:
+def steps(code: Code, template: Template, emitter: Emitter) -> None:
     """One line of plain multiprocessing per step, in a loop when count > 1."""
-    s = t.spec
-    if t.pill_writers > 1 and any(step.op == "get" for step in s.steps):
-        c("pills = 0")
-    header = f"for _ in range({s.count}):"
-    with c.block(header, f"the steps, {s.count} times", once=s.count == 1):
-        for step in s.steps:
+    spec = template.spec
+    if template.pill_writers > 1 and any(step.op == "get" for step in spec.steps):
+        code("pills = 0")
+    header = f"for _ in range({spec.count}):"
+    with code.block(header, f"the steps, {spec.count} times", once=spec.count == 1):
+        for step in spec.steps:
             if step.op == "put":
-                put(c, e, step.target, _index_expr(step.item))
+                put(code, emitter, step.target, _index_expr(step.item))
             elif step.op == "get":
-                _steps_get(c, t, e, step.target)
+                _steps_get(code, template, emitter, step.target)
             else:
-                _step(c, e, step)
+                _step(code, emitter, step)
 
 
-def _steps_get(c: Code, t: Template, e: Emitter, name: str) -> None:
+def _steps_get(code: Code, template: Template, emitter: Emitter, name: str) -> None:
     """A get step: as a consumer's get, but the end of the stream (EOF, the last
     poison pill) ends the function, whether or not the steps are in a loop."""
-    ch = e.chan(name)
-    if e.endless:
-        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(ch.kind, "take")
-        e.needs.add(helper)
-        take = f"{helper}({ch.var}, stop)"
+    channel = emitter.chan(name)
+    if emitter.endless:
+        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(channel.kind, "take")
+        emitter.needs.add(helper)
+        take = f"{helper}({channel.var}, stop)"
     else:
-        take = f"{ch.var}.recv()" if ch.kind == "Pipe" else f"{ch.var}.get()"
-    line = f"item = {take}" if e.endless or t.pill_writers else take  # kept if looked at
-    if ch.kind == "Pipe":
-        with c.block("try:"):
-            c(line)
-        with c.block("except EOFError:", "every copy of the write end is closed:"):
-            c("return", "nothing more can come")
+        take = f"{channel.var}.recv()" if channel.kind == "Pipe" else f"{channel.var}.get()"
+    line = (
+        f"item = {take}" if emitter.endless or template.pill_writers else take
+    )  # kept if looked at
+    if channel.kind == "Pipe":
+        with code.block("try:"):
+            code(line)
+        with code.block("except EOFError:", "every copy of the write end is closed:"):
+            code("return", "nothing more can come")
     else:
-        c(line)
-    if e.endless:
-        with c.block("if item is STOPPED:"):
-            c("return", "the run's time is up")
-    tally(c, "get", name)
-    if ch.kind == "JoinableQueue":
-        c(f"{ch.var}.task_done()", "done with it at once (a pill too)")
-        tally(c, "task_done", name)
-    if not t.pill_writers:
+        code(line)
+    if emitter.endless:
+        with code.block("if item is STOPPED:"):
+            code("return", "the run's time is up")
+    tally(code, "get", name)
+    if channel.kind == "JoinableQueue":
+        code(f"{channel.var}.task_done()", "done with it at once (a pill too)")
+        tally(code, "task_done", name)
+    if not template.pill_writers:
         return
-    e.needs.add("PILL")
-    with c.block("if item is PILL:", "a poison pill: its writer has no more items"):
-        if t.pill_writers > 1:
-            c("pills += 1")
-            with c.block(f"if pills == {t.pill_writers}:", "the last writer's pill"):
-                c("return")
+    emitter.needs.add("PILL")
+    with code.block("if item is PILL:", "a poison pill: its writer has no more items"):
+        if template.pill_writers > 1:
+            code("pills += 1")
+            with code.block(f"if pills == {template.pill_writers}:", "the last writer's pill"):
+                code("return")
         else:
-            c("return")
+            code("return")
 
 
-def _step(c: Code, e: Emitter, step: Step) -> None:
+def _step(code: Code, emitter: Emitter, step: Step) -> None:
     if step.op == "sleep":
-        e.needs.add("time")
-        c(f"time.sleep({number(step.ms / 1000)})", f"{number(step.ms)} ms")
+        emitter.needs.add("time")
+        code(f"time.sleep({number(step.ms / 1000)})", f"{number(step.ms)} ms")
         return
-    var = e.topo.shared[step.target]
-    kind = e.scenario.shared_object(step.target).kind
+    var = emitter.topo.shared[step.target]
+    kind = emitter.scenario.shared_object(step.target).kind
     data = kind in ("Value", "Array")
     if step.op in ("append", "setitem", "setattr"):
         item = _index_expr(step.item)
         note = "one call to the manager's server process"
         if step.op == "append" and step.key is not None and step.assign:
             key = _index_expr(step.key)
-            c(f"row = {var}[{key}]", "a copy of the inner list, not the server's")
-            c(f"row.append({item})")
-            c(f"{var}[{key}] = row", "put it back: now the server has it")
+            code(f"row = {var}[{key}]", "a copy of the inner list, not the server's")
+            code(f"row.append({item})")
+            code(f"{var}[{key}] = row", "put it back: now the server has it")
         elif step.op == "append" and step.key is not None:
             key = _index_expr(step.key)
-            c(f"{var}[{key}].append({item})", "appends to a copy: lost")
+            code(f"{var}[{key}].append({item})", "appends to a copy: lost")
         elif step.op == "append":
-            c(f"{var}.append({item})", note)
+            code(f"{var}.append({item})", note)
         elif step.op == "setitem":
-            c(f"{var}[{_index_expr(step.key)}] = {item}", note)
+            code(f"{var}[{_index_expr(step.key)}] = {item}", note)
         else:
-            c(f"{var}.{step.key} = {item}", note)
+            code(f"{var}.{step.key} = {item}", note)
         return
     if step.op in ("acquire", "release"):
         lock = f"{var}.get_lock()" if data else var
         note = "blocks while another process holds it" if step.op == "acquire" else ""
-        c(f"{lock}.{step.op}()", note)
+        code(f"{lock}.{step.op}()", note)
         return
     if step.op in ("notify", "notify_all", "wait_for"):
-        _condition_step(c, e, var, step)
+        _condition_step(code, emitter, var, step)
         return
     if step.op in ("write", "fill", "read"):
-        _block_step(c, var, step)
+        _block_step(code, var, step)
         return
     if step.op in ("wait", "set", "clear"):
         notes = {
@@ -111,47 +113,51 @@ def _step(c: Code, e: Emitter, step: Step) -> None:
             ("wait", "Barrier"): "blocks until every party is waiting here",
             ("wait", "Condition"): "gives the lock up until notified, then takes it back",
         }
-        c(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
+        code(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
         return
     amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
     if step.locked:
-        with c.block(f"with {var}.get_lock():", "the whole update under the Value's lock"):
-            _update(c, var, kind, step.op, amount)
+        with code.block(f"with {var}.get_lock():", "the whole update under the Value's lock"):
+            _update(code, var, kind, step.op, amount)
     else:
-        _update(c, var, kind, step.op, amount)
+        _update(code, var, kind, step.op, amount)
 
 
-def _block_step(c: Code, var: str, step: Step) -> None:
+def _block_step(code: Code, var: str, step: Step) -> None:
     """A SharedMemory block is plain bytes: slices in, a sum out."""
     if step.op == "write":
         end = step.offset + 8
         number = f'({int(step.amount)}).to_bytes(8, "little", signed=True)'
-        c(f"{var}.buf[{step.offset}:{end}] = {number}")
+        code(f"{var}.buf[{step.offset}:{end}] = {number}")
     elif step.op == "fill":
-        c(f"{var}.buf[:] = bytes([{int(step.amount)}]) * {var}.size", "every byte")
+        code(f"{var}.buf[:] = bytes([{int(step.amount)}]) * {var}.size", "every byte")
     else:
-        c("me = multiprocessing.current_process().name")
-        c(f'print(f"{{me}}: read {{sum({var}.buf)}} from {step.target}", flush=True)')
+        code("me = multiprocessing.current_process().name")
+        code(f'print(f"{{me}}: read {{sum({var}.buf)}} from {step.target}", flush=True)')
 
 
-def _condition_step(c: Code, e: Emitter, var: str, step: Step) -> None:
+def _condition_step(code: Code, emitter: Emitter, var: str, step: Step) -> None:
     """notify(n), notify_all(), wait_for(predicate) on a Condition this process holds."""
     if step.op == "notify":
-        n = int(step.amount)
-        c(f"{var}.notify({n if n != 1 else ''})", "wakes a process waiting now, if any")
+        count = int(step.amount)
+        code(f"{var}.notify({count if count != 1 else ''})", "wakes a process waiting now, if any")
     elif step.op == "notify_all":
-        c(f"{var}.notify_all()", "wakes every process waiting now")
+        code(f"{var}.notify_all()", "wakes every process waiting now")
     else:
-        value = e.topo.shared[step.other]
+        value = emitter.topo.shared[step.other]
         amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
-        c("# Checks the predicate first, so a notify sent before this wait is not needed.")
-        c.many(call(f"{var}.wait_for", [f"lambda: {value}.value >= {amount}"], indent=c.level))
+        code("# Checks the predicate first, so a notify sent before this wait is not needed.")
+        code.many(
+            call(f"{var}.wait_for", [f"lambda: {value}.value >= {amount}"], indent=code.level)
+        )
 
 
 def uses_index(spec: Any) -> bool:
     """Whether a steps process needs its index i ("{i}" in a Manager step)."""
     return any(
-        isinstance(v, str) and v.startswith("{i") for s in spec.steps for v in (s.key, s.item)
+        isinstance(value, str) and value.startswith("{i")
+        for step in spec.steps
+        for value in (step.key, step.item)
     )
 
 
@@ -162,17 +168,17 @@ def _index_expr(value: Any) -> str:
     return py_literal(value)
 
 
-def _update(c: Code, var: str, kind: str, op: str, amount: str) -> None:
+def _update(code: Code, var: str, kind: str, op: str, amount: str) -> None:
     if kind == "Value":
         if op == "value":
-            c(f"{var}.value = {amount}")
+            code(f"{var}.value = {amount}")
         else:
             sign = "+=" if op == "add" else "*="
-            c(f"{var}.value {sign} {amount}", "a read, then a write: not one step")
+            code(f"{var}.value {sign} {amount}", "a read, then a write: not one step")
         return
-    with c.block(f"for i in range(len({var})):"):
+    with code.block(f"for i in range(len({var})):"):
         if op == "value":
-            c(f"{var}[i] = {amount}")
+            code(f"{var}[i] = {amount}")
         else:
             sign = "+" if op == "add" else "*"
-            c(f"{var}[i] = {var}[i] {sign} {amount}")
+            code(f"{var}[i] = {var}[i] {sign} {amount}")

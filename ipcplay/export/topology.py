@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ipcplay.engine.plan import instances, readers_of, writers_of
+from ipcplay.engine.plan import Instance, instances, readers_of, writers_of
 from ipcplay.export.names import Namer
 from ipcplay.scenario.model import ChannelSpec, ProcessSpec, Scenario
 
@@ -80,51 +80,29 @@ def build(
 ) -> Topology:
     """The script's variables for `scenario`; none is one of `reserved` (see Namer)."""
     namer = Namer(reserved, probe)
-    insts = instances(scenario)
-    writers = writers_of(scenario, insts)
-    readers = readers_of(scenario, insts)
+    processes = instances(scenario)
+    writers = writers_of(scenario, processes)
+    readers = readers_of(scenario, processes)
 
     # Functions are named first: a template's name is what a reader looks for.
-    funcs = {spec.name: namer.fresh(spec.name) for spec in scenario.processes}
-    channels: dict[str, Channel] = {}
-    for spec in scenario.channels:
-        var = namer.fresh(spec.name)
-        ends: tuple[str, ...] = ()
-        if spec.kind == "Pipe":
-            if spec.duplex:
-                ends = (namer.fresh(spec.name, "_a"), namer.fresh(spec.name, "_b"))
-            else:  # Pipe(duplex=False) returns (reader, writer)
-                ends = (namer.fresh(spec.name, "_reader"), namer.fresh(spec.name, "_writer"))
-        channels[spec.name] = Channel(spec, var, ends)
-    shared = {o.name: namer.fresh(o.name) for o in scenario.shared}
-
-    # Pipe ends as the engine hands them out: for a duplex Pipe the first
-    # process using it (in file order) gets the first end; for a one-way Pipe
-    # the writer gets the write end.
-    end_of: dict[tuple[str, int], str] = {}
-    for ch in channels.values():
-        if ch.kind != "Pipe":
-            continue
-        users = [i.index for i in insts if ch.spec.name in (*i.spec.inputs, *i.spec.outputs)]
-        for k, idx in enumerate(users):
-            if ch.spec.duplex:
-                end_of[(ch.spec.name, idx)] = ch.ends[min(k, 1)]
-            else:
-                writes = ch.spec.name in insts[idx].spec.outputs
-                end_of[(ch.spec.name, idx)] = ch.ends[1 if writes else 0]
-
+    functions = {spec.name: namer.fresh(spec.name) for spec in scenario.processes}
+    channels = {spec.name: _channel(spec, namer) for spec in scenario.channels}
+    shared = {obj.name: namer.fresh(obj.name) for obj in scenario.shared}
+    end_of = _pipe_ends(channels, processes)
     templates = []
     for spec in scenario.processes:
-        mine = [i for i in insts if i.spec is spec]
+        mine = [process for process in processes if process.spec is spec]
         first = mine[0].index
-        pills_to_send = tuple(len([r for r in readers[n] if r != first]) for n in spec.outputs)
+        pills_to_send = tuple(
+            len([reader for reader in readers[name] if reader != first]) for name in spec.outputs
+        )
         pill_writers = 0
         if spec.inputs:
             pill_writers = len(
                 [
-                    w
-                    for w in writers[spec.inputs[0]]
-                    if w != first and "poison-pill" in insts[w].spec.ending
+                    writer
+                    for writer in writers[spec.inputs[0]]
+                    if writer != first and "poison-pill" in processes[writer].spec.ending
                 ]
             )
         pipe_ends = {
@@ -140,14 +118,55 @@ def build(
         templates.append(
             Template(
                 spec=spec,
-                func=funcs[spec.name],
-                names=tuple(i.name for i in mine),
+                func=functions[spec.name],
+                names=tuple(process.name for process in mine),
                 pills_to_send=pills_to_send,
                 pill_writers=pill_writers,
                 pipe_ends=pipe_ends,
                 kept_ends=kept,
             )
         )
-    joined = dict.fromkeys(n for p in scenario.processes for n in (*p.join_first, *p.join_last))
-    exited = {n: namer.fresh(n, "_exited") for n in joined}
+    joined = dict.fromkeys(
+        name for process in scenario.processes for name in (*process.join_first, *process.join_last)
+    )
+    exited = {name: namer.fresh(name, "_exited") for name in joined}
     return Topology(channels, tuple(templates), shared, exited)
+
+
+def _channel(spec: ChannelSpec, namer: Namer) -> Channel:
+    """A channel's variable, and for a Pipe the two its ends are unpacked into."""
+    var = namer.fresh(spec.name)
+    ends: tuple[str, ...] = ()
+    if spec.kind == "Pipe":
+        if spec.duplex:
+            ends = (namer.fresh(spec.name, "_a"), namer.fresh(spec.name, "_b"))
+        else:  # Pipe(duplex=False) returns (reader, writer)
+            ends = (namer.fresh(spec.name, "_reader"), namer.fresh(spec.name, "_writer"))
+    return Channel(spec, var, ends)
+
+
+def _pipe_ends(
+    channels: dict[str, Channel], processes: tuple[Instance, ...]
+) -> dict[tuple[str, int], str]:
+    """(pipe name, process index) -> the main() variable of the end it gets.
+
+    As the engine hands them out: for a duplex Pipe the first process using
+    it (in file order) gets the first end; for a one-way Pipe the writer gets
+    the write end."""
+    end_of: dict[tuple[str, int], str] = {}
+    for channel in channels.values():
+        if channel.kind != "Pipe":
+            continue
+        name = channel.spec.name
+        users = [
+            process.index
+            for process in processes
+            if name in (*process.spec.inputs, *process.spec.outputs)
+        ]
+        for order, index in enumerate(users):
+            if channel.spec.duplex:
+                end_of[(name, index)] = channel.ends[min(order, 1)]
+            else:
+                writes = name in processes[index].spec.outputs
+                end_of[(name, index)] = channel.ends[1 if writes else 0]
+    return end_of
