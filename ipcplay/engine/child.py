@@ -1,116 +1,30 @@
 """The first code that runs in every child: tie its life to the observer,
-keep it off the terminal, open its instrumented channels, run its role.
+keep it off the terminal (both in lifeline.py), open its instrumented
+channels, run its role.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import select
 import signal
 import sys
-import threading
 import time
 from typing import Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.channels import instrument
 from ipcplay.engine.journal import JournalWriter
+from ipcplay.engine.lifeline import (  # re-exported: the supervisor and record.py import them here
+    PR_SET_PDEATHSIG,
+    die_with_observer,
+    hold_interrupts,
+    ignore_interrupts,
+    quiet,
+    release_interrupts,
+)
 from ipcplay.engine.plan import ChildPlan
 from ipcplay.engine.primitives import instrument_shared
 from ipcplay.engine.roles import ROLES, STOPPED, RoleContext
-
-PR_SET_PDEATHSIG = 1
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def exit_when_gone(pid: int) -> None:
-    """End this process as soon as process `pid` has: a daemon thread blocked
-    on a pidfd wakes only when it exits (no polling); where pidfds are
-    missing, it polls four times a second."""
-    try:
-        fd = os.pidfd_open(pid)  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        fd = -1
-    if not _alive(pid):  # it died before we got here
-        os._exit(1)
-
-    def watch() -> None:
-        if fd >= 0:
-            select.select([fd], [], [])
-        else:
-            while _alive(pid):
-                time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="ipcplay-watch", daemon=True).start()
-
-
-def die_with_observer(observer_pid: int) -> None:
-    """Make sure this child cannot outlive the observer, even if it is SIGKILLed.
-
-    When the observer is our parent (fork, spawn), Linux sends us SIGKILL as it
-    dies (PR_SET_PDEATHSIG). Under forkserver our parent is the fork server,
-    which lives as long as any of its children do, so we also watch the
-    observer itself; and the server arms its own death signal as it starts
-    (forkserver_guard), so that a child stopped by a pause, whose watch
-    thread cannot run, still dies: with the server, by this signal.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if not _alive(observer_pid):  # it died before we got here
-        os._exit(1)
-    if os.getppid() == observer_pid and sys.platform.startswith("linux"):
-        return
-    exit_when_gone(observer_pid)
-
-
-def ignore_interrupts() -> None:
-    """Ctrl+C is the observer's to handle, from this process's first instruction.
-
-    The observer starts every child with SIGINT blocked (see
-    `hold_interrupts`), so a Ctrl+C during a spawned interpreter's start-up or
-    between fork and here stays pending; ignoring it discards it, and only
-    then is it unblocked. A child prints no KeyboardInterrupt, ever."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def hold_interrupts() -> set[int]:
-    """Block SIGINT in this thread while it starts processes; the old mask.
-
-    A blocked signal mask is inherited by a forked child from its first
-    instruction and kept across exec (spawn, the resource tracker, a fork
-    server), so a child cannot be interrupted before `ignore_interrupts`.
-    The observer loses nothing: SIGINT to the process goes to a thread that
-    does not block it, or waits, pending, until `release_interrupts`. The
-    standard library starts its resource tracker the same way."""
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def release_interrupts(old: set[int]) -> None:
-    signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _quiet() -> None:
-    """Children must not write over the TUI; their errors go to the board."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
 
 
 def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None:
@@ -174,7 +88,7 @@ def child_entry(
     for conn in foreign:
         conn.close()
     if plan.quiet:
-        _quiet()
+        quiet()
     mv[base + B.P_STARTED_NS] = time.monotonic_ns()
     journal = JournalWriter(mv, layout, plan.proc) if layout.journal_cap else None
     if journal is not None:
@@ -210,3 +124,13 @@ def child_entry(
         journal.log(B.OP_EXIT, -1, code)
     if code:
         sys.exit(code)
+
+
+__all__ = [
+    "PR_SET_PDEATHSIG",
+    "child_entry",
+    "die_with_observer",
+    "hold_interrupts",
+    "ignore_interrupts",
+    "release_interrupts",
+]

@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass
 
 from ipcplay.engine import board as B
-from ipcplay.engine.channels import Endpoint
-from ipcplay.engine.primitives import SharedEndpoint
+from ipcplay.engine.endpoints import Endpoint, SharedEndpoint
+from ipcplay.engine.pool_layout import region_size
 from ipcplay.scenario.model import ProcessSpec, Scenario
 
 
@@ -182,9 +182,7 @@ def build(
 
 
 def pool_regions(insts: tuple[Instance, ...]) -> dict[int, int]:
-    """Board slots each pool process needs, by instance index (see engine/pool.py)."""
-    from ipcplay.engine.pool import region_size
-
+    """Board slots each pool process needs, by instance index (see engine/pool_layout.py)."""
     return {i.index: region_size(i.spec.pool) for i in insts if i.spec.pool is not None}
 
 

@@ -24,24 +24,17 @@ release, set, clear and the end of every wait are.
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
 from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.endpoints import SharedEndpoint
 from ipcplay.engine.journal import JournalWriter
-
-
-@dataclass(frozen=True)
-class SharedEndpoint:
-    """How one process uses one shared object: its index and what it is."""
-
-    index: int  # in scenario.shared
-    code: int  # index in the marker and journal: nchan + index
-    name: str
-    kind: str
+from ipcplay.engine.manager import instrument_object
 
 
 class _Slots:
@@ -365,6 +358,54 @@ class InstrumentedBarrier:
         return n
 
 
+def _on_slots(wrap: Callable[[Any, _Slots], Any]) -> Callable[..., Any]:
+    """A wrapper that counts in this process's slots for the object, as WRAPPERS calls it."""
+
+    def wrapper(
+        obj: Any,
+        ep: SharedEndpoint,
+        mv: memoryview,
+        layout: B.Layout,
+        proc: int,
+        journal: JournalWriter | None,
+    ) -> Any:
+        return wrap(obj, _Slots(ep, mv, layout, proc, journal))
+
+    return wrapper
+
+
+def _manager_object(
+    proxy: Any,
+    ep: SharedEndpoint,
+    mv: memoryview,
+    layout: B.Layout,
+    proc: int,
+    journal: JournalWriter | None,
+) -> Any:
+    """A proxy to a Manager's list, dict or Namespace: counted by method (manager.py)."""
+    return instrument_object(proxy, ep.kind, mv, layout, proc, ep.index)
+
+
+# A shared kind's instrumented wrapper, called as wrapper(raw object, endpoint,
+# board, layout, process, journal). A new kind is one entry here (and one in
+# CONSTRUCTORS, unless the observer makes it another way).
+WRAPPERS: dict[str, Callable[..., Any]] = {
+    "Value": _on_slots(functools.partial(InstrumentedData, is_array=False)),
+    "Array": _on_slots(functools.partial(InstrumentedData, is_array=True)),
+    "Lock": _on_slots(InstrumentedLock),
+    "RLock": _on_slots(InstrumentedLock),
+    "Semaphore": _on_slots(InstrumentedLock),
+    "BoundedSemaphore": _on_slots(InstrumentedLock),
+    "Event": _on_slots(InstrumentedEvent),
+    "Barrier": _on_slots(InstrumentedBarrier),
+    "Condition": _on_slots(InstrumentedCondition),
+    "SharedMemory": _on_slots(InstrumentedBlock),
+    "ManagerList": _manager_object,
+    "ManagerDict": _manager_object,
+    "ManagerNamespace": _manager_object,
+}
+
+
 def instrument_shared(
     obj: Any,
     ep: SharedEndpoint,
@@ -374,32 +415,25 @@ def instrument_shared(
     journal: JournalWriter | None,
 ) -> Any:
     """Wrap a raw multiprocessing shared object for use in process `proc`."""
-    if ep.kind.startswith("Manager"):  # a proxy to a Manager's list, dict or Namespace
-        from ipcplay.engine.manager import instrument_object
+    return WRAPPERS[ep.kind](obj, ep, mv, layout, proc, journal)
 
-        return instrument_object(obj, ep.kind, mv, layout, proc, ep.index)
-    slots = _Slots(ep, mv, layout, proc, journal)
-    if ep.kind in ("Value", "Array"):
-        return InstrumentedData(obj, slots, ep.kind == "Array")
-    if ep.kind == "Event":
-        return InstrumentedEvent(obj, slots)
-    if ep.kind == "Barrier":
-        return InstrumentedBarrier(obj, slots)
-    if ep.kind == "Condition":
-        return InstrumentedCondition(obj, slots)
-    if ep.kind == "SharedMemory":
-        return InstrumentedBlock(obj, slots)
-    return InstrumentedLock(obj, slots)
+
+# How the observer makes the real object of a [shared.NAME] table from its
+# context and (typecode, value, values, parties). A block and a Manager's objects
+# are made elsewhere: `create_block` and manager_watch.Managers.
+CONSTRUCTORS: dict[str, Callable[[Any, str, Any, tuple, int], Any]] = {
+    "Value": lambda ctx, typecode, value, values, parties: ctx.Value(typecode, value),
+    "Array": lambda ctx, typecode, value, values, parties: ctx.Array(typecode, list(values)),
+    "Lock": lambda ctx, typecode, value, values, parties: ctx.Lock(),
+    "RLock": lambda ctx, typecode, value, values, parties: ctx.RLock(),
+    "Semaphore": lambda ctx, typecode, value, values, parties: ctx.Semaphore(value),
+    "BoundedSemaphore": lambda ctx, typecode, value, values, parties: ctx.BoundedSemaphore(value),
+    "Event": lambda ctx, typecode, value, values, parties: ctx.Event(),
+    "Barrier": lambda ctx, typecode, value, values, parties: ctx.Barrier(parties),
+    "Condition": lambda ctx, typecode, value, values, parties: ctx.Condition(),
+}
 
 
 def make(ctx: Any, kind: str, typecode: str, value: Any, values: tuple, parties: int) -> Any:
     """The real multiprocessing object for a [shared.NAME] table."""
-    if kind == "Value":
-        return ctx.Value(typecode, value)
-    if kind == "Array":
-        return ctx.Array(typecode, list(values))
-    if kind in ("Semaphore", "BoundedSemaphore"):
-        return getattr(ctx, kind)(value)
-    if kind == "Barrier":
-        return ctx.Barrier(parties)
-    return getattr(ctx, kind)()
+    return CONSTRUCTORS[kind](ctx, typecode, value, values, parties)

@@ -183,7 +183,7 @@ class Sampler:
         self._seq = 0
         self.pools = None
         if any(i.spec.pool is not None for i in insts):
-            from ipcplay.engine.pool import PoolWatch
+            from ipcplay.engine.pool_watch import PoolWatch
 
             self.pools = PoolWatch(insts, self.mv, layout)
 

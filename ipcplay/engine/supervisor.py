@@ -25,7 +25,7 @@ from ipcplay.engine import board as B
 from ipcplay.engine import demos, tempo
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry, hold_interrupts, release_interrupts
-from ipcplay.engine.manager import Managers, start_managers
+from ipcplay.engine.manager_watch import Managers, start_managers
 from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.sampler import Sampler

@@ -1,0 +1,333 @@
+"""The observer's view of every pool process: worker panels, counts, the
+owner's wait, and whether that wait can ever end. It only reads the board
+regions the pool processes write (pool_layout.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.plan import Instance, pool_regions
+from ipcplay.engine.pool_layout import (
+    EXIT_BASE,
+    H_CALLBACKS,
+    H_CLAIMED,
+    H_COLLECTED,
+    H_ERR_CALLBACKS,
+    H_ERRORS,
+    H_NRESULTS,
+    H_OVERFLOW,
+    H_RESUBMITTED,
+    H_STATE,
+    H_SUBMITTED,
+    H_TIMEOUTS,
+    H_WAIT_FOR,
+    H_WAIT_OP,
+    H_WAIT_SINCE,
+    H_WAIT_TASK,
+    H_WAIT_TIMED,
+    HEAD,
+    KIND_ERROR,
+    KIND_INT,
+    KIND_OTHER,
+    POOL_STATES,
+    R_KIND,
+    R_SLOTS,
+    R_TASK,
+    R_VALUE,
+    T_BY,
+    T_SLOTS,
+    T_STATE,
+    TASK_QUEUED,
+    TASK_RUNNING,
+    W_CPU_NS,
+    W_CURRENT,
+    W_DONE,
+    W_EXIT,
+    W_FAILED,
+    W_PID,
+    W_PPID,
+    W_STATE,
+    W_TAKEN,
+    WAIT_OPS,
+    WORKER_EXITED,
+    WORKER_KILLED,
+    Region,
+    call_words,
+)
+from ipcplay.engine.snapshot import BlockedOn, PoolSample, ProcessSample, exit_words
+from ipcplay.engine.stuck import Wait
+from ipcplay.scenario.model import PoolSpec
+
+
+def _proc_stat(pid: int) -> tuple[str, float, int, int, int] | None:
+    """(state letter, cpu s, rss, threads, ppid) from /proc, or None once gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    r = data.rpartition(b")")[2].split()
+    try:
+        return (
+            r[0].decode(),
+            (int(r[11]) + int(r[12])) / _CLK_TCK,
+            int(r[21]) * _PAGE,
+            int(r[17]),
+            int(r[1]),
+        )
+    except (IndexError, ValueError):
+        return None
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_STATE_WORDS = {"R": "running", "S": "sleeping", "D": "disk sleep", "T": "stopped", "Z": "zombie"}
+
+
+class PoolWatch:
+    """The observer's view of every pool process: worker panels, counts, the
+    owner's wait, and whether that wait can ever end."""
+
+    def __init__(self, insts: tuple[Instance, ...], mv: memoryview, layout: B.Layout) -> None:
+        self.mv = mv
+        self.insts = insts
+        self.pools: list[tuple[int, Region, PoolSpec]] = []
+        at = layout.pool_base
+        for p, size in pool_regions(insts).items():
+            spec = insts[p].spec.pool
+            assert spec is not None
+            self.pools.append((p, Region.of(at, spec), spec))
+            at += size
+        self.owners = {p for p, _, _ in self.pools}
+        self._vals: dict[int, list[int]] = {}
+        self._cpu: dict[tuple[int, int], tuple[float, float, float]] = {}  # (t, cpu s, %)
+        self._os: dict[tuple[int, int], tuple[str, float, int, int, int]] = {}
+
+    def read(self) -> None:
+        """Copy each region once per sample, so every figure agrees."""
+        for p, reg, _ in self.pools:
+            self._vals[p] = self.mv[reg.at : reg.at + reg.size].tolist()
+
+    def _lost(self, p: int, reg: Region, spec: PoolSpec) -> tuple[list[int], int, int]:
+        """(lost tasks, queued, running on a live worker) from this sample."""
+        v = self._vals[p]
+        lost, queued, live = [], 0, 0
+        for i in range(len(spec.calls)):
+            t = HEAD + i * T_SLOTS
+            st = v[t + T_STATE]
+            if st == TASK_QUEUED:
+                queued += 1
+            elif st == TASK_RUNNING:
+                k = v[t + T_BY] - 1
+                if 0 <= k < reg.workers and self._worker_dead(v, reg, k):
+                    lost.append(i)
+                else:
+                    live += 1
+        return lost, queued, live
+
+    def _worker_dead(self, v: list[int], reg: Region, k: int) -> bool:
+        """It said it ended (exit, die_on), or /proc says it is gone or a zombie."""
+        w = reg.worker(k) - reg.at
+        if v[w + W_STATE] in (WORKER_EXITED, WORKER_KILLED):
+            return True
+        st = self._os.get((reg.at, k))
+        return st is not None and st[0] in ("Z", "X")
+
+    def blocked(self, p: int, name: str, alive: bool, waits: dict[int, Wait]) -> BlockedOn | None:
+        """The owner's wait in words; a Wait nobody can end when every task it
+        waits for was taken by a worker that died (the Pool never re-runs it).
+        A wait with a timeout always ends, so it is never one."""
+        for q, reg, spec in self.pools:
+            if q != p:
+                continue
+            v = self._vals[p]
+            op = v[H_WAIT_OP]
+            if not alive or not op:
+                return None
+            opname = WAIT_OPS[op - 1]
+            n = v[H_WAIT_FOR]
+            task = v[H_WAIT_TASK] - 1
+            if task >= 0:
+                reason = f"waiting for task {task}: {call_words(spec.function, spec.calls[task])}"
+            else:
+                reason = f"waiting for {n} result{'s' if n != 1 else ''}"
+            lost, queued, live = self._lost(p, reg, spec)
+            stuck = bool(lost) and not v[H_WAIT_TIMED]
+            if task >= 0:
+                stuck = stuck and task in lost
+            else:
+                stuck = stuck and not queued and not live
+            if stuck:
+                words = "; ".join(
+                    f"task {i} {call_words(spec.function, spec.calls[i])} was lost: "
+                    f"its worker {self._worker_words(p, v, reg, i)} died mid-task "
+                    "and the Pool never runs it again"
+                    for i in (lost if task < 0 else [task])
+                )
+                reason += f"; {words}"
+                waits[p] = Wait(p, name, opname, "pool", reason, frozenset())
+            return BlockedOn(opname, "pool", reason, v[H_WAIT_SINCE] / 1e9, True)
+        return None
+
+    def _worker_words(self, p: int, v: list[int], reg: Region, i: int) -> str:
+        k = v[HEAD + i * T_SLOTS + T_BY] - 1
+        pid = v[reg.worker(k) - reg.at + W_PID]
+        return f"{self.insts[p].name}/w{k + 1} (pid {pid})"
+
+    def workers(self, now: float, first_index: int, alive: list[bool]) -> list[ProcessSample]:
+        """One panel per worker life, in the order they claimed a slot."""
+        out: list[ProcessSample] = []
+        for p, reg, spec in self.pools:
+            v = self._vals.get(p)
+            if v is None:
+                continue
+            owner = self.insts[p].name
+            ended_by = {3: "ended by terminate()", 5: "killed by SIGKILL (stopped)"}.get(
+                v[H_STATE], "gone" if not alive[p] else ""
+            )
+            for k in range(min(v[H_CLAIMED], reg.workers)):
+                w = reg.worker(k) - reg.at
+                pid = v[w + W_PID]
+                if not pid:
+                    continue
+                wstate = v[w + W_STATE]
+                key = (reg.at, k)
+                os_ = self._os.get(key)
+                if os_ is None or os_[0] != "X":
+                    fresh = _proc_stat(pid)
+                    if fresh is not None:
+                        os_ = self._os[key] = fresh
+                    elif os_ is not None:
+                        os_ = self._os[key] = ("X", *os_[1:])  # gone: reaped
+                letter, cpu_s, rss, threads, ppid = os_ or ("", 0.0, 0, 0, 0)
+                exitcode: int | None = None
+                ended = wstate in (WORKER_EXITED, WORKER_KILLED) or letter in ("Z", "X")
+                ended = ended or bool(v[w + W_EXIT])
+                ended = ended or (letter == "" and bool(ended_by))
+                live = not ended and letter != ""
+                reaped = v[w + W_EXIT] - EXIT_BASE if v[w + W_EXIT] else None
+                by_terminate = bool(ended_by) and reaped == -signal.SIGTERM
+                if wstate == WORKER_KILLED:
+                    exitcode, state = -signal.SIGKILL, "killed by SIGKILL"
+                elif wstate == WORKER_EXITED:
+                    exitcode, state = 0, "exited 0"
+                elif reaped is not None and not by_terminate:
+                    exitcode, state = reaped, exit_words(reaped)
+                elif letter == "Z":
+                    state = "zombie"
+                elif letter in ("X", "") and ended_by:
+                    exitcode = -signal.SIGKILL if v[H_STATE] == 5 else -signal.SIGTERM
+                    state = ended_by
+                elif letter == "X":
+                    state = "gone"
+                elif letter == "":
+                    state = "starting"
+                else:
+                    state = "working" if v[w + W_CURRENT] else "idle"
+                cur = v[w + W_CURRENT] - 1
+                if 0 <= cur < len(spec.calls) and live:
+                    activity = f"task {cur}: {call_words(spec.function, spec.calls[cur])}"
+                elif live:
+                    activity = "waiting for a task"
+                else:
+                    activity = ""
+                if v[w + W_CPU_NS]:
+                    cpu_s = max(cpu_s, v[w + W_CPU_NS] / 1e9)
+                pct = 0.0
+                if live:
+                    last = self._cpu.get(key)
+                    if last is None or now - last[0] >= 1.0:
+                        pct = (cpu_s - last[1]) / (now - last[0]) * 100 if last else 0.0
+                        self._cpu[key] = (now, cpu_s, pct)
+                    else:
+                        pct = last[2]
+                out.append(
+                    ProcessSample(
+                        index=first_index + len(out),
+                        name=f"{owner}/w{k + 1}",
+                        template=owner,
+                        role="pool-worker",
+                        pid=pid,
+                        ppid=ppid or v[w + W_PPID] or None,
+                        alive=live,
+                        exitcode=exitcode,
+                        state=state,
+                        status=_STATE_WORDS.get(letter, "") if live else "",
+                        activity=activity,
+                        blocked=None,
+                        cpu_percent=max(0.0, pct),
+                        cpu_s=cpu_s,
+                        rss=rss,
+                        threads=threads,
+                        ctx_switches=0,
+                        sent=v[w + W_DONE] + v[w + W_FAILED],
+                        received=v[w + W_TAKEN],
+                        items=v[w + W_DONE],
+                        pills_sent=0,
+                        pills_received=0,
+                        blocked_s=0.0,
+                        error="",
+                        stopped_by_engine=False,
+                    )
+                )
+        return out
+
+    def samples(self, alive: list[bool]) -> list[PoolSample]:
+        out = []
+        for p, reg, spec in self.pools:
+            v = self._vals.get(p)
+            if v is None:
+                continue
+            nw = min(v[H_CLAIMED], reg.workers)
+            ws = [reg.worker(k) - reg.at for k in range(nw)]
+            results = []
+            for k in range(min(v[H_NRESULTS], reg.results)):
+                r = HEAD + reg.tasks * T_SLOTS + k * R_SLOTS
+                kind = v[r + R_KIND]
+                value: Any = v[r + R_VALUE] if kind == KIND_INT else None
+                if kind == KIND_OTHER:
+                    value = "…"
+                elif kind == KIND_ERROR:
+                    value = "error"
+                results.append((v[r + R_TASK], value))
+            lost, _, _ = self._lost(p, reg, spec)
+            op = v[H_WAIT_OP]
+            waiting = ""
+            if op and alive[p]:
+                waiting = f"{WAIT_OPS[op - 1]}: waiting for {v[H_WAIT_FOR]}"
+            out.append(
+                PoolSample(
+                    name=self.insts[p].name,
+                    method=spec.method,
+                    function=spec.function,
+                    processes=spec.processes,
+                    maxtasksperchild=spec.maxtasksperchild,
+                    chunksize=spec.chunksize,
+                    state=POOL_STATES[v[H_STATE]] if 0 <= v[H_STATE] < len(POOL_STATES) else "",
+                    submitted=v[H_SUBMITTED],
+                    taken=sum(v[w + W_TAKEN] for w in ws),
+                    returned=sum(v[w + W_DONE] + v[w + W_FAILED] for w in ws),
+                    failed=sum(v[w + W_FAILED] for w in ws),
+                    collected=v[H_COLLECTED],
+                    errors=v[H_ERRORS],
+                    callbacks=v[H_CALLBACKS],
+                    error_callbacks=v[H_ERR_CALLBACKS],
+                    timeouts=v[H_TIMEOUTS],
+                    resubmitted=v[H_RESUBMITTED],
+                    tasks=tuple(call_words(spec.function, c) for c in spec.calls),
+                    arrived=tuple(i for i, _ in results),
+                    results=tuple(x for _, x in results),
+                    workers_started=v[H_CLAIMED],
+                    workers_exited=sum(
+                        1 for w in ws if v[w + W_STATE] in (WORKER_EXITED, WORKER_KILLED)
+                    ),
+                    workers_overflow=v[H_OVERFLOW],
+                    lost=tuple(lost),
+                    waiting=waiting,
+                )
+            )
+        return out
