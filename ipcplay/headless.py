@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ipcplay import trace
+from ipcplay import words as F  # plain words and sizes, as the TUI shows them
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
@@ -23,7 +24,6 @@ from ipcplay.report import EXIT_CODES, as_dict
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.tour import HOLD_S, Fired, TourPlayer
-from ipcplay.tui import format as F  # plain words and sizes; no Textual in it
 
 
 def tables(scenario: Scenario, snap: Snapshot) -> Group:
