@@ -1,0 +1,103 @@
+"""`ipcplay run` and `ipcplay export`: a scenario headless, or as a script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from ipcplay.cli_outputs import close_outputs, open_output, output_problem, say_error, write_stdout
+from ipcplay.report import EXIT_CODES
+from ipcplay.safetext import neutralise
+from ipcplay.sink import Sink
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ipcplay.engine import EngineError
+    from ipcplay.headless import run
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        scenario = load(resolve(args.preset))
+    except ScenarioError as exc:
+        return say_error(str(exc))
+    if args.start_method:
+        scenario = replace(scenario, start_method=args.start_method)
+    if args.tour and not scenario.tour:
+        return say_error(
+            f"{scenario.source or args.preset}: tour: this scenario has no [[tour]] steps"
+        )
+    if args.journal_size < 1 or args.journal_size > 1 << 22:
+        return say_error(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
+    out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
+    with ExitStack() as files:
+        try:
+            journal = (
+                files.enter_context(open_output(args.journal, "--journal", "w+"))
+                if args.journal
+                else None
+            )
+            trace_out = (
+                files.enter_context(open_output(args.trace, "--trace", "w")) if args.trace else None
+            )
+        except ValueError as exc:
+            return say_error(str(exc))
+        if trace_out is not None and journal is None:
+            # The trace is built from the journal after the run.
+            journal = files.enter_context(
+                Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
+            )
+        try:
+            status = run(
+                scenario,
+                duration=args.duration,
+                as_json=args.json,
+                journal=journal,
+                journal_name=args.journal,
+                journal_events=args.journal_size,
+                hz=args.hz,
+                trace_out=trace_out,
+                trace_name=args.trace,
+                out=out,  # type: ignore[arg-type]  # a Sink writes like a file
+                tour=args.tour,
+                speed=args.speed,
+                previews=not args.no_preview,
+            )
+        except EngineError as exc:
+            say_error(str(exc).strip())
+            status = EXIT_CODES["crashed"]
+        return close_outputs(status, journal, trace_out, out)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The script is made in full before FILE is opened, so a bad scenario
+    never truncates or creates it."""
+    from dataclasses import replace
+
+    from ipcplay.export import to_python
+    from ipcplay.scenario import ScenarioError, load, resolve
+
+    try:
+        scenario = load(resolve(args.preset))
+    except ScenarioError as exc:
+        return say_error(str(exc))
+    if args.start_method:
+        scenario = replace(scenario, start_method=args.start_method)
+    source = to_python(scenario)
+    if not args.output:
+        return write_stdout(source)
+    path = Path(args.output)
+    problem = output_problem(path)
+    if problem:
+        return say_error(f"{args.output}: -o: {problem}")
+    try:
+        path.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        return say_error(f"{args.output}: -o: cannot write ({exc.strerror or exc})")
+    line = f"{args.output}: {scenario.title} — run it with: python3 {args.output}"
+    print(neutralise(line, multiline=False))
+    return 0
