@@ -67,15 +67,15 @@ def cmd_check(files: list[str]) -> int:
     from ipcplay.scenario import ScenarioError, load
 
     status = 0
-    for f in files:
+    for file in files:
         try:
-            s = load(f)
+            scenario = load(file)
         except ScenarioError as exc:
             say_error(str(exc))
             status = 2
         else:
-            n = len(s.processes)
-            line = f"{f}: ok — {s.title} ({n} process templates, {len(s.channels)} channels)"
+            templates, channels = len(scenario.processes), len(scenario.channels)
+            line = f"{file}: ok — {scenario.title} ({templates} process templates, {channels} channels)"
             print(neutralise(line, multiline=False))
     return status
 
@@ -102,7 +102,7 @@ def cmd_tui(argv: list[str]) -> int:
 
     app = IpcplayApp(
         initial=scenarios[0] if len(scenarios) == 1 else None,
-        extra=[p for p in paths if not _is_builtin(p)],
+        extra=[preset_path for preset_path in paths if not _is_builtin(preset_path)],
         hz=args.hz,
         tour=args.tour,
         speed=args.speed,
@@ -124,7 +124,7 @@ def cmd_tui(argv: list[str]) -> int:
 def _is_builtin(path: Path) -> bool:
     from ipcplay.scenario import list_presets
 
-    return any(i.path == path and i.origin != "file" for i in list_presets())
+    return any(info.path == path and info.origin != "file" for info in list_presets())
 
 
 def main(argv: list[str] | None = None) -> int:
