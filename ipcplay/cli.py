@@ -75,7 +75,8 @@ def cmd_check(files: list[str]) -> int:
             status = 2
         else:
             templates, channels = len(scenario.processes), len(scenario.channels)
-            line = f"{file}: ok — {scenario.title} ({templates} process templates, {channels} channels)"
+            counts = f"{templates} process templates, {channels} channels"
+            line = f"{file}: ok — {scenario.title} ({counts})"
             print(neutralise(line, multiline=False))
     return status
 
