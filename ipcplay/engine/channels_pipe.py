@@ -279,13 +279,7 @@ class InstrumentedConnection(_PipeLike):
         m[0] = n
         m[1] = b
         if j is not None:
-            # JournalWriter.log written out: on this path the call costs as much as the stores.
-            i = j._i
-            if i != j._stop or (i := j.room()) >= 0:
-                # no message id: the code says so, and that slot is not written
-                j._codes[i] = self._put_raw | (nb << 16)
-                j._mvt[i] = t  # commits the event
-                j._i = i + 3
+            j.log_raw(self._put_raw | (nb << 16), t)
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
         c = self._c
@@ -307,11 +301,7 @@ class InstrumentedConnection(_PipeLike):
         m[3] = b
         j = self._j
         if j is not None:
-            i = j._i
-            if i != j._stop or (i := j.room()) >= 0:
-                j._codes[i] = self._get_raw | (nb << 16)
-                j._mvt[i] = monotonic()
-                j._i = i + 3
+            j.log_raw(self._get_raw | (nb << 16), monotonic())
         return buf
 
     def send(self, obj: Any) -> None:
