@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ipcplay.engine import board as B
 from ipcplay.engine.endpoints import Endpoint, SharedEndpoint
 from ipcplay.engine.pool_layout import region_size
+from ipcplay.scenario.kinds import channel_kind
 from ipcplay.scenario.model import ProcessSpec, Scenario
 
 
@@ -55,12 +56,13 @@ def replicas(spec: ProcessSpec) -> int:
 
 
 def instances(scenario: Scenario) -> tuple[Instance, ...]:
+    """Every process of the scenario, a template's replicas named NAME-1, NAME-2..."""
     out: list[Instance] = []
     for spec in scenario.processes:
-        n = replicas(spec)
-        for r in range(1, n + 1):
-            name = spec.name if n == 1 else f"{spec.name}-{r}"
-            out.append(Instance(len(out), name, spec, r))
+        count = replicas(spec)
+        for replica in range(1, count + 1):
+            name = spec.name if count == 1 else f"{spec.name}-{replica}"
+            out.append(Instance(len(out), name, spec, replica))
     return tuple(out)
 
 
@@ -74,6 +76,103 @@ def journal_capacity(events: int) -> int:
     return cap
 
 
+@dataclass(frozen=True)
+class _Wiring:
+    """Who writes and who reads each channel, by channel index, with the board
+    slots of a scenario: what every process's endpoints are worked out from."""
+
+    scenario: Scenario
+    insts: tuple[Instance, ...]
+    layout: B.Layout
+    chan_index: dict[str, int]
+    writers: dict[int, list[int]]
+    readers: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, scenario: Scenario, insts: tuple[Instance, ...], layout: B.Layout) -> _Wiring:
+        chan_index = {channel.name: i for i, channel in enumerate(scenario.channels)}
+        by_name_writers, by_name_readers = writers_of(scenario, insts), readers_of(scenario, insts)
+        return cls(
+            scenario,
+            insts,
+            layout,
+            chan_index,
+            {chan_index[name]: procs for name, procs in by_name_writers.items()},
+            {chan_index[name]: procs for name, procs in by_name_readers.items()},
+        )
+
+    def endpoint(self, inst: Instance, name: str) -> Endpoint:
+        """How `inst` uses channel `name`, with the peer counters it may read."""
+        chan = self.chan_index[name]
+        channel = self.scenario.channels[chan]
+        writers, readers = self.writers[chan], self.readers[chan]
+        # The counter hints need exactly one peer counter to read: one
+        # writer for what we read, one reader for what we write.
+        if channel_kind(channel.kind).pipe_like:
+            # A pipe end talks to the other end only: its peer is the other process.
+            peer_out = [w for w in writers if w != inst.index]
+            peer_in = [r for r in readers if r != inst.index]
+            recv_hint = len(peer_out) == 1
+            send_hint = len(peer_in) == 1
+        else:
+            peer_out, peer_in = writers, readers
+            recv_hint = send_hint = len(readers) == 1 and len(writers) == 1
+        layout = self.layout
+        return Endpoint(
+            chan=chan,
+            name=name,
+            kind=channel.kind,
+            maxsize=channel.maxsize,
+            reads=name in inst.spec.inputs,
+            writes=name in inst.spec.outputs,
+            peer_out=tuple(layout.chan(w, chan) + B.OUT_N for w in peer_out),
+            peer_in_bytes=tuple(layout.chan(r, chan) + B.IN_BYTES for r in peer_in),
+            recv_hint=recv_hint,
+            send_hint=send_hint,
+        )
+
+    def pills_to_send(self, inst: Instance) -> tuple[int, ...]:
+        """Per output, one poison pill for each of its other readers."""
+        return tuple(
+            len([r for r in self.readers[self.chan_index[name]] if r != inst.index])
+            for name in inst.spec.outputs
+        )
+
+    def pills_needed(self, inst: Instance) -> int:
+        """How many pills end this reader: one from each other writer of its
+        first input that sends them, at least one."""
+        spec = inst.spec
+        if not spec.inputs:
+            return 1
+        writers = self.writers[self.chan_index[spec.inputs[0]]]
+        senders = [
+            w for w in writers if w != inst.index and "poison-pill" in self.insts[w].spec.ending
+        ]
+        return max(1, len(senders))
+
+    def shared_endpoints(self, inst: Instance) -> tuple[SharedEndpoint, ...]:
+        shared = self.scenario.shared
+        index = {obj.name: i for i, obj in enumerate(shared)}
+        return tuple(
+            SharedEndpoint(
+                index=index[name],
+                code=len(self.scenario.channels) + index[name],
+                name=name,
+                kind=shared[index[name]].kind,
+            )
+            for name in inst.spec.shared_used
+        )
+
+
+def _pool_offsets(layout: B.Layout, regions: dict[int, int]) -> dict[int, int]:
+    """Where each pool process's region begins on the board, by instance index."""
+    pool_at: dict[int, int] = {}
+    at = layout.pool_base
+    for proc, size in regions.items():
+        pool_at[proc], at = at, at + size
+    return pool_at
+
+
 def build(
     scenario: Scenario,
     *,
@@ -82,8 +181,8 @@ def build(
     observer_pid: int | None = None,
     previews: bool = True,
 ) -> tuple[B.Layout, tuple[Instance, ...], tuple[ChildPlan, ...]]:
+    """The board's layout, every process instance, and each one's ChildPlan."""
     insts = instances(scenario)
-    chan_index = {c.name: i for i, c in enumerate(scenario.channels)}
     regions = pool_regions(insts)
     layout = B.Layout(
         len(insts),
@@ -93,61 +192,14 @@ def build(
         sum(regions.values()),
         previews=previews and journal_events > 0,  # a message's content beside its event
     )
-    pool_at: dict[int, int] = {}
-    at = layout.pool_base
-    for p, size in regions.items():
-        pool_at[p], at = at, at + size
-    shared_index = {o.name: i for i, o in enumerate(scenario.shared)}
-    by_name_w, by_name_r = writers_of(scenario, insts), readers_of(scenario, insts)
-    writers = {chan_index[n]: v for n, v in by_name_w.items()}
-    readers = {chan_index[n]: v for n, v in by_name_r.items()}
-
-    def pill_writers(c: int, me: int) -> list[int]:
-        return [w for w in writers[c] if w != me and "poison-pill" in insts[w].spec.ending]
-
+    pool_at = _pool_offsets(layout, regions)
+    wiring = _Wiring.of(scenario, insts, layout)
+    observer = observer_pid if observer_pid is not None else os.getpid()
     plans = []
     for inst in insts:
         spec = inst.spec
         used = list(dict.fromkeys((*spec.inputs, *spec.outputs)))
-        endpoints = []
-        for name in used:
-            c = chan_index[name]
-            ch = scenario.channels[c]
-            other_w = [w for w in writers[c] if w != inst.index]
-            other_r = [r for r in readers[c] if r != inst.index]
-            # The counter hints need exactly one peer counter to read: one
-            # writer for what we read, one reader for what we write.
-            if ch.kind == "Pipe":
-                # A pipe end talks to the other end only: its peer is the other process.
-                peer_out, peer_in = other_w, other_r
-                recv_hint = len(peer_out) == 1
-                send_hint = len(peer_in) == 1
-            else:
-                peer_out, peer_in = writers[c], readers[c]
-                recv_hint = len(readers[c]) == 1 and len(writers[c]) == 1
-                send_hint = len(writers[c]) == 1 and len(readers[c]) == 1
-            endpoints.append(
-                Endpoint(
-                    chan=c,
-                    name=name,
-                    kind=ch.kind,
-                    maxsize=ch.maxsize,
-                    reads=name in spec.inputs,
-                    writes=name in spec.outputs,
-                    peer_out=tuple(layout.chan(w, c) + B.OUT_N for w in peer_out),
-                    peer_in_bytes=tuple(layout.chan(r, c) + B.IN_BYTES for r in peer_in),
-                    recv_hint=recv_hint,
-                    send_hint=send_hint,
-                )
-            )
-        pos = {name: i for i, name in enumerate(used)}
-        outputs = tuple(pos[n] for n in spec.outputs)
-        pills_to_send = tuple(
-            len([r for r in readers[chan_index[n]] if r != inst.index]) for n in spec.outputs
-        )
-        needed = 1
-        if spec.inputs:
-            needed = max(1, len(pill_writers(chan_index[spec.inputs[0]], inst.index)))
+        position = {name: i for i, name in enumerate(used)}
         plans.append(
             ChildPlan(
                 proc=inst.index,
@@ -155,23 +207,15 @@ def build(
                 spec=spec,
                 replica=inst.replica,
                 layout=layout,
-                endpoints=tuple(endpoints),
-                inputs=tuple(pos[n] for n in spec.inputs),
-                outputs=outputs,
-                pills_to_send=pills_to_send,
-                pills_needed=needed,
-                observer_pid=observer_pid if observer_pid is not None else os.getpid(),
+                endpoints=tuple(wiring.endpoint(inst, name) for name in used),
+                inputs=tuple(position[name] for name in spec.inputs),
+                outputs=tuple(position[name] for name in spec.outputs),
+                pills_to_send=wiring.pills_to_send(inst),
+                pills_needed=wiring.pills_needed(inst),
+                observer_pid=observer,
                 seed=scenario.seed * 1_000_003 + inst.index,
                 quiet=quiet,
-                shared=tuple(
-                    SharedEndpoint(
-                        index=shared_index[n],
-                        code=len(scenario.channels) + shared_index[n],
-                        name=n,
-                        kind=scenario.shared[shared_index[n]].kind,
-                    )
-                    for n in spec.shared_used
-                ),
+                shared=wiring.shared_endpoints(inst),
                 join_first=tuple(i.index for i in insts if i.spec.name in spec.join_first),
                 join_last=tuple(i.index for i in insts if i.spec.name in spec.join_last),
                 pool_at=pool_at.get(inst.index, -1),
