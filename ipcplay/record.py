@@ -76,9 +76,9 @@ class Recording:
     ended_by_itself: bool = False  # the app exited before the recorder pressed `q`
 
 
-def still_path(out: Path, t: float) -> Path:
+def still_path(out: Path, at: float) -> Path:
     """Where `--svg-at T` puts its still: next to the recording, `<stem>-<T>s.svg`."""
-    return out.with_name(f"{out.stem}-{t:g}s.svg")
+    return out.with_name(f"{out.stem}-{at:g}s.svg")
 
 
 def default_length(tour: bool, speed: float = 1.0) -> float:
@@ -110,24 +110,51 @@ def record(
     `speed` is the app's slow motion (`--speed`).
     """
     touring = tour and bool(scenario.tour)
+    end_at = duration if duration is not None else default_length(touring, speed)
+    wall = time.time()
+    capture = _Capture(time.monotonic(), end_at, None if duration is not None else tail)
+    stills = _StillWatch([still_path(out, at) for at in svg_at], wall)
+    proc, master, marks = _start_app(_command(source, out, touring, speed, svg_at), width, height)
+    try:
+        capture.run(proc, master, marks, stills)
+    finally:
+        status = _stop(proc)
+        os.close(master)
+        os.close(marks)
+    events, end, cut = _timeline(capture.events, idle_limit)
+    header = {
+        "version": 2,
+        "width": width,
+        "height": height,
+        "timestamp": int(wall),
+        "duration": round(end, 6),
+        "title": f"ipcplay: {scenario.title}",
+        "env": {"TERM": TERM, "SHELL": "/bin/sh"},
+    }
+    _write_atomic(out, [header, *([round(at, 6), code, data] for at, code, data in events)])
+    return Recording(
+        out,
+        width,
+        height,
+        end,
+        sum(1 for event in events if event[1] == "o"),
+        capture.output_bytes,
+        tuple((at, data) for at, code, data in events if code == "m"),
+        stills.saved(),
+        status,
+        cut,
+        capture.quit_at is None,
+    )
+
+
+def _start_app(cmd: list[str], width: int, height: int) -> tuple[subprocess.Popen[bytes], int, int]:
+    """The app in a new pty of `width`x`height`, with a pipe for its markers:
+    the process, the pty's master end and the pipe's read end."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
     marks_r, marks_w = os.pipe()
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
     env.update(TERM=TERM, COLORTERM="truecolor", **{MARKER_ENV: str(marks_w)})
-    cmd = [*APP, str(source)]
-    if touring:
-        # Nobody presses `n` in a recording: a held step goes on after HOLD_S.
-        cmd += ["--tour", "--tour-hold", f"{HOLD_S:g}"]
-    if speed != 1.0:
-        cmd += ["--speed", f"{speed:g}"]
-    if svg_at:
-        stem = out.with_name(out.stem)
-        cmd += ["--svg-at", ",".join(f"{t:g}" for t in svg_at), "--svg-stem", str(stem)]
-    end_at = duration if duration is not None else default_length(touring, speed)
-    wall = time.time()
-    t0 = time.monotonic()
-    stills = _StillWatch([still_path(out, t) for t in svg_at], wall)
     try:
         proc = subprocess.Popen(
             cmd,
@@ -142,22 +169,69 @@ def record(
     finally:
         os.close(slave)
         os.close(marks_w)
-    events: list[tuple[float, str, str]] = []
-    out_bytes = 0
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pending = b""
-    quit_at: float | None = None  # on the recording's clock
-    try:
-        open_fds = {master, marks_r}
+    return proc, master, marks_r
+
+
+def _timeline(
+    captured: list[tuple[float, str, str]], idle_limit: float | None
+) -> tuple[list[tuple[float, str, str]], float, float]:
+    """The events in time order, idle stretches cut: (events, end, seconds cut)."""
+    events = sorted(captured, key=lambda event: event[0])  # stable: output order kept
+    end = max((event[0] for event in events), default=0.0)
+    if idle_limit is None or not events:
+        return events, end, 0.0
+    events = cut_idle(events, idle_limit)
+    return events, events[-1][0], end - events[-1][0]
+
+
+def _command(
+    source: Path, out: Path, touring: bool, speed: float, svg_at: tuple[float, ...]
+) -> list[str]:
+    """The app's command line: the preset, its tour, slow motion, the stills."""
+    cmd = [*APP, str(source)]
+    if touring:
+        # Nobody presses `n` in a recording: a held step goes on after HOLD_S.
+        cmd += ["--tour", "--tour-hold", f"{HOLD_S:g}"]
+    if speed != 1.0:
+        cmd += ["--speed", f"{speed:g}"]
+    if svg_at:
+        stem = out.with_name(out.stem)
+        cmd += ["--svg-at", ",".join(f"{at:g}" for at in svg_at), "--svg-stem", str(stem)]
+    return cmd
+
+
+class _Capture:
+    """What the app writes to its terminal and its marker pipe, with times on
+    the recording's clock (seconds since `started`), until it has quit.
+
+    `end_at` moves earlier when the tour's last step fires (`tail` seconds
+    after it; `tail` is None when a --duration fixes the end). At `end_at`
+    the recorder presses `q`; what comes after (the goodbye) is kept at the
+    moment of `q`."""
+
+    def __init__(self, started: float, end_at: float, tail: float | None) -> None:
+        self.started = started
+        self.end_at = end_at
+        self.tail = tail
+        self.events: list[tuple[float, str, str]] = []
+        self.output_bytes = 0
+        self.quit_at: float | None = None  # on the recording's clock
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = b""  # a marker line not yet ended
+
+    def run(
+        self, proc: subprocess.Popen[bytes], master: int, marks: int, stills: _StillWatch
+    ) -> None:
+        open_fds = {master, marks}
         while open_fds:
-            now = time.monotonic() - t0
-            if quit_at is None and now >= end_at:
-                late = duration is None and not stills.done() and now < end_at + STILL_WAIT_S
-                if not late:
+            now = time.monotonic() - self.started
+            if self.quit_at is None and now >= self.end_at:
+                late = self.tail is not None and not stills.done()
+                if not (late and now < self.end_at + STILL_WAIT_S):
                     with contextlib.suppress(OSError):
                         os.write(master, b"q")
-                    quit_at = now
-            if quit_at is not None and now - quit_at > QUIT_GRACE_S:
+                    self.quit_at = now
+            if self.quit_at is not None and now - self.quit_at > QUIT_GRACE_S:
                 break
             ready, _, _ = select.select(list(open_fds), [], [], 0.05)
             for fd in ready:
@@ -167,67 +241,38 @@ def record(
                     data = b""
                 if not data:
                     open_fds.discard(fd)
-                    continue
-                t = time.monotonic() - t0
-                if quit_at is not None:
-                    t = quit_at  # the goodbye, at the moment of `q`
-                if fd == master:
-                    out_bytes += len(data)
-                    text = decoder.decode(data)
-                    if text:
-                        events.append((t, "o", text))
-                    continue
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    with contextlib.suppress(ValueError, KeyError, TypeError):
-                        mark = json.loads(line)
-                        at = max(0.0, mark["t"] - t0)
-                        label = str(mark["label"])
-                        events.append((at if quit_at is None else quit_at, "m", label))
-                        step = _STEP.match(label)
-                        if duration is None and step and step.group(1) == step.group(2):
-                            end_at = min(end_at, at + tail)  # the last step: a little more
+                elif fd == master:
+                    self._output(data)
+                else:
+                    self._marks(data)
             if proc.poll() is not None and master not in open_fds:
                 break
-    finally:
-        status = _stop(proc)
-        os.close(master)
-        os.close(marks_r)
-    events.sort(key=lambda e: e[0])  # stable: output order within a time is kept
-    end = max((e[0] for e in events), default=0.0)
-    cut = 0.0
-    if idle_limit is not None and events:
-        events = cut_idle(events, idle_limit)
-        cut = end - events[-1][0]
-        end = events[-1][0]
-    header = {
-        "version": 2,
-        "width": width,
-        "height": height,
-        "timestamp": int(wall),
-        "duration": round(end, 6),
-        "title": f"ipcplay: {scenario.title}",
-        "env": {"TERM": TERM, "SHELL": "/bin/sh"},
-    }
-    _write_atomic(out, [header, *([round(t, 6), code, data] for t, code, data in events)])
-    saved = tuple(p for p in stills.paths if stills.fresh(p))
-    for path in saved:  # drawn with the font ipcplay ships, whatever the viewer has
-        with contextlib.suppress(OSError, ValueError):
-            embed_font_in_file(path)
-    return Recording(
-        out,
-        width,
-        height,
-        end,
-        sum(1 for e in events if e[1] == "o"),
-        out_bytes,
-        tuple((t, d) for t, c, d in events if c == "m"),
-        saved,
-        status,
-        cut,
-        quit_at is None,
-    )
+
+    def _now(self) -> float:
+        """The time of what arrives now: the goodbye, after `q`, at the moment of `q`."""
+        if self.quit_at is not None:
+            return self.quit_at
+        return time.monotonic() - self.started
+
+    def _output(self, data: bytes) -> None:
+        at = self._now()
+        self.output_bytes += len(data)
+        text = self._decoder.decode(data)
+        if text:
+            self.events.append((at, "o", text))
+
+    def _marks(self, data: bytes) -> None:
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                mark = json.loads(line)
+                at = max(0.0, mark["t"] - self.started)
+                label = str(mark["label"])
+                self.events.append((at if self.quit_at is None else self.quit_at, "m", label))
+                step = _STEP.match(label)
+                if self.tail is not None and step and step.group(1) == step.group(2):
+                    self.end_at = min(self.end_at, at + self.tail)  # the last step: a little more
 
 
 def cut_idle(
@@ -240,22 +285,22 @@ def cut_idle(
     A marker inside a cut stretch keeps its place in proportion, so it stays
     between the same two screens it was recorded between.
     """
-    anchors = [0.0, *sorted({t for t, code, _ in events if code == "o"})]
+    anchors = [0.0, *sorted({at for at, code, _ in events if code == "o"})]
     mapped = [0.0]
-    for a, b in pairwise(anchors):
-        mapped.append(mapped[-1] + min(b - a, limit))
+    for start, stop in pairwise(anchors):
+        mapped.append(mapped[-1] + min(stop - start, limit))
 
-    def shift(t: float) -> float:
-        i = bisect_right(anchors, t) - 1
-        if i < 0:
-            return t
-        if i == len(anchors) - 1:
-            return mapped[i] + min(t - anchors[i], limit)
-        gap = anchors[i + 1] - anchors[i]
+    def shift(at: float) -> float:
+        index = bisect_right(anchors, at) - 1
+        if index < 0:
+            return at
+        if index == len(anchors) - 1:
+            return mapped[index] + min(at - anchors[index], limit)
+        gap = anchors[index + 1] - anchors[index]
         scale = 1.0 if gap <= limit else limit / gap
-        return mapped[i] + (t - anchors[i]) * scale
+        return mapped[index] + (at - anchors[index]) * scale
 
-    return [(shift(t), code, data) for t, code, data in events]
+    return [(shift(at), code, data) for at, code, data in events]
 
 
 class _StillWatch:
@@ -273,7 +318,16 @@ class _StillWatch:
             return False
 
     def done(self) -> bool:
-        return all(self.fresh(p) for p in self.paths)
+        return all(self.fresh(path) for path in self.paths)
+
+    def saved(self) -> tuple[Path, ...]:
+        """The stills this recording made, each with the font ipcplay ships
+        put inside, so it draws the same whatever fonts the viewer has."""
+        saved = tuple(path for path in self.paths if self.fresh(path))
+        for path in saved:
+            with contextlib.suppress(OSError, ValueError):
+                embed_font_in_file(path)
+        return saved
 
 
 def _quit_with_recorder() -> None:
@@ -305,9 +359,9 @@ def _write_atomic(out: Path, lines: list[object]) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)  # as a plain open() would have made it
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
             for line in lines:
-                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+                file.write(json.dumps(line, ensure_ascii=False) + "\n")
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
