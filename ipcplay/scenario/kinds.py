@@ -89,11 +89,14 @@ class ChannelKind:
     manager: bool = False  # lives in a Manager's server process; processes hold proxies
     templates: tuple[Template, ...] = ()
 
-    def label(self, maxsize: int = 0, duplex: bool = True) -> str:
-        """'Queue(3)', 'Queue', 'Pipe', 'Pipe(one-way)': the kind and its bound."""
+    def label(self, maxsize: int | str = 0, duplex: bool = True) -> str:
+        """'Queue(3)', 'Queue', 'Pipe', 'Pipe(one-way)': the kind and its bound.
+
+        `maxsize` may be the text a composer field holds, shown as typed."""
         if self.pipe_like:
             return self.name if duplex else f"{self.name}(one-way)"
-        return f"{self.name}({maxsize})" if self.bounded and maxsize else self.name
+        bound = str(maxsize).strip()
+        return f"{self.name}({bound})" if self.bounded and bound not in ("", "0") else self.name
 
 
 @dataclass(frozen=True)
@@ -459,7 +462,7 @@ def steps_on(action: str) -> tuple[str, ...]:
     return tuple(k.name for k in SHARED if action in k.steps)
 
 
-def channel_label(kind: str, maxsize: int = 0, duplex: bool = True) -> str:
+def channel_label(kind: str, maxsize: int | str = 0, duplex: bool = True) -> str:
     """The one label of a channel's kind, wherever it is shown."""
     entry = channel_kind(kind)
     return entry.label(maxsize, duplex) if entry is not None else kind

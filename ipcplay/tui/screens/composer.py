@@ -45,8 +45,8 @@ from ipcplay.scenario.loader import dumps, loads
 from ipcplay.scenario.model import Scenario
 from ipcplay.tui.screens.choice import Choice, ChoiceScreen
 from ipcplay.tui.screens.save_as import SaveAsScreen, slug
+from ipcplay.tui.widgets.composer_diagram import channel_kind_label, steps_targets, topology
 from ipcplay.tui.widgets.composer_diagram import shared_kind as _shared_kind
-from ipcplay.tui.widgets.composer_diagram import steps_targets, topology
 from ipcplay.tui.widgets.composer_form import EntryForm
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.text import TextView
@@ -119,13 +119,7 @@ def _row(e: Entry, draft: Draft, bad: bool) -> Text:
     names = {c.uid: c.name for c in draft.channels}
     t.append(f"{e.name or '(unnamed)':<12} ", style="bold")
     if e.section == "channel":
-        kind = e.get("kind")
-        size = str(e.get("maxsize")).strip()
-        if kind in ("Queue", "JoinableQueue") and size not in ("", "0"):
-            kind += f"({size})"
-        elif kind == "Pipe":
-            kind += "" if e.get("duplex") else " one-way"
-        t.append(kind, style="cyan")
+        t.append(channel_kind_label(e), style="cyan")
         return t
     if e.section == "shared":
         t.append(_shared_kind(e), style="cyan")

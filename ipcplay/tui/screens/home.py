@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ipcplay.scenario import PresetInfo, ScenarioError, list_presets, load
+from ipcplay.scenario import PresetInfo, ScenarioError, kinds, list_presets, load
 from ipcplay.scenario.draft import Draft, from_scenario
 from ipcplay.scenario.model import TOPIC_LABELS, Scenario
 from ipcplay.tui.format import reflow
@@ -33,20 +33,9 @@ FILTER_KEYS = {"up": -1, "down": 1, "pageup": -10, "pagedown": 10}
 
 
 def primitives(s: Scenario) -> str:
-    kinds = []
-    for c in s.channels:
-        k = c.kind + (f"({c.maxsize})" if c.maxsize else "")
-        if c.kind == "Pipe":
-            k = "Pipe" if c.duplex else "Pipe(one-way)"
-        kinds.append(k)
-    for o in s.shared:
-        if o.kind in ("Semaphore", "BoundedSemaphore"):
-            kinds.append(f"{o.kind}({o.value:g})")
-        elif o.kind == "Barrier":
-            kinds.append(f"Barrier({o.parties})")
-        else:
-            kinds.append(o.kind)
-    return ", ".join(dict.fromkeys(kinds))
+    labels = [kinds.channel_label(c.kind, c.maxsize, c.duplex) for c in s.channels]
+    labels += [kinds.shared_label(o.kind, o.value, o.parties) for o in s.shared]
+    return ", ".join(dict.fromkeys(labels))
 
 
 class PresetCommands(Provider):

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from ipcplay.engine.snapshot import ChannelSample, Snapshot
+from ipcplay.scenario import kinds
 from ipcplay.tui import format as F
 from ipcplay.tui.widgets.rows import Pieces, RowView
 from ipcplay.tui.widgets.text import TextView
@@ -72,14 +73,15 @@ class ChannelPanel(Vertical):
 
     def _row(self, value: tuple[ChannelSample, tuple[float, ...], int]) -> Pieces:
         c, hist, mode = value
-        kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
+        kind = kinds.channel_label(c.kind, c.maxsize)
         if mode == 2:
             out = [(f"{c.name[:12]:<12} {kind[:15]:<15} ", "")]
         elif mode == 1:
             out = [(f"{c.name[:12]:<12} ", "")]
         else:
             out = [(f"{c.name[:10]:<10} ", "")]
-        if c.kind == "Pipe":  # a pipe has no maxsize: what matters is what is in flight
+        entry = kinds.channel_kind(c.kind)
+        if entry is not None and entry.pipe_like:  # no maxsize: what matters is in flight
             out.append((f"{c.depth:>3} in flight     ", "cyan"))
         else:
             out += F.fill_pieces(c.depth, c.maxsize, 8) if c.maxsize else [(" " * 8, "")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ipcplay.scenario import kinds
 from ipcplay.scenario.draft import Draft, Entry, parse_steps
 from ipcplay.tui.widgets.flow import link
 
@@ -22,13 +23,13 @@ def _who(p: Entry) -> str:
     return p.name or "(unnamed)"
 
 
+def channel_kind_label(c: Entry) -> str:
+    """The kind's one label (scenario/kinds.py), from what is typed."""
+    return kinds.channel_label(str(c.get("kind")), c.get("maxsize"), bool(c.get("duplex")))
+
+
 def _label(c: Entry) -> str:
-    kind = c.get("kind")
-    if kind == "Pipe":
-        return f"{c.name} · Pipe {'duplex' if c.get('duplex') else 'one-way'}"
-    size = str(c.get("maxsize")).strip()
-    bound = f"({size})" if kind != "SimpleQueue" and size not in ("", "0") else ""
-    return f"{c.name} · {kind}{bound}"
+    return f"{c.name} · {channel_kind_label(c)}"
 
 
 def steps_targets(p: Entry) -> list[str]:

@@ -34,7 +34,7 @@ from textual.widgets import (
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.draft import PROCESS_DEFAULTS, Draft, Entry, Problem, Section
 
 Kind = Literal["input", "select", "check", "refs", "endings", "area", "steps"]
@@ -138,25 +138,14 @@ def _payload_shown(e: Entry, prefix: str, key: str) -> bool:
 def visible(e: Entry, key: str) -> bool:
     """Does this field show for this entry? What applies, plus anything set."""
     if e.section == "channel":
-        kind = e.get("kind")
-        if key == "maxsize":
-            return kind in ("Queue", "JoinableQueue", "ManagerQueue")
-        if key == "reader_keeps_write_end":
-            return (kind == "Pipe" and not e.get("duplex")) or bool(e.get(key))
-        if key == "remote":
-            return kind == "ManagerQueue"
-        return key != "duplex" or kind == "Pipe"
+        channel = kinds.channel_kind(e.get("kind"))
+        takes = key in channel.keys if channel is not None else False
+        if key == "reader_keeps_write_end":  # a one-way Pipe's only
+            return (takes and not e.get("duplex")) or bool(e.get(key))
+        return takes or key not in kinds.KEYS
     if e.section == "shared":
-        kind = e.get("kind")
-        shown = {
-            "typecode": kind in model.DATA_KINDS,
-            "value": kind in ("Value", "Semaphore", "BoundedSemaphore"),
-            "values": kind in ("Array", "ManagerList"),
-            "parties": kind == "Barrier",
-            "size": kind == "SharedMemory",
-            "items": kind == "ManagerDict",
-        }
-        return shown.get(key, True)
+        shared = kinds.shared_kind(e.get("kind"))
+        return (key in shared.keys if shared is not None else False) or key not in kinds.KEYS
     if e.section != "process":
         return True
     role = e.get("role")

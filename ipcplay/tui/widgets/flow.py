@@ -8,6 +8,7 @@ from itertools import groupby
 from rich.text import Text
 
 from ipcplay.engine.snapshot import ChannelSample, Snapshot
+from ipcplay.scenario import kinds
 from ipcplay.tui import format as F
 from ipcplay.tui.widgets.text import TextView
 
@@ -59,8 +60,7 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
             t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
             t.append(f" · {d.in_flight} in flight · {d.received} got\n")
         return t
-    kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
-    t.append_text(link(w, f"{c.name} · {kind}", r))
+    t.append_text(link(w, f"{c.name} · {kinds.channel_label(c.kind, c.maxsize)}", r))
     if topology_only:
         return t
     t.append("   ")
@@ -72,12 +72,17 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
     t.append(f"  put {F.rate(c.put_rate)}  get {F.rate(c.get_rate)}  max {c.max_depth}")
     if c.wait_s:
         t.append(f"  age {F.wait(c.wait_s)}")
-    if c.kind == "JoinableQueue":
+    if _joinable(c.kind):
         t.append(f"  unfinished {c.unfinished}")
     if c.lost:
         t.append(f"  lost {c.lost}: could not be pickled", style="bold red")
     t.append("\n")
     return t
+
+
+def _joinable(kind: str) -> bool:
+    entry = kinds.channel_kind(kind)
+    return entry is not None and entry.joinable
 
 
 class FlowView(TextView):
