@@ -25,6 +25,7 @@ from ipcplay.engine.lifeline import (  # re-exported: the supervisor and record.
 from ipcplay.engine.plan import ChildPlan
 from ipcplay.engine.primitives import instrument_shared
 from ipcplay.engine.roles import ROLES, STOPPED, RoleContext
+from ipcplay.scenario.kinds import channel_kind
 
 
 def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None:
@@ -36,7 +37,7 @@ def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None
     visible: if nobody reads, the pipe stays full and this never returns
     (the pitfall "joining processes that use queues")."""
     for ch, ep in zip(chans, plan.endpoints, strict=True):
-        if not ep.writes or ep.kind not in ("Queue", "JoinableQueue"):
+        if not ep.writes or not channel_kind(ep.kind).feeder:
             continue
         mv[base + B.P_WAITS_ON] = ep.chan
         mv[base + B.P_SINCE] = time.monotonic_ns()

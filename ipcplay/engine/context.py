@@ -16,6 +16,7 @@ from typing import Any
 from ipcplay.engine import board as B
 from ipcplay.engine import tempo
 from ipcplay.engine.plan import ChildPlan
+from ipcplay.scenario.kinds import channel_kind
 
 STOPPED = "stopped"
 _SLICE = 0.05  # longest uninterrupted sleep, so commands are seen within 50 ms
@@ -218,7 +219,7 @@ class RoleContext:
                         ch.join()
             elif step == "close":
                 for ch, ep in zip(self.chans, self.plan.endpoints, strict=True):
-                    if ep.kind == "Pipe":
+                    if channel_kind(ep.kind).pipe_like:
                         ch.close()
 
 

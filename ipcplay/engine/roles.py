@@ -22,6 +22,7 @@ from ipcplay.engine import tempo
 from ipcplay.engine.context import STOPPED, RoleContext, getter, putter, square
 from ipcplay.engine.demos import DEMO_ROLES
 from ipcplay.engine.pool import owner
+from ipcplay.scenario.kinds import channel_kind
 
 
 def index_value(value: Any, i: int) -> Any:
@@ -58,7 +59,7 @@ def _consume(ctx: RoleContext, forward: bool) -> str | None:
     outs = [putter(c) for c in ctx.outputs] if forward else []
     k = len(outs)
     ep = ctx.plan.endpoints[ctx.plan.inputs[0]]
-    task_done = inp.task_done if ep.kind == "JoinableQueue" and ctx.spec.task_done else None
+    task_done = inp.task_done if channel_kind(ep.kind).joinable and ctx.spec.task_done else None
     count = ctx.spec.count
     taken = 0
     while count == 0 or taken < count:
@@ -177,68 +178,102 @@ def steps(ctx: RoleContext) -> str | None:
         (s.op, ends[s.target] if s.op in ("put", "get") else objs.get(s.target), s)
         for s in ctx.spec.steps
     ]
-    i = ctx.plan.replica - 1  # the seeds' loop index: "{i}" in a Manager step
-    held: list[Any] = []
-    sent = 0
-    for r in range(ctx.spec.count):
+    run = _StepRun(ctx)
+    for rounds in range(ctx.spec.count):
         for op, obj, step in plan:
-            if ctx.commands():
-                for lock in reversed(held):
-                    lock.release()
+            outcome = STOPPED if ctx.commands() else run.step(op, obj, step)
+            if outcome is not None:
+                run.release_all()
+                if outcome == _ENDED:
+                    ctx.done(rounds)
+                    return None
                 return STOPPED
-            if op == "put":
-                body = index_value(step.item, i)
-                putter(ctx.chans[obj])(((ctx.plan.proc << 32) | sent, body, time.monotonic_ns()))
-                sent += 1
-            elif op == "get" and not _step_get(ctx, obj):
-                for lock in reversed(held):
-                    lock.release()
-                ctx.done(r)
-                return None
-            elif op in ("add", "multiply", "value"):
-                obj.update(op, step.amount, step.locked)
-            elif op == "acquire":
-                lock = obj.lock if hasattr(obj, "lock") else obj
-                lock.acquire()
-                held.append(lock)
-            elif op == "release":
-                lock = obj.lock if hasattr(obj, "lock") else obj
-                lock.release()
-                held.reverse()
-                held.remove(lock)
-                held.reverse()
-            elif op == "wait":
-                obj.wait()
-            elif op == "wait_for":
-                obj.wait(objs[step.other], step.amount)
-            elif op == "notify":
-                obj.notify(int(step.amount))
-            elif op == "notify_all":
-                obj.notify_all()
-            elif op == "write":
-                obj.write(step.offset, int(step.amount))
-            elif op == "fill":
-                obj.fill(int(step.amount))
-            elif op == "read":
-                obj.read()
-            elif op == "set":
-                obj.set()
-            elif op == "clear":
-                obj.clear()
-            elif op == "append" and step.key is not None:
-                obj.append_at(index_value(step.key, i), index_value(step.item, i), step.assign)
-            elif op == "append":
-                obj.append(index_value(step.item, i))
-            elif op == "setitem":
-                obj.setitem(index_value(step.key, i), index_value(step.item, i))
-            elif op == "setattr":
-                obj.setattr(step.key, index_value(step.item, i))
-            elif op == "sleep" and _nap(ctx, step.ms):
-                for lock in reversed(held):
-                    lock.release()
-                return STOPPED
-        ctx.done(r + 1)
+        ctx.done(rounds + 1)
     return None
+
+
+_ENDED = "ended"  # a get step found the stream over
+_MANAGER_STEPS = ("append", "setitem", "setattr")
+
+
+class _StepRun:
+    """A `steps` process between its steps: the locks it holds (released if it
+    is stopped), the messages it has put, its loop index for "{i}"."""
+
+    def __init__(self, ctx: RoleContext) -> None:
+        self.ctx = ctx
+        self.held: list[Any] = []
+        self.sent = 0
+        self.index = ctx.plan.replica - 1  # the seeds' loop index: "{i}" in a Manager step
+
+    def release_all(self) -> None:
+        for lock in reversed(self.held):
+            lock.release()
+
+    def step(self, op: str, obj: Any, step: Any) -> str | None:
+        """Do one step: STOPPED to stop now, _ENDED when its input is over, else None."""
+        ctx = self.ctx
+        if op == "put":
+            body = index_value(step.item, self.index)
+            putter(ctx.chans[obj])(((ctx.plan.proc << 32) | self.sent, body, time.monotonic_ns()))
+            self.sent += 1
+        elif op == "get":
+            return None if _step_get(ctx, obj) else _ENDED
+        elif op == "sleep":
+            return STOPPED if _nap(ctx, step.ms) else None
+        elif op in ("acquire", "release"):
+            self._lock(op, obj.lock if hasattr(obj, "lock") else obj)
+        elif op in _MANAGER_STEPS:
+            self._manager(op, obj, step)
+        else:
+            _object_step(op, obj, step, ctx.shared)
+        return None
+
+    def _lock(self, op: str, lock: Any) -> None:
+        if op == "acquire":
+            lock.acquire()
+            self.held.append(lock)
+            return
+        lock.release()
+        # the most recent acquire of this lock is the one released
+        self.held.reverse()
+        self.held.remove(lock)
+        self.held.reverse()
+
+    def _manager(self, op: str, obj: Any, step: Any) -> None:
+        i = self.index
+        if op == "append" and step.key is not None:
+            obj.append_at(index_value(step.key, i), index_value(step.item, i), step.assign)
+        elif op == "append":
+            obj.append(index_value(step.item, i))
+        elif op == "setitem":
+            obj.setitem(index_value(step.key, i), index_value(step.item, i))
+        else:
+            obj.setattr(step.key, index_value(step.item, i))
+
+
+def _object_step(op: str, obj: Any, step: Any, objs: dict[str, Any]) -> None:
+    """A step on a Value, Array, Event, Barrier, Condition or block."""
+    if op in ("add", "multiply", "value"):
+        obj.update(op, step.amount, step.locked)
+    elif op == "wait":
+        obj.wait()
+    elif op == "wait_for":
+        obj.wait(objs[step.other], step.amount)
+    elif op == "notify":
+        obj.notify(int(step.amount))
+    elif op == "notify_all":
+        obj.notify_all()
+    elif op == "write":
+        obj.write(step.offset, int(step.amount))
+    elif op == "fill":
+        obj.fill(int(step.amount))
+    elif op == "read":
+        obj.read()
+    elif op == "set":
+        obj.set()
+    elif op == "clear":
+        obj.clear()
 
 
 def _step_get(ctx: RoleContext, k: int) -> bool:
@@ -249,7 +284,7 @@ def _step_get(ctx: RoleContext, k: int) -> bool:
         item = getter(ch)()
     except EOFError:
         return False
-    if ctx.plan.endpoints[k].kind == "JoinableQueue":
+    if channel_kind(ctx.plan.endpoints[k].kind).joinable:
         ch.task_done()
     if item is None:
         return ctx.got_pill() < ctx.plan.pills_needed
