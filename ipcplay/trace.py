@@ -45,83 +45,90 @@ def build(
     records: Iterable[dict[str, Any]], scenario: Scenario
 ) -> tuple[dict[str, Any], TraceStats]:
     """The trace object for journal records (dicts as `--journal` writes them)."""
-    kinds = {c.name: c.kind for c in scenario.channels}
-    recs = sorted(records, key=lambda r: r["t"])
-    out: list[dict[str, Any]] = []
-    names: dict[int, str] = {}
-    last_end: dict[int, float] = defaultdict(float)
-    pending_wait: dict[tuple[int, str | None], dict[str, Any]] = {}
-    anchors: list[tuple[dict[str, Any], int, float]] = []  # (record, pid, arrow ts)
-    slices = 0
-
-    for r in recs:
-        pid = r["pid"]
-        names.setdefault(pid, r["process"])
-        op, chan = r["op"], r["channel"]
-        t_us = r["t"] * 1e6
-        if op.startswith("wait-"):
-            pending_wait[(pid, chan)] = r  # the call's own event follows
-            continue
-        pipe = kinds.get(chan) == "Pipe"
-        word = PIPE_WORDS.get(op, op) if pipe else op
-        if op in ("start", "exit"):
-            args = {"exit code": r["bytes"]} if op == "exit" else {}
-            out.append(_instant(pid, op, t_us, args))
-            continue
-        if op not in _SLICED:
-            continue
-        wait = pending_wait.pop((pid, chan), None)
-        if wait is not None and wait["op"] != f"wait-{op}":
-            # A call that waited and then failed (EOFError, a timeout): its
-            # wait stands alone; this is another call.
-            slices += _lone_wait(out, wait, kinds)
-            wait = None
-        args: dict[str, Any] = {"channel": chan}
-        if r["msg"] is not None:
-            args["msg"] = mid_text(r["msg"])
-        if r["bytes"]:
-            args["bytes"] = r["bytes"]
-        if wait is not None:  # the wait was this very call's
-            w_end = wait["t"] * 1e6
-            start = min(w_end - wait["wait_s"] * 1e6, t_us - TICK_US)
-            args["waited_ms"] = round(wait["wait_s"] * 1e3, 3)
-            out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
-            out.append(
-                _slice(
-                    pid,
-                    f"blocked in {word}",
-                    "blocked",
-                    start,
-                    max(0.0, min(w_end, t_us) - start),
-                    {"channel": chan, "waited_ms": args["waited_ms"]},
-                )
-            )
-            slices += 2
-        else:
-            start = max(t_us - TICK_US, last_end[pid])
-            out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
-            slices += 1
-        last_end[pid] = t_us
-        if op in ("put", "get"):
-            anchors.append((r, pid, t_us - TICK_US / 2))
-
-    for wait in pending_wait.values():
-        slices += _lone_wait(out, wait, kinds)
-    flows, unpaired = _flows(anchors, kinds)
-    out.extend(flows)
+    kinds = {channel.name: channel.kind for channel in scenario.channels}
+    ordered = sorted(records, key=lambda record: record["t"])
+    tracks = _Tracks(kinds)
+    for record in ordered:
+        tracks.add(record)
+    for wait in tracks.pending_wait.values():
+        tracks.slices += _lone_wait(tracks.out, wait, kinds)
+    flows, unpaired = _flows(tracks.anchors, kinds)
     meta = []
-    for pid, name in names.items():
+    for pid, name in tracks.names.items():
         meta.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
         meta.append(
             {"ph": "M", "name": "thread_name", "pid": pid, "tid": pid, "args": {"name": name}}
         )
     trace = {
-        "traceEvents": meta + out,
+        "traceEvents": meta + tracks.out + flows,
         "displayTimeUnit": "ms",
         "otherData": {"scenario": scenario.name, "title": scenario.title, "generator": "ipcplay"},
     }
-    stats = TraceStats(len(recs), len(names), slices, len(flows) // 2, unpaired)
+    stats = TraceStats(len(ordered), len(tracks.names), tracks.slices, len(flows) // 2, unpaired)
     return trace, stats
+
+
+class _Tracks:
+    """The slices of every process's track, built one journal record at a
+    time (in time order), and the put/get anchors the arrows join."""
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+        self.out: list[dict[str, Any]] = []
+        self.names: dict[int, str] = {}
+        self.last_end: dict[int, float] = defaultdict(float)
+        self.pending_wait: dict[tuple[int, str | None], dict[str, Any]] = {}
+        self.anchors: list[tuple[dict[str, Any], int, float]] = []  # (record, pid, arrow ts)
+        self.slices = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        pid = record["pid"]
+        self.names.setdefault(pid, record["process"])
+        op, chan = record["op"], record["channel"]
+        t_us = record["t"] * 1e6
+        if op.startswith("wait-"):
+            self.pending_wait[(pid, chan)] = record  # the call's own event follows
+            return
+        if op in ("start", "exit"):
+            args = {"exit code": record["bytes"]} if op == "exit" else {}
+            self.out.append(_instant(pid, op, t_us, args))
+            return
+        if op not in _SLICED:
+            return
+        wait = self.pending_wait.pop((pid, chan), None)
+        if wait is not None and wait["op"] != f"wait-{op}":
+            # A call that waited and then failed (EOFError, a timeout): its
+            # wait stands alone; this is another call.
+            self.slices += _lone_wait(self.out, wait, self.kinds)
+            wait = None
+        self._call(record, wait)
+        self.last_end[pid] = t_us
+        if op in ("put", "get"):
+            self.anchors.append((record, pid, t_us - TICK_US / 2))
+
+    def _call(self, record: dict[str, Any], wait: dict[str, Any] | None) -> None:
+        """One call's slice; one that waited also gets its nested "blocked" slice."""
+        pid, op, chan = record["pid"], record["op"], record["channel"]
+        t_us = record["t"] * 1e6
+        word = PIPE_WORDS.get(op, op) if self.kinds.get(chan) == "Pipe" else op
+        args: dict[str, Any] = {"channel": chan}
+        if record["msg"] is not None:
+            args["msg"] = mid_text(record["msg"])
+        if record["bytes"]:
+            args["bytes"] = record["bytes"]
+        if wait is None:
+            start = max(t_us - TICK_US, self.last_end[pid])
+            self.out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
+            self.slices += 1
+            return
+        wait_end = wait["t"] * 1e6
+        start = min(wait_end - wait["wait_s"] * 1e6, t_us - TICK_US)
+        args["waited_ms"] = round(wait["wait_s"] * 1e3, 3)
+        self.out.append(_slice(pid, f"{word} {chan}", "ipc", start, t_us - start, args))
+        blocked = {"channel": chan, "waited_ms": args["waited_ms"]}
+        duration = max(0.0, min(wait_end, t_us) - start)
+        self.out.append(_slice(pid, f"blocked in {word}", "blocked", start, duration, blocked))
+        self.slices += 2
 
 
 def _slice(pid: int, name: str, cat: str, ts: float, dur: float, args: dict[str, Any]) -> dict:
@@ -162,20 +169,20 @@ def _flows(
     fast reader can have the item before that."""
     writers: dict[str, set[int]] = defaultdict(set)
     readers: dict[str, set[int]] = defaultdict(set)
-    for r, pid, _ in anchors:
-        (writers if r["op"] == "put" else readers)[r["channel"]].add(pid)
+    for record, pid, _ in anchors:
+        (writers if record["op"] == "put" else readers)[record["channel"]].add(pid)
     by_id: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
     in_order: dict[tuple[str, int], deque[tuple[int, float]]] = defaultdict(deque)
     gets = []
     unpaired = 0
-    for r, pid, ts in anchors:
-        chan = r["channel"]
-        if r["op"] != "put":
-            gets.append((r, pid, ts))
-        elif r["pill"]:
+    for record, pid, ts in anchors:
+        chan = record["channel"]
+        if record["op"] != "put":
+            gets.append((record, pid, ts))
+        elif record["pill"]:
             continue
-        elif r["msg"] is not None:
-            by_id[(chan, r["msg"])].append((pid, ts))
+        elif record["msg"] is not None:
+            by_id[(chan, record["msg"])].append((pid, ts))
         else:
             dests = readers[chan] - {pid}
             if len(dests) == 1 and writers[chan] - dests == {pid}:
@@ -184,26 +191,28 @@ def _flows(
                 unpaired += 1  # several writers or readers: no order to pair by
 
     out: list[dict[str, Any]] = []
-    for r, pid, ts in gets:
-        chan = r["channel"]
+    for record, pid, ts in gets:
+        chan = record["channel"]
         src = None
-        if r["pill"]:
+        if record["pill"]:
             continue
-        if r["msg"] is not None:
+        if record["msg"] is not None:
             # A ponger may echo the pinger's id: take the earliest put by another process.
-            puts = by_id.get((chan, r["msg"]), [])
-            i = next((i for i, (p, _) in enumerate(puts) if p != pid), None)
-            if i is not None:
-                src = puts.pop(i)
+            puts = by_id.get((chan, record["msg"]), [])
+            index = next((index for index, (put_pid, _) in enumerate(puts) if put_pid != pid), None)
+            if index is not None:
+                src = puts.pop(index)
         elif in_order.get((chan, pid)):
             src = in_order[(chan, pid)].popleft()
         if src is None:
             continue
-        name = "bytes" if kinds.get(chan) == "Pipe" and r["msg"] is None else "message"
+        name = "bytes" if kinds.get(chan) == "Pipe" and record["msg"] is None else "message"
         common = {"name": name, "cat": f"flow {chan}", "id": len(out) // 2 + 1}
         out.append({"ph": "s", "pid": src[0], "tid": src[0], "ts": src[1], **common})
         out.append({"ph": "f", "bp": "e", "pid": pid, "tid": pid, "ts": ts, **common})
-    unpaired += sum(len(v) for v in by_id.values()) + sum(len(q) for q in in_order.values())
+    unpaired += sum(len(waiting) for waiting in by_id.values()) + sum(
+        len(queue) for queue in in_order.values()
+    )
     return out, unpaired
 
 
