@@ -343,84 +343,117 @@ def _forget_terminate(pool: Any) -> None:
     os._exit(0)
 
 
-def _drive(o: Owner, pool: Any, spec: PoolSpec) -> None:
-    m = spec.method
-    n = len(spec.calls)
-    js = jobs(spec)
-    chunk = spec.chunksize or None
-    pending: list[tuple[int, Any]] = []  # (task, AsyncResult) to get() after the endings
-    if m == "apply":
-        for i, job in enumerate(js):
-            o.bump(H_SUBMITTED)
-            o.get(pool.apply_async(run_task, (job,)), i, "apply")
-            o.ctx.done(o.mv[o.at + H_COLLECTED])
-    elif m == "apply_async":
-        for i, job in enumerate(js):
-            o.bump(H_SUBMITTED)
-            kw: dict[str, Any] = {}
-            if spec.callback:
-                kw["callback"] = o.on_result
-            if spec.error_callback:
-                kw["error_callback"] = functools.partial(o.on_error, i)
-            pending.append((i, pool.apply_async(run_task, (job,), **kw)))
-        if spec.timeout:
-            pending = _timed_gets(o, pool, js, pending, spec)
-    elif m in ("map", "starmap"):
-        o.bump(H_SUBMITTED, n)
-        ar = _map_async(pool, m, js, chunk, {})
-        o.wait(_waiter(ar), "map", n)
-        for i, value in ar.get(0):
-            o.arrived(i, value)
-    elif m in ("map_async", "starmap_async"):
-        o.bump(H_SUBMITTED, n)
-        kw = {}
-        if spec.callback:
-            kw["callback"] = o.on_results
-        if spec.error_callback:
-            kw["error_callback"] = functools.partial(o.on_error, None)
-        pending.append((-1, _map_async(pool, m, js, chunk, kw)))
+Pending = list[tuple[int, Any]]  # (task, AsyncResult) to get() after the endings; -1: a map's
+
+
+def _drive(keeper: Owner, pool: Any, spec: PoolSpec) -> None:
+    """Run the pool method over every task, then the endings, then get what is pending."""
+    job_list = jobs(spec)
+    method = spec.method
+    pending: Pending = []
+    if method == "apply":
+        _apply(keeper, pool, job_list)
+    elif method == "apply_async":
+        pending = _apply_async(keeper, pool, job_list, spec)
+    elif method in ("map", "starmap"):
+        _map(keeper, pool, job_list, spec)
+    elif method in ("map_async", "starmap_async"):
+        pending = [(-1, _map_with_callbacks(keeper, pool, job_list, spec))]
     else:  # imap, imap_unordered
-        o.bump(H_SUBMITTED, n)
-        # With chunksize > 1 CPython's imap returns a plain generator over
-        # chunks, which has no next(timeout); the owner must never block
-        # without a timeout, so it sends the chunks itself, one job list per
-        # task message: the same messages imap(chunksize) would send.
-        size = chunk or 1
-        if size > 1:
-            it = getattr(pool, m)(run_chunk, [js[k : k + size] for k in range(0, n, size)], 1)
-        else:
-            it = getattr(pool, m)(run_task, js, 1)
-        got = 0
-        while got < n:
-            box: list[Any] = []
+        _imap(keeper, pool, job_list, spec)
+    _endings(keeper, pool, spec, pending)
+    _collect(keeper, spec, pending)
 
-            def ready(t: float, box: list[Any] = box) -> bool:
-                try:
-                    box.append(it.next(t))
-                except multiprocessing.TimeoutError:
-                    return False
-                return True
 
-            o.wait(ready, "imap", n - got)
-            for i, value in box[0] if size > 1 else box:
-                o.arrived(i, value)
-                got += 1
-                o.ctx.done(got)
-    _endings(o, pool, spec, pending)
-    for i, ar in pending:
-        if i < 0:
-            o.wait(_waiter(ar), "get", n)
+def _apply(keeper: Owner, pool: Any, job_list: list[Any]) -> None:
+    """`pool.apply`, task by task: each waits for its result before the next."""
+    for task, job in enumerate(job_list):
+        keeper.bump(H_SUBMITTED)
+        keeper.get(pool.apply_async(run_task, (job,)), task, "apply")
+        keeper.ctx.done(keeper.mv[keeper.at + H_COLLECTED])
+
+
+def _apply_async(keeper: Owner, pool: Any, job_list: list[Any], spec: PoolSpec) -> Pending:
+    pending: Pending = []
+    for task, job in enumerate(job_list):
+        keeper.bump(H_SUBMITTED)
+        options: dict[str, Any] = {}
+        if spec.callback:
+            options["callback"] = keeper.on_result
+        if spec.error_callback:
+            options["error_callback"] = functools.partial(keeper.on_error, task)
+        pending.append((task, pool.apply_async(run_task, (job,), **options)))
+    if spec.timeout:
+        pending = _timed_gets(keeper, pool, job_list, pending, spec)
+    return pending
+
+
+def _map(keeper: Owner, pool: Any, job_list: list[Any], spec: PoolSpec) -> None:
+    count = len(job_list)
+    keeper.bump(H_SUBMITTED, count)
+    result = _map_async(pool, spec.method, job_list, spec.chunksize or None, {})
+    keeper.wait(_waiter(result), "map", count)
+    for task, value in result.get(0):
+        keeper.arrived(task, value)
+
+
+def _map_with_callbacks(keeper: Owner, pool: Any, job_list: list[Any], spec: PoolSpec) -> Any:
+    keeper.bump(H_SUBMITTED, len(job_list))
+    options: dict[str, Any] = {}
+    if spec.callback:
+        options["callback"] = keeper.on_results
+    if spec.error_callback:
+        options["error_callback"] = functools.partial(keeper.on_error, None)
+    return _map_async(pool, spec.method, job_list, spec.chunksize or None, options)
+
+
+def _imap(keeper: Owner, pool: Any, job_list: list[Any], spec: PoolSpec) -> None:
+    count = len(job_list)
+    keeper.bump(H_SUBMITTED, count)
+    # With chunksize > 1 CPython's imap returns a plain generator over
+    # chunks, which has no next(timeout); the owner must never block
+    # without a timeout, so it sends the chunks itself, one job list per
+    # task message: the same messages imap(chunksize) would send.
+    size = spec.chunksize or 1
+    if size > 1:
+        chunks = [job_list[k : k + size] for k in range(0, count, size)]
+        results = getattr(pool, spec.method)(run_chunk, chunks, 1)
+    else:
+        results = getattr(pool, spec.method)(run_task, job_list, 1)
+    got = 0
+    while got < count:
+        box: list[Any] = []
+
+        def ready(timeout: float, box: list[Any] = box) -> bool:
             try:
-                pairs = ar.get(0)
+                box.append(results.next(timeout))
+            except multiprocessing.TimeoutError:
+                return False
+            return True
+
+        keeper.wait(ready, "imap", count - got)
+        for task, value in box[0] if size > 1 else box:
+            keeper.arrived(task, value)
+            got += 1
+            keeper.ctx.done(got)
+
+
+def _collect(keeper: Owner, spec: PoolSpec, pending: Pending) -> None:
+    """get() each pending result the endings left, as the program would."""
+    for task, result in pending:
+        if task < 0:
+            keeper.wait(_waiter(result), "get", len(spec.calls))
+            try:
+                pairs = result.get(0)
             except Exception:
                 if spec.on_error == "raise" and not spec.error_callback:
-                    o.bump(H_ERRORS)
+                    keeper.bump(H_ERRORS)
                     raise
                 continue
-            for j, value in pairs:
-                o.arrived(j, value)
-        elif i not in o.got:
-            o.get(ar, i)
+            for done_task, value in pairs:
+                keeper.arrived(done_task, value)
+        elif task not in keeper.got:
+            keeper.get(result, task)
 
 
 def _map_async(pool: Any, m: str, js: list[Any], chunk: int | None, kw: dict[str, Any]) -> Any:

@@ -181,100 +181,76 @@ class PoolWatch:
     def workers(self, now: float, first_index: int, alive: list[bool]) -> list[ProcessSample]:
         """One panel per worker life, in the order they claimed a slot."""
         out: list[ProcessSample] = []
-        for p, reg, spec in self.pools:
-            v = self._vals.get(p)
-            if v is None:
+        for proc, region, spec in self.pools:
+            values = self._vals.get(proc)
+            if values is None:
                 continue
-            owner = self.insts[p].name
             ended_by = {3: "ended by terminate()", 5: "killed by SIGKILL (stopped)"}.get(
-                v[H_STATE], "gone" if not alive[p] else ""
+                values[H_STATE], "gone" if not alive[proc] else ""
             )
-            for k in range(min(v[H_CLAIMED], reg.workers)):
-                w = reg.worker(k) - reg.at
-                pid = v[w + W_PID]
-                if not pid:
-                    continue
-                wstate = v[w + W_STATE]
-                key = (reg.at, k)
-                os_ = self._os.get(key)
-                if os_ is None or os_[0] != "X":
-                    fresh = _proc_stat(pid)
-                    if fresh is not None:
-                        os_ = self._os[key] = fresh
-                    elif os_ is not None:
-                        os_ = self._os[key] = ("X", *os_[1:])  # gone: reaped
-                letter, cpu_s, rss, threads, ppid = os_ or ("", 0.0, 0, 0, 0)
-                exitcode: int | None = None
-                ended = wstate in (WORKER_EXITED, WORKER_KILLED) or letter in ("Z", "X")
-                ended = ended or bool(v[w + W_EXIT])
-                ended = ended or (letter == "" and bool(ended_by))
-                live = not ended and letter != ""
-                reaped = v[w + W_EXIT] - EXIT_BASE if v[w + W_EXIT] else None
-                by_terminate = bool(ended_by) and reaped == -signal.SIGTERM
-                if wstate == WORKER_KILLED:
-                    exitcode, state = -signal.SIGKILL, "killed by SIGKILL"
-                elif wstate == WORKER_EXITED:
-                    exitcode, state = 0, "exited 0"
-                elif reaped is not None and not by_terminate:
-                    exitcode, state = reaped, exit_words(reaped)
-                elif letter == "Z":
-                    state = "zombie"
-                elif letter in ("X", "") and ended_by:
-                    exitcode = -signal.SIGKILL if v[H_STATE] == 5 else -signal.SIGTERM
-                    state = ended_by
-                elif letter == "X":
-                    state = "gone"
-                elif letter == "":
-                    state = "starting"
-                else:
-                    state = "working" if v[w + W_CURRENT] else "idle"
-                cur = v[w + W_CURRENT] - 1
-                if 0 <= cur < len(spec.calls) and live:
-                    activity = f"task {cur}: {call_words(spec.function, spec.calls[cur])}"
-                elif live:
-                    activity = "waiting for a task"
-                else:
-                    activity = ""
-                if v[w + W_CPU_NS]:
-                    cpu_s = max(cpu_s, v[w + W_CPU_NS] / 1e9)
-                pct = 0.0
-                if live:
-                    last = self._cpu.get(key)
-                    if last is None or now - last[0] >= 1.0:
-                        pct = (cpu_s - last[1]) / (now - last[0]) * 100 if last else 0.0
-                        self._cpu[key] = (now, cpu_s, pct)
-                    else:
-                        pct = last[2]
-                out.append(
-                    ProcessSample(
-                        index=first_index + len(out),
-                        name=f"{owner}/w{k + 1}",
-                        template=owner,
-                        role="pool-worker",
-                        pid=pid,
-                        ppid=ppid or v[w + W_PPID] or None,
-                        alive=live,
-                        exitcode=exitcode,
-                        state=state,
-                        status=_STATE_WORDS.get(letter, "") if live else "",
-                        activity=activity,
-                        blocked=None,
-                        cpu_percent=max(0.0, pct),
-                        cpu_s=cpu_s,
-                        rss=rss,
-                        threads=threads,
-                        ctx_switches=0,
-                        sent=v[w + W_DONE] + v[w + W_FAILED],
-                        received=v[w + W_TAKEN],
-                        items=v[w + W_DONE],
-                        pills_sent=0,
-                        pills_received=0,
-                        blocked_s=0.0,
-                        error="",
-                        stopped_by_engine=False,
-                    )
-                )
+            for slot in range(min(values[H_CLAIMED], region.workers)):
+                if values[region.worker(slot) - region.at + W_PID]:
+                    worker = _Worker(values, region, spec, slot, ended_by)
+                    out.append(self._worker_sample(worker, proc, now, first_index + len(out)))
         return out
+
+    def _worker_sample(self, worker: _Worker, proc: int, now: float, index: int) -> ProcessSample:
+        """A worker's panel: its board slot, and /proc while it lives."""
+        values, at = worker.values, worker.at
+        key = (worker.region.at, worker.slot)
+        letter, cpu_s, rss, threads, ppid = self._os_stat(key, values[at + W_PID])
+        exitcode, state, live = worker.state(letter)
+        if values[at + W_CPU_NS]:
+            cpu_s = max(cpu_s, values[at + W_CPU_NS] / 1e9)
+        owner = self.insts[proc].name
+        return ProcessSample(
+            index=index,
+            name=f"{owner}/w{worker.slot + 1}",
+            template=owner,
+            role="pool-worker",
+            pid=values[at + W_PID],
+            ppid=ppid or values[at + W_PPID] or None,
+            alive=live,
+            exitcode=exitcode,
+            state=state,
+            status=_STATE_WORDS.get(letter, "") if live else "",
+            activity=worker.activity(live),
+            blocked=None,
+            cpu_percent=max(0.0, self._cpu_percent(key, now, cpu_s) if live else 0.0),
+            cpu_s=cpu_s,
+            rss=rss,
+            threads=threads,
+            ctx_switches=0,
+            sent=values[at + W_DONE] + values[at + W_FAILED],
+            received=values[at + W_TAKEN],
+            items=values[at + W_DONE],
+            pills_sent=0,
+            pills_received=0,
+            blocked_s=0.0,
+            error="",
+            stopped_by_engine=False,
+        )
+
+    def _os_stat(self, key: tuple[int, int], pid: int) -> tuple[str, float, int, int, int]:
+        """A worker's (state letter, cpu s, rss, threads, ppid) from /proc; once
+        it has gone, its last figures with the letter "X" (reaped)."""
+        stat = self._os.get(key)
+        if stat is None or stat[0] != "X":
+            fresh = _proc_stat(pid)
+            if fresh is not None:
+                stat = self._os[key] = fresh
+            elif stat is not None:
+                stat = self._os[key] = ("X", *stat[1:])  # gone: reaped
+        return stat or ("", 0.0, 0, 0, 0)
+
+    def _cpu_percent(self, key: tuple[int, int], now: float, cpu_s: float) -> float:
+        """CPU use over the last second or more, held between updates."""
+        last = self._cpu.get(key)
+        if last is not None and now - last[0] < 1.0:
+            return last[2]
+        percent = (cpu_s - last[1]) / (now - last[0]) * 100 if last else 0.0
+        self._cpu[key] = (now, cpu_s, percent)
+        return percent
 
     def samples(self, alive: list[bool]) -> list[PoolSample]:
         out = []
@@ -331,3 +307,55 @@ class PoolWatch:
                 )
             )
         return out
+
+
+class _Worker:
+    """One worker life in a sample of its pool's region: how it ended, what it does."""
+
+    def __init__(
+        self, values: list[int], region: Region, spec: PoolSpec, slot: int, ended_by: str
+    ) -> None:
+        self.values = values
+        self.region = region
+        self.spec = spec
+        self.slot = slot
+        self.at = region.worker(slot) - region.at  # its slots, in `values`
+        self.ended_by = ended_by  # how the pool's end ended its workers, if it did
+
+    def state(self, letter: str) -> tuple[int | None, str, bool]:
+        """(exit code, state in words, alive) from its slot and /proc's letter."""
+        values, at, ended_by = self.values, self.at, self.ended_by
+        said = values[at + W_STATE]
+        ended = said in (WORKER_EXITED, WORKER_KILLED) or letter in ("Z", "X")
+        ended = ended or bool(values[at + W_EXIT])
+        ended = ended or (letter == "" and bool(ended_by))
+        live = not ended and letter != ""
+        reaped = values[at + W_EXIT] - EXIT_BASE if values[at + W_EXIT] else None
+        by_terminate = bool(ended_by) and reaped == -signal.SIGTERM
+        exitcode: int | None = None
+        if said == WORKER_KILLED:
+            exitcode, state = -signal.SIGKILL, "killed by SIGKILL"
+        elif said == WORKER_EXITED:
+            exitcode, state = 0, "exited 0"
+        elif reaped is not None and not by_terminate:
+            exitcode, state = reaped, exit_words(reaped)
+        elif letter == "Z":
+            state = "zombie"
+        elif letter in ("X", "") and ended_by:
+            exitcode = -signal.SIGKILL if values[H_STATE] == 5 else -signal.SIGTERM
+            state = ended_by
+        elif letter == "X":
+            state = "gone"
+        elif letter == "":
+            state = "starting"
+        else:
+            state = "working" if values[at + W_CURRENT] else "idle"
+        return exitcode, state, live
+
+    def activity(self, live: bool) -> str:
+        if not live:
+            return ""
+        current = self.values[self.at + W_CURRENT] - 1
+        if 0 <= current < len(self.spec.calls):
+            return f"task {current}: {call_words(self.spec.function, self.spec.calls[current])}"
+        return "waiting for a task"
