@@ -49,77 +49,18 @@ def _values(data: bytes) -> tuple[list[Any], bool]:
     """The stack of values the pickle builds, and whether it was complete."""
     stack: list[Any] = []
     memo: dict[int, Any] = {}
-    f = io.BytesIO(data)
+    reader = io.BytesIO(data)
     end = 0  # where the op being read starts
     try:
-        for op, arg, _ in pickletools.genops(f):
-            end = f.tell()
+        for op, arg, _ in pickletools.genops(reader):
+            end = reader.tell()
             name = op.name
             if name in ("PROTO", "FRAME"):
                 continue
             if name == "STOP":
                 return stack, True
-            if name == "MARK":
-                stack.append(_MARK)
-            elif name in ("MEMOIZE",):
-                memo[len(memo)] = stack[-1] if stack else None
-            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-                memo[arg] = stack[-1] if stack else None
-            elif name in ("BINGET", "LONG_BINGET", "GET"):
-                stack.append(memo.get(arg, _Opaque("…")))
-            elif name == "NONE":
-                stack.append(None)
-            elif name in ("NEWTRUE", "NEWFALSE"):
-                stack.append(name == "NEWTRUE")
-            elif op.arg is not None and isinstance(arg, _SIMPLE) and name not in _NAMES:
-                # ints, floats, strings and bytes of every width
-                stack.append(arg)
-            elif name == "EMPTY_TUPLE":
-                stack.append(())
-            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                k = int(name[-1])
-                items = tuple(stack[-k:])
-                del stack[-k:]
-                stack.append(items)
-            elif name in ("TUPLE", "LIST", "DICT", "FROZENSET"):
-                items = _pop_mark(stack)
-                if name == "TUPLE":
-                    stack.append(tuple(items))
-                elif name == "LIST":
-                    stack.append(list(items))
-                elif name == "DICT":
-                    stack.append(dict(_pairs(items)))
-                else:
-                    stack.append(_Opaque(f"frozenset({list(items)!r})"))
-            elif name == "EMPTY_LIST":
-                stack.append([])
-            elif name == "EMPTY_DICT":
-                stack.append({})
-            elif name == "EMPTY_SET":
-                stack.append(_Opaque("set()"))
-            elif name == "APPEND":
-                v = stack.pop()
-                _add(stack[-1], [v])
-            elif name == "APPENDS":
-                items = _pop_mark(stack)
-                _add(stack[-1], items)
-            elif name == "SETITEM":
-                v, k = stack.pop(), stack.pop()
-                _add(stack[-1], [k, v])
-            elif name == "SETITEMS":
-                items = _pop_mark(stack)
-                _add(stack[-1], items)
-            elif name in ("GLOBAL", "STACK_GLOBAL"):
-                if name == "STACK_GLOBAL" and len(stack) >= 2:
-                    qual = stack.pop()  # the name; the module under it
-                    stack.pop()
-                else:
-                    qual = str(arg).rpartition(" ")[2]
-                stack.append(_Opaque(f"<{qual}>"))
-            elif name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD", "OBJ", "INST", "ADDITEMS"):
-                _collapse(stack, name)
-            else:
-                stack.append(_Opaque("<?>"))
+            if not _plain(stack, memo, name, arg, op.arg is not None):
+                _structure(stack, name, arg)
     except (ValueError, IndexError, KeyError, TypeError, AttributeError):
         # Cut off (or not a pickle): what was read so far, and the start of a
         # string or bytes the cut went through.
@@ -127,6 +68,77 @@ def _values(data: bytes) -> tuple[list[Any], bool]:
         if cut is not None:
             stack.append(cut)
     return stack, False
+
+
+def _plain(stack: list[Any], memo: dict[int, Any], name: str, arg: Any, has_arg: bool) -> bool:
+    """Marks, the memo and plain values (None, booleans, numbers, strings,
+    bytes): True if `name` was one of those and is done."""
+    if name == "MARK":
+        stack.append(_MARK)
+    elif name in ("MEMOIZE",):
+        memo[len(memo)] = stack[-1] if stack else None
+    elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+        memo[arg] = stack[-1] if stack else None
+    elif name in ("BINGET", "LONG_BINGET", "GET"):
+        stack.append(memo.get(arg, _Opaque("…")))
+    elif name == "NONE":
+        stack.append(None)
+    elif name in ("NEWTRUE", "NEWFALSE"):
+        stack.append(name == "NEWTRUE")
+    elif has_arg and isinstance(arg, _SIMPLE) and name not in _NAMES:
+        # ints, floats, strings and bytes of every width
+        stack.append(arg)
+    else:
+        return False
+    return True
+
+
+def _structure(stack: list[Any], name: str, arg: Any) -> None:
+    """Tuples, lists, dicts and sets, what is added to them, and objects
+    (shown by name, never built)."""
+    if name == "EMPTY_TUPLE":
+        stack.append(())
+    elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+        count = int(name[-1])
+        items = tuple(stack[-count:])
+        del stack[-count:]
+        stack.append(items)
+    elif name in ("TUPLE", "LIST", "DICT", "FROZENSET"):
+        items = _pop_mark(stack)
+        if name == "TUPLE":
+            stack.append(tuple(items))
+        elif name == "LIST":
+            stack.append(list(items))
+        elif name == "DICT":
+            stack.append(dict(_pairs(items)))
+        else:
+            stack.append(_Opaque(f"frozenset({list(items)!r})"))
+    elif name == "EMPTY_LIST":
+        stack.append([])
+    elif name == "EMPTY_DICT":
+        stack.append({})
+    elif name == "EMPTY_SET":
+        stack.append(_Opaque("set()"))
+    elif name == "APPEND":
+        value = stack.pop()
+        _add(stack[-1], [value])
+    elif name in ("APPENDS", "SETITEMS"):
+        items = _pop_mark(stack)
+        _add(stack[-1], items)
+    elif name == "SETITEM":
+        value, key = stack.pop(), stack.pop()
+        _add(stack[-1], [key, value])
+    elif name in ("GLOBAL", "STACK_GLOBAL"):
+        if name == "STACK_GLOBAL" and len(stack) >= 2:
+            qual = stack.pop()  # the name; the module under it
+            stack.pop()
+        else:
+            qual = str(arg).rpartition(" ")[2]
+        stack.append(_Opaque(f"<{qual}>"))
+    elif name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD", "OBJ", "INST", "ADDITEMS"):
+        _collapse(stack, name)
+    else:
+        stack.append(_Opaque("<?>"))
 
 
 # opcode -> (bytes of its length field, is text)
