@@ -36,14 +36,14 @@ def _flush(plan: ChildPlan, mv: memoryview, base: int, chans: list[Any]) -> None
     exit anyway. Doing it here, stamped on the board, makes that wait
     visible: if nobody reads, the pipe stays full and this never returns
     (the pitfall "joining processes that use queues")."""
-    for ch, ep in zip(chans, plan.endpoints, strict=True):
+    for chan, ep in zip(chans, plan.endpoints, strict=True):
         if not ep.writes or not channel_kind(ep.kind).feeder:
             continue
         mv[base + B.P_WAITS_ON] = ep.chan
         mv[base + B.P_SINCE] = time.monotonic_ns()
         mv[base + B.P_ACTIVITY] = B.ACT_FLUSHING
-        ch.close()
-        ch.join_thread()
+        chan.close()
+        chan.join_thread()
         mv[base + B.P_ACTIVITY] = B.ACT_ENDING
 
 
@@ -54,10 +54,10 @@ def _ctx_switches() -> int:
         import resource
 
         who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
-        r = resource.getrusage(who)
+        usage = resource.getrusage(who)
     except (ImportError, OSError):
         return 0
-    return r.ru_nvcsw + r.ru_nivcsw
+    return usage.ru_nvcsw + usage.ru_nivcsw
 
 
 def child_entry(
@@ -81,8 +81,34 @@ def child_entry(
     mv = B.view(raw_board)
     layout = plan.layout
     base = layout.proc(plan.proc)
-    # Armed: from now on the observer may stop us. A pause asked for before
-    # this moment is held, and played once we wait here (see board.C_HOLD).
+    _arm(plan, mv, base, foreign)
+    journal = JournalWriter(mv, layout, plan.proc) if layout.journal_cap else None
+    if journal is not None:
+        journal.log(B.OP_START, -1, 0)
+    chans = [
+        instrument(ep.kind, handle, ep, mv, layout, plan.proc, journal)
+        for ep, handle in zip(plan.endpoints, handles, strict=True)
+    ]
+    objs = {
+        ep.name: instrument_shared(handle, ep, mv, layout, plan.proc, journal)
+        for ep, handle in zip(plan.shared, shared, strict=True)
+    }
+    mv[base + B.P_PHASE] = B.PHASE_RUNNING
+    phase, code = _run_role(plan, mv, base, chans, objs)
+    mv[base + B.P_MARK] = 0
+    mv[base + B.P_CPU_NS] = time.process_time_ns()
+    mv[base + B.P_CTX_SWITCHES] = _ctx_switches()
+    mv[base + B.P_ENDED_NS] = time.monotonic_ns()
+    mv[base + B.P_PHASE] = phase
+    if journal is not None:
+        journal.log(B.OP_EXIT, -1, code)
+    if code:
+        sys.exit(code)
+
+
+def _arm(plan: ChildPlan, mv: memoryview, base: int, foreign: tuple[Any, ...]) -> None:
+    """Say our PID, so the observer may stop us from now on; wait out a pause
+    asked for before this moment (board.C_HOLD); then let go of what is not ours."""
     mv[base + B.P_PID] = os.getpid()
     while mv[base + B.C_HOLD]:
         time.sleep(0.002)
@@ -91,19 +117,13 @@ def child_entry(
     if plan.quiet:
         quiet()
     mv[base + B.P_STARTED_NS] = time.monotonic_ns()
-    journal = JournalWriter(mv, layout, plan.proc) if layout.journal_cap else None
-    if journal is not None:
-        journal.log(B.OP_START, -1, 0)
-    chans = [
-        instrument(ep.kind, h, ep, mv, layout, plan.proc, journal)
-        for ep, h in zip(plan.endpoints, handles, strict=True)
-    ]
-    objs = {
-        ep.name: instrument_shared(h, ep, mv, layout, plan.proc, journal)
-        for ep, h in zip(plan.shared, shared, strict=True)
-    }
-    mv[base + B.P_PHASE] = B.PHASE_RUNNING
-    code = 0
+
+
+def _run_role(
+    plan: ChildPlan, mv: memoryview, base: int, chans: list[Any], objs: dict[str, Any]
+) -> tuple[int, int]:
+    """Join what must end first, run the role, join what must end before we
+    do; (the phase it ended in, the exit status)."""
     try:
         ctx = RoleContext(plan, mv, chans, objs)
         result = STOPPED if ctx.join(plan.join_first) else ROLES[plan.spec.role](ctx)
@@ -114,17 +134,8 @@ def child_entry(
             _flush(plan, mv, base, chans)
     except BaseException as exc:  # report it on the board; the terminal is the TUI's
         B.write_text(mv, base, f"{type(exc).__name__}: {exc}")
-        phase = B.PHASE_FAILED
-        code = 1
-    mv[base + B.P_MARK] = 0
-    mv[base + B.P_CPU_NS] = time.process_time_ns()
-    mv[base + B.P_CTX_SWITCHES] = _ctx_switches()
-    mv[base + B.P_ENDED_NS] = time.monotonic_ns()
-    mv[base + B.P_PHASE] = phase
-    if journal is not None:
-        journal.log(B.OP_EXIT, -1, code)
-    if code:
-        sys.exit(code)
+        return B.PHASE_FAILED, 1
+    return phase, 0
 
 
 __all__ = [
