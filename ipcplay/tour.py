@@ -57,8 +57,8 @@ def _few(names: list[str], most: int = 3) -> str:
     return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
-def _matches(p: ProcessSample, name: str) -> bool:
-    return p.name == name or p.template == name
+def _matches(process: ProcessSample, name: str) -> bool:
+    return process.name == name or process.template == name
 
 
 def check(step: TourStep, snap: Snapshot, since: Snapshot | None = None) -> str | None:
@@ -71,37 +71,49 @@ def check(step: TourStep, snap: Snapshot, since: Snapshot | None = None) -> str 
     """
     when = step.when
     if when in ("full", "depth"):
-        c = next((c for c in snap.channels if c.name == step.on), None)
-        if c is None:
-            return None
-        need = c.maxsize if when == "full" else step.at_least
-        if need and c.depth >= need:
-            return f"{c.name} holds {c.depth}" + (f" of {c.maxsize}" if c.maxsize else "")
-        if when == "full":
-            before = (
-                next((b.full_hits for b in since.channels if b.name == c.name), 0) if since else 0
-            )
-            if c.full_hits > before:
-                return f"{c.name} was full: {c.full_hits - before} put(s) found it at {c.maxsize}"
-        return None
-    if when in ("blocked", "exited"):
-        procs = [p for p in snap.processes if _matches(p, step.on)]
-        if when == "blocked":
-            hit = next((p for p in procs if p.blocked is not None), None)
-            if hit is not None and hit.blocked is not None:
-                b = hit.blocked
-                return f"{hit.name} is blocked in {b.op} on '{b.channel}'"
-            before = {p.name: p.blocked_s for p in since.processes} if since else {}
-            grew = next((p for p in procs if p.blocked_s > before.get(p.name, 0.0) + 1e-3), None)
-            if grew is not None:
-                waited = grew.blocked_s - before.get(grew.name, 0.0)
-                return f"{grew.name} was blocked for {waited:.2f} s"
-            return None
-        if procs and all(p.exitcode is not None for p in procs):
+        return _channel_check(step, snap, since)
+    if when == "blocked":
+        return _blocked_check(step, snap, since)
+    if when == "exited":
+        procs = [process for process in snap.processes if _matches(process, step.on)]
+        if procs and all(process.exitcode is not None for process in procs):
             return f"{step.on} has exited"
         return None
     if snap.stuck is not None and (when == "stuck" or snap.stuck.kind == when):
         return snap.stuck.description
+    return None
+
+
+def _channel_check(step: TourStep, snap: Snapshot, since: Snapshot | None) -> str | None:
+    """`full` and `depth`: the channel holds enough now, or (full) a put found
+    it full since `since`."""
+    channel = next((c for c in snap.channels if c.name == step.on), None)
+    if channel is None:
+        return None
+    need = channel.maxsize if step.when == "full" else step.at_least
+    if need and channel.depth >= need:
+        bound = f" of {channel.maxsize}" if channel.maxsize else ""
+        return f"{channel.name} holds {channel.depth}{bound}"
+    if step.when == "full":
+        earlier = [c.full_hits for c in since.channels if c.name == channel.name] if since else []
+        hits = channel.full_hits - (earlier[0] if earlier else 0)
+        if hits > 0:
+            return f"{channel.name} was full: {hits} put(s) found it at {channel.maxsize}"
+    return None
+
+
+def _blocked_check(step: TourStep, snap: Snapshot, since: Snapshot | None) -> str | None:
+    """`blocked`: a process of `on` is blocked now, or was since `since`."""
+    procs = [process for process in snap.processes if _matches(process, step.on)]
+    hit = next((process for process in procs if process.blocked is not None), None)
+    if hit is not None and hit.blocked is not None:
+        blocked = hit.blocked
+        return f"{hit.name} is blocked in {blocked.op} on '{blocked.channel}'"
+    before = {process.name: process.blocked_s for process in since.processes} if since else {}
+    for process in procs:
+        waited = process.blocked_s - before.get(process.name, 0.0)
+        if waited > 1e-3:
+            return f"{process.name} was blocked for {waited:.2f} s"
     return None
 
 
@@ -249,53 +261,66 @@ class TourPlayer:
     def _act(self, step: TourStep, snap: Snapshot) -> tuple[str, ...]:
         if not step.do or self.controls is None:
             return ()
-        c = self.controls
+        controls = self.controls
         if step.do == "pause-all":
-            c.pause_all()
+            controls.pause_all()
             return ("paused every process (SIGSTOP)",)
         if step.do == "resume-all":
             if not self.protected:
-                c.resume_all()
+                controls.resume_all()
                 return ("resumed every process (SIGCONT)",)
-            others = [p for p in snap.processes if p.alive and p.name not in self.protected]
+            others = [
+                process
+                for process in snap.processes
+                if process.alive and process.name not in self.protected
+            ]
             if not others:
                 return ("left every process paused: you paused them",)
-            for p in others:
+            for process in others:
                 with contextlib.suppress(Exception):
-                    c.resume(p.name)
-            kept = sorted(n for n in self.protected if any(p.name == n for p in snap.processes))
+                    controls.resume(process.name)
+            kept = sorted(
+                name
+                for name in self.protected
+                if any(process.name == name for process in snap.processes)
+            )
             return (f"resumed every process but {_few(kept)}, which you paused",)
-        targets = [p for p in snap.processes if _matches(p, step.to) and p.alive]
+        targets = [
+            process for process in snap.processes if _matches(process, step.to) and process.alive
+        ]
         actions: dict[str, tuple[Callable[[str], object], str]] = {
-            "pause": (c.pause, "paused {} with SIGSTOP"),
-            "resume": (c.resume, "resumed {} with SIGCONT"),
-            "terminate": (c.terminate, "sent SIGTERM to {}"),
-            "kill": (c.kill, "sent SIGKILL to {}"),
-            "pill": (c.poison_pill, "poison pill for {}"),
-            "rate": (lambda n: c.set_rate(n, step.rate), f"set {{}} to {step.rate:g} items/s"),
+            "pause": (controls.pause, "paused {} with SIGSTOP"),
+            "resume": (controls.resume, "resumed {} with SIGCONT"),
+            "terminate": (controls.terminate, "sent SIGTERM to {}"),
+            "kill": (controls.kill, "sent SIGKILL to {}"),
+            "pill": (controls.poison_pill, "poison pill for {}"),
+            "rate": (
+                lambda name: controls.set_rate(name, step.rate),
+                f"set {{}} to {step.rate:g} items/s",
+            ),
         }
-        fn, words = actions[step.do]
+        action, words = actions[step.do]
         done = []
-        many = getattr(c, "pause_many", None)  # the engine's: one wait for them all
+        many = getattr(controls, "pause_many", None)  # the engine's: one wait for them all
         if step.do == "pause" and many is not None and len(targets) > 1:
             try:
-                paused = set(many([p.name for p in targets]))
+                paused = set(many([process.name for process in targets]))
             except Exception as exc:  # the run was stopped between the snapshot and now
                 return (f"pause {step.to}: {exc}",)
             return tuple(
-                words.format(f"{p.name} (pid {p.pid})")
-                if p.name in paused
-                else f"pause {p.name}: it is not running"
-                for p in targets
+                words.format(f"{process.name} (pid {process.pid})")
+                if process.name in paused
+                else f"pause {process.name}: it is not running"
+                for process in targets
             )
-        for p in targets:
-            if step.do == "resume" and p.name in self.protected:
-                done.append(f"left {p.name} (pid {p.pid}) paused: you paused it")
+        for process in targets:
+            if step.do == "resume" and process.name in self.protected:
+                done.append(f"left {process.name} (pid {process.pid}) paused: you paused it")
                 continue
             try:
-                fn(p.name)
+                action(process.name)
             except Exception as exc:  # it exited between the snapshot and now
-                done.append(f"{step.do} {p.name}: {exc}")
+                done.append(f"{step.do} {process.name}: {exc}")
                 continue
-            done.append(words.format(f"{p.name} (pid {p.pid})"))
+            done.append(words.format(f"{process.name} (pid {process.pid})"))
         return tuple(done) or (f"{step.do}: no live process named {step.to}",)
