@@ -18,7 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from ipcplay.engine import EngineError
-    from ipcplay.headless import run
+    from ipcplay.headless import RunOptions, run
     from ipcplay.scenario import ScenarioError, load, resolve
 
     try:
@@ -52,8 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
             )
         try:
-            status = run(
-                scenario,
+            options = RunOptions(
                 duration=args.duration,
                 as_json=args.json,
                 journal=journal,
@@ -67,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 previews=not args.no_preview,
             )
+            status = run(scenario, options)
         except EngineError as exc:
             say_error(str(exc).strip())
             status = EXIT_CODES["crashed"]

@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import IO, Any
 
 from rich.console import Console, Group
@@ -20,16 +20,16 @@ from ipcplay import words as F  # plain words and sizes, as the TUI shows them
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
-from ipcplay.report import EXIT_CODES, as_dict
+from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.tour import HOLD_S, Fired, TourPlayer
 
 
-def tables(scenario: Scenario, snap: Snapshot) -> Group:
+def tables(title: str, snap: Snapshot) -> Group:
     """Processes and channels as two tables; every string from the scenario is
     a Text, never markup, so a preset cannot style or inject anything."""
-    procs = Table(title=Text(f"{scenario.title} — {snap.elapsed_s:.1f} s"), expand=False)
+    procs = Table(title=Text(f"{title} — {snap.elapsed_s:.1f} s"), expand=False)
     for col in ("process", "pid", "state", "cpu %", "rss", "sent", "recv", "blocked s"):
         procs.add_column(col, justify="right" if col not in ("process", "state") else "left")
     for p in snap.processes:
@@ -99,25 +99,52 @@ def tables(scenario: Scenario, snap: Snapshot) -> Group:
     return Group(*parts)
 
 
-def run(
-    scenario: Scenario,
-    *,
-    duration: float | None,
-    as_json: bool,
-    journal: IO[str] | None,
-    journal_name: str | None,
-    journal_events: int,
-    hz: float,
-    out: IO[str] | None = None,
-    trace_out: IO[str] | None = None,
-    trace_name: str | None = None,
-    tour: bool = False,
-    speed: float = 1.0,
-    previews: bool = True,
-) -> int:
-    """Run, report, and exit status. A trace is built after the run from the
-    journal, which must then be given and readable."""
-    out = out or sys.stdout
+@dataclass(frozen=True)
+class RunOptions:
+    """How `ipcplay run` runs a scenario and where its report goes. A trace is
+    built after the run from the journal, which must then be given and readable."""
+
+    duration: float | None = None  # the scenario's own time; None: as it says
+    as_json: bool = False
+    journal: IO[str] | None = None
+    journal_name: str | None = None
+    journal_events: int = 0
+    hz: float = 10.0
+    out: IO[str] | None = None
+    trace_out: IO[str] | None = None
+    trace_name: str | None = None
+    tour: bool = False
+    speed: float = 1.0
+    previews: bool = True
+
+
+def run_header(scenario: Scenario) -> RunHeader:
+    """The report's header facts, taken here: the report never reads a Scenario."""
+    return RunHeader(scenario.name, scenario.title, scenario.start_method, scenario.expect)
+
+
+class _TourFeed:
+    """Hands every snapshot to the tour player, on the sampler thread, so a
+    step sees every snapshot, the last one too; prints what it fired."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.player: TourPlayer | None = None
+
+    def __call__(self, snap: Snapshot) -> None:
+        if self.player is not None:
+            for fired in self.player.feed(snap):
+                if not self.quiet:
+                    self.console.print(_caption(fired))
+
+    def playing(self) -> bool:
+        return self.player is not None and not self.player.done
+
+
+def run(scenario: Scenario, options: RunOptions) -> int:
+    """Run, report, and the exit status."""
+    out = options.out or sys.stdout
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -126,97 +153,134 @@ def run(
     start_tracker()
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     console = Console(file=out)
-    live_ok = not as_json and console.is_terminal
-    player: TourPlayer | None = None
-
-    def on_snapshot(snap: Snapshot) -> None:
-        # On the sampler thread, so a step sees every snapshot, the last one too.
-        if player is not None:
-            for fired in player.feed(snap):
-                if not as_json:
-                    console.print(_caption(fired))
-
+    touring = options.tour and bool(scenario.tour)
+    feed = _TourFeed(console, quiet=options.as_json)
     engine = Engine(
         scenario,
-        journal_events=journal_events if journal else 0,
-        journal_out=journal,
-        sample_hz=hz,
-        on_snapshot=on_snapshot if tour and scenario.tour else None,
-        speed=speed,
-        previews=previews,
+        journal_events=options.journal_events if options.journal else 0,
+        journal_out=options.journal,
+        sample_hz=options.hz,
+        on_snapshot=feed if touring else None,
+        speed=options.speed,
+        previews=options.previews,
     )
-    if tour and scenario.tour:
+    if touring:
         # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.
-        player = TourPlayer(scenario, engine, hold_s=HOLD_S)
-    linger = (lambda: player is not None and not player.done) if player is not None else None
+        feed.player = TourPlayer(scenario, engine, hold_s=HOLD_S)
     try:
-        engine.start()
-        if live_ok:
-            with Live(
-                get_renderable=lambda: tables(scenario, engine.latest),
-                console=console,
-                refresh_per_second=4,
-                transient=True,
-            ):
-                outcome = engine.run(duration, stop, linger)
-        else:
-            outcome = engine.run(duration, stop, linger)
+        outcome = _watch(engine, scenario.title, options, console, stop, feed)
     finally:
         engine.shutdown()
         for s, h in old.items():
             signal.signal(s, h)
     verdict = _final_verdict(scenario, outcome)
-    stats = None
-    if journal is not None:
-        journal.flush()
-    # A journal that could not be written (a Sink keeps the error) is not read
-    # back: /dev/full, for one, reads as endless zeros. The command says why.
-    journal_ok = journal is not None and not getattr(journal, "error", None)
-    if trace_out is not None and journal is not None and journal_ok:
-        journal.seek(0)
-        stats = trace.write(journal, scenario, trace_out)
-        trace_out.flush()
-        if getattr(trace_out, "error", None):
-            stats = None  # not written: the command says so in one line
-    if as_json:
-        report = as_dict(scenario, verdict, outcome.duration_s, outcome.snapshot, journal_name)
-        if stats is not None:
-            report["trace"] = {"file": trace_name, **asdict(stats)}
-        if player is not None:
-            report["tour"] = [
-                {
-                    "step": f.index,
-                    "t": round(f.elapsed_s, 3),
-                    "met": f.met,
-                    "seen": f.seen,
-                    "did": list(f.done),
-                }
-                for f in player.fired
-            ]
+    stats = _trace(scenario, options)
+    if options.as_json:
+        report = _json_report(run_header(scenario), verdict, outcome, options, stats, feed.player)
         out.write(json.dumps(report) + "\n")
     else:
-        console.print(tables(scenario, outcome.snapshot))
-        style = "green" if verdict == "completed" else "bold red"
-        line = Text(f"verdict: {verdict} after {outcome.duration_s:.2f} s", style=style)
-        if verdict != scenario.expect:
-            line.append(f" (this scenario is documented to end: {scenario.expect})")
-        console.print(line)
-        if journal_name and journal_ok:
-            console.print(
-                Text(
-                    f"journal: {outcome.snapshot.events_total} events in {neutralise(journal_name)}"
-                    f", {outcome.snapshot.events_dropped} dropped"
-                )
-            )
-        if stats is not None:
-            console.print(
-                Text(
-                    f"trace: {stats.tracks} tracks, {stats.slices} slices, {stats.flows} arrows"
-                    f" in {neutralise(trace_name or '')}"
-                    " (open it in ui.perfetto.dev or chrome://tracing)"
-                )
-            )
+        _print_report(console, scenario, verdict, outcome, options, stats)
     return EXIT_CODES.get(verdict, 1)
+
+
+def _watch(
+    engine: Engine,
+    title: str,
+    options: RunOptions,
+    console: Console,
+    stop: threading.Event,
+    feed: _TourFeed,
+) -> Outcome:
+    """Start and run to the end, with a live table on a terminal."""
+    linger = feed.playing if feed.player is not None else None
+    engine.start()
+    if options.as_json or not console.is_terminal:
+        return engine.run(options.duration, stop, linger)
+    with Live(
+        get_renderable=lambda: tables(title, engine.latest),
+        console=console,
+        refresh_per_second=4,
+        transient=True,
+    ):
+        return engine.run(options.duration, stop, linger)
+
+
+def _trace(scenario: Scenario, options: RunOptions) -> Any:
+    """The trace's figures, once written from the journal; None if not written."""
+    journal = options.journal
+    if journal is not None:
+        journal.flush()
+    if options.trace_out is None or journal is None or not _journal_ok(options):
+        return None
+    journal.seek(0)
+    stats = trace.write(journal, scenario, options.trace_out)
+    options.trace_out.flush()
+    if getattr(options.trace_out, "error", None):
+        return None  # not written: the command says so in one line
+    return stats
+
+
+def _journal_ok(options: RunOptions) -> bool:
+    """A journal that could not be written (a Sink keeps the error) is not read
+    back: /dev/full, for one, reads as endless zeros. The command says why."""
+    return options.journal is not None and not getattr(options.journal, "error", None)
+
+
+def _json_report(
+    header: RunHeader,
+    verdict: str,
+    outcome: Outcome,
+    options: RunOptions,
+    stats: Any,
+    player: TourPlayer | None,
+) -> dict[str, Any]:
+    report = as_dict(header, verdict, outcome.duration_s, outcome.snapshot, options.journal_name)
+    if stats is not None:
+        report["trace"] = {"file": options.trace_name, **asdict(stats)}
+    if player is not None:
+        report["tour"] = [
+            {
+                "step": f.index,
+                "t": round(f.elapsed_s, 3),
+                "met": f.met,
+                "seen": f.seen,
+                "did": list(f.done),
+            }
+            for f in player.fired
+        ]
+    return report
+
+
+def _print_report(
+    console: Console,
+    scenario: Scenario,
+    verdict: str,
+    outcome: Outcome,
+    options: RunOptions,
+    stats: Any,
+) -> None:
+    console.print(tables(scenario.title, outcome.snapshot))
+    style = "green" if verdict == "completed" else "bold red"
+    line = Text(f"verdict: {verdict} after {outcome.duration_s:.2f} s", style=style)
+    if verdict != scenario.expect:
+        line.append(f" (this scenario is documented to end: {scenario.expect})")
+    console.print(line)
+    snap = outcome.snapshot
+    if options.journal_name and _journal_ok(options):
+        console.print(
+            Text(
+                f"journal: {snap.events_total} events in {neutralise(options.journal_name)}"
+                f", {snap.events_dropped} dropped"
+            )
+        )
+    if stats is not None:
+        console.print(
+            Text(
+                f"trace: {stats.tracks} tracks, {stats.slices} slices, {stats.flows} arrows"
+                f" in {neutralise(options.trace_name or '')}"
+                " (open it in ui.perfetto.dev or chrome://tracing)"
+            )
+        )
 
 
 def _caption(fired: Fired) -> Text:

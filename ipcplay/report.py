@@ -5,10 +5,17 @@ Kept apart from the CLI so the TUI and recorders can produce the same report.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from ipcplay.engine.snapshot import PoolSample, SharedSample, Snapshot
-from ipcplay.scenario.model import Scenario
+from ipcplay.engine.snapshot import (
+    ChannelSample,
+    ManagerSample,
+    PoolSample,
+    ProcessSample,
+    SharedSample,
+    Snapshot,
+)
 
 EXIT_CODES = {
     "completed": 0,
@@ -20,114 +27,40 @@ EXIT_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class RunHeader:
+    """What a report says before any figure: which run this was.
+
+    Built by the caller from whatever it started (a scenario today, any
+    program tomorrow), so the report never reads a Scenario."""
+
+    scenario: str  # its name
+    title: str
+    start_method: str
+    expected: str  # the verdict it is documented to end with
+
+
 def as_dict(
-    scenario: Scenario,
+    header: RunHeader,
     verdict: str,
     duration_s: float,
     snap: Snapshot,
     journal_file: str | None = None,
 ) -> dict[str, Any]:
+    """The `--json` object; its keys and their order are a format others read."""
     return {
-        "scenario": scenario.name,
-        "title": scenario.title,
-        "start_method": scenario.start_method,
+        "scenario": header.scenario,
+        "title": header.title,
+        "start_method": header.start_method,
         "verdict": verdict,
-        "expected": scenario.expect,
+        "expected": header.expected,
         "duration_s": round(duration_s, 3),
-        "processes": [
-            {
-                "name": p.name,
-                "role": p.role,
-                "template": p.template,
-                "pid": p.pid,
-                "ppid": p.ppid,
-                "exitcode": p.exitcode,
-                "state": p.state,
-                "cpu_s": round(p.cpu_s, 3),
-                "sent": p.sent,
-                "received": p.received,
-                "items": p.items,
-                "pills_sent": p.pills_sent,
-                "pills_received": p.pills_received,
-                "blocked_s": round(p.blocked_s, 4),
-                "rss": p.rss,
-                "ctx_switches": p.ctx_switches,
-                "stopped_by_ipcplay": p.stopped_by_engine,
-                "error": p.error or None,
-                **({"notes": dict(p.notes)} if p.notes else {}),
-            }
-            for p in snap.processes
-        ],
-        "channels": [
-            {
-                "name": c.name,
-                "kind": c.kind,
-                "maxsize": c.maxsize,
-                "puts": c.puts,
-                "gets": c.gets,
-                "depth": c.depth,
-                "max_depth": c.max_depth,
-                "bytes": c.bytes,
-                "task_done": c.task_done,
-                "unfinished": c.unfinished,
-                "full_hits": c.full_hits,
-                "lost": c.lost,
-                "blocked_put_s": round(c.blocked_put_s, 4),
-                "blocked_get_s": round(c.blocked_get_s, 4),
-                # An item's age in the channel (put to get), the longest so far;
-                # "max_wait_s" is its old name, kept for readers of old reports.
-                "max_age_s": round(c.max_wait_s, 4),
-                "max_wait_s": round(c.max_wait_s, 4),
-                "writers": list(c.writers),
-                "readers": list(c.readers),
-                "directions": [
-                    {
-                        "from": d.src,
-                        "to": d.dst,
-                        "sent": d.sent,
-                        "received": d.received,
-                        "in_flight": d.in_flight,
-                        "bytes": d.bytes,
-                    }
-                    for d in c.directions
-                ],
-            }
-            for c in snap.channels
-        ],
+        "processes": [process_dict(p) for p in snap.processes],
+        "channels": [channel_dict(c) for c in snap.channels],
         "shared": [shared_dict(o) for o in snap.shared],
         "pools": [pool_dict(o) for o in snap.pools],
-        "managers": [
-            {
-                "name": m.name,
-                "kind": m.kind,
-                "pid": m.pid,
-                "address": m.address,
-                "exitcode": m.exitcode,
-                "calls": dict(m.calls),
-                "observer_reads": m.observer_reads,
-                "objects": list(m.objects),
-            }
-            for m in snap.managers
-        ],
-        "stuck": None
-        if snap.stuck is None
-        else {
-            "kind": snap.stuck.kind,
-            "processes": list(snap.stuck.processes),
-            "description": snap.stuck.description,
-            "waits": [
-                {
-                    "waiter": w.waiter,
-                    "op": w.op,
-                    "object": w.obj,
-                    "reason": w.reason,
-                    "waits_for": list(w.waits_for),
-                    "holder": w.holder,
-                    "in_cycle": w.in_cycle,
-                }
-                for w in snap.waits
-            ],
-        },
+        "managers": [manager_dict(m) for m in snap.managers],
+        "stuck": stuck_dict(snap),
         "journal": {
             "events": snap.events_total,
             "dropped": snap.events_dropped,
@@ -136,6 +69,105 @@ def as_dict(
             "late": snap.events_late,
             "file": journal_file,
         },
+    }
+
+
+def process_dict(p: ProcessSample) -> dict[str, Any]:
+    """One process: how it ended and what it did, counted."""
+    return {
+        "name": p.name,
+        "role": p.role,
+        "template": p.template,
+        "pid": p.pid,
+        "ppid": p.ppid,
+        "exitcode": p.exitcode,
+        "state": p.state,
+        "cpu_s": round(p.cpu_s, 3),
+        "sent": p.sent,
+        "received": p.received,
+        "items": p.items,
+        "pills_sent": p.pills_sent,
+        "pills_received": p.pills_received,
+        "blocked_s": round(p.blocked_s, 4),
+        "rss": p.rss,
+        "ctx_switches": p.ctx_switches,
+        "stopped_by_ipcplay": p.stopped_by_engine,
+        "error": p.error or None,
+        **({"notes": dict(p.notes)} if p.notes else {}),
+    }
+
+
+def channel_dict(c: ChannelSample) -> dict[str, Any]:
+    """One channel: its traffic, its depth, its waits, and a pipe's directions."""
+    return {
+        "name": c.name,
+        "kind": c.kind,
+        "maxsize": c.maxsize,
+        "puts": c.puts,
+        "gets": c.gets,
+        "depth": c.depth,
+        "max_depth": c.max_depth,
+        "bytes": c.bytes,
+        "task_done": c.task_done,
+        "unfinished": c.unfinished,
+        "full_hits": c.full_hits,
+        "lost": c.lost,
+        "blocked_put_s": round(c.blocked_put_s, 4),
+        "blocked_get_s": round(c.blocked_get_s, 4),
+        # An item's age in the channel (put to get), the longest so far;
+        # "max_wait_s" is its old name, kept for readers of old reports.
+        "max_age_s": round(c.max_wait_s, 4),
+        "max_wait_s": round(c.max_wait_s, 4),
+        "writers": list(c.writers),
+        "readers": list(c.readers),
+        "directions": [
+            {
+                "from": d.src,
+                "to": d.dst,
+                "sent": d.sent,
+                "received": d.received,
+                "in_flight": d.in_flight,
+                "bytes": d.bytes,
+            }
+            for d in c.directions
+        ],
+    }
+
+
+def manager_dict(m: ManagerSample) -> dict[str, Any]:
+    """One Manager's server process and the calls made to it."""
+    return {
+        "name": m.name,
+        "kind": m.kind,
+        "pid": m.pid,
+        "address": m.address,
+        "exitcode": m.exitcode,
+        "calls": dict(m.calls),
+        "observer_reads": m.observer_reads,
+        "objects": list(m.objects),
+    }
+
+
+def stuck_dict(snap: Snapshot) -> dict[str, Any] | None:
+    """A confirmed hang or deadlock and the wait-for graph that shows it."""
+    if snap.stuck is None:
+        return None
+    return {
+        "kind": snap.stuck.kind,
+        "processes": list(snap.stuck.processes),
+        "description": snap.stuck.description,
+        "waits": [
+            {
+                "waiter": w.waiter,
+                "op": w.op,
+                "object": w.obj,
+                "reason": w.reason,
+                "waits_for": list(w.waits_for),
+                "holder": w.holder,
+                "in_cycle": w.in_cycle,
+            }
+            for w in snap.waits
+        ],
     }
 
 

@@ -26,11 +26,12 @@ from ipcplay.engine import demos, tempo
 from ipcplay.engine import plan as P
 from ipcplay.engine.child import child_entry, hold_interrupts, release_interrupts
 from ipcplay.engine.manager_watch import Managers, start_managers
-from ipcplay.engine.primitives import close_block, create_block
-from ipcplay.engine.primitives import make as make_shared
+from ipcplay.engine.objects import RunObjects, new_registry, register_process
+from ipcplay.engine.pool_watch import PoolWatch
+from ipcplay.engine.registry import Registry
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
-from ipcplay.scenario.model import MANAGER_KINDS, Scenario
+from ipcplay.scenario.model import Scenario
 
 _NOT_RUNNING = (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 LINGER_MAX_S = 30.0  # how far past its duration a run may go on for a tour's last steps
@@ -81,9 +82,8 @@ class Engine:
         self.leftovers: dict[str, int] = {}
         self._ctx = mp.get_context(scenario.start_method)
         self._procs: list[Any] = []
-        self._objects: list[Any] = []  # real channel objects, by channel index
-        self._shared: list[Any] = []  # real shared objects, by index in scenario.shared
-        self._pipe_ends: list[Any] = []
+        self._run: RunObjects | None = None  # the real channels and shared objects
+        self.registry: Registry | None = None  # what exists, as the observer reads it
         self._managers: Managers | None = None  # Manager server processes, if any
         self._latest: Snapshot | None = None
         self._stop = threading.Event()
@@ -109,87 +109,15 @@ class Engine:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        """Make the board, the registry and every object; start every process;
+        then sample once, so `latest` is there on return."""
         if self._started:
             raise EngineError("already started")
         self._started = True
-        ctx = self._ctx
         # Every process starts with SIGINT blocked: see hold_interrupts.
         held = hold_interrupts()
         try:
-            self._raw = B.create(self.layout)
-            tempo.write_speed(B.view(self._raw), self._speed)  # before any child reads it
-            if self.scenario.start_method == "forkserver":
-                # Before the server starts, so its first act is to arm its death signal.
-                ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
-            self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
-            ends: dict[tuple[int, int], Any] = {}  # (channel, proc) -> pipe end
-            users = {i: [] for i in range(len(self.scenario.channels))}
-            for inst in self.instances:
-                for name in dict.fromkeys((*inst.spec.inputs, *inst.spec.outputs)):
-                    users[self._chan_index(name)].append(inst)
-            for c, ch in enumerate(self.scenario.channels):
-                if ch.kind == "Queue":
-                    obj: Any = ctx.Queue(ch.maxsize)
-                elif ch.kind == "JoinableQueue":
-                    obj = ctx.JoinableQueue(ch.maxsize)
-                elif ch.kind == "SimpleQueue":
-                    obj = ctx.SimpleQueue()
-                elif ch.kind == "ManagerQueue":
-                    assert self._managers is not None
-                    obj = self._managers.channel(ch.name)
-                else:
-                    a, b = ctx.Pipe(ch.duplex)
-                    obj = (a, b)
-                    self._pipe_ends += [a, b]
-                    if ch.duplex:
-                        for inst, end in zip(users[c], (a, b), strict=False):
-                            ends[(c, inst.index)] = end
-                    else:  # Pipe(False) returns (reader, writer)
-                        for inst in users[c]:
-                            ends[(c, inst.index)] = b if ch.name in inst.spec.outputs else a
-                self._objects.append(obj)
-            for o in self.scenario.shared:
-                if o.kind == "SharedMemory":
-                    self._shared.append(create_block(o.size))
-                    continue
-                if o.kind in MANAGER_KINDS:
-                    assert self._managers is not None
-                    self._shared.append(self._managers.shared(o.name))
-                    continue
-                self._shared.append(
-                    make_shared(ctx, o.kind, o.typecode, o.value, o.values, o.parties)
-                )
-            self._t0 = time.monotonic()
-            for plan in self._plans:
-                handles = tuple(
-                    ends[(ep.chan, plan.proc)] if ep.kind == "Pipe" else self._objects[ep.chan]
-                    for ep in plan.endpoints
-                )
-                # The reader of a Pipe marked reader_keeps_write_end also gets
-                # the write end, and never closes it: the mistake being shown.
-                kept = tuple(
-                    self._objects[ep.chan][1]
-                    for ep in plan.endpoints
-                    if ep.reads and self.scenario.channels[ep.chan].reader_keeps_write_end
-                )
-                foreign: tuple[Any, ...] = ()
-                if self.scenario.start_method == "fork":
-                    mine = {id(h) for h in (*handles, *kept)}
-                    foreign = tuple(e for e in self._pipe_ends if id(e) not in mine)
-                shared = tuple(self._shared[ep.index] for ep in plan.shared)
-                proc = ctx.Process(
-                    target=child_entry,
-                    args=(plan, self._raw, handles, foreign, shared, kept),
-                    name=f"ipcplay:{plan.name}",
-                    # A daemonic process may not have children, and a pool
-                    # process starts its workers; the engine joins it anyway.
-                    daemon=plan.spec.role != "pool",
-                )
-                self._procs.append(proc)
-            demos.parent_before_start(self.scenario)
-            for proc in self._procs:
-                proc.start()
-            demos.parent_after_start(self.scenario)
+            self._start_processes()
         except BaseException as exc:
             self._abort()
             if isinstance(exc, Exception):
@@ -197,28 +125,69 @@ class Engine:
             raise
         finally:
             release_interrupts(held)
-        # The observer never uses a pipe end; holding them open would hide EOF.
-        for end in self._pipe_ends:
-            end.close()
-        self._sampler = Sampler(
-            self.scenario,
-            self.layout,
-            self.instances,
-            self._raw,
-            self._procs,
-            self._t0,
-            self._journal_out,
-            self._hang_after,
-            shared=self._shared,
-            managers=self._managers,
-        )
-        self._sampler.hz = self.sample_hz
-        self.clock = self._sampler.clock = tempo.ScenarioClock(self._t0, self._speed)
+        assert self._run is not None
+        self._run.close_pipe_ends()
+        self._sampler = self._new_sampler()
         self._latest = self._sampler.sample()
         self._thread = threading.Thread(
             target=self._sample_loop, name="ipcplay-sampler", daemon=True
         )
         self._thread.start()
+
+    def _start_processes(self) -> None:
+        """The board, the Manager servers, the objects (each registering
+        itself), then one Process per plan, registered as it is made."""
+        ctx = self._ctx
+        self._raw = B.create(self.layout)
+        tempo.write_speed(B.view(self._raw), self._speed)  # before any child reads it
+        if self.scenario.start_method == "forkserver":
+            # Before the server starts, so its first act is to arm its death signal.
+            ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
+        self._managers = start_managers(self.scenario, ctx, os.getpid(), self._quiet)
+        self.registry = new_registry(self.scenario, self.instances)
+        self._run = RunObjects(self.scenario, ctx, self.registry, self._managers)
+        self._run.create(self.instances)
+        self._t0 = time.monotonic()
+        for plan in self._plans:
+            handles, foreign, kept = self._run.handed_to(plan)
+            shared = tuple(self._run.shared[ep.index] for ep in plan.shared)
+            proc = ctx.Process(
+                target=child_entry,
+                args=(plan, self._raw, handles, foreign, shared, kept),
+                name=f"ipcplay:{plan.name}",
+                # A daemonic process may not have children, and a pool
+                # process starts its workers; the engine joins it anyway.
+                daemon=plan.spec.role != "pool",
+            )
+            register_process(self.registry, plan)
+            self._procs.append(proc)
+        demos.parent_before_start(self.scenario)
+        for proc in self._procs:
+            proc.start()
+        demos.parent_after_start(self.scenario)
+
+    def _new_sampler(self) -> Sampler:
+        """The observer's side: it learns what exists from the registry, and
+        gets the live objects by index (never the scenario)."""
+        assert self._run is not None
+        pools = None
+        if any(i.spec.pool is not None for i in self.instances):
+            pools = PoolWatch(self.instances, B.view(self._raw), self.layout)
+        sampler = Sampler(
+            self.layout,
+            self.registry,
+            self._raw,
+            self._procs,
+            self._t0,
+            self._journal_out,
+            self._hang_after,
+            shared=self._run.shared,
+            managers=self._managers,
+            pools=pools,
+        )
+        sampler.hz = self.sample_hz
+        self.clock = sampler.clock = tempo.ScenarioClock(self._t0, self._speed)
+        return sampler
 
     def _abort(self) -> None:
         for proc in self._procs:
@@ -228,12 +197,6 @@ class Engine:
                 proc.join(5)
         self._procs = []
         self._close_objects()
-
-    def _chan_index(self, name: str) -> int:
-        for i, c in enumerate(self.scenario.channels):
-            if c.name == name:
-                return i
-        raise KeyError(name)
 
     def _terminate_due(self, now: float) -> float:
         """Play the scenario's `terminate_after`: as a parent's `p.terminate()`
@@ -422,51 +385,13 @@ class Engine:
         return final
 
     def _drain_leftovers(self) -> dict[str, int]:
-        """Count what is really left in each queue by taking it out, after every
-        child has exited cleanly: an independent check of the counted depth."""
-        import queue
-
-        left: dict[str, int] = {}
-        for ch, obj in zip(self.scenario.channels, self._objects, strict=True):
-            if ch.kind == "Pipe":
-                continue
-            if ch.kind == "ManagerQueue" and self._managers is not None:
-                obj = self._managers.observer_queue(ch.name)
-            n = 0
-            if ch.kind == "SimpleQueue":
-                while not obj.empty():
-                    obj.get()
-                    n += 1
-            else:
-                while True:
-                    try:
-                        obj.get(timeout=0.2)
-                    except queue.Empty:
-                        break
-                    n += 1
-            left[ch.name] = n
-        return left
+        return self._run.drain_leftovers() if self._run is not None else {}
 
     def _close_objects(self) -> None:
         if self._managers is not None:  # first: then the proxies below need not say goodbye
             self._managers.shutdown()
-        for obj in self._objects:
-            if isinstance(obj, tuple):
-                for end in obj:
-                    end.close()
-            else:
-                with contextlib.suppress(Exception):
-                    obj.close()
-                if hasattr(obj, "join_thread"):
-                    with contextlib.suppress(Exception):
-                        obj.join_thread()
-        self._objects = []
-        # Named semaphores (locks under spawn) are unlinked when collected;
-        # SharedMemory blocks only when we say so.
-        for spec, obj in zip(self.scenario.shared, self._shared, strict=False):
-            if spec.kind == "SharedMemory":
-                close_block(obj)
-        self._shared = []
+        if self._run is not None:
+            self._run.close()
 
     def __enter__(self) -> Engine:
         self.start()

@@ -12,6 +12,7 @@ import pytest
 
 from ipcplay.engine import Engine
 from ipcplay.engine.tempo import ScenarioClock, check_speed
+from ipcplay.headless import run_header
 from ipcplay.report import as_dict
 from ipcplay.scenario import load, loads, resolve
 
@@ -48,7 +49,9 @@ def run(name: str, speed: float, **changes: Any) -> tuple[dict[str, Any], float]
         outcome = engine.run()
     finally:
         engine.shutdown()
-    report = as_dict(scenario, outcome.verdict, outcome.duration_s, outcome.snapshot, None)
+    report = as_dict(
+        run_header(scenario), outcome.verdict, outcome.duration_s, outcome.snapshot, None
+    )
     return counted(report), outcome.duration_s
 
 
