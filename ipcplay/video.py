@@ -53,9 +53,9 @@ class MissingVideoPackages(RuntimeError):
 
 def read_cast(path: Path) -> tuple[dict[str, Any], list[list[Any]]]:
     """An asciicast v2 file: its header and its events."""
-    with path.open(encoding="utf-8") as f:
-        header = json.loads(f.readline())
-        events = [json.loads(line) for line in f if line.strip()]
+    with path.open(encoding="utf-8") as file:
+        header = json.loads(file.readline())
+        events = [json.loads(line) for line in file if line.strip()]
     return header, events
 
 
@@ -79,7 +79,7 @@ def require(gif: bool, mp4: bool) -> None:
         except ImportError:
             missing.append(package)
     if missing:
-        what = " and ".join(opt for opt, on in (("--gif", gif), ("--mp4", mp4)) if on)
+        what = " and ".join(opt for opt, wanted in (("--gif", gif), ("--mp4", mp4)) if wanted)
         raise MissingVideoPackages(
             f"{what} needs {', '.join(missing)}: pip install 'ipcplay[video]'"
         )
@@ -147,44 +147,46 @@ class Painter:
 
     def palette(self) -> list[int]:
         """The colours so far, flat, in index order (indices never change)."""
-        return [v for rgb in self.colours for v in rgb]
+        return [component for rgb in self.colours for component in rgb]
 
     def index(self, rgb: RGB) -> int:
         """`rgb`'s palette entry; past 256 colours, the nearest one's."""
-        i = self.colours.get(rgb)
-        if i is None:
+        entry = self.colours.get(rgb)
+        if entry is None:
             if len(self.colours) < 256:
-                i = self.colours[rgb] = len(self.colours)
+                entry = self.colours[rgb] = len(self.colours)
             else:
-                near = min(self.colours, key=lambda c: _distance(c, rgb))
-                i = self.colours[near]
-        return i
+                near = min(self.colours, key=lambda colour: _distance(colour, rgb))
+                entry = self.colours[near]
+        return entry
 
-    def glyph(self, ch: str, bold: bool, cells: int) -> list[tuple[int, Image.Image]]:
+    def glyph(self, char: str, bold: bool, cells: int) -> list[tuple[int, Image.Image]]:
         """The character's coverage, cropped to its cells (block and box
         glyphs reach a pixel past them), as one 1-bit mask per alpha step."""
-        key = (ch, bold, cells)
+        key = (char, bold, cells)
         if key not in self._glyphs:
             from PIL import Image, ImageDraw
 
             mask = Image.new("L", (self.cw * cells, self.ch), 0)
             ImageDraw.Draw(mask).text(
-                (0, self.ascent), ch, fill=255, font=self.fonts[bold], anchor="ls"
+                (0, self.ascent), char, fill=255, font=self.fonts[bold], anchor="ls"
             )
             top = ALPHA_LEVELS - 1
-            steps = mask.point(lambda v: round(v * top / 255))
+            steps = mask.point(lambda value: round(value * top / 255))
             self._glyphs[key] = [
-                (k, level)
-                for k in range(1, ALPHA_LEVELS)
+                (step, level)
+                for step in range(1, ALPHA_LEVELS)
                 if (
-                    level := steps.point(lambda v, k=k: 255 if v == k else 0).convert("1")
+                    level := steps.point(
+                        lambda value, step=step: 255 if value == step else 0
+                    ).convert("1")
                 ).getbbox()
             ]
         return self._glyphs[key]
 
     def paint(self, screen: Any, rows: set[int] | range) -> int:
         """Draw these rows of `screen`; how many cells changed."""
-        return sum(self._row(screen.buffer[y], y) for y in rows if 0 <= y < self.rows)
+        return sum(self._row(screen.buffer[row], row) for row in rows if 0 <= row < self.rows)
 
     def _row(self, line: Any, y: int) -> int:
         from PIL import ImageDraw
@@ -194,42 +196,52 @@ class Painter:
         changed = 0
         x = 0
         while x < self.cols:
-            c = line[x]
+            cell = line[x]
             cells = 2 if x + 1 < self.cols and line[x + 1].data == "" else 1
-            if c.data == "" or (c == shown[x] and (cells == 1 or line[x + 1] == shown[x + 1])):
+            if cell.data == "" or (
+                cell == shown[x] and (cells == 1 or line[x + 1] == shown[x + 1])
+            ):
                 x += 1  # unchanged, or the right half of a wide character, drawn with it
                 continue
             changed += 1
-            shown[x] = c
+            shown[x] = cell
             if cells == 2:
                 shown[x + 1] = line[x + 1]
-            fg, bg = _rgb(c.fg, FOREGROUND), _rgb(c.bg, BACKGROUND)
-            if c.reverse:
+            fg, bg = _rgb(cell.fg, FOREGROUND), _rgb(cell.bg, BACKGROUND)
+            if cell.reverse:
                 fg, bg = bg, fg
             box = (x * self.cw, top, (x + cells) * self.cw, top + self.ch)
             self.image.paste(self.index(bg), box)
-            if c.data.strip():
-                for k, level in self.glyph(c.data, bool(c.bold), cells):
-                    self.image.paste(self.index(_blend(bg, fg, k)), box, level)
-            if c.underscore or c.strikethrough:
+            if cell.data.strip():
+                for step, level in self.glyph(cell.data, bool(cell.bold), cells):
+                    self.image.paste(self.index(_blend(bg, fg, step)), box, level)
+            if cell.underscore or cell.strikethrough:
                 draw = ImageDraw.Draw(self.image)
-                for on, at in ((c.underscore, self.ascent + 1), (c.strikethrough, self.ch // 2)):
-                    if on:
-                        draw.line((box[0], top + at, box[2] - 1, top + at), fill=self.index(fg))
+                for drawn, offset in (
+                    (cell.underscore, self.ascent + 1),
+                    (cell.strikethrough, self.ch // 2),
+                ):
+                    if drawn:
+                        draw.line(
+                            (box[0], top + offset, box[2] - 1, top + offset), fill=self.index(fg)
+                        )
             x += cells
         return changed
 
 
-def _distance(a: RGB, b: RGB) -> int:
-    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+def _distance(one: RGB, other: RGB) -> int:
+    """The squared distance of two colours, for the nearest palette entry."""
+    return sum((mine - theirs) ** 2 for mine, theirs in zip(one, other, strict=True))
 
 
 @functools.lru_cache(maxsize=4096)
-def _blend(bg: RGB, fg: RGB, k: int) -> RGB:
-    """The colour of a pixel k/(ALPHA_LEVELS-1) covered by text."""
-    f = k / (ALPHA_LEVELS - 1)
-    r, g, b = (round(a + (c - a) * f) for a, c in zip(bg, fg, strict=True))
-    return (r, g, b)
+def _blend(bg: RGB, fg: RGB, step: int) -> RGB:
+    """The colour of a pixel step/(ALPHA_LEVELS-1) covered by text."""
+    fraction = step / (ALPHA_LEVELS - 1)
+    red, green, blue = (
+        round(back + (front - back) * fraction) for back, front in zip(bg, fg, strict=True)
+    )
+    return (red, green, blue)
 
 
 def frames(
@@ -247,13 +259,13 @@ def frames(
     screen.dirty.clear()
     current = painter.image.copy()
     count = 0
-    i = 0
-    for k in range(max(1, math.ceil(end * fps - 1e-9))):
-        t = k / fps
-        while i < len(events) and events[i][0] <= t:
-            if events[i][1] == "o":
-                stream.feed(events[i][2])
-            i += 1
+    next_event = 0
+    for tick in range(max(1, math.ceil(end * fps - 1e-9))):
+        at = tick / fps
+        while next_event < len(events) and events[next_event][0] <= at:
+            if events[next_event][1] == "o":
+                stream.feed(events[next_event][2])
+            next_event += 1
         if screen.dirty:
             changed = painter.paint(screen, set(screen.dirty))
             screen.dirty.clear()
@@ -291,11 +303,11 @@ def write_gif(
         )
 
     _atomic(out, save)
-    w, h = pictures[0].size
+    width, height = pictures[0].size
     return Video(
         out,
-        w,
-        h,
+        width,
+        height,
         len(pictures),
         sum(durations) / 1000,
         out.stat().st_size,
@@ -312,17 +324,17 @@ def write_mp4(
     from PIL import Image
 
     started = time.perf_counter()
-    it = frames(events, cols, rows, end, fps)
-    first, first_ticks, painter0 = next(it)
-    w, h = first.size
-    W, H = w + w % 2, h + h % 2
+    pictures = frames(events, cols, rows, end, fps)
+    first, first_ticks, painter0 = next(pictures)
+    width, height = first.size
+    even_width, even_height = width + width % 2, height + height % 2
     written = 0
 
     def save(tmp: Path) -> None:
         nonlocal written
         writer = imageio_ffmpeg.write_frames(
             str(tmp),
-            (W, H),
+            (even_width, even_height),
             fps=fps,
             codec="libx264",
             pix_fmt_in="rgb24",
@@ -343,11 +355,13 @@ def write_mp4(
         )
         writer.send(None)
         try:
-            for image, ticks, painter in itertools.chain([(first, first_ticks, painter0)], it):
+            for image, ticks, painter in itertools.chain(
+                [(first, first_ticks, painter0)], pictures
+            ):
                 image.putpalette(painter.palette())  # every colour the frame uses, and more
                 rgb = image.convert("RGB")
-                if (w, h) != (W, H):
-                    rgb = Image.new("RGB", (W, H), BACKGROUND)
+                if (width, height) != (even_width, even_height):
+                    rgb = Image.new("RGB", (even_width, even_height), BACKGROUND)
                     rgb.paste(image.convert("RGB"), (0, 0))
                 data = rgb.tobytes()
                 for _ in range(ticks):
@@ -358,7 +372,13 @@ def write_mp4(
 
     _atomic(out, save)
     return Video(
-        out, W, H, written, written / fps, out.stat().st_size, time.perf_counter() - started
+        out,
+        even_width,
+        even_height,
+        written,
+        written / fps,
+        out.stat().st_size,
+        time.perf_counter() - started,
     )
 
 
