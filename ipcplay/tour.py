@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -266,25 +266,7 @@ class TourPlayer:
             controls.pause_all()
             return ("paused every process (SIGSTOP)",)
         if step.do == "resume-all":
-            if not self.protected:
-                controls.resume_all()
-                return ("resumed every process (SIGCONT)",)
-            others = [
-                process
-                for process in snap.processes
-                if process.alive and process.name not in self.protected
-            ]
-            if not others:
-                return ("left every process paused: you paused them",)
-            for process in others:
-                with contextlib.suppress(Exception):
-                    controls.resume(process.name)
-            kept = sorted(
-                name
-                for name in self.protected
-                if any(process.name == name for process in snap.processes)
-            )
-            return (f"resumed every process but {_few(kept)}, which you paused",)
+            return self._resume_all(controls, snap)
         targets = [
             process for process in snap.processes if _matches(process, step.to) and process.alive
         ]
@@ -303,16 +285,7 @@ class TourPlayer:
         done = []
         many = getattr(controls, "pause_many", None)  # the engine's: one wait for them all
         if step.do == "pause" and many is not None and len(targets) > 1:
-            try:
-                paused = set(many([process.name for process in targets]))
-            except Exception as exc:  # the run was stopped between the snapshot and now
-                return (f"pause {step.to}: {exc}",)
-            return tuple(
-                words.format(f"{process.name} (pid {process.pid})")
-                if process.name in paused
-                else f"pause {process.name}: it is not running"
-                for process in targets
-            )
+            return _pause_many(many, step, targets, words)
         for process in targets:
             if step.do == "resume" and process.name in self.protected:
                 done.append(f"left {process.name} (pid {process.pid}) paused: you paused it")
@@ -324,3 +297,44 @@ class TourPlayer:
                 continue
             done.append(words.format(f"{process.name} (pid {process.pid})"))
         return tuple(done) or (f"{step.do}: no live process named {step.to}",)
+
+    def _resume_all(self, controls: Controls, snap: Snapshot) -> tuple[str, ...]:
+        """Every process resumed, but those the teacher paused by hand."""
+        if not self.protected:
+            controls.resume_all()
+            return ("resumed every process (SIGCONT)",)
+        others = [
+            process
+            for process in snap.processes
+            if process.alive and process.name not in self.protected
+        ]
+        if not others:
+            return ("left every process paused: you paused them",)
+        for process in others:
+            with contextlib.suppress(Exception):
+                controls.resume(process.name)
+        kept = sorted(
+            name
+            for name in self.protected
+            if any(process.name == name for process in snap.processes)
+        )
+        return (f"resumed every process but {_few(kept)}, which you paused",)
+
+
+def _pause_many(
+    pause_many: Callable[[list[str]], Iterable[str]],
+    step: TourStep,
+    targets: list[ProcessSample],
+    words: str,
+) -> tuple[str, ...]:
+    """Several processes paused with one wait for them all (the engine's pause_many)."""
+    try:
+        paused = set(pause_many([process.name for process in targets]))
+    except Exception as exc:  # the run was stopped between the snapshot and now
+        return (f"pause {step.to}: {exc}",)
+    return tuple(
+        words.format(f"{process.name} (pid {process.pid})")
+        if process.name in paused
+        else f"pause {process.name}: it is not running"
+        for process in targets
+    )

@@ -22,7 +22,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -320,7 +320,6 @@ def write_mp4(
 ) -> Video:
     """H.264 in yuv420p, which every browser and phone plays; the picture is
     padded to even sides, as that format needs."""
-    import imageio_ffmpeg
     from PIL import Image
 
     started = time.perf_counter()
@@ -332,28 +331,7 @@ def write_mp4(
 
     def save(tmp: Path) -> None:
         nonlocal written
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp),
-            (even_width, even_height),
-            fps=fps,
-            codec="libx264",
-            pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p",
-            macro_block_size=1,
-            quality=None,
-            output_params=[
-                "-crf",
-                "20",
-                "-preset",
-                "veryfast",  # as small as medium for a terminal, and faster
-                "-movflags",
-                "+faststart",
-                "-f",
-                "mp4",
-            ],
-            ffmpeg_log_level="error",
-        )
-        writer.send(None)
+        writer = _h264_writer(tmp, (even_width, even_height), fps)
         try:
             for image, ticks, painter in itertools.chain(
                 [(first, first_ticks, painter0)], pictures
@@ -380,6 +358,35 @@ def write_mp4(
         out.stat().st_size,
         time.perf_counter() - started,
     )
+
+
+def _h264_writer(path: Path, size: tuple[int, int], fps: int) -> Generator[Any, Any, None]:
+    """imageio-ffmpeg's frame writer, started: send() it RGB bytes, then close() it."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(path),
+        size,
+        fps=fps,
+        codec="libx264",
+        pix_fmt_in="rgb24",
+        pix_fmt_out="yuv420p",
+        macro_block_size=1,
+        quality=None,
+        output_params=[
+            "-crf",
+            "20",
+            "-preset",
+            "veryfast",  # as small as medium for a terminal, and faster
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+        ],
+        ffmpeg_log_level="error",
+    )
+    writer.send(None)
+    return writer
 
 
 def _atomic(out: Path, save: Any) -> None:
