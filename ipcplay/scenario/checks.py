@@ -113,12 +113,12 @@ def described(value: Any) -> str:
     return f"{_type_name(value)} ({shown})" if shown else _type_name(value)
 
 
-def number_text(x: float) -> str:
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if float(x).is_integer() and abs(x) < 1e16:
-        return str(int(x))
-    return repr(float(x))
+def number_text(number: float) -> str:
+    if number != number or number in (float("inf"), float("-inf")):
+        return str(number)
+    if float(number).is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(float(number))
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -127,13 +127,13 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def check_keys(table: Mapping[str, Any], path: str, allowed: Sequence[str]) -> None:
-    for k in table:
-        if k in allowed:
+    for name in table:
+        if name in allowed:
             continue
-        where = subkey(path, k)
-        if k.lower() in _CODE_KEYS:
+        where = subkey(path, name)
+        if name.lower() in _CODE_KEYS:
             fail(where, "presets cannot run code of their own")
-        hint = suggest(k, allowed) or f"; expected one of {', '.join(allowed)}"
+        hint = suggest(name, allowed) or f"; expected one of {', '.join(allowed)}"
         fail(where, f"unknown key{hint}")
 
 
@@ -155,31 +155,33 @@ def as_bool(value: Any, key: str) -> bool:
     return value
 
 
-def _over(value: float, hi: float, cap: str | None) -> str:
-    return f" (over the {cap} cap)" if cap and value > hi else ""
+def _over(value: float, high: float, cap: str | None) -> str:
+    return f" (over the {cap} cap)" if cap and value > high else ""
 
 
-def as_int(value: Any, key: str, lo: int, hi: int, cap: str | None = None) -> int:
+def as_int(value: Any, key: str, low: int, high: int, cap: str | None = None) -> int:
     """Whole numbers only: TOML true is a bool, which Python would take as 1."""
-    expected = f"expected a whole number from {lo} to {hi}"
+    expected = f"expected a whole number from {low} to {high}"
     if isinstance(value, bool) or not isinstance(value, int):
         fail(key, f"{expected}, got {described(value)}")
-    if not lo <= value <= hi:
-        fail(key, f"{expected}, got {show(value)}{_over(value, hi, cap)}")
+    if not low <= value <= high:
+        fail(key, f"{expected}, got {show(value)}{_over(value, high, cap)}")
     return value
 
 
 def as_float(
-    value: Any, key: str, lo: float, hi: float, cap: str | None = None, *, above: bool = False
+    value: Any, key: str, low: float, high: float, cap: str | None = None, *, above: bool = False
 ) -> float:
     """Ints are fine where a float is wanted; bools and NaN are not."""
-    low = f"greater than {number_text(lo)} and at most" if above else f"from {number_text(lo)} to"
-    expected = f"expected a number {low} {number_text(hi)}"
+    starts = (
+        f"greater than {number_text(low)} and at most" if above else f"from {number_text(low)} to"
+    )
+    expected = f"expected a number {starts} {number_text(high)}"
     if isinstance(value, bool) or not isinstance(value, int | float):
         fail(key, f"{expected}, got {described(value)}")
-    in_range = (lo < value if above else lo <= value) and value <= hi
+    in_range = (low < value if above else low <= value) and value <= high
     if not in_range:  # also catches NaN, which compares false
-        fail(key, f"{expected}, got {show(value)}{_over(value, hi, cap)}")
+        fail(key, f"{expected}, got {show(value)}{_over(value, high, cap)}")
     return float(value) + 0.0  # normalises -0.0
 
 
@@ -209,8 +211,8 @@ def as_names(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(items, list):
         fail(key, f"expected a channel name or a list of names, got {described(value)}")
     names: list[str] = []
-    for i, item in enumerate(items):
-        where = key if isinstance(value, str) else f"{key}[{i}]"
+    for index, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{index}]"
         name = as_str(item, where, "a channel name (a string)")
         if name in names:
             fail(key, f"{show(name)} is listed twice")
@@ -240,8 +242,8 @@ def manager_item(value: Any, key: str, index_forms: bool = True, nested: bool = 
         if len(value) > model.MAX_ARRAY:
             fail(key, f"{len(value)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
         return tuple(
-            manager_item(v, f"{key}[{i}]", index_forms=False, nested=True)
-            for i, v in enumerate(value)
+            manager_item(item, f"{key}[{index}]", index_forms=False, nested=True)
+            for index, item in enumerate(value)
         )
     fail(key, f"expected a number, a string or a boolean, got {described(value)}")
 
@@ -249,10 +251,10 @@ def manager_item(value: Any, key: str, index_forms: bool = True, nested: bool = 
 def typed_number(value: Any, key: str, typecode: str) -> int | float:
     """A number a ctypes `typecode` can hold: whole and in range for integer codes."""
     if typecode in model.INT_TYPECODES:
-        lo, hi = model.INT_TYPECODES[typecode]
+        low, high = model.INT_TYPECODES[typecode]
         if isinstance(value, float) and not isinstance(value, bool):
             fail(key, f"expected a whole number for typecode '{typecode}', got {show(value)}")
-        return as_int(value, key, lo, hi)
+        return as_int(value, key, low, high)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         fail(key, f"expected a number for typecode '{typecode}', got {described(value)}")
     number = float(value) + 0.0

@@ -35,20 +35,28 @@ def dumps(scenario: Scenario) -> str:
     """Write the file format back, leaving out defaults so the result reads like a preset."""
     parts = [_toml({"scenario": _dump_meta(scenario)})]
     if scenario.channels:
-        parts.append(_toml({"channels": {c.name: _dump_channel(c) for c in scenario.channels}}))
+        parts.append(
+            _toml(
+                {
+                    "channels": {
+                        channel.name: _dump_channel(channel) for channel in scenario.channels
+                    }
+                }
+            )
+        )
     if scenario.shared:
-        parts.append(_toml({"shared": {s.name: _dump_shared(s) for s in scenario.shared}}))
-    parts += [_dump_process_section(p) for p in scenario.processes]
-    parts += ["[[tour]]\n" + _toml(_dump_tour_step(t)) for t in scenario.tour]
+        parts.append(_toml({"shared": {obj.name: _dump_shared(obj) for obj in scenario.shared}}))
+    parts += [_dump_process_section(process) for process in scenario.processes]
+    parts += ["[[tour]]\n" + _toml(_dump_tour_step(step)) for step in scenario.tour]
     return "\n".join(parts)
 
 
-def _dump_tour_step(t: TourStep) -> dict[str, Any]:
+def _dump_tour_step(step: TourStep) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for k in TOUR_KEYS:
-        v = getattr(t, k)
-        if v != getattr(DEFAULT_TOUR_STEP, k):
-            out[k] = _plain(v) if isinstance(v, float) else v
+    for field in TOUR_KEYS:
+        value = getattr(step, field)
+        if value != getattr(DEFAULT_TOUR_STEP, field):
+            out[field] = _plain(value) if isinstance(value, float) else value
     return out
 
 
@@ -56,75 +64,77 @@ def _toml(doc: dict[str, Any]) -> str:
     return tomli_w.dumps(doc, multiline_strings=True)
 
 
-def _dump_process_section(p: ProcessSpec) -> str:
+def _dump_process_section(process: ProcessSpec) -> str:
     """Always `[[process]]`: tomli_w would inline short arrays of tables on one line."""
-    fields = _dump_process(p)
-    flat = {k: v for k, v in fields.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in fields.items() if isinstance(v, dict)}
+    fields = _dump_process(process)
+    flat = {field: value for field, value in fields.items() if not isinstance(value, dict)}
+    tables = {field: value for field, value in fields.items() if isinstance(value, dict)}
     section = "[[process]]\n" + _toml(flat)
     if tables:  # [process.payload] etc. belong to the [[process]] just above
         section += "\n" + _toml({"process": tables})
     return section
 
 
-def _plain(x: float) -> int | float:
+def _plain(number: float) -> int | float:
     """30.0 reads better as 30; the loader turns it back into a float."""
-    return int(x) if float(x).is_integer() and abs(x) < 1e15 else x
+    return int(number) if float(number).is_integer() and abs(number) < 1e15 else number
 
 
-def _dump_meta(s: Scenario) -> dict[str, Any]:
-    d = _DEFAULT_SCENARIO
-    out: dict[str, Any] = {"title": s.title}
-    if s.explain != d.explain:
-        out["explain"] = s.explain
-    if s.start_method != d.start_method:
-        out["start_method"] = s.start_method
-    if s.seed != d.seed:
-        out["seed"] = s.seed
-    if s.expect != d.expect:
-        out["expect"] = s.expect
-    if s.duration != d.duration:
-        out["duration"] = _plain(s.duration)
-    if s.pitfall:
-        out["pitfall"] = s.pitfall
-    if s.pair:
-        out["pair"] = s.pair
-    if s.topics:
-        out["topics"] = list(s.topics)
+def _dump_meta(scenario: Scenario) -> dict[str, Any]:
+    default = _DEFAULT_SCENARIO
+    out: dict[str, Any] = {"title": scenario.title}
+    if scenario.explain != default.explain:
+        out["explain"] = scenario.explain
+    if scenario.start_method != default.start_method:
+        out["start_method"] = scenario.start_method
+    if scenario.seed != default.seed:
+        out["seed"] = scenario.seed
+    if scenario.expect != default.expect:
+        out["expect"] = scenario.expect
+    if scenario.duration != default.duration:
+        out["duration"] = _plain(scenario.duration)
+    if scenario.pitfall:
+        out["pitfall"] = scenario.pitfall
+    if scenario.pair:
+        out["pair"] = scenario.pair
+    if scenario.topics:
+        out["topics"] = list(scenario.topics)
     return out
 
 
-def _dump_channel(c: ChannelSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": c.kind}
-    if c.maxsize:
-        out["maxsize"] = c.maxsize
-    if not c.duplex:
+def _dump_channel(channel: ChannelSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": channel.kind}
+    if channel.maxsize:
+        out["maxsize"] = channel.maxsize
+    if not channel.duplex:
         out["duplex"] = False
-    if c.reader_keeps_write_end:
+    if channel.reader_keeps_write_end:
         out["reader_keeps_write_end"] = True
-    if c.remote:
+    if channel.remote:
         out["remote"] = True
     return out
 
 
-def _dump_shared(s: SharedSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": s.kind}
-    if s.kind in model.DATA_KINDS and s.typecode != "i":
-        out["typecode"] = s.typecode
-    if s.kind == "Value" and s.value:
-        out["value"] = s.value
-    if s.kind in ("Semaphore", "BoundedSemaphore") and s.value != 1:
-        out["value"] = s.value
-    if s.kind == "Array":
-        out["values"] = list(s.values)
-    if s.kind == "Barrier":
-        out["parties"] = s.parties
-    if s.kind == "SharedMemory":
-        out["size"] = s.size
-    if s.kind == "ManagerList" and s.values:
-        out["values"] = [list(v) if isinstance(v, tuple) else v for v in s.values]
-    if s.kind == "ManagerDict" and s.items:
-        out["items"] = {k: list(v) if isinstance(v, tuple) else v for k, v in s.items}
+def _dump_shared(spec: SharedSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": spec.kind}
+    if spec.kind in model.DATA_KINDS and spec.typecode != "i":
+        out["typecode"] = spec.typecode
+    if spec.kind == "Value" and spec.value:
+        out["value"] = spec.value
+    if spec.kind in ("Semaphore", "BoundedSemaphore") and spec.value != 1:
+        out["value"] = spec.value
+    if spec.kind == "Array":
+        out["values"] = list(spec.values)
+    if spec.kind == "Barrier":
+        out["parties"] = spec.parties
+    if spec.kind == "SharedMemory":
+        out["size"] = spec.size
+    if spec.kind == "ManagerList" and spec.values:
+        out["values"] = [list(item) if isinstance(item, tuple) else item for item in spec.values]
+    if spec.kind == "ManagerDict" and spec.items:
+        out["items"] = {
+            name: list(item) if isinstance(item, tuple) else item for name, item in spec.items
+        }
     return out
 
 
@@ -160,44 +170,47 @@ def _one_or_list(items: tuple[str, ...]) -> str | list[str]:
     return items[0] if len(items) == 1 else list(items)
 
 
-def _dump_process(p: ProcessSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "role": p.role}
-    if p.replicas_cpu_count:
+def _dump_process(process: ProcessSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": process.name, "role": process.role}
+    if process.replicas_cpu_count:
         out["replicas"] = CPU_COUNT
-    elif p.replicas != 1:
-        out["replicas"] = p.replicas
-    if p.inputs and p.role != "steps":  # a steps process's come from its steps
-        out["in"] = _one_or_list(p.inputs)
-    if p.outputs and p.role != "steps":
-        out["out"] = _one_or_list(p.outputs)
-    if p.count:
-        out["count"] = p.count
-    if p.rate:
-        out["rate"] = _plain(p.rate)
-    if p.payload != DEFAULT_PAYLOAD:
-        out["payload"] = _dump_payload(p.payload, DEFAULT_PAYLOAD)
-    if p.work != DEFAULT_WORK:
-        out["work"] = {"kind": p.work.kind, **({"ms": _plain(p.work.ms)} if p.work.ms else {})}
-    if p.compute != "none":
-        out["compute"] = p.compute
-    if p.reply != DEFAULT_REPLY:
-        out["reply"] = _dump_payload(p.reply, DEFAULT_REPLY)
-    if p.ending:
-        out["finally"] = _one_or_list(p.ending)
-    if not p.task_done:
+    elif process.replicas != 1:
+        out["replicas"] = process.replicas
+    if process.inputs and process.role != "steps":  # a steps process's come from its steps
+        out["in"] = _one_or_list(process.inputs)
+    if process.outputs and process.role != "steps":
+        out["out"] = _one_or_list(process.outputs)
+    if process.count:
+        out["count"] = process.count
+    if process.rate:
+        out["rate"] = _plain(process.rate)
+    if process.payload != DEFAULT_PAYLOAD:
+        out["payload"] = _dump_payload(process.payload, DEFAULT_PAYLOAD)
+    if process.work != DEFAULT_WORK:
+        out["work"] = {
+            "kind": process.work.kind,
+            **({"ms": _plain(process.work.ms)} if process.work.ms else {}),
+        }
+    if process.compute != "none":
+        out["compute"] = process.compute
+    if process.reply != DEFAULT_REPLY:
+        out["reply"] = _dump_payload(process.reply, DEFAULT_REPLY)
+    if process.ending:
+        out["finally"] = _one_or_list(process.ending)
+    if not process.task_done:
         out["task_done"] = False
-    if p.steps:
-        out["steps"] = [_dump_process_step(step) for step in p.steps]
-    if p.terminate_after:
-        out["terminate_after"] = _plain(p.terminate_after)
-    if p.joined_after:
-        out["joined_after"] = _plain(p.joined_after)
-    if p.join_first:
-        out["join_first"] = list(p.join_first)
-    if p.join_last:
-        out["join_last"] = list(p.join_last)
-    if p.pool is not None:
-        out["pool"] = _dump_pool(p.pool)
+    if process.steps:
+        out["steps"] = [_dump_process_step(step) for step in process.steps]
+    if process.terminate_after:
+        out["terminate_after"] = _plain(process.terminate_after)
+    if process.joined_after:
+        out["joined_after"] = _plain(process.joined_after)
+    if process.join_first:
+        out["join_first"] = list(process.join_first)
+    if process.join_last:
+        out["join_last"] = list(process.join_last)
+    if process.pool is not None:
+        out["pool"] = _dump_pool(process.pool)
     return out
 
 
@@ -212,31 +225,31 @@ def _dump_payload(payload: Payload, base: Payload) -> dict[str, Any]:
     return out
 
 
-def _dump_pool(p: model.PoolSpec) -> dict[str, Any]:
-    d = DEFAULT_POOL
+def _dump_pool(pool: model.PoolSpec) -> dict[str, Any]:
+    default = DEFAULT_POOL
     out: dict[str, Any] = {}
-    for k in ("processes", "maxtasksperchild", "method", "function"):
-        if getattr(p, k) != getattr(d, k):
-            out[k] = getattr(p, k)
-    out["args"] = [_dump_pool_call(c, p.method) for c in p.calls]
-    for k in ("chunksize", "callback", "error_callback", "resubmit"):
-        if getattr(p, k) != getattr(d, k):
-            out[k] = getattr(p, k)
-    for k in ("fail_on", "die_on"):
-        if getattr(p, k):
-            out[k] = list(getattr(p, k))
-    if p.timeout:
-        out["timeout"] = _plain(p.timeout)
-    if p.on_error != d.on_error:
-        out["on_error"] = p.on_error
-    if p.ending != d.ending:
-        out["finally"] = list(p.ending)
+    for field in ("processes", "maxtasksperchild", "method", "function"):
+        if getattr(pool, field) != getattr(default, field):
+            out[field] = getattr(pool, field)
+    out["args"] = [_dump_pool_call(call, pool.method) for call in pool.calls]
+    for field in ("chunksize", "callback", "error_callback", "resubmit"):
+        if getattr(pool, field) != getattr(default, field):
+            out[field] = getattr(pool, field)
+    for field in ("fail_on", "die_on"):
+        if getattr(pool, field):
+            out[field] = list(getattr(pool, field))
+    if pool.timeout:
+        out["timeout"] = _plain(pool.timeout)
+    if pool.on_error != default.on_error:
+        out["on_error"] = pool.on_error
+    if pool.ending != default.ending:
+        out["finally"] = list(pool.ending)
     return out
 
 
-def _dump_pool_call(c: model.PoolCall, method: str) -> Any:
-    if c.kwds:
-        return dict(c.kwds)
-    if len(c.args) == 1 and method not in STAR_METHODS:
-        return c.args[0]
-    return list(c.args)
+def _dump_pool_call(call: model.PoolCall, method: str) -> Any:
+    if call.kwds:
+        return dict(call.kwds)
+    if len(call.args) == 1 and method not in STAR_METHODS:
+        return call.args[0]
+    return list(call.args)

@@ -56,10 +56,10 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
             fail(subkey(key, "duplex"), f"applies to Pipe only, not {kind}")
         extra["duplex"] = as_bool(table["duplex"], subkey(key, "duplex"))
     if "reader_keeps_write_end" in table:
-        k = subkey(key, "reader_keeps_write_end")
+        where = subkey(key, "reader_keeps_write_end")
         if kind != "Pipe" or extra.get("duplex", True):
-            fail(k, 'applies to a one-way Pipe only (kind = "Pipe", duplex = false)')
-        extra["reader_keeps_write_end"] = as_bool(table["reader_keeps_write_end"], k)
+            fail(where, 'applies to a one-way Pipe only (kind = "Pipe", duplex = false)')
+        extra["reader_keeps_write_end"] = as_bool(table["reader_keeps_write_end"], where)
     if "remote" in table:
         if kind != "ManagerQueue":
             fail(subkey(key, "remote"), f"applies to ManagerQueue only, not {kind}")

@@ -43,52 +43,56 @@ _ASYNC_METHODS = ("apply_async", "map_async", "starmap_async")
 def parse_pool(value: Any, key: str) -> model.PoolSpec:
     table = as_table(value, key)
     check_keys(table, key, _POOL_KEYS)
-    f: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     cap = model.MAX_POOL_WORKERS
     if "processes" in table:
         where = subkey(key, "processes")
-        f["processes"] = as_int(table["processes"], where, 1, cap, "MAX_POOL_WORKERS")
+        fields["processes"] = as_int(table["processes"], where, 1, cap, "MAX_POOL_WORKERS")
     if "maxtasksperchild" in table:
-        f["maxtasksperchild"] = as_int(
+        fields["maxtasksperchild"] = as_int(
             table["maxtasksperchild"], subkey(key, "maxtasksperchild"), 0, model.MAX_POOL_TASKS
         )
     if "method" in table:
-        f["method"] = as_choice(table["method"], subkey(key, "method"), model.POOL_METHODS)
+        fields["method"] = as_choice(table["method"], subkey(key, "method"), model.POOL_METHODS)
     if "function" in table:
-        f["function"] = as_choice(table["function"], subkey(key, "function"), model.POOL_FUNCTIONS)
-    method = f.get("method", DEFAULT_POOL.method)
+        fields["function"] = as_choice(
+            table["function"], subkey(key, "function"), model.POOL_FUNCTIONS
+        )
+    method = fields.get("method", DEFAULT_POOL.method)
     if "args" not in table:
         fail(subkey(key, "args"), "missing; expected the tasks' arguments, e.g. [50, 100, 150]")
-    f["calls"] = _parse_pool_calls(table["args"], subkey(key, "args"), method)
+    fields["calls"] = _parse_pool_calls(table["args"], subkey(key, "args"), method)
     if "chunksize" in table:
         where = subkey(key, "chunksize")
-        f["chunksize"] = as_int(table["chunksize"], where, 0, model.MAX_POOL_TASKS)
-        if f["chunksize"] and method.startswith("apply"):
+        fields["chunksize"] = as_int(table["chunksize"], where, 0, model.MAX_POOL_TASKS)
+        if fields["chunksize"] and method.startswith("apply"):
             fail(where, f"applies to the map methods only, not {method}")
     for flag in ("callback", "error_callback"):
         if flag in table:
-            f[flag] = as_bool(table[flag], subkey(key, flag))
-            if f[flag] and method not in _ASYNC_METHODS:
+            fields[flag] = as_bool(table[flag], subkey(key, flag))
+            if fields[flag] and method not in _ASYNC_METHODS:
                 fail(subkey(key, flag), f"needs an *_async method ({', '.join(_ASYNC_METHODS)})")
-    for k in ("fail_on", "die_on"):
-        if k in table:
-            f[k] = _pool_values(table[k], subkey(key, k))
+    for field in ("fail_on", "die_on"):
+        if field in table:
+            fields[field] = _pool_values(table[field], subkey(key, field))
     if "timeout" in table:
         where = subkey(key, "timeout")
-        f["timeout"] = as_float(table["timeout"], where, 0, model.MAX_SECONDS, "MAX_SECONDS")
-        if f["timeout"] and method != "apply_async":
+        fields["timeout"] = as_float(table["timeout"], where, 0, model.MAX_SECONDS, "MAX_SECONDS")
+        if fields["timeout"] and method != "apply_async":
             fail(where, "applies to method apply_async only (each result's get(timeout))")
     if "resubmit" in table:
-        f["resubmit"] = as_bool(table["resubmit"], subkey(key, "resubmit"))
-        if f["resubmit"] and not f.get("timeout"):
+        fields["resubmit"] = as_bool(table["resubmit"], subkey(key, "resubmit"))
+        if fields["resubmit"] and not fields.get("timeout"):
             fail(
                 subkey(key, "resubmit"), "needs a timeout: a task is resubmitted once it times out"
             )
     if "on_error" in table:
-        f["on_error"] = as_choice(table["on_error"], subkey(key, "on_error"), ("raise", "report"))
+        fields["on_error"] = as_choice(
+            table["on_error"], subkey(key, "on_error"), ("raise", "report")
+        )
     if "finally" in table:
-        f["ending"] = _parse_pool_ending(table["finally"], subkey(key, "finally"))
-    return model.PoolSpec(**f)
+        fields["ending"] = _parse_pool_ending(table["finally"], subkey(key, "finally"))
+    return model.PoolSpec(**fields)
 
 
 def _parse_pool_calls(value: Any, key: str, method: str) -> tuple[model.PoolCall, ...]:
@@ -101,17 +105,23 @@ def _parse_pool_calls(value: Any, key: str, method: str) -> tuple[model.PoolCall
     if len(value) > model.MAX_POOL_TASKS:
         fail(key, f"{len(value)} tasks, over the MAX_POOL_TASKS cap of {model.MAX_POOL_TASKS}")
     calls = []
-    for i, item in enumerate(value):
-        where = f"{key}[{i}]"
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
         if isinstance(item, dict):
             if method != "apply_async" and method != "apply":
                 fail(where, f"keyword arguments need method apply or apply_async, not {method}")
-            kwds = tuple((k, _pool_value(v, subkey(where, k))) for k, v in item.items())
+            kwds = tuple(
+                (name, _pool_value(argument, subkey(where, name)))
+                for name, argument in item.items()
+            )
             calls.append(model.PoolCall(kwds=kwds))
         elif isinstance(item, list):
             if method in ("map", "map_async", "imap", "imap_unordered"):
                 fail(where, f"{method} passes one argument per task; use starmap for lists")
-            args = tuple(_pool_value(v, f"{where}[{j}]") for j, v in enumerate(item))
+            args = tuple(
+                _pool_value(argument, f"{where}[{position}]")
+                for position, argument in enumerate(item)
+            )
             calls.append(model.PoolCall(args=args))
         else:
             if method in STAR_METHODS:
@@ -128,7 +138,7 @@ def _pool_value(value: Any, key: str) -> int | str:
 
 def _pool_values(value: Any, key: str) -> tuple[int | str, ...]:
     items = value if isinstance(value, list) else [value]
-    return tuple(_pool_value(v, f"{key}[{i}]") for i, v in enumerate(items))
+    return tuple(_pool_value(item, f"{key}[{index}]") for index, item in enumerate(items))
 
 
 def _parse_pool_ending(value: Any, key: str) -> tuple[str, ...]:
@@ -136,8 +146,8 @@ def _parse_pool_ending(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(items, list):
         fail(key, f"expected a list of {', '.join(model.POOL_ENDINGS)}, got {described(value)}")
     out: list[str] = []
-    for i, item in enumerate(items):
-        where = key if isinstance(value, str) else f"{key}[{i}]"
+    for index, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{index}]"
         step = as_choice(item, where, model.POOL_ENDINGS)
         if step in out:
             fail(key, f"{show(step)} is listed twice")

@@ -99,7 +99,10 @@ def parse_processes(
             "process",
             f"{len(items)} processes, over the MAX_PROCESSES cap of {model.MAX_PROCESSES}",
         )
-    return [_parse_process(f"process[{i}]", item, channels, shared) for i, item in enumerate(items)]
+    return [
+        _parse_process(f"process[{index}]", item, channels, shared)
+        for index, item in enumerate(items)
+    ]
 
 
 def _parse_process(
@@ -125,32 +128,17 @@ def _parse_process(
     fields["inputs"] = _channel_refs(table, key, "in", channels)
     fields["outputs"] = _channel_refs(table, key, "out", channels)
     _check_shape(key, role, fields["inputs"], fields["outputs"])
-    for j in ("join_first", "join_last"):
-        if j in table:
-            fields[j] = _join_refs(table[j], subkey(key, j), fields["name"])
+    for field in ("join_first", "join_last"):
+        if field in table:
+            fields[field] = _join_refs(table[field], subkey(key, field), fields["name"])
     for when in ("joined_after", "terminate_after"):
         if when in table:
-            k = subkey(key, when)
-            fields[when] = as_float(table[when], k, 0, model.MAX_SECONDS, "MAX_SECONDS")
+            where = subkey(key, when)
+            fields[when] = as_float(table[when], where, 0, model.MAX_SECONDS, "MAX_SECONDS")
             if fields[when] <= 0:
-                fail(k, "expected seconds after the start, more than 0")
+                fail(where, "expected seconds after the start, more than 0")
     if role == "steps":
-        for k in _NOT_FOR_STEPS:
-            if k in table:
-                fail(subkey(key, k), "does not apply to a steps process")
-        if "steps" not in table:
-            fail(subkey(key, "steps"), "missing; a steps process needs steps = [{ ... }, ...]")
-        steps = fields["steps"] = parse_steps(
-            table["steps"], subkey(key, "steps"), shared, channels
-        )
-        for side, op in (("inputs", "get"), ("outputs", "put")):  # as its steps use them
-            fields[side] = tuple(dict.fromkeys(s.target for s in steps if s.op == op))
-        fields["count"] = 1
-        if "count" in table:
-            fields["count"] = as_int(
-                table["count"], subkey(key, "count"), 1, model.MAX_COUNT, "MAX_COUNT"
-            )
-        return ProcessSpec(**fields)
+        return _parse_steps_process(key, table, fields, channels, shared)
     if role in model.DEMO_ROLES:
         return _parse_demo(key, table, fields)
     if "steps" in table:
@@ -166,27 +154,51 @@ def _parse_process(
     return ProcessSpec(**fields)
 
 
-def _join_refs(value: Any, key: str, me: str) -> tuple[str, ...]:
+def _parse_steps_process(
+    key: str,
+    table: dict[str, Any],
+    fields: dict[str, Any],
+    channels: dict[str, ChannelSpec],
+    shared: dict[str, SharedSpec],
+) -> ProcessSpec:
+    """A steps process: what it does is its steps, run `count` times (once by default)."""
+    for field in _NOT_FOR_STEPS:
+        if field in table:
+            fail(subkey(key, field), "does not apply to a steps process")
+    if "steps" not in table:
+        fail(subkey(key, "steps"), "missing; a steps process needs steps = [{ ... }, ...]")
+    steps = fields["steps"] = parse_steps(table["steps"], subkey(key, "steps"), shared, channels)
+    for side, op in (("inputs", "get"), ("outputs", "put")):  # as its steps use them
+        fields[side] = tuple(dict.fromkeys(step.target for step in steps if step.op == op))
+    fields["count"] = 1
+    if "count" in table:
+        fields["count"] = as_int(
+            table["count"], subkey(key, "count"), 1, model.MAX_COUNT, "MAX_COUNT"
+        )
+    return ProcessSpec(**fields)
+
+
+def _join_refs(value: Any, key: str, own_name: str) -> tuple[str, ...]:
     """Names of other process templates; checked against the file's processes
     once they are all read (see check_joins)."""
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+    if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
         fail(key, f"expected a process name or a list of them, got {described(value)}")
-    if me in items:
-        fail(key, f"a process cannot join itself ({show(me)})")
+    if own_name in items:
+        fail(key, f"a process cannot join itself ({show(own_name)})")
     if len(set(items)) != len(items):
         fail(key, "lists a process twice")
     return tuple(items)
 
 
 def check_joins(processes: list[ProcessSpec]) -> None:
-    names = [p.name for p in processes]
-    for i, p in enumerate(processes):
-        for j in ("join_first", "join_last"):
-            for target in getattr(p, j):
+    names = [process.name for process in processes]
+    for index, process in enumerate(processes):
+        for field in ("join_first", "join_last"):
+            for target in getattr(process, field):
                 if target not in names:
                     fail(
-                        f"process[{i}].{j}",
+                        f"process[{index}].{field}",
                         f"no process named {show(target)}{suggest(target, names)}",
                     )
 
@@ -194,9 +206,9 @@ def check_joins(processes: list[ProcessSpec]) -> None:
 def _parse_demo(key: str, table: dict[str, Any], fields: dict[str, Any]) -> ProcessSpec:
     """globals and coroutines take a name, a role, replicas and a count; nothing else."""
     role = fields["role"]
-    for k in table:
-        if k not in ("name", "role", "replicas", "count", "in", "out"):
-            fail(subkey(key, k), f"does not apply to a {role} process")
+    for field in table:
+        if field not in ("name", "role", "replicas", "count", "in", "out"):
+            fail(subkey(key, field), f"does not apply to a {role} process")
     fields["count"] = _DEMO_COUNT[role]
     if "count" in table:
         fields["count"] = as_int(table["count"], subkey(key, "count"), 1, _MAX_DEMO_COUNT)
@@ -236,14 +248,14 @@ def _channel_refs(
 def _check_shape(key: str, role: str, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
     """Each role's loop reads and writes a fixed number of channels."""
     min_in, max_in, min_out, max_out = _SHAPES[role]
-    for field, names, lo, hi, what in (
+    for field, names, low, high, what in (
         ("in", inputs, min_in, max_in, "input"),
         ("out", outputs, min_out, max_out, "output"),
     ):
-        if hi == 0 and names:
+        if high == 0 and names:
             fail(subkey(key, field), f"a {role} has no {what} channel; remove '{field}'")
-        if not lo <= len(names) <= (hi if hi is not None else len(names)):
-            need = "exactly one" if lo == hi else "at least one"
+        if not low <= len(names) <= (high if high is not None else len(names)):
+            need = "exactly one" if low == high else "at least one"
             got = ", ".join(names) if names else "none"
             fail(subkey(key, field), f"a {role} needs {need} {what} channel, got {got}")
 
@@ -311,9 +323,11 @@ def _clean_value(value: Any) -> Any:
     if isinstance(value, str):
         return neutralise(value, multiline=True)
     if isinstance(value, list):
-        return [_clean_value(v) for v in value]
+        return [_clean_value(item) for item in value]
     if isinstance(value, dict):
-        return {neutralise(k, multiline=True): _clean_value(v) for k, v in value.items()}
+        return {
+            neutralise(name, multiline=True): _clean_value(item) for name, item in value.items()
+        }
     return value
 
 
@@ -339,8 +353,8 @@ def _parse_ending(value: Any, key: str) -> tuple[str, ...]:
             f"expected one of {', '.join(model.ENDINGS)} or a list of them, got {described(value)}",
         )
     endings: list[str] = []
-    for i, item in enumerate(items):
-        where = key if isinstance(value, str) else f"{key}[{i}]"
+    for index, item in enumerate(items):
+        where = key if isinstance(value, str) else f"{key}[{index}]"
         ending = as_choice(item, where, model.ENDINGS)
         if ending in endings:
             fail(key, f"{show(ending)} is listed twice")
@@ -350,14 +364,14 @@ def _parse_ending(value: Any, key: str) -> tuple[str, ...]:
 
 def _check_ending(key: str, fields: dict[str, Any], channels: dict[str, ChannelSpec]) -> None:
     """An ending acts on a channel, so the process must hold one of the right kind."""
-    outputs = [channels[n] for n in fields["outputs"]]
-    ends = [channels[n] for n in (*fields["inputs"], *fields["outputs"])]
+    outputs = [channels[name] for name in fields["outputs"]]
+    ends = [channels[name] for name in (*fields["inputs"], *fields["outputs"])]
     for ending in fields["ending"]:
         if ending == "poison-pill" and not outputs:
             fail(key, "'poison-pill' needs an output channel ('out') to send the pill on")
-        if ending == "join" and not any(c.kind == "JoinableQueue" for c in outputs):
+        if ending == "join" and not any(channel.kind == "JoinableQueue" for channel in outputs):
             fail(key, "'join' needs an output channel ('out') that is a JoinableQueue")
-        if ending == "close" and not any(c.kind == "Pipe" for c in ends):
+        if ending == "close" and not any(channel.kind == "Pipe" for channel in ends):
             fail(key, "'close' needs a Pipe among the process's 'in' or 'out' channels")
 
 
@@ -378,12 +392,13 @@ def check_whole(
 
 def _check_unique_names(processes: list[ProcessSpec]) -> None:
     first: dict[str, int] = {}
-    for i, p in enumerate(processes):
-        if p.name in first:
+    for index, process in enumerate(processes):
+        if process.name in first:
             fail(
-                f"process[{i}].name", f"{show(p.name)} is already used by process[{first[p.name]}]"
+                f"process[{index}].name",
+                f"{show(process.name)} is already used by process[{first[process.name]}]",
             )
-        first[p.name] = i
+        first[process.name] = index
 
 
 def _check_total(
@@ -394,12 +409,16 @@ def _check_total(
     """The cap counts every process a scenario starts: its processes, each
     pool's workers, and the Manager servers. Pool workers used to slip past
     it (nine pools of 16 workers started 155 processes)."""
-    roles = sum(p.replicas for p in processes)
-    workers = sum(p.replicas * p.pool.processes for p in processes if p.pool is not None)
-    queues = [c for c in channels.values() if c.kind == "ManagerQueue"]
-    local = any(o.kind in model.MANAGER_KINDS for o in shared.values())
-    local = local or any(not c.remote for c in queues)
-    servers = int(local) + int(any(c.remote for c in queues))
+    roles = sum(process.replicas for process in processes)
+    workers = sum(
+        process.replicas * process.pool.processes
+        for process in processes
+        if process.pool is not None
+    )
+    queues = [channel for channel in channels.values() if channel.kind == "ManagerQueue"]
+    local = any(obj.kind in model.MANAGER_KINDS for obj in shared.values())
+    local = local or any(not channel.remote for channel in queues)
+    servers = int(local) + int(any(channel.remote for channel in queues))
     total = roles + workers + servers
     if total > model.MAX_PROCESSES:
         counted = "after replicas"
@@ -413,26 +432,26 @@ def _check_total(
         )
 
 
-def replica_names(p: ProcessSpec) -> list[str]:
+def replica_names(process: ProcessSpec) -> list[str]:
     """`cpu_count` could mean any count, so reserve every name it might take."""
-    n = model.MAX_REPLICAS if p.replicas_cpu_count else p.replicas
-    return [f"{p.name}-{k}" for k in range(1, n + 1)] if n > 1 else []
+    count = model.MAX_REPLICAS if process.replicas_cpu_count else process.replicas
+    return [f"{process.name}-{number}" for number in range(1, count + 1)] if count > 1 else []
 
 
 def _check_replica_names(processes: list[ProcessSpec]) -> None:
-    owners = {p.name: i for i, p in enumerate(processes)}
-    for i, p in enumerate(processes):
-        for replica in replica_names(p):
+    owners = {process.name: index for index, process in enumerate(processes)}
+    for index, process in enumerate(processes):
+        for replica in replica_names(process):
             if replica in owners:
                 fail(
                     f"process[{owners[replica]}].name",
-                    f"{show(replica)} collides with a replica name of process[{i}] "
-                    f"({show(p.name)} runs as {p.name}-1, {p.name}-2, ...)",
+                    f"{show(replica)} collides with a replica name of process[{index}] "
+                    f"({show(process.name)} runs as {process.name}-1, {process.name}-2, ...)",
                 )
 
 
 def _check_channels_used(channels: dict[str, ChannelSpec], processes: list[ProcessSpec]) -> None:
-    used = {n for p in processes for n in (*p.inputs, *p.outputs)}
+    used = {used_name for process in processes for used_name in (*process.inputs, *process.outputs)}
     for name in channels:
         if name not in used:
             fail(subkey("channels", name), "declared but no process reads or writes it")
@@ -440,30 +459,34 @@ def _check_channels_used(channels: dict[str, ChannelSpec], processes: list[Proce
 
 def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
     """A Pipe has exactly two ends and each end belongs to one process."""
-    users = [(i, p) for i, p in enumerate(processes) if channel.name in (*p.inputs, *p.outputs)]
-    for i, p in users:
-        if p.replicas != 1 or p.replicas_cpu_count:
-            got = f'"{CPU_COUNT}"' if p.replicas_cpu_count else str(p.replicas)
+    users = [
+        (index, process)
+        for index, process in enumerate(processes)
+        if channel.name in (*process.inputs, *process.outputs)
+    ]
+    for index, process in users:
+        if process.replicas != 1 or process.replicas_cpu_count:
+            got = f'"{CPU_COUNT}"' if process.replicas_cpu_count else str(process.replicas)
             fail(
-                f"process[{i}].replicas",
+                f"process[{index}].replicas",
                 f"must be 1 because the process uses Pipe {show(channel.name)} "
                 f"(a Pipe end belongs to one process), got {got}",
             )
     key = subkey("channels", channel.name)
     if channel.duplex:
         if len(users) > 2:
-            names = ", ".join(p.name for _, p in users)
+            names = ", ".join(process.name for _, process in users)
             fail(key, f"a duplex Pipe joins at most 2 processes, one per end; used by {names}")
         return
-    for i, p in users:
-        if channel.name in p.inputs and channel.name in p.outputs:
+    for index, process in users:
+        if channel.name in process.inputs and channel.name in process.outputs:
             fail(
-                f"process[{i}].in",
+                f"process[{index}].in",
                 f"uses both ends of one-way Pipe {show(channel.name)}; "
                 "one process writes it ('out') and another reads it ('in')",
             )
     for field, what in (("outputs", "writer ('out')"), ("inputs", "reader ('in')")):
-        ends = [p.name for _, p in users if channel.name in getattr(p, field)]
+        ends = [process.name for _, process in users if channel.name in getattr(process, field)]
         if len(ends) != 1:
             found = f"{len(ends)} ({', '.join(ends)})" if ends else "none"
             fail(key, f"a one-way Pipe needs exactly one {what}, found {found}")
@@ -479,10 +502,10 @@ def _parse_pool_process(
     """A pool process: everything it does is in its [process.pool] table."""
     if role != "pool":
         fail(subkey(key, "pool"), f'applies to role "pool" only, not {role}')
-    for k in _NOT_FOR_POOL:
-        if k in table:
-            where = subkey(key, k)
-            if k == "finally":
+    for field in _NOT_FOR_POOL:
+        if field in table:
+            where = subkey(key, field)
+            if field == "finally":
                 fail(where, "a pool process ends as its [process.pool] 'finally' says")
             fail(where, "does not apply to a pool process")
     if "pool" not in table:

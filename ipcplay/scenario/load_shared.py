@@ -54,77 +54,82 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
         "size": ("SharedMemory",),
         "items": ("ManagerDict",),
     }
-    for k, kinds in applies.items():
-        if k in table and kind not in kinds:
-            fail(subkey(key, k), f"applies to {' and '.join(kinds)} only, not {kind}")
-    f: dict[str, Any] = {}
+    for field, kinds in applies.items():
+        if field in table and kind not in kinds:
+            fail(subkey(key, field), f"applies to {' and '.join(kinds)} only, not {kind}")
+    return SharedSpec(name=name, kind=kind, **_shared_fields(table, key, kind))
+
+
+def _shared_fields(table: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
+    """The keys the kind takes, checked; a missing required one says what it is for."""
+    fields: dict[str, Any] = {}
     if "typecode" in table:
-        f["typecode"] = as_choice(table["typecode"], subkey(key, "typecode"), model.TYPECODES)
-    typecode = f.get("typecode", "i")
+        fields["typecode"] = as_choice(table["typecode"], subkey(key, "typecode"), model.TYPECODES)
+    typecode = fields.get("typecode", "i")
     if kind == "Value" and "value" in table:
-        f["value"] = typed_number(table["value"], subkey(key, "value"), typecode)
+        fields["value"] = typed_number(table["value"], subkey(key, "value"), typecode)
     elif kind in ("Semaphore", "BoundedSemaphore"):
-        f["value"] = 1
+        fields["value"] = 1
         if "value" in table:
-            f["value"] = as_int(table["value"], subkey(key, "value"), 0, model.MAX_MAXSIZE)
+            fields["value"] = as_int(table["value"], subkey(key, "value"), 0, model.MAX_MAXSIZE)
     if kind == "Array":
         if "values" not in table:
             fail(
                 subkey(key, "values"), "missing; an Array needs its initial values, e.g. [0, 0, 0]"
             )
-        items = table["values"]
-        if not isinstance(items, list) or not items:
-            fail(
-                subkey(key, "values"),
-                f"expected a non-empty array of numbers, got {described(items)}",
-            )
-        if len(items) > model.MAX_ARRAY:
-            fail(
-                subkey(key, "values"),
-                f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
-            )
-        f["values"] = tuple(
-            typed_number(v, f"{subkey(key, 'values')}[{i}]", typecode) for i, v in enumerate(items)
-        )
+        fields["values"] = _array_values(table["values"], subkey(key, "values"), typecode)
     if kind == "ManagerList" and "values" in table:
-        items = table["values"]
-        if not isinstance(items, list):
-            fail(subkey(key, "values"), f"expected an array of items, got {described(items)}")
-        if len(items) > model.MAX_ARRAY:
-            fail(
-                subkey(key, "values"),
-                f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
-            )
-        f["values"] = tuple(
-            manager_item(v, f"{subkey(key, 'values')}[{i}]", index_forms=False)
-            for i, v in enumerate(items)
-        )
+        fields["values"] = _manager_values(table["values"], subkey(key, "values"))
     if kind == "ManagerDict" and "items" in table:
-        pairs = as_table(table["items"], subkey(key, "items"), "a table of initial keys and values")
-        if len(pairs) > model.MAX_ARRAY:
-            fail(
-                subkey(key, "items"),
-                f"{len(pairs)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}",
-            )
-        f["items"] = tuple(
-            (k, manager_item(v, subkey(subkey(key, "items"), k), index_forms=False))
-            for k, v in pairs.items()
-        )
+        fields["items"] = _manager_items(table["items"], subkey(key, "items"))
     if kind == "Barrier":
         if "parties" not in table:
             fail(subkey(key, "parties"), "missing; how many processes the Barrier waits for")
-        f["parties"] = as_int(
+        fields["parties"] = as_int(
             table["parties"], subkey(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
         )
     if kind == "SharedMemory":
         if "size" not in table:
             fail(subkey(key, "size"), "missing; how many bytes the block holds, e.g. 64")
-        f["size"] = as_int(table["size"], subkey(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
-    return SharedSpec(name=name, kind=kind, **f)
+        fields["size"] = as_int(table["size"], subkey(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
+    return fields
+
+
+def _array_values(items: Any, key: str, typecode: str) -> tuple[int | float, ...]:
+    """An Array's initial numbers: at least one, each one its typecode holds."""
+    if not isinstance(items, list) or not items:
+        fail(key, f"expected a non-empty array of numbers, got {described(items)}")
+    if len(items) > model.MAX_ARRAY:
+        fail(key, f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
+    return tuple(
+        typed_number(item, f"{key}[{index}]", typecode) for index, item in enumerate(items)
+    )
+
+
+def _manager_values(items: Any, key: str) -> tuple[Any, ...]:
+    """A Manager list's initial items (numbers, strings, booleans, lists of those)."""
+    if not isinstance(items, list):
+        fail(key, f"expected an array of items, got {described(items)}")
+    if len(items) > model.MAX_ARRAY:
+        fail(key, f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
+    return tuple(
+        manager_item(item, f"{key}[{index}]", index_forms=False) for index, item in enumerate(items)
+    )
+
+
+def _manager_items(value: Any, key: str) -> tuple[tuple[str, Any], ...]:
+    """A Manager dict's initial keys and values, in the order the file has them."""
+    pairs = as_table(value, key, "a table of initial keys and values")
+    if len(pairs) > model.MAX_ARRAY:
+        fail(key, f"{len(pairs)} items, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
+    return tuple(
+        (name, manager_item(item, subkey(key, name), index_forms=False))
+        for name, item in pairs.items()
+    )
 
 
 def check_shared_used(shared: dict[str, SharedSpec], processes: list[ProcessSpec]) -> None:
-    used = {n for p in processes for n in p.shared_used}
+    used = {used_name for process in processes for used_name in process.shared_used}
     for name in shared:
         if name not in used:
             fail(subkey("shared", name), "declared but no process's steps use it")

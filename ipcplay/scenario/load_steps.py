@@ -109,9 +109,10 @@ def parse_steps(
     if len(value) > model.MAX_STEPS:
         fail(key, f"{len(value)} steps, over the MAX_STEPS cap of {model.MAX_STEPS}")
     steps = tuple(
-        _parse_step_one(f"{key}[{i}]", v, shared, channels or {}) for i, v in enumerate(value)
+        _parse_step_one(f"{key}[{index}]", item, shared, channels or {})
+        for index, item in enumerate(value)
     )
-    _check_held(key, steps, {n: o.kind for n, o in shared.items()})
+    _check_held(key, steps, {name: obj.kind for name, obj in shared.items()})
     return steps
 
 
@@ -120,19 +121,21 @@ def _parse_step_one(
 ) -> Step:
     table = as_table(value, key, 'a step table such as { acquire = "lock" }')
     check_keys(table, key, _STEP_KEYS)
-    actions = [k for k in _STEP_ACTIONS if k in table]
+    actions = [field for field in _STEP_ACTIONS if field in table]
     if len(actions) != 1:
         got = ", ".join(actions) if actions else "none"
         fail(key, f"expected exactly one of {', '.join(_STEP_ACTIONS)} in a step, got {got}")
     action = actions[0]
-    updates = [k for k in STEP_UPDATES if k in table]
+    updates = [field for field in STEP_UPDATES if field in table]
     if action != "on":
-        extra = [k for k in (*STEP_MANAGER, "key", "assign") if k in table]
-        for k in (*updates, *extra, *(["locked"] if "locked" in table else [])):
-            fail(subkey(key, k), f"applies to an update step ({{ on = ... }}) only, not {action}")
-    for k, owners in _STEP_EXTRAS.items():
-        if k in table and action not in owners:
-            fail(subkey(key, k), f"applies to a {' or '.join(owners)} step only, not {action}")
+        extra = [field for field in (*STEP_MANAGER, "key", "assign") if field in table]
+        for field in (*updates, *extra, *(["locked"] if "locked" in table else [])):
+            fail(
+                subkey(key, field), f"applies to an update step ({{ on = ... }}) only, not {action}"
+            )
+    for field, owners in _STEP_EXTRAS.items():
+        if field in table and action not in owners:
+            fail(subkey(key, field), f"applies to a {' or '.join(owners)} step only, not {action}")
     if action == "sleep":
         ms = as_float(table["sleep"], subkey(key, "sleep"), 0, model.MAX_WORK_MS, "MAX_WORK_MS")
         return Step(op="sleep", ms=ms)
@@ -140,8 +143,8 @@ def _parse_step_one(
         return _parse_channel_step(key, table, action, channels)
     target = _shared_ref(table[action], subkey(key, action), action, shared)
     if action == "notify":
-        n = as_int(table["n"], subkey(key, "n"), 1, model.MAX_PROCESSES) if "n" in table else 1
-        return Step(op=action, target=target, amount=n)
+        count = as_int(table["n"], subkey(key, "n"), 1, model.MAX_PROCESSES) if "n" in table else 1
+        return Step(op=action, target=target, amount=count)
     if action == "wait_for":
         return _parse_wait_for(key, table, target, shared)
     if action in ("write", "fill"):
@@ -150,9 +153,9 @@ def _parse_step_one(
         return Step(op=action, target=target)
     if shared[target].kind in model.MANAGER_KINDS:
         return _parse_manager_step(key, table, target, shared[target].kind)
-    for k in (*STEP_MANAGER, "key", "assign"):
-        if k in table:
-            fail(subkey(key, k), "applies to a Manager list, dict or Namespace only")
+    for field in (*STEP_MANAGER, "key", "assign"):
+        if field in table:
+            fail(subkey(key, field), "applies to a Manager list, dict or Namespace only")
     if len(updates) != 1:
         got = ", ".join(updates) if updates else "none"
         fail(key, f"an update step needs exactly one of add, multiply, value; got {got}")
@@ -184,10 +187,10 @@ def _parse_wait_for(
     key: str, table: dict[str, Any], target: str, shared: dict[str, SharedSpec]
 ) -> Step:
     """`cond.wait_for(lambda: until.value >= at_least)`: the predicate reads a Value."""
-    for k in ("until", "at_least"):
-        if k not in table:
+    for field in ("until", "at_least"):
+        if field not in table:
             fail(
-                subkey(key, k),
+                subkey(key, field),
                 "missing; wait_for waits until a Value is at least a number, "
                 'e.g. { wait_for = "cond", until = "ready", at_least = 1 }',
             )
@@ -228,16 +231,16 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
     """`{ on = "ml", append = X }`, `{ on = "md", setitem = X, key = K }`,
     `{ on = "ns", setattr = X, key = "name" }`: one proxy call each."""
     allowed = _MANAGER_STEPS[kind]
-    for k in (*STEP_UPDATES, "locked"):
-        if k in table:
-            fail(subkey(key, k), f"applies to a Value or an Array, not a {kind}")
-    ops = [k for k in STEP_MANAGER if k in table]
+    for field in (*STEP_UPDATES, "locked"):
+        if field in table:
+            fail(subkey(key, field), f"applies to a Value or an Array, not a {kind}")
+    ops = [name for name in STEP_MANAGER if name in table]
     if len(ops) != 1 or ops[0] not in allowed:
         got = ", ".join(ops) if ops else "none"
         fail(key, f"a step on a {kind} needs exactly one of {', '.join(allowed)}; got {got}")
     op = ops[0]
     item = manager_item(table[op], subkey(key, op))
-    k: Any = None
+    item_key: Any = None
     assign = False
     if "assign" in table:
         if op != "append" or "key" not in table:
@@ -250,22 +253,24 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
         what = "the attribute name" if op == "setattr" else "the index or key"
         fail(subkey(key, "key"), f"missing; {op} needs {what}")
     elif op == "setattr":
-        k = as_str(table["key"], subkey(key, "key"), "an attribute name (a string)")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", k):
-            fail(subkey(key, "key"), f"{show(k)} is not a Python attribute name")
-        if k.startswith("_"):  # _token, __class__...: the proxy's own, not the shared object's
+        item_key = as_str(table["key"], subkey(key, "key"), "an attribute name (a string)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", item_key):
+            fail(subkey(key, "key"), f"{show(item_key)} is not a Python attribute name")
+        if item_key.startswith(
+            "_"
+        ):  # _token, __class__...: the proxy's own, not the shared object's
             fail(
                 subkey(key, "key"),
-                f"{show(k)} starts with '_': a Namespace proxy sets such an attribute on "
+                f"{show(item_key)} starts with '_': a Namespace proxy sets such an attribute on "
                 "itself, not on the shared Namespace (and _token or __class__ breaks it)",
             )
     elif kind == "ManagerList":
-        k = table["key"]
-        if k not in model.INDEX_FORMS:
-            k = as_int(k, subkey(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
+        item_key = table["key"]
+        if item_key not in model.INDEX_FORMS:
+            item_key = as_int(item_key, subkey(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
     else:
-        k = manager_item(table["key"], subkey(key, "key"))
-    return Step(op=op, target=target, key=k, item=item, assign=assign)
+        item_key = manager_item(table["key"], subkey(key, "key"))
+    return Step(op=op, target=target, key=item_key, item=item, assign=assign)
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -287,8 +292,8 @@ def _check_held(key: str, steps: tuple[Step, ...], kinds: dict[str, str]) -> Non
     released: the steps run `count` times, and a lock still held at the end would
     be taken again at the next round (a Lock is not re-entrant)."""
     held: list[str] = []
-    for i, step in enumerate(steps):
-        where = f"{key}[{i}].{step.op}"
+    for index, step in enumerate(steps):
+        where = f"{key}[{index}].{step.op}"
         if step.op in _HELD_OPS and step.target not in held and kinds[step.target] == "Condition":
             fail(
                 where,

@@ -48,12 +48,13 @@ def parse_tour(
         fail("tour", f"expected [[tour]] steps, got {described(value)}")
     if len(value) > model.MAX_TOUR_STEPS:
         fail("tour", f"{len(value)} steps, over the MAX_TOUR_STEPS cap of {model.MAX_TOUR_STEPS}")
-    procs = {p.name: p for p in processes}
-    for p in processes:
-        for inst in replica_names(p):
-            procs.setdefault(inst, p)
+    procs = {process.name: process for process in processes}
+    for process in processes:
+        for inst in replica_names(process):
+            procs.setdefault(inst, process)
     return tuple(
-        _parse_tour_step(f"tour[{i}]", step, channels, procs) for i, step in enumerate(value)
+        _parse_tour_step(f"tour[{index}]", step, channels, procs)
+        for index, step in enumerate(value)
     )
 
 
@@ -62,84 +63,17 @@ def _parse_tour_step(
 ) -> TourStep:
     table = as_table(value, key, "a [[tour]] step table")
     check_keys(table, key, TOUR_KEYS)
-    f: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     if "say" in table:
-        f["say"] = neutralise(as_str(table["say"], subkey(key, "say")), multiline=True)
+        fields["say"] = neutralise(as_str(table["say"], subkey(key, "say")), multiline=True)
     if "after" in table and "when" in table:
         fail(key, "has both 'after' and 'when'; a step waits for a time or for a state, not both")
     if "after" in table:
-        f["after"] = as_float(
+        fields["after"] = as_float(
             table["after"], subkey(key, "after"), 0, model.MAX_SECONDS, "MAX_SECONDS"
         )
-    if "when" in table:
-        when = f["when"] = as_choice(table["when"], subkey(key, "when"), model.TOUR_WHEN)
-        if when in _ON_CHANNEL + _ON_PROCESS:
-            if "on" not in table:
-                what = "channel" if when in _ON_CHANNEL else "process"
-                fail(
-                    subkey(key, "on"), f"missing; 'when = \"{when}\"' needs the {what} it is about"
-                )
-            f["on"] = _tour_target(
-                table["on"], subkey(key, "on"), when in _ON_CHANNEL, channels, procs
-            )
-            if when == "full" and not channels[f["on"]].maxsize:
-                fail(
-                    subkey(key, "on"),
-                    f"channel {show(f['on'])} has no maxsize, so it is never full",
-                )
-        elif "on" in table:
-            fail(subkey(key, "on"), f"does not apply to 'when = \"{when}\"'")
-        if when == "depth":
-            if "at_least" not in table:
-                fail(subkey(key, "at_least"), "missing; 'when = \"depth\"' needs a number of items")
-            f["at_least"] = as_int(table["at_least"], subkey(key, "at_least"), 1, model.MAX_COUNT)
-        elif "at_least" in table:
-            fail(subkey(key, "at_least"), "applies only to 'when = \"depth\"'")
-        if "timeout" in table:
-            f["timeout"] = as_float(
-                table["timeout"],
-                subkey(key, "timeout"),
-                0,
-                model.MAX_SECONDS,
-                "MAX_SECONDS",
-                above=True,
-            )
-    else:
-        for k in ("on", "at_least", "timeout"):
-            if k in table:
-                fail(subkey(key, k), "applies only to a step with 'when'")
-    if "do" in table:
-        do = f["do"] = as_choice(table["do"], subkey(key, "do"), model.TOUR_DO)
-        if do in ("pause-all", "resume-all"):
-            if "to" in table:
-                fail(subkey(key, "to"), f"does not apply to 'do = \"{do}\"' (every process)")
-        else:
-            if "to" not in table:
-                fail(subkey(key, "to"), f"missing; 'do = \"{do}\"' needs the process to act on")
-            f["to"] = _tour_target(table["to"], subkey(key, "to"), False, channels, procs)
-            spec = procs[f["to"]]
-            if do == "rate" and spec.role not in ("producer", "pinger"):
-                fail(
-                    subkey(key, "to"),
-                    f"{show(f['to'])} is a {spec.role}; only a producer or pinger has a rate",
-                )
-            if do == "pill" and not spec.inputs:
-                fail(
-                    subkey(key, "to"),
-                    f"{show(f['to'])} reads no channel, so a poison pill cannot reach it",
-                )
-        if do == "rate":
-            if "rate" not in table:
-                fail(subkey(key, "rate"), "missing; 'do = \"rate\"' needs items per second")
-            f["rate"] = as_float(
-                table["rate"], subkey(key, "rate"), 0, model.MAX_RATE, "MAX_RATE", above=True
-            )
-        elif "rate" in table:
-            fail(subkey(key, "rate"), "applies only to 'do = \"rate\"'")
-    else:
-        for k in ("to", "rate"):
-            if k in table:
-                fail(subkey(key, k), "applies only to a step with 'do'")
+    fields.update(_tour_wait(key, table, channels, procs))
+    fields.update(_tour_action(key, table, channels, procs))
     if "highlight" in table:
         name = as_str(table["highlight"], subkey(key, "highlight"), "a channel or process name")
         if name not in channels and name not in procs:
@@ -148,12 +82,91 @@ def _parse_tour_step(
                 subkey(key, "highlight"),
                 f"no channel or process named {show(name)}{suggest(name, known)}",
             )
-        f["highlight"] = name
+        fields["highlight"] = name
     if "hold" in table:
-        f["hold"] = as_bool(table["hold"], subkey(key, "hold"))
-    if not f.get("say") and not f.get("do") and not f.get("highlight"):
+        fields["hold"] = as_bool(table["hold"], subkey(key, "hold"))
+    if not fields.get("say") and not fields.get("do") and not fields.get("highlight"):
         fail(key, "does nothing; expected at least one of 'say', 'do' or 'highlight'")
-    return TourStep(**f)
+    return TourStep(**fields)
+
+
+def _tour_wait(
+    key: str, table: dict[str, Any], channels: dict[str, ChannelSpec], procs: dict[str, ProcessSpec]
+) -> dict[str, Any]:
+    """`when`, and the keys that say what it waits on: `on`, `at_least`, `timeout`."""
+    if "when" not in table:
+        for field in ("on", "at_least", "timeout"):
+            if field in table:
+                fail(subkey(key, field), "applies only to a step with 'when'")
+        return {}
+    fields: dict[str, Any] = {}
+    when = fields["when"] = as_choice(table["when"], subkey(key, "when"), model.TOUR_WHEN)
+    if when in _ON_CHANNEL + _ON_PROCESS:
+        if "on" not in table:
+            what = "channel" if when in _ON_CHANNEL else "process"
+            fail(subkey(key, "on"), f"missing; 'when = \"{when}\"' needs the {what} it is about")
+        fields["on"] = _tour_target(
+            table["on"], subkey(key, "on"), when in _ON_CHANNEL, channels, procs
+        )
+        if when == "full" and not channels[fields["on"]].maxsize:
+            fail(
+                subkey(key, "on"),
+                f"channel {show(fields['on'])} has no maxsize, so it is never full",
+            )
+    elif "on" in table:
+        fail(subkey(key, "on"), f"does not apply to 'when = \"{when}\"'")
+    if when == "depth":
+        if "at_least" not in table:
+            fail(subkey(key, "at_least"), "missing; 'when = \"depth\"' needs a number of items")
+        fields["at_least"] = as_int(table["at_least"], subkey(key, "at_least"), 1, model.MAX_COUNT)
+    elif "at_least" in table:
+        fail(subkey(key, "at_least"), "applies only to 'when = \"depth\"'")
+    if "timeout" in table:
+        where = subkey(key, "timeout")
+        fields["timeout"] = as_float(
+            table["timeout"], where, 0, model.MAX_SECONDS, "MAX_SECONDS", above=True
+        )
+    return fields
+
+
+def _tour_action(
+    key: str, table: dict[str, Any], channels: dict[str, ChannelSpec], procs: dict[str, ProcessSpec]
+) -> dict[str, Any]:
+    """`do`, and the keys that say what it acts on: `to` and, for "rate", `rate`."""
+    if "do" not in table:
+        for field in ("to", "rate"):
+            if field in table:
+                fail(subkey(key, field), "applies only to a step with 'do'")
+        return {}
+    fields: dict[str, Any] = {}
+    do = fields["do"] = as_choice(table["do"], subkey(key, "do"), model.TOUR_DO)
+    if do in ("pause-all", "resume-all"):
+        if "to" in table:
+            fail(subkey(key, "to"), f"does not apply to 'do = \"{do}\"' (every process)")
+    else:
+        if "to" not in table:
+            fail(subkey(key, "to"), f"missing; 'do = \"{do}\"' needs the process to act on")
+        fields["to"] = _tour_target(table["to"], subkey(key, "to"), False, channels, procs)
+        spec = procs[fields["to"]]
+        if do == "rate" and spec.role not in ("producer", "pinger"):
+            fail(
+                subkey(key, "to"),
+                f"{show(fields['to'])} is a {spec.role}; only a producer or pinger has a rate",
+            )
+        if do == "pill" and not spec.inputs:
+            fail(
+                subkey(key, "to"),
+                f"{show(fields['to'])} reads no channel, so a poison pill cannot reach it",
+            )
+    if do == "rate":
+        if "rate" not in table:
+            fail(subkey(key, "rate"), "missing; 'do = \"rate\"' needs items per second")
+        fields["rate"] = as_float(
+            table["rate"], subkey(key, "rate"), 0, model.MAX_RATE, "MAX_RATE", above=True
+        )
+    elif "rate" in table:
+        fail(subkey(key, "rate"), "applies only to 'do = \"rate\"'")
+    return fields
 
 
 def _tour_target(

@@ -74,16 +74,16 @@ def file_problem(path: Path) -> str | None:
     run, export and the TUI said three different things about a FIFO, a device
     or a symbolic link loop."""
     try:
-        st = os.stat(path)
+        status = os.stat(path)
     except FileNotFoundError:
         return "is a symbolic link to nothing" if os.path.islink(path) else "no such file"
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "is a symbolic link loop, expected a .toml scenario file"
         return f"cannot read the file: {exc.strerror or type(exc).__name__}"
-    if stat.S_ISDIR(st.st_mode):
+    if stat.S_ISDIR(status.st_mode):
         return "is a directory, expected a .toml scenario file"
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(status.st_mode):
         return "is not a regular file, expected a .toml scenario file"
     return None
 
@@ -94,8 +94,8 @@ def _read_bytes(path: Path, file: str) -> bytes:
         problem = file_problem(path)
         if problem:
             raise ScenarioError(file, "", problem)
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except PermissionError:
         raise ScenarioError(file, "", "cannot read the file: permission denied") from None
     except OSError as exc:
@@ -230,8 +230,8 @@ def _topics(value: Any, key: str) -> tuple[str, ...]:
             key, f'expected a list of topics such as ["queues", "deadlock"], got {described(value)}'
         )
     topics: list[str] = []
-    for i, item in enumerate(value):
-        topic = as_choice(item, f"{key}[{i}]", model.TOPICS)
+    for index, item in enumerate(value):
+        topic = as_choice(item, f"{key}[{index}]", model.TOPICS)
         if topic in topics:
             fail(key, f"{show(topic)} is listed twice")
         topics.append(topic)
