@@ -84,30 +84,30 @@ class Owner:
     def head(self, slot: int, value: int) -> None:
         self.mv[self.at + slot] = value
 
-    def bump(self, slot: int, n: int = 1) -> None:
-        self.mv[self.at + slot] += n
+    def bump(self, slot: int, count: int = 1) -> None:
+        self.mv[self.at + slot] += count
 
-    def arrived(self, i: int, value: Any, error: bool = False) -> None:
+    def arrived(self, task: int, value: Any, error: bool = False) -> None:
         """One result in hand: record which task, its value, in arrival order."""
         with self._results_lock:
-            if i in self.got:
+            if task in self.got:
                 return
-            self.got.add(i)
-            k = self.mv[self.at + H_NRESULTS]
-            if k < self.reg.results:
-                r = self.reg.result(k)
+            self.got.add(task)
+            arrival = self.mv[self.at + H_NRESULTS]
+            if arrival < self.reg.results:
+                record_at = self.reg.result(arrival)
                 if error:
-                    kind, v = KIND_ERROR, 0
+                    kind, stored = KIND_ERROR, 0
                 elif value is None:
-                    kind, v = KIND_NONE, 0
+                    kind, stored = KIND_NONE, 0
                 elif type(value) is int and -(1 << 63) <= value < (1 << 63):
-                    kind, v = KIND_INT, value
+                    kind, stored = KIND_INT, value
                 else:
-                    kind, v = KIND_OTHER, 0
-                self.mv[r + R_TASK] = i
-                self.mv[r + R_VALUE] = v
-                self.mv[r + R_KIND] = kind
-                self.mv[self.at + H_NRESULTS] = k + 1
+                    kind, stored = KIND_OTHER, 0
+                self.mv[record_at + R_TASK] = task
+                self.mv[record_at + R_VALUE] = stored
+                self.mv[record_at + R_KIND] = kind
+                self.mv[self.at + H_NRESULTS] = arrival + 1
             self.bump(H_ERRORS if error else H_COLLECTED)
 
     def on_result(self, pair: tuple[int, Any]) -> None:
@@ -119,24 +119,24 @@ class Owner:
         for pair in pairs:
             self.arrived(*pair)
 
-    def on_error(self, i: int | None, exc: BaseException) -> None:
+    def on_error(self, task: int | None, exc: BaseException) -> None:
         self.bump(H_ERR_CALLBACKS)
-        if i is not None:
-            self.arrived(i, None, error=True)
+        if task is not None:
+            self.arrived(task, None, error=True)
 
     # ------------------------------------------------------------ waiting
     def wait(
         self,
         ready: Any,
         op: str,
-        n: int,
+        count: int,
         task: int = -1,
         timeout: float = 0.0,
     ) -> bool:
         """Block until `ready(slice)` is true, saying so on the board; False
         if `timeout` passed first. Raises Stop on a stop command."""
         mv, at = self.mv, self.at
-        mv[at + H_WAIT_FOR] = n
+        mv[at + H_WAIT_FOR] = count
         mv[at + H_WAIT_TASK] = task + 1
         mv[at + H_WAIT_TIMED] = 1 if timeout else 0
         mv[at + H_WAIT_SINCE] = time.monotonic_ns()
@@ -144,76 +144,76 @@ class Owner:
         waited = 0.0  # scenario seconds: a timeout is the role's own time (slow motion)
         try:
             while True:
-                t = time.monotonic()
+                started = time.monotonic()
                 if ready(0.05):
                     break
                 if self.ctx.commands():
                     raise Stop
-                waited += (time.monotonic() - t) * tempo.speed_of(mv)
+                waited += (time.monotonic() - started) * tempo.speed_of(mv)
                 if timeout and waited >= timeout:
                     return False
             return True
         finally:
             mv[at + H_WAIT_OP] = 0
 
-    def get(self, ar: Any, i: int, op: str = "get") -> None:
-        """`ar.get()` for task `i`: its result, or its worker's exception."""
-        self.wait(_waiter(ar), op, 1, i)
+    def get(self, result: Any, task: int, op: str = "get") -> None:
+        """`result.get()` for task number `task`: its value, or its worker's exception."""
+        self.wait(_waiter(result), op, 1, task)
         try:
-            _, value = ar.get(0)
+            _, value = result.get(0)
         except Exception:
             if self.spec.on_error == "raise":
                 self.bump(H_ERRORS)
                 raise
-            self.arrived(i, None, error=True)
+            self.arrived(task, None, error=True)
             return
-        self.arrived(i, value)
+        self.arrived(task, value)
 
 
-def _waiter(ar: Any) -> Any:
-    def ready(t: float) -> bool:
-        ar.wait(t)
-        return ar.ready()
+def _waiter(result: Any) -> Any:
+    def ready(timeout: float) -> bool:
+        result.wait(timeout)
+        return result.ready()
 
     return ready
 
 
 def jobs(spec: PoolSpec) -> list[tuple[int, tuple[Any, ...], tuple[tuple[str, Any], ...]]]:
-    return [(i, c.args, c.kwds) for i, c in enumerate(spec.calls)]
+    return [(task, call.args, call.kwds) for task, call in enumerate(spec.calls)]
 
 
 def owner(ctx: RoleContext) -> str | None:
     """Role "pool": `with ctx.Pool(...) as pool:` run the method, then the endings."""
     spec: PoolSpec = ctx.spec.pool  # type: ignore[assignment]
-    o = Owner(ctx)
-    mp = multiprocessing.get_context(ctx.plan.start_method or None)
+    keeper = Owner(ctx)
+    context = multiprocessing.get_context(ctx.plan.start_method or None)
     conf = WorkerConf(
-        o.reg, spec.function, spec.fail_on, spec.die_on, ctx.spec.work, ctx.plan.observer_pid
+        keeper.reg, spec.function, spec.fail_on, spec.die_on, ctx.spec.work, ctx.plan.observer_pid
     )
-    _REAPED.update(mv=o.mv, reg=o.reg)
+    _REAPED.update(mv=keeper.mv, region=keeper.reg)
     pool = _ReportingPool(
         spec.processes,
         initializer=worker_init,
-        initargs=(ctx.mv.obj, mp.Lock(), conf),
+        initargs=(ctx.mv.obj, context.Lock(), conf),
         maxtasksperchild=spec.maxtasksperchild or None,
-        context=mp,
+        context=context,
     )
-    o.head(H_STATE, 1)
+    keeper.head(H_STATE, 1)
     try:
-        _drive(o, pool, spec)
+        _drive(keeper, pool, spec)
     except Stop:  # asked to stop: the observer gives us 0.3 s
-        o.clean = _terminate(pool, 0.15)
-        o.head(H_STATE, 3 if o.clean else 5)
+        keeper.clean = _terminate(pool, 0.15)
+        keeper.head(H_STATE, 3 if keeper.clean else 5)
         return STOPPED
     finally:
-        ctx.done(o.mv[o.at + H_COLLECTED])
-        if o.mv[o.at + H_STATE] not in (3, 5) and o.clean:
+        ctx.done(keeper.mv[keeper.at + H_COLLECTED])
+        if keeper.mv[keeper.at + H_STATE] not in (3, 5) and keeper.clean:
             # what `with Pool() as pool:` does on the way out; it joins the workers
-            o.clean = _terminate(pool)
-        if not o.clean:
+            keeper.clean = _terminate(pool)
+        if not keeper.clean:
             _forget_terminate(pool)
-        if o.mv[o.at + H_STATE] not in (4, 5):
-            o.head(H_STATE, 3)
+        if keeper.mv[keeper.at + H_STATE] not in (4, 5):
+            keeper.head(H_STATE, 3)
     return None
 
 
@@ -269,14 +269,14 @@ class _ReportingPool(multiprocessing.pool.Pool):
 
 def _reaped(pid: int, code: int) -> None:
     """Write a reaped worker's exit status into its slot (found by pid), once."""
-    mv, reg = _REAPED.get("mv"), _REAPED.get("reg")
-    if mv is None or reg is None:
+    mv, region = _REAPED.get("mv"), _REAPED.get("region")
+    if mv is None or region is None:
         return
-    for k in range(min(mv[reg.at + H_CLAIMED], reg.workers)):
-        ws = reg.worker(k)
-        if mv[ws + W_PID] == pid:
-            if not mv[ws + W_EXIT]:
-                mv[ws + W_EXIT] = EXIT_BASE + code
+    for slot in range(min(mv[region.at + H_CLAIMED], region.workers)):
+        worker_at = region.worker(slot)
+        if mv[worker_at + W_PID] == pid:
+            if not mv[worker_at + W_EXIT]:
+                mv[worker_at + W_EXIT] = EXIT_BASE + code
             return
 
 
@@ -287,10 +287,10 @@ def _terminate(pool: Any, timeout: float = 1.0) -> bool:
     three under ipcplay; not in the exported plain script). After a second
     the pool process kills and reaps its workers itself and goes on; False
     then, and join() must be skipped (its handler threads never end)."""
-    t = threading.Thread(target=pool.terminate, name="ipcplay-terminate", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
+    thread = threading.Thread(target=pool.terminate, name="ipcplay-terminate", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
         _kill_children()
         return False
     return True
@@ -317,12 +317,12 @@ def _worker_children() -> list[int]:
     tracker (which must outlive us to unlink the semaphores we leave)."""
     out: list[int] = []
     for tid in os.listdir("/proc/self/task"):
-        with contextlib.suppress(OSError), open(f"/proc/self/task/{tid}/children") as f:
-            out += [int(x) for x in f.read().split()]
+        with contextlib.suppress(OSError), open(f"/proc/self/task/{tid}/children") as listing:
+            out += [int(word) for word in listing.read().split()]
     keep = []
     for pid in dict.fromkeys(out):
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
-            if b"resource_tracker" in f.read():
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as listing:
+            if b"resource_tracker" in listing.read():
                 continue
         keep.append(pid)
     return keep
@@ -456,59 +456,63 @@ def _collect(keeper: Owner, spec: PoolSpec, pending: Pending) -> None:
             keeper.get(result, task)
 
 
-def _map_async(pool: Any, m: str, js: list[Any], chunk: int | None, kw: dict[str, Any]) -> Any:
-    if m.startswith("starmap"):
-        return pool.starmap_async(run_star, [(i, *a) for i, a, _ in js], chunk, **kw)
-    return pool.map_async(run_task, js, chunk, **kw)
+def _map_async(
+    pool: Any, method: str, job_list: list[Any], chunk: int | None, options: dict[str, Any]
+) -> Any:
+    if method.startswith("starmap"):
+        return pool.starmap_async(
+            run_star, [(task, *args) for task, args, _ in job_list], chunk, **options
+        )
+    return pool.map_async(run_task, job_list, chunk, **options)
 
 
 def _timed_gets(
-    o: Owner, pool: Any, js: list[Any], pending: list[tuple[int, Any]], spec: PoolSpec
+    keeper: Owner, pool: Any, job_list: list[Any], pending: list[tuple[int, Any]], spec: PoolSpec
 ) -> list[tuple[int, Any]]:
     """get(timeout) each result; a task whose result does not come in time is
     submitted again when `resubmit` says so (its worker may have died)."""
     left = []
-    for i, ar in pending:
+    for task, result in pending:
         tries = 0
-        while not o.wait(_waiter(ar), "get", 1, i, spec.timeout):
-            o.bump(H_TIMEOUTS)
+        while not keeper.wait(_waiter(result), "get", 1, task, spec.timeout):
+            keeper.bump(H_TIMEOUTS)
             if not spec.resubmit or tries >= 3:
-                raise multiprocessing.TimeoutError(f"task {i}: no result in {spec.timeout:g} s")
+                raise multiprocessing.TimeoutError(f"task {task}: no result in {spec.timeout:g} s")
             tries += 1
-            o.bump(H_RESUBMITTED)
-            o.bump(H_SUBMITTED)
-            ar = pool.apply_async(run_task, (js[i],))
-        left.append((i, ar))
+            keeper.bump(H_RESUBMITTED)
+            keeper.bump(H_SUBMITTED)
+            result = pool.apply_async(run_task, (job_list[task],))
+        left.append((task, result))
     return left
 
 
-def _endings(o: Owner, pool: Any, spec: PoolSpec, pending: list[tuple[int, Any]]) -> None:
+def _endings(keeper: Owner, pool: Any, spec: PoolSpec, pending: list[tuple[int, Any]]) -> None:
     for step in spec.ending:
         if step == "close":
             pool.close()
-            o.head(H_STATE, 2)
+            keeper.head(H_STATE, 2)
         elif step == "terminate":
-            o.clean = _terminate(pool)
-            o.head(H_STATE, 3)
+            keeper.clean = _terminate(pool)
+            keeper.head(H_STATE, 3)
         else:
-            if o.mv[o.at + H_STATE] != 3:
+            if keeper.mv[keeper.at + H_STATE] != 3:
                 # join() returns once every task is done and the workers have
                 # exited; wait for the tasks in slices (a stop is seen), then join.
-                ars = [ar for _, ar in pending]
-                o.wait(functools.partial(_all_ready, ars), "join", _unready(ars))
-            if o.clean:
+                results = [result for _, result in pending]
+                keeper.wait(functools.partial(_all_ready, results), "join", _unready(results))
+            if keeper.clean:
                 pool.join()
-            o.head(H_STATE, 4)
+            keeper.head(H_STATE, 4)
 
 
-def _all_ready(ars: list[Any], t: float) -> bool:
-    """Every result in (so join() returns at once); else wait up to `t` for one."""
-    for ar in ars:
-        if not ar.ready():
-            ar.wait(t)
+def _all_ready(results: list[Any], timeout: float) -> bool:
+    """Every result in (so join() returns at once); else wait up to `timeout` for one."""
+    for result in results:
+        if not result.ready():
+            result.wait(timeout)
             return False
     return True
 
 
-def _unready(ars: list[Any]) -> int:
-    return sum(1 for ar in ars if not ar.ready())
+def _unready(results: list[Any]) -> int:
+    return sum(1 for result in results if not result.ready())

@@ -72,16 +72,17 @@ def _caps(spec: PoolSpec) -> tuple[int, int, int]:
     """(tasks, results, workers) a region holds. Every worker life but the
     first `processes` follows a worker that ran a task or died, so
     processes + tasks + resubmits bounds them; overflow is counted."""
-    n = len(spec.calls)
-    workers = min(MAX_WORKER_SLOTS, 2 * spec.processes + 2 * n)
-    return n, 2 * n, workers
+    tasks = len(spec.calls)
+    workers = min(MAX_WORKER_SLOTS, 2 * spec.processes + 2 * tasks)
+    return tasks, 2 * tasks, workers
 
 
 def region_size(spec: PoolSpec | None) -> int:
+    """Board slots a pool process's region takes (0: not a pool process)."""
     if spec is None:
         return 0
-    n, r, w = _caps(spec)
-    return HEAD + n * T_SLOTS + r * R_SLOTS + w * W_SLOTS
+    tasks, results, workers = _caps(spec)
+    return HEAD + tasks * T_SLOTS + results * R_SLOTS + workers * W_SLOTS
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,16 @@ class Region:
 
     @classmethod
     def of(cls, at: int, spec: PoolSpec) -> Region:
-        n, r, w = _caps(spec)
-        return cls(at, n, r, w)
+        return cls(at, *_caps(spec))
 
-    def task(self, i: int) -> int:
-        return self.at + HEAD + i * T_SLOTS
+    def task(self, task: int) -> int:
+        return self.at + HEAD + task * T_SLOTS
 
-    def result(self, k: int) -> int:
-        return self.at + HEAD + self.tasks * T_SLOTS + k * R_SLOTS
+    def result(self, arrival: int) -> int:
+        return self.at + HEAD + self.tasks * T_SLOTS + arrival * R_SLOTS
 
-    def worker(self, k: int) -> int:
-        return self.at + HEAD + self.tasks * T_SLOTS + self.results * R_SLOTS + k * W_SLOTS
+    def worker(self, slot: int) -> int:
+        return self.at + HEAD + self.tasks * T_SLOTS + self.results * R_SLOTS + slot * W_SLOTS
 
     @property
     def size(self) -> int:
@@ -114,11 +114,12 @@ class Region:
 
 def call_words(function: str, call: PoolCall) -> str:
     """A task as Python would write it: sum_range(100), action(name='x')."""
-    parts = [repr(a) for a in call.args] + [f"{k}={v!r}" for k, v in call.kwds]
+    parts = [repr(arg) for arg in call.args] + [f"{key}={value!r}" for key, value in call.kwds]
     return f"{function}({', '.join(parts)})"
 
 
 def first_arg(call: PoolCall | tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+    """A task's first argument, positional or not: what fail_on and die_on name."""
     if isinstance(call, PoolCall):
         args, kwds = call.args, dict(call.kwds)
     else:

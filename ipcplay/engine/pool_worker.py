@@ -125,20 +125,20 @@ def worker_init(raw_board: Any, lock: Any, conf: WorkerConf) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
     mv = B.view(raw_board)
-    reg = conf.region
+    region = conf.region
     with lock:
-        k = mv[reg.at + H_CLAIMED]
-        mv[reg.at + H_CLAIMED] = k + 1
-        if k >= reg.workers:
-            mv[reg.at + H_OVERFLOW] += 1
-    ws = reg.worker(k) if k < reg.workers else -1
-    _W.update(mv=mv, conf=conf, slot=k, ws=ws)
-    if ws < 0:
+        slot = mv[region.at + H_CLAIMED]
+        mv[region.at + H_CLAIMED] = slot + 1
+        if slot >= region.workers:
+            mv[region.at + H_OVERFLOW] += 1
+    worker_at = region.worker(slot) if slot < region.workers else -1
+    _W.update(mv=mv, conf=conf, slot=slot, worker_at=worker_at)
+    if worker_at < 0:
         return
-    mv[ws + W_PID] = os.getpid()
-    mv[ws + W_PPID] = os.getppid()
-    mv[ws + W_STARTED_NS] = time.monotonic_ns()
-    mv[ws + W_STATE] = WORKER_IDLE
+    mv[worker_at + W_PID] = os.getpid()
+    mv[worker_at + W_PPID] = os.getppid()
+    mv[worker_at + W_STARTED_NS] = time.monotonic_ns()
+    mv[worker_at + W_STATE] = WORKER_IDLE
     multiprocessing.util.Finalize(None, _worker_exit, exitpriority=100)
 
 
@@ -159,59 +159,59 @@ def _die_with_parent() -> None:
 
 def _worker_exit() -> None:
     """Runs as a worker returns from its loop (maxtasksperchild, close)."""
-    mv, ws = _W["mv"], _W["ws"]
-    mv[ws + W_CPU_NS] = time.process_time_ns()
-    mv[ws + W_ENDED_NS] = time.monotonic_ns()
-    mv[ws + W_STATE] = WORKER_EXITED
+    mv, worker_at = _W["mv"], _W["worker_at"]
+    mv[worker_at + W_CPU_NS] = time.process_time_ns()
+    mv[worker_at + W_ENDED_NS] = time.monotonic_ns()
+    mv[worker_at + W_STATE] = WORKER_EXITED
 
 
-def _run(i: int, args: tuple[Any, ...], kwds: dict[str, Any]) -> Any:
-    mv, conf, ws = _W["mv"], _W["conf"], _W["ws"]
-    t = conf.region.task(i)
-    tries = mv[t + T_TRIES] + 1
-    mv[t + T_TRIES] = tries
-    mv[t + T_BY] = _W["slot"] + 1 if ws >= 0 else 0
-    mv[t + T_STATE] = TASK_RUNNING
-    if ws >= 0:
-        mv[ws + W_SINCE] = time.monotonic_ns()
-        mv[ws + W_CURRENT] = i + 1
-        mv[ws + W_TAKEN] += 1
-        mv[ws + W_STATE] = WORKER_BUSY
+def _run(task: int, args: tuple[Any, ...], kwds: dict[str, Any]) -> Any:
+    mv, conf, worker_at = _W["mv"], _W["conf"], _W["worker_at"]
+    task_at = conf.region.task(task)
+    tries = mv[task_at + T_TRIES] + 1
+    mv[task_at + T_TRIES] = tries
+    mv[task_at + T_BY] = _W["slot"] + 1 if worker_at >= 0 else 0
+    mv[task_at + T_STATE] = TASK_RUNNING
+    if worker_at >= 0:
+        mv[worker_at + W_SINCE] = time.monotonic_ns()
+        mv[worker_at + W_CURRENT] = task + 1
+        mv[worker_at + W_TAKEN] += 1
+        mv[worker_at + W_STATE] = WORKER_BUSY
     key = first_arg((args, kwds))
     if key in conf.die_on and tries == 1:
         # The OOM killer's way: no exception, no result, no goodbye.
-        if ws >= 0:
-            mv[ws + W_ENDED_NS] = time.monotonic_ns()
-            mv[ws + W_STATE] = WORKER_KILLED
+        if worker_at >= 0:
+            mv[worker_at + W_ENDED_NS] = time.monotonic_ns()
+            mv[worker_at + W_STATE] = WORKER_KILLED
         os.kill(os.getpid(), signal.SIGKILL)
     try:
-        w = conf.work
-        if w.kind == "sleep" and w.ms > 0:
-            tempo.sleep(mv, w.ms / 1000.0)
-        elif w.kind == "cpu" and w.ms > 0:
-            tempo.spin(mv, w.ms / 1000.0)
+        work = conf.work
+        if work.kind == "sleep" and work.ms > 0:
+            tempo.sleep(mv, work.ms / 1000.0)
+        elif work.kind == "cpu" and work.ms > 0:
+            tempo.spin(mv, work.ms / 1000.0)
         if key in conf.fail_on:
             raise ValueError(f"{conf.function}({key!r}): bad input {key!r}")
         value = FUNCTIONS[conf.function](*args, **kwds)
     except BaseException:
-        mv[t + T_STATE] = TASK_FAILED
-        if ws >= 0:
-            mv[ws + W_FAILED] += 1
-            mv[ws + W_CURRENT] = 0
-            mv[ws + W_STATE] = WORKER_IDLE
+        mv[task_at + T_STATE] = TASK_FAILED
+        if worker_at >= 0:
+            mv[worker_at + W_FAILED] += 1
+            mv[worker_at + W_CURRENT] = 0
+            mv[worker_at + W_STATE] = WORKER_IDLE
         raise
-    mv[t + T_STATE] = TASK_DONE
-    if ws >= 0:
-        mv[ws + W_DONE] += 1
-        mv[ws + W_CURRENT] = 0
-        mv[ws + W_STATE] = WORKER_IDLE
+    mv[task_at + T_STATE] = TASK_DONE
+    if worker_at >= 0:
+        mv[worker_at + W_DONE] += 1
+        mv[worker_at + W_CURRENT] = 0
+        mv[worker_at + W_STATE] = WORKER_IDLE
     return value
 
 
 def run_task(job: tuple[int, tuple[Any, ...], tuple[tuple[str, Any], ...]]) -> tuple[int, Any]:
     """map / imap / apply: one (task index, args, kwds) job -> (task index, result)."""
-    i, args, kwds = job
-    return i, _run(i, args, dict(kwds))
+    task, args, kwds = job
+    return task, _run(task, args, dict(kwds))
 
 
 def run_chunk(
@@ -221,6 +221,6 @@ def run_chunk(
     return [run_task(job) for job in jobs]
 
 
-def run_star(i: int, *args: Any) -> tuple[int, Any]:
+def run_star(task: int, *args: Any) -> tuple[int, Any]:
     """starmap: the task index comes first, then the task's own arguments."""
-    return i, _run(i, args, {})
+    return task, _run(task, args, {})
