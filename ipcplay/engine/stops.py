@@ -15,9 +15,32 @@ process's state says "stopped", and its wait keeps counting.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
+import psutil
+
 from ipcplay.engine import board as B
+
+_NOT_RUNNING = (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+
+
+def until_stopped(pids: list[int], timeout: float = 0.2) -> None:
+    """Return once every pid is really stopped, or gone, or `timeout` has passed.
+
+    Why: kill() only queues SIGSTOP; the process stops when it next runs,
+    which on a busy machine can be a while. Until then it shows as running,
+    and a tour step or a test that acts on "paused" would act too early.
+    """
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(pid).status() in _NOT_RUNNING:
+                    break
+            except psutil.Error:
+                break
+            time.sleep(0.001)
 
 
 def _direction(mark: int) -> str:

@@ -16,10 +16,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
-
-import psutil
 
 from ipcplay.engine import board as B
 from ipcplay.engine import demos, tempo
@@ -31,9 +29,9 @@ from ipcplay.engine.pool_watch import PoolWatch
 from ipcplay.engine.registry import Registry
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
+from ipcplay.engine.stops import until_stopped
 from ipcplay.scenario.model import Scenario
 
-_NOT_RUNNING = (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 LINGER_MAX_S = 30.0  # how far past its duration a run may go on for a tour's last steps
 
 
@@ -319,7 +317,7 @@ class Engine:
         if stuck is not None and final.stuck is None:
             # Keep the verdict and the wait-for graph that led to it: the
             # processes are stopped now, so the final sample has no waits.
-            final = _with_stuck(final, stuck, last.waits)
+            final = replace(final, stuck=stuck, waits=last.waits or final.waits)
         return Outcome(verdict, reason, final, final.elapsed_s)
 
     def _verdict(self, reason: str, final: Snapshot, stuck: Any) -> str:
@@ -376,7 +374,7 @@ class Engine:
             self.leftovers = self._drain_leftovers()
         self._close_objects()
         if self._managers is not None and final is not None:  # their servers are reaped now
-            final = _with_managers(final, self._managers.ended(final.managers))
+            final = replace(final, managers=self._managers.ended(final.managers))
             self._latest = final
         for p in self._procs:
             with contextlib.suppress(ValueError):
@@ -421,7 +419,7 @@ class Engine:
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes wherever it is, as `kill -STOP` would."""
-        self._until_stopped([self._pause(name)])
+        until_stopped([self._pause(name)])
         self._note_stopped([self._proc(name)[0]])
 
     def _note_stopped(self, procs: list[int]) -> None:
@@ -476,24 +474,6 @@ class Engine:
             self._held.discard(i)
             B.view(self._raw)[self.layout.proc(i) + B.C_HOLD] = 0
 
-    @staticmethod
-    def _until_stopped(pids: list[int], timeout: float = 0.2) -> None:
-        """Return once every pid is really stopped, or gone, or `timeout` has passed.
-
-        Why: kill() only queues SIGSTOP; the process stops when it next runs,
-        which on a busy machine can be a while. Until then it shows as running,
-        and a tour step or a test that acts on "paused" would act too early.
-        """
-        deadline = time.monotonic() + timeout
-        for pid in pids:
-            while time.monotonic() < deadline:
-                try:
-                    if psutil.Process(pid).status() in _NOT_RUNNING:
-                        break
-                except psutil.Error:
-                    break
-                time.sleep(0.001)
-
     def resume(self, name: str) -> None:
         i = self._proc(name)[0]
         self._unhold(i)
@@ -513,7 +493,7 @@ class Engine:
             with contextlib.suppress(EngineError, OSError):
                 pids.append(self._pause(inst.name))
                 paused.append(inst.index)
-        self._until_stopped(pids)
+        until_stopped(pids)
         self._note_stopped(paused)
 
     def pause_many(self, names: list[str]) -> list[str]:
@@ -526,7 +506,7 @@ class Engine:
                 pids.append(self._pause(name))
                 paused.append(self._proc(name)[0])
                 done.append(name)
-        self._until_stopped(pids)
+        until_stopped(pids)
         self._note_stopped(paused)
         return done
 
@@ -601,15 +581,3 @@ def _join_all(procs: list[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
-
-
-def _with_managers(snap: Snapshot, managers: tuple[Any, ...]) -> Snapshot:
-    from dataclasses import replace
-
-    return replace(snap, managers=managers)
-
-
-def _with_stuck(snap: Snapshot, stuck: Any, waits: tuple[Any, ...] = ()) -> Snapshot:
-    from dataclasses import replace
-
-    return replace(snap, stuck=stuck, waits=waits or snap.waits)
