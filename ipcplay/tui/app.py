@@ -72,8 +72,8 @@ class IpcplayApp(App[int]):
         """Set when a bug stopped the app: the one line to leave on the terminal."""
 
     def on_mount(self) -> None:
-        for t in self.svg_at:  # stills for a recording, on the app's own clock
-            self.set_timer(t, lambda t=t: self._still(t))
+        for text in self.svg_at:  # stills for a recording, on the app's own clock
+            self.set_timer(text, lambda text=text: self._still(text))
         self.push_screen(HomeScreen(self.extra))
         if self.initial is not None:
             self.open_scenario(self.initial)
@@ -98,9 +98,9 @@ class IpcplayApp(App[int]):
             )
         )
 
-    def _still(self, t: float) -> None:
+    def _still(self, text: float) -> None:
         stem = Path(self.svg_stem or "ipcplay")
-        name = f"{stem.name}-{t:g}s.svg"
+        name = f"{stem.name}-{text:g}s.svg"
         try:
             self.save_screenshot(filename=name, path=str(stem.parent))
         except OSError as exc:

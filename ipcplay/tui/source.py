@@ -36,7 +36,7 @@ class _EngineThread:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+    def submit(self, call: Callable[[], Any]) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
             if self._thread is None:
@@ -44,16 +44,16 @@ class _EngineThread:
                     target=self._run, name="ipcplay-engine", daemon=True
                 )
                 self._thread.start()
-        self._jobs.put((future, fn))
+        self._jobs.put((future, call))
         return future
 
     def _run(self) -> None:
         while True:
-            future, fn = self._jobs.get()
+            future, call = self._jobs.get()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(fn())
+                future.set_result(call())
             except BaseException as exc:  # reported through the future, as an executor would
                 future.set_exception(exc)
 
@@ -270,9 +270,9 @@ class FrozenSource:
         self._record("set_rate", name, f"{rate:g}")
 
     def rate_of(self, name: str) -> float:
-        for p in self.scenario.processes:
-            if name == p.name or name.startswith(p.name + "-"):
-                return p.rate
+        for proc in self.scenario.processes:
+            if name == proc.name or name.startswith(proc.name + "-"):
+                return proc.rate
         return 0.0
 
     def poison_pill(self, name: str) -> str:

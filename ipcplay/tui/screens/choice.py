@@ -35,13 +35,13 @@ class ChoiceScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         width = max(len(c.label) for c in self.choices)
         options = []
-        for i, c in enumerate(self.choices, 1):
-            t = Text()
-            t.append(f"{i} " if i <= 9 else "  ", style="bold cyan")  # a digit picks 1 to 9
-            t.append(f"{c.label:<{width}}", style="bold")
-            if c.about:  # on its own line, so a narrow terminal does not cut it
-                t.append(f"\n    {c.about}", style="grey62")
-            options.append(Option(t, id=c.value))
+        for i, choice in enumerate(self.choices, 1):
+            text = Text()
+            text.append(f"{i} " if i <= 9 else "  ", style="bold cyan")  # a digit picks 1 to 9
+            text.append(f"{choice.label:<{width}}", style="bold")
+            if choice.about:  # on its own line, so a narrow terminal does not cut it
+                text.append(f"\n    {choice.about}", style="grey62")
+            options.append(Option(text, id=choice.value))
         with Vertical(id="choice-box"):
             yield Static(Text(self.title_text, style="bold"))
             yield OptionList(*options, id="choice-list")

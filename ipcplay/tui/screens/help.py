@@ -77,8 +77,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table(show_header=False, box=None, padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for k, v in self.keys:
-            table.add_row(k, v)
+        for key, value in self.keys:
+            table.add_row(key, value)
         with VerticalScroll(id="help-box"):
             yield Static(Text(self.title_text + "\n", style="bold"))
             yield Static(Text(self.intro + "\n"))
@@ -88,8 +88,8 @@ class HelpScreen(ModalScreen[None]):
                 numbers = Table(show_header=False, box=None, padding=(0, 2))
                 numbers.add_column(style="bold", no_wrap=True)
                 numbers.add_column()
-                for k, v in self.numbers:
-                    numbers.add_row(k, v)
+                for key, value in self.numbers:
+                    numbers.add_row(key, value)
                 yield Static(numbers)
             yield Static("")
             yield Static(Text("escape closes this help", style="grey62"))

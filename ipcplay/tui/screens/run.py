@@ -151,8 +151,12 @@ class RunScreen(KeysByState):
 
     def on_mount(self) -> None:
         log = self.query_one(EventLog)
-        log.pipes = {c.name for c in self.source.scenario.channels if c.kind == "Pipe"}
-        log.conditions = {o.name for o in self.source.scenario.shared if o.kind == "Condition"}
+        log.pipes = {
+            channel.name for channel in self.source.scenario.channels if channel.kind == "Pipe"
+        }
+        log.conditions = {
+            obj.name for obj in self.source.scenario.shared if obj.kind == "Condition"
+        }
         scenario = self.source.scenario
         # A scenario of only shared objects has no diagram; one without them, no panel.
         self.query_one("#top").display = bool(scenario.channels)

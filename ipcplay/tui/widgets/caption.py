@@ -43,22 +43,22 @@ class TourCaption(Static):
         fired = self._shown
         if fired is None:
             return
-        t = Text()
+        text = Text()
         if self._last is not None and not self._again:
-            t.append(f"{self._last.index + 1}. {reflow(self._last.step.say)}\n", style="dim")
-        t.append(f" Tour {fired.index + 1}/{fired.total} ", style="bold reverse")
-        t.append(" ")
-        t.append(reflow(fired.step.say) or fired.seen, style="bold")
+            text.append(f"{self._last.index + 1}. {reflow(self._last.step.say)}\n", style="dim")
+        text.append(f" Tour {fired.index + 1}/{fired.total} ", style="bold reverse")
+        text.append(" ")
+        text.append(reflow(fired.step.say) or fired.seen, style="bold")
         if self._note:  # first: the caption's box may be too short for all of it
-            t.append(f"\n  {self._note}", style="italic magenta")
+            text.append(f"\n  {self._note}", style="italic magenta")
         if not fired.met:
-            t.append(f"\n  ({fired.seen})", style="yellow")
+            text.append(f"\n  ({fired.seen})", style="yellow")
         done = fired.done
         for did in done[:MAX_DONE] if len(done) > MAX_DONE + 1 else done:
-            t.append(f"\n  → {did}", style="cyan")
+            text.append(f"\n  → {did}", style="cyan")
         if len(done) > MAX_DONE + 1:
-            t.append(f"\n  → … and {len(done) - MAX_DONE} more the same way", style="cyan")
-        self.update(t)
+            text.append(f"\n  → … and {len(done) - MAX_DONE} more the same way", style="cyan")
+        self.update(text)
         self.display = True
 
     def clear(self) -> None:

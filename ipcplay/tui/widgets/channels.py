@@ -46,13 +46,13 @@ class ChannelPanel(Vertical):
         second = snap.t - self._last_push >= 1.0
         if second:
             self._last_push = snap.t
-        for c in snap.channels:
-            hist = self.depth.setdefault(c.name, deque(maxlen=HISTORY))
+        for channel in snap.channels:
+            hist = self.depth.setdefault(channel.name, deque(maxlen=HISTORY))
             if second or not hist:
-                hist.append(c.depth)
-            elif c.depth > hist[-1]:
-                hist[-1] = c.depth
-            rows.append((c.name, (c, tuple(hist) if mode else (), mode)))
+                hist.append(channel.depth)
+            elif channel.depth > hist[-1]:
+                hist[-1] = channel.depth
+            rows.append((channel.name, (channel, tuple(hist) if mode else (), mode)))
         self.query_one("#chan-rows", RowView).set_rows(rows, self._row)
 
     def _header(self, mode: int) -> Text:
@@ -72,43 +72,49 @@ class ChannelPanel(Vertical):
         return Text(cols, style="bold")
 
     def _row(self, value: tuple[ChannelSample, tuple[float, ...], int]) -> Pieces:
-        c, hist, mode = value
-        kind = kinds.channel_label(c.kind, c.maxsize)
+        channel, hist, mode = value
+        kind = kinds.channel_label(channel.kind, channel.maxsize)
         if mode == 2:
-            out = [(f"{c.name[:12]:<12} {kind[:15]:<15} ", "")]
+            out = [(f"{channel.name[:12]:<12} {kind[:15]:<15} ", "")]
         elif mode == 1:
-            out = [(f"{c.name[:12]:<12} ", "")]
+            out = [(f"{channel.name[:12]:<12} ", "")]
         else:
-            out = [(f"{c.name[:10]:<10} ", "")]
-        entry = kinds.channel_kind(c.kind)
+            out = [(f"{channel.name[:10]:<10} ", "")]
+        entry = kinds.channel_kind(channel.kind)
         if entry is not None and entry.pipe_like:  # no maxsize: what matters is in flight
-            out.append((f"{c.depth:>3} in flight     ", "cyan"))
+            out.append((f"{channel.depth:>3} in flight     ", "cyan"))
         else:
-            out += F.fill_pieces(c.depth, c.maxsize, 8) if c.maxsize else [(" " * 8, "")]
+            out += (
+                F.fill_pieces(channel.depth, channel.maxsize, 8)
+                if channel.maxsize
+                else [(" " * 8, "")]
+            )
             out.append(
                 (
-                    f" {c.depth:>3}/{c.maxsize if c.maxsize else '∞':<4} ",
-                    F.fill_style(c.depth, c.maxsize),
+                    f" {channel.depth:>3}/{channel.maxsize if channel.maxsize else '∞':<4} ",
+                    F.fill_style(channel.depth, channel.maxsize),
                 )
             )
         if mode:
-            top = float(c.maxsize) if c.maxsize else None
+            top = float(channel.maxsize) if channel.maxsize else None
             out.append((F.sparkline(hist, 12, top=top), "cyan"))
-            figures = f" {c.max_depth:>5} {c.puts:>7} {c.gets:>7}"
+            figures = f" {channel.max_depth:>5} {channel.puts:>7} {channel.gets:>7}"
             if mode == 2:
-                figures += f" {F.size(c.bytes):>7}"
-            figures += f" {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} {F.wait(c.wait_s):>7}"
+                figures += f" {F.size(channel.bytes):>7}"
+            figures += f" {F.rate(channel.put_rate):>7} {F.rate(channel.get_rate):>7}"
+            figures += f" {F.wait(channel.wait_s):>7}"
             if mode == 2:
-                figures += f" {c.blocked_put_s + c.blocked_get_s:>7.1f}s"
+                figures += f" {channel.blocked_put_s + channel.blocked_get_s:>7.1f}s"
             out.append((figures, ""))
         else:
             out.append(
                 (
-                    f"{c.max_depth:>4} {F.rate(c.put_rate):>7} {F.rate(c.get_rate):>7} "
-                    f"{F.size(c.bytes):>6}",
+                    f"{channel.max_depth:>4} {F.rate(channel.put_rate):>7} "
+                    f"{F.rate(channel.get_rate):>7} "
+                    f"{F.size(channel.bytes):>6}",
                     "",
                 )
             )
-        if c.lost:  # put() returned, but the feeder thread dropped them
-            out.append((f"  lost {c.lost} (unpicklable)", "bold red"))
+        if channel.lost:  # put() returned, but the feeder thread dropped them
+            out.append((f"  lost {channel.lost} (unpicklable)", "bold red"))
         return out

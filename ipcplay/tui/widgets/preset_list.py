@@ -87,28 +87,28 @@ class PresetList(RowView):
             _, label, count = value  # type: ignore[misc]
             if not label:
                 return Text(" Nothing matches — escape clears the filter", style="italic grey62")
-            t = Text(f" {label} ", style="bold #e6b450")
-            t.append(f"{count}", style="grey50")
-            return t
+            text = Text(f" {label} ", style="bold #e6b450")
+            text.append(f"{count}", style="grey50")
+            return text
         item: Lesson = value[1]  # type: ignore[assignment]
         room = max(10, self.scrollable_content_region.width)
         width = getattr(self, "_name_width", NAME_WIDTH)
-        t = Text("  ")
+        text = Text("  ")
         name = item.name if len(item.name) <= width else item.name[: width - 1] + "…"
-        t.append(f"{name:<{width}} ", style="bold")
-        t.append(TOUR_BADGE if item.tour else " ", style="bold #59c2ff")
+        text.append(f"{name:<{width}} ", style="bold")
+        text.append(TOUR_BADGE if item.tour else " ", style="bold #59c2ff")
         if item.pitfall == "broken":
-            t.append(BROKEN_BADGE, style="bold #ff8f40")
+            text.append(BROKEN_BADGE, style="bold #ff8f40")
         elif item.pitfall == "fixed":
-            t.append(FIXED_BADGE, style="bold #7fd962")
+            text.append(FIXED_BADGE, style="bold #7fd962")
         else:
-            t.append(" ")
-        t.append(" ")
+            text.append(" ")
+        text.append(" ")
         if item.error:
-            t.append("cannot be loaded — see the error on the right", style="red")
+            text.append("cannot be loaded — see the error on the right", style="red")
         else:
             if item.origin != "built-in":
-                t.append(f"({item.origin}) ", style="grey62")
-            t.append(row_title(item))
-        t.truncate(room, overflow="ellipsis")
-        return t
+                text.append(f"({item.origin}) ", style="grey62")
+            text.append(row_title(item))
+        text.truncate(room, overflow="ellipsis")
+        return text

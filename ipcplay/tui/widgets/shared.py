@@ -33,9 +33,9 @@ class SharedPanel(Vertical):
         wide = width >= 110
         self.query_one("#shared-header", TextView).set(self._header(wide, _room(width, wide)))
         rows = []
-        for o in snap.shared:
-            held = round(now - o.held_since, 1) if o.holders and o.held_since else 0.0
-            rows.append((o.name, (o, held, width, wide)))
+        for obj in snap.shared:
+            held = round(now - obj.held_since, 1) if obj.holders and obj.held_since else 0.0
+            rows.append((obj.name, (obj, held, width, wide)))
         self.query_one("#shared-rows", RowView).set_rows(rows, self._row)
 
     def _header(self, wide: bool, room: int) -> Text:
@@ -45,14 +45,14 @@ class SharedPanel(Vertical):
         return Text(cols, style="bold")
 
     def _row(self, value: tuple[SharedSample, float, int, bool]) -> Pieces:
-        o, held, width, wide = value
-        now = o.held_since + held
+        obj, held, width, wide = value
+        now = obj.held_since + held
         room = _room(width, wide)
-        state = F.shared_state(o, now, room)
+        state = F.shared_state(obj, now, room)
         used = sum(len(t) for t, _ in state)
         out: Pieces = [
-            (f"{o.name[:NAME_W]:<{NAME_W}} ", "bold"),
-            (f"{F.shared_kind(o)[:KIND_W]:<{KIND_W}} ", "cyan"),
+            (f"{obj.name[:NAME_W]:<{NAME_W}} ", "bold"),
+            (f"{F.shared_kind(obj)[:KIND_W]:<{KIND_W}} ", "cyan"),
         ]
         if used > room:  # cut the last pieces, never the name
             cut: Pieces = []
@@ -63,12 +63,12 @@ class SharedPanel(Vertical):
             state = cut
             used = room
         out += state
-        waiting = ", ".join(o.waiting)
+        waiting = ", ".join(obj.waiting)
         if wide:
             out.append((" " * (room - used + 1), ""))
             out.append((f"{waiting[:24]:<24} ", "#ffb454" if waiting else ""))
-            ops = o.updates if o.calls else o.acquires  # a Manager object: its proxy calls
-            out.append((f"{ops:>9} {o.contended:>9} {o.wait_s:>7.1f}s", ""))
+            ops = obj.updates if obj.calls else obj.acquires  # a Manager object: its proxy calls
+            out.append((f"{ops:>9} {obj.contended:>9} {obj.wait_s:>7.1f}s", ""))
         elif waiting:
             out.append((f"  waiting: {waiting}", "#ffb454"))
         return out

@@ -19,34 +19,34 @@ class StatusBar(TextView):
         paused_all: bool,
         verdict: str | None,
     ) -> None:
-        t = Text()
+        text = Text()
         if snap is None:
-            t.append(" starting… ")
-            t.append(title, style="bold")
-            self.set(t)
+            text.append(" starting… ")
+            text.append(title, style="bold")
+            self.set(text)
             return
         age = max(0.0, now - snap.t)
         if verdict:
-            t.append(
+            text.append(
                 f" {verdict.upper()} ",
                 style="bold green" if verdict == "completed" else "bold white on red",
             )
         elif age < 2.0 / hz + 0.25:
-            t.append(" ● live ", style="green")
+            text.append(" ● live ", style="green")
         else:
-            t.append(f" data {age:.1f} s old ", style="yellow" if age < 3.0 else "bold red")
+            text.append(f" data {age:.1f} s old ", style="yellow" if age < 3.0 else "bold red")
         if paused_all:
-            t.append("│ PAUSED ", style="bold magenta")
+            text.append("│ PAUSED ", style="bold magenta")
         if snap.speed != 1.0:  # slow motion (`<` / `>`): the scenario's time runs slower
-            t.append(f"│ {snap.speed:g}× ", style="bold yellow")
-        t.append(
+            text.append(f"│ {snap.speed:g}× ", style="bold yellow")
+        text.append(
             f"│ {int(snap.elapsed_s)} s │ {hz:g} Hz │ ipcplay {snap.observer_cpu_percent:.0f}% CPU "
         )
         if snap.events_dropped:
-            t.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
-        t.append("│ ")
-        t.append(title, style="bold")
-        self.set(t)
+            text.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
+        text.append("│ ")
+        text.append(title, style="bold")
+        self.set(text)
 
 
 class Banner(WrappedView):
@@ -83,8 +83,8 @@ def facts(body: str) -> list[str]:
     (a lost pool task's reason has its own "; ")."""
     out: list[str] = []
     depth = start = 0
-    for i, ch in enumerate(body):
-        depth += (ch == "(") - (ch == ")")
+    for i, channel in enumerate(body):
+        depth += (channel == "(") - (channel == ")")
         if depth == 0 and body.startswith("; ", i):
             out.append(body[start:i])
             start = i + 2
