@@ -66,18 +66,18 @@ from ipcplay.scenario.model import PoolSpec
 def _proc_stat(pid: int) -> tuple[str, float, int, int, int] | None:
     """(state letter, cpu s, rss, threads, ppid) from /proc, or None once gone."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            data = stat_file.read()
     except OSError:
         return None
-    r = data.rpartition(b")")[2].split()
+    fields = data.rpartition(b")")[2].split()
     try:
         return (
-            r[0].decode(),
-            (int(r[11]) + int(r[12])) / _CLK_TCK,
-            int(r[21]) * _PAGE,
-            int(r[17]),
-            int(r[1]),
+            fields[0].decode(),
+            (int(fields[11]) + int(fields[12])) / _CLK_TCK,
+            int(fields[21]) * _PAGE,
+            int(fields[17]),
+            int(fields[1]),
         )
     except (IndexError, ValueError):
         return None
@@ -97,66 +97,68 @@ class PoolWatch:
         self.insts = insts
         self.pools: list[tuple[int, Region, PoolSpec]] = []
         at = layout.pool_base
-        for p, size in pool_regions(insts).items():
-            spec = insts[p].spec.pool
+        for proc, size in pool_regions(insts).items():
+            spec = insts[proc].spec.pool
             assert spec is not None
-            self.pools.append((p, Region.of(at, spec), spec))
+            self.pools.append((proc, Region.of(at, spec), spec))
             at += size
-        self.owners = {p for p, _, _ in self.pools}
+        self.owners = {proc for proc, _, _ in self.pools}
         self._vals: dict[int, list[int]] = {}
         self._cpu: dict[tuple[int, int], tuple[float, float, float]] = {}  # (t, cpu s, %)
         self._os: dict[tuple[int, int], tuple[str, float, int, int, int]] = {}
 
     def read(self) -> None:
         """Copy each region once per sample, so every figure agrees."""
-        for p, reg, _ in self.pools:
-            self._vals[p] = self.mv[reg.at : reg.at + reg.size].tolist()
+        for proc, region, _ in self.pools:
+            self._vals[proc] = self.mv[region.at : region.at + region.size].tolist()
 
-    def _lost(self, p: int, reg: Region, spec: PoolSpec) -> tuple[list[int], int, int]:
+    def _lost(self, proc: int, region: Region, spec: PoolSpec) -> tuple[list[int], int, int]:
         """(lost tasks, queued, running on a live worker) from this sample."""
-        v = self._vals[p]
+        values = self._vals[proc]
         lost, queued, live = [], 0, 0
-        for i in range(len(spec.calls)):
-            t = HEAD + i * T_SLOTS
-            st = v[t + T_STATE]
-            if st == TASK_QUEUED:
+        for task in range(len(spec.calls)):
+            task_at = HEAD + task * T_SLOTS
+            state = values[task_at + T_STATE]
+            if state == TASK_QUEUED:
                 queued += 1
-            elif st == TASK_RUNNING:
-                k = v[t + T_BY] - 1
-                if 0 <= k < reg.workers and self._worker_dead(v, reg, k):
-                    lost.append(i)
+            elif state == TASK_RUNNING:
+                slot = values[task_at + T_BY] - 1
+                if 0 <= slot < region.workers and self._worker_dead(values, region, slot):
+                    lost.append(task)
                 else:
                     live += 1
         return lost, queued, live
 
-    def _worker_dead(self, v: list[int], reg: Region, k: int) -> bool:
+    def _worker_dead(self, values: list[int], region: Region, slot: int) -> bool:
         """It said it ended (exit, die_on), or /proc says it is gone or a zombie."""
-        w = reg.worker(k) - reg.at
-        if v[w + W_STATE] in (WORKER_EXITED, WORKER_KILLED):
+        worker_at = region.worker(slot) - region.at
+        if values[worker_at + W_STATE] in (WORKER_EXITED, WORKER_KILLED):
             return True
-        st = self._os.get((reg.at, k))
-        return st is not None and st[0] in ("Z", "X")
+        stat = self._os.get((region.at, slot))
+        return stat is not None and stat[0] in ("Z", "X")
 
-    def blocked(self, p: int, name: str, alive: bool, waits: dict[int, Wait]) -> BlockedOn | None:
+    def blocked(
+        self, proc: int, name: str, alive: bool, waits: dict[int, Wait]
+    ) -> BlockedOn | None:
         """The owner's wait in words; a Wait nobody can end when every task it
         waits for was taken by a worker that died (the Pool never re-runs it).
         A wait with a timeout always ends, so it is never one."""
-        for q, reg, spec in self.pools:
-            if q != p:
+        for pool_proc, region, spec in self.pools:
+            if pool_proc != proc:
                 continue
-            v = self._vals[p]
-            op = v[H_WAIT_OP]
-            if not alive or not op:
+            values = self._vals[proc]
+            op_index = values[H_WAIT_OP]
+            if not alive or not op_index:
                 return None
-            opname = WAIT_OPS[op - 1]
-            n = v[H_WAIT_FOR]
-            task = v[H_WAIT_TASK] - 1
+            opname = WAIT_OPS[op_index - 1]
+            count = values[H_WAIT_FOR]
+            task = values[H_WAIT_TASK] - 1
             if task >= 0:
                 reason = f"waiting for task {task}: {call_words(spec.function, spec.calls[task])}"
             else:
-                reason = f"waiting for {n} result{'s' if n != 1 else ''}"
-            lost, queued, live = self._lost(p, reg, spec)
-            stuck = bool(lost) and not v[H_WAIT_TIMED]
+                reason = f"waiting for {count} result{'s' if count != 1 else ''}"
+            lost, queued, live = self._lost(proc, region, spec)
+            stuck = bool(lost) and not values[H_WAIT_TIMED]
             if task >= 0:
                 stuck = stuck and task in lost
             else:
@@ -164,19 +166,19 @@ class PoolWatch:
             if stuck:
                 words = "; ".join(
                     f"task {i} {call_words(spec.function, spec.calls[i])} was lost: "
-                    f"its worker {self._worker_words(p, v, reg, i)} died mid-task "
+                    f"its worker {self._worker_words(proc, values, region, i)} died mid-task "
                     "and the Pool never runs it again"
                     for i in (lost if task < 0 else [task])
                 )
                 reason += f"; {words}"
-                waits[p] = Wait(p, name, opname, "pool", reason, frozenset())
-            return BlockedOn(opname, "pool", reason, v[H_WAIT_SINCE] / 1e9, True)
+                waits[proc] = Wait(proc, name, opname, "pool", reason, frozenset())
+            return BlockedOn(opname, "pool", reason, values[H_WAIT_SINCE] / 1e9, True)
         return None
 
-    def _worker_words(self, p: int, v: list[int], reg: Region, i: int) -> str:
-        k = v[HEAD + i * T_SLOTS + T_BY] - 1
-        pid = v[reg.worker(k) - reg.at + W_PID]
-        return f"{self.insts[p].name}/w{k + 1} (pid {pid})"
+    def _worker_words(self, proc: int, values: list[int], region: Region, task: int) -> str:
+        slot = values[HEAD + task * T_SLOTS + T_BY] - 1
+        pid = values[region.worker(slot) - region.at + W_PID]
+        return f"{self.insts[proc].name}/w{slot + 1} (pid {pid})"
 
     def workers(self, now: float, first_index: int, alive: list[bool]) -> list[ProcessSample]:
         """One panel per worker life, in the order they claimed a slot."""
@@ -254,54 +256,61 @@ class PoolWatch:
 
     def samples(self, alive: list[bool]) -> list[PoolSample]:
         out = []
-        for p, reg, spec in self.pools:
-            v = self._vals.get(p)
-            if v is None:
+        for proc, region, spec in self.pools:
+            values = self._vals.get(proc)
+            if values is None:
                 continue
-            nw = min(v[H_CLAIMED], reg.workers)
-            ws = [reg.worker(k) - reg.at for k in range(nw)]
+            claimed = min(values[H_CLAIMED], region.workers)
+            worker_ats = [region.worker(arrival) - region.at for arrival in range(claimed)]
             results = []
-            for k in range(min(v[H_NRESULTS], reg.results)):
-                r = HEAD + reg.tasks * T_SLOTS + k * R_SLOTS
-                kind = v[r + R_KIND]
-                value: Any = v[r + R_VALUE] if kind == KIND_INT else None
+            for arrival in range(min(values[H_NRESULTS], region.results)):
+                record_at = HEAD + region.tasks * T_SLOTS + arrival * R_SLOTS
+                kind = values[record_at + R_KIND]
+                value: Any = values[record_at + R_VALUE] if kind == KIND_INT else None
                 if kind == KIND_OTHER:
                     value = "…"
                 elif kind == KIND_ERROR:
                     value = "error"
-                results.append((v[r + R_TASK], value))
-            lost, _, _ = self._lost(p, reg, spec)
-            op = v[H_WAIT_OP]
+                results.append((values[record_at + R_TASK], value))
+            lost, _, _ = self._lost(proc, region, spec)
+            op = values[H_WAIT_OP]
             waiting = ""
-            if op and alive[p]:
-                waiting = f"{WAIT_OPS[op - 1]}: waiting for {v[H_WAIT_FOR]}"
+            if op and alive[proc]:
+                waiting = f"{WAIT_OPS[op - 1]}: waiting for {values[H_WAIT_FOR]}"
             out.append(
                 PoolSample(
-                    name=self.insts[p].name,
+                    name=self.insts[proc].name,
                     method=spec.method,
                     function=spec.function,
                     processes=spec.processes,
                     maxtasksperchild=spec.maxtasksperchild,
                     chunksize=spec.chunksize,
-                    state=POOL_STATES[v[H_STATE]] if 0 <= v[H_STATE] < len(POOL_STATES) else "",
-                    submitted=v[H_SUBMITTED],
-                    taken=sum(v[w + W_TAKEN] for w in ws),
-                    returned=sum(v[w + W_DONE] + v[w + W_FAILED] for w in ws),
-                    failed=sum(v[w + W_FAILED] for w in ws),
-                    collected=v[H_COLLECTED],
-                    errors=v[H_ERRORS],
-                    callbacks=v[H_CALLBACKS],
-                    error_callbacks=v[H_ERR_CALLBACKS],
-                    timeouts=v[H_TIMEOUTS],
-                    resubmitted=v[H_RESUBMITTED],
-                    tasks=tuple(call_words(spec.function, c) for c in spec.calls),
-                    arrived=tuple(i for i, _ in results),
-                    results=tuple(x for _, x in results),
-                    workers_started=v[H_CLAIMED],
-                    workers_exited=sum(
-                        1 for w in ws if v[w + W_STATE] in (WORKER_EXITED, WORKER_KILLED)
+                    state=POOL_STATES[values[H_STATE]]
+                    if 0 <= values[H_STATE] < len(POOL_STATES)
+                    else "",
+                    submitted=values[H_SUBMITTED],
+                    taken=sum(values[worker_at + W_TAKEN] for worker_at in worker_ats),
+                    returned=sum(
+                        values[worker_at + W_DONE] + values[worker_at + W_FAILED]
+                        for worker_at in worker_ats
                     ),
-                    workers_overflow=v[H_OVERFLOW],
+                    failed=sum(values[worker_at + W_FAILED] for worker_at in worker_ats),
+                    collected=values[H_COLLECTED],
+                    errors=values[H_ERRORS],
+                    callbacks=values[H_CALLBACKS],
+                    error_callbacks=values[H_ERR_CALLBACKS],
+                    timeouts=values[H_TIMEOUTS],
+                    resubmitted=values[H_RESUBMITTED],
+                    tasks=tuple(call_words(spec.function, c) for c in spec.calls),
+                    arrived=tuple(task for task, _ in results),
+                    results=tuple(result for _, result in results),
+                    workers_started=values[H_CLAIMED],
+                    workers_exited=sum(
+                        1
+                        for worker_at in worker_ats
+                        if values[worker_at + W_STATE] in (WORKER_EXITED, WORKER_KILLED)
+                    ),
+                    workers_overflow=values[H_OVERFLOW],
                     lost=tuple(lost),
                     waiting=waiting,
                 )
