@@ -88,6 +88,13 @@ class ChannelKind:
     feeder: bool = False  # a feeder thread sends what put() queued (close/join_thread)
     manager: bool = False  # lives in a Manager's server process; processes hold proxies
     templates: tuple[Template, ...] = ()
+    make: str = ""
+    """How an exported script makes it in main(): the expression after `var = `.
+    `{maxsize}` is its bound ("" for none) and `{queue_note}` the export's words
+    on that bound; a `  # comment` in it stays on its line. Empty for a
+    pipe-like kind: the export writes its two ends itself."""
+    make_note: str = ""
+    """The export's comment on `make`: beside it if it fits, else above it."""
 
     def label(self, maxsize: int | str = 0, duplex: bool = True) -> str:
         """'Queue(3)', 'Queue', 'Pipe', 'Pipe(one-way)': the kind and its bound.
@@ -114,6 +121,16 @@ class SharedKind:
     steps: tuple[str, ...] = ()  # the step actions that may name it
     manager_steps: tuple[str, ...] = ()  # a Manager object's own steps (append, setitem...)
     templates: tuple[Template, ...] = ()
+    make: str = ""
+    """How an exported script makes it in main(): the expression after `var = `,
+    with `{typecode}`, `{value}`, `{values}`, `{items}`, `{parties}` and `{size}`
+    written as Python. Empty: `ctx.<name>()`."""
+    make_note: str = ""
+    """The export's comment on `make` (the same fields): beside it if it fits,
+    else above it. Without one, a long `make` is wrapped as ruff format would."""
+    show: str = ""
+    """The export's expression for what it holds when the run is over, printed
+    as `value=...`; `{var}` is its variable. Empty: nothing printed."""
 
     def label(self, value: float = 0, parties: int = 0) -> str:
         """'Semaphore(2)', 'Barrier(3)', 'Lock': the kind and the number it starts with."""
@@ -140,6 +157,7 @@ CHANNELS: tuple[ChannelKind, ...] = (
         keys=("maxsize",),
         bounded=True,
         feeder=True,
+        make="ctx.Queue({maxsize})  # {queue_note}",
         templates=(
             _channel_template(
                 "queue", "Queue", "unbounded: put() never waits", "queue", kind="Queue"
@@ -160,6 +178,7 @@ CHANNELS: tuple[ChannelKind, ...] = (
         bounded=True,
         joinable=True,
         feeder=True,
+        make="ctx.JoinableQueue({maxsize})  # {queue_note}",
         templates=(
             _channel_template(
                 "joinable",
@@ -172,6 +191,7 @@ CHANNELS: tuple[ChannelKind, ...] = (
     ),
     ChannelKind(
         "SimpleQueue",
+        make="ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts",
         templates=(
             _channel_template(
                 "simple",
@@ -210,6 +230,8 @@ CHANNELS: tuple[ChannelKind, ...] = (
         keys=("maxsize", "remote"),
         bounded=True,
         manager=True,
+        make="man.Queue({maxsize})",
+        make_note="a queue.Queue in the server; this is a proxy",
         templates=(
             _channel_template(
                 "manager_queue",
@@ -239,6 +261,9 @@ SHARED: tuple[SharedKind, ...] = (
         keys=("typecode", "value"),
         data=True,
         steps=_DATA_STEPS,
+        make="ctx.Value({typecode}, {value})",
+        make_note="with a lock: see get_lock()",
+        show="{var}.value",
         templates=(
             _shared_template(
                 "value",
@@ -257,6 +282,8 @@ SHARED: tuple[SharedKind, ...] = (
         required=("values",),
         data=True,
         steps=_DATA_STEPS,
+        make="ctx.Array({typecode}, {values})",
+        show="list({var})",
         templates=(
             _shared_template(
                 "array",
@@ -291,6 +318,8 @@ SHARED: tuple[SharedKind, ...] = (
         lock=True,
         permits=True,
         steps=_LOCK_STEPS,
+        make="ctx.Semaphore({value})",
+        make_note="{value} permits",
         templates=(
             _shared_template(
                 "semaphore",
@@ -308,6 +337,8 @@ SHARED: tuple[SharedKind, ...] = (
         lock=True,
         permits=True,
         steps=_LOCK_STEPS,
+        make="ctx.BoundedSemaphore({value})",
+        make_note="{value} permits",
         templates=(
             _shared_template(
                 "bounded_semaphore",
@@ -331,6 +362,8 @@ SHARED: tuple[SharedKind, ...] = (
         keys=("parties",),
         required=("parties",),
         steps=("wait",),
+        make="ctx.Barrier({parties})",
+        make_note="lets {parties} waiters through together",
         templates=(
             _shared_template(
                 "barrier",
@@ -362,6 +395,8 @@ SHARED: tuple[SharedKind, ...] = (
         required=("size",),
         block=True,
         steps=("write", "fill", "read"),
+        make="shared_memory.SharedMemory(create=True, size={size})",
+        make_note="in /dev/shm",
         templates=(
             _shared_template(
                 "shared_memory",
@@ -379,6 +414,8 @@ SHARED: tuple[SharedKind, ...] = (
         manager=True,
         steps=("on",),
         manager_steps=("append", "setitem"),
+        make="man.list({values})",
+        show="list({var})",
         templates=(
             _shared_template(
                 "manager_list",
@@ -396,6 +433,8 @@ SHARED: tuple[SharedKind, ...] = (
         manager=True,
         steps=("on",),
         manager_steps=("setitem", "append"),
+        make="man.dict({items})",
+        show="dict({var})",
         templates=(
             _shared_template(
                 "manager_dict",
@@ -412,6 +451,9 @@ SHARED: tuple[SharedKind, ...] = (
         manager=True,
         steps=("on",),
         manager_steps=("setattr",),
+        make="man.Namespace()",
+        make_note="attributes only; each one set is a call to the server",
+        show="{var}",
         templates=(
             _shared_template(
                 "manager_namespace",
@@ -438,6 +480,19 @@ def channel_kind(name: object) -> ChannelKind | None:
 def shared_kind(name: object) -> SharedKind | None:
     """The shared-object kind called `name`, or None."""
     return SHARED_BY_NAME.get(name) if isinstance(name, str) else None
+
+
+def channel_has(kind: object, flag: str) -> bool:
+    """Is channel kind `kind` `flag` (say "pipe_like")? False for an unknown kind,
+    which a composer entry or a watched program may hold."""
+    entry = channel_kind(kind)
+    return entry is not None and bool(getattr(entry, flag))
+
+
+def shared_has(kind: object, flag: str) -> bool:
+    """Is shared kind `kind` `flag` (say "manager")? False for an unknown kind."""
+    entry = shared_kind(kind)
+    return entry is not None and bool(getattr(entry, flag))
 
 
 def channel_names(**flags: bool) -> tuple[str, ...]:
