@@ -18,6 +18,7 @@ from ipcplay.engine.snapshot import Snapshot, crashed
 from ipcplay.engine.tempo import SPEEDS
 from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
+from ipcplay.scenario import kinds
 from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui.deferred import after, after_refresh, alive, every
 from ipcplay.tui.format import reflow
@@ -152,7 +153,9 @@ class RunScreen(KeysByState):
     def on_mount(self) -> None:
         log = self.query_one(EventLog)
         log.pipes = {
-            channel.name for channel in self.source.scenario.channels if channel.kind == "Pipe"
+            channel.name
+            for channel in self.source.scenario.channels
+            if kinds.channel_has(channel.kind, "pipe_like")
         }
         log.conditions = {
             obj.name for obj in self.source.scenario.shared if obj.kind == "Condition"
@@ -162,8 +165,8 @@ class RunScreen(KeysByState):
         self.query_one("#top").display = bool(scenario.channels)
         self.query_one(SharedPanel).display = bool(scenario.shared)
         self.query_one(ManagerPanel).display = any(
-            o.kind.startswith("Manager") for o in (*scenario.shared, *scenario.channels)
-        )
+            kinds.channel_has(c.kind, "manager") for c in scenario.channels
+        ) or any(kinds.shared_has(o.kind, "manager") for o in scenario.shared)
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False

@@ -80,8 +80,7 @@ class ChannelPanel(Vertical):
             out = [(f"{channel.name[:12]:<12} ", "")]
         else:
             out = [(f"{channel.name[:10]:<10} ", "")]
-        entry = kinds.channel_kind(channel.kind)
-        if entry is not None and entry.pipe_like:  # no maxsize: what matters is in flight
+        if kinds.channel_has(channel.kind, "pipe_like"):  # no maxsize: what matters is in flight
             out.append((f"{channel.depth:>3} in flight     ", "cyan"))
         else:
             out += (

@@ -101,7 +101,7 @@ def topology(draft: Draft) -> Text:
             for p in draft.processes
             if c.uid in p.get("in") or c.name in _step_ends(p, "get")
         ]
-        if c.get("kind") == "Pipe" and c.get("duplex"):
+        if kinds.channel_has(c.get("kind"), "pipe_like") and c.get("duplex"):
             ends = list(dict.fromkeys(writers + readers))
             left = ends[0] if ends else "(nobody)"
             right = ", ".join(ends[1:]) or "(nobody)"

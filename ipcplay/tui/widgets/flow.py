@@ -41,7 +41,7 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
     w = _group(c.writers, templates)
     r = _group(c.readers, templates)
     t = Text()
-    if c.kind == "Pipe":
+    if kinds.channel_has(c.kind, "pipe_like"):
         duplex = any(d.src in c.readers for d in c.directions) and len(c.directions) > 1
         arrow = " ◀──▶ " if duplex else " ──▶ "
         ends = sorted(set(c.writers) | set(c.readers))
@@ -72,17 +72,12 @@ def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bo
     t.append(f"  put {F.rate(c.put_rate)}  get {F.rate(c.get_rate)}  max {c.max_depth}")
     if c.wait_s:
         t.append(f"  age {F.wait(c.wait_s)}")
-    if _joinable(c.kind):
+    if kinds.channel_has(c.kind, "joinable"):
         t.append(f"  unfinished {c.unfinished}")
     if c.lost:
         t.append(f"  lost {c.lost}: could not be pickled", style="bold red")
     t.append("\n")
     return t
-
-
-def _joinable(kind: str) -> bool:
-    entry = kinds.channel_kind(kind)
-    return entry is not None and entry.joinable
 
 
 class FlowView(TextView):
