@@ -80,17 +80,17 @@ def free_name(base: str, taken: set[str]) -> str:
     stem = re.sub(r"\d+$", "", base)[:28] or "x"
     if base not in taken:
         return base
-    n = 2
-    while f"{stem}{n}" in taken:
-        n += 1
-    return f"{stem}{n}"
+    number = 2
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
 
 
 def _taken(draft: Draft, section: Section) -> set[str]:
     """Channels and shared objects share one namespace; processes have their own."""
     if section == "process":
-        return {e.name for e in draft.processes}
-    return {e.name for e in (*draft.channels, *draft.shared)}
+        return {entry.name for entry in draft.processes}
+    return {entry.name for entry in (*draft.channels, *draft.shared)}
 
 
 _FIELDS: dict[Section, str] = {"channel": "channels", "shared": "shared", "process": "processes"}
@@ -99,13 +99,13 @@ _FIELDS: dict[Section, str] = {"channel": "channels", "shared": "shared", "proce
 def _target(draft: Draft, kinds: tuple[str, ...], context: int | None) -> str | None:
     """The shared object a new steps process works on: the selected one, if it is
     of a kind that fits, else the last one that fits."""
-    fits = [o for o in draft.shared if o.get("kind") in kinds]
-    chosen = next((o for o in fits if o.uid == context), fits[-1] if fits else None)
+    fits = [obj for obj in draft.shared if obj.get("kind") in kinds]
+    chosen = next((obj for obj in fits if obj.uid == context), fits[-1] if fits else None)
     return chosen.name if chosen is not None else None
 
 
 def _writers(draft: Draft, uid: int) -> list[Entry]:
-    return [p for p in draft.processes if uid in p.get("out")]
+    return [process for process in draft.processes if uid in process.get("out")]
 
 
 def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
@@ -116,10 +116,10 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
     """
     if role == "steps":
         return {}
-    channels = {c.uid: c for c in draft.channels}
+    channels = {channel.uid: channel for channel in draft.channels}
     ctx = context if context in channels else (draft.channels[-1].uid if draft.channels else None)
     if role in ("pinger", "ponger"):
-        pipes = [c.uid for c in draft.channels if c.get("kind") == "Pipe"]
+        pipes = [channel.uid for channel in draft.channels if channel.get("kind") == "Pipe"]
         pipe = ctx if ctx in pipes else (pipes[-1] if pipes else None)
         return {"in": (pipe,), "out": (pipe,)} if pipe is not None else {}
     if ctx is None:
@@ -128,7 +128,11 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
         return {"out": (ctx,)}
     if role == "consumer":
         return {"in": (ctx,)}
-    spare = [c.uid for c in draft.channels if c.uid != ctx and not _writers(draft, c.uid)]
+    spare = [
+        channel.uid
+        for channel in draft.channels
+        if channel.uid != ctx and not _writers(draft, channel.uid)
+    ]
     return {"in": (ctx,), "out": tuple(spare[:1])}
 
 
@@ -141,7 +145,11 @@ def add(draft: Draft, template: Template, context: int | None = None) -> tuple[D
     if template.needs:
         target = _target(draft, template.needs, context)
         if target is None:
-            made = next(t for t in SHARED_TEMPLATES if t.key == template.makes)
+            made = next(
+                shared_template
+                for shared_template in SHARED_TEMPLATES
+                if shared_template.key == template.makes
+            )
             draft, made_uid = add(draft, made)
             target = draft.entry(made_uid).name
         values["steps"] = str(values["steps"]).replace("{target}", target)
@@ -164,7 +172,7 @@ def add(draft: Draft, template: Template, context: int | None = None) -> tuple[D
 def _plug(draft: Draft, context: int | None, channel: Entry) -> Draft:
     """A channel added while a process is selected fills the end that process
     still lacks (a producer's out, a consumer's in, both for pinger/ponger on a Pipe)."""
-    process = next((p for p in draft.processes if p.uid == context), None)
+    process = next((candidate for candidate in draft.processes if candidate.uid == context), None)
     if process is None:
         return draft
     role, pipe = process.get("role"), channel.get("kind") == "Pipe"
@@ -182,37 +190,47 @@ def _plug(draft: Draft, context: int | None, channel: Entry) -> Draft:
 
 def duplicate(draft: Draft, uid: int) -> tuple[Draft, int]:
     """A copy just after the original, same wiring, next free name."""
-    e = draft.entry(uid)
-    if e.section == "scenario":
+    entry = draft.entry(uid)
+    if entry.section == "scenario":
         return draft, uid
     new = Entry(
-        draft.next_uid, e.section, {**e.values, "name": free_name(e.name, _taken(draft, e.section))}
+        draft.next_uid,
+        entry.section,
+        {**entry.values, "name": free_name(entry.name, _taken(draft, entry.section))},
     )
-    field_name = _FIELDS[e.section]
+    field_name = _FIELDS[entry.section]
     items = getattr(draft, field_name)
-    i = items.index(e) + 1
-    items = (*items[:i], new, *items[i:])
+    position = items.index(entry) + 1
+    items = (*items[:position], new, *items[position:])
     return replace(draft, **{field_name: items}, next_uid=draft.next_uid + 1), new.uid
 
 
 def delete(draft: Draft, uid: int) -> Draft:
     """Remove an entry; a deleted channel is unplugged from every process."""
-    e = draft.entry(uid)
-    if e.section == "scenario":
+    entry = draft.entry(uid)
+    if entry.section == "scenario":
         return draft
-    if e.section in ("process", "shared"):  # steps naming a deleted object say so
-        field_name = _FIELDS[e.section]
-        kept = tuple(x for x in getattr(draft, field_name) if x.uid != uid)
+    if entry.section in ("process", "shared"):  # steps naming a deleted object say so
+        field_name = _FIELDS[entry.section]
+        kept = tuple(
+            kept_entry for kept_entry in getattr(draft, field_name) if kept_entry.uid != uid
+        )
         return replace(draft, **{field_name: kept})
     processes = tuple(
         Entry(
-            p.uid,
+            process.uid,
             "process",
-            {**p.values, **{k: tuple(u for u in p.get(k) if u != uid) for k in REF_KEYS}},
+            {
+                **process.values,
+                **{
+                    field: tuple(ref for ref in process.get(field) if ref != uid)
+                    for field in REF_KEYS
+                },
+            },
         )
-        for p in draft.processes
+        for process in draft.processes
     )
-    channels = tuple(c for c in draft.channels if c.uid != uid)
+    channels = tuple(channel for channel in draft.channels if channel.uid != uid)
     return replace(draft, channels=channels, processes=processes)
 
 
@@ -236,25 +254,29 @@ def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
     """Set one field. A new payload kind starts from that kind's default size; a
     new steps process runs its steps once; a renamed shared object (or channel)
     is renamed in the steps that use it."""
-    e = draft.entry(uid)
-    if e.get(key) == value:
+    entry = draft.entry(uid)
+    if entry.get(key) == value:
         return draft
-    values = {**e.values, key: value}
+    values = {**entry.values, key: value}
     if key in ("payload.kind", "reply.kind"):
         values[key.replace("kind", "size")] = "64" if value == "bytes" else "0"
-    steps = e.section == "process" and key == "role" and value == "steps"
-    if steps and str(e.get("count")).strip() in ("", "0"):
+    steps = entry.section == "process" and key == "role" and value == "steps"
+    if steps and str(entry.get("count")).strip() in ("", "0"):
         values["count"] = "1"
-    old_default = ("", _SHARED_VALUE.get(e.get("kind"), ""))
-    if e.section == "shared" and key == "kind" and str(e.get("value")).strip() in old_default:
+    old_default = ("", _SHARED_VALUE.get(entry.get("kind"), ""))
+    if (
+        entry.section == "shared"
+        and key == "kind"
+        and str(entry.get("value")).strip() in old_default
+    ):
         values["value"] = _SHARED_VALUE.get(value, "")
-    new = Entry(uid, e.section, values)
-    if e.section == "scenario":
+    new = Entry(uid, entry.section, values)
+    if entry.section == "scenario":
         return replace(draft, scenario=new)
-    if e.section in ("shared", "channel") and key == "name":
-        draft = _follow_rename(draft, e.name, str(value))
-    field_name = _FIELDS[e.section]
-    items = tuple(new if x.uid == uid else x for x in getattr(draft, field_name))
+    if entry.section in ("shared", "channel") and key == "name":
+        draft = _follow_rename(draft, entry.name, str(value))
+    field_name = _FIELDS[entry.section]
+    items = tuple(new if item.uid == uid else item for item in getattr(draft, field_name))
     return replace(draft, **{field_name: items})
 
 
@@ -262,13 +284,17 @@ def _follow_rename(draft: Draft, old: str, new: str) -> Draft:
     """Only when `old` named this object (or channel: one namespace) alone and
     `new` names no other: while a half-typed name equals another's, the steps
     are left alone."""
-    names = [o.name for o in (*draft.shared, *draft.channels)]
+    names = [obj.name for obj in (*draft.shared, *draft.channels)]
     if not old or names.count(old) != 1 or new in names or new.split() != [new]:
         return draft
     processes = tuple(
-        Entry(p.uid, "process", {**p.values, "steps": _renamed(p.get("steps"), old, new)})
-        if p.get("steps")
-        else p
-        for p in draft.processes
+        Entry(
+            process.uid,
+            "process",
+            {**process.values, "steps": _renamed(process.get("steps"), old, new)},
+        )
+        if process.get("steps")
+        else process
+        for process in draft.processes
     )
     return replace(draft, processes=processes)

@@ -17,9 +17,9 @@ from ipcplay.scenario.draft_text import field_text, inline, toml_value, typed_nu
 _TARGET_STEPS = ("acquire", "release", "wait", "set", "clear", "notify_all", "read", "get")
 _UPDATE_STEPS = ("add", "multiply", "value")
 STEP_SYNTAX = {
-    **{v: f"{v} NAME" for v in _TARGET_STEPS},
+    **{verb: f"{verb} NAME" for verb in _TARGET_STEPS},
     "sleep": "sleep MS",
-    **{v: f"{v} NAME N, or {v} NAME N locked" for v in _UPDATE_STEPS},
+    **{verb: f"{verb} NAME N, or {verb} NAME N locked" for verb in _UPDATE_STEPS},
     "notify": "notify NAME, or notify NAME N",
     "wait_for": "wait_for NAME VALUE N",
     "write": "write NAME OFFSET NUMBER",
@@ -60,7 +60,7 @@ def _split_step(line: str) -> tuple[str, list[re.Match[str]]]:
 
 def _step_table(text: str, spans: list[re.Match[str]]) -> dict[str, Any] | str:
     """The TOML step table one line stands for, or what is wrong with the line."""
-    words = [m.group(0) for m in spans]
+    words = [match.group(0) for match in spans]
 
     def joined(first: int, last: int) -> str:
         """Words first..last (of `words`) as the line has them, spaces and all."""
@@ -119,21 +119,21 @@ def parse_steps(text: str) -> tuple[list[dict[str, Any]], StepError | None]:
     Blank lines are skipped; `#` starts a comment (not kept in the file)."""
     tables: list[dict[str, Any]] = []
     error: StepError | None = None
-    for n, line in enumerate(str(text).splitlines(), 1):
+    for line_no, line in enumerate(str(text).splitlines(), 1):
         code, words = _split_step(line)
         if not words:
             continue
         table = _step_table(code, words)
         if isinstance(table, str):
-            error = error or StepError(len(tables), n, table)
+            error = error or StepError(len(tables), line_no, table)
             continue
         tables.append(table)
     return tables, error
 
 
 def _step_line(table: Mapping[str, Any]) -> str:
-    if "on" in table and any(k in table for k in model.MANAGER_OPS):
-        verb = next(k for k in model.MANAGER_OPS if k in table)
+    if "on" in table and any(name in table for name in model.MANAGER_OPS):
+        verb = next(name for name in model.MANAGER_OPS if name in table)
         if verb == "append":
             line = f"append {table['on']} {inline(table['append'])}"
             if "key" in table:
@@ -144,7 +144,7 @@ def _step_line(table: Mapping[str, Any]) -> str:
             key = " " + inline(table["key"])
         return f"{verb} {table['on']}{key} {inline(table[verb])}"
     if "on" in table:
-        verb = next(k for k in _UPDATE_STEPS if k in table)
+        verb = next(name for name in _UPDATE_STEPS if name in table)
         line = f"{verb} {table['on']} {inline(table[verb])}"
         return f"{line} locked" if table.get("locked") else line
     if "put" in table:
@@ -164,15 +164,15 @@ def _step_line(table: Mapping[str, Any]) -> str:
 
 def step_lines(tables: list[Mapping[str, Any]]) -> str:
     """The steps field for TOML step tables: one line each."""
-    return "\n".join(_step_line(t) for t in tables)
+    return "\n".join(_step_line(table) for table in tables)
 
 
 def step_row(text: str, index: int) -> int | None:
     """The line (from 1) of the `index`-th step in the steps field."""
     seen = 0
-    for n, line in enumerate(str(text).splitlines(), 1):
+    for line_no, line in enumerate(str(text).splitlines(), 1):
         if _split_step(line)[1]:
             if seen == index:
-                return n
+                return line_no
             seen += 1
     return None

@@ -12,10 +12,10 @@ import tomli_w
 def typed_number(text: str) -> Any:
     """What TOML would make of the typed text; anything else stays a string so
     the loader can say what it expected and what it got."""
-    t = str(text).strip()
+    stripped = str(text).strip()
     for conv in (int, float):
         try:
-            return conv(t)
+            return conv(stripped)
         except ValueError:
             continue
     return text
@@ -49,7 +49,11 @@ def inline(value: Any) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        return "{ " + ", ".join(f"{inline_key(k)} = {inline(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ "
+            + ", ".join(f"{inline_key(field)} = {inline(item)}" for field, item in value.items())
+            + " }"
+        )
     if isinstance(value, list):
-        return "[" + ", ".join(inline(v) for v in value) + "]"
+        return "[" + ", ".join(inline(item) for item in value) + "]"
     return tomli_w.dumps({"v": value})[len("v = ") :].rstrip("\n")

@@ -56,11 +56,11 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "out": (),
     "count": "0",
     "rate": "0",
-    **{f"payload.{k}": v for k, v in PAYLOAD_DEFAULTS.items()},
+    **{f"payload.{field}": text for field, text in PAYLOAD_DEFAULTS.items()},
     "work.kind": "none",
     "work.ms": "0",
     "compute": "none",
-    **{f"reply.{k}": v for k, v in REPLY_DEFAULTS.items()},
+    **{f"reply.{field}": text for field, text in REPLY_DEFAULTS.items()},
     "finally": (),
     "task_done": True,
     "steps": "",
@@ -129,9 +129,9 @@ class Draft:
         return (self.scenario, *self.channels, *self.shared, *self.processes)
 
     def entry(self, uid: int) -> Entry:
-        for e in self.entries:
-            if e.uid == uid:
-                return e
+        for entry in self.entries:
+            if entry.uid == uid:
+                return entry
         raise KeyError(uid)
 
     def channel_name(self, uid: int) -> str:

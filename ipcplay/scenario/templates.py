@@ -364,10 +364,10 @@ CHANNEL_TEMPLATES = (
 )
 # Every role, every channel kind and every kind of shared object has a template;
 # and each steps template can make what it works on.
-assert {t.values["role"] for t in PROCESS_TEMPLATES} == set(model.ROLES)
-assert {t.values["kind"] for t in CHANNEL_TEMPLATES} == set(model.CHANNEL_KINDS)
-assert {t.values["kind"] for t in SHARED_TEMPLATES} == set(model.SHARED_KINDS)
+assert {template.values["role"] for template in PROCESS_TEMPLATES} == set(model.ROLES)
+assert {template.values["kind"] for template in CHANNEL_TEMPLATES} == set(model.CHANNEL_KINDS)
+assert {template.values["kind"] for template in SHARED_TEMPLATES} == set(model.SHARED_KINDS)
 assert all(
-    any(m.key == t.makes and m.values["kind"] in t.needs for m in SHARED_TEMPLATES)
-    for t in STEPS_TEMPLATES
+    any(made.key == steps.makes and made.values["kind"] in steps.needs for made in SHARED_TEMPLATES)
+    for steps in STEPS_TEMPLATES
 )
