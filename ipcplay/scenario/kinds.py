@@ -51,13 +51,24 @@ class Key:
     type: str  # "int", "bool", "number", "typecode", "list", "table"
     default: Any
     about: str
+    low: int = 0  # an "int" key: the least it may be
+    cap: str = ""  # an "int" key: the model's constant that caps it (MAX_MAXSIZE...)
+    missing: str = ""
+    """What the loader says when a kind that requires the key lacks it, after
+    "missing; ": `{kind}` is the kind's name, `{a_kind}` the same with "a"/"an"."""
 
 
 # Every key a channel or shared object may take. A kind lists which it takes.
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
-        Key("maxsize", "int", 0, "items it holds before put() waits; 0 = unbounded"),
+        Key(
+            "maxsize",
+            "int",
+            0,
+            "items it holds before put() waits; 0 = unbounded",
+            cap="MAX_MAXSIZE",
+        ),
         Key("duplex", "bool", True, "both ends send and receive; false = one-way"),
         Key(
             "reader_keeps_write_end",
@@ -68,9 +79,31 @@ KEYS: dict[str, Key] = {
         Key("remote", "bool", False, "served by a BaseManager that processes connect() to"),
         Key("typecode", "typecode", "i", "the ctypes typecode of the numbers"),
         Key("value", "number", 0, "the initial value (a Semaphore: its permits, 1)"),
-        Key("values", "list", (), "the initial items"),
-        Key("parties", "int", 0, "how many processes the Barrier waits for"),
-        Key("size", "int", 0, "how many bytes the block holds"),
+        Key(
+            "values",
+            "list",
+            (),
+            "the initial items",
+            missing="{a_kind} needs its initial values, e.g. [0, 0, 0]",
+        ),
+        Key(
+            "parties",
+            "int",
+            0,
+            "how many processes the Barrier waits for",
+            low=1,
+            cap="MAX_PARTIES",
+            missing="how many processes the {kind} waits for",
+        ),
+        Key(
+            "size",
+            "int",
+            0,
+            "how many bytes the block holds",
+            low=1,
+            cap="MAX_BLOCK",
+            missing="how many bytes the block holds, e.g. 64",
+        ),
         Key("items", "table", (), "the initial keys and values"),
     )
 }
@@ -113,6 +146,9 @@ class SharedKind:
     name: str
     keys: tuple[str, ...] = ()
     required: tuple[str, ...] = ()  # keys it cannot do without
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Its keys' values when the file leaves them out, where they differ from
+    KEYS' (a Semaphore's `value` is 1, as in Python)."""
     lock: bool = False  # acquire()/release(); the holders are counted
     permits: bool = False  # its `value` is a count of permits (a semaphore)
     data: bool = False  # numbers in shared memory with a lock (Value, Array)
@@ -315,6 +351,7 @@ SHARED: tuple[SharedKind, ...] = (
     SharedKind(
         "Semaphore",
         keys=("value",),
+        defaults={"value": 1},
         lock=True,
         permits=True,
         steps=_LOCK_STEPS,
@@ -334,6 +371,7 @@ SHARED: tuple[SharedKind, ...] = (
     SharedKind(
         "BoundedSemaphore",
         keys=("value",),
+        defaults={"value": 1},
         lock=True,
         permits=True,
         steps=_LOCK_STEPS,
@@ -515,6 +553,12 @@ def taking(key: str, section: Literal["channel", "shared"]) -> tuple[str, ...]:
 def steps_on(action: str) -> tuple[str, ...]:
     """The shared kinds a step action may name, in table order."""
     return tuple(k.name for k in SHARED if action in k.steps)
+
+
+def default_of(kind: SharedKind | ChannelKind, key: str) -> Any:
+    """What key `key` of `kind` is when a file leaves it out."""
+    defaults = getattr(kind, "defaults", {})
+    return defaults[key] if key in defaults else KEYS[key].default
 
 
 def channel_label(kind: str, maxsize: int | str = 0, duplex: bool = True) -> str:
