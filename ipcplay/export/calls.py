@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ipcplay.export import literals
 from ipcplay.export.code import LIMIT, Code, items, number, quoted
 from ipcplay.export.emitter import Emitter
-from ipcplay.export.topology import Template
+from ipcplay.export.topology import Channel, Template
 from ipcplay.scenario.model import Payload, Work
 
 
@@ -38,6 +38,14 @@ def tally(code: Code, op: str, channel: str) -> None:
     code(f"tally.add({quoted(op)}, {quoted(channel)})")
 
 
+def take_helper(channel: Channel) -> str:
+    """The script's helper for a get() that looks at `stop`: poll() on a pipe,
+    get(timeout=...) on a queue that has one, empty() on one that has not."""
+    if channel.pipe_like:
+        return "receive"
+    return "take" if channel.timeouts else "take_simple"
+
+
 def put(code: Code, emitter: Emitter, name: str, expr: str, comment: str = "") -> None:
     channel = emitter.chan(name)
     if channel.bounded and not comment:
@@ -47,7 +55,7 @@ def put(code: Code, emitter: Emitter, name: str, expr: str, comment: str = "") -
         with code.block(f"if not put_or_stop({channel.var}, {expr}, stop):"):
             code("return", "the run's time is up (the queue stayed full)")
     else:
-        method = "send" if channel.kind == "Pipe" else "put"
+        method = "send" if channel.pipe_like else "put"
         code(f"{channel.var}.{method}({expr})", comment)
     tally(code, "put", name)
 
@@ -57,13 +65,13 @@ def get(code: Code, emitter: Emitter, name: str, var: str, comment: str = "") ->
     channel = emitter.chan(name)
     if emitter.endless:
         var = var or "item"  # it is compared with STOPPED
-        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(channel.kind, "take")
+        helper = take_helper(channel)
         emitter.needs.add(helper)
         take = f"{helper}({channel.var}, stop)"
     else:
-        take = f"{channel.var}.recv()" if channel.kind == "Pipe" else f"{channel.var}.get()"
+        take = f"{channel.var}.recv()" if channel.pipe_like else f"{channel.var}.get()"
     line = f"{var} = {take}" if var else take
-    if channel.kind == "Pipe":
+    if channel.pipe_like:
         with code.block("try:"):
             code(line, comment)
         with code.block("except EOFError:", "every copy of the write end is closed,"):
@@ -226,14 +234,14 @@ def endings(code: Code, template: Template, emitter: Emitter, *, reachable: bool
         elif step == "join":
             for name in spec.outputs:
                 channel = emitter.chan(name)
-                if channel.kind == "JoinableQueue":
+                if channel.joinable:
                     code(f"# join() returns once every item put on {name}, pills too, has had")
                     code("# its task_done(): the moment every task is really finished.")
                     code(f"{channel.var}.join()")
         elif step == "close":
             for name in template.channels:
                 channel = emitter.chan(name)
-                if channel.kind != "Pipe":
+                if not channel.pipe_like:
                     continue
                 if channel.spec.duplex:
                     why = "the other end's next recv() raises EOFError"

@@ -12,75 +12,74 @@ from ipcplay.export.emitter import Emitter
 from ipcplay.export.literals import py_literal
 from ipcplay.export.steps import uses_index
 from ipcplay.export.topology import Template, Topology
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.kinds import CHANNEL_BY_NAME, SHARED_BY_NAME
+from ipcplay.scenario.model import Scenario, SharedSpec
 
 
 def make_channels(code: Code, topo: Topology) -> None:
+    """One line per channel, from its kind's `make` (scenario/kinds.py); a
+    pipe-like kind's two ends and a remote queue are the export's own."""
     for channel in topo.channels.values():
         spec = channel.spec
-        if spec.kind == "Pipe":
+        kind = CHANNEL_BY_NAME[spec.kind]
+        if kind.pipe_like:
             first, second = channel.ends
             if spec.duplex:
                 code(f"{first}, {second} = ctx.Pipe()  # duplex: each end can send() and recv()")
             else:
                 one_way = "  # one-way: (reader end, writer end)"
                 code(f"{first}, {second} = ctx.Pipe(duplex=False){one_way}")
-        elif spec.kind == "SimpleQueue":
-            code(f"{channel.var} = ctx.SimpleQueue()  # no maxsize, no feeder thread, no timeouts")
-        elif spec.kind == "ManagerQueue" and spec.remote:
+        elif spec.remote:
             name = quoted(spec.name)
             code(f"server.get_queue({name}, {spec.maxsize})", "made now, before anyone connects")
             code(f"{channel.var} = (server.address, authkey)", "what a process needs to connect()")
-        elif spec.kind == "ManagerQueue":
-            arg = str(spec.maxsize) if spec.maxsize else ""
-            code(
-                f"{channel.var} = man.Queue({arg})", "a queue.Queue in the server; this is a proxy"
-            )
         else:
-            arg = str(spec.maxsize) if spec.maxsize else ""
             if spec.maxsize:
-                note = f"bounded: put() blocks while it holds {items(spec.maxsize)}"
-            elif spec.kind == "JoinableQueue":
-                note = "a Queue with task_done() and join()"
+                queue_note = f"bounded: put() blocks while it holds {items(spec.maxsize)}"
+            elif kind.joinable:
+                queue_note = "a Queue with task_done() and join()"
             else:
-                note = "unbounded"
-            code(f"{channel.var} = ctx.{spec.kind}({arg})  # {note}")
+                queue_note = "unbounded"
+            fields = {
+                "maxsize": str(spec.maxsize) if spec.maxsize else "",
+                "queue_note": queue_note,
+            }
+            _construct(code, channel.var, kind.make, kind.make_note, fields)
 
 
 def make_shared(code: Code, scenario: Scenario, topo: Topology) -> None:
+    """One line (or a wrapped call) per shared object, from its kind's `make`."""
     for obj in scenario.shared:
-        var = topo.shared[obj.name]
-        if obj.kind == "Value":
-            init = number(obj.value) if obj.is_float else str(obj.value)
-            if obj.is_float and "." not in init and "e" not in init:
-                init += ".0"
-            code(
-                f"{var} = ctx.Value({quoted(obj.typecode)}, {init})", "with a lock: see get_lock()"
-            )
-        elif obj.kind == "Array":
-            vals = ", ".join(repr(item) for item in obj.values)
-            code.many(call(f"{var} = ctx.Array", [quoted(obj.typecode), f"[{vals}]"]))
-        elif obj.kind in ("Semaphore", "BoundedSemaphore"):
-            code(f"{var} = ctx.{obj.kind}({obj.value})", f"{obj.value} permits")
-        elif obj.kind == "Barrier":
-            code(
-                f"{var} = ctx.Barrier({obj.parties})",
-                f"lets {obj.parties} waiters through together",
-            )
-        elif obj.kind == "SharedMemory":
-            code(f"{var} = shared_memory.SharedMemory(create=True, size={obj.size})", "in /dev/shm")
-        elif obj.kind == "ManagerList":
-            items = ", ".join(py_literal(item) for item in obj.values)
-            code.many(call(f"{var} = man.list", [f"[{items}]"]))
-        elif obj.kind == "ManagerDict":
-            pairs = ", ".join(f"{py_literal(key)}: {py_literal(item)}" for key, item in obj.items)
-            code.many(call(f"{var} = man.dict", ["{" + pairs + "}"]))
-        elif obj.kind == "ManagerNamespace":
-            code(
-                f"{var} = man.Namespace()", "attributes only; each one set is a call to the server"
-            )
-        else:
-            code(f"{var} = ctx.{obj.kind}()")
+        kind = SHARED_BY_NAME[obj.kind]
+        make = kind.make or f"ctx.{kind.name}()"
+        _construct(code, topo.shared[obj.name], make, kind.make_note, _shared_fields(obj))
+
+
+def _shared_fields(obj: SharedSpec) -> dict[str, str]:
+    """A shared object's keys written as Python, for its kind's `make` and `make_note`."""
+    value = number(obj.value) if obj.is_float else str(obj.value)
+    if obj.is_float and "." not in value and "e" not in value:
+        value += ".0"
+    pairs = ", ".join(f"{py_literal(key)}: {py_literal(item)}" for key, item in obj.items)
+    return {
+        "typecode": quoted(obj.typecode),
+        "value": value,
+        "values": "[" + ", ".join(py_literal(item) for item in obj.values) + "]",
+        "items": "{" + pairs + "}",
+        "parties": str(obj.parties),
+        "size": str(obj.size),
+    }
+
+
+def _construct(code: Code, var: str, make: str, note: str, fields: dict[str, str]) -> None:
+    """`var = make`: with a note, beside it or above it; without, a call wrapped
+    as ruff format wraps it (one argument of `make` per `, `)."""
+    if note or "  # " in make:
+        code(f"{var} = {make.format(**fields)}", note.format(**fields))
+        return
+    head, _, rest = make.partition("(")
+    args = [arg.format(**fields) for arg in rest[:-1].split(", ")] if rest[:-1] else []
+    code.many(call(f"{var} = {head}", args))
 
 
 def make_processes(code: Code, template: Template, topo: Topology, emitter: Emitter) -> None:
@@ -89,7 +88,7 @@ def make_processes(code: Code, template: Template, topo: Topology, emitter: Emit
         args.append("pipe_ends")
     for name in template.channels:
         channel = topo.channels[name]
-        args.append(template.pipe_ends[name] if channel.kind == "Pipe" else channel.var)
+        args.append(template.pipe_ends[name] if channel.pipe_like else channel.var)
     args += list(template.kept_ends)
     args += [topo.shared[count] for count in template.spec.shared_used]
     args += [

@@ -13,21 +13,26 @@ from ipcplay.engine.demos import PARENT_AFTER, PARENT_BEFORE
 from ipcplay.export.code import Code, number, quoted
 from ipcplay.export.emitter import Emitter
 from ipcplay.export.make import make_channels, make_processes, make_shared
-from ipcplay.export.topology import QUEUES, Template, Topology
+from ipcplay.export.topology import Template, Topology
 from ipcplay.export.totals import report_shared
+from ipcplay.scenario.kinds import CHANNEL_BY_NAME, SHARED_BY_NAME
 from ipcplay.scenario.model import Scenario
 
 GRACE = 5  # seconds a process gets to notice `stop` before it is terminated
 
 
 def remote_manager(scenario: Scenario) -> bool:
-    return any(channel.kind == "ManagerQueue" and channel.remote for channel in scenario.channels)
+    """Whether main() starts a BaseManager of its own: a remote Manager queue."""
+    return any(
+        CHANNEL_BY_NAME[channel.kind].manager and channel.remote for channel in scenario.channels
+    )
 
 
 def sync_manager(scenario: Scenario) -> bool:
     """Whether main() needs a SyncManager: a Manager list, dict, Namespace or queue."""
-    return any(obj.kind.startswith("Manager") for obj in scenario.shared) or any(
-        channel.kind == "ManagerQueue" and not channel.remote for channel in scenario.channels
+    return any(SHARED_BY_NAME[obj.kind].manager for obj in scenario.shared) or any(
+        CHANNEL_BY_NAME[channel.kind].manager and not channel.remote
+        for channel in scenario.channels
     )
 
 
@@ -118,7 +123,7 @@ def _start_processes(code: Code, scenario: Scenario, topo: Topology) -> None:
 def _drain(code: Code, scenario: Scenario, topo: Topology, emitter: Emitter) -> None:
     """`left`: what each queue still holds, drained; a queue whose writer was
     cut off mid-message is not drained (see the comment it writes)."""
-    queues = [channel for channel in topo.channels.values() if channel.kind in QUEUES]
+    queues = [channel for channel in topo.channels.values() if channel.timeouts]
     if not queues:
         code("left = {}  # no Queue to drain")
         return

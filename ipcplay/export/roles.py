@@ -69,7 +69,7 @@ def emit(template: Template, emitter: Emitter) -> str:
         mine = [
             emitter.chan(object_name).var
             for object_name in template.channels
-            if emitter.chan(object_name).kind == "Pipe"
+            if emitter.chan(object_name).pipe_like
         ]
         mine += template.kept_ends
         code("# fork copied every pipe end into this process; close all but our own, or a")
@@ -132,9 +132,7 @@ def _summary(template: Template, emitter: Emitter) -> str:
         objects = ", ".join((*spec.shared_used, *dict.fromkeys((*spec.inputs, *spec.outputs))))
         return f"{who}: runs its steps {times}, on {objects}."
     if spec.role == "producer":
-        verb = (
-            "sends" if all(emitter.chan(name).kind == "Pipe" for name in spec.outputs) else "puts"
-        )
+        verb = "sends" if all(emitter.chan(name).pipe_like for name in spec.outputs) else "puts"
         what = f"{verb} {items(spec.count)} on {outs}" if spec.count else f"{verb} items on {outs}"
         if not spec.count:
             what += " until stopped"
@@ -150,7 +148,7 @@ def _summary(template: Template, emitter: Emitter) -> str:
             what = f"takes {items(spec.count)} from {ins}"
         elif template.pill_writers:
             what = f"takes items from {ins} until a poison pill"
-        elif emitter.chan(spec.inputs[0]).kind == "Pipe":
+        elif emitter.chan(spec.inputs[0]).pipe_like:
             what = f"takes items from {ins} until EOFError"
         elif emitter.endless:
             what = f"takes items from {ins} until stopped"
@@ -193,17 +191,22 @@ def worker(code: Code, template: Template, emitter: Emitter) -> None:
 def _consume(code: Code, template: Template, emitter: Emitter, *, forward: bool) -> None:
     spec = template.spec
     inp = spec.inputs[0]
-    kind = emitter.chan(inp).kind
-    var = emitter.chan(inp).var
-    task_done = kind == "JoinableQueue" and spec.task_done
+    channel = emitter.chan(inp)
+    var = channel.var
+    task_done = channel.joinable and spec.task_done
     # One item from a queue, with no pill to look out for, needs no loop.
-    once = spec.count == 1 and kind != "Pipe" and not template.pill_writers and not emitter.endless
+    once = (
+        spec.count == 1
+        and not channel.pipe_like
+        and not template.pill_writers
+        and not emitter.endless
+    )
     counted = not once and (spec.count > 0 or (forward and len(spec.outputs) > 1))
     if counted:
         code("taken = 0")
     if template.pill_writers > 1:
         code("pills = 0")
-    if kind == "JoinableQueue" and not spec.task_done:
+    if channel.joinable and not spec.task_done:
         code(f"# task_done = false: this process never calls {var}.task_done(),")
         code(f"# so a join() on {inp} waits forever.")
     if spec.compute != "none" and not forward:

@@ -19,7 +19,8 @@ from ipcplay.export.names import script_names
 from ipcplay.export.parent import GRACE, assign_wrapped, main_function, remote_manager
 from ipcplay.export.roles import Emitter, emit
 from ipcplay.export.snippets import HELPERS, REMOTE, REPORT, TALLY
-from ipcplay.export.topology import QUEUES, Topology, build
+from ipcplay.export.topology import Topology, build
+from ipcplay.scenario.kinds import SHARED_BY_NAME
 from ipcplay.scenario.model import Scenario
 
 VERDICT_WORDS = {
@@ -120,7 +121,7 @@ def _imports(emitter: Emitter) -> str:
     if remote_manager(emitter.scenario):
         plain.add("os")
     lines = [f"import {module}" for module in sorted(plain)]
-    if any(obj.kind == "SharedMemory" for obj in emitter.scenario.shared):
+    if any("shared_memory." in SHARED_BY_NAME[obj.kind].make for obj in emitter.scenario.shared):
         lines.append("from multiprocessing import shared_memory")
     if remote_manager(emitter.scenario):
         lines.append("from multiprocessing.managers import BaseManager")
@@ -137,7 +138,7 @@ def _imports(emitter: Emitter) -> str:
 
 
 def _has_queue(topo: Topology) -> bool:
-    return any(channel.kind in QUEUES for channel in topo.channels.values())
+    return any(channel.timeouts for channel in topo.channels.values())
 
 
 def _constants(scenario: Scenario, topo: Topology, emitter: Emitter) -> str:

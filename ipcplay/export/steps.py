@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipcplay.export.calls import put, tally
+from ipcplay.export.calls import put, take_helper, tally
 from ipcplay.export.code import Code, call, number
 from ipcplay.export.emitter import Emitter
 from ipcplay.export.literals import py_literal
 from ipcplay.export.topology import Template
+from ipcplay.scenario.kinds import SHARED_BY_NAME
 from ipcplay.scenario.model import Step
 
 
@@ -36,15 +37,15 @@ def _steps_get(code: Code, template: Template, emitter: Emitter, name: str) -> N
     poison pill) ends the function, whether or not the steps are in a loop."""
     channel = emitter.chan(name)
     if emitter.endless:
-        helper = {"Pipe": "receive", "SimpleQueue": "take_simple"}.get(channel.kind, "take")
+        helper = take_helper(channel)
         emitter.needs.add(helper)
         take = f"{helper}({channel.var}, stop)"
     else:
-        take = f"{channel.var}.recv()" if channel.kind == "Pipe" else f"{channel.var}.get()"
+        take = f"{channel.var}.recv()" if channel.pipe_like else f"{channel.var}.get()"
     line = (
         f"item = {take}" if emitter.endless or template.pill_writers else take
     )  # kept if looked at
-    if channel.kind == "Pipe":
+    if channel.pipe_like:
         with code.block("try:"):
             code(line)
         with code.block("except EOFError:", "every copy of the write end is closed:"):
@@ -55,7 +56,7 @@ def _steps_get(code: Code, template: Template, emitter: Emitter, name: str) -> N
         with code.block("if item is STOPPED:"):
             code("return", "the run's time is up")
     tally(code, "get", name)
-    if channel.kind == "JoinableQueue":
+    if channel.joinable:
         code(f"{channel.var}.task_done()", "done with it at once (a pill too)")
         tally(code, "task_done", name)
     if not template.pill_writers:
@@ -77,7 +78,7 @@ def _step(code: Code, emitter: Emitter, step: Step) -> None:
         return
     var = emitter.topo.shared[step.target]
     kind = emitter.scenario.shared_object(step.target).kind
-    data = kind in ("Value", "Array")
+    data = SHARED_BY_NAME[kind].data
     if step.op in ("append", "setitem", "setattr"):
         item = _index_expr(step.item)
         note = "one call to the manager's server process"
@@ -116,11 +117,12 @@ def _step(code: Code, emitter: Emitter, step: Step) -> None:
         code(f"{var}.{step.op}()", notes.get((step.op, kind), ""))
         return
     amount = number(step.amount) if isinstance(step.amount, float) else str(step.amount)
+    number_only = "value" in SHARED_BY_NAME[kind].keys  # a Value; an Array has `values`
     if step.locked:
         with code.block(f"with {var}.get_lock():", "the whole update under the Value's lock"):
-            _update(code, var, kind, step.op, amount)
+            _update(code, var, number_only, step.op, amount)
     else:
-        _update(code, var, kind, step.op, amount)
+        _update(code, var, number_only, step.op, amount)
 
 
 def _block_step(code: Code, var: str, step: Step) -> None:
@@ -168,8 +170,9 @@ def _index_expr(value: Any) -> str:
     return py_literal(value)
 
 
-def _update(code: Code, var: str, kind: str, op: str, amount: str) -> None:
-    if kind == "Value":
+def _update(code: Code, var: str, number_only: bool, op: str, amount: str) -> None:
+    """A data step: on a Value's one number, or on every number of an Array."""
+    if number_only:
         if op == "value":
             code(f"{var}.value = {amount}")
         else:

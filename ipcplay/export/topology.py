@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 
 from ipcplay.engine.plan import Instance, instances, readers_of, writers_of
 from ipcplay.export.names import Namer
+from ipcplay.scenario.kinds import CHANNEL_BY_NAME, ChannelKind
 from ipcplay.scenario.model import ChannelSpec, ProcessSpec, Scenario
-
-QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
-"""The channel kinds with a queue's interface: maxsize, put/get, a depth to drain."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,29 @@ class Channel:
         return self.spec.kind
 
     @property
+    def entry(self) -> ChannelKind:
+        """Its kind's entry in the kinds table: what the export reads, not its name."""
+        return CHANNEL_BY_NAME[self.spec.kind]
+
+    @property
+    def pipe_like(self) -> bool:
+        """Two connected ends: send()/recv(), EOFError once the other end is closed."""
+        return self.entry.pipe_like
+
+    @property
+    def joinable(self) -> bool:
+        return self.entry.joinable
+
+    @property
+    def timeouts(self) -> bool:
+        """A queue.Queue-like kind (it takes a maxsize): get(timeout=...) raises
+        Empty, put(timeout=...) raises Full, so it can be drained at the end."""
+        return self.entry.bounded
+
+    @property
     def bounded(self) -> bool:
-        return self.spec.kind in QUEUES and self.spec.maxsize > 0
+        """Bounded here: its kind takes a maxsize and this one has one."""
+        return self.entry.bounded and self.spec.maxsize > 0
 
 
 @dataclass(frozen=True)
@@ -108,12 +127,12 @@ def build(
         pipe_ends = {
             name: end_of[(name, first)]
             for name in dict.fromkeys((*spec.inputs, *spec.outputs))
-            if channels[name].kind == "Pipe"
+            if channels[name].pipe_like
         }
         kept = tuple(
             channels[name].ends[1]
             for name in spec.inputs
-            if channels[name].kind == "Pipe" and channels[name].spec.reader_keeps_write_end
+            if channels[name].pipe_like and channels[name].spec.reader_keeps_write_end
         )
         templates.append(
             Template(
@@ -137,7 +156,7 @@ def _channel(spec: ChannelSpec, namer: Namer) -> Channel:
     """A channel's variable, and for a Pipe the two its ends are unpacked into."""
     var = namer.fresh(spec.name)
     ends: tuple[str, ...] = ()
-    if spec.kind == "Pipe":
+    if CHANNEL_BY_NAME[spec.kind].pipe_like:
         if spec.duplex:
             ends = (namer.fresh(spec.name, "_a"), namer.fresh(spec.name, "_b"))
         else:  # Pipe(duplex=False) returns (reader, writer)
@@ -155,7 +174,7 @@ def _pipe_ends(
     the write end."""
     end_of: dict[tuple[str, int], str] = {}
     for channel in channels.values():
-        if channel.kind != "Pipe":
+        if not channel.pipe_like:
             continue
         name = channel.spec.name
         users = [
