@@ -38,8 +38,8 @@ class RoleContext:
         self.mv = mv
         self.base = plan.layout.proc(plan.proc)
         self.chans = chans
-        self.inputs = [chans[i] for i in plan.inputs]
-        self.outputs = [chans[i] for i in plan.outputs]
+        self.inputs = [chans[position] for position in plan.inputs]
+        self.outputs = [chans[position] for position in plan.outputs]
         self.rng = random.Random(plan.seed)
         self._pills_handled = 0
         self._rate_cmd = -1
@@ -55,26 +55,28 @@ class RoleContext:
 
     # --- messages -----------------------------------------------------------
     def _make_body(self) -> Any:
-        p = self.spec.payload
-        if p.kind == "bytes":
-            return self.rng.randbytes(p.size)
-        if p.kind == "text":
-            if p.size > 0:
-                return (p.text * (p.size // max(1, len(p.text)) + 1))[: p.size]
-            return p.text
-        if p.kind == "value":
-            return p.value
-        if p.kind == "lambda":
+        payload = self.spec.payload
+        if payload.kind == "bytes":
+            return self.rng.randbytes(payload.size)
+        if payload.kind == "text":
+            if payload.size > 0:
+                return (payload.text * (payload.size // max(1, len(payload.text)) + 1))[
+                    : payload.size
+                ]
+            return payload.text
+        if payload.kind == "value":
+            return payload.value
+        if payload.kind == "lambda":
             return lambda x: x * x  # pickle refuses it: it has no importable name
-        if p.kind == "function":
+        if payload.kind == "function":
             return square  # pickled by reference: module and name
         return None  # int: the sequence number, made per item
 
-    def item(self, i: int) -> tuple[int, Any, int]:
+    def item(self, seq: int) -> tuple[int, Any, int]:
         """(message id, body, when it was sent): the id lets the journal follow a
         message end to end; the time lets its reader measure how long it waited."""
-        body = i if self.spec.payload.kind == "int" else self.body
-        return ((self.plan.proc << 32) | i, body, time.monotonic_ns())
+        body = seq if self.spec.payload.kind == "int" else self.body
+        return ((self.plan.proc << 32) | seq, body, time.monotonic_ns())
 
     def took(self, item: Any, chan_pos: int) -> None:
         """Record how long `item` waited between its put and our get: exact, per
@@ -82,19 +84,19 @@ class RoleContext:
         if type(item) is not tuple or len(item) != 3 or type(item[2]) is not int:
             return
         waited = time.monotonic_ns() - item[2]
-        cb = self._chan_base[chan_pos]
+        chan_at = self._chan_base[chan_pos]
         mv = self.mv
-        mv[cb + B.LAST_WAIT_NS] = waited
-        if waited > mv[cb + B.MAX_WAIT_NS]:
-            mv[cb + B.MAX_WAIT_NS] = waited
+        mv[chan_at + B.LAST_WAIT_NS] = waited
+        if waited > mv[chan_at + B.MAX_WAIT_NS]:
+            mv[chan_at + B.MAX_WAIT_NS] = waited
 
     def reply_body(self) -> Any:
-        r = self.spec.reply
-        if r.kind == "value":
-            return r.value
-        if r.kind == "bytes":
-            return bytes(r.size)
-        return r.text
+        reply = self.spec.reply
+        if reply.kind == "value":
+            return reply.value
+        if reply.kind == "bytes":
+            return bytes(reply.size)
+        return reply.text
 
     # --- commands and pacing ---------------------------------------------------
     def commands(self) -> bool:
@@ -140,21 +142,21 @@ class RoleContext:
         return False
 
     def work(self) -> None:
-        w = self.spec.work
-        if w.kind == "none" or w.ms <= 0:
+        work = self.spec.work
+        if work.kind == "none" or work.ms <= 0:
             return
         mv, slot = self.mv, self.base + B.P_ACTIVITY
-        if w.kind == "sleep":
+        if work.kind == "sleep":
             mv[slot] = B.ACT_SLEEP
-            tempo.sleep(mv, w.ms / 1000.0)
+            tempo.sleep(mv, work.ms / 1000.0)
         else:
             mv[slot] = B.ACT_CPU
-            tempo.spin(mv, w.ms / 1000.0)
+            tempo.spin(mv, work.ms / 1000.0)
         mv[slot] = B.ACT_BUSY
 
     def compute(self, body: Any) -> Any:
-        c = self.spec.compute
-        if c == "square":
+        compute = self.spec.compute
+        if compute == "square":
             if isinstance(body, int) and not isinstance(body, bool):
                 return f"{body} * {body} = {body * body}"
             return f"{body!r} * {body!r}"
@@ -165,9 +167,9 @@ class RoleContext:
         means stop now. A sibling cannot be waitpid()ed, so the wait is on a
         pidfd (readable once the process has exited), or on /proc."""
         mv, base = self.mv, self.base
-        for t in targets:
-            tbase = self.plan.layout.proc(t)
-            mv[base + B.P_WAITS_ON] = t
+        for target in targets:
+            tbase = self.plan.layout.proc(target)
+            mv[base + B.P_WAITS_ON] = target
             mv[base + B.P_SINCE] = time.monotonic_ns()
             mv[base + B.P_ACTIVITY] = B.ACT_JOINING
             while not mv[tbase + B.P_PID]:  # not started yet: nothing to join
@@ -191,12 +193,12 @@ class RoleContext:
         mv[base + B.P_ACTIVITY] = B.ACT_BUSY
         return False
 
-    def done(self, n: int) -> None:
-        self.mv[self.base + B.P_ITEMS] = n
+    def done(self, count: int) -> None:
+        self.mv[self.base + B.P_ITEMS] = count
 
     # --- poison pills and endings ------------------------------------------------
-    def send_pill(self, ch: Any) -> None:
-        putter(ch)(None)
+    def send_pill(self, chan: Any) -> None:
+        putter(chan)(None)
         self._pills_sent += 1
         self.mv[self.base + B.P_PILLS_SENT] = self._pills_sent
 
@@ -210,17 +212,17 @@ class RoleContext:
         self.mv[self.base + B.P_ACTIVITY] = B.ACT_ENDING
         for step in self.spec.ending:
             if step == "poison-pill":
-                for ch, n in zip(self.outputs, self.plan.pills_to_send, strict=True):
-                    for _ in range(n):
-                        self.send_pill(ch)
+                for chan, count in zip(self.outputs, self.plan.pills_to_send, strict=True):
+                    for _ in range(count):
+                        self.send_pill(chan)
             elif step == "join":
-                for ch in self.outputs:
-                    if hasattr(ch, "join"):
-                        ch.join()
+                for chan in self.outputs:
+                    if hasattr(chan, "join"):
+                        chan.join()
             elif step == "close":
-                for ch, ep in zip(self.chans, self.plan.endpoints, strict=True):
+                for chan, ep in zip(self.chans, self.plan.endpoints, strict=True):
                     if channel_kind(ep.kind).pipe_like:
-                        ch.close()
+                        chan.close()
 
 
 def square(x: int) -> int:
@@ -239,16 +241,16 @@ def _exited(pid: int, fd: int) -> bool:
     if fd >= 0:
         return bool(select.select([fd], [], [], _SLICE)[0])
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            state = stat_file.read().rsplit(b")", 1)[1].split()[0]
     except (OSError, IndexError):
         return True  # gone, and reaped
     return state in (b"Z", b"X")
 
 
-def putter(ch: Any) -> Callable[[Any], None]:
-    return ch.put if hasattr(ch, "put") else ch.send
+def putter(chan: Any) -> Callable[[Any], None]:
+    return chan.put if hasattr(chan, "put") else chan.send
 
 
-def getter(ch: Any) -> Callable[[], Any]:
-    return ch.get if hasattr(ch, "get") else ch.recv
+def getter(chan: Any) -> Callable[[], Any]:
+    return chan.get if hasattr(chan, "get") else chan.recv

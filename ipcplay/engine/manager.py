@@ -71,10 +71,10 @@ def served_queue(name: str, maxsize: int = 0) -> queue.Queue:
     one thread per connection, so making it is locked: two first callers must
     get one queue."""
     with _SERVED_LOCK:
-        q = _SERVED.get(name)
-        if q is None:
-            q = _SERVED[name] = queue.Queue(maxsize)
-        return q
+        served = _SERVED.get(name)
+        if served is None:
+            served = _SERVED[name] = queue.Queue(maxsize)
+        return served
 
 
 class RemoteQueueManager(BaseManager):
@@ -97,10 +97,10 @@ class RemoteQueueRef:
 
 
 def connect_queue(ref: RemoteQueueRef) -> tuple[Any, Any]:
-    """(manager, queue proxy): `m = QueueManager(address, authkey); m.connect()`."""
-    m = RemoteQueueManager(address=ref.address, authkey=ref.authkey)
-    m.connect()
-    return m, m.get_queue(ref.name, ref.maxsize)
+    """(manager, queue proxy): `manager = QueueManager(address, authkey); manager.connect()`."""
+    manager = RemoteQueueManager(address=ref.address, authkey=ref.authkey)
+    manager.connect()
+    return manager, manager.get_queue(ref.name, ref.maxsize)
 
 
 # ----------------------------------------------------------------- client side
@@ -112,15 +112,17 @@ class InstrumentedManagerObject:
     def __init__(self, proxy: Any, kind: str, mv: memoryview, base: int) -> None:
         self._proxy = proxy
         self._mv = mv
-        self._slot = {m: base + CALL_SLOTS[k] for k, m in enumerate(METHODS[kind])}
-        self._calls = {m: mv[s] for m, s in self._slot.items()}
+        self._slot = {
+            method: base + CALL_SLOTS[position] for position, method in enumerate(METHODS[kind])
+        }
+        self._calls = {method: mv[slot] for method, slot in self._slot.items()}
         self._ns = base + CALL_NS
 
     def _count(self, method: str, t0: int) -> None:
-        n = self._calls[method] + 1
-        self._calls[method] = n
+        calls = self._calls[method] + 1
+        self._calls[method] = calls
         mv = self._mv
-        mv[self._slot[method]] = n
+        mv[self._slot[method]] = calls
         mv[self._ns] += monotonic_ns() - t0
 
     def append(self, item: Any) -> None:
@@ -166,10 +168,10 @@ class _SizedProxy:
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         obj = self._proxy.get(block, timeout)
-        o = self._owner
-        o._last_buf = data = dumps(obj)
-        o._bin += len(data)
-        o._mvc[B.IN_BYTES] = o._bin
+        owner = self._owner
+        owner._last_buf = data = dumps(obj)
+        owner._bin += len(data)
+        owner._mvc[B.IN_BYTES] = owner._bin
         return obj
 
 
@@ -209,9 +211,9 @@ def instrument_queue(
     manager = None
     if isinstance(handle, RemoteQueueRef):
         manager, handle = connect_queue(handle)
-    q = InstrumentedManagerQueue(handle, ep, mv, layout, proc, journal)
-    q._manager = manager  # the connection's owner lives as long as the queue
-    return q
+    wrapper = InstrumentedManagerQueue(handle, ep, mv, layout, proc, journal)
+    wrapper._manager = manager  # the connection's owner lives as long as the queue
+    return wrapper
 
 
 def instrument_object(

@@ -90,7 +90,7 @@ class _Wiring:
 
     @classmethod
     def of(cls, scenario: Scenario, insts: tuple[Instance, ...], layout: B.Layout) -> _Wiring:
-        chan_index = {channel.name: i for i, channel in enumerate(scenario.channels)}
+        chan_index = {channel.name: position for position, channel in enumerate(scenario.channels)}
         by_name_writers, by_name_readers = writers_of(scenario, insts), readers_of(scenario, insts)
         return cls(
             scenario,
@@ -110,8 +110,8 @@ class _Wiring:
         # writer for what we read, one reader for what we write.
         if channel_kind(channel.kind).pipe_like:
             # A pipe end talks to the other end only: its peer is the other process.
-            peer_out = [w for w in writers if w != inst.index]
-            peer_in = [r for r in readers if r != inst.index]
+            peer_out = [writer for writer in writers if writer != inst.index]
+            peer_in = [reader for reader in readers if reader != inst.index]
             recv_hint = len(peer_out) == 1
             send_hint = len(peer_in) == 1
         else:
@@ -125,8 +125,8 @@ class _Wiring:
             maxsize=channel.maxsize,
             reads=name in inst.spec.inputs,
             writes=name in inst.spec.outputs,
-            peer_out=tuple(layout.chan(w, chan) + B.OUT_N for w in peer_out),
-            peer_in_bytes=tuple(layout.chan(r, chan) + B.IN_BYTES for r in peer_in),
+            peer_out=tuple(layout.chan(writer, chan) + B.OUT_N for writer in peer_out),
+            peer_in_bytes=tuple(layout.chan(reader, chan) + B.IN_BYTES for reader in peer_in),
             recv_hint=recv_hint,
             send_hint=send_hint,
         )
@@ -134,7 +134,7 @@ class _Wiring:
     def pills_to_send(self, inst: Instance) -> tuple[int, ...]:
         """Per output, one poison pill for each of its other readers."""
         return tuple(
-            len([r for r in self.readers[self.chan_index[name]] if r != inst.index])
+            len([reader for reader in self.readers[self.chan_index[name]] if reader != inst.index])
             for name in inst.spec.outputs
         )
 
@@ -146,13 +146,15 @@ class _Wiring:
             return 1
         writers = self.writers[self.chan_index[spec.inputs[0]]]
         senders = [
-            w for w in writers if w != inst.index and "poison-pill" in self.insts[w].spec.ending
+            writer
+            for writer in writers
+            if writer != inst.index and "poison-pill" in self.insts[writer].spec.ending
         ]
         return max(1, len(senders))
 
     def shared_endpoints(self, inst: Instance) -> tuple[SharedEndpoint, ...]:
         shared = self.scenario.shared
-        index = {obj.name: i for i, obj in enumerate(shared)}
+        index = {obj.name: position for position, obj in enumerate(shared)}
         return tuple(
             SharedEndpoint(
                 index=index[name],
@@ -199,7 +201,7 @@ def build(
     for inst in insts:
         spec = inst.spec
         used = list(dict.fromkeys((*spec.inputs, *spec.outputs)))
-        position = {name: i for i, name in enumerate(used)}
+        position = {name: other for other, name in enumerate(used)}
         plans.append(
             ChildPlan(
                 proc=inst.index,
@@ -216,8 +218,12 @@ def build(
                 seed=scenario.seed * 1_000_003 + inst.index,
                 quiet=quiet,
                 shared=wiring.shared_endpoints(inst),
-                join_first=tuple(i.index for i in insts if i.spec.name in spec.join_first),
-                join_last=tuple(i.index for i in insts if i.spec.name in spec.join_last),
+                join_first=tuple(
+                    other.index for other in insts if other.spec.name in spec.join_first
+                ),
+                join_last=tuple(
+                    other.index for other in insts if other.spec.name in spec.join_last
+                ),
                 pool_at=pool_at.get(inst.index, -1),
                 start_method=scenario.start_method,
             )
@@ -227,11 +233,11 @@ def build(
 
 def pool_regions(insts: tuple[Instance, ...]) -> dict[int, int]:
     """Board slots each pool process needs, by instance index (see engine/pool_layout.py)."""
-    return {i.index: region_size(i.spec.pool) for i in insts if i.spec.pool is not None}
+    return {inst.index: region_size(inst.spec.pool) for inst in insts if inst.spec.pool is not None}
 
 
 def _users(scenario: Scenario, insts: tuple[Instance, ...], side: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {c.name: [] for c in scenario.channels}
+    out: dict[str, list[int]] = {channel.name: [] for channel in scenario.channels}
     for inst in insts:
         for name in getattr(inst.spec, side):
             out[name].append(inst.index)
@@ -250,7 +256,7 @@ def readers_of(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, lis
 
 def shared_users(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, list[int]]:
     """Instance indices whose steps use each shared object, by name."""
-    out: dict[str, list[int]] = {o.name: [] for o in scenario.shared}
+    out: dict[str, list[int]] = {obj.name: [] for obj in scenario.shared}
     for inst in insts:
         for name in inst.spec.shared_used:
             out[name].append(inst.index)
@@ -259,8 +265,8 @@ def shared_users(scenario: Scenario, insts: tuple[Instance, ...]) -> dict[str, l
 
 def step_users(scenario: Scenario, insts: tuple[Instance, ...], op: str) -> dict[str, list[int]]:
     """Instance indices that have a step `op` (say "set" or "wait") on each shared object."""
-    out: dict[str, list[int]] = {o.name: [] for o in scenario.shared}
+    out: dict[str, list[int]] = {obj.name: [] for obj in scenario.shared}
     for inst in insts:
-        for name in dict.fromkeys(s.target for s in inst.spec.steps if s.op == op):
+        for name in dict.fromkeys(step.target for step in inst.spec.steps if step.op == op):
             out[name].append(inst.index)
     return out

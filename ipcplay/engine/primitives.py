@@ -98,32 +98,32 @@ class InstrumentedLock:
         self._held = slots.mv[slots.base + B.S_HELD]
 
     def acquire(self, log: bool = True) -> None:
-        s = self._s
+        slots = self._s
         if not self._lock.acquire(False):
-            s.bump(B.S_CONTENDED)
-            t0 = s.begin_wait(B.OP_ACQUIRE)
+            slots.bump(B.S_CONTENDED)
+            t0 = slots.begin_wait(B.OP_ACQUIRE)
             try:
                 self._lock.acquire()
             finally:
-                s.end_wait(B.OP_ACQUIRE, t0, log)
-        mv, base = s.mv, s.base
+                slots.end_wait(B.OP_ACQUIRE, t0, log)
+        mv, base = slots.mv, slots.base
         if self._held == 0:
             mv[base + B.S_HELD_SINCE] = monotonic_ns()
         self._held += 1
         mv[base + B.S_HELD] = self._held
-        s.returned()
+        slots.returned()
         if log:
-            s.log(B.SYNC_ACQUIRE)
+            slots.log(B.SYNC_ACQUIRE)
 
     def release(self, log: bool = True) -> None:
-        s = self._s
-        mv, base = s.mv, s.base
+        slots = self._s
+        mv, base = slots.mv, slots.base
         self._held -= 1
         mv[base + B.S_HELD] = self._held
         if self._held == 0:
             mv[base + B.S_HOLD_NS] += monotonic_ns() - mv[base + B.S_HELD_SINCE]
         if log:  # stamped before the call, so it precedes the acquire it lets through
-            s.log(B.SYNC_RELEASE)
+            slots.log(B.SYNC_RELEASE)
         self._lock.release()
         mv[base + B.S_RELEASES] += 1
 
@@ -155,13 +155,13 @@ class InstrumentedCondition(InstrumentedLock):
 
     def wait(self, until: Any = None, at_least: Any = 0) -> None:
         """cond.wait(), or cond.wait_for(lambda: until.value >= at_least)."""
-        s = self._s
-        mv, base = s.mv, s.base
+        slots = self._s
+        mv, base = slots.mv, slots.base
         depth = self._held
         self._held = 0
         mv[base + B.S_HELD] = 0
         mv[base + B.S_HOLD_NS] += monotonic_ns() - mv[base + B.S_HELD_SINCE]
-        t0 = s.begin_wait(B.OP_COND_WAIT)
+        t0 = slots.begin_wait(B.OP_COND_WAIT)
         try:
             if until is None:
                 self._lock.wait()
@@ -169,18 +169,18 @@ class InstrumentedCondition(InstrumentedLock):
                 raw = until.raw  # we hold the Condition; the Value's own lock is not needed
                 self._lock.wait_for(lambda: raw.value >= at_least)
         finally:
-            s.end_wait(B.OP_COND_WAIT, t0, True)
+            slots.end_wait(B.OP_COND_WAIT, t0, True)
             mv[base + B.S_HELD_SINCE] = monotonic_ns()
             self._held = depth
             mv[base + B.S_HELD] = depth
-        s.returned()
-        s.log(B.SYNC_NOTIFIED)
+        slots.returned()
+        slots.log(B.SYNC_NOTIFIED)
 
-    def notify(self, n: int = 1) -> None:
-        self._s.log(B.SYNC_NOTIFY, n)  # before the call, so it precedes the wakes it causes
-        self._lock.notify(n)
+    def notify(self, count: int = 1) -> None:
+        self._s.log(B.SYNC_NOTIFY, count)  # before the call, so it precedes the wakes it causes
+        self._lock.notify(count)
         self._s.bump(B.S_NOTIFIES)
-        self._s.mv[self._s.base + B.S_NOTIFY_N] += n
+        self._s.mv[self._s.base + B.S_NOTIFY_N] += count
 
     def notify_all(self) -> None:
         self._s.log(B.SYNC_NOTIFY_ALL)
@@ -213,9 +213,9 @@ class InstrumentedBlock:
 
     def read(self) -> int:
         total = sum(self._buf)
-        s = self._s
-        s.mv[s.base + B.S_READ_SUM] = total
-        s.returned()
+        slots = self._s
+        slots.mv[slots.base + B.S_READ_SUM] = total
+        slots.returned()
         return total
 
 
@@ -294,13 +294,13 @@ class InstrumentedData:
             else:
                 obj.value = amount
             return
-        for i in range(len(obj)):
+        for position in range(len(obj)):
             if op == "add":
-                obj[i] = obj[i] + amount
+                obj[position] = obj[position] + amount
             elif op == "multiply":
-                obj[i] = obj[i] * amount
+                obj[position] = obj[position] * amount
             else:
-                obj[i] = amount
+                obj[position] = amount
 
 
 class InstrumentedEvent:
@@ -308,8 +308,8 @@ class InstrumentedEvent:
 
     __slots__ = ("_ev", "_s")
 
-    def __init__(self, ev: Any, slots: _Slots) -> None:
-        self._ev = ev
+    def __init__(self, event: Any, slots: _Slots) -> None:
+        self._ev = event
         self._s = slots
 
     def set(self) -> None:
@@ -323,14 +323,14 @@ class InstrumentedEvent:
         self._s.log(B.SYNC_CLEAR)
 
     def wait(self) -> None:
-        s = self._s
-        t0 = s.begin_wait(B.OP_EVENT_WAIT)
+        slots = self._s
+        t0 = slots.begin_wait(B.OP_EVENT_WAIT)
         try:
             self._ev.wait()
         finally:
-            s.end_wait(B.OP_EVENT_WAIT, t0, True)
-        s.returned()
-        s.log(B.SYNC_WAITED)
+            slots.end_wait(B.OP_EVENT_WAIT, t0, True)
+        slots.returned()
+        slots.log(B.SYNC_WAITED)
 
 
 class InstrumentedBarrier:
@@ -343,19 +343,19 @@ class InstrumentedBarrier:
         self._s = slots
 
     def wait(self) -> int:
-        s = self._s
-        t0 = s.begin_wait(B.OP_BARRIER_WAIT)
+        slots = self._s
+        t0 = slots.begin_wait(B.OP_BARRIER_WAIT)
         try:
-            n = self._b.wait()
+            arrival = self._b.wait()
         except threading.BrokenBarrierError:
-            s.bump(B.S_BROKEN)
-            s.log(B.SYNC_BROKEN)
+            slots.bump(B.S_BROKEN)
+            slots.log(B.SYNC_BROKEN)
             raise
         finally:
-            s.end_wait(B.OP_BARRIER_WAIT, t0, True)
-        s.returned()
-        s.log(B.SYNC_PASSED, n)
-        return n
+            slots.end_wait(B.OP_BARRIER_WAIT, t0, True)
+        slots.returned()
+        slots.log(B.SYNC_PASSED, arrival)
+        return arrival
 
 
 def _on_slots(wrap: Callable[[Any, _Slots], Any]) -> Callable[..., Any]:

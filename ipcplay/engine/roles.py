@@ -25,30 +25,30 @@ from ipcplay.engine.pool import owner
 from ipcplay.scenario.kinds import channel_kind
 
 
-def index_value(value: Any, i: int) -> Any:
-    """Resolve "{i}", "{i*i}", "{i**i}" for the process with index i (model.INDEX_FORMS)."""
+def index_value(value: Any, index: int) -> Any:
+    """Resolve "{i}", "{i*i}", "{i**i}" for the process with index `index` (model.INDEX_FORMS)."""
     if value == "{i}":
-        return i
+        return index
     if value == "{i*i}":
-        return i * i
+        return index * index
     if value == "{i**i}":
-        return i**i
+        return index**index
     return value
 
 
 def producer(ctx: RoleContext) -> str | None:
     """Put `count` items (0: until stopped) at `rate`, then the `finally` steps."""
-    outs = [putter(c) for c in ctx.outputs]
-    k = len(outs)
+    outs = [putter(chan) for chan in ctx.outputs]
+    fanout = len(outs)
     count = ctx.spec.count
-    i = 0
-    while count == 0 or i < count:
+    seq = 0
+    while count == 0 or seq < count:
         if ctx.commands() or ctx.pace():
             return STOPPED
-        outs[i % k](ctx.item(i))
+        outs[seq % fanout](ctx.item(seq))
         ctx.work()
-        i += 1
-        ctx.done(i)
+        seq += 1
+        ctx.done(seq)
     ctx.finish()
     return None
 
@@ -56,8 +56,8 @@ def producer(ctx: RoleContext) -> str | None:
 def _consume(ctx: RoleContext, forward: bool) -> str | None:
     inp = ctx.inputs[0]
     get = getter(inp)
-    outs = [putter(c) for c in ctx.outputs] if forward else []
-    k = len(outs)
+    outs = [putter(chan) for chan in ctx.outputs] if forward else []
+    fanout = len(outs)
     ep = ctx.plan.endpoints[ctx.plan.inputs[0]]
     task_done = inp.task_done if channel_kind(ep.kind).joinable and ctx.spec.task_done else None
     count = ctx.spec.count
@@ -70,17 +70,17 @@ def _consume(ctx: RoleContext, forward: bool) -> str | None:
         except EOFError:
             break  # every write end is closed: the stream is over
         if item is None:
-            n = ctx.got_pill()
+            pills = ctx.got_pill()
             if task_done:
                 task_done()
-            if n >= ctx.plan.pills_needed:
+            if pills >= ctx.plan.pills_needed:
                 break
             continue
         ctx.took(item, ctx.plan.inputs[0])
         ctx.work()
-        if k:
+        if fanout:
             mid, body = (item[0], item[1]) if type(item) is tuple and len(item) >= 2 else (-1, item)
-            outs[taken % k]((mid, ctx.compute(body), time.monotonic_ns()))
+            outs[taken % fanout]((mid, ctx.compute(body), time.monotonic_ns()))
         if task_done:
             task_done()
         taken += 1
@@ -104,11 +104,11 @@ def pinger(ctx: RoleContext) -> str | None:
     put = putter(ctx.outputs[0])
     get = getter(ctx.inputs[0])
     count = ctx.spec.count
-    i = 0
-    while count == 0 or i < count:
+    seq = 0
+    while count == 0 or seq < count:
         if ctx.commands() or ctx.pace():
             return STOPPED
-        put(ctx.item(i))
+        put(ctx.item(seq))
         try:
             reply = get()
         except EOFError:
@@ -118,8 +118,8 @@ def pinger(ctx: RoleContext) -> str | None:
             ctx.got_pill()
             break
         ctx.work()
-        i += 1
-        ctx.done(i)
+        seq += 1
+        ctx.done(seq)
     ctx.finish()
     return None
 
@@ -130,8 +130,8 @@ def ponger(ctx: RoleContext) -> str | None:
     put = putter(ctx.outputs[0])
     reply = ctx.reply_body()
     count = ctx.spec.count
-    n = 0
-    while count == 0 or n < count:
+    answered = 0
+    while count == 0 or answered < count:
         if ctx.commands():
             return STOPPED
         try:
@@ -146,8 +146,8 @@ def ponger(ctx: RoleContext) -> str | None:
         ctx.work()
         mid = item[0] if type(item) is tuple and item else -1
         put((mid, reply, time.monotonic_ns()))
-        n += 1
-        ctx.done(n)
+        answered += 1
+        ctx.done(answered)
     ctx.finish()
     return None
 
@@ -173,10 +173,12 @@ def steps(ctx: RoleContext) -> str | None:
     steps, as it ends a consumer.
     """
     objs = ctx.shared
-    ends = {ep.name: k for k, ep in enumerate(ctx.plan.endpoints)}  # a put/get's channel
+    ends = {
+        ep.name: position for position, ep in enumerate(ctx.plan.endpoints)
+    }  # a put/get's channel
     plan = [
-        (s.op, ends[s.target] if s.op in ("put", "get") else objs.get(s.target), s)
-        for s in ctx.spec.steps
+        (step.op, ends[step.target] if step.op in ("put", "get") else objs.get(step.target), step)
+        for step in ctx.spec.steps
     ]
     run = _StepRun(ctx)
     for rounds in range(ctx.spec.count):
@@ -241,15 +243,15 @@ class _StepRun:
         self.held.reverse()
 
     def _manager(self, op: str, obj: Any, step: Any) -> None:
-        i = self.index
+        index = self.index
         if op == "append" and step.key is not None:
-            obj.append_at(index_value(step.key, i), index_value(step.item, i), step.assign)
+            obj.append_at(index_value(step.key, index), index_value(step.item, index), step.assign)
         elif op == "append":
-            obj.append(index_value(step.item, i))
+            obj.append(index_value(step.item, index))
         elif op == "setitem":
-            obj.setitem(index_value(step.key, i), index_value(step.item, i))
+            obj.setitem(index_value(step.key, index), index_value(step.item, index))
         else:
-            obj.setattr(step.key, index_value(step.item, i))
+            obj.setattr(step.key, index_value(step.item, index))
 
 
 def _object_step(op: str, obj: Any, step: Any, objs: dict[str, Any]) -> None:
@@ -276,19 +278,19 @@ def _object_step(op: str, obj: Any, step: Any, objs: dict[str, Any]) -> None:
         obj.clear()
 
 
-def _step_get(ctx: RoleContext, k: int) -> bool:
-    """A get step on endpoint k; False when the stream is over (EOF, or the last
+def _step_get(ctx: RoleContext, position: int) -> bool:
+    """A get step on endpoint position; False when the stream is over (EOF, or the last
     pill). A JoinableQueue's item is marked done at once, as a consumer's is."""
-    ch = ctx.chans[k]
+    chan = ctx.chans[position]
     try:
-        item = getter(ch)()
+        item = getter(chan)()
     except EOFError:
         return False
-    if channel_kind(ctx.plan.endpoints[k].kind).joinable:
-        ch.task_done()
+    if channel_kind(ctx.plan.endpoints[position].kind).joinable:
+        chan.task_done()
     if item is None:
         return ctx.got_pill() < ctx.plan.pills_needed
-    ctx.took(item, k)
+    ctx.took(item, position)
     return True
 
 
