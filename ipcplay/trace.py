@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ipcplay.engine.journal import PIPE_WORDS, mid_text
+from ipcplay.scenario.kinds import CHANNEL_BY_NAME
 from ipcplay.scenario.model import Scenario
 
 TICK_US = 1.0
@@ -45,14 +46,16 @@ def build(
     records: Iterable[dict[str, Any]], scenario: Scenario
 ) -> tuple[dict[str, Any], TraceStats]:
     """The trace object for journal records (dicts as `--journal` writes them)."""
-    kinds = {channel.name: channel.kind for channel in scenario.channels}
+    pipes = {
+        channel.name for channel in scenario.channels if CHANNEL_BY_NAME[channel.kind].pipe_like
+    }
     ordered = sorted(records, key=lambda record: record["t"])
-    tracks = _Tracks(kinds)
+    tracks = _Tracks(pipes)
     for record in ordered:
         tracks.add(record)
     for wait in tracks.pending_wait.values():
-        tracks.slices += _lone_wait(tracks.out, wait, kinds)
-    flows, unpaired = _flows(tracks.anchors, kinds)
+        tracks.slices += _lone_wait(tracks.out, wait, pipes)
+    flows, unpaired = _flows(tracks.anchors, pipes)
     meta = []
     for pid, name in tracks.names.items():
         meta.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
@@ -72,8 +75,8 @@ class _Tracks:
     """The slices of every process's track, built one journal record at a
     time (in time order), and the put/get anchors the arrows join."""
 
-    def __init__(self, kinds: dict[str, str]) -> None:
-        self.kinds = kinds
+    def __init__(self, pipes: set[str]) -> None:
+        self.pipes = pipes  # the names of the pipe-like channels: send and recv, not put and get
         self.out: list[dict[str, Any]] = []
         self.names: dict[int, str] = {}
         self.last_end: dict[int, float] = defaultdict(float)
@@ -99,7 +102,7 @@ class _Tracks:
         if wait is not None and wait["op"] != f"wait-{op}":
             # A call that waited and then failed (EOFError, a timeout): its
             # wait stands alone; this is another call.
-            self.slices += _lone_wait(self.out, wait, self.kinds)
+            self.slices += _lone_wait(self.out, wait, self.pipes)
             wait = None
         self._call(record, wait)
         self.last_end[pid] = t_us
@@ -110,7 +113,7 @@ class _Tracks:
         """One call's slice; one that waited also gets its nested "blocked" slice."""
         pid, op, chan = record["pid"], record["op"], record["channel"]
         t_us = record["t"] * 1e6
-        word = PIPE_WORDS.get(op, op) if self.kinds.get(chan) == "Pipe" else op
+        word = PIPE_WORDS.get(op, op) if chan in self.pipes else op
         args: dict[str, Any] = {"channel": chan}
         if record["msg"] is not None:
             args["msg"] = mid_text(record["msg"])
@@ -144,10 +147,10 @@ def _slice(pid: int, name: str, cat: str, ts: float, dur: float, args: dict[str,
     }
 
 
-def _lone_wait(out: list[dict[str, Any]], wait: dict[str, Any], kinds: dict[str, str]) -> int:
+def _lone_wait(out: list[dict[str, Any]], wait: dict[str, Any], pipes: set[str]) -> int:
     chan = wait["channel"]
     op = wait["op"]
-    word = PIPE_WORDS.get(op, op) if kinds.get(chan) == "Pipe" else op
+    word = PIPE_WORDS.get(op, op) if chan in pipes else op
     end = wait["t"] * 1e6
     dur = wait["wait_s"] * 1e6
     args = {"channel": chan, "waited_ms": round(wait["wait_s"] * 1e3, 3), "returned": False}
@@ -160,7 +163,7 @@ def _instant(pid: int, name: str, ts: float, args: dict[str, Any]) -> dict:
 
 
 def _flows(
-    anchors: list[tuple[dict[str, Any], int, float]], kinds: dict[str, str]
+    anchors: list[tuple[dict[str, Any], int, float]], pipes: set[str]
 ) -> tuple[list[dict[str, Any]], int]:
     """Arrows put→get: by message id where there is one, else in order where
     each direction has one writer and one reader. Matching never relies on
@@ -206,7 +209,7 @@ def _flows(
             src = in_order[(chan, pid)].popleft()
         if src is None:
             continue
-        name = "bytes" if kinds.get(chan) == "Pipe" and record["msg"] is None else "message"
+        name = "bytes" if chan in pipes and record["msg"] is None else "message"
         common = {"name": name, "cat": f"flow {chan}", "id": len(out) // 2 + 1}
         out.append({"ph": "s", "pid": src[0], "tid": src[0], "ts": src[1], **common})
         out.append({"ph": "f", "bp": "e", "pid": pid, "tid": pid, "ts": ts, **common})
