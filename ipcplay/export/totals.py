@@ -20,8 +20,6 @@ def report_shared(code: Code, scenario: Scenario, topo: Topology) -> None:
         kind = SHARED_BY_NAME[obj.kind]
         if kind.block:
             _print(code, f'f"shared {obj.name}: size={obj.size} byte_sum={{sum({var}.buf)}}"')
-            code(f"{var}.close()")
-            code(f"{var}.unlink()  # once, by the process that created it")
         if _is_list(kind) and _nested_key(scenario, obj.name) is not None:
             _lost_appends(code, scenario, obj, var)
         elif (
@@ -33,6 +31,8 @@ def report_shared(code: Code, scenario: Scenario, topo: Topology) -> None:
             _lost_adds(code, scenario, obj, var)
         elif kind.show:
             _print(code, f'f"shared {obj.name}: value={{{kind.show.format(var=var)}}}"')
+        for line in kind.release:
+            code(line.format(var=var))
 
 
 def _is_list(kind: SharedKind) -> bool:

@@ -167,6 +167,9 @@ class SharedKind:
     show: str = ""
     """The export's expression for what it holds when the run is over, printed
     as `value=...`; `{var}` is its variable. Empty: nothing printed."""
+    release: tuple[str, ...] = ()
+    """Lines the export's main() writes for it once its value is printed, `{var}`
+    its variable: a block of shared memory is closed, then unlinked by its creator."""
 
     def label(self, value: float = 0, parties: int = 0) -> str:
         """'Semaphore(2)', 'Barrier(3)', 'Lock': the kind and the number it starts with."""
@@ -435,6 +438,7 @@ SHARED: tuple[SharedKind, ...] = (
         steps=("write", "fill", "read"),
         make="shared_memory.SharedMemory(create=True, size={size})",
         make_note="in /dev/shm",
+        release=("{var}.close()", "{var}.unlink()  # once, by the process that created it"),
         templates=(
             _shared_template(
                 "shared_memory",
