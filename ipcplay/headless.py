@@ -29,6 +29,23 @@ from ipcplay.tour import HOLD_S, Fired, TourPlayer
 def tables(title: str, snap: Snapshot) -> Group:
     """Processes and channels as two tables; every string from the scenario is
     a Text, never markup, so a preset cannot style or inject anything."""
+    parts: list[Any] = [_process_table(title, snap)]
+    if snap.channels:
+        parts.append(_channel_table(snap))
+    if snap.shared:
+        parts.append(_shared_table(snap))
+    if snap.managers:  # each Manager's server process and the calls made to it
+        parts.append(_manager_table(snap))
+    if snap.events_dropped:
+        parts.append(
+            Text(f"journal: {snap.events_dropped} events dropped (ring full)", style="yellow")
+        )
+    if snap.stuck is not None:
+        parts.append(Text(snap.stuck.description, style="bold red"))
+    return Group(*parts)
+
+
+def _process_table(title: str, snap: Snapshot) -> Table:
     procs = Table(title=Text(f"{title} — {snap.elapsed_s:.1f} s"), expand=False)
     for col in ("process", "pid", "state", "cpu %", "rss", "sent", "recv", "blocked s"):
         procs.add_column(col, justify="right" if col not in ("process", "state") else "left")
@@ -43,6 +60,10 @@ def tables(title: str, snap: Snapshot) -> Group:
             str(p.received),
             f"{p.blocked_s:.2f}",
         )
+    return procs
+
+
+def _channel_table(snap: Snapshot) -> Table:
     chans = Table(expand=False)
     for col in ("channel", "kind", "puts", "gets", "depth", "max", "bytes", "put/s", "get/s"):
         chans.add_column(col, justify="left" if col in ("channel", "kind") else "right")
@@ -59,44 +80,39 @@ def tables(title: str, snap: Snapshot) -> Group:
             f"{c.put_rate:.0f}",
             f"{c.get_rate:.0f}",
         )
-    parts: list[Any] = [procs]
-    if snap.channels:
-        parts.append(chans)
-    if snap.shared:
-        objs = Table(expand=False)
-        for col in ("shared", "kind", "state", "waiting", "acquires", "contended"):
-            objs.add_column(col, justify="right" if col in ("acquires", "contended") else "left")
-        for o in snap.shared:
-            objs.add_row(
-                Text(o.name),
-                F.shared_kind(o),
-                Text.assemble(*F.shared_state(o, snap.t, 60)),
-                Text(", ".join(o.waiting)),
-                str(o.acquires),
-                str(o.contended),
-            )
-        parts.append(objs)
-    if snap.managers:  # each Manager's server process and the calls made to it
-        servers = Table(expand=False)
-        for col in ("manager", "pid", "threads", "address", "calls"):
-            servers.add_column(col, justify="right" if col in ("pid", "threads") else "left")
-        for m in snap.managers:
-            calls = ", ".join(f"{k} {n}" for k, n in m.calls) or "none"
-            servers.add_row(
-                Text(f"{m.name} ({m.kind})"),
-                str(m.pid or "-"),
-                str(m.threads or "-"),
-                Text(m.address),
-                Text(calls),
-            )
-        parts.append(servers)
-    if snap.events_dropped:
-        parts.append(
-            Text(f"journal: {snap.events_dropped} events dropped (ring full)", style="yellow")
+    return chans
+
+
+def _shared_table(snap: Snapshot) -> Table:
+    objs = Table(expand=False)
+    for col in ("shared", "kind", "state", "waiting", "acquires", "contended"):
+        objs.add_column(col, justify="right" if col in ("acquires", "contended") else "left")
+    for o in snap.shared:
+        objs.add_row(
+            Text(o.name),
+            F.shared_kind(o),
+            Text.assemble(*F.shared_state(o, snap.t, 60)),
+            Text(", ".join(o.waiting)),
+            str(o.acquires),
+            str(o.contended),
         )
-    if snap.stuck is not None:
-        parts.append(Text(snap.stuck.description, style="bold red"))
-    return Group(*parts)
+    return objs
+
+
+def _manager_table(snap: Snapshot) -> Table:
+    servers = Table(expand=False)
+    for col in ("manager", "pid", "threads", "address", "calls"):
+        servers.add_column(col, justify="right" if col in ("pid", "threads") else "left")
+    for m in snap.managers:
+        calls = ", ".join(f"{k} {n}" for k, n in m.calls) or "none"
+        servers.add_row(
+            Text(f"{m.name} ({m.kind})"),
+            str(m.pid or "-"),
+            str(m.threads or "-"),
+            Text(m.address),
+            Text(calls),
+        )
+    return servers
 
 
 @dataclass(frozen=True)
