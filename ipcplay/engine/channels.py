@@ -26,6 +26,13 @@ Queue and JoinableQueue, which pickle in a feeder thread, the receiver counts
 them by wrapping the queue's `_recv_bytes` hook. That hook and SimpleQueue's
 `_reader`/`_writer`/`_rlock`/`_wlock` are CPython internals, stable since 3.8;
 `check_internals()` verifies them and the tests pin it.
+
+Names on the hot path: the put/get and send/recv methods (channels_queue.py,
+channels_pipe.py) and the journal writer's log methods are measured
+(benchmarks/channels.py) and written out in full, one store a line, so their
+locals keep one name per figure, the same in each: n the count, b the bytes so
+far, nb this message's bytes, m the pair's board slots, j the journal, t the
+time, i a ring index. Everything off that path uses real names.
 """
 
 from __future__ import annotations
@@ -52,19 +59,19 @@ def check_internals() -> list[str]:
     import multiprocessing as mp
 
     missing = []
-    q = mp.Queue()
-    if not callable(getattr(q, "_recv_bytes", None)):
+    queue = mp.Queue()
+    if not callable(getattr(queue, "_recv_bytes", None)):
         missing.append("Queue._recv_bytes")
-    if not callable(getattr(getattr(q, "_sem", None), "acquire", None)):
+    if not callable(getattr(getattr(queue, "_sem", None), "acquire", None)):
         missing.append("Queue._sem")
-    q.close()
-    q.join_thread()
-    sq = mp.SimpleQueue()
+    queue.close()
+    queue.join_thread()
+    simple = mp.SimpleQueue()
     for attr in ("_reader", "_writer", "_rlock", "_wlock"):
-        if not hasattr(sq, attr):
+        if not hasattr(simple, attr):
             missing.append(f"SimpleQueue.{attr}")
-    sq.close()
-    a, b = mp.Pipe()
+    simple.close()
+    end_a, end_b = mp.Pipe()
     for attr in (
         "_send_bytes",
         "_recv_bytes",
@@ -75,10 +82,10 @@ def check_internals() -> list[str]:
         "_check_readable",
         "_check_writable",
     ):
-        if not hasattr(a, attr):
+        if not hasattr(end_a, attr):
             missing.append(f"Connection.{attr}")
-    a.close()
-    b.close()
+    end_a.close()
+    end_b.close()
     return missing
 
 

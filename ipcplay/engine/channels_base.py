@@ -73,17 +73,17 @@ class CountedEnd:
         pbase = layout.proc(proc)
         self._mark = pbase + B.P_MARK
         self._since = pbase + B.P_SINCE
-        cb = layout.chan(proc, ep.chan)
+        chan_at = layout.chan(proc, ep.chan)
         # This pair's slots on their own, indexed by B.OUT_N, B.IN_BYTES...: no
         # offset to add. The hottest paths write the first four as literals:
         # OUT_N [0], OUT_BYTES [1], IN_N [2], IN_BYTES [3].
-        self._mvc = mv[cb : cb + B.CHAN_SLOTS]
-        self._nout = mv[cb + B.OUT_N]
-        self._nin = mv[cb + B.IN_N]
-        self._bout = mv[cb + B.OUT_BYTES]
-        self._bin = mv[cb + B.IN_BYTES]
-        self._blk_out = mv[cb + B.BLOCK_OUT_NS]
-        self._blk_in = mv[cb + B.BLOCK_IN_NS]
+        self._mvc = mv[chan_at : chan_at + B.CHAN_SLOTS]
+        self._nout = mv[chan_at + B.OUT_N]
+        self._nin = mv[chan_at + B.IN_N]
+        self._bout = mv[chan_at + B.OUT_BYTES]
+        self._bin = mv[chan_at + B.IN_BYTES]
+        self._blk_out = mv[chan_at + B.BLOCK_OUT_NS]
+        self._blk_in = mv[chan_at + B.BLOCK_IN_NS]
         self._put_code = B.mark(0, ep.chan, B.OP_PUT)
         self._get_code = B.mark(0, ep.chan, B.OP_GET)
         # journal codes of byte-level events, flagged "no message id"
@@ -105,23 +105,23 @@ class CountedEnd:
         # Where this end writes the preview of a message (-1: previews off).
         self._pv = layout.preview(proc, ep.chan) if journal is not None and layout.previews else -1
 
-    def _more(self, n: int) -> bool:
-        """Re-read the writer's counter: True if our `n`th item is already sent."""
-        s = self._rslot
-        if s < 0:
+    def _more(self, seq: int) -> bool:
+        """Re-read the writer's counter: True if our `seq`th item is already sent."""
+        slot = self._rslot
+        if slot < 0:
             return False
-        seen = self._seen = self._mv[s]
-        return n <= seen
+        seen = self._seen = self._mv[slot]
+        return seq <= seen
 
-    def _room(self, sent: int, count: int, nb: int) -> bool:
-        """Re-read the reader's counters: True if a send of `nb` bytes, which
+    def _room(self, sent: int, count: int, nbytes: int) -> bool:
+        """Re-read the reader's counters: True if a send of `nbytes` bytes, which
         brings ours to `sent` bytes in `count` messages, cannot block."""
-        s = self._sslot
-        if s < 0:
+        slot = self._sslot
+        if slot < 0:
             return False
         mv = self._mv
-        self._pin = mv[s] + HEADER * mv[s - B.IN_BYTES + B.IN_N]
-        limit = self._safe if nb <= SMALL_PAYLOAD else min(self._safe, PIPE_SAFE_BYTES)
+        self._pin = mv[slot] + HEADER * mv[slot - B.IN_BYTES + B.IN_N]
+        limit = self._safe if nbytes <= SMALL_PAYLOAD else min(self._safe, PIPE_SAFE_BYTES)
         return sent + HEADER * count - self._pin <= limit
 
     @property

@@ -80,6 +80,7 @@ class _PipeLike(CountedEnd):
 
     The fast paths are written out in full in each public method: on this
     path every extra Python call costs as much as the counting itself.
+    Their short local names are the measured hot path's (see channels.py).
     """
 
     __slots__ = ("_nowait",)
@@ -96,7 +97,7 @@ class _PipeLike(CountedEnd):
         kernel's answer is exact and costs the same system call."""
         frame = pack_len(len(data)) + data
         try:
-            n = os.pwritev(fd, (frame,), -1, os.RWF_NOWAIT)
+            written = os.pwritev(fd, (frame,), -1, os.RWF_NOWAIT)
         except BlockingIOError:
             return False
         except OSError as e:
@@ -104,8 +105,8 @@ class _PipeLike(CountedEnd):
                 raise  # BrokenPipeError and the like, as Connection raises them
             self._nowait = False  # this kernel cannot: the timed path from now on
             return False
-        if n < len(frame):  # not for an atomic write to a pipe; if ever, finish the frame
-            rest = memoryview(frame)[n:]
+        if written < len(frame):  # not for an atomic write to a pipe; if ever, finish the frame
+            rest = memoryview(frame)[written:]
             while rest:
                 rest = rest[os.write(fd, rest) :]
         return True
@@ -137,13 +138,15 @@ class InstrumentedSimpleQueue(_PipeLike):
 
     __slots__ = ("_q", "_reader", "_rlock", "_wlock", "_writer")
 
-    def __init__(self, q: multiprocessing.queues.SimpleQueue, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, queue: multiprocessing.queues.SimpleQueue, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self._q = q
-        self._reader = q._reader  # type: ignore[attr-defined]
-        self._writer = q._writer  # type: ignore[attr-defined]
-        self._rlock = q._rlock  # type: ignore[attr-defined]
-        self._wlock = q._wlock  # type: ignore[attr-defined]
+        self._q = queue
+        self._reader = queue._reader  # type: ignore[attr-defined]
+        self._writer = queue._writer  # type: ignore[attr-defined]
+        self._rlock = queue._rlock  # type: ignore[attr-defined]
+        self._wlock = queue._wlock  # type: ignore[attr-defined]
         # With other writers the lock may be held: keep their waits for it timed.
         self._nowait = False
         if self._sslot >= 0 and not self._writer.closed:
@@ -162,13 +165,13 @@ class InstrumentedSimpleQueue(_PipeLike):
             return self._reader.recv_bytes()
 
     def _put_nowait(self, data: bytes) -> bool:
-        w = self._writer
-        if w._handle is None:
+        writer = self._writer
+        if writer._handle is None:
             return False  # closed: the timed path raises as SimpleQueue does
         if self._wlock is None:
-            return self._send_nowait(data, w._handle)
+            return self._send_nowait(data, writer._handle)
         with self._wlock:
-            return self._send_nowait(data, w._handle)
+            return self._send_nowait(data, writer._handle)
 
     def put(self, obj: Any) -> None:
         data = dumps(obj)
@@ -242,12 +245,12 @@ class InstrumentedConnection(_PipeLike):
 
     def _ok(self, writing: bool) -> None:
         """Raise exactly what Connection raises for a closed or wrong-way end."""
-        c = self._c
-        c._check_closed()
+        conn = self._c
+        conn._check_closed()
         if writing:
-            c._check_writable()
+            conn._check_writable()
         else:
-            c._check_readable()
+            conn._check_readable()
 
     def _raw_send(self, data: Any) -> None:
         self._csend(data)

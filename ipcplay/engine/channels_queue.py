@@ -24,7 +24,7 @@ class InstrumentedQueue(CountedEnd):
 
     def __init__(
         self,
-        q: multiprocessing.queues.Queue,
+        queue: multiprocessing.queues.Queue,
         ep: Endpoint,
         mv: memoryview,
         layout: B.Layout,
@@ -32,7 +32,7 @@ class InstrumentedQueue(CountedEnd):
         journal: JournalWriter | None,
     ) -> None:
         super().__init__(ep, mv, layout, proc, journal)
-        self._q = q
+        self._q = queue
         self._bounded = ep.maxsize > 0
         self._last_buf = b""  # the pickle of the item got last (journal on)
         if ep.reads:
@@ -53,11 +53,11 @@ class InstrumentedQueue(CountedEnd):
         default = multiprocessing.queues.Queue._on_queue_feeder_error
         lost = 0
 
-        def on_error(e: Exception, obj: object) -> None:
+        def on_error(error: Exception, obj: object) -> None:
             nonlocal lost
             lost += 1
             mv[slot] = lost
-            default(e, obj)  # the usual traceback on stderr
+            default(error, obj)  # the usual traceback on stderr
 
         self._q._on_queue_feeder_error = on_error  # type: ignore[method-assign]
 
@@ -137,8 +137,8 @@ class InstrumentedQueue(CountedEnd):
         own semaphore for room (exactly what a blocking put waits on), give
         that room straight back to the non-blocking put of the restamped item,
         and wait again if another writer took it first."""
-        q = self._q
-        sem = q._sem  # type: ignore[attr-defined]
+        queue = self._q
+        sem = queue._sem  # type: ignore[attr-defined]
         end = None if timeout is None else monotonic() + timeout
         while True:
             left = None if end is None else max(0.0, end - monotonic())
@@ -146,7 +146,7 @@ class InstrumentedQueue(CountedEnd):
                 raise Full
             sem.release()
             try:
-                q.put((item[0], item[1], monotonic_ns()), False)
+                queue.put((item[0], item[1], monotonic_ns()), False)
                 return
             except Full:
                 continue
@@ -173,9 +173,9 @@ class InstrumentedQueue(CountedEnd):
             j.log_message(self._get_code, obj, len(buf), monotonic(), buf, self._pv)
         return obj
 
-    def _get_slow(self, n: int, block: bool, timeout: float | None) -> Any:
+    def _get_slow(self, seq: int, block: bool, timeout: float | None) -> Any:
         mv = self._mv
-        t0 = self._timed(B.OP_GET, n)
+        t0 = self._timed(B.OP_GET, seq)
         try:
             return self._q.get(block, timeout)
         finally:

@@ -77,6 +77,9 @@ class JournalWriter:
 
     Stores are ordered on x86 and the observer reads the time before the rest;
     on weaker memory models a just-committed event could show stale fields.
+
+    The log methods are the measured hot path (benchmarks/channels.py): `i`
+    is the slot index of the event being written, `t` its time.
     """
 
     __slots__ = (
@@ -270,10 +273,10 @@ _ZEROS: dict[int, memoryview] = {}
 def drain_raw(mv: memoryview, layout: B.Layout, proc: int) -> bytes:
     """Take the events committed since the last drain and give the room back.
 
-    Returns them as raw bytes, three 8-byte slots per event (time as a double,
-    mid, code | nbytes << 16; `unpack` makes ints of them): a memcpy and a
+    Returns them as raw bytes, three 8-byte slots per event (time as first_at double,
+    mid, code | nbytes << 16; `unpack` makes ints of them): first_at memcpy and first_at
     memset, about 10 ns an event, because the observer must keep up with
-    children logging hundreds of thousands of events a second without
+    children logging hundreds of thousands of events first_at second without
     stealing the CPU they run on. Decode only what you show.
     """
     base = layout.proc(proc)
@@ -281,46 +284,46 @@ def drain_raw(mv: memoryview, layout: B.Layout, proc: int) -> bytes:
     cap = layout.journal_cap
     tail_slot = base + B.J_TAIL
     tail = mv[tail_slot]
-    n = _committed(mv, ring, cap, tail)
-    if not n:
+    count = _committed(mv, ring, cap, tail)
+    if not count:
         return b""
     zeros = _ZEROS.get(cap)
     if zeros is None:
         zeros = _ZEROS[cap] = memoryview(bytes(cap * 24)).cast("q")
     start = tail & (cap - 1)
-    first = min(n, cap - start)
-    a, b = ring + start * 3, ring + (start + first) * 3
-    data = mv[a:b].tobytes()
-    mv[a:b] = zeros[: b - a]
-    if first < n:
-        b = ring + (n - first) * 3
-        data += mv[ring:b].tobytes()
-        mv[ring:b] = zeros[: b - ring]
-    mv[tail_slot] = tail + n  # after the zeroes: the writer may reuse what it reads as free
+    first = min(count, cap - start)
+    first_at, end_at = ring + start * 3, ring + (start + first) * 3
+    data = mv[first_at:end_at].tobytes()
+    mv[first_at:end_at] = zeros[: end_at - first_at]
+    if first < count:
+        end_at = ring + (count - first) * 3
+        data += mv[ring:end_at].tobytes()
+        mv[ring:end_at] = zeros[: end_at - ring]
+    mv[tail_slot] = tail + count  # after the zeroes: the writer may reuse what it reads as free
     return data
 
 
 def unpack(data: bytes) -> list[int]:
     """Raw drained bytes as a flat list of ints, three per event, the time in ns."""
-    m = memoryview(data)
-    vals = m.cast("q").tolist()
-    vals[0::3] = [round(t * 1e9) for t in m.cast("d")[0::3].tolist()]
+    raw = memoryview(data)
+    vals = raw.cast("q").tolist()
+    vals[0::3] = [round(seconds * 1e9) for seconds in raw.cast("d")[0::3].tolist()]
     return vals
 
 
-def decode(proc: int, t: int, mid: int, packed: int) -> Event:
+def decode(proc: int, t_ns: int, mid: int, packed: int) -> Event:
     code, nbytes = packed & 0xFFFF, packed >> 16
     if code & B.TIMED:  # the writer flagged "no message id" and skipped that slot
         mid = -1
     op = code & 0xF
     chan = (code >> 5) & 0x7FF if op not in (B.OP_START, B.OP_EXIT) else -1
     if op == B.OP_WAIT:
-        return Event(t, proc, f"wait-{OP_NAMES.get(mid, '?')}", chan, -1, 0, nbytes)
+        return Event(t_ns, proc, f"wait-{OP_NAMES.get(mid, '?')}", chan, -1, 0, nbytes)
     if op == B.OP_SYNC:  # `chan` is nchan + the shared object's index
-        return Event(t, proc, SYNC_NAMES.get(mid, "?"), chan, -1, nbytes)
-    return Event(t, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)
+        return Event(t_ns, proc, SYNC_NAMES.get(mid, "?"), chan, -1, nbytes)
+    return Event(t_ns, proc, OP_NAMES.get(op, "?"), chan, mid, nbytes)
 
 
 def drain(mv: memoryview, layout: B.Layout, proc: int) -> list[Event]:
     vals = unpack(drain_raw(mv, layout, proc))
-    return [decode(proc, *vals[i : i + 3]) for i in range(0, len(vals), 3)]
+    return [decode(proc, *vals[start : start + 3]) for start in range(0, len(vals), 3)]

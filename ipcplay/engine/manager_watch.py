@@ -89,40 +89,42 @@ def _address_text(address: Any) -> str:
     return str(address)
 
 
-def _thawed(v: Any) -> Any:
+def _thawed(value: Any) -> Any:
     """An inner list as the program makes it (the scenario keeps it as a tuple)."""
-    return list(v) if isinstance(v, tuple) else v
+    return list(value) if isinstance(value, tuple) else value
 
 
-def _frozen(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _live(value: Any, kind: str) -> Any:
     """A frozen copy of a read value: a list's items, a dict's or Namespace's
     pairs (an inner list as a tuple: a snapshot crosses threads)."""
     if kind == "ManagerList":
-        return tuple(_frozen(v) for v in value)
+        return tuple(_frozen(item) for item in value)
     if kind == "ManagerNamespace":
         value = vars(value)
-    return tuple((k, _frozen(v)) for k, v in value.items())
+    return tuple((key, _frozen(item)) for key, item in value.items())
 
 
 def _nested_appends(scenario: Scenario) -> dict[str, Any]:
     """Objects whose every step appends to the list at one key: name -> key. For
     those, expected = the inner list's initial length + one item per __getitem__."""
     out = {}
-    for o in scenario.shared:
-        if o.kind not in ("ManagerList", "ManagerDict"):
+    for obj in scenario.shared:
+        if obj.kind not in ("ManagerList", "ManagerDict"):
             continue
-        steps = [st for p in scenario.processes for st in p.steps if st.target == o.name]
-        keys = {st.key for st in steps}
+        steps = [
+            step for proc in scenario.processes for step in proc.steps if step.target == obj.name
+        ]
+        keys = {step.key for step in steps}
         if (
             steps
-            and all(st.op == "append" and st.key is not None for st in steps)
+            and all(step.op == "append" and step.key is not None for step in steps)
             and len(keys) == 1
         ):
-            out[o.name] = next(iter(keys))
+            out[obj.name] = next(iter(keys))
     return out
 
 
@@ -150,27 +152,35 @@ class Managers:
 
     @staticmethod
     def needed(scenario: Scenario) -> bool:
-        return any(o.kind in MANAGER_KINDS for o in scenario.shared) or any(
-            c.kind == "ManagerQueue" for c in scenario.channels
+        return any(obj.kind in MANAGER_KINDS for obj in scenario.shared) or any(
+            channel.kind == "ManagerQueue" for channel in scenario.channels
         )
 
     def start(self) -> None:
-        sc = self.scenario
+        scenario = self.scenario
         init = (self._observer_pid, self._quiet)
-        local = [c for c in sc.channels if c.kind == "ManagerQueue" and not c.remote]
-        objs = [o for o in sc.shared if o.kind in MANAGER_KINDS]
+        local = [
+            channel
+            for channel in scenario.channels
+            if channel.kind == "ManagerQueue" and not channel.remote
+        ]
+        objs = [obj for obj in scenario.shared if obj.kind in MANAGER_KINDS]
         if local or objs:
             self.sync = SyncManager(ctx=self._ctx)
             self.sync.start(serve_init, init)
-            for o in objs:
-                self._proxies[o.name] = self._make(o)
-            for c in local:
-                self._proxies[c.name] = self.sync.Queue(c.maxsize)
+            for obj in objs:
+                self._proxies[obj.name] = self._make(obj)
+            for channel in local:
+                self._proxies[channel.name] = self.sync.Queue(channel.maxsize)
             if objs:
                 # A SyncManager made without an authkey uses this process's own.
                 authkey = bytes(multiprocessing.current_process().authkey)
                 self._reader = ObserverReader(self.sync.address, authkey)
-        remote = [c for c in sc.channels if c.kind == "ManagerQueue" and c.remote]
+        remote = [
+            channel
+            for channel in scenario.channels
+            if channel.kind == "ManagerQueue" and channel.remote
+        ]
         if remote:
             # Port 0: the OS picks a free port; 127.0.0.1: reachable from this machine only.
             authkey = os.urandom(16)
@@ -178,18 +188,20 @@ class Managers:
                 address=("127.0.0.1", 0), authkey=authkey, ctx=self._ctx
             )
             self.remote.start(serve_init, init)
-            for c in remote:
-                self.remote.get_queue(c.name, c.maxsize)  # made before any process connects
-                self._refs[c.name] = RemoteQueueRef(
-                    tuple(self.remote.address), authkey, c.name, c.maxsize
+            for channel in remote:
+                self.remote.get_queue(
+                    channel.name, channel.maxsize
+                )  # made before any process connects
+                self._refs[channel.name] = RemoteQueueRef(
+                    tuple(self.remote.address), authkey, channel.name, channel.maxsize
                 )
 
-    def _make(self, o: SharedSpec) -> Any:
+    def _make(self, obj: SharedSpec) -> Any:
         assert self.sync is not None
-        if o.kind == "ManagerList":
-            return self.sync.list([_thawed(v) for v in o.values])
-        if o.kind == "ManagerDict":
-            return self.sync.dict({k: _thawed(v) for k, v in o.items})
+        if obj.kind == "ManagerList":
+            return self.sync.list([_thawed(value) for value in obj.values])
+        if obj.kind == "ManagerDict":
+            return self.sync.dict({key: _thawed(value) for key, value in obj.items})
         return self.sync.Namespace()
 
     def shared(self, name: str) -> Any:
@@ -208,8 +220,8 @@ class Managers:
     def resume(self) -> None:
         """SIGCONT every server: a paused one would hang each process that makes a
         call, and every proxy's farewell (decref) as a process exits."""
-        for m in (self.sync, self.remote):
-            proc = getattr(m, "_process", None) if m is not None else None
+        for manager in (self.sync, self.remote):
+            proc = getattr(manager, "_process", None) if manager is not None else None
             if proc is not None and proc.pid is not None and proc.exitcode is None:
                 with contextlib.suppress(OSError):
                     os.kill(proc.pid, signal.SIGCONT)
@@ -223,13 +235,13 @@ class Managers:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        for name, m in (("manager", self.sync), ("remote manager", self.remote)):
-            if m is None:
+        for name, manager in (("manager", self.sync), ("remote manager", self.remote)):
+            if manager is None:
                 continue
-            proc = getattr(m, "_process", None)
+            proc = getattr(manager, "_process", None)
             self._last_server = proc
             with contextlib.suppress(Exception):
-                m.shutdown()
+                manager.shutdown()
             if proc is not None and proc.exitcode is None:
                 with contextlib.suppress(OSError):
                     proc.kill()
@@ -244,22 +256,36 @@ class Managers:
         """The final panels once the servers are reaped: gone, with their exit codes
         (the final sample itself is taken while they still serve, to read values)."""
         return tuple(
-            replace(m, alive=False, exitcode=self._exitcodes[m.name], cpu_percent=0.0, threads=0)
-            if m.name in self._exitcodes
-            else m
-            for m in samples
+            replace(
+                sample,
+                alive=False,
+                exitcode=self._exitcodes[sample.name],
+                cpu_percent=0.0,
+                threads=0,
+            )
+            if sample.name in self._exitcodes
+            else sample
+            for sample in samples
         )
 
     # ------------------------------------------------------------ sampling
     def _servers(self) -> list[tuple[str, str, Any, list[str]]]:
         out = []
-        sc = self.scenario
+        scenario = self.scenario
         if self.sync is not None:
-            names = [o.name for o in sc.shared if o.kind in MANAGER_KINDS]
-            names += [c.name for c in sc.channels if c.kind == "ManagerQueue" and not c.remote]
+            names = [obj.name for obj in scenario.shared if obj.kind in MANAGER_KINDS]
+            names += [
+                channel.name
+                for channel in scenario.channels
+                if channel.kind == "ManagerQueue" and not channel.remote
+            ]
             out.append(("manager", "SyncManager", self.sync, names))
         if self.remote is not None:
-            names = [c.name for c in sc.channels if c.kind == "ManagerQueue" and c.remote]
+            names = [
+                channel.name
+                for channel in scenario.channels
+                if channel.kind == "ManagerQueue" and channel.remote
+            ]
             out.append(("remote manager", "BaseManager", self.remote, names))
         return out
 
@@ -273,24 +299,26 @@ class Managers:
             return
         self._last_read = now
         timeout = FINAL_READ_TIMEOUT_S if final else READ_TIMEOUT_S
-        for o in self.scenario.shared:
-            if o.kind not in MANAGER_KINDS:
+        for obj in self.scenario.shared:
+            if obj.kind not in MANAGER_KINDS:
                 continue
-            ok, value = self._reader.read(self._proxies[o.name]._token.id, timeout)
+            ok, value = self._reader.read(self._proxies[obj.name]._token.id, timeout)
             if not ok:
                 return
-            self._values[o.name] = (_live(value, o.kind), time.monotonic())
+            self._values[obj.name] = (_live(value, obj.kind), time.monotonic())
         if final:
             self._read_final = True
 
     def shared_sample(
-        self, s: int, name: str, tot: list[int], users: tuple[str, ...]
+        self, index: int, name: str, tot: list[int], users: tuple[str, ...]
     ) -> SharedSample:
         """A Manager object's row: its last read value and its calls by method.
         By name: the sampler knows the registry's names, not the scenario."""
         spec = self.scenario.shared_object(name)
         calls = tuple(
-            (m, tot[CALL_SLOTS[k]]) for k, m in enumerate(METHODS[spec.kind]) if tot[CALL_SLOTS[k]]
+            (method, tot[CALL_SLOTS[position]])
+            for position, method in enumerate(METHODS[spec.kind])
+            if tot[CALL_SLOTS[position]]
         )
         value, at = self._values.get(spec.name, (None, 0.0))
         extra: dict[str, Any] = {}
@@ -308,11 +336,11 @@ class Managers:
                 extra["lost"] = max(0, expected - len(inner))
         return SharedSample(
             **extra,
-            index=s,
+            index=index,
             name=spec.name,
             kind=spec.kind,
             value=value,
-            updates=sum(c for _, c in calls),
+            updates=sum(count for _, count in calls),
             wait_s=tot[CALL_NS] / 1e9,
             users=users,
             calls=calls,
@@ -324,7 +352,7 @@ class Managers:
     ) -> tuple[ManagerSample, ...]:
         """One panel per server: the OS's view of it and every call made to it."""
         out = []
-        for name, kind, m, objects in self._servers():
+        for name, kind, manager, objects in self._servers():
             calls: dict[str, int] = {}
             for obj in objects:
                 if obj in chan_sums:
@@ -334,9 +362,9 @@ class Managers:
                     continue
                 kind_o = self.scenario.shared_object(obj).kind
                 tot = shared_tot.get(obj, [0] * B.SHARED_SLOTS)
-                for k, meth in enumerate(METHODS[kind_o]):
-                    calls[meth] = calls.get(meth, 0) + tot[CALL_SLOTS[k]]
-            proc = getattr(m, "_process", None)
+                for position, meth in enumerate(METHODS[kind_o]):
+                    calls[meth] = calls.get(meth, 0) + tot[CALL_SLOTS[position]]
+            proc = getattr(manager, "_process", None)
             pid = proc.pid if proc is not None else None
             exitcode = proc.exitcode if proc is not None else None
             cpu_pct, cpu_s, rss, threads = self._os(pid, now) if exitcode is None else (0, 0, 0, 0)
@@ -347,12 +375,12 @@ class Managers:
                     pid=pid,
                     alive=pid is not None and exitcode is None,
                     exitcode=exitcode,
-                    address=_address_text(m.address),
+                    address=_address_text(manager.address),
                     cpu_percent=cpu_pct,
                     cpu_s=cpu_s,
                     rss=rss,
                     threads=threads,
-                    calls=tuple((k, v) for k, v in calls.items() if v),
+                    calls=tuple((position, count) for position, count in calls.items() if count),
                     observer_reads=self._reader.reads
                     if self._reader and kind == "SyncManager"
                     else 0,
@@ -365,12 +393,12 @@ class Managers:
         if pid is None:
             return 0.0, 0.0, 0, 0
         try:
-            ps = self._ps.get(pid) or self._ps.setdefault(pid, psutil.Process(pid))
-            with ps.oneshot():
-                t = ps.cpu_times()
-                cpu_s = t.user + t.system
-                rss = ps.memory_info().rss
-                threads = ps.num_threads()
+            process = self._ps.get(pid) or self._ps.setdefault(pid, psutil.Process(pid))
+            with process.oneshot():
+                times = process.cpu_times()
+                cpu_s = times.user + times.system
+                rss = process.memory_info().rss
+                threads = process.num_threads()
         except psutil.Error:
             return 0.0, 0.0, 0, 0
         last = self._cpu.get(pid)
