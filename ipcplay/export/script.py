@@ -5,6 +5,13 @@ complete; the docstring (preset name, title, explanation); imports; constants;
 the `Tally` that counts; the helpers the processes use; one function per
 `[[process]]` table; `report()`; `main()`. Only what is used is written.
 
+Who writes what: this module the head, the imports and the constants;
+snippets.py the fixed text (Tally, helpers, report); roles.py one function per
+template (steps.py the steps role, calls.py the calls every role makes,
+pool.py the pool role); parent.py main() (make.py what it constructs,
+totals.py what it prints of the shared objects). What a kind of channel or
+shared object is comes from the kinds table (scenario/kinds.py).
+
 This module is pure (scenario in, text out) and imports neither Textual nor
 anything that starts a process, so a UI can show the code as it is edited.
 """
