@@ -255,23 +255,16 @@ class PoolWatch:
         return percent
 
     def samples(self, alive: list[bool]) -> list[PoolSample]:
+        """One panel per pool process: its counts, its tasks and results in
+        the order they arrived, what it waits for."""
         out = []
         for proc, region, spec in self.pools:
             values = self._vals.get(proc)
             if values is None:
                 continue
             claimed = min(values[H_CLAIMED], region.workers)
-            worker_ats = [region.worker(arrival) - region.at for arrival in range(claimed)]
-            results = []
-            for arrival in range(min(values[H_NRESULTS], region.results)):
-                record_at = HEAD + region.tasks * T_SLOTS + arrival * R_SLOTS
-                kind = values[record_at + R_KIND]
-                value: Any = values[record_at + R_VALUE] if kind == KIND_INT else None
-                if kind == KIND_OTHER:
-                    value = "…"
-                elif kind == KIND_ERROR:
-                    value = "error"
-                results.append((values[record_at + R_TASK], value))
+            worker_ats = [region.worker(slot) - region.at for slot in range(claimed)]
+            results = _results(values, region)
             lost, _, _ = self._lost(proc, region, spec)
             op = values[H_WAIT_OP]
             waiting = ""
@@ -316,6 +309,22 @@ class PoolWatch:
                 )
             )
         return out
+
+
+def _results(values: list[int], region: Region) -> list[tuple[int, Any]]:
+    """(task, value) of each result in arrival order; a value that is not a
+    64-bit int is not on the board: "…", or "error" for an exception."""
+    results = []
+    for arrival in range(min(values[H_NRESULTS], region.results)):
+        record_at = HEAD + region.tasks * T_SLOTS + arrival * R_SLOTS
+        kind = values[record_at + R_KIND]
+        value: Any = values[record_at + R_VALUE] if kind == KIND_INT else None
+        if kind == KIND_OTHER:
+            value = "…"
+        elif kind == KIND_ERROR:
+            value = "error"
+        results.append((values[record_at + R_TASK], value))
+    return results
 
 
 class _Worker:
