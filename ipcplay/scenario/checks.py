@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from ipcplay.safetext import neutralise
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 
 _FLT_MAX = 3.4028234663852886e38  # the largest finite C float (typecode 'f')
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
@@ -270,3 +270,20 @@ def typed_number(value: Any, key: str, typecode: str) -> int | float:
                 key, f"{show(value)} is out of range for typecode 'f' (a C float: ±{_FLT_MAX:.7g})"
             )
     return number
+
+
+def as_key(key: kinds.Key, value: Any, where: str) -> Any:
+    """A value of a kind's key whose type says all: a whole number within the
+    key's limits, a boolean or a typecode. Other types need the kind to read."""
+    if key.type == "int":
+        return as_int(value, where, key.low, getattr(model, key.cap), key.cap)
+    if key.type == "bool":
+        return as_bool(value, where)
+    if key.type == "typecode":
+        return as_choice(value, where, model.TYPECODES)
+    raise ValueError(f"a {key.type} key needs its kind to be read")  # a caller's mistake
+
+
+def one_of(names: Sequence[str]) -> str:
+    """'Queue, JoinableQueue and ManagerQueue': names as a sentence lists them."""
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)

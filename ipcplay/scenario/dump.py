@@ -6,7 +6,7 @@ from typing import Any
 
 import tomli_w
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.load_pool import DEFAULT_POOL, STAR_METHODS
 from ipcplay.scenario.load_processes import (
     CPU_COUNT,
@@ -103,39 +103,34 @@ def _dump_meta(scenario: Scenario) -> dict[str, Any]:
 
 
 def _dump_channel(channel: ChannelSpec) -> dict[str, Any]:
+    """Its kind, then each key its kind takes that is not the key's default."""
     out: dict[str, Any] = {"kind": channel.kind}
-    if channel.maxsize:
-        out["maxsize"] = channel.maxsize
-    if not channel.duplex:
-        out["duplex"] = False
-    if channel.reader_keeps_write_end:
-        out["reader_keeps_write_end"] = True
-    if channel.remote:
-        out["remote"] = True
+    for field in kinds.CHANNEL_BY_NAME[channel.kind].keys:
+        value = getattr(channel, field)
+        if value != kinds.KEYS[field].default:
+            out[field] = value
     return out
 
 
 def _dump_shared(spec: SharedSpec) -> dict[str, Any]:
+    """Its kind, then each key its kind takes that it requires or that is not
+    the kind's default; tuples (a list in a list, a dict's items) as TOML has them."""
+    kind = kinds.SHARED_BY_NAME[spec.kind]
     out: dict[str, Any] = {"kind": spec.kind}
-    if spec.kind in model.DATA_KINDS and spec.typecode != "i":
-        out["typecode"] = spec.typecode
-    if spec.kind == "Value" and spec.value:
-        out["value"] = spec.value
-    if spec.kind in ("Semaphore", "BoundedSemaphore") and spec.value != 1:
-        out["value"] = spec.value
-    if spec.kind == "Array":
-        out["values"] = list(spec.values)
-    if spec.kind == "Barrier":
-        out["parties"] = spec.parties
-    if spec.kind == "SharedMemory":
-        out["size"] = spec.size
-    if spec.kind == "ManagerList" and spec.values:
-        out["values"] = [list(item) if isinstance(item, tuple) else item for item in spec.values]
-    if spec.kind == "ManagerDict" and spec.items:
-        out["items"] = {
-            name: list(item) if isinstance(item, tuple) else item for name, item in spec.items
-        }
+    for field in kind.keys:
+        value = getattr(spec, field)
+        if field not in kind.required and value == kinds.default_of(kind, field):
+            continue
+        if kinds.KEYS[field].type == "list":
+            value = [_toml_item(item) for item in value]
+        elif kinds.KEYS[field].type == "table":
+            value = {name: _toml_item(item) for name, item in value}
+        out[field] = value
     return out
+
+
+def _toml_item(item: Any) -> Any:
+    return list(item) if isinstance(item, tuple) else item
 
 
 def _dump_process_step(step: Step) -> dict[str, Any]:

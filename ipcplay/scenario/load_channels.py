@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.checks import (
-    as_bool,
     as_choice,
     as_identifier,
-    as_int,
+    as_key,
     as_table,
     check_keys,
     fail,
+    one_of,
     subkey,
     suggest,
 )
 from ipcplay.scenario.model import ChannelSpec
 
-_CHANNEL_KEYS = ("kind", "maxsize", "duplex", "reader_keeps_write_end", "remote")
-_QUEUES = ("Queue", "JoinableQueue", "ManagerQueue")
+# Every key some channel kind takes, in the table's order (the order they are checked in).
+_CHANNEL_KEYS = ("kind", *(name for name in kinds.KEYS if kinds.taking(name, "channel")))
+# A key only a one-way channel takes: it says what a one-way Pipe's reader does.
+_ONE_WAY_ONLY = "reader_keeps_write_end"
 
 
 def parse_channels(value: Any) -> dict[str, ChannelSpec]:
@@ -41,30 +43,20 @@ def _parse_channel(name: str, value: Any) -> ChannelSpec:
     if "kind" not in table:
         fail(subkey(key, "kind"), f"missing; expected one of {', '.join(model.CHANNEL_KINDS)}")
     kind = as_choice(table["kind"], subkey(key, "kind"), model.CHANNEL_KINDS)
-    extra: dict[str, Any] = {}
-    if "maxsize" in table:
-        if kind not in _QUEUES:
-            fail(
-                subkey(key, "maxsize"),
-                f"applies to Queue, JoinableQueue and ManagerQueue only, not {kind}",
-            )
-        extra["maxsize"] = as_int(
-            table["maxsize"], subkey(key, "maxsize"), 0, model.MAX_MAXSIZE, "MAX_MAXSIZE"
-        )
-    if "duplex" in table:
-        if kind != "Pipe":
-            fail(subkey(key, "duplex"), f"applies to Pipe only, not {kind}")
-        extra["duplex"] = as_bool(table["duplex"], subkey(key, "duplex"))
-    if "reader_keeps_write_end" in table:
-        where = subkey(key, "reader_keeps_write_end")
-        if kind != "Pipe" or extra.get("duplex", True):
-            fail(where, 'applies to a one-way Pipe only (kind = "Pipe", duplex = false)')
-        extra["reader_keeps_write_end"] = as_bool(table["reader_keeps_write_end"], where)
-    if "remote" in table:
-        if kind != "ManagerQueue":
-            fail(subkey(key, "remote"), f"applies to ManagerQueue only, not {kind}")
-        extra["remote"] = as_bool(table["remote"], subkey(key, "remote"))
-    return ChannelSpec(name=name, kind=kind, **extra)
+    entry = kinds.CHANNEL_BY_NAME[kind]
+    fields: dict[str, Any] = {}
+    for field in _CHANNEL_KEYS[1:]:
+        if field not in table:
+            continue
+        where = subkey(key, field)
+        takers = kinds.taking(field, "channel")
+        if field == _ONE_WAY_ONLY and (field not in entry.keys or fields.get("duplex", True)):
+            one = one_of(takers)
+            fail(where, f'applies to a one-way {one} only (kind = "{one}", duplex = false)')
+        if field not in entry.keys:
+            fail(where, f"applies to {one_of(takers)} only, not {kind}")
+        fields[field] = as_key(kinds.KEYS[field], table[field], where)
+    return ChannelSpec(name=name, kind=kind, **fields)
 
 
 def missing_hint(name: str, channels: Mapping[str, ChannelSpec]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ipcplay.safetext import neutralise
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.checks import (
     as_bool,
     as_choice,
@@ -369,9 +369,9 @@ def _check_ending(key: str, fields: dict[str, Any], channels: dict[str, ChannelS
     for ending in fields["ending"]:
         if ending == "poison-pill" and not outputs:
             fail(key, "'poison-pill' needs an output channel ('out') to send the pill on")
-        if ending == "join" and not any(channel.kind == "JoinableQueue" for channel in outputs):
+        if ending == "join" and not any(_channel(channel).joinable for channel in outputs):
             fail(key, "'join' needs an output channel ('out') that is a JoinableQueue")
-        if ending == "close" and not any(channel.kind == "Pipe" for channel in ends):
+        if ending == "close" and not any(_channel(channel).pipe_like for channel in ends):
             fail(key, "'close' needs a Pipe among the process's 'in' or 'out' channels")
 
 
@@ -386,7 +386,7 @@ def check_whole(
     _check_replica_names(processes)
     _check_channels_used(channels, processes)
     for channel in channels.values():
-        if channel.kind == "Pipe":
+        if _channel(channel).pipe_like:
             _check_pipe(channel, processes)
 
 
@@ -415,8 +415,8 @@ def _check_total(
         for process in processes
         if process.pool is not None
     )
-    queues = [channel for channel in channels.values() if channel.kind == "ManagerQueue"]
-    local = any(obj.kind in model.MANAGER_KINDS for obj in shared.values())
+    queues = [channel for channel in channels.values() if _channel(channel).manager]
+    local = any(kinds.SHARED_BY_NAME[obj.kind].manager for obj in shared.values())
     local = local or any(not channel.remote for channel in queues)
     servers = int(local) + int(any(channel.remote for channel in queues))
     total = roles + workers + servers
@@ -514,3 +514,7 @@ def _parse_pool_process(
         fields["work"] = _parse_work(table["work"], subkey(key, "work"))
     fields["pool"] = parse_pool(table["pool"], subkey(key, "pool"))
     return ProcessSpec(**fields)
+
+
+def _channel(channel: ChannelSpec) -> kinds.ChannelKind:
+    return kinds.CHANNEL_BY_NAME[channel.kind]

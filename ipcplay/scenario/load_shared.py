@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.checks import (
     as_choice,
     as_identifier,
     as_int,
+    as_key,
     as_table,
     check_keys,
     described,
@@ -20,7 +21,8 @@ from ipcplay.scenario.checks import (
 )
 from ipcplay.scenario.model import ChannelSpec, ProcessSpec, SharedSpec
 
-_SHARED_KEYS = ("kind", "typecode", "value", "values", "parties", "size", "items")
+# Every key some shared kind takes, in the table's order (the order they are checked in).
+_SHARED_KEYS = ("kind", *(name for name in kinds.KEYS if kinds.taking(name, "shared")))
 
 
 def parse_shared(value: Any, channels: dict[str, ChannelSpec]) -> dict[str, SharedSpec]:
@@ -46,53 +48,51 @@ def _parse_shared_one(name: str, value: Any) -> SharedSpec:
     if "kind" not in table:
         fail(subkey(key, "kind"), f"missing; expected one of {', '.join(model.SHARED_KINDS)}")
     kind = as_choice(table["kind"], subkey(key, "kind"), model.SHARED_KINDS)
-    applies = {
-        "typecode": model.DATA_KINDS,
-        "value": ("Value", "Semaphore", "BoundedSemaphore"),
-        "values": ("Array", "ManagerList"),
-        "parties": ("Barrier",),
-        "size": ("SharedMemory",),
-        "items": ("ManagerDict",),
-    }
-    for field, kinds in applies.items():
-        if field in table and kind not in kinds:
-            fail(subkey(key, field), f"applies to {' and '.join(kinds)} only, not {kind}")
-    return SharedSpec(name=name, kind=kind, **_shared_fields(table, key, kind))
+    entry = kinds.SHARED_BY_NAME[kind]
+    for field in _SHARED_KEYS[1:]:
+        if field in table and field not in entry.keys:
+            takers = kinds.taking(field, "shared")
+            fail(subkey(key, field), f"applies to {' and '.join(takers)} only, not {kind}")
+    return SharedSpec(name=name, kind=kind, **_shared_fields(table, key, entry))
 
 
-def _shared_fields(table: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
-    """The keys the kind takes, checked; a missing required one says what it is for."""
+def _shared_fields(table: dict[str, Any], key: str, kind: kinds.SharedKind) -> dict[str, Any]:
+    """The keys the kind takes, checked in the table's order; a missing one is
+    its kind's default, or, if the kind requires it, a message saying what it is for."""
     fields: dict[str, Any] = {}
-    if "typecode" in table:
-        fields["typecode"] = as_choice(table["typecode"], subkey(key, "typecode"), model.TYPECODES)
-    typecode = fields.get("typecode", "i")
-    if kind == "Value" and "value" in table:
-        fields["value"] = typed_number(table["value"], subkey(key, "value"), typecode)
-    elif kind in ("Semaphore", "BoundedSemaphore"):
-        fields["value"] = 1
-        if "value" in table:
-            fields["value"] = as_int(table["value"], subkey(key, "value"), 0, model.MAX_MAXSIZE)
-    if kind == "Array":
-        if "values" not in table:
-            fail(
-                subkey(key, "values"), "missing; an Array needs its initial values, e.g. [0, 0, 0]"
-            )
-        fields["values"] = _array_values(table["values"], subkey(key, "values"), typecode)
-    if kind == "ManagerList" and "values" in table:
-        fields["values"] = _manager_values(table["values"], subkey(key, "values"))
-    if kind == "ManagerDict" and "items" in table:
-        fields["items"] = _manager_items(table["items"], subkey(key, "items"))
-    if kind == "Barrier":
-        if "parties" not in table:
-            fail(subkey(key, "parties"), "missing; how many processes the Barrier waits for")
-        fields["parties"] = as_int(
-            table["parties"], subkey(key, "parties"), 1, model.MAX_PARTIES, "MAX_PARTIES"
-        )
-    if kind == "SharedMemory":
-        if "size" not in table:
-            fail(subkey(key, "size"), "missing; how many bytes the block holds, e.g. 64")
-        fields["size"] = as_int(table["size"], subkey(key, "size"), 1, model.MAX_BLOCK, "MAX_BLOCK")
+    for field in kind.keys:
+        where = subkey(key, field)
+        if field not in table:
+            if field in kind.required:
+                article = "an" if kind.name[:1] in "AEIOU" else "a"
+                missing = kinds.KEYS[field].missing
+                fail(
+                    where,
+                    "missing; " + missing.format(kind=kind.name, a_kind=f"{article} {kind.name}"),
+                )
+            default = kinds.default_of(kind, field)
+            if default != kinds.KEYS[field].default:
+                fields[field] = default
+            continue
+        fields[field] = _key_value(kind, field, table[field], where, fields.get("typecode", "i"))
     return fields
+
+
+def _key_value(kind: kinds.SharedKind, field: str, value: Any, where: str, typecode: str) -> Any:
+    """One key's value: its type in the table says how to read it, and for a
+    number or a list, so does the kind (permits are whole, data has a typecode)."""
+    key = kinds.KEYS[field]
+    if key.type == "number":
+        if kind.permits:
+            return as_int(value, where, 0, model.MAX_MAXSIZE)
+        return typed_number(value, where, typecode)
+    if key.type == "list":
+        if kind.data:
+            return _array_values(value, where, typecode)
+        return _manager_values(value, where)
+    if key.type == "table":
+        return _manager_items(value, where)
+    return as_key(key, value, where)
 
 
 def _array_values(items: Any, key: str, typecode: str) -> tuple[int | float, ...]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.checks import (
     as_bool,
     as_float,
@@ -66,35 +66,22 @@ _STEP_KEYS = (
 )
 
 
-# Condition steps that need the Condition held, as in threading.
+# Steps that need the lock held when the kind is a lock too (a Condition), as in threading.
 _HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
-
-
-# Which kinds each step may name, and how to say so.
-_STEP_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
-    "acquire": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
-    "release": ((*model.LOCK_KINDS, *model.DATA_KINDS), "a lock, a semaphore, a Value or an Array"),
-    "wait": (("Event", "Barrier", "Condition"), "an Event, a Barrier or a Condition"),
-    "notify": (("Condition",), "a Condition"),
-    "notify_all": (("Condition",), "a Condition"),
-    "wait_for": (("Condition",), "a Condition"),
-    "write": (("SharedMemory",), "a SharedMemory block"),
-    "fill": (("SharedMemory",), "a SharedMemory block"),
-    "read": (("SharedMemory",), "a SharedMemory block"),
-    "set": (("Event",), "an Event"),
-    "clear": (("Event",), "an Event"),
-    "on": (
-        (*model.DATA_KINDS, *model.MANAGER_KINDS),
-        "a Value, an Array, or a Manager list, dict or Namespace",
-    ),
-}
-
-
-# Which Manager steps each Manager kind takes.
-_MANAGER_STEPS = {
-    "ManagerList": ("append", "setitem"),
-    "ManagerDict": ("setitem", "append"),
-    "ManagerNamespace": ("setattr",),
+# How to say which kinds a step may name; which they are is the kinds table's `steps`.
+_TARGET_WORDS = {
+    "acquire": "a lock, a semaphore, a Value or an Array",
+    "release": "a lock, a semaphore, a Value or an Array",
+    "wait": "an Event, a Barrier or a Condition",
+    "notify": "a Condition",
+    "notify_all": "a Condition",
+    "wait_for": "a Condition",
+    "write": "a SharedMemory block",
+    "fill": "a SharedMemory block",
+    "read": "a SharedMemory block",
+    "set": "an Event",
+    "clear": "an Event",
+    "on": "a Value, an Array, or a Manager list, dict or Namespace",
 }
 
 
@@ -151,7 +138,7 @@ def _parse_step_one(
         return _parse_block_write(key, table, action, shared[target])
     if action != "on":
         return Step(op=action, target=target)
-    if shared[target].kind in model.MANAGER_KINDS:
+    if kinds.SHARED_BY_NAME[shared[target].kind].manager:
         return _parse_manager_step(key, table, target, shared[target].kind)
     for field in (*STEP_MANAGER, "key", "assign"):
         if field in table:
@@ -230,7 +217,7 @@ def _parse_block_write(key: str, table: dict[str, Any], action: str, block: Shar
 def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str) -> Step:
     """`{ on = "ml", append = X }`, `{ on = "md", setitem = X, key = K }`,
     `{ on = "ns", setattr = X, key = "name" }`: one proxy call each."""
-    allowed = _MANAGER_STEPS[kind]
+    allowed = kinds.SHARED_BY_NAME[kind].manager_steps
     for field in (*STEP_UPDATES, "locked"):
         if field in table:
             fail(subkey(key, field), f"applies to a Value or an Array, not a {kind}")
@@ -280,24 +267,23 @@ def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]
             f"; declared: {', '.join(shared)}" if shared else f"; declare it as [shared.{name}]"
         )
         fail(key, f"no shared object named {show(name)}{hint}")
-    kinds, what = _STEP_TARGETS[action]
     kind = shared[name].kind
-    if kind not in kinds:
-        fail(key, f"{show(name)} is a {kind}; '{action}' needs {what}")
+    if action not in kinds.SHARED_BY_NAME[kind].steps:
+        fail(key, f"{show(name)} is a {kind}; '{action}' needs {_TARGET_WORDS[action]}")
     return name
 
 
-def _check_held(key: str, steps: tuple[Step, ...], kinds: dict[str, str]) -> None:
+def _check_held(key: str, steps: tuple[Step, ...], kind_of: dict[str, str]) -> None:
     """Every acquire is released by the end of the steps, and only what is held is
     released: the steps run `count` times, and a lock still held at the end would
     be taken again at the next round (a Lock is not re-entrant)."""
     held: list[str] = []
     for index, step in enumerate(steps):
         where = f"{key}[{index}].{step.op}"
-        if step.op in _HELD_OPS and step.target not in held and kinds[step.target] == "Condition":
+        if step.op in _HELD_OPS and step.target not in held and _is_lock(kind_of[step.target]):
             fail(
                 where,
-                f"{step.op} on {show(step.target)} needs the Condition held; "
+                f"{step.op} on {show(step.target)} needs the {kind_of[step.target]} held; "
                 f'add {{ acquire = "{step.target}" }} before it',
             )
         if step.op == "acquire":
@@ -309,3 +295,7 @@ def _check_held(key: str, steps: tuple[Step, ...], kinds: dict[str, str]) -> Non
     if held:
         name = held[-1]
         fail(key, f'ends holding {show(name)}; add {{ release = "{name}" }} after its use')
+
+
+def _is_lock(kind: str) -> bool:
+    return kinds.SHARED_BY_NAME[kind].lock
