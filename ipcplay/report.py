@@ -55,11 +55,11 @@ def as_dict(
         "verdict": verdict,
         "expected": header.expected,
         "duration_s": round(duration_s, 3),
-        "processes": [process_dict(p) for p in snap.processes],
-        "channels": [channel_dict(c) for c in snap.channels],
-        "shared": [shared_dict(o) for o in snap.shared],
-        "pools": [pool_dict(o) for o in snap.pools],
-        "managers": [manager_dict(m) for m in snap.managers],
+        "processes": [process_dict(process) for process in snap.processes],
+        "channels": [channel_dict(channel) for channel in snap.channels],
+        "shared": [shared_dict(obj) for obj in snap.shared],
+        "pools": [pool_dict(pool) for pool in snap.pools],
+        "managers": [manager_dict(manager) for manager in snap.managers],
         "stuck": stuck_dict(snap),
         "journal": {
             "events": snap.events_total,
@@ -72,79 +72,79 @@ def as_dict(
     }
 
 
-def process_dict(p: ProcessSample) -> dict[str, Any]:
+def process_dict(process: ProcessSample) -> dict[str, Any]:
     """One process: how it ended and what it did, counted."""
     return {
-        "name": p.name,
-        "role": p.role,
-        "template": p.template,
-        "pid": p.pid,
-        "ppid": p.ppid,
-        "exitcode": p.exitcode,
-        "state": p.state,
-        "cpu_s": round(p.cpu_s, 3),
-        "sent": p.sent,
-        "received": p.received,
-        "items": p.items,
-        "pills_sent": p.pills_sent,
-        "pills_received": p.pills_received,
-        "blocked_s": round(p.blocked_s, 4),
-        "rss": p.rss,
-        "ctx_switches": p.ctx_switches,
-        "stopped_by_ipcplay": p.stopped_by_engine,
-        "error": p.error or None,
-        **({"notes": dict(p.notes)} if p.notes else {}),
+        "name": process.name,
+        "role": process.role,
+        "template": process.template,
+        "pid": process.pid,
+        "ppid": process.ppid,
+        "exitcode": process.exitcode,
+        "state": process.state,
+        "cpu_s": round(process.cpu_s, 3),
+        "sent": process.sent,
+        "received": process.received,
+        "items": process.items,
+        "pills_sent": process.pills_sent,
+        "pills_received": process.pills_received,
+        "blocked_s": round(process.blocked_s, 4),
+        "rss": process.rss,
+        "ctx_switches": process.ctx_switches,
+        "stopped_by_ipcplay": process.stopped_by_engine,
+        "error": process.error or None,
+        **({"notes": dict(process.notes)} if process.notes else {}),
     }
 
 
-def channel_dict(c: ChannelSample) -> dict[str, Any]:
+def channel_dict(channel: ChannelSample) -> dict[str, Any]:
     """One channel: its traffic, its depth, its waits, and a pipe's directions."""
     return {
-        "name": c.name,
-        "kind": c.kind,
-        "maxsize": c.maxsize,
-        "puts": c.puts,
-        "gets": c.gets,
-        "depth": c.depth,
-        "max_depth": c.max_depth,
-        "bytes": c.bytes,
-        "task_done": c.task_done,
-        "unfinished": c.unfinished,
-        "full_hits": c.full_hits,
-        "lost": c.lost,
-        "blocked_put_s": round(c.blocked_put_s, 4),
-        "blocked_get_s": round(c.blocked_get_s, 4),
+        "name": channel.name,
+        "kind": channel.kind,
+        "maxsize": channel.maxsize,
+        "puts": channel.puts,
+        "gets": channel.gets,
+        "depth": channel.depth,
+        "max_depth": channel.max_depth,
+        "bytes": channel.bytes,
+        "task_done": channel.task_done,
+        "unfinished": channel.unfinished,
+        "full_hits": channel.full_hits,
+        "lost": channel.lost,
+        "blocked_put_s": round(channel.blocked_put_s, 4),
+        "blocked_get_s": round(channel.blocked_get_s, 4),
         # An item's age in the channel (put to get), the longest so far;
         # "max_wait_s" is its old name, kept for readers of old reports.
-        "max_age_s": round(c.max_wait_s, 4),
-        "max_wait_s": round(c.max_wait_s, 4),
-        "writers": list(c.writers),
-        "readers": list(c.readers),
+        "max_age_s": round(channel.max_wait_s, 4),
+        "max_wait_s": round(channel.max_wait_s, 4),
+        "writers": list(channel.writers),
+        "readers": list(channel.readers),
         "directions": [
             {
-                "from": d.src,
-                "to": d.dst,
-                "sent": d.sent,
-                "received": d.received,
-                "in_flight": d.in_flight,
-                "bytes": d.bytes,
+                "from": direction.src,
+                "to": direction.dst,
+                "sent": direction.sent,
+                "received": direction.received,
+                "in_flight": direction.in_flight,
+                "bytes": direction.bytes,
             }
-            for d in c.directions
+            for direction in channel.directions
         ],
     }
 
 
-def manager_dict(m: ManagerSample) -> dict[str, Any]:
+def manager_dict(manager: ManagerSample) -> dict[str, Any]:
     """One Manager's server process and the calls made to it."""
     return {
-        "name": m.name,
-        "kind": m.kind,
-        "pid": m.pid,
-        "address": m.address,
-        "exitcode": m.exitcode,
-        "calls": dict(m.calls),
-        "observer_reads": m.observer_reads,
-        "objects": list(m.objects),
+        "name": manager.name,
+        "kind": manager.kind,
+        "pid": manager.pid,
+        "address": manager.address,
+        "exitcode": manager.exitcode,
+        "calls": dict(manager.calls),
+        "observer_reads": manager.observer_reads,
+        "objects": list(manager.objects),
     }
 
 
@@ -158,108 +158,112 @@ def stuck_dict(snap: Snapshot) -> dict[str, Any] | None:
         "description": snap.stuck.description,
         "waits": [
             {
-                "waiter": w.waiter,
-                "op": w.op,
-                "object": w.obj,
-                "reason": w.reason,
-                "waits_for": list(w.waits_for),
-                "holder": w.holder,
-                "in_cycle": w.in_cycle,
+                "waiter": wait.waiter,
+                "op": wait.op,
+                "object": wait.obj,
+                "reason": wait.reason,
+                "waits_for": list(wait.waits_for),
+                "holder": wait.holder,
+                "in_cycle": wait.in_cycle,
             }
-            for w in snap.waits
+            for wait in snap.waits
         ],
     }
 
 
-def pool_dict(o: PoolSample) -> dict[str, Any]:
+def pool_dict(pool: PoolSample) -> dict[str, Any]:
     """One Pool: its task flow, counted, and its results in arrival order."""
     return {
-        "name": o.name,
-        "method": o.method,
-        "function": o.function,
-        "processes": o.processes,
-        "maxtasksperchild": o.maxtasksperchild or None,
-        "chunksize": o.chunksize or None,
-        "state": o.state,
-        "tasks": list(o.tasks),
-        "submitted": o.submitted,
-        "taken": o.taken,
-        "returned": o.returned,
-        "failed": o.failed,
-        "collected": o.collected,
-        "errors": o.errors,
-        "callbacks": o.callbacks,
-        "error_callbacks": o.error_callbacks,
-        "timeouts": o.timeouts,
-        "resubmitted": o.resubmitted,
-        "queued": o.queued,
-        "running": o.running,
-        "arrived": list(o.arrived),
-        "results": list(o.results),
+        "name": pool.name,
+        "method": pool.method,
+        "function": pool.function,
+        "processes": pool.processes,
+        "maxtasksperchild": pool.maxtasksperchild or None,
+        "chunksize": pool.chunksize or None,
+        "state": pool.state,
+        "tasks": list(pool.tasks),
+        "submitted": pool.submitted,
+        "taken": pool.taken,
+        "returned": pool.returned,
+        "failed": pool.failed,
+        "collected": pool.collected,
+        "errors": pool.errors,
+        "callbacks": pool.callbacks,
+        "error_callbacks": pool.error_callbacks,
+        "timeouts": pool.timeouts,
+        "resubmitted": pool.resubmitted,
+        "queued": pool.queued,
+        "running": pool.running,
+        "arrived": list(pool.arrived),
+        "results": list(pool.results),
         "results_in_task_order": [
-            r for _, r in sorted(zip(o.arrived, o.results, strict=True), key=lambda x: x[0])
+            result
+            for _, result in sorted(
+                zip(pool.arrived, pool.results, strict=True), key=lambda pair: pair[0]
+            )
         ],
-        "workers_started": o.workers_started,
-        "workers_exited": o.workers_exited,
-        "lost": list(o.lost),
+        "workers_started": pool.workers_started,
+        "workers_exited": pool.workers_exited,
+        "lost": list(pool.lost),
     }
 
 
-def shared_dict(o: SharedSample) -> dict[str, Any]:
+def shared_dict(obj: SharedSample) -> dict[str, Any]:
     """One shared object: what every kind has, then what its kind adds."""
-    out: dict[str, Any] = {"name": o.name, "kind": o.kind, "users": list(o.users)}
-    if o.kind.startswith("Manager"):  # a proxy's object: its value as last read, calls by method
-        value: Any = o.value
-        if o.kind == "ManagerList" and value is not None:
+    out: dict[str, Any] = {"name": obj.name, "kind": obj.kind, "users": list(obj.users)}
+    if obj.kind.startswith("Manager"):  # a proxy's object: its value as last read, calls by method
+        value: Any = obj.value
+        if obj.kind == "ManagerList" and value is not None:
             value = list(value)
         elif value is not None:
-            out["repr"] = repr(dict(value) if o.kind == "ManagerDict" else value)
-            value = {str(k): v for k, v in value}
+            out["repr"] = repr(dict(value) if obj.kind == "ManagerDict" else value)
+            value = {str(key): item for key, item in value}
         out["value"] = value
-        if o.expected is not None:
-            out["expected"] = o.expected
-            out["lost_updates"] = o.lost
-        out["calls"] = dict(o.calls)
-        out["call_s"] = round(o.wait_s, 4)
+        if obj.expected is not None:
+            out["expected"] = obj.expected
+            out["lost_updates"] = obj.lost
+        out["calls"] = dict(obj.calls)
+        out["call_s"] = round(obj.wait_s, 4)
         return out
-    if o.kind in ("Value", "Array"):
-        out["typecode"] = o.typecode
-        out["value"] = list(o.value) if isinstance(o.value, tuple) else o.value
-        out["updates"] = o.updates
-        if o.expected is not None:
-            out["expected"] = o.expected
-            out["lost_updates"] = o.lost
-    if o.kind == "SharedMemory":
+    if obj.kind in ("Value", "Array"):
+        out["typecode"] = obj.typecode
+        out["value"] = list(obj.value) if isinstance(obj.value, tuple) else obj.value
+        out["updates"] = obj.updates
+        if obj.expected is not None:
+            out["expected"] = obj.expected
+            out["lost_updates"] = obj.lost
+    if obj.kind == "SharedMemory":
         pass  # nothing to acquire or wait for: its counts are below
-    elif o.kind in ("Event", "Barrier"):
-        out["waits"] = o.acquires
+    elif obj.kind in ("Event", "Barrier"):
+        out["waits"] = obj.acquires
     else:
-        out["acquires"] = o.acquires
-        out["releases"] = o.releases
-        out["contended"] = o.contended
-        out["hold_s"] = round(o.hold_s, 4)
+        out["acquires"] = obj.acquires
+        out["releases"] = obj.releases
+        out["contended"] = obj.contended
+        out["hold_s"] = round(obj.hold_s, 4)
         out["holders"] = [
-            {"name": n, "pid": pid} for n, pid in zip(o.holders, o.holder_pids, strict=True)
+            {"name": name, "pid": pid}
+            for name, pid in zip(obj.holders, obj.holder_pids, strict=True)
         ]
-    if o.kind in ("Semaphore", "BoundedSemaphore"):
-        out["permits"] = o.permits
-        out["free"] = o.free
-    if o.kind == "Event":
-        out["is_set"] = o.is_set
-        out["sets"] = o.sets
-        out["clears"] = o.clears
-    if o.kind == "Condition":
-        out["notifies"] = o.notifies
-    if o.kind == "SharedMemory":
-        out.update(block=o.block, size=o.size, byte_sum=o.value, head=o.head)
+    if obj.kind in ("Semaphore", "BoundedSemaphore"):
+        out["permits"] = obj.permits
+        out["free"] = obj.free
+    if obj.kind == "Event":
+        out["is_set"] = obj.is_set
+        out["sets"] = obj.sets
+        out["clears"] = obj.clears
+    if obj.kind == "Condition":
+        out["notifies"] = obj.notifies
+    if obj.kind == "SharedMemory":
+        out.update(block=obj.block, size=obj.size, byte_sum=obj.value, head=obj.head)
         out["per_process"] = [
-            {"name": n, "reads": r, "writes": w, "last_sum_read": last}
-            for n, r, w, last in o.per_process
+            {"name": name, "reads": reads, "writes": writes, "last_sum_read": last}
+            for name, reads, writes, last in obj.per_process
         ]
-    if o.kind == "Barrier":
-        out["parties"] = o.parties
-        out["arrived"] = o.arrived
-        out["broken"] = o.broken
-    out["waiting"] = list(o.waiting)
-    out["wait_s"] = round(o.wait_s, 4)
+    if obj.kind == "Barrier":
+        out["parties"] = obj.parties
+        out["arrived"] = obj.arrived
+        out["broken"] = obj.broken
+    out["waiting"] = list(obj.waiting)
+    out["wait_s"] = round(obj.wait_s, 4)
     return out
