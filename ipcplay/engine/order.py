@@ -77,44 +77,44 @@ class EventOrder:
             return []
         pend.sort()  # runs already in order (each ring's, and what was held): a merge
         upto = drained_at_ns - self.hold_ns
-        k = len(pend) if final else bisect_right(pend, (upto, _BIG))
-        ready, rest = pend[:k], pend[k:]
+        ready_count = len(pend) if final else bisect_right(pend, (upto, _BIG))
+        ready, rest = pend[:ready_count], pend[ready_count:]
         released_to = self._released_to
         if ready and ready[0][0] < released_to:
             self.late += bisect_right(ready, (released_to, -1))
         # Puts in this batch, by (chan, mid): a get must not overtake one.
         ahead: dict[tuple[int, int], list[int]] = {}
-        for e in ready:
-            if e[3] & _OP_BITS == B.OP_PUT and e[2] >= 0:
-                ahead.setdefault(((e[3] >> 5) & 0x7FF, e[2]), []).append(e[1])
+        for event in ready:
+            if event[3] & _OP_BITS == B.OP_PUT and event[2] >= 0:
+                ahead.setdefault(((event[3] >> 5) & 0x7FF, event[2]), []).append(event[1])
         # A get this close to the hold-back's edge may have its put just past
         # it (a put that waited is stamped after its wait): it waits a round.
         edge = upto - self.hold_ns // 4
         out: list[RawEvent] = []
         held: list[RawEvent] = []
         waiting: dict[tuple[int, int], list[RawEvent]] = {}
-        for e in ready:
-            op = e[3] & _OP_BITS
-            if op == B.OP_PUT and e[2] >= 0:
-                key = ((e[3] >> 5) & 0x7FF, e[2])
-                ahead[key].remove(e[1])
-                out.append(e)
-                self._remember(key, e[1], e[0])
-                for g in waiting.pop(key, ()):
-                    if not self._match(g, out):
-                        waiting.setdefault(key, []).append(g)
-            elif op == B.OP_GET and e[2] >= 0:
-                if self._match(e, out):
+        for event in ready:
+            op = event[3] & _OP_BITS
+            if op == B.OP_PUT and event[2] >= 0:
+                key = ((event[3] >> 5) & 0x7FF, event[2])
+                ahead[key].remove(event[1])
+                out.append(event)
+                self._remember(key, event[1], event[0])
+                for later_get in waiting.pop(key, ()):
+                    if not self._match(later_get, out):
+                        waiting.setdefault(key, []).append(later_get)
+            elif op == B.OP_GET and event[2] >= 0:
+                if self._match(event, out):
                     continue
-                key = ((e[3] >> 5) & 0x7FF, e[2])
-                if any(p != e[1] for p in ahead.get(key, ())):
-                    waiting.setdefault(key, []).append(e)  # its put is later in this batch
-                elif e[0] > edge and not final:
-                    held.append(e)
+                key = ((event[3] >> 5) & 0x7FF, event[2])
+                if any(writer != event[1] for writer in ahead.get(key, ())):
+                    waiting.setdefault(key, []).append(event)  # its put is later in this batch
+                elif event[0] > edge and not final:
+                    held.append(event)
                 else:
-                    out.append(e)  # its put is not in the journal (dropped, or before it)
+                    out.append(event)  # its put is not in the journal (dropped, or before it)
             else:
-                out.append(e)
+                out.append(event)
         for gets in waiting.values():
             out.extend(gets)  # the one put of their id went to another get: never hold them
         if held:
@@ -124,14 +124,14 @@ class EventOrder:
             self._released_to = max(released_to, out[-1][0])
         return out
 
-    def _remember(self, key: tuple[int, int], proc: int, t: int) -> None:
+    def _remember(self, key: tuple[int, int], proc: int, t_ns: int) -> None:
         puts = self._puts.get(key)
         if puts is None:
-            self._puts[key] = [(proc, t)]
+            self._puts[key] = [(proc, t_ns)]
             if len(self._puts) > _KEEP_PUTS:
                 self._puts.popitem(last=False)
         else:
-            puts.append((proc, t))
+            puts.append((proc, t_ns))
 
     def _match(self, get: RawEvent, out: list[RawEvent]) -> bool:
         """Release `get` after a released put of its message by another
@@ -140,10 +140,12 @@ class EventOrder:
         puts = self._puts.get(key)
         if not puts:
             return False
-        i = next((i for i, (p, _) in enumerate(puts) if p != get[1]), None)
-        if i is None:
+        position = next(
+            (position for position, (writer, _) in enumerate(puts) if writer != get[1]), None
+        )
+        if position is None:
             return False
-        _, t_put = puts.pop(i)
+        _, t_put = puts.pop(position)
         if not puts:
             del self._puts[key]
         if get[0] < t_put:
