@@ -44,14 +44,14 @@ COROUTINE_ITEM_S = 0.05  # the consumer's work per item (seed 003 sleeps 1 s)
 def parent_before_start(scenario: Any) -> None:
     """The parent sets its global; a forked child copies this value."""
     global COUNTER
-    if any(p.role == "globals" for p in scenario.processes):
+    if any(proc.role == "globals" for proc in scenario.processes):
         COUNTER = PARENT_BEFORE
 
 
 def parent_after_start(scenario: Any) -> None:
     """The parent changes its global again: no child ever sees this one."""
     global COUNTER
-    if any(p.role == "globals" for p in scenario.processes):
+    if any(proc.role == "globals" for proc in scenario.processes):
         COUNTER = PARENT_AFTER
 
 
@@ -66,9 +66,9 @@ class _Notes:
         self.mv = ctx.mv
         self.base = ctx.base
 
-    def put(self, i: int, value: int) -> None:
-        self.mv[self.base + B.P_NOTE + i] = value
-        self.mv[self.base + B.P_NOTE_SET] |= 1 << i
+    def put(self, note: int, value: int) -> None:
+        self.mv[self.base + B.P_NOTE + note] = value
+        self.mv[self.base + B.P_NOTE_SET] |= 1 << note
 
 
 def globals_role(ctx: Any) -> str | None:
@@ -84,6 +84,8 @@ def globals_role(ctx: Any) -> str | None:
     return None
 
 
+# The coroutine and greenlet demos keep the seed's own names (c, n, r, g1,
+# g2), as the exported script does (export/snippets.py): the two read alike.
 def _consumer(notes: _Notes, counts: list[int]) -> Any:
     """Seed 003's consumer(): take n from send(), answer '200 OK'; stop on a falsy n."""
     r = ""

@@ -62,9 +62,9 @@ def sleep(mv: memoryview, seconds: float, stop: Callable[[], bool] | None = None
     while left > 0:
         speed = speed_of(mv)
         real = min(left / speed, SLICE_S)
-        t = time.monotonic()
+        started = time.monotonic()
         time.sleep(real)
-        left -= (time.monotonic() - t) * speed
+        left -= (time.monotonic() - started) * speed
         if stop is not None and stop():
             return True
     return False
@@ -78,9 +78,9 @@ def spin(mv: memoryview, seconds: float) -> None:
         speed = speed_of(mv)
         start = time.perf_counter()
         end = start + min(left / speed, SLICE_S)
-        x = 0
+        spins = 0
         while time.perf_counter() < end:
-            x += 1
+            spins += 1
         left -= (time.perf_counter() - start) * speed
 
 
@@ -114,8 +114,8 @@ class ScenarioClock:
         marks = self._history
         for mark in reversed(marks):
             if real >= mark[0] or mark is marks[0]:
-                t, scene, speed = mark
-                return scene + (real - t) * speed
+                real_at, scene, speed = mark
+                return scene + (real - real_at) * speed
         return 0.0  # not reached: the first mark always answers
 
     def since(self, start: float, now: float) -> float:
