@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 from concurrent.futures import Future
-from dataclasses import dataclass
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -18,12 +17,12 @@ from ipcplay.engine.snapshot import Snapshot, crashed
 from ipcplay.engine.tempo import SPEEDS
 from ipcplay.export import to_python
 from ipcplay.markers import MarkerOut, StateMarks
-from ipcplay.scenario import kinds
 from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui.deferred import after, after_refresh, alive, every
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.screens.run_keys import KeysByState
+from ipcplay.tui.screens.run_panels import Panels, Shown
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
@@ -37,18 +36,6 @@ from ipcplay.tui.widgets.status import Banner, StatusBar
 from ipcplay.tui.widgets.waits import WaitGraph
 
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
-
-
-@dataclass(frozen=True)
-class _Widgets:
-    flow: FlowView
-    channels: ChannelPanel
-    shared: SharedPanel
-    processes: ProcessPanel
-    events: EventLog
-    waits: WaitGraph
-    banner: Banner
-    tabs: TabbedContent
 
 
 class RunScreen(KeysByState):
@@ -105,7 +92,7 @@ class RunScreen(KeysByState):
         # What the teacher paused, by hand: the tour holds meanwhile and never resumes it.
         self.teacher_paused: set[str] = set()
         self.teacher_paused_all = False
-        self._w: _Widgets | None = None
+        self._w: Panels | None = None
         self._heap_frozen = False
         self.markers = markers or MarkerOut(-1)
         self.marks = StateMarks()
@@ -151,22 +138,12 @@ class RunScreen(KeysByState):
             after_refresh(self, self._apply, self.snap)
 
     def on_mount(self) -> None:
+        shown = Shown.of(self.source.scenario)
         log = self.query_one(EventLog)
-        log.pipes = {
-            channel.name
-            for channel in self.source.scenario.channels
-            if kinds.channel_has(channel.kind, "pipe_like")
-        }
-        log.conditions = {
-            obj.name for obj in self.source.scenario.shared if obj.kind == "Condition"
-        }
-        scenario = self.source.scenario
-        # A scenario of only shared objects has no diagram; one without them, no panel.
-        self.query_one("#top").display = bool(scenario.channels)
-        self.query_one(SharedPanel).display = bool(scenario.shared)
-        self.query_one(ManagerPanel).display = any(
-            kinds.channel_has(c.kind, "manager") for c in scenario.channels
-        ) or any(kinds.shared_has(o.kind, "manager") for o in scenario.shared)
+        log.pipes, log.conditions = shown.pipes, shown.conditions
+        self.query_one("#top").display = shown.diagram
+        self.query_one(SharedPanel).display = shown.shared
+        self.query_one(ManagerPanel).display = shown.managers
         self.on_resize()
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
@@ -402,20 +379,10 @@ class RunScreen(KeysByState):
             w.banner.show_stuck(snap)
             self._status()
 
-    def _widgets(self) -> _Widgets:
+    def _widgets(self) -> Panels:
         """The panels, found once: a query walks the DOM, ten times a second."""
         if self._w is None:
-            q = self.query_one
-            self._w = _Widgets(
-                q(FlowView),
-                q(ChannelPanel),
-                q(SharedPanel),
-                q(ProcessPanel),
-                q(EventLog),
-                q(WaitGraph),
-                q(Banner),
-                q("#bottom", TabbedContent),
-            )
+            self._w = Panels.find(self)
         return self._w
 
     def _status(self) -> None:
