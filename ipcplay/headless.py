@@ -49,16 +49,16 @@ def _process_table(title: str, snap: Snapshot) -> Table:
     procs = Table(title=Text(f"{title} — {snap.elapsed_s:.1f} s"), expand=False)
     for col in ("process", "pid", "state", "cpu %", "rss", "sent", "recv", "blocked s"):
         procs.add_column(col, justify="right" if col not in ("process", "state") else "left")
-    for p in snap.processes:
+    for process in snap.processes:
         procs.add_row(
-            Text(p.name),
-            str(p.pid or "-"),
-            Text(F.state_words(p, snap.t)[0]),
-            f"{p.cpu_percent:.0f}",
-            F.size(p.rss) if p.rss else "-",
-            str(p.sent),
-            str(p.received),
-            f"{p.blocked_s:.2f}",
+            Text(process.name),
+            str(process.pid or "-"),
+            Text(F.state_words(process, snap.t)[0]),
+            f"{process.cpu_percent:.0f}",
+            F.size(process.rss) if process.rss else "-",
+            str(process.sent),
+            str(process.received),
+            f"{process.blocked_s:.2f}",
         )
     return procs
 
@@ -67,18 +67,18 @@ def _channel_table(snap: Snapshot) -> Table:
     chans = Table(expand=False)
     for col in ("channel", "kind", "puts", "gets", "depth", "max", "bytes", "put/s", "get/s"):
         chans.add_column(col, justify="left" if col in ("channel", "kind") else "right")
-    for c in snap.channels:
-        kind = c.kind + (f"({c.maxsize})" if c.maxsize else "")
+    for channel in snap.channels:
+        kind = channel.kind + (f"({channel.maxsize})" if channel.maxsize else "")
         chans.add_row(
-            Text(c.name),
+            Text(channel.name),
             kind,
-            str(c.puts),
-            str(c.gets),
-            str(c.depth),
-            str(c.max_depth),
-            F.size(c.bytes),
-            f"{c.put_rate:.0f}",
-            f"{c.get_rate:.0f}",
+            str(channel.puts),
+            str(channel.gets),
+            str(channel.depth),
+            str(channel.max_depth),
+            F.size(channel.bytes),
+            f"{channel.put_rate:.0f}",
+            f"{channel.get_rate:.0f}",
         )
     return chans
 
@@ -87,14 +87,14 @@ def _shared_table(snap: Snapshot) -> Table:
     objs = Table(expand=False)
     for col in ("shared", "kind", "state", "waiting", "acquires", "contended"):
         objs.add_column(col, justify="right" if col in ("acquires", "contended") else "left")
-    for o in snap.shared:
+    for obj in snap.shared:
         objs.add_row(
-            Text(o.name),
-            F.shared_kind(o),
-            Text.assemble(*F.shared_state(o, snap.t, 60)),
-            Text(", ".join(o.waiting)),
-            str(o.acquires),
-            str(o.contended),
+            Text(obj.name),
+            F.shared_kind(obj),
+            Text.assemble(*F.shared_state(obj, snap.t, 60)),
+            Text(", ".join(obj.waiting)),
+            str(obj.acquires),
+            str(obj.contended),
         )
     return objs
 
@@ -103,13 +103,13 @@ def _manager_table(snap: Snapshot) -> Table:
     servers = Table(expand=False)
     for col in ("manager", "pid", "threads", "address", "calls"):
         servers.add_column(col, justify="right" if col in ("pid", "threads") else "left")
-    for m in snap.managers:
-        calls = ", ".join(f"{k} {n}" for k, n in m.calls) or "none"
+    for manager in snap.managers:
+        calls = ", ".join(f"{method} {count}" for method, count in manager.calls) or "none"
         servers.add_row(
-            Text(f"{m.name} ({m.kind})"),
-            str(m.pid or "-"),
-            str(m.threads or "-"),
-            Text(m.address),
+            Text(f"{manager.name} ({manager.kind})"),
+            str(manager.pid or "-"),
+            str(manager.threads or "-"),
+            Text(manager.address),
             Text(calls),
         )
     return servers
@@ -167,7 +167,9 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         stop.set()
 
     start_tracker()
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    old = {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     console = Console(file=out)
     touring = options.tour and bool(scenario.tour)
     feed = _TourFeed(console, quiet=options.as_json)
@@ -187,8 +189,8 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         outcome = _watch(engine, scenario.title, options, console, stop, feed)
     finally:
         engine.shutdown()
-        for s, h in old.items():
-            signal.signal(s, h)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
     verdict = _final_verdict(scenario, outcome)
     stats = _trace(scenario, options)
     if options.as_json:
@@ -256,13 +258,13 @@ def _json_report(
     if player is not None:
         report["tour"] = [
             {
-                "step": f.index,
-                "t": round(f.elapsed_s, 3),
-                "met": f.met,
-                "seen": f.seen,
-                "did": list(f.done),
+                "step": fired.index,
+                "t": round(fired.elapsed_s, 3),
+                "met": fired.met,
+                "seen": fired.seen,
+                "did": list(fired.done),
             }
-            for f in player.fired
+            for fired in player.fired
         ]
     return report
 

@@ -232,9 +232,9 @@ def write_text(mv: memoryview, base: int, text: str) -> None:
 
 
 def read_text(values: list[int], base: int) -> str:
-    n = values[base + P_ERRLEN]
-    if n <= 0:
+    length = values[base + P_ERRLEN]
+    if length <= 0:
         return ""
     words = values[base + P_ERR : base + P_ERR + ERR_SLOTS]
-    raw = b"".join(w.to_bytes(8, sys.byteorder, signed=True) for w in words)
-    return raw[:n].decode("utf-8", "replace")
+    raw = b"".join(word.to_bytes(8, sys.byteorder, signed=True) for word in words)
+    return raw[:length].decode("utf-8", "replace")

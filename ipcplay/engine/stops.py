@@ -70,26 +70,26 @@ class Stops:
             self._spans[p].append((got[0], t))
         if got is None or not got[1]:
             return
-        t0, mark = got
+        began, mark = got
         prev = self._shift.get(p)
         before = prev[1] if prev is not None and prev[0] == mark else 0.0
         if prev is not None and prev[0] != mark:
             self._settle(p, prev)
-        self._shift[p] = (mark, before + max(0.0, t - t0))
+        self._shift[p] = (mark, before + max(0.0, t - began))
 
     def shift(self, p: int, mark: int, now: float) -> float:
         """Seconds to add to the start of p's current wait (marker `mark`):
         the stops inside it so far. A wait that has ended is settled into
         the totals."""
-        sh = self._shift.get(p)
-        if sh is not None and sh[0] != mark:
-            self._settle(p, sh)
+        shifted = self._shift.get(p)
+        if shifted is not None and shifted[0] != mark:
+            self._settle(p, shifted)
             del self._shift[p]
-            sh = None
-        extra = sh[1] if sh is not None else 0.0
-        st = self._stopped.get(p)
-        if st is not None and st[1] and st[1] == mark:
-            extra += max(0.0, now - st[0])  # stopped right now, inside this wait
+            shifted = None
+        extra = shifted[1] if shifted is not None else 0.0
+        stop = self._stopped.get(p)
+        if stop is not None and stop[1] and stop[1] == mark:
+            extra += max(0.0, now - stop[0])  # stopped right now, inside this wait
         return extra
 
     def is_stopped(self, p: int) -> bool:
@@ -100,15 +100,15 @@ class Stops:
         """Seconds process p spent stopped by ipcplay between two monotonic
         times: what a journal wait event of `end - start` seconds holds of it."""
         total = 0.0
-        for t0, t1 in self._spans.get(p, ()):
-            total += max(0.0, min(end, t1) - max(start, t0))
-        st = self._stopped.get(p)
-        if st is not None:
-            total += max(0.0, end - max(start, st[0]))
+        for began, ended in self._spans.get(p, ()):
+            total += max(0.0, min(end, ended) - max(start, began))
+        stop = self._stopped.get(p)
+        if stop is not None:
+            total += max(0.0, end - max(start, stop[0]))
         return total
 
-    def _settle(self, p: int, sh: tuple[int, float]) -> None:
-        mark, seconds = sh
+    def _settle(self, p: int, shifted: tuple[int, float]) -> None:
+        mark, seconds = shifted
         self.done_proc[p] += seconds
-        c = B.unmark(mark)[1]
-        self.done_chan[(c, _direction(mark))] += seconds
+        chan = B.unmark(mark)[1]
+        self.done_chan[(chan, _direction(mark))] += seconds

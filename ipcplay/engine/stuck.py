@@ -49,25 +49,25 @@ def has_cycle(nodes: set[int], waits: dict[int, Wait]) -> list[int] | None:
     color: dict[int, int] = {}
     stack: list[int] = []
 
-    def visit(n: int) -> list[int] | None:
-        color[n] = 1
-        stack.append(n)
-        for m in sorted(waits[n].waits_for):
-            if m not in nodes:
+    def visit(node: int) -> list[int] | None:
+        color[node] = 1
+        stack.append(node)
+        for other in sorted(waits[node].waits_for):
+            if other not in nodes:
                 continue
-            if color.get(m) == 1:
-                return stack[stack.index(m) :]
-            if m not in color:
-                found = visit(m)
+            if color.get(other) == 1:
+                return stack[stack.index(other) :]
+            if other not in color:
+                found = visit(other)
                 if found:
                     return found
         stack.pop()
-        color[n] = 2
+        color[node] = 2
         return None
 
-    for n in sorted(nodes):
-        if n not in color:
-            found = visit(n)
+    for node in sorted(nodes):
+        if node not in color:
+            found = visit(node)
             if found:
                 return found
     return None
