@@ -22,8 +22,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from ipcplay.scenario import kinds
 from ipcplay.scenario.draft_doc import check, from_scenario, locate, to_doc
 from ipcplay.scenario.draft_steps import STEP_SYNTAX, StepError, parse_steps, step_lines
+from ipcplay.scenario.draft_text import field_text
 from ipcplay.scenario.entries import (
     DEFAULTS,
     NAME,
@@ -234,7 +236,13 @@ def delete(draft: Draft, uid: int) -> Draft:
     return replace(draft, channels=channels, processes=processes)
 
 
-_SHARED_VALUE = {"Value": "0", "Semaphore": "1", "BoundedSemaphore": "1"}
+def _value_text(kind: Any) -> str:
+    """The `value` field a kind starts with: its default ("0", a Semaphore's "1"),
+    or "" for a kind that takes no value."""
+    described = kinds.shared_kind(kind)
+    if described is None or "value" not in described.keys:
+        return ""
+    return field_text(kinds.default_of(described, "value"))
 
 
 def _renamed(text: str, old: str, new: str) -> str:
@@ -263,13 +271,13 @@ def edit(draft: Draft, uid: int, key: str, value: Any) -> Draft:
     steps = entry.section == "process" and key == "role" and value == "steps"
     if steps and str(entry.get("count")).strip() in ("", "0"):
         values["count"] = "1"
-    old_default = ("", _SHARED_VALUE.get(entry.get("kind"), ""))
+    old_default = ("", _value_text(entry.get("kind")))
     if (
         entry.section == "shared"
         and key == "kind"
         and str(entry.get("value")).strip() in old_default
     ):
-        values["value"] = _SHARED_VALUE.get(value, "")
+        values["value"] = _value_text(value)
     new = Entry(uid, entry.section, values)
     if entry.section == "scenario":
         return replace(draft, scenario=new)

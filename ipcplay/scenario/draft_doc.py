@@ -12,7 +12,7 @@ from typing import Any
 
 import tomli_w
 
-from ipcplay.scenario import model
+from ipcplay.scenario import kinds, model
 from ipcplay.scenario.draft_steps import parse_steps, step_lines, step_row
 from ipcplay.scenario.draft_text import (
     field_text,
@@ -69,44 +69,50 @@ def _scenario_doc(entry: Entry) -> dict[str, Any]:
 
 
 def _channel_doc(entry: Entry) -> dict[str, Any]:
+    """The keys the entry's kind takes, as the loader reads them."""
     kind = entry.get("kind")
     out: dict[str, Any] = {"kind": kind}
-    if kind in ("Queue", "JoinableQueue", "ManagerQueue"):
-        put_number(out, "maxsize", entry.get("maxsize"))
-    if kind == "Pipe":
-        out["duplex"] = bool(entry.get("duplex"))
-        if entry.get("reader_keeps_write_end"):
-            out["reader_keeps_write_end"] = True
-    if kind == "ManagerQueue" and entry.get("remote"):
-        out["remote"] = True
+    described = kinds.channel_kind(kind)
+    for field in described.keys if described is not None else ():
+        _put_key(out, kinds.KEYS[field], entry.get(field))
     return out
 
 
 def _shared_doc(entry: Entry) -> dict[str, Any]:
+    """The keys the entry's kind takes; a list or table typed without its
+    brackets gets them, and text that is no TOML goes as it is, for the loader
+    to say why."""
     kind = entry.get("kind")
     out: dict[str, Any] = {"kind": kind}
-    if kind in model.DATA_KINDS:
-        out["typecode"] = entry.get("typecode")
-    if kind in ("Value", "Semaphore", "BoundedSemaphore"):
-        put_number(out, "value", entry.get("value"))
-    if kind == "Array":
-        text = str(entry.get("values")).strip()
-        values = toml_value(text if text.startswith("[") else f"[{text}]")
-        out["values"] = text if isinstance(values, str) else values  # the loader says why
-    if kind == "Barrier":
-        put_number(out, "parties", entry.get("parties"))
-    if kind == "SharedMemory":
-        put_number(out, "size", entry.get("size"))
-    if kind == "ManagerList" and str(entry.get("values")).strip():
-        # The items, without the outer brackets: "[]" is one empty inner list.
-        text = str(entry.get("values")).strip()
-        values = toml_value(f"[{text}]")
-        out["values"] = text if isinstance(values, str) else values
-    if kind == "ManagerDict" and str(entry.get("items")).strip():
-        text = str(entry.get("items")).strip()
-        items = toml_value(text if text.startswith("{") else f"{{ {text} }}")
-        out["items"] = text if isinstance(items, str) else items
+    described = kinds.shared_kind(kind)
+    for field in described.keys if described is not None else ():
+        key = kinds.KEYS[field]
+        if key.type not in ("list", "table"):
+            _put_key(out, key, entry.get(field))
+            continue
+        text = str(entry.get(field)).strip()
+        if not text and field not in described.required:
+            continue
+        if key.type == "table":
+            parsed = toml_value(text if text.startswith("{") else f"{{ {text} }}")
+        elif described.data:  # numbers: the brackets may be typed or not
+            parsed = toml_value(text if text.startswith("[") else f"[{text}]")
+        else:  # items that may be lists: "[]" is one empty inner list
+            parsed = toml_value(f"[{text}]")
+        out[field] = text if isinstance(parsed, str) else parsed
     return out
+
+
+def _put_key(out: dict[str, Any], key: kinds.Key, value: Any) -> None:
+    """A number typed empty is the default, left out; a boolean whose default
+    is true is always written, one whose default is false only when set."""
+    if key.type in ("int", "number"):
+        put_number(out, key.name, value)
+    elif key.type == "bool":
+        if value or key.default:
+            out[key.name] = bool(value)
+    else:
+        out[key.name] = value
 
 
 def _process_doc(entry: Entry, channel_names: Mapping[int, str]) -> dict[str, Any]:
@@ -276,24 +282,25 @@ def _payload_values(table: Mapping[str, Any] | None, prefix: str) -> dict[str, A
 
 
 def _shared_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
-    kind = table["kind"]
-    vals = {**SHARED_DEFAULTS, "name": name, "kind": kind}
-    vals["typecode"] = table.get("typecode", "i")
-    if kind in ("Value", "Semaphore", "BoundedSemaphore"):
-        vals["value"] = inline(table.get("value", 0 if kind == "Value" else 1))
-    if "values" in table:
-        vals["values"] = ", ".join(inline(item) for item in table["values"])
-    if "parties" in table:
-        vals["parties"] = field_text(table["parties"])
-    if "size" in table:
-        vals["size"] = field_text(table["size"])
-    if kind == "ManagerList":
-        vals["values"] = ", ".join(inline(item) for item in table.get("values", []))
-    if "items" in table:
-        vals["items"] = ", ".join(
-            f"{inline_key(item_key)} = {inline(item)}" for item_key, item in table["items"].items()
-        )
-    return vals
+    """A [shared.NAME] table as the form's fields: the keys its kind takes, as typed."""
+    kind = kinds.SHARED_BY_NAME[table["kind"]]
+    values = {**SHARED_DEFAULTS, "name": name, "kind": kind.name}
+    for field in kind.keys:
+        key_type = kinds.KEYS[field].type
+        if key_type == "number":
+            values[field] = inline(table.get(field, kinds.default_of(kind, field)))
+        elif key_type == "list":
+            values[field] = ", ".join(inline(item) for item in table.get(field, []))
+        elif field not in table:
+            continue
+        elif key_type == "table":
+            pairs = table[field].items()
+            values[field] = ", ".join(
+                f"{inline_key(item_key)} = {inline(item)}" for item_key, item in pairs
+            )
+        else:
+            values[field] = field_text(table[field])
+    return values
 
 
 def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
@@ -331,11 +338,12 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
 
 
 def _channel_values(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    """A [channels.NAME] table as the form's fields: the keys its kind takes."""
     values = {**CHANNEL_DEFAULTS, "name": name, "kind": table["kind"]}
-    values["maxsize"] = field_text(table.get("maxsize", 0))
-    values["duplex"] = table.get("duplex", True)
-    values["reader_keeps_write_end"] = table.get("reader_keeps_write_end", False)
-    values["remote"] = table.get("remote", False)
+    for field in kinds.CHANNEL_BY_NAME[table["kind"]].keys:
+        key = kinds.KEYS[field]
+        value = table.get(field, key.default)
+        values[field] = value if key.type == "bool" else field_text(value)
     return values
 
 

@@ -1,30 +1,21 @@
-"""The composer's starting points: a template per role, channel kind and shared kind."""
+"""The composer's starting points: a template per role, channel kind and shared kind.
+
+A process template is written here; a channel's or a shared object's comes
+with its kind in the kinds table, so a new kind brings its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from ipcplay.scenario import kinds, model
+from ipcplay.scenario.kinds import Template
 
-from ipcplay.scenario import model
-from ipcplay.scenario.entries import Section
-
-
-@dataclass(frozen=True)
-class Template:
-    """A starting point offered by the composer; `values` override the defaults."""
-
-    key: str
-    section: Section
-    label: str
-    about: str
-    base: str  # the first name tried for a new entry
-    values: Mapping[str, Any] = field(default_factory=dict)
-    needs: tuple[str, ...] = ()
-    """A steps template: the kinds of shared object its steps work on; `{target}`
-    in its steps is the selected (or last) such object, or a new one made from
-    the shared template `makes`."""
-    makes: str = ""
+__all__ = [
+    "CHANNEL_TEMPLATES",
+    "PROCESS_TEMPLATES",
+    "SHARED_TEMPLATES",
+    "STEPS_TEMPLATES",
+    "Template",
+]
 
 
 PROCESS_TEMPLATES = (
@@ -214,154 +205,10 @@ PROCESS_TEMPLATES += (
         },
     ),
 )
-SHARED_TEMPLATES = (
-    Template(
-        "value",
-        "shared",
-        "Value (counter)",
-        "Value('i', 0): one number in shared memory, with a lock",
-        "counter",
-        {"kind": "Value", "typecode": "i", "value": "0"},
-    ),
-    Template(
-        "array",
-        "shared",
-        "Array",
-        "Array('i', [0, 0, 0, 0]): numbers in shared memory, with a lock",
-        "array",
-        {"kind": "Array", "typecode": "i", "values": "0, 0, 0, 0"},
-    ),
-    Template("lock", "shared", "Lock", "one holder at a time", "lock", {"kind": "Lock"}),
-    Template(
-        "rlock", "shared", "RLock", "a Lock its holder may take again", "rlock", {"kind": "RLock"}
-    ),
-    Template(
-        "semaphore",
-        "shared",
-        "Semaphore",
-        "Semaphore(2): at most two holders at a time",
-        "slots",
-        {"kind": "Semaphore", "value": "2"},
-    ),
-    Template(
-        "bounded_semaphore",
-        "shared",
-        "BoundedSemaphore",
-        "BoundedSemaphore(2): a release too many is an error",
-        "slots",
-        {"kind": "BoundedSemaphore", "value": "2"},
-    ),
-    Template("event", "shared", "Event", "a flag: wait() until set()", "go", {"kind": "Event"}),
-    Template(
-        "barrier",
-        "shared",
-        "Barrier",
-        "Barrier(2): wait() returns when two processes are waiting",
-        "barrier",
-        {"kind": "Barrier", "parties": "2"},
-    ),
-    Template(
-        "condition",
-        "shared",
-        "Condition",
-        "a lock to wait() on until another process notify()s",
-        "cond",
-        {"kind": "Condition"},
-    ),
-    Template(
-        "shared_memory",
-        "shared",
-        "SharedMemory",
-        "SharedMemory(size=64): a named block of plain bytes in /dev/shm",
-        "block",
-        {"kind": "SharedMemory", "size": "64"},
-    ),
-    Template(
-        "manager_list",
-        "shared",
-        "Manager list",
-        "man.list([11, 22, 33]): a list in the manager's server process",
-        "ml",
-        {"kind": "ManagerList", "values": "11, 22, 33"},
-    ),
-    Template(
-        "manager_dict",
-        "shared",
-        "Manager dict",
-        "man.dict({'name': 'bob'}): a dict in the manager's server process",
-        "md",
-        {"kind": "ManagerDict", "items": 'name = "bob"'},
-    ),
-    Template(
-        "manager_namespace",
-        "shared",
-        "Manager Namespace",
-        "man.Namespace(): attributes in the manager's server process",
-        "ns",
-        {"kind": "ManagerNamespace"},
-    ),
-)
-CHANNEL_TEMPLATES = (
-    Template(
-        "queue", "channel", "Queue", "unbounded: put() never waits", "queue", {"kind": "Queue"}
-    ),
-    Template(
-        "bounded",
-        "channel",
-        "Queue (bounded)",
-        "maxsize 8: put() waits while 8 items are queued (back pressure)",
-        "queue",
-        {"kind": "Queue", "maxsize": "8"},
-    ),
-    Template(
-        "joinable",
-        "channel",
-        "JoinableQueue",
-        "task_done() per item; join() waits until every item is done",
-        "tasks",
-        {"kind": "JoinableQueue"},
-    ),
-    Template(
-        "simple",
-        "channel",
-        "SimpleQueue",
-        "no size and no feeder thread: the plainest queue",
-        "queue",
-        {"kind": "SimpleQueue"},
-    ),
-    Template(
-        "pipe",
-        "channel",
-        "Pipe (duplex)",
-        "two connected ends; each can send and recv (ping-pong)",
-        "pipe",
-        {"kind": "Pipe", "duplex": True},
-    ),
-    Template(
-        "oneway",
-        "channel",
-        "Pipe (one-way)",
-        "Pipe(duplex=False): one process sends, one other receives",
-        "pipe",
-        {"kind": "Pipe", "duplex": False},
-    ),
-    Template(
-        "manager_queue",
-        "channel",
-        "Manager Queue",
-        "man.Queue(): a queue in the manager's server process, used through proxies",
-        "queue",
-        {"kind": "ManagerQueue"},
-    ),
-    Template(
-        "remote_queue",
-        "channel",
-        "Manager Queue (remote)",
-        "a BaseManager serves it on 127.0.0.1; processes connect() with its authkey",
-        "queue",
-        {"kind": "ManagerQueue", "remote": True},
-    ),
-)
+# A channel's or a shared object's templates are its kind's, in the kinds table.
+SHARED_TEMPLATES = tuple(template for kind in kinds.SHARED for template in kind.templates)
+CHANNEL_TEMPLATES = tuple(template for kind in kinds.CHANNELS for template in kind.templates)
+
 # Every role, every channel kind and every kind of shared object has a template;
 # and each steps template can make what it works on.
 assert {template.values["role"] for template in PROCESS_TEMPLATES} == set(model.ROLES)
