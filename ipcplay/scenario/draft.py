@@ -121,7 +121,11 @@ def _wiring(draft: Draft, role: str, context: int | None) -> dict[str, Any]:
     channels = {channel.uid: channel for channel in draft.channels}
     ctx = context if context in channels else (draft.channels[-1].uid if draft.channels else None)
     if role in ("pinger", "ponger"):
-        pipes = [channel.uid for channel in draft.channels if channel.get("kind") == "Pipe"]
+        pipes = [
+            channel.uid
+            for channel in draft.channels
+            if kinds.channel_has(channel.get("kind"), "pipe_like")
+        ]
         pipe = ctx if ctx in pipes else (pipes[-1] if pipes else None)
         return {"in": (pipe,), "out": (pipe,)} if pipe is not None else {}
     if ctx is None:
@@ -177,7 +181,7 @@ def _plug(draft: Draft, context: int | None, channel: Entry) -> Draft:
     process = next((candidate for candidate in draft.processes if candidate.uid == context), None)
     if process is None:
         return draft
-    role, pipe = process.get("role"), channel.get("kind") == "Pipe"
+    role, pipe = process.get("role"), kinds.channel_has(channel.get("kind"), "pipe_like")
     keys: tuple[str, ...] = ()
     if role in ("pinger", "ponger"):
         keys = ("in", "out") if pipe and not process.get("in") and not process.get("out") else ()
