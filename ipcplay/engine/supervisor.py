@@ -100,9 +100,9 @@ class Engine:
         # terminate_after, still to play: (instance, name, seconds); usually
         # empty, so the sampling loop pays nothing for it.
         self._to_terminate = [
-            (i.index, i.name, i.spec.terminate_after)
-            for i in self.instances
-            if i.spec.terminate_after > 0
+            (inst.index, inst.name, inst.spec.terminate_after)
+            for inst in self.instances
+            if inst.spec.terminate_after > 0
         ]
 
     # ------------------------------------------------------------ lifecycle
@@ -169,7 +169,7 @@ class Engine:
         gets the live objects by index (never the scenario)."""
         assert self._run is not None
         pools = None
-        if any(i.spec.pool is not None for i in self.instances):
+        if any(inst.spec.pool is not None for inst in self.instances):
             pools = PoolWatch(self.instances, B.view(self._raw), self.layout)
         sampler = Sampler(
             self.layout,
@@ -197,7 +197,7 @@ class Engine:
         self._close_objects()
 
     def _terminate_due(self, now: float) -> float:
-        """Play the scenario's `terminate_after`: as a parent's `p.terminate()`
+        """Play the scenario's `terminate_after`: as a parent's `proc.terminate()`
         would, SIGTERM the process wherever it is. Returns when the next is due.
 
         The time counts from when the child itself began to run (it stamps the
@@ -210,8 +210,8 @@ class Engine:
             return nxt
         mv = B.view(self._raw)
         for entry in list(self._to_terminate):
-            i, name, after = entry
-            started_ns = mv[self.layout.proc(i) + B.P_STARTED_NS]
+            index, name, after = entry
+            started_ns = mv[self.layout.proc(index) + B.P_STARTED_NS]
             if not started_ns:
                 nxt = min(nxt, now + 0.01)  # look again soon: it is about to start
                 continue
@@ -254,7 +254,7 @@ class Engine:
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self._procs if p.pid is not None]
+        return [proc.pid for proc in self._procs if proc.pid is not None]
 
     @property
     def speed(self) -> float:
@@ -344,41 +344,43 @@ class Engine:
             self._thread.join(5)
         mv = B.view(self._raw) if self._started and hasattr(self, "_raw") else None
         running = [
-            (i, p) for i, p in enumerate(self._procs) if p.pid is not None and p.exitcode is None
+            (index, proc)
+            for index, proc in enumerate(self._procs)
+            if proc.pid is not None and proc.exitcode is None
         ]
-        live = [p for _, p in running]
+        live = [proc for _, proc in running]
         if self._sampler is not None:
-            self._sampler.stopped_by_engine.update(i for i, _ in running)
+            self._sampler.stopped_by_engine.update(index for index, _ in running)
         if mv is not None:
-            for i, p in running:
-                mv[self.layout.proc(i) + B.C_STOP] = 1
-                self._unhold(i)
+            for index, proc in running:
+                mv[self.layout.proc(index) + B.C_STOP] = 1
+                self._unhold(index)
                 with contextlib.suppress(OSError):
-                    os.kill(p.pid, signal.SIGCONT)
+                    os.kill(proc.pid, signal.SIGCONT)
         _join_all(live, grace)
-        for p in live:
-            if p.exitcode is None:
+        for proc in live:
+            if proc.exitcode is None:
                 with contextlib.suppress(OSError):
-                    p.terminate()
+                    proc.terminate()
         _join_all(live, term_wait)
-        for p in live:
-            if p.exitcode is None:
+        for proc in live:
+            if proc.exitcode is None:
                 with contextlib.suppress(OSError):
-                    p.kill()
+                    proc.kill()
         _join_all(live, 5.0)
         final = self._sampler.sample() if self._sampler is not None else self._latest
         if self._sampler is not None:
             self._sampler.close()
         self._latest = final
-        if self._drain_at_end and all(p.exitcode == 0 for p in self._procs):
+        if self._drain_at_end and all(proc.exitcode == 0 for proc in self._procs):
             self.leftovers = self._drain_leftovers()
         self._close_objects()
         if self._managers is not None and final is not None:  # their servers are reaped now
             final = replace(final, managers=self._managers.ended(final.managers))
             self._latest = final
-        for p in self._procs:
+        for proc in self._procs:
             with contextlib.suppress(ValueError):
-                p.close()
+                proc.close()
         assert final is not None
         return final
 
@@ -400,21 +402,21 @@ class Engine:
 
     # ------------------------------------------------------------ controls
     def _proc(self, name: str) -> tuple[int, Any]:
-        for i, inst in enumerate(self.instances):
+        for index, inst in enumerate(self.instances):
             if inst.name == name:
-                return i, self._procs[i]
+                return index, self._procs[index]
         raise KeyError(name)
 
     def _signal(self, name: str, sig: int) -> int:
         """Send `sig` to a running process; its pid."""
-        i, proc = self._proc(name)
+        index, proc = self._proc(name)
         if proc.pid is None or proc.exitcode is not None:
             raise EngineError(f"{name} is not running")
         if sig in (signal.SIGTERM, signal.SIGKILL) and self._sampler is not None:
-            self._sampler.stopped_by_engine.add(i)
+            self._sampler.stopped_by_engine.add(index)
         os.kill(proc.pid, sig)
         if self._sampler is not None:
-            self._sampler.poke.add(i)
+            self._sampler.poke.add(index)
         return proc.pid
 
     def pause(self, name: str) -> None:
@@ -429,9 +431,9 @@ class Engine:
             return
         mv = B.view(self._raw)
         now = time.monotonic()
-        for i in procs:
-            base = self.layout.proc(i)
-            self._sampler.stops.stopped(i, mv[base + B.P_MARK], mv[base + B.P_SINCE], now)
+        for index in procs:
+            base = self.layout.proc(index)
+            self._sampler.stops.stopped(index, mv[base + B.P_MARK], mv[base + B.P_SINCE], now)
 
     def _pause(self, name: str) -> int:
         """SIGSTOP now if the process has armed its death signal, else hold it.
@@ -441,15 +443,15 @@ class Engine:
         observer in state T for ever. A held process waits on its board slot
         instead of running its role, and is stopped the moment it is armed
         (by the sampling thread, see `_stop_armed`)."""
-        i, proc = self._proc(name)
+        index, proc = self._proc(name)
         if proc.pid is None or proc.exitcode is not None:
             raise EngineError(f"{name} is not running")
         mv = B.view(self._raw)
-        base = self.layout.proc(i)
+        base = self.layout.proc(index)
         with self._hold_lock:
             mv[base + B.C_HOLD] = 1
             if not mv[base + B.P_PID]:
-                self._held.add(i)
+                self._held.add(index)
                 return proc.pid
         return self._signal(name, signal.SIGSTOP)
 
@@ -457,28 +459,28 @@ class Engine:
         """Play every held pause whose process has armed itself since."""
         mv = B.view(self._raw)
         with self._hold_lock:
-            for i in list(self._held):
-                proc = self._procs[i]
+            for index in list(self._held):
+                proc = self._procs[index]
                 if proc.exitcode is not None:
-                    self._held.discard(i)
-                elif mv[self.layout.proc(i) + B.P_PID]:
-                    self._held.discard(i)
+                    self._held.discard(index)
+                elif mv[self.layout.proc(index) + B.P_PID]:
+                    self._held.discard(index)
                     with contextlib.suppress(OSError):
                         os.kill(proc.pid, signal.SIGSTOP)
                     if self._sampler is not None:
-                        self._sampler.poke.add(i)
+                        self._sampler.poke.add(index)
 
-    def _unhold(self, i: int) -> None:
+    def _unhold(self, index: int) -> None:
         """Forget a held pause: the process goes on (or ends) by itself."""
         with self._hold_lock:
-            self._held.discard(i)
-            B.view(self._raw)[self.layout.proc(i) + B.C_HOLD] = 0
+            self._held.discard(index)
+            B.view(self._raw)[self.layout.proc(index) + B.C_HOLD] = 0
 
     def resume(self, name: str) -> None:
-        i = self._proc(name)[0]
-        self._unhold(i)
+        index = self._proc(name)[0]
+        self._unhold(index)
         if self._sampler is not None:
-            self._sampler.stops.continued(i, time.monotonic())
+            self._sampler.stops.continued(index, time.monotonic())
         self._signal(name, signal.SIGCONT)
 
     def terminate(self, name: str) -> None:
@@ -517,13 +519,13 @@ class Engine:
 
     def set_rate(self, name: str, rate: float) -> None:
         """Change a producer's (or pinger's) items per second, live; <= 0 = unlimited."""
-        i, _ = self._proc(name)
-        B.view(self._raw)[self.layout.proc(i) + B.C_RATE_MILLI] = max(0, int(rate * 1000))
+        index, _ = self._proc(name)
+        B.view(self._raw)[self.layout.proc(index) + B.C_RATE_MILLI] = max(0, int(rate * 1000))
 
     def rate_of(self, name: str) -> float:
-        i, _ = self._proc(name)
-        cmd = B.view(self._raw)[self.layout.proc(i) + B.C_RATE_MILLI]
-        return self.instances[i].spec.rate if cmd < 0 else cmd / 1000.0
+        index, _ = self._proc(name)
+        cmd = B.view(self._raw)[self.layout.proc(index) + B.C_RATE_MILLI]
+        return self.instances[index].spec.rate if cmd < 0 else cmd / 1000.0
 
     def poison_pill(self, name: str) -> str:
         """Stop `name` with a poison pill down its own input; says who sent it.
@@ -537,8 +539,8 @@ class Engine:
         channel, whichever takes the pill first is the one that stops: the
         sentence returned says so.
         """
-        i, proc = self._proc(name)
-        inst = self.instances[i]
+        index, proc = self._proc(name)
+        inst = self.instances[index]
         if proc.exitcode is not None:
             raise EngineError(f"{name} has already exited")
         if not inst.spec.inputs or inst.spec.role not in PILL_TAKERS:
@@ -548,7 +550,7 @@ class Engine:
         live = [
             w
             for w in writers
-            if w != i
+            if w != index
             and self._procs[w].exitcode is None
             and self.instances[w].spec.outputs[:1] == (chan,)
         ]
@@ -565,19 +567,19 @@ class Engine:
         ]
         if len(readers) > 1:
             words += f"; whichever of {', '.join(readers)} takes it first stops"
-        needed = self._plans[i].pills_needed
+        needed = self._plans[index].pills_needed
         if needed > 1:
             words += f"; {name} stops after {needed} pills"
         return words
 
     def process(self, name: str) -> ProcessSample:
-        for p in self.latest.processes:
-            if p.name == name:
-                return p
+        for sample in self.latest.processes:
+            if sample.name == name:
+                return sample
         raise KeyError(name)
 
 
 def _join_all(procs: list[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    for p in procs:
-        p.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
