@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.sharedctypes import RawArray
+from types import MappingProxyType
 from typing import Any
 
 MAGIC = 0x1BC_0E61
@@ -174,8 +175,8 @@ class Topology:
     processes: tuple[ProcessInfo, ...]
     channels: tuple[ObjectInfo, ...]
     shared: tuple[ObjectInfo, ...]
-    ops: dict[tuple[int, str, int], int] = field(default_factory=dict, compare=False)
-    notes: dict[tuple[int, str, int], str] = field(default_factory=dict, compare=False)
+    ops: Mapping[tuple[int, str, int], int] = field(default_factory=dict, compare=False)
+    notes: Mapping[tuple[int, str, int], str] = field(default_factory=dict, compare=False)
     names: tuple[str, ...] = ()  # each process's name, by index
     writers: tuple[tuple[int, ...], ...] = ()  # by channel index
     readers: tuple[tuple[int, ...], ...] = ()
@@ -477,8 +478,8 @@ def _topology(
         processes=tuple(processes),
         channels=tuple(channels),
         shared=tuple(shared),
-        ops=ops,
-        notes=notes,
+        ops=MappingProxyType(ops),  # read-only: a Topology is shared as it is
+        notes=MappingProxyType(notes),
         names=tuple(p.name for p in processes),
         writers=tuple(having("channel", c.index, BIT["writes"]) for c in channels),
         readers=tuple(having("channel", c.index, BIT["reads"]) for c in channels),

@@ -166,7 +166,8 @@ class Sampler:
     def _exits(self, tick: Tick) -> None:
         """Who is alive and how the others ended; then release the journal's
         events, all of them once every process has ended."""
-        for p, proc in enumerate(self.processes):
+        for p in range(len(tick.vals)):  # the registered processes
+            proc = self.processes[p] if p < len(self.processes) else None
             # Process.exitcode reaps (waitpid): it is the parent's join. With
             # joined_after, the parent does not look before then, so a process
             # that ended sooner stays a zombie, as `ps` shows it.
