@@ -8,13 +8,14 @@ export) and cli_record, and where they write in cli_outputs.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import threading
-from pathlib import Path
 
 # The guard below comes before the other imports (rich takes a while to load),
-# so the rest of the module's imports are below it on purpose.
+# and needs only what the interpreter has already loaded, so that a Ctrl+C in
+# the first tenth of a second finds it; the rest of the module's imports are
+# below it on purpose.
 # ruff: noqa: E402
 
 
@@ -24,18 +25,19 @@ def _interrupted_while_loading(signum: int, frame: object) -> None:
 
 def _is_the_command() -> bool:
     """Run as `ipcplay` or `python -m ipcplay`, not imported by a test or a tool."""
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
-    return argv0.name == "ipcplay" or (
-        argv0.name == "__main__.py" and argv0.parent.name == "ipcplay"
-    )
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    name = os.path.basename(argv0)
+    folder = os.path.basename(os.path.dirname(argv0))
+    return name == "ipcplay" or (name == "__main__.py" and folder == "ipcplay")
 
 
-if (
-    _is_the_command()
-    and threading.current_thread() is threading.main_thread()
-    and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-):
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
+if _is_the_command() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    try:  # noqa: SIM105 - contextlib is one more import before the guard
+        signal.signal(signal.SIGINT, _interrupted_while_loading)
+    except ValueError:  # not the main thread: the signal is not this module's to handle
+        pass
+
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
