@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Section = Literal["scenario", "channel", "shared", "process"]
+
 # The loader's name rule; a file name follows it too, so a saved preset's name
 # can also be typed on the command line without quoting.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 NAME_RULE = "expected a letter followed by up to 31 letters, digits, '_' or '-'"
+
 # How each field is kept while it is edited; the loader decides what is valid.
 NUMBER_KEYS = frozenset(
     {"duration", "seed", "maxsize", "replicas", "count", "rate", "payload.size", "reply.size"}
@@ -23,6 +25,7 @@ NUMBER_KEYS = frozenset(
 )
 REF_KEYS = frozenset({"in", "out"})  # tuples of channel uids
 BOOL_KEYS = frozenset({"duplex", "reader_keeps_write_end", "task_done", "remote"})
+
 # A steps process's steps are typed one per line ("add counter 1 locked"), and
 # name shared objects by name: the text is the step list, as readable as the TOML.
 VALUE_KEYS = frozenset({"payload.value", "reply.value"})  # TOML text, parsed on use
@@ -70,6 +73,7 @@ PROCESS_DEFAULTS: dict[str, Any] = {
     "join_last": "",
     "pool": "",  # role "pool": its [process.pool] table as TOML lines
 }
+
 # An empty `value` is the kind's default (0 for a Value, 1 for a Semaphore).
 SHARED_DEFAULTS: dict[str, Any] = {
     "name": "",

@@ -21,6 +21,7 @@ from ipcplay.scenario.model import ChannelSpec
 
 # Every key some channel kind takes, in the table's order (the order they are checked in).
 _CHANNEL_KEYS = ("kind", *(name for name in kinds.KEYS if kinds.taking(name, "channel")))
+
 # A key only a one-way channel takes: it says what a one-way Pipe's reader does.
 _ONE_WAY_ONLY = "reader_keeps_write_end"
 

@@ -68,6 +68,7 @@ _STEP_KEYS = (
 
 # Steps that need the lock held when the kind is a lock too (a Condition), as in threading.
 _HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
+
 # How to say which kinds a step may name; which they are is the kinds table's `steps`.
 _TARGET_WORDS = {
     "acquire": "a lock, a semaphore, a Value or an Array",

@@ -205,6 +205,7 @@ PROCESS_TEMPLATES += (
         },
     ),
 )
+
 # A channel's or a shared object's templates are its kind's, in the kinds table.
 SHARED_TEMPLATES = tuple(template for kind in kinds.SHARED for template in kind.templates)
 CHANNEL_TEMPLATES = tuple(template for kind in kinds.CHANNELS for template in kind.templates)
