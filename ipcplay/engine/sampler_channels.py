@@ -68,9 +68,8 @@ class ChannelWatch:
         values = tick.vals[p]
         marker = values[B.P_MARK]
         seq, c, op, timed = B.unmark(marker)
-        current = values[
-            _slot(c, B.JOINS if op == B.OP_JOIN else B.IN_N if op == B.OP_GET else B.OUT_N)
-        ]
+        counted = B.JOINS if op == B.OP_JOIN else B.IN_N if op == B.OP_GET else B.OUT_N
+        current = values[B.HEADER_SLOTS + c * B.CHAN_SLOTS + counted]
         if current != seq:
             self._first_seen.pop(p, None)
             return None
@@ -164,6 +163,7 @@ class ChannelWatch:
         self.max_depth[c] = high
         writers, readers = self.topology.writers[c], self.topology.readers[c]
         values = tick.vals
+        base = B.HEADER_SLOTS + c * B.CHAN_SLOTS
         return ChannelSample(
             index=c,
             name=channel.name,
@@ -186,8 +186,8 @@ class ChannelWatch:
             + tick.ongoing_in[c],
             put_rate=self.rates(("put", c), tick.now, total[B.OUT_N]),
             get_rate=self.rates(("get", c), tick.now, total[B.IN_N]),
-            wait_s=max((values[r][_slot(c, B.LAST_WAIT_NS)] for r in readers), default=0) / 1e9,
-            max_wait_s=max((values[r][_slot(c, B.MAX_WAIT_NS)] for r in readers), default=0) / 1e9,
+            wait_s=max((values[r][base + B.LAST_WAIT_NS] for r in readers), default=0) / 1e9,
+            max_wait_s=max((values[r][base + B.MAX_WAIT_NS] for r in readers), default=0) / 1e9,
             writers=tuple(names[w] for w in writers),
             readers=tuple(names[r] for r in readers),
             directions=self._directions(c, tick) if channel.kind == "Pipe" else (),

@@ -136,7 +136,12 @@ class OsReader:
 
 
 def state_of(
-    slots: list[int], status: str, pid: int | None, exitcode: int | None, blocked: bool
+    slots: list[int],
+    status: str,
+    pid: int | None,
+    exitcode: int | None,
+    blocked: bool,
+    activity: str,
 ) -> str:
     """The one word a process row leads with, most telling first."""
     phase = slots[B.P_PHASE]
@@ -152,7 +157,7 @@ def state_of(
         return "blocked"
     if phase in (B.PHASE_DONE, B.PHASE_STOPPED, B.PHASE_FAILED):
         return "exiting"
-    return activity_of(slots)
+    return activity
 
 
 def activity_of(slots: list[int]) -> str:
@@ -179,6 +184,7 @@ def process_sample(
         cpu_s = max(cpu_s, slots[B.P_CPU_NS] / 1e9)
         ctx = max(ctx, slots[B.P_CTX_SWITCHES])  # as the role ended: a reaped pid has no /proc
     sent, received, blocked_s = traffic
+    activity = activity_of(slots)
     return ProcessSample(
         index=info.index,
         name=info.name,
@@ -188,9 +194,9 @@ def process_sample(
         ppid=ppid,
         alive=alive,
         exitcode=exitcode,
-        state=state_of(slots, status, pid, exitcode, blocked is not None),
+        state=state_of(slots, status, pid, exitcode, blocked is not None, activity),
         status="" if exitcode is not None else status,
-        activity=activity_of(slots),
+        activity=activity,
         blocked=blocked,
         cpu_percent=cpu_percent,
         cpu_s=cpu_s,
