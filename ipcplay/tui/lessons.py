@@ -110,7 +110,7 @@ def grouped(items: Iterable[Lesson], query: str = "") -> list[tuple[str, list[Le
     def rank(label: str) -> tuple[bool, int, str]:
         """A group whose own name matches comes first: "deadlock" lists the
         deadlocks before the presets that only mention one."""
-        named = bool(query_words) and all(w in label.lower() for w in query_words)
+        named = bool(query_words) and all(word in label.lower() for word in query_words)
         return (not named, _group_rank(label), label)
 
     return [(label, sorted(groups[label], key=order)) for label in sorted(groups, key=rank)]

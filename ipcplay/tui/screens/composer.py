@@ -105,40 +105,42 @@ LIST_ACTIONS = frozenset(
 SHAPING_KEYS = frozenset({"role", "kind", "payload.kind", "reply.kind", "work.kind", "in", "out"})
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" if n == 1 else f"{n} {what}{'es' if what.endswith('s') else 's'}"
+def _count(count: int, what: str) -> str:
+    return (
+        f"{count} {what}" if count == 1 else f"{count} {what}{'es' if what.endswith('s') else 's'}"
+    )
 
 
-def _row(e: Entry, draft: Draft, bad: bool) -> Text:
-    t = Text()
-    t.append("✗ " if bad else "  ", style="bold red")
-    if e.section == "scenario":
-        t.append(f"{e.name}.toml", style="bold")
-        t.append(f"  {e.get('title')}", style="grey62")
-        return t
-    names = {c.uid: c.name for c in draft.channels}
-    t.append(f"{e.name or '(unnamed)':<12} ", style="bold")
-    if e.section == "channel":
-        t.append(channel_kind_label(e), style="cyan")
-        return t
-    if e.section == "shared":
-        t.append(_shared_kind(e), style="cyan")
-        return t
-    t.append(e.get("role"), style="green")
-    if e.get("role") == "steps":
-        used = ", ".join(dict.fromkeys(steps_targets(e)))
-        t.append(f" · {used}" if used else "", style="grey62")
-        return t
-    ins = ", ".join(names.get(u, "?") for u in e.get("in"))
-    outs = ", ".join(names.get(u, "?") for u in e.get("out"))
+def _row(entry: Entry, draft: Draft, bad: bool) -> Text:
+    text = Text()
+    text.append("✗ " if bad else "  ", style="bold red")
+    if entry.section == "scenario":
+        text.append(f"{entry.name}.toml", style="bold")
+        text.append(f"  {entry.get('title')}", style="grey62")
+        return text
+    names = {channel.uid: channel.name for channel in draft.channels}
+    text.append(f"{entry.name or '(unnamed)':<12} ", style="bold")
+    if entry.section == "channel":
+        text.append(channel_kind_label(entry), style="cyan")
+        return text
+    if entry.section == "shared":
+        text.append(_shared_kind(entry), style="cyan")
+        return text
+    text.append(entry.get("role"), style="green")
+    if entry.get("role") == "steps":
+        used = ", ".join(dict.fromkeys(steps_targets(entry)))
+        text.append(f" · {used}" if used else "", style="grey62")
+        return text
+    ins = ", ".join(names.get(u, "?") for u in entry.get("in"))
+    outs = ", ".join(names.get(u, "?") for u in entry.get("out"))
     if ins and ins == outs:  # both ends of one duplex Pipe
-        t.append(f" ⇄ {ins}", style="grey62")
-        return t
+        text.append(f" ⇄ {ins}", style="grey62")
+        return text
     if ins:
-        t.append(f" ← {ins}", style="grey62")
+        text.append(f" ← {ins}", style="grey62")
     if outs:
-        t.append(f" → {outs}", style="grey62")
-    return t
+        text.append(f" → {outs}", style="grey62")
+    return text
 
 
 class ComposerScreen(Screen[Path | None]):
@@ -231,7 +233,10 @@ class ComposerScreen(Screen[Path | None]):
         problem = self.problem
         bad = problem.uid if problem else None
         self.query_one(RowView).set_rows(
-            [(str(e.uid), _row(e, self.draft, e.uid == bad)) for e in self.draft.entries]
+            [
+                (str(entry.uid), _row(entry, self.draft, entry.uid == bad))
+                for entry in self.draft.entries
+            ]
         )
         self.query_one("#composer-diagram", TextView).set(topology(self.draft))
         if self.query_one(TabbedContent).active == "tab-toml":  # drawn only when seen
@@ -255,18 +260,18 @@ class ComposerScreen(Screen[Path | None]):
         return head
 
     def _title(self) -> None:
-        d = self.draft
-        t = Text(" composer — ", style="bold")
-        t.append(f"{d.file}.toml", style="bold")
-        shared = f" · {len(d.shared)} shared" if d.shared else ""
-        t.append(
-            f" · {_count(len(d.channels), 'channel')}{shared}"
-            f" · {_count(len(d.processes), 'process')}",
+        draft = self.draft
+        text = Text(" composer — ", style="bold")
+        text.append(f"{draft.file}.toml", style="bold")
+        shared = f" · {len(draft.shared)} shared" if draft.shared else ""
+        text.append(
+            f" · {_count(len(draft.channels), 'channel')}{shared}"
+            f" · {_count(len(draft.processes), 'process')}",
             style="grey62",
         )
         if self.dirty:
-            t.append(" · unsaved", style="yellow")
-        self.query_one("#composer-title", TextView).set(t)
+            text.append(" · unsaved", style="yellow")
+        self.query_one("#composer-title", TextView).set(text)
 
     def _show_entry(self) -> None:
         try:
@@ -280,7 +285,7 @@ class ComposerScreen(Screen[Path | None]):
     def _select(self, uid: int) -> None:
         self.selected = uid
         rows = self.query_one(RowView)
-        keys = [str(e.uid) for e in self.draft.entries]
+        keys = [str(entry.uid) for entry in self.draft.entries]
         if str(uid) in keys:
             rows.cursor = keys.index(str(uid))
         self._show_entry()
@@ -320,7 +325,7 @@ class ComposerScreen(Screen[Path | None]):
         return entry.uid if entry.section != "scenario" else None
 
     def _pick(self, title: str, templates: tuple[Template, ...]) -> None:
-        choices = [Choice(t.key, t.label, t.about) for t in templates]
+        choices = [Choice(template.key, template.label, template.about) for template in templates]
         by_key = {t.key: t for t in templates}
 
         def chosen(key: str | None) -> None:
@@ -359,7 +364,7 @@ class ComposerScreen(Screen[Path | None]):
     def action_delete(self) -> None:
         if self.selected == self.draft.scenario.uid:
             return
-        entries = [e.uid for e in self.draft.entries]
+        entries = [entry.uid for entry in self.draft.entries]
         i = entries.index(self.selected)
         self.draft = delete(self.draft, self.selected)
         self._refresh()
@@ -422,7 +427,7 @@ class ComposerScreen(Screen[Path | None]):
         if ours or (not path.exists() and name not in builtin):
             self._write_as(name, path, overwrite=ours)
             return
-        taken = builtin | {p.stem for p in user_dir().glob("*.toml")}
+        taken = builtin | {path.stem for path in user_dir().glob("*.toml")}
         other = free_name(name, taken)
         if path.exists():
             title = f"{path.name} already exists in your presets."
@@ -473,8 +478,8 @@ class ComposerScreen(Screen[Path | None]):
                 tmp.write_text(text, encoding="utf-8")
                 os.replace(tmp, path)
             else:
-                with path.open("x", encoding="utf-8") as fh:
-                    fh.write(text)
+                with path.open("x", encoding="utf-8") as handle:
+                    handle.write(text)
         except FileExistsError:
             self.notify(
                 f"not saved: {path.name} appeared meanwhile; press s again", severity="error"
@@ -506,9 +511,9 @@ class ComposerScreen(Screen[Path | None]):
         self._leave(lambda: self.app.call_later(quit_now), "Quit ipcplay")
         return True
 
-    def _leave(self, go: Callable[[], object], label: str) -> None:
+    def _leave(self, leave: Callable[[], object], label: str) -> None:
         if not self.dirty:
-            go()
+            leave()
             return
         if self.app.screen is self:
             title = "Leave the composer? Your changes are not saved."
@@ -520,6 +525,6 @@ class ComposerScreen(Screen[Path | None]):
 
         def chosen(answer: str | None) -> None:
             if answer == "leave" and self.is_attached:
-                go()
+                leave()
 
         self.app.push_screen(ChoiceScreen(title, choices), chosen)

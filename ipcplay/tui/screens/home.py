@@ -274,9 +274,9 @@ class HomeScreen(Screen[None]):
         if isinstance(scenario, str):
             detail.update(Text(item.error, style="red"))
             return
-        t = Text()
-        t.append(item.title + "\n", style="bold")
-        count = sum(p.replicas for p in scenario.processes)
+        text = Text()
+        text.append(item.title + "\n", style="bold")
+        count = sum(proc.replicas for proc in scenario.processes)
         facts = [
             item.origin,
             item.file,
@@ -284,21 +284,23 @@ class HomeScreen(Screen[None]):
             f"{count} process{'es' if count != 1 else ''}",
             primitives(scenario),
         ]
-        t.append(" · ".join(f for f in facts if f) + "\n", style="grey62")
+        text.append(" · ".join(f for f in facts if f) + "\n", style="grey62")
         if item.topics:
             labels = " · ".join(TOPIC_LABELS[topic] for topic in item.topics)
-            t.append(labels + "\n", style="#e6b450")
+            text.append(labels + "\n", style="#e6b450")
         if item.pitfall == "broken":
-            t.append(
+            text.append(
                 f"{BROKEN_BADGE} pitfall, broken · the fix: {item.pair}\n", style="bold #ff8f40"
             )
         elif item.pitfall == "fixed":
-            t.append(f"{FIXED_BADGE} pitfall, fixed · the broken one: {item.pair}\n", style="green")
+            text.append(
+                f"{FIXED_BADGE} pitfall, fixed · the broken one: {item.pair}\n", style="green"
+            )
         if item.tour:
-            t.append(f"{TOUR_BADGE} a guided tour: t runs it with the tour\n", style="#59c2ff")
-        t.append("\n")
-        t.append(reflow(scenario.explain))
-        detail.update(t)
+            text.append(f"{TOUR_BADGE} a guided tour: t runs it with the tour\n", style="#59c2ff")
+        text.append("\n")
+        text.append(reflow(scenario.explain))
+        detail.update(text)
 
     # ------------------------------------------------------------------ actions
 

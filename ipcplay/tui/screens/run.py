@@ -340,12 +340,12 @@ class RunScreen(KeysByState):
 
     def highlight(self, name: str) -> None:
         """Draw the eye to a channel or a process for a few seconds."""
-        if any(c.name == name for c in self.source.scenario.channels):
+        if any(channel.name == name for channel in self.source.scenario.channels):
             panels = [self.query_one(ChannelPanel), self.query_one(FlowView)]
         else:
             rows = self.query_one("#proc-rows", RowView)
             snap = self.snap
-            names = [p.name for p in snap.processes] if snap else []
+            names = [proc.name for proc in snap.processes] if snap else []
             match = next((n for n in names if n == name or n.startswith(name + "-")), None)
             if match is not None:
                 rows.cursor = names.index(match)
@@ -361,22 +361,22 @@ class RunScreen(KeysByState):
             self.verdict = "crashed" if crashed(snap.processes) else "completed"
         if snap.stuck is not None:
             self.verdict = snap.stuck.kind
-        w = self._widgets()
+        widget = self._widgets()
         with self.app.batch_update():
-            w.flow.update_snapshot(snap)
-            w.channels.update_snapshot(snap)
+            widget.flow.update_snapshot(snap)
+            widget.channels.update_snapshot(snap)
             if snap.shared:
-                w.shared.update_snapshot(snap, now)
+                widget.shared.update_snapshot(snap, now)
             if snap.managers:
                 self.query_one(ManagerPanel).update_snapshot(snap)
-            w.processes.update_snapshot(snap, now)
-            names = [p.name for p in snap.processes]
-            chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
+            widget.processes.update_snapshot(snap, now)
+            names = [proc.name for proc in snap.processes]
+            chans = [channel.name for channel in snap.channels] + [obj.name for obj in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
-            w.events.update_snapshot(snap, names, chans, t0)
-            if w.tabs.active == "tab-waits":  # a hidden graph costs a relayout a tick
-                w.waits.update_snapshot(snap, now)
-            w.banner.show_stuck(snap)
+            widget.events.update_snapshot(snap, names, chans, t0)
+            if widget.tabs.active == "tab-waits":  # a hidden graph costs a relayout a tick
+                widget.waits.update_snapshot(snap, now)
+            widget.banner.show_stuck(snap)
             self._status()
 
     def _widgets(self) -> Panels:
@@ -404,9 +404,9 @@ class RunScreen(KeysByState):
     def _selected(self) -> str | None:
         return self.query_one("#proc-rows", RowView).selected_key
 
-    def _act(self, what: str, fn: object, *args: object) -> None:
+    def _act(self, what: str, action: object, *args: object) -> None:
         try:
-            result = fn(*args)  # type: ignore[operator]
+            result = action(*args)  # type: ignore[operator]
         except Exception as exc:  # a process that already exited, say
             self.notify(f"{what}: {exc}", severity="warning", timeout=3)
             return
@@ -416,9 +416,9 @@ class RunScreen(KeysByState):
 
     def _pid(self, name: str) -> str:
         if self.snap is not None:
-            for p in self.snap.processes:
-                if p.name == name:
-                    return f"pid {p.pid}"
+            for proc in self.snap.processes:
+                if proc.name == name:
+                    return f"pid {proc.pid}"
         return ""
 
     def action_resume_all(self) -> None:
@@ -441,7 +441,11 @@ class RunScreen(KeysByState):
         name = self._selected()
         if name is None:
             return
-        proc = next((p for p in self.snap.processes if p.name == name), None) if self.snap else None
+        proc = (
+            next((proc for proc in self.snap.processes if proc.name == name), None)
+            if self.snap
+            else None
+        )
         if proc is not None and proc.state == "stopped":
             self._act(f"resumed {name} ({self._pid(name)}) with SIGCONT", self.source.resume, name)
             self.teacher_paused.discard(name)
@@ -464,7 +468,7 @@ class RunScreen(KeysByState):
         """The selected process if it paces itself, else the first one that does."""
         if self.snap is None:
             return None
-        paced = [p.name for p in self.snap.processes if p.role in ("producer", "pinger")]
+        paced = [proc.name for proc in self.snap.processes if proc.role in ("producer", "pinger")]
         name = self._selected()
         if name in paced:
             return name
@@ -532,9 +536,9 @@ class RunScreen(KeysByState):
             choices.append(name)
             spec = next(
                 (
-                    p
-                    for p in self.source.scenario.processes
-                    if name == p.name or name.startswith(p.name + "-")
+                    proc
+                    for proc in self.source.scenario.processes
+                    if name == proc.name or name.startswith(proc.name + "-")
                 ),
                 None,
             )

@@ -129,50 +129,52 @@ CHECK_LABELS = {
 }
 
 
-def _payload_shown(e: Entry, prefix: str, key: str) -> bool:
-    kind = e.get(f"{prefix}.kind")
+def _payload_shown(entry: Entry, prefix: str, key: str) -> bool:
+    kind = entry.get(f"{prefix}.kind")
     part = key.split(".", 1)[1]
     return part == "kind" or (part == "size" and kind in ("bytes", "text")) or part == kind
 
 
-def visible(e: Entry, key: str) -> bool:
+def visible(entry: Entry, key: str) -> bool:
     """Does this field show for this entry? What applies, plus anything set."""
-    if e.section == "channel":
-        channel = kinds.channel_kind(e.get("kind"))
+    if entry.section == "channel":
+        channel = kinds.channel_kind(entry.get("kind"))
         takes = key in channel.keys if channel is not None else False
         if key == "reader_keeps_write_end":  # a one-way Pipe's only
-            return (takes and not e.get("duplex")) or bool(e.get(key))
+            return (takes and not entry.get("duplex")) or bool(entry.get(key))
         return takes or key not in kinds.KEYS
-    if e.section == "shared":
-        shared = kinds.shared_kind(e.get("kind"))
+    if entry.section == "shared":
+        shared = kinds.shared_kind(entry.get("kind"))
         return (key in shared.keys if shared is not None else False) or key not in kinds.KEYS
-    if e.section != "process":
+    if entry.section != "process":
         return True
-    role = e.get("role")
+    role = entry.get("role")
     if role in ("steps", *model.DEMO_ROLES):  # no channels and no payload
         keep = ("name", "role", "replicas", "count")
         if role == "steps":
             keep += ("steps", "terminate_after", "joined_after", "join_first", "join_last")
-        return key in keep or (key in ("in", "out") and bool(e.get(key)))
+        return key in keep or (key in ("in", "out") and bool(entry.get(key)))
     if role == "pool":  # a pool process: its work per task and its [process.pool] table
         return key in ("name", "role", "work.kind", "work.ms", "pool")
     if key in ("steps", "pool"):
-        return bool(str(e.get(key)).strip())
+        return bool(str(entry.get(key)).strip())
     if key in ("in", "out"):
-        return bool(e.get(key)) or role != ("producer" if key == "in" else "consumer")
+        return bool(entry.get(key)) or role != ("producer" if key == "in" else "consumer")
     if key == "rate":
-        return role in ("producer", "pinger") or str(e.get(key)).strip() not in ("", "0")
+        return role in ("producer", "pinger") or str(entry.get(key)).strip() not in ("", "0")
     if key.startswith("payload."):
-        changed = any(e.get(k) != v for k, v in PROCESS_DEFAULTS.items() if k.startswith("payload"))
-        return (role in ("producer", "pinger") or changed) and _payload_shown(e, "payload", key)
+        changed = any(
+            entry.get(k) != v for k, v in PROCESS_DEFAULTS.items() if k.startswith("payload")
+        )
+        return (role in ("producer", "pinger") or changed) and _payload_shown(entry, "payload", key)
     if key.startswith("reply."):
-        return role == "ponger" and _payload_shown(e, "reply", key)
+        return role == "ponger" and _payload_shown(entry, "reply", key)
     if key == "work.ms":
-        return e.get("work.kind") != "none"
+        return entry.get("work.kind") != "none"
     if key == "compute":
         return role in ("worker", "consumer")
     if key == "task_done":
-        return role in ("worker", "consumer") or not e.get(key)
+        return role in ("worker", "consumer") or not entry.get(key)
     return True
 
 
@@ -280,7 +282,7 @@ class EntryForm(VerticalScroll):
         if f.kind == "refs":
             return TickList(compact=True, id=wid)
         if f.kind == "endings":
-            options = [(ENDING_HELP[e], e) for e in model.ENDINGS]
+            options = [(ENDING_HELP[entry], entry) for entry in model.ENDINGS]
             return TickList(*options, compact=True, id=wid)
         if f.kind == "area":
             return TextArea(soft_wrap=True, compact=True, id=wid)
@@ -315,30 +317,30 @@ class EntryForm(VerticalScroll):
                     self._load(f, entry, draft)
         self.update_visibility(entry)
 
-    def _load(self, f: FieldSpec, e: Entry, draft: Draft) -> None:
-        w = self.query_one(f"#w-{f.slug}")
-        value = e.get(f.key)
-        if isinstance(w, Input):
-            if w.value != value:
-                w.value = str(value)
-        elif isinstance(w, Select):
-            w.value = value
-        elif isinstance(w, Checkbox):
-            w.value = bool(value)
-        elif isinstance(w, TextArea):
-            if w.text != value:
-                w.text = str(value)
-        elif isinstance(w, SelectionList):
+    def _load(self, f: FieldSpec, entry: Entry, draft: Draft) -> None:
+        widget = self.query_one(f"#w-{f.slug}")
+        value = entry.get(f.key)
+        if isinstance(widget, Input):
+            if widget.value != value:
+                widget.value = str(value)
+        elif isinstance(widget, Select):
+            widget.value = value
+        elif isinstance(widget, Checkbox):
+            widget.value = bool(value)
+        elif isinstance(widget, TextArea):
+            if widget.text != value:
+                widget.text = str(value)
+        elif isinstance(widget, SelectionList):
             if f.kind == "refs":
-                w.clear_options()
-                w.add_options([(c.name or "(unnamed)", c.uid) for c in draft.channels])
+                widget.clear_options()
+                widget.add_options([(c.name or "(unnamed)", c.uid) for c in draft.channels])
                 if not draft.channels:
-                    w.add_option(Selection(NO_CHANNELS, -1, disabled=True))
-            w.deselect_all()
+                    widget.add_option(Selection(NO_CHANNELS, -1, disabled=True))
+            widget.deselect_all()
             for v in value:  # selection order is the order in the file
-                w.select(v)
-            if w.option_count and w.highlighted is None:
-                w.highlighted = 0  # space ticks the highlighted item: there must be one
+                widget.select(v)
+            if widget.option_count and widget.highlighted is None:
+                widget.highlighted = 0  # space ticks the highlighted item: there must be one
 
     def update_visibility(self, entry: Entry) -> None:
         self.entry = entry

@@ -62,55 +62,55 @@ class EventLog(CachedStyle, Widget):
     def lines(self) -> list[str]:
         return ["".join(t for t, _ in self._line(e)) for _, e in self._lines]
 
-    def _line(self, e: Event) -> Pieces:
-        who = self._names[e.proc] if e.proc < len(self._names) else str(e.proc)
-        chan = self._chans[e.chan] if 0 <= e.chan < len(self._chans) else ""
-        if e.mid == -2:
+    def _line(self, event: Event) -> Pieces:
+        who = self._names[event.proc] if event.proc < len(self._names) else str(event.proc)
+        chan = self._chans[event.chan] if 0 <= event.chan < len(self._chans) else ""
+        if event.mid == -2:
             msg = "pill"
-        elif e.mid >= 0:
-            msg = mid_text(e.mid)
+        elif event.mid >= 0:
+            msg = mid_text(event.mid)
         else:
             msg = ""
-        if e.wait_ns:
+        if event.wait_ns:
             # The caller's blocked time (not a message's age: that is the channel
             # table's), less the time ipcplay kept it stopped inside the call.
-            size = f"blocked {F.wait((e.wait_ns - e.stopped_ns) / 1e9)}"
-            if e.stopped_ns:
-                size += f" (and stopped {F.wait(e.stopped_ns / 1e9)})"
-        elif e.op == "exit":
-            size = f"code {e.nbytes}"
+            size = f"blocked {F.wait((event.wait_ns - event.stopped_ns) / 1e9)}"
+            if event.stopped_ns:
+                size += f" (and stopped {F.wait(event.stopped_ns / 1e9)})"
+        elif event.op == "exit":
+            size = f"code {event.nbytes}"
         else:
-            size = f"{e.nbytes} B" if e.nbytes else ""
-        op = e.op
+            size = f"{event.nbytes} B" if event.nbytes else ""
+        op = event.op
         if chan in self.pipes:
             op = PIPE_WORDS.get(op, op)
         elif op == "wait-event" and chan in self.conditions:
             op = "wait-notify"
         line = [
-            (f"{(e.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
+            (f"{(event.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
             (f"{who:<14} ", "bold"),
             (f"{op:<13}", _op_style(op)),
             (f" {chan:<10} {msg:<10} {size}", ""),
         ]
-        if e.preview:  # neutralised and bounded by the engine (engine/preview.py)
-            line.append((f"  {e.preview}", "green"))
+        if event.preview:  # neutralised and bounded by the engine (engine/preview.py)
+            line.append((f"  {event.preview}", "green"))
         return line
 
-    def _keep(self, e: Event) -> bool:
+    def _keep(self, event: Event) -> bool:
         if self.filter is None:
             return True
-        if e.proc < len(self._names) and self._names[e.proc] == self.filter:
+        if event.proc < len(self._names) and self._names[event.proc] == self.filter:
             return True
-        return 0 <= e.chan < len(self._chans) and self._chans[e.chan] == self.filter
+        return 0 <= event.chan < len(self._chans) and self._chans[event.chan] == self.filter
 
     def _append(self, events: list[Event]) -> None:
-        for e in events:
-            if self._keep(e):
+        for event in events:
+            if self._keep(event):
                 self._serial += 1
-                self._lines.append((self._serial, e))  # rendered only if it is shown
-        live = {k for k, _ in self._lines}
+                self._lines.append((self._serial, event))  # rendered only if it is shown
+        live = {key for key, _ in self._lines}
         if len(self._strips) > 2 * MAX_LINES:
-            self._strips = {k: v for k, v in self._strips.items() if k in live}
+            self._strips = {k: value for k, value in self._strips.items() if k in live}
         self.refresh()
 
     def update_snapshot(

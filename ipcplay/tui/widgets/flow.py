@@ -16,68 +16,84 @@ from ipcplay.tui.widgets.text import TextView
 def _group(names: tuple[str, ...], templates: dict[str, str]) -> str:
     """'worker-1, worker-2, worker-3' -> 'worker ×3'."""
     parts = []
-    for tmpl, members in groupby(names, key=lambda n: templates.get(n, n)):
-        n = len(list(members))
-        parts.append(tmpl if n == 1 else f"{tmpl} ×{n}")
+    for tmpl, members in groupby(names, key=lambda count: templates.get(count, count)):
+        count = len(list(members))
+        parts.append(tmpl if count == 1 else f"{tmpl} ×{count}")
     return ", ".join(parts) or "(nobody)"
 
 
 def link(left: str, label: str, right: str, arrow: str = " ──▶ ") -> Text:
     """One line of the diagram: writers ──▶ [channel] ──▶ readers."""
-    t = Text()
-    t.append(f" {left}", style="bold")
-    t.append(arrow, style="grey62")
-    t.append(f"[{label}]", style="bold cyan")
-    t.append(arrow, style="grey62")
-    t.append(f"{right}\n", style="bold")
-    return t
+    text = Text()
+    text.append(f" {left}", style="bold")
+    text.append(arrow, style="grey62")
+    text.append(f"[{label}]", style="bold cyan")
+    text.append(arrow, style="grey62")
+    text.append(f"{right}\n", style="bold")
+    return text
 
 
-def channel_lines(c: ChannelSample, templates: dict[str, str], topology_only: bool = False) -> Text:
+def channel_lines(
+    channel: ChannelSample, templates: dict[str, str], topology_only: bool = False
+) -> Text:
     """A channel's diagram lines. `topology_only` (the channel table is beside
     it): who writes and reads, and a pipe's directions, with no figure at all,
     since those lines are redrawn only when the topology changes and the table
     has the live figures."""
-    w = _group(c.writers, templates)
-    r = _group(c.readers, templates)
-    t = Text()
-    if kinds.channel_has(c.kind, "pipe_like"):
-        duplex = any(d.src in c.readers for d in c.directions) and len(c.directions) > 1
-        arrow = " ◀──▶ " if duplex else " ──▶ "
-        ends = sorted(set(c.writers) | set(c.readers))
-        left = _group(tuple(ends[:1]), templates) if duplex else w
-        right = _group(tuple(ends[1:]), templates) if duplex else r
-        t.append_text(
-            link(left, f"{c.name} · Pipe {'duplex' if duplex else 'one-way'}", right, arrow)
+    writers = _group(channel.writers, templates)
+    readers = _group(channel.readers, templates)
+    text = Text()
+    if kinds.channel_has(channel.kind, "pipe_like"):
+        duplex = (
+            any(d.src in channel.readers for d in channel.directions)
+            and len(channel.directions) > 1
         )
-        if not c.directions:
-            t.append("   (no traffic)\n", style="grey62")
-        for d in c.directions:
+        arrow = " ◀──▶ " if duplex else " ──▶ "
+        ends = sorted(set(channel.writers) | set(channel.readers))
+        left = _group(tuple(ends[:1]), templates) if duplex else writers
+        right = _group(tuple(ends[1:]), templates) if duplex else readers
+        text.append_text(
+            link(left, f"{channel.name} · Pipe {'duplex' if duplex else 'one-way'}", right, arrow)
+        )
+        if not channel.directions:
+            text.append("   (no traffic)\n", style="grey62")
+        for d in channel.directions:
             if topology_only:  # drawn once: figures here would freeze at their first value
-                t.append(f"   {d.src}→{d.dst}\n")
+                text.append(f"   {d.src}→{d.dst}\n")
                 continue
-            t.append(f"   {d.src}→{d.dst} ")
-            t.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
-            t.append(f" · {d.in_flight} in flight · {d.received} got\n")
-        return t
-    t.append_text(link(w, f"{c.name} · {kinds.channel_label(c.kind, c.maxsize)}", r))
+            text.append(f"   {d.src}→{d.dst} ")
+            text.append(f"{F.rate(d.rate)} {F.size(d.bytes_rate)}/s", style="green")
+            text.append(f" · {d.in_flight} in flight · {d.received} got\n")
+        return text
+    text.append_text(
+        link(
+            writers,
+            f"{channel.name} · {kinds.channel_label(channel.kind, channel.maxsize)}",
+            readers,
+        )
+    )
     if topology_only:
-        return t
-    t.append("   ")
-    if c.maxsize:
-        t.append_text(F.fill_bar(c.depth, c.maxsize, 10))
-        t.append(f" {c.depth}/{c.maxsize}", style=F.fill_style(c.depth, c.maxsize))
+        return text
+    text.append("   ")
+    if channel.maxsize:
+        text.append_text(F.fill_bar(channel.depth, channel.maxsize, 10))
+        text.append(
+            f" {channel.depth}/{channel.maxsize}",
+            style=F.fill_style(channel.depth, channel.maxsize),
+        )
     else:
-        t.append(f"depth {c.depth}", style="cyan")
-    t.append(f"  put {F.rate(c.put_rate)}  get {F.rate(c.get_rate)}  max {c.max_depth}")
-    if c.wait_s:
-        t.append(f"  age {F.wait(c.wait_s)}")
-    if kinds.channel_has(c.kind, "joinable"):
-        t.append(f"  unfinished {c.unfinished}")
-    if c.lost:
-        t.append(f"  lost {c.lost}: could not be pickled", style="bold red")
-    t.append("\n")
-    return t
+        text.append(f"depth {channel.depth}", style="cyan")
+    text.append(
+        f"  put {F.rate(channel.put_rate)}  get {F.rate(channel.get_rate)}  max {channel.max_depth}"
+    )
+    if channel.wait_s:
+        text.append(f"  age {F.wait(channel.wait_s)}")
+    if kinds.channel_has(channel.kind, "joinable"):
+        text.append(f"  unfinished {channel.unfinished}")
+    if channel.lost:
+        text.append(f"  lost {channel.lost}: could not be pickled", style="bold red")
+    text.append("\n")
+    return text
 
 
 class FlowView(TextView):
@@ -115,13 +131,15 @@ class FlowView(TextView):
             self._topology = key
         else:
             self._topology = None
-        templates = {p.name: p.template for p in snap.processes}
-        t = Text()
+        templates = {proc.name: proc.template for proc in snap.processes}
+        text = Text()
         shown = snap.channels[: self.MAX_CHANNELS_SHOWN]
-        for c in shown:
-            t.append_text(channel_lines(c, templates, self.topology_only))
+        for channel in shown:
+            text.append_text(channel_lines(channel, templates, self.topology_only))
         rest = len(snap.channels) - len(shown)
         if rest > 0:
-            t.append(f" … and {rest} more channels (the channel table lists all)\n", style="grey62")
-        t.rstrip()
-        self.set(t)
+            text.append(
+                f" … and {rest} more channels (the channel table lists all)\n", style="grey62"
+            )
+        text.rstrip()
+        self.set(text)

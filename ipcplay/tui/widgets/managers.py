@@ -12,32 +12,36 @@ from ipcplay.tui import format as F
 from ipcplay.tui.widgets.text import TextView
 
 
-def manager_text(m: ManagerSample, width: int) -> Text:
+def manager_text(manager: ManagerSample, width: int) -> Text:
     """Two lines: the process as the OS knows it, then the calls the callers counted."""
-    t = Text()
-    t.append(f"{m.name} ", style="bold")
-    t.append(f"({m.kind}) ", style="cyan")
-    if m.pid is None:
-        t.append("starting")
-    elif not m.alive:
-        t.append(f"pid {m.pid} exited {m.exitcode}", style="dim")
+    text = Text()
+    text.append(f"{manager.name} ", style="bold")
+    text.append(f"({manager.kind}) ", style="cyan")
+    if manager.pid is None:
+        text.append("starting")
+    elif not manager.alive:
+        text.append(f"pid {manager.pid} exited {manager.exitcode}", style="dim")
     else:
-        t.append(f"pid {m.pid}  cpu {m.cpu_percent:4.1f}%  rss {F.size(m.rss)}  ")
-        t.append(f"threads {m.threads}", style="bold")
-    t.append(f"  at {m.address}", style="dim" if m.address.startswith("/") else "#5fd75f")
-    t.append("\n  calls: ")
-    if m.calls:
-        for k, (method, n) in enumerate(m.calls):
-            t.append(", " if k else "")
-            t.append(method, style="cyan")
-            t.append(f" {n}", style="bold")
+        text.append(
+            f"pid {manager.pid}  cpu {manager.cpu_percent:4.1f}%  rss {F.size(manager.rss)}  "
+        )
+        text.append(f"threads {manager.threads}", style="bold")
+    text.append(
+        f"  at {manager.address}", style="dim" if manager.address.startswith("/") else "#5fd75f"
+    )
+    text.append("\n  calls: ")
+    if manager.calls:
+        for key, (method, count) in enumerate(manager.calls):
+            text.append(", " if key else "")
+            text.append(method, style="cyan")
+            text.append(f" {count}", style="bold")
     else:
-        t.append("none yet", style="dim")
-    if m.observer_reads:
-        t.append(f"  (+ {m.observer_reads} reads by ipcplay)", style="dim")
-    t.append(f"  serves {', '.join(m.objects)}", style="dim")
-    t.truncate(width * 2 + 1)
-    return t
+        text.append("none yet", style="dim")
+    if manager.observer_reads:
+        text.append(f"  (+ {manager.observer_reads} reads by ipcplay)", style="dim")
+    text.append(f"  serves {', '.join(manager.objects)}", style="dim")
+    text.truncate(width * 2 + 1)
+    return text
 
 
 class ManagerPanel(Vertical):
@@ -48,5 +52,5 @@ class ManagerPanel(Vertical):
 
     def update_snapshot(self, snap: Snapshot) -> None:
         width = max(40, self.size.width - 2)
-        text = Text("\n").join(manager_text(m, width) for m in snap.managers)
+        text = Text("\n").join(manager_text(manager, width) for manager in snap.managers)
         self.query_one("#manager-text", TextView).set(text)

@@ -155,32 +155,34 @@ class ProcessPanel(Vertical):
         if tick:
             self._last_push = snap.t
         first = not self.born
-        for p in snap.processes:
-            hist = self.cpu.setdefault(p.name, deque(maxlen=HISTORY))
+        for proc in snap.processes:
+            hist = self.cpu.setdefault(proc.name, deque(maxlen=HISTORY))
             if tick or not hist:
-                hist.append(p.cpu_percent)
-            seen = self.born.get(p.name)
-            if p.pid and (seen is None or seen[0] != p.pid):
+                hist.append(proc.cpu_percent)
+            seen = self.born.get(proc.name)
+            if proc.pid and (seen is None or seen[0] != proc.pid):
                 # Processes there from the start are not "new"; replacements are.
-                self.born[p.name] = (p.pid, now - HIGHLIGHT_S if first else now)
-                self.died.pop(p.name, None)
-            if not p.alive and p.exitcode is not None and p.name not in self.died:
-                self.died[p.name] = now
+                self.born[proc.name] = (proc.pid, now - HIGHLIGHT_S if first else now)
+                self.died.pop(proc.name, None)
+            if not proc.alive and proc.exitcode is not None and proc.name not in self.died:
+                self.died[proc.name] = now
         header = self.query_one("#proc-header", TextView)
         columns = self._header()
         header.set(columns)
         # A state too long for the row wraps under the state column.
         self._indent = self.rows.wrap_indent = columns.cell_len - len("state")
         rows = []
-        for p in snap.processes:
+        for proc in snap.processes:
             highlight = 0
-            born = self.born.get(p.name)
-            if p.name in self.died and now - self.died[p.name] < HIGHLIGHT_S:
+            born = self.born.get(proc.name)
+            if proc.name in self.died and now - self.died[proc.name] < HIGHLIGHT_S:
                 highlight = 2
             elif born is not None and now - born[1] < HIGHLIGHT_S:
                 highlight = 1
-            held = round(now - p.blocked.since, 1) if p.blocked is not None else 0.0
-            rows.append((p.name, (p, tuple(self.cpu.get(p.name, ())), highlight, held, self._cols)))
+            held = round(now - proc.blocked.since, 1) if proc.blocked is not None else 0.0
+            rows.append(
+                (proc.name, (proc, tuple(self.cpu.get(proc.name, ())), highlight, held, self._cols))
+            )
         self.rows.set_rows(rows, self._row)
         self._fit()
         self.show_detail(now)
@@ -204,13 +206,15 @@ class ProcessPanel(Vertical):
         """The row's length, or 0 for a state that always fits (most of them:
         only a wait or a note can be long). Counted, not drawn: every blocked
         row is measured on every snapshot, drawn only when on screen."""
-        p, _, _, held, (layout, _) = value
-        if p.blocked is None and not p.notes:
+        proc, _, _, held, (layout, _) = value
+        if proc.blocked is None and not proc.notes:
             return 0
-        words, _ = F.state_words(p, p.blocked.since + held if p.blocked is not None else 0.0)
+        words, _ = F.state_words(
+            proc, proc.blocked.since + held if proc.blocked is not None else 0.0
+        )
         if layout != "wide":
             words = _PID.sub("", words)
-        notes = len(F.notes_text(p.notes)) + 2 if p.notes else 0
+        notes = len(F.notes_text(proc.notes)) + 2 if proc.notes else 0
         return self._indent + len(words) + notes
 
     def _row(
@@ -218,33 +222,33 @@ class ProcessPanel(Vertical):
     ) -> list[tuple[str, str]]:
         """The row as (text, style) pieces: RowView turns them into segments
         directly, several times cheaper than laying out a Rich Text."""
-        p, cpu, highlight, held, (layout, name_w) = value
-        now = p.blocked.since + held if p.blocked is not None else 0.0
-        words, style = F.state_words(p, now)
+        proc, cpu, highlight, held, (layout, name_w) = value
+        now = proc.blocked.since + held if proc.blocked is not None else 0.0
+        words, style = F.state_words(proc, now)
         if layout != "wide":  # the holder's pid is on its own row: room for the rest
             words = _PID.sub("", words)
-        notes = [(f"  {F.notes_text(p.notes)}", "cyan")] if p.notes else []
+        notes = [(f"  {F.notes_text(proc.notes)}", "cyan")] if proc.notes else []
         spark = F.sparkline(cpu, 8, top=100.0)
         name_style = ("", "bold black on green", "bold white on dark_red")[highlight]
-        pid = str(p.pid or "-")
+        pid = str(proc.pid or "-")
         if layout == "tight":
             return [
                 (f"{pid:>7} ", ""),
-                (_cut(p.name, name_w), name_style),
-                (f" {p.cpu_percent:>4.0f}%  ", ""),
+                (_cut(proc.name, name_w), name_style),
+                (f" {proc.cpu_percent:>4.0f}%  ", ""),
                 (words, style),
                 *notes,
             ]
         if layout == "wide":
-            rss = F.size(p.rss) if p.rss else "-"
+            rss = F.size(proc.rss) if proc.rss else "-"
             return [
-                (f"{pid:>7} {p.ppid or '-':>7} ", ""),
-                (_cut(p.name, name_w), name_style),
-                (f" {p.role:<9} ", ""),
+                (f"{pid:>7} {proc.ppid or '-':>7} ", ""),
+                (_cut(proc.name, name_w), name_style),
+                (f" {proc.role:<9} ", ""),
                 (spark, "green"),
                 (
-                    f"{p.cpu_percent:>5.0f}% {rss:>7} {p.threads or '-':>3} "
-                    f"{p.received:>7} {p.sent:>7}  ",
+                    f"{proc.cpu_percent:>5.0f}% {rss:>7} {proc.threads or '-':>3} "
+                    f"{proc.received:>7} {proc.sent:>7}  ",
                     "",
                 ),
                 (words, style),
@@ -252,10 +256,10 @@ class ProcessPanel(Vertical):
             ]
         return [
             (f"{pid:>7} ", ""),
-            (_cut(p.name, name_w), name_style),
+            (_cut(proc.name, name_w), name_style),
             (" ", ""),
             (spark[-6:], "green"),
-            (f"{p.cpu_percent:>4.0f}% {p.received:>6} {p.sent:>6}  ", ""),
+            (f"{proc.cpu_percent:>4.0f}% {proc.received:>6} {proc.sent:>6}  ", ""),
             (words, style),
             *notes,
         ]
@@ -268,17 +272,18 @@ class ProcessPanel(Vertical):
         if snap is None or key is None:
             detail.set_lines([])
             return
-        p = next((x for x in snap.processes if x.name == key), None)
-        if p is None:
+        proc = next((x for x in snap.processes if x.name == key), None)
+        if proc is None:
             detail.set_lines([])
             return
-        words, style = F.state_words(p, now)
+        words, style = F.state_words(proc, now)
         who = Text()
-        who.append(f" {p.name}", style="bold")
+        who.append(f" {proc.name}", style="bold")
         who.append(
-            f"  {p.role}  pid {p.pid or '-'}  ppid {p.ppid or '-'}  threads {p.threads}  "
-            f"rss {F.size(p.rss)}  cpu {p.cpu_percent:.0f}% ({p.cpu_s:.2f} s)  "
-            f"ctx switches {p.ctx_switches or '-'}"
+            f"  {proc.role}  pid {proc.pid or '-'}  ppid {proc.ppid or '-'}  "
+            f"threads {proc.threads}  "
+            f"rss {F.size(proc.rss)}  cpu {proc.cpu_percent:.0f}% ({proc.cpu_s:.2f} s)  "
+            f"ctx switches {proc.ctx_switches or '-'}"
         )
         # The state, and why a process ended next to its exit, wrapped rather
         # than cut ("held by …, which was killed …" is read in full at 100
@@ -287,24 +292,24 @@ class ProcessPanel(Vertical):
         # shows a demo's numbers too).
         state = Text(" ")
         state.append(words, style=style)
-        if p.error:
-            state.append(f"  error: {p.error}", style="red")
+        if proc.error:
+            state.append(f"  error: {proc.error}", style="red")
         extra = Text(" ")
-        if p.notes:
-            extra.append(F.notes_text(p.notes), style="cyan")
-        pool = next((o for o in snap.pools if o.name == p.name), None)
+        if proc.notes:
+            extra.append(F.notes_text(proc.notes), style="cyan")
+        pool = next((obj for obj in snap.pools if obj.name == proc.name), None)
         if pool is not None:
             head, _, results = F.pool_text(pool).partition("\n")
             counts = Text(head)
-            extra.append(f"{'  ' if p.notes else ''}{results.strip()}", style="cyan")
+            extra.append(f"{'  ' if proc.notes else ''}{results.strip()}", style="cyan")
         else:
             counts = Text(
-                f" in {p.received}  out {p.sent}  items {p.items}  "
-                f"pills in {p.pills_received} out {p.pills_sent}  "
-                f"blocked {p.blocked_s:.2f} s in total"
+                f" in {proc.received}  out {proc.sent}  items {proc.items}  "
+                f"pills in {proc.pills_received} out {proc.pills_sent}  "
+                f"blocked {proc.blocked_s:.2f} s in total"
             )
-            if p.role == "pool-worker" and p.activity:
-                counts.append(f"  {p.activity}")
+            if proc.role == "pool-worker" and proc.activity:
+                counts.append(f"  {proc.activity}")
         lines = [(who, 1, True), (state, 1, False), (counts, 1, True)]
         if extra.plain.strip():
             lines.append((extra, 1, False))

@@ -36,7 +36,7 @@ def graph_lines(edges: tuple[WaitEdge, ...], now: float) -> list[tuple[Text, int
     if not edges:
         return [(Text(NOBODY, style="dim"), 0)]
     width = max(len(e.waiter) for e in edges)
-    cycle = [e for e in edges if e.in_cycle]
+    cycle = [edge for edge in edges if edge.in_cycle]
     rest = [e for e in edges if not e.in_cycle]
     indent = width + 3
     lines: list[tuple[Text, int]] = []
