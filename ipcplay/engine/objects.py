@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine.manager_watch import Managers
@@ -19,6 +20,7 @@ from ipcplay.engine.plan import ChildPlan, Instance
 from ipcplay.engine.primitives import close_block, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.registry import Registry
+from ipcplay.scenario import kinds
 from ipcplay.scenario.model import CHANNEL_OPS, MANAGER_KINDS, ChannelSpec, Scenario, SharedSpec
 
 
@@ -28,6 +30,15 @@ def new_registry(scenario: Scenario, instances: tuple[Instance, ...]) -> Registr
     return Registry.create(
         len(instances), len(scenario.channels) + len(scenario.shared), notes=notes
     )
+
+
+# How the observer makes each queue-like channel kind (a Manager's queue comes
+# from its server, a pipe-like kind's ends from ctx.Pipe): one entry per kind.
+QUEUE_MAKERS: dict[str, Callable[[Any, ChannelSpec], Any]] = {
+    "Queue": lambda ctx, spec: ctx.Queue(spec.maxsize),
+    "JoinableQueue": lambda ctx, spec: ctx.JoinableQueue(spec.maxsize),
+    "SimpleQueue": lambda ctx, spec: ctx.SimpleQueue(),
+}
 
 
 class RunObjects:
@@ -60,7 +71,7 @@ class RunObjects:
                 spec.kind,
                 spec.name,
                 maxsize=spec.maxsize,
-                duplex=spec.duplex and spec.kind == "Pipe",
+                duplex=spec.duplex and kinds.channel_has(spec.kind, "pipe_like"),
                 remote=spec.remote,
                 reader_keeps_write_end=spec.reader_keeps_write_end,
             )
@@ -80,17 +91,14 @@ class RunObjects:
             )
 
     def _channel(self, c: int, spec: ChannelSpec, users: list[Instance]) -> Any:
-        ctx = self.ctx
-        if spec.kind == "Queue":
-            return ctx.Queue(spec.maxsize)
-        if spec.kind == "JoinableQueue":
-            return ctx.JoinableQueue(spec.maxsize)
-        if spec.kind == "SimpleQueue":
-            return ctx.SimpleQueue()
-        if spec.kind == "ManagerQueue":
+        """A queue from its kind's maker; a Manager's from its server; a
+        pipe-like kind's two ends, each handed to the process that uses it."""
+        if kinds.channel_has(spec.kind, "manager"):
             assert self.managers is not None
             return self.managers.channel(spec.name)
-        a, b = ctx.Pipe(spec.duplex)
+        if not kinds.channel_has(spec.kind, "pipe_like"):
+            return QUEUE_MAKERS[spec.kind](self.ctx, spec)
+        a, b = self.ctx.Pipe(spec.duplex)
         self.pipe_ends += [a, b]
         if spec.duplex:
             for inst, end in zip(users, (a, b), strict=False):
@@ -117,7 +125,9 @@ class RunObjects:
         endpoints' order; under fork, every other pipe end, which it closes;
         and the write ends a reader marked reader_keeps_write_end keeps."""
         handles = tuple(
-            self._ends[(ep.chan, plan.proc)] if ep.kind == "Pipe" else self.channels[ep.chan]
+            self._ends[(ep.chan, plan.proc)]
+            if kinds.channel_has(ep.kind, "pipe_like")
+            else self.channels[ep.chan]
             for ep in plan.endpoints
         )
         # The reader of a Pipe marked reader_keeps_write_end also gets the
@@ -143,9 +153,9 @@ class RunObjects:
         child has exited cleanly: an independent check of the counted depth."""
         left: dict[str, int] = {}
         for spec, obj in zip(self.scenario.channels, self.channels, strict=True):
-            if spec.kind == "Pipe":
+            if kinds.channel_has(spec.kind, "pipe_like"):
                 continue
-            if spec.kind == "ManagerQueue" and self.managers is not None:
+            if kinds.channel_has(spec.kind, "manager") and self.managers is not None:
                 obj = self.managers.observer_queue(spec.name)
             left[spec.name] = _drain(obj, simple=spec.kind == "SimpleQueue")
         return left
