@@ -72,8 +72,13 @@ def channel_lines(
             readers,
         )
     )
-    if topology_only:
-        return text
+    if not topology_only:
+        _queue_figures(text, channel)
+    return text
+
+
+def _queue_figures(text: Text, channel: ChannelSample) -> None:
+    """A queue's live line: its fill, rates, age and what only its kind has."""
     text.append("   ")
     if channel.maxsize:
         text.append_text(F.fill_bar(channel.depth, channel.maxsize, 10))
@@ -93,7 +98,6 @@ def channel_lines(
     if channel.lost:
         text.append(f"  lost {channel.lost}: could not be pickled", style="bold red")
     text.append("\n")
-    return text
 
 
 class FlowView(TextView):
