@@ -22,6 +22,7 @@ from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
+from ipcplay.scenario import kinds
 from ipcplay.scenario.model import Scenario
 from ipcplay.tour import HOLD_S, Fired, TourPlayer
 
@@ -68,7 +69,7 @@ def _channel_table(snap: Snapshot) -> Table:
     for col in ("channel", "kind", "puts", "gets", "depth", "max", "bytes", "put/s", "get/s"):
         chans.add_column(col, justify="left" if col in ("channel", "kind") else "right")
     for channel in snap.channels:
-        kind = channel.kind + (f"({channel.maxsize})" if channel.maxsize else "")
+        kind = kinds.channel_label(channel.kind, channel.maxsize)
         chans.add_row(
             Text(channel.name),
             kind,
