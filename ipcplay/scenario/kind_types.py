@@ -144,7 +144,9 @@ class SharedKind:
     manager: bool = False  # lives in a Manager's server process; processes hold proxies
     block: bool = False  # plain bytes in a named shared-memory segment
     steps: tuple[str, ...] = ()  # the step actions that may name it
-    manager_steps: tuple[str, ...] = ()  # a Manager object's own steps (append, setitem...)
+    manager_steps: tuple[str, ...] = ()
+    """Its own steps, on `{ on = NAME, ... }` (append, setitem, setattr): a
+    Manager object's through its proxy, any other kind's in place."""
     templates: tuple[Template, ...] = ()
     make: str = ""
     """How an exported script makes it in main(): the expression after `var = `,

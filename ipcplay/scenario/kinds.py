@@ -353,6 +353,23 @@ SHARED: tuple[SharedKind, ...] = (
     ),
 )
 
+# How to say which kinds a step action may name (which they are is each kind's
+# `steps`, above): a kind that takes an action is named in its words here.
+STEP_WORDS: dict[str, str] = {
+    "acquire": "a lock, a semaphore, a Value or an Array",
+    "release": "a lock, a semaphore, a Value or an Array",
+    "wait": "an Event, a Barrier or a Condition",
+    "notify": "a Condition",
+    "notify_all": "a Condition",
+    "wait_for": "a Condition",
+    "write": "a SharedMemory block",
+    "fill": "a SharedMemory block",
+    "read": "a SharedMemory block",
+    "set": "an Event",
+    "clear": "an Event",
+    "on": "a Value, an Array, or a Manager list, dict or Namespace",
+}
+
 CHANNEL_BY_NAME: dict[str, ChannelKind] = {k.name: k for k in CHANNELS}
 SHARED_BY_NAME: dict[str, SharedKind] = {k.name: k for k in SHARED}
 CHANNEL_NAMES: tuple[str, ...] = tuple(CHANNEL_BY_NAME)

@@ -89,7 +89,7 @@ def _key_value(kind: kinds.SharedKind, field: str, value: Any, where: str, typec
     if key.type == "list":
         if kind.data:
             return _array_values(value, where, typecode)
-        return _manager_values(value, where)
+        return _manager_values(value, where, lists=kind.manager)
     if key.type == "table":
         return _manager_items(value, where)
     return as_key(key, value, where)
@@ -106,14 +106,16 @@ def _array_values(items: Any, key: str, typecode: str) -> tuple[int | float, ...
     )
 
 
-def _manager_values(items: Any, key: str) -> tuple[Any, ...]:
-    """A Manager list's initial items (numbers, strings, booleans, lists of those)."""
+def _manager_values(items: Any, key: str, lists: bool = True) -> tuple[Any, ...]:
+    """A list's initial items: numbers, strings, booleans, and where `lists`
+    (a Manager's list: its server pickles them) lists of those too."""
     if not isinstance(items, list):
         fail(key, f"expected an array of items, got {described(items)}")
     if len(items) > model.MAX_ARRAY:
         fail(key, f"{len(items)} values, over the MAX_ARRAY cap of {model.MAX_ARRAY}")
     return tuple(
-        manager_item(item, f"{key}[{index}]", index_forms=False) for index, item in enumerate(items)
+        manager_item(item, f"{key}[{index}]", index_forms=False, nested=not lists)
+        for index, item in enumerate(items)
     )
 
 

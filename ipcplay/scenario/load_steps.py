@@ -69,22 +69,6 @@ _STEP_KEYS = (
 # Steps that need the lock held when the kind is a lock too (a Condition), as in threading.
 _HELD_OPS = ("wait", "notify", "notify_all", "wait_for")
 
-# How to say which kinds a step may name; which they are is the kinds table's `steps`.
-_TARGET_WORDS = {
-    "acquire": "a lock, a semaphore, a Value or an Array",
-    "release": "a lock, a semaphore, a Value or an Array",
-    "wait": "an Event, a Barrier or a Condition",
-    "notify": "a Condition",
-    "notify_all": "a Condition",
-    "wait_for": "a Condition",
-    "write": "a SharedMemory block",
-    "fill": "a SharedMemory block",
-    "read": "a SharedMemory block",
-    "set": "an Event",
-    "clear": "an Event",
-    "on": "a Value, an Array, or a Manager list, dict or Namespace",
-}
-
 
 def parse_steps(
     value: Any,
@@ -139,8 +123,8 @@ def _parse_step_one(
         return _parse_block_write(key, table, action, shared[target])
     if action != "on":
         return Step(op=action, target=target)
-    if kinds.SHARED_BY_NAME[shared[target].kind].manager:
-        return _parse_manager_step(key, table, target, shared[target].kind)
+    if kinds.SHARED_BY_NAME[shared[target].kind].manager_steps:
+        return _parse_manager_step(key, table, target, shared[target])
     for field in (*STEP_MANAGER, "key", "assign"):
         if field in table:
             fail(subkey(key, field), "applies to a Manager list, dict or Namespace only")
@@ -215,10 +199,13 @@ def _parse_block_write(key: str, table: dict[str, Any], action: str, block: Shar
     return Step(op="write", target=block.name, amount=number, offset=offset)
 
 
-def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str) -> Step:
+def _parse_manager_step(key: str, table: dict[str, Any], target: str, spec: SharedSpec) -> Step:
     """`{ on = "ml", append = X }`, `{ on = "md", setitem = X, key = K }`,
-    `{ on = "ns", setattr = X, key = "name" }`: one proxy call each."""
-    allowed = kinds.SHARED_BY_NAME[kind].manager_steps
+    `{ on = "ns", setattr = X, key = "name" }`: one call of the object's own
+    (through a proxy, for a Manager's)."""
+    kind = spec.kind
+    entry = kinds.SHARED_BY_NAME[kind]
+    allowed = entry.manager_steps
     for field in (*STEP_UPDATES, "locked"):
         if field in table:
             fail(subkey(key, field), f"applies to a Value or an Array, not a {kind}")
@@ -252,13 +239,22 @@ def _parse_manager_step(key: str, table: dict[str, Any], target: str, kind: str)
                 f"{show(item_key)} starts with '_': a Namespace proxy sets such an attribute on "
                 "itself, not on the shared Namespace (and _token or __class__ breaks it)",
             )
-    elif kind == "ManagerList":
+    elif "values" in entry.keys:  # a list: the key is an index
         item_key = table["key"]
         if item_key not in model.INDEX_FORMS:
-            item_key = as_int(item_key, subkey(key, "key"), -model.MAX_ARRAY, model.MAX_ARRAY - 1)
+            low, high = _index_range(entry, spec)
+            item_key = as_int(item_key, subkey(key, "key"), low, high)
     else:
         item_key = manager_item(table["key"], subkey(key, "key"))
     return Step(op=op, target=target, key=item_key, item=item, assign=assign)
+
+
+def _index_range(entry: kinds.SharedKind, spec: SharedSpec) -> tuple[int, int]:
+    """The indices a step may name in a list: any up to the cap in one that
+    grows (append), only its items' in one that cannot (IndexError otherwise)."""
+    if "append" in entry.manager_steps:
+        return -model.MAX_ARRAY, model.MAX_ARRAY - 1
+    return -len(spec.values), len(spec.values) - 1
 
 
 def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]) -> str:
@@ -270,7 +266,7 @@ def _shared_ref(value: Any, key: str, action: str, shared: dict[str, SharedSpec]
         fail(key, f"no shared object named {show(name)}{hint}")
     kind = shared[name].kind
     if action not in kinds.SHARED_BY_NAME[kind].steps:
-        fail(key, f"{show(name)} is a {kind}; '{action}' needs {_TARGET_WORDS[action]}")
+        fail(key, f"{show(name)} is a {kind}; '{action}' needs {kinds.STEP_WORDS[action]}")
     return name
 
 
