@@ -17,7 +17,7 @@ from typing import Any
 
 from ipcplay.engine.manager_watch import Managers
 from ipcplay.engine.plan import ChildPlan, Instance
-from ipcplay.engine.primitives import close_block, create_block
+from ipcplay.engine.primitives import close_shared, create_block
 from ipcplay.engine.primitives import make as make_shared
 from ipcplay.engine.registry import Registry
 from ipcplay.scenario import kinds
@@ -161,7 +161,7 @@ class RunObjects:
         return left
 
     def close(self) -> None:
-        """Close every channel; unlink SharedMemory blocks (named semaphores,
+        """Close every channel; unlink shared-memory blocks (named semaphores,
         locks under spawn, are unlinked when collected)."""
         for obj in self.channels:
             if isinstance(obj, tuple):
@@ -175,8 +175,7 @@ class RunObjects:
                     obj.join_thread()
         self.channels = []
         for spec, obj in zip(self.scenario.shared, self.shared, strict=False):
-            if spec.kind == "SharedMemory":
-                close_block(obj)
+            close_shared(spec.kind, obj)
         self.shared = []
 
 

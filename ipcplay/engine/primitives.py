@@ -434,6 +434,22 @@ CONSTRUCTORS: dict[str, Callable[[Any, str, Any, tuple, int], Any]] = {
 }
 
 
+# What the observer undoes at the end of a run for an object it made, however
+# the run ends: a block of shared memory is closed and unlinked from /dev/shm.
+# A kind not here leaves nothing behind (a named semaphore is unlinked when it
+# is collected).
+CLOSERS: dict[str, Callable[[Any], None]] = {
+    "SharedMemory": close_block,
+}
+
+
+def close_shared(kind: str, obj: Any) -> None:
+    """Undo what making a shared object of `kind` left behind; safe to call twice."""
+    closer = CLOSERS.get(kind)
+    if closer is not None:
+        closer(obj)
+
+
 def make(ctx: Any, kind: str, typecode: str, value: Any, values: tuple, parties: int) -> Any:
     """The real multiprocessing object for a [shared.NAME] table."""
     return CONSTRUCTORS[kind](ctx, typecode, value, values, parties)
