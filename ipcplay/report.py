@@ -232,8 +232,8 @@ def shared_dict(obj: SharedSample) -> dict[str, Any]:
         if obj.expected is not None:
             out["expected"] = obj.expected
             out["lost_updates"] = obj.lost
-    if obj.kind == "SharedMemory":
-        pass  # nothing to acquire or wait for: its counts are below
+    if obj.per_process:
+        pass  # in a block: nothing to acquire or wait for; its counts are below
     elif obj.kind in ("Event", "Barrier"):
         out["waits"] = obj.acquires
     else:
@@ -254,16 +254,32 @@ def shared_dict(obj: SharedSample) -> dict[str, Any]:
         out["clears"] = obj.clears
     if obj.kind == "Condition":
         out["notifies"] = obj.notifies
-    if obj.kind == "SharedMemory":
-        out.update(block=obj.block, size=obj.size, byte_sum=obj.value, head=obj.head)
-        out["per_process"] = [
-            {"name": name, "reads": reads, "writes": writes, "last_sum_read": last}
-            for name, reads, writes, last in obj.per_process
-        ]
+    if obj.per_process:
+        out.update(_block_dict(obj))
     if obj.kind == "Barrier":
         out["parties"] = obj.parties
         out["arrived"] = obj.arrived
         out["broken"] = obj.broken
     out["waiting"] = list(obj.waiting)
     out["wait_s"] = round(obj.wait_s, 4)
+    return out
+
+
+def _block_dict(obj: SharedSample) -> dict[str, Any]:
+    """An object in a named shared-memory block, as its sample holds it: the
+    block's name and size; what it holds, items (a list over the block) or raw
+    bytes (their sum and first bytes); and each process's reads and writes."""
+    out: dict[str, Any] = {"block": obj.block, "size": obj.size}
+    if isinstance(obj.value, tuple):
+        out["value"] = list(obj.value)
+        out["per_process"] = [
+            {"name": name, "reads": reads, "writes": writes}
+            for name, reads, writes, _ in obj.per_process
+        ]
+        return out
+    out.update(byte_sum=obj.value, head=obj.head)
+    out["per_process"] = [
+        {"name": name, "reads": reads, "writes": writes, "last_sum_read": last}
+        for name, reads, writes, last in obj.per_process
+    ]
     return out

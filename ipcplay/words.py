@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ipcplay.engine.snapshot import PoolSample, ProcessSample, SharedSample
+from ipcplay.safetext import neutralise
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -197,15 +198,8 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         if o.is_set is None:
             return [("set" if o.sets > o.clears else "not set", "")]
         return [("set", "bold #5fd75f") if o.is_set else ("not set", "#ffb454")]
-    if o.kind == "SharedMemory":
-        reads = sum(r for _, r, _, _ in o.per_process)
-        writes = sum(w for _, _, w, _ in o.per_process)
-        # Most telling first: a narrow column cuts from the right.
-        return [
-            (f"sum {o.value}", "bold cyan"),
-            (f"  {reads} reads {writes} writes  ", ""),
-            (f"{o.block} [{o.head}]", "cyan"),
-        ]
+    if o.per_process:
+        return _block_state(o, width)
     if o.kind == "Barrier":
         if o.broken:
             return [("broken", "bold #ff4040")]
@@ -222,6 +216,19 @@ def shared_state(o: SharedSample, now: float, width: int = 60) -> list[tuple[str
         return [("free", "#5fd75f"), *notes]
     held = f" for {max(0.0, now - o.held_since):.1f} s" if o.held_since else ""
     return [(f"held by {holders}{held}", "#ffb454"), *notes]
+
+
+def _block_state(o: SharedSample, width: int) -> list[tuple[str, str]]:
+    """An object in a named shared-memory block: what it holds (its items, or
+    the sum of its bytes), the reads and writes counted, the block's name.
+    Most telling first: a narrow column cuts from the right."""
+    reads = sum(count for _, count, _, _ in o.per_process)
+    writes = sum(count for _, _, count, _ in o.per_process)
+    counts = (f"  {reads} reads {writes} writes  ", "")
+    if isinstance(o.value, tuple):  # text read from shared memory: neutralised
+        items = array_text(tuple(_shown(item) for item in o.value), width)
+        return [(neutralise(items, multiline=False), "bold cyan"), counts, (o.block, "cyan")]
+    return [(f"sum {o.value}", "bold cyan"), counts, (f"{o.block} [{o.head}]", "cyan")]
 
 
 def notes_text(notes: tuple[tuple[str, int], ...]) -> str:
