@@ -78,10 +78,11 @@ def _step(code: Code, emitter: Emitter, step: Step) -> None:
         return
     var = emitter.topo.shared[step.target]
     kind = emitter.scenario.shared_object(step.target).kind
-    data = SHARED_BY_NAME[kind].data
+    entry = SHARED_BY_NAME[kind]
+    data = entry.data
     if step.op in ("append", "setitem", "setattr"):
         item = _index_expr(step.item)
-        note = "one call to the manager's server process"
+        note = "one call to the manager's server process" if entry.manager else ""
         if step.op == "append" and step.key is not None and step.assign:
             key = _index_expr(step.key)
             code(f"row = {var}[{key}]", "a copy of the inner list, not the server's")
@@ -104,6 +105,9 @@ def _step(code: Code, emitter: Emitter, step: Step) -> None:
         return
     if step.op in ("notify", "notify_all", "wait_for"):
         _condition_step(code, emitter, var, step)
+        return
+    if step.op == "read" and entry.show:
+        _print_read(code, entry.show.format(var=var), step.target)
         return
     if step.op in ("write", "fill", "read"):
         _block_step(code, var, step)
@@ -134,8 +138,13 @@ def _block_step(code: Code, var: str, step: Step) -> None:
     elif step.op == "fill":
         code(f"{var}.buf[:] = bytes([{int(step.amount)}]) * {var}.size", "every byte")
     else:
-        code("me = multiprocessing.current_process().name")
-        code(f'print(f"{{me}}: read {{sum({var}.buf)}} from {step.target}", flush=True)')
+        _print_read(code, f"sum({var}.buf)", step.target)
+
+
+def _print_read(code: Code, what: str, target: str) -> None:
+    """A read step: the process prints what it read, and from what."""
+    code("me = multiprocessing.current_process().name")
+    code(f'print(f"{{me}}: read {{{what}}} from {target}", flush=True)')
 
 
 def _condition_step(code: Code, emitter: Emitter, var: str, step: Step) -> None:
