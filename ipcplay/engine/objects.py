@@ -74,6 +74,7 @@ class RunObjects:
                 duplex=spec.duplex and kinds.channel_has(spec.kind, "pipe_like"),
                 remote=spec.remote,
                 reader_keeps_write_end=spec.reader_keeps_write_end,
+                pipe_like=kinds.channel_has(spec.kind, "pipe_like"),
             )
         for s, spec in enumerate(self.scenario.shared):
             self.shared.append(self._shared(spec))

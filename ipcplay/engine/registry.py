@@ -80,6 +80,7 @@ FLAG_DUPLEX = 1  # a Pipe: both ends send and receive
 FLAG_REMOTE = 2  # served by a Manager's server process (a proxy's referent)
 FLAG_KEEPS_WRITE_END = 4  # a one-way Pipe whose reader holds the write end too
 FLAG_FLOAT = 8  # a Value or Array of floating-point numbers
+FLAG_PIPE_LIKE = 16  # two connected ends: what one sent and the other has not received is in flight
 
 # Process record.
 P_INDEX = 0  # its index + 1 (0: not written yet); the board's process index
@@ -148,6 +149,7 @@ class ObjectInfo:
     size: int = 0
     typecode: str = ""
     initial: int = 0
+    pipe_like: bool = False  # send()/recv() between two ends, no depth of its own (a Pipe)
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,7 @@ class Registry:
         size: int = 0,
         typecode: str = "",
         initial: int = 0,
+        pipe_like: bool = False,
     ) -> int:
         """Say that an object exists, as it is constructed; returns its slot."""
         mv = self.mv
@@ -302,6 +305,7 @@ class Registry:
         flags |= (FLAG_KEEPS_WRITE_END if reader_keeps_write_end else 0) | (
             FLAG_FLOAT if is_float else 0
         )
+        flags |= FLAG_PIPE_LIKE if pipe_like else 0
         mv[at + O_FLAGS] = flags
         mv[at + O_PARTIES] = parties
         mv[at + O_SIZE] = size
@@ -428,6 +432,7 @@ def _objects(values: list[int]) -> list[ObjectInfo]:
                 remote=bool(flags & FLAG_REMOTE),
                 reader_keeps_write_end=bool(flags & FLAG_KEEPS_WRITE_END),
                 is_float=bool(flags & FLAG_FLOAT),
+                pipe_like=bool(flags & FLAG_PIPE_LIKE),
                 parties=values[at + O_PARTIES],
                 size=values[at + O_SIZE],
                 typecode=chr(code) if code else "",

@@ -103,7 +103,7 @@ class ChannelWatch:
         """(op, reason, whom it waits for, about to end) of a get or recv."""
         channel = self.topology.channels[c]
         writers = self.topology.writers[c]
-        if channel.kind == "Pipe":
+        if channel.pipe_like:
             inflight = self._pipe_inflight_to(p, c, tick)
             reason = "pipe empty" if inflight <= 0 else ""
             if reason and channel.reader_keeps_write_end:
@@ -122,7 +122,7 @@ class ChannelWatch:
     def _putting(self, c: int, op: int, tick: Tick) -> tuple[str, str, tuple[int, ...], bool]:
         """(op, reason, whom it waits for, about to end) of a put or send."""
         channel = self.topology.channels[c]
-        pipe = channel.kind == "Pipe"
+        pipe = channel.pipe_like
         full = op == B.OP_PUT_FULL
         reason = "queue full" if full else ("pipe full" if pipe else "")
         transient = full and tick.depths[c] < channel.maxsize
@@ -190,7 +190,7 @@ class ChannelWatch:
             max_wait_s=max((values[r][base + B.MAX_WAIT_NS] for r in readers), default=0) / 1e9,
             writers=tuple(names[w] for w in writers),
             readers=tuple(names[r] for r in readers),
-            directions=self._directions(c, tick) if channel.kind == "Pipe" else (),
+            directions=self._directions(c, tick) if channel.pipe_like else (),
         )
 
     def _directions(self, c: int, tick: Tick) -> tuple[Direction, ...]:
