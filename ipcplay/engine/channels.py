@@ -101,6 +101,14 @@ WRAPPERS: dict[str, Callable[..., Any]] = {
 }
 
 
+# A kind whose processes each open their own end, not one they inherit (a
+# socket): how the observer prepares those ends for one run, called as
+# own_ends(channel name, the indices of the processes using it, in file order);
+# it returns an object with `ends` (process index -> what that process is handed,
+# its wrapper's raw object) and a close() the observer calls at the end.
+OWN_ENDS: dict[str, Callable[[str, list[int]], Any]] = {}
+
+
 def instrument(
     kind: str,
     obj: Any,

@@ -15,6 +15,7 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
+from ipcplay.engine.channels import OWN_ENDS
 from ipcplay.engine.manager_watch import Managers
 from ipcplay.engine.plan import ChildPlan, Instance
 from ipcplay.engine.primitives import close_shared, create_block
@@ -92,11 +93,18 @@ class RunObjects:
             )
 
     def _channel(self, c: int, spec: ChannelSpec, users: list[Instance]) -> Any:
-        """A queue from its kind's maker; a Manager's from its server; a
-        pipe-like kind's two ends, each handed to the process that uses it."""
+        """A queue from its kind's maker; a Manager's from its server; for a
+        kind whose processes open their own ends, what each is handed to open
+        it (channels.OWN_ENDS); else a pipe-like kind's two ends, each handed
+        to the process that uses it."""
         if kinds.channel_has(spec.kind, "manager"):
             assert self.managers is not None
             return self.managers.channel(spec.name)
+        own_ends = OWN_ENDS.get(spec.kind)
+        if own_ends is not None:  # each process opens its own end: it is handed how
+            made = own_ends(spec.name, [inst.index for inst in users])
+            self._ends.update({(c, proc): end for proc, end in made.ends.items()})
+            return made
         if not kinds.channel_has(spec.kind, "pipe_like"):
             return QUEUE_MAKERS[spec.kind](self.ctx, spec)
         a, b = self.ctx.Pipe(spec.duplex)
