@@ -458,7 +458,8 @@ def _check_channels_used(channels: dict[str, ChannelSpec], processes: list[Proce
 
 
 def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
-    """A Pipe has exactly two ends and each end belongs to one process."""
+    """A Pipe has exactly two ends and each end belongs to one process (so
+    has any pipe-like kind: a Listener's connection); messages name its kind."""
     users = [
         (index, process)
         for index, process in enumerate(processes)
@@ -469,14 +470,17 @@ def _check_pipe(channel: ChannelSpec, processes: list[ProcessSpec]) -> None:
             got = f'"{CPU_COUNT}"' if process.replicas_cpu_count else str(process.replicas)
             fail(
                 f"process[{index}].replicas",
-                f"must be 1 because the process uses Pipe {show(channel.name)} "
-                f"(a Pipe end belongs to one process), got {got}",
+                f"must be 1 because the process uses {channel.kind} {show(channel.name)} "
+                f"(a {channel.kind} end belongs to one process), got {got}",
             )
     key = subkey("channels", channel.name)
     if channel.duplex:
         if len(users) > 2:
             names = ", ".join(process.name for _, process in users)
-            fail(key, f"a duplex Pipe joins at most 2 processes, one per end; used by {names}")
+            fail(
+                key,
+                f"a duplex {channel.kind} joins at most 2 processes, one per end; used by {names}",
+            )
         return
     for index, process in users:
         if channel.name in process.inputs and channel.name in process.outputs:
