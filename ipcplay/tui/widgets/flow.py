@@ -53,7 +53,12 @@ def channel_lines(
         left = _group(tuple(ends[:1]), templates) if duplex else writers
         right = _group(tuple(ends[1:]), templates) if duplex else readers
         text.append_text(
-            link(left, f"{channel.name} · Pipe {'duplex' if duplex else 'one-way'}", right, arrow)
+            link(
+                left,
+                f"{channel.name} · {channel.kind} {'duplex' if duplex else 'one-way'}",
+                right,
+                arrow,
+            )
         )
         if not channel.directions:
             text.append("   (no traffic)\n", style="grey62")
