@@ -31,7 +31,7 @@ class Emitter:
     @property
     def fork_closes(self) -> bool:
         return self.scenario.start_method == "fork" and any(
-            channel.pipe_like for channel in self.topo.channels.values()
+            channel.paired_ends for channel in self.topo.channels.values()
         )
 
     def chan(self, name: str) -> Channel:

@@ -22,7 +22,7 @@ def make_channels(code: Code, topo: Topology) -> None:
     for channel in topo.channels.values():
         spec = channel.spec
         kind = CHANNEL_BY_NAME[spec.kind]
-        if kind.pipe_like:
+        if channel.paired_ends:
             first, second = channel.ends
             if spec.duplex:
                 code(f"{first}, {second} = ctx.Pipe()  # duplex: each end can send() and recv()")
@@ -88,7 +88,7 @@ def make_processes(code: Code, template: Template, topo: Topology, emitter: Emit
         args.append("pipe_ends")
     for name in template.channels:
         channel = topo.channels[name]
-        args.append(template.pipe_ends[name] if channel.pipe_like else channel.var)
+        args.append(template.pipe_ends[name] if channel.paired_ends else channel.var)
     args += list(template.kept_ends)
     args += [topo.shared[count] for count in template.spec.shared_used]
     args += [

@@ -65,11 +65,12 @@ def emit(template: Template, emitter: Emitter) -> str:
         if emitter.chan(name).spec.remote:
             var = emitter.chan(name).var
             code(f"{var} = connect({var}, {quoted(name)})", "by address and authkey, not inherited")
+        _open(code, template, emitter, name)
     if emitter.fork_closes:
         mine = [
             emitter.chan(object_name).var
             for object_name in template.channels
-            if emitter.chan(object_name).pipe_like
+            if emitter.chan(object_name).paired_ends
         ]
         mine += template.kept_ends
         code("# fork copied every pipe end into this process; close all but our own, or a")
@@ -90,6 +91,19 @@ def emit(template: Template, emitter: Emitter) -> str:
     ROLES[template.spec.role](code, template, emitter)
     _join(code, template, emitter, template.spec.join_last, "now that it has taken everything")
     return code.text()
+
+
+def _open(code: Code, template: Template, emitter: Emitter, name: str) -> None:
+    """A channel of a kind no process inherits: this process opens its own end
+    (its kind's `opens`: the first user's line, or every other's)."""
+    channel = emitter.chan(name)
+    opens = channel.entry.opens
+    if not opens:
+        return
+    first = next(each for each in emitter.topo.templates if name in each.channels)
+    line, _, comment = opens[0 if first is template else -1].partition("  # ")
+    code(line.format(var=channel.var), comment)
+    emitter.needs.update(channel.entry.helpers)
 
 
 def _joins(template: Template) -> tuple[str, ...]:

@@ -127,6 +127,10 @@ def _imports(emitter: Emitter) -> str:
         plain |= {"multiprocessing.connection", "threading"}
     if remote_manager(emitter.scenario):
         plain.add("os")
+    extra = dict.fromkeys(
+        line for channel in emitter.topo.channels.values() for line in channel.entry.imports
+    )  # a kind's own imports: `import X` among the others, `from X import Y` in order
+    plain |= {line.removeprefix("import ") for line in extra if line.startswith("import ")}
     lines = [f"import {module}" for module in sorted(plain)]
     if any("shared_memory." in SHARED_BY_NAME[obj.kind].make for obj in emitter.scenario.shared):
         lines.append("from multiprocessing import shared_memory")
@@ -141,6 +145,11 @@ def _imports(emitter: Emitter) -> str:
         from_queue.append("Queue")
     if from_queue:
         lines.append(f"from queue import {', '.join(from_queue)}")
+    plain_count = len(plain)
+    lines[plain_count:] = sorted(
+        [*lines[plain_count:], *(line for line in extra if line.startswith("from "))],
+        key=lambda line: line.split()[1],
+    )
     return "\n".join(lines)
 
 

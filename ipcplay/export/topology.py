@@ -43,6 +43,12 @@ class Channel:
         return self.entry.pipe_like
 
     @property
+    def paired_ends(self) -> bool:
+        """Made in main() as two connected ends that the processes inherit
+        (ctx.Pipe()): a pipe-like kind without a `make` of its own."""
+        return self.entry.pipe_like and not self.entry.make
+
+    @property
     def joinable(self) -> bool:
         return self.entry.joinable
 
@@ -127,12 +133,12 @@ def build(
         pipe_ends = {
             name: end_of[(name, first)]
             for name in dict.fromkeys((*spec.inputs, *spec.outputs))
-            if channels[name].pipe_like
+            if channels[name].paired_ends
         }
         kept = tuple(
             channels[name].ends[1]
             for name in spec.inputs
-            if channels[name].pipe_like and channels[name].spec.reader_keeps_write_end
+            if channels[name].paired_ends and channels[name].spec.reader_keeps_write_end
         )
         templates.append(
             Template(
@@ -156,7 +162,7 @@ def _channel(spec: ChannelSpec, namer: Namer) -> Channel:
     """A channel's variable, and for a Pipe the two its ends are unpacked into."""
     var = namer.fresh(spec.name)
     ends: tuple[str, ...] = ()
-    if CHANNEL_BY_NAME[spec.kind].pipe_like:
+    if CHANNEL_BY_NAME[spec.kind].pipe_like and not CHANNEL_BY_NAME[spec.kind].make:
         if spec.duplex:
             ends = (namer.fresh(spec.name, "_a"), namer.fresh(spec.name, "_b"))
         else:  # Pipe(duplex=False) returns (reader, writer)
@@ -174,7 +180,7 @@ def _pipe_ends(
     the write end."""
     end_of: dict[tuple[str, int], str] = {}
     for channel in channels.values():
-        if not channel.pipe_like:
+        if not channel.paired_ends:
             continue
         name = channel.spec.name
         users = [

@@ -117,6 +117,17 @@ class ChannelKind:
     pipe-like kind: the export writes its two ends itself."""
     make_note: str = ""
     """The export's comment on `make`: beside it if it fits, else above it."""
+    opens: tuple[str, ...] = ()
+    """A kind no process inherits (a socket): how an exported script's process
+    opens its own end from what main() made with `make`, as the first line of
+    its function: first for the process that uses it first (in file order),
+    then for every other; `{var}` is the variable, `  # ` starts a comment.
+    A pipe-like kind with a `make` is handed to each process as that one value,
+    not as two ends."""
+    helpers: tuple[str, ...] = ()
+    """export/snippets.py HELPERS that a script using this kind includes."""
+    imports: tuple[str, ...] = ()
+    """Import lines that a script using this kind needs besides the usual ones."""
 
     def label(self, maxsize: int | str = 0, duplex: bool = True) -> str:
         """'Queue(3)', 'Queue', 'Pipe', 'Pipe(one-way)': the kind and its bound.
