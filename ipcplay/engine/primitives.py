@@ -243,6 +243,56 @@ def close_block(shm: Any) -> None:
         shm.unlink()
 
 
+class InstrumentedShareableList:
+    """A shared_memory.ShareableList: a fixed number of items in one named
+    block, read and written by index without pickling, with no lock.
+
+    setitem stores one item in place and read copies every item out; each is
+    counted in this process's slots as a block's are (WRITES, READS). A write
+    that raises stored nothing and is not counted: a str or bytes longer than
+    the room its item was made with (ValueError "exceeds available storage"),
+    an index past the end. Neither is journalled, as a block's are not.
+    """
+
+    __slots__ = ("_items", "_s")
+
+    def __init__(self, items: Any, slots: _Slots) -> None:
+        self._items = items
+        self._s = slots
+
+    def setitem(self, index: int, item: Any) -> None:
+        self._items[index] = item
+        self._s.bump(B.S_WRITES)
+
+    def read(self) -> list[Any]:
+        items = list(self._items)
+        self._s.returned()
+        return items
+
+
+def create_shareable_list(values: tuple[Any, ...]) -> Any:
+    """A new ShareableList, made by the observer only, as a block is
+    (create_block): children attach by name, the observer unlinks it."""
+    from multiprocessing import shared_memory
+
+    return shared_memory.ShareableList(list(values))
+
+
+def close_shareable_list(items: Any) -> None:
+    """Close and unlink the block under a ShareableList; safe to call twice."""
+    close_block(items.shm)
+
+
+def read_items(items: Any) -> tuple[Any, ...] | None:
+    """The observer's copy of a ShareableList's items, taken without a lock (it
+    has none): None when a write in flight tore it (an item's format and its
+    bytes are stored apart) or the block is closed."""
+    try:
+        return tuple(items)
+    except Exception:  # UnicodeDecodeError, struct.error, TypeError once closed
+        return None
+
+
 class InstrumentedData:
     """A Value or an Array (made with lock=True), updated the way a student writes it.
 
@@ -400,6 +450,7 @@ WRAPPERS: dict[str, Callable[..., Any]] = {
     "Barrier": _on_slots(InstrumentedBarrier),
     "Condition": _on_slots(InstrumentedCondition),
     "SharedMemory": _on_slots(InstrumentedBlock),
+    "ShareableList": _on_slots(InstrumentedShareableList),
     "ManagerList": _manager_object,
     "ManagerDict": _manager_object,
     "ManagerNamespace": _manager_object,
@@ -431,6 +482,7 @@ CONSTRUCTORS: dict[str, Callable[[Any, str, Any, tuple, int], Any]] = {
     "Event": lambda ctx, typecode, value, values, parties: ctx.Event(),
     "Barrier": lambda ctx, typecode, value, values, parties: ctx.Barrier(parties),
     "Condition": lambda ctx, typecode, value, values, parties: ctx.Condition(),
+    "ShareableList": lambda ctx, typecode, value, values, parties: create_shareable_list(values),
 }
 
 
@@ -440,6 +492,7 @@ CONSTRUCTORS: dict[str, Callable[[Any, str, Any, tuple, int], Any]] = {
 # is collected).
 CLOSERS: dict[str, Callable[[Any], None]] = {
     "SharedMemory": close_block,
+    "ShareableList": close_shareable_list,
 }
 
 

@@ -3,8 +3,9 @@ lock, Event, Condition and Barrier, and one `SharedSample` per object.
 
 Part of the sampler (engine/sampler.py). Names, kinds and shapes (parties,
 permits, sizes) come from the registry's topology (engine/registry.py); the
-values of Values, Arrays, Events and SharedMemory blocks are read from the
-live objects the supervisor hands over, without taking their locks.
+values of Values, Arrays, Events, SharedMemory blocks and ShareableLists are
+read from the live objects the supervisor hands over, without taking their
+locks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.primitives import read_items
 from ipcplay.engine.registry import ObjectInfo, Topology
 from ipcplay.engine.sampler_tick import Tick
 from ipcplay.engine.snapshot import BlockedOn, SharedSample, exit_words
@@ -29,6 +31,7 @@ class SharedWatch:
         self.objects = objects  # the real objects, by shared index
         self.managers = managers  # engine.manager_watch.Managers, or None
         self._base = B.HEADER_SLOTS + layout.nchan * B.CHAN_SLOTS
+        self._items: dict[int, tuple[Any, ...]] = {}  # each ShareableList's last whole read
 
     def slot(self, s: int, slot: int) -> int:
         """Where shared object s's slot is in a process's copied values."""
@@ -206,6 +209,8 @@ class SharedWatch:
             fields["notifies"] = total[B.S_NOTIFIES]
         elif obj.kind == "SharedMemory":
             fields.update(self._block_fields(s, obj, live, tick))
+        elif obj.kind == "ShareableList":
+            fields.update(self._list_fields(s, live, tick))
         elif obj.kind == "Barrier":
             fields["parties"] = obj.parties
             fields["arrived"] = len(tick.inside.get(s, []))
@@ -221,7 +226,13 @@ class SharedWatch:
         if buf is not None:
             data = bytes(buf)
             out.update(block=live.name, value=sum(data), head=data[:8].hex(" "))
-        out["per_process"] = tuple(
+        out["per_process"] = self._per_process(s, tick)
+        return out
+
+    def _per_process(self, s: int, tick: Tick) -> tuple[tuple[str, int, int, int], ...]:
+        """Who read and wrote object s, from each user's own slots: (name,
+        reads, writes, the byte sum its last read of a block saw)."""
+        return tuple(
             (
                 self.topology.names[q],
                 tick.vals[q][self.slot(s, B.S_READS)],
@@ -230,6 +241,19 @@ class SharedWatch:
             )
             for q in self.topology.users[s]
         )
+
+    def _list_fields(self, s: int, live: Any, tick: Tick) -> dict[str, Any]:
+        """A ShareableList: its items, read from its block without a lock (it
+        has none), so a read torn by a write in flight keeps the last whole
+        one; the block's name and size; who read and wrote it, per process."""
+        out: dict[str, Any] = {"per_process": self._per_process(s, tick)}
+        shm = getattr(live, "shm", None)
+        items = read_items(live) if shm is not None else None
+        if items is not None:
+            self._items[s] = items
+        if shm is not None and shm.buf is not None:
+            out.update(block=shm.name, size=shm.size)
+        out["value"] = self._items.get(s)
         return out
 
     def manager_samples(self, tick: Tick) -> tuple[Any, ...]:

@@ -296,6 +296,27 @@ SHARED: tuple[SharedKind, ...] = (
         ),
     ),
     SharedKind(
+        "ShareableList",
+        keys=("values",),
+        required=("values",),
+        steps=("on", "read"),
+        manager_steps=("setitem",),
+        make="shared_memory.ShareableList({values})",
+        make_note="fixed size, no lock",
+        show="list({var})",
+        release=("{var}.shm.close()", "{var}.shm.unlink()  # once, by the process that created it"),
+        templates=(
+            _shared_template(
+                "shareable_list",
+                "ShareableList",
+                "ShareableList([0, 'idle']): fixed-length items in one named block, no lock",
+                "board",
+                kind="ShareableList",
+                values='0, "idle"',
+            ),
+        ),
+    ),
+    SharedKind(
         "ManagerList",
         keys=("values",),
         manager=True,
@@ -364,10 +385,10 @@ STEP_WORDS: dict[str, str] = {
     "wait_for": "a Condition",
     "write": "a SharedMemory block",
     "fill": "a SharedMemory block",
-    "read": "a SharedMemory block",
+    "read": "a SharedMemory block or a ShareableList",
     "set": "an Event",
     "clear": "an Event",
-    "on": "a Value, an Array, or a Manager list, dict or Namespace",
+    "on": "a Value, an Array, a ShareableList, or a Manager list, dict or Namespace",
 }
 
 CHANNEL_BY_NAME: dict[str, ChannelKind] = {k.name: k for k in CHANNELS}

@@ -127,6 +127,7 @@ def test_shared_fields_go_to_the_loader_as_a_file_says_them() -> None:
         "barrier": {"kind": "Barrier", "parties": 2},
         "cond": {"kind": "Condition"},
         "block": {"kind": "SharedMemory", "size": 64},
+        "board": {"kind": "ShareableList", "values": [0, "idle"]},
         "ml": {"kind": "ManagerList", "values": [11, 22, 33]},
         "md": {"kind": "ManagerDict", "items": {"name": "bob"}},
         "ns": {"kind": "ManagerNamespace"},

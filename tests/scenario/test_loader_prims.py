@@ -99,7 +99,8 @@ CASES += [
     (
         "read-a-lock",
         '[scenario]\ntitle = "t"\n\n[shared.lock]\nkind = "Lock"\n' + proc('[{ read = "lock" }]'),
-        "process[0].steps[0].read: 'lock' is a Lock; 'read' needs a SharedMemory block",
+        "process[0].steps[0].read: 'lock' is a Lock; 'read' needs a SharedMemory block "
+        "or a ShareableList",
     ),
 ]
 

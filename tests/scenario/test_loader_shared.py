@@ -22,8 +22,8 @@ CASES = [
         "kind-typo",
         HEAD + '\n[shared.lock]\nkind = "Lokc"\n' + proc('[{ acquire = "lock" }]'),
         "shared.lock.kind: expected one of Value, Array, Lock, RLock, Semaphore, "
-        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, ManagerList, ManagerDict, "
-        "ManagerNamespace, got 'Lokc'; did you mean 'Lock'?",
+        "BoundedSemaphore, Event, Barrier, Condition, SharedMemory, ShareableList, ManagerList, "
+        "ManagerDict, ManagerNamespace, got 'Lokc'; did you mean 'Lock'?",
     ),
     (
         "shared-key-typo",

@@ -353,6 +353,12 @@ def shared_group(draw: st.DrawFn, i: int) -> tuple[SharedSpec, ProcessSpec]:
             ),
             Step(op="read", target=name),
         ]
+    elif kind == "ShareableList":
+        values = fields["values"] = tuple(draw(st.lists(_items, min_size=1, max_size=4)))
+        for _ in range(draw(st.integers(1, 3))):
+            index = draw(st.integers(-len(values), len(values) - 1))
+            steps.append(Step(op="setitem", target=name, key=index, item=draw(_step_items)))
+        steps.append(Step(op="read", target=name))
     else:
         fields["parties"] = draw(st.integers(1, model.MAX_PARTIES))
         steps.append(Step(op="wait", target=name))

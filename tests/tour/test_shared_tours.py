@@ -46,6 +46,7 @@ TOURED = {
     "seed003-pool-apply": "completed",
     "pool-imap-unordered": "completed",
     "shared-memory-block": "completed",
+    "shareable-list": "crashed",
     "start-method-globals": "completed",
     "joinable-pipeline": "completed",
     "bounded-queue": "completed",
