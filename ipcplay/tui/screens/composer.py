@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
 from ipcplay.safetext import neutralise
-from ipcplay.scenario import list_presets, user_dir
+from ipcplay.scenario import kinds, list_presets, user_dir
 from ipcplay.scenario.draft import (
     CHANNEL_TEMPLATES,
     PROCESS_TEMPLATES,
@@ -61,6 +62,15 @@ HELP_INTRO = (
     "frame says what Escape does there. Leaving with unsaved changes (Escape on the "
     "list, or q) asks first."
 )
+
+
+def _wrapped(key: str, text: str) -> list[tuple[str, str]]:
+    """One key's help over as many lines as the hand-written ones take (78
+    columns): a list read from the kinds table names every kind it has."""
+    first, *rest = textwrap.wrap(text, 78)
+    return [(key, first), *(("", line) for line in rest)]
+
+
 HELP_KEYS = [
     ("↑ ↓", "select the scenario, a channel or a process"),
     ("enter  tab", "edit the selected entry in the form (tab / shift+tab: next / previous field)"),
@@ -70,8 +80,7 @@ HELP_KEYS = [
     ("", "condition waiter; or the globals or coroutines demo, or a Pool"),
     ("c", "add a channel: Queue, bounded Queue, JoinableQueue, SimpleQueue, Pipe,"),
     ("", "Manager Queue (local or remote)"),
-    ("o", "add a shared object: Value, Array, Lock, RLock, Semaphore, BoundedSemaphore,"),
-    ("", "Event, Barrier, Condition, SharedMemory, Manager list, dict, Namespace"),
+    *_wrapped("o", "add a shared object: " + ", ".join(kinds.SHARED_NAMES)),
     ("", "a new process is wired to the selected channel (or the last one); a steps"),
     ("", "process works on the selected shared object (or the last, or a new one)"),
     ("", "steps, one per line: acquire NAME, release NAME, wait NAME, set NAME,"),
