@@ -37,7 +37,14 @@ time, i a ring index. Everything off that path uses real names.
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Client, Connection, Listener
+from shutil import rmtree
+from time import sleep
 from typing import Any
 
 from ipcplay.engine import board as B
@@ -89,6 +96,92 @@ def check_internals() -> list[str]:
     return missing
 
 
+# --------------------------------------------------------------------------- Listener/Client
+# A socket between two processes that inherited nothing of it: the first
+# process using the channel (in file order) makes a Listener and accept()s one
+# connection; the other connects with Client(). Each then holds a Connection,
+# counted by the very wrapper that counts a Pipe end.
+
+CONNECT_TRIES = 2000
+CONNECT_PAUSE_S = 0.005
+"""Client() is tried CONNECT_TRIES times, CONNECT_PAUSE_S apart, while nobody
+listens yet (the listening process may start after the connecting one): about
+10 s of running, counted in tries so that a pause (SIGSTOP) does not use them
+up. Then the error is raised, and the process fails saying so."""
+
+
+@dataclass(frozen=True)
+class SocketEnd:
+    """One process's end of a Listener/Client channel before it exists: where
+    to listen or connect, and the key both ends must prove they hold. The
+    child is handed this, not an open end, and makes its connection itself."""
+
+    address: str
+    authkey: bytes
+    listens: bool
+
+    def open(self) -> Connection:
+        """accept() one connection, or connect with Client(), retrying while
+        the address has no listener yet. A wrong authkey raises
+        AuthenticationError here, as it would in any program."""
+        if self.listens:
+            # Closed once it has accepted: one connection, and no one else gets in.
+            with Listener(self.address, "AF_UNIX", authkey=self.authkey) as listener:
+                return listener.accept()
+        tries = 0
+        while True:
+            try:
+                return Client(self.address, "AF_UNIX", authkey=self.authkey)
+            except (ConnectionRefusedError, FileNotFoundError):
+                tries += 1
+                if tries >= CONNECT_TRIES:
+                    raise
+                sleep(CONNECT_PAUSE_S)
+
+
+@dataclass(frozen=True)
+class SocketChannel:
+    """What the observer keeps of a Listener/Client channel: each process's
+    end, and the private folder of its socket file where there is one."""
+
+    ends: dict[int, SocketEnd]
+    folder: str = ""
+
+    def close(self) -> None:
+        """Remove the socket's folder, if any. An abstract address (Linux)
+        leaves no file at all; elsewhere the Listener unlinks its file when it
+        closes, unless it was killed first, and the folder goes here."""
+        if self.folder:
+            rmtree(self.folder, ignore_errors=True)
+
+
+def socket_channel(name: str, users: list[int]) -> SocketChannel:
+    """A fresh address and authkey for one run of channel `name`, used by the
+    processes `users` (in file order; the first listens).
+
+    On Linux the address is abstract ("\\0ipcplay-..."), which no file stands
+    for, so nothing is left behind even if every process is killed; elsewhere
+    it is a socket file in a private temporary folder, removed at the end of
+    the run. The authkey is 16 random bytes (os.urandom), as the docs advise:
+    a key written in a preset would be a password in a file."""
+    folder = ""
+    tag = f"ipcplay-{os.getpid()}-{os.urandom(4).hex()}-{name}"
+    if sys.platform.startswith("linux"):
+        address = "\0" + tag
+    else:
+        folder = tempfile.mkdtemp(prefix="ipcplay-")
+        address = os.path.join(folder, f"{name}.sock")
+    authkey = os.urandom(16)
+    ends = {proc: SocketEnd(address, authkey, order == 0) for order, proc in enumerate(users)}
+    return SocketChannel(ends, folder)
+
+
+def open_socket_end(end: SocketEnd, *counting: Any) -> InstrumentedConnection:
+    """A Listener/Client channel's wrapper: open this process's end, then count
+    it exactly as a Pipe end is counted (send/recv, bytes, blocked time, EOF)."""
+    return InstrumentedConnection(end.open(), *counting)
+
+
 # A channel kind's instrumented wrapper: a class, or a function that returns one,
 # called as wrapper(raw object, endpoint, board, layout, process, journal). A new
 # kind is one entry here.
@@ -97,6 +190,7 @@ WRAPPERS: dict[str, Callable[..., Any]] = {
     "JoinableQueue": InstrumentedJoinableQueue,
     "SimpleQueue": InstrumentedSimpleQueue,
     "Pipe": InstrumentedConnection,
+    "Listener": open_socket_end,
     "ManagerQueue": instrument_queue,
 }
 
@@ -106,7 +200,7 @@ WRAPPERS: dict[str, Callable[..., Any]] = {
 # own_ends(channel name, the indices of the processes using it, in file order);
 # it returns an object with `ends` (process index -> what that process is handed,
 # its wrapper's raw object) and a close() the observer calls at the end.
-OWN_ENDS: dict[str, Callable[[str, list[int]], Any]] = {}
+OWN_ENDS: dict[str, Callable[[str, list[int]], Any]] = {"Listener": socket_channel}
 
 
 def instrument(
@@ -132,8 +226,11 @@ __all__ = [
     "InstrumentedJoinableQueue",
     "InstrumentedQueue",
     "InstrumentedSimpleQueue",
+    "SocketChannel",
+    "SocketEnd",
     "check_internals",
     "instrument",
     "nowait_fd",
     "pipe_room",
+    "socket_channel",
 ]

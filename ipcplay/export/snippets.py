@@ -31,6 +31,39 @@ class Tally:
 
 
 HELPERS = {
+    "socket_address": '''
+def socket_address():
+    """A fresh address for a Listener. On Linux an abstract one ("\\\\0" first):
+    no file stands for it, so nothing is left behind even if every process is
+    killed. Elsewhere a socket file in a new private folder."""
+    if sys.platform.startswith("linux"):
+        return f"\\0listener-{os.getpid()}-{os.urandom(4).hex()}"
+    return os.path.join(tempfile.mkdtemp(), "listener.sock")
+''',
+    "listen": '''
+def listen(where):
+    """The listening end of a socket: a Listener at where = (address, authkey)
+    accept()s one connection and is closed; the connection stays open. No byte
+    passes before the other process has proved it holds the authkey."""
+    address, authkey = where
+    with Listener(address, authkey=authkey) as listener:
+        return listener.accept()
+''',
+    "dial": '''
+def dial(where):
+    """The connecting end: Client(address, authkey=...). The listening process
+    may not be listening yet, so it tries again for up to 10 s. A wrong authkey
+    raises AuthenticationError."""
+    address, authkey = where
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return Client(address, authkey=authkey)
+        except (ConnectionRefusedError, FileNotFoundError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+''',
     "coroutines": '''
 def consumer(taken):
     """Seed 003's consumer, a generator: take n from yield, answer '200 OK'.

@@ -134,6 +134,33 @@ CHANNELS: tuple[ChannelKind, ...] = (
             ),
         ),
     ),
+    ChannelKind(
+        "Listener",
+        pipe_like=True,
+        make="(socket_address(), os.urandom(16))",
+        make_note="(address, authkey): each process opens its own end",
+        opens=(
+            "{var} = listen({var})  # Listener(address, authkey).accept(): nothing inherited",
+            "{var} = dial({var})  # Client(address, authkey): nothing inherited",
+        ),
+        helpers=("socket_address", "listen", "dial"),
+        imports=(
+            "import os",
+            "import tempfile",
+            "import time",
+            "from multiprocessing.connection import Client, Listener",
+        ),
+        templates=(
+            _channel_template(
+                "listener",
+                "Listener / Client",
+                "a socket: the first process listens and accept()s, the other connects with"
+                " Client(address, authkey); nothing inherited",
+                "link",
+                kind="Listener",
+            ),
+        ),
+    ),
 )
 
 _LOCK_STEPS = ("acquire", "release")

@@ -37,7 +37,7 @@ def test_the_model_names_come_from_the_table() -> None:
 
 def test_flags_select_kinds_in_table_order() -> None:
     assert kinds.channel_names(bounded=True) == ("Queue", "JoinableQueue", "ManagerQueue")
-    assert kinds.channel_names(pipe_like=True) == ("Pipe",)
+    assert kinds.channel_names(pipe_like=True) == ("Pipe", "Listener")
     assert kinds.channel_names(joinable=True) == ("JoinableQueue",)
     assert kinds.taking("maxsize", "channel") == ("Queue", "JoinableQueue", "ManagerQueue")
     assert kinds.taking("value", "shared") == ("Value", "Semaphore", "BoundedSemaphore")

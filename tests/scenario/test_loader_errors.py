@@ -198,13 +198,13 @@ CASES: list[tuple[str, str, str]] = [
         "channel-kind-typo",
         HEAD + chan("tasks", "Queu"),
         "channels.tasks.kind: expected one of Queue, JoinableQueue, SimpleQueue, Pipe, "
-        "ManagerQueue, got 'Queu'; did you mean 'Queue'?",
+        "ManagerQueue, Listener, got 'Queu'; did you mean 'Queue'?",
     ),
     (
         "channel-kind-missing",
         HEAD + "[channels.tasks]\nmaxsize = 1\n",
         "channels.tasks.kind: missing; expected one of Queue, JoinableQueue, SimpleQueue, "
-        "Pipe, ManagerQueue",
+        "Pipe, ManagerQueue, Listener",
     ),
     (
         "channel-key-typo",

@@ -734,7 +734,7 @@ async def test_every_role_and_channel_kind_has_a_template_and_keys_hide_while_ty
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("n")
-        for digit in "12345678":
+        for digit in "123456789":
             await pilot.press("c", digit)
         for digit in "12345":
             await pilot.press("a", digit)
