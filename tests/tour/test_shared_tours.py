@@ -47,6 +47,7 @@ TOURED = {
     "pool-imap-unordered": "completed",
     "shared-memory-block": "completed",
     "shareable-list": "crashed",
+    "connection-listener": "completed",
     "start-method-globals": "completed",
     "joinable-pipeline": "completed",
     "bounded-queue": "completed",
