@@ -65,6 +65,16 @@ async def test_processes_that_end_by_themselves_show_exit_0_and_completed(method
         await pilot.press("q")
 
 
+def _cmdline(proc: psutil.Process) -> str:
+    """A child's command line; "" for one that has just ended (a zombie until
+    its parent reaps it, or gone): an earlier test's process may be reaped by
+    its own cleanup at this very moment, and cannot be one of the rows."""
+    try:
+        return " ".join(proc.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return ""
+
+
 @pytest.mark.timeout(60)
 async def test_screen_shows_the_real_pids_and_pause_and_kill_act_on_them():
     app = IpcplayApp(initial=_steady())
@@ -78,11 +88,7 @@ async def test_screen_shows_the_real_pids_and_pause_and_kill_act_on_them():
             ),
         )
         shown = {p.pid for p in _rows(app).values()}
-        real = {
-            c.pid
-            for c in psutil.Process().children()
-            if "resource_tracker" not in " ".join(c.cmdline())
-        }
+        real = {c.pid for c in psutil.Process().children() if "resource_tracker" not in _cmdline(c)}
         assert shown <= real and len(shown) == 5
 
         # The cursor starts on the first row (the producer): pause it with p.
