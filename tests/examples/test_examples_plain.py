@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from expected_counts import EXPECTED_COUNTS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -154,8 +155,9 @@ def _examples() -> list[str]:
     return sorted(path.name for path in EXAMPLES.glob("*.py"))
 
 
-def test_every_example_has_an_expected_output() -> None:
+def test_every_example_has_an_expected_output_and_counts() -> None:
     assert _examples() == sorted(EXPECTED)
+    assert _examples() == sorted(EXPECTED_COUNTS)
 
 
 @pytest.mark.parametrize("name", _examples())
@@ -203,3 +205,20 @@ def test_example_runs_and_prints_its_results(name: str) -> None:
         assert STDERR[name] in run.stderr
     else:
         assert run.stderr == ""
+
+
+@pytest.mark.parametrize("name", _examples())
+def test_expected_counts_name_what_the_code_binds(name: str) -> None:
+    """The figures a run under ipcplay is checked against (expected_counts.py)
+    still name the example's own variables, at the lines that create them."""
+    counts = EXPECTED_COUNTS[name]
+    lines = (EXAMPLES / name).read_text(encoding="utf-8").splitlines()
+    assert counts["processes"][0] == "main"
+    for variable, channel in counts["channels"].items():
+        code = lines[channel["line"] - 1].strip()
+        assert code.startswith(variable.replace("/", ", ") + " = "), (name, variable, code)
+        assert f"{channel['kind']}(" in code, (name, variable, code)
+    for kind in ("shared", "pools", "managers"):
+        for variable in counts.get(kind, {}):
+            source = "\n".join(lines)
+            assert re.search(rf"\b{variable} = |as {variable}:", source), (name, variable)
