@@ -57,7 +57,14 @@ C_HOLD = 54
 # The main thread's context switches when the role ended: the OS's count is
 # read about once a second and cannot be read from a reaped pid.
 P_CTX_SWITCHES = 55
-HEADER_SLOTS = 56
+# Where in the program's own source the process is blocked (a watched
+# program, issue 17): "consumer.py:17", written on the slow path only.
+P_AT = 56
+AT_SLOTS = 5  # a length, then 32 bytes of UTF-8
+# A watched program's process says its own exit status as it ends: its
+# parent, not the observer, reaps it. Stored + 1 (0: not said).
+P_EXIT_STATUS = 61
+HEADER_SLOTS = 62
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned
@@ -208,13 +215,18 @@ def create(layout: Layout) -> Any:
     if layout.nchan + layout.nshared > MAX_CHANNELS:
         raise ValueError(f"at most {MAX_CHANNELS} channels")
     raw = RawArray(ctypes.c_int64, layout.total_slots)
+    init(raw, layout)
+    return raw
+
+
+def init(raw: Any, layout: Layout) -> None:
+    """Write a board's header into zeroed memory of layout.total_slots slots."""
     mv = view(raw)
     mv[0] = MAGIC
     mv[1] = layout.nproc
     mv[2] = layout.nchan
     for p in range(layout.nproc):
         mv[layout.proc(p) + C_RATE_MILLI] = -1
-    return raw
 
 
 def view(raw: Any) -> memoryview:
@@ -229,6 +241,28 @@ def write_text(mv: memoryview, base: int, text: str) -> None:
     for i in range(ERR_SLOTS):
         mv[base + P_ERR + i] = words[i]
     mv[base + P_ERRLEN] = len(data)
+
+
+def write_at(mv: memoryview, base: int, text: str) -> None:
+    """Say where the process is (P_AT): the length last, so a reader that
+    sees the new length sees the new words."""
+    data = text.encode("utf-8", "replace")[: (AT_SLOTS - 1) * 8]
+    data = data.decode("utf-8", "ignore").encode("utf-8")
+    words = memoryview(data.ljust((AT_SLOTS - 1) * 8, b"\0")).cast("q")
+    mv[base + P_AT] = 0
+    for i in range(AT_SLOTS - 1):
+        mv[base + P_AT + 1 + i] = words[i]
+    mv[base + P_AT] = len(data)
+
+
+def read_at(values: list[int]) -> str:
+    """Where a process said it is blocked ("" if it never said)."""
+    length = values[P_AT]
+    if length <= 0:
+        return ""
+    words = values[P_AT + 1 : P_AT + AT_SLOTS]
+    raw = b"".join(word.to_bytes(8, sys.byteorder, signed=True) for word in words)
+    return raw[:length].decode("utf-8", "replace")
 
 
 def read_text(values: list[int], base: int) -> str:

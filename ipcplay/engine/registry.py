@@ -240,18 +240,29 @@ class Registry:
     @classmethod
     def create(cls, processes: int, objects: int, notes: int = 0) -> Registry:
         """Room for this many of each; pass `.raw` to a child that registers."""
+        raw = RawArray(ctypes.c_int64, cls.slots_for(processes, objects, notes))
+        return cls.format(raw, processes, objects, notes)
+
+    @staticmethod
+    def slots_for(processes: int, objects: int, notes: int = 0) -> int:
+        """How many int64 slots a registry with this room takes."""
         processes, objects, notes = max(1, processes), max(1, objects), max(1, notes)
-        total = (
+        return (
             HEADER
             + objects * OBJ_SLOTS
             + processes * PROC_SLOTS
             + processes * objects
             + notes * NOTE_RECORD
         )
-        raw = RawArray(ctypes.c_int64, total)
+
+    @classmethod
+    def format(cls, raw: Any, processes: int, objects: int, notes: int = 0) -> Registry:
+        """A registry in zeroed memory of `slots_for` slots (a watched
+        program's, engine/watch_board.py, lives beside its board)."""
+        processes, objects, notes = max(1, processes), max(1, objects), max(1, notes)
         mv = memoryview(raw).cast("B").cast("q")
-        mv[R_MAGIC] = MAGIC
         mv[R_OBJECT_CAP], mv[R_PROC_CAP], mv[R_NOTE_CAP] = objects, processes, notes
+        mv[R_MAGIC] = MAGIC
         return cls(raw)
 
     # ---------------------------------------------------------------- where
@@ -383,31 +394,44 @@ class Registry:
         return self.mv[R_GENERATION]
 
     def read(self) -> Topology:
-        """The topology as registered now; the same object while nothing changed."""
-        generation = self.mv[R_GENERATION]
+        """The topology as registered now; the same object while nothing changed.
+
+        Only what is registered is copied: the records, and of the use matrix
+        each registered process's row up to the last registered object (a
+        watched program's registry has room for 1,536 processes)."""
+        mv = self.mv
+        generation = mv[R_GENERATION]
         if self._cached is not None and self._cached.generation == generation:
             return self._cached
-        values = self.mv.tolist()
+        nproc = mv[R_PROCS]
+        values = mv[: self._proc_at(nproc)].tolist()
         objects = _objects(values)
         processes = _processes(values, self._proc_at(0))
-        ops = self._uses(values, objects, len(processes))
+        ops = self._uses(objects, len(processes))
         notes = {}
-        for slot in range(values[R_NOTES]):
+        for slot in range(mv[R_NOTES]):
             at = self._note_at(slot)
-            obj = objects[values[at + N_OBJECT]]
-            text = _text_get(values, at + N_TEXT, NOTE_SLOTS)
-            notes[(values[at + N_PROC], obj.family, obj.index)] = text
+            record = mv[at : at + NOTE_RECORD].tolist()
+            if not 0 <= record[N_OBJECT] < len(objects):
+                continue
+            obj = objects[record[N_OBJECT]]
+            text = _text_get(record, N_TEXT, NOTE_SLOTS)
+            notes[(record[N_PROC], obj.family, obj.index)] = text
         self._cached = _topology(generation, processes, objects, ops, notes)
         return self._cached
 
-    def _uses(
-        self, values: list[int], objects: list[ObjectInfo], nproc: int
-    ) -> dict[tuple[int, str, int], int]:
+    def _uses(self, objects: list[ObjectInfo], nproc: int) -> dict[tuple[int, str, int], int]:
         ops = {}
+        count = len(objects)
+        mv = self.mv
         for p in range(nproc):
-            for slot, obj in enumerate(objects):
-                bits = values[self.use_at(p, slot)]
+            at = self.use_at(p, 0)
+            row = mv[at : at + count].tolist()
+            if not any(row):
+                continue
+            for slot, bits in enumerate(row):
                 if bits:
+                    obj = objects[slot]
                     ops[(p, obj.family, obj.index)] = bits
         return ops
 

@@ -16,6 +16,7 @@ sampler_procs, each working on one `Tick` (sampler_tick).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import IO, Any
 
 import psutil
@@ -196,7 +197,14 @@ class Sampler:
         blocked_on: list[BlockedOn | None] = [None] * len(tick.vals)
         for p, values in enumerate(tick.vals):
             tick.shifts[p] = self.stops.shift(p, values[B.P_MARK], tick.now)
-            blocked_on[p] = self._blocked(p, tick)
+            blocked = blocked_on[p] = self._blocked(p, tick)
+            timed = values[B.P_MARK] & B.TIMED or values[B.P_ACTIVITY] == B.ACT_JOINING
+            if blocked is not None and values[B.P_AT] and timed:
+                # A watched program's process said its line as this wait began.
+                where = B.read_at(values)
+                blocked_on[p] = replace(blocked, where=where)
+                if p in tick.waits:
+                    tick.waits[p] = replace(tick.waits[p], where=where)
         if self.pools is not None:
             self.pools.read()
             names = self.topology.names
@@ -213,10 +221,12 @@ class Sampler:
         if alive and not marker and values[B.P_ACTIVITY] in (B.ACT_FLUSHING, B.ACT_JOINING):
             return self._ending(p, tick)
         _, code, op, _ = B.unmark(marker)
-        nchan = len(self.topology.channels)
+        # Shared object s marks nchan + s, nchan the board's room for channels:
+        # a scenario's channel count, a watched program's cap (watch_board).
+        nchan = self.layout.nchan
         if alive and op and nchan <= code < nchan + len(self.topology.shared):
             return self.shared_watch.blocked(p, code - nchan, tick)
-        if not alive or not op or code >= nchan:
+        if not alive or not op or code >= len(self.topology.channels):
             self.channel_watch.forget(p)
             return None
         return self.channel_watch.blocked(p, tick)
@@ -264,6 +274,7 @@ class Sampler:
                     since=blocked.since if blocked is not None else 0.0,
                     holder=wait.held_by,
                     in_cycle=p in cycle,
+                    where=wait.where,
                 )
             )
         return tuple(out)

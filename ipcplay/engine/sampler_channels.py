@@ -157,6 +157,8 @@ class ChannelWatch:
         stopped = self.stops.done_chan
         total = tick.sums[c]
         depth = tick.depths[c]
+        if c >= len(self.max_depth):  # a channel made since the last tick
+            self.max_depth += [0] * (c + 1 - len(self.max_depth))
         high = max(self.max_depth[c], depth)
         if total[B.FULL_HITS] and channel.maxsize:
             high = max(high, channel.maxsize)  # a put found it full: it held maxsize items then

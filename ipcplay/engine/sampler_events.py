@@ -160,7 +160,10 @@ class EventStream:
         topology = self.topology
         pids = [self.mv[self.layout.proc(p) + B.P_PID] for p in range(self.layout.nproc)]
         names = [json.dumps(p.name) for p in topology.processes]
-        objects = [json.dumps(o.name) for o in (*topology.channels, *topology.shared)]
+        # By journal code: channel c is c, shared object s is nchan + s.
+        objects = [json.dumps(o.name) for o in topology.channels]
+        objects += ["null"] * (self.layout.nchan - len(objects))
+        objects += [json.dumps(o.name) for o in topology.shared]
         previews = self.layout.previews
         t0 = self.t0_ns
         lines = []

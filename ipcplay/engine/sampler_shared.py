@@ -30,6 +30,7 @@ class SharedWatch:
         self.topology = topology  # the sampler keeps it current
         self.objects = objects  # the real objects, by shared index
         self.managers = managers  # engine.manager_watch.Managers, or None
+        self.layout = layout
         self._base = B.HEADER_SLOTS + layout.nchan * B.CHAN_SLOTS
         self._items: dict[int, tuple[Any, ...]] = {}  # each ShareableList's last whole read
 
@@ -40,7 +41,7 @@ class SharedWatch:
     def markers(self, tick: Tick) -> None:
         """Which live processes are inside a wait on each shared object right now:
         a marker counts only while its sequence number is the object's op count."""
-        nchan = len(self.topology.channels)
+        nchan = self.layout.nchan  # shared object s marks nchan + s
         nshared = len(self.topology.shared)
         inside: dict[int, list[int]] = {}
         if nshared:

@@ -27,6 +27,7 @@ class BlockedOn:
     since: float
     exact: bool
     holder: str = ""  # acquire: who holds it, as "worker-2 (pid 4242)"; "" if nobody live
+    where: str = ""  # a watched program's own line it waits at, "consumer.py:17"; "" unknown
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class WaitEdge:
     since: float  # monotonic seconds, as BlockedOn.since
     holder: str = ""
     in_cycle: bool = False
+    where: str = ""  # the waiter's own line, in a watched program
 
 
 @dataclass(frozen=True)

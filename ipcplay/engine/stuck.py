@@ -30,6 +30,7 @@ class Wait:
     waits_for: frozenset[int]
     holds: tuple[str, ...] = ()  # locks and semaphores this process holds
     held_by: str = ""  # acquire: who holds what it wants, in words
+    where: str = ""  # a watched program's line it waits at
 
 
 def stuck_set(waits: dict[int, Wait]) -> set[int]:
@@ -82,6 +83,8 @@ def describe(stuck: set[int], waits: dict[int, Wait], names: dict[int, str]) -> 
         holds = " and ".join(f"'{h}'" for h in w.holds)
         what = f"{w.name} holds {holds} and is" if holds else f"{w.name} is"
         what += f" blocked in {w.op} on '{w.channel}'"
+        if w.where:
+            what += f" at {w.where}"
         if w.reason:
             what += f" ({w.reason})"
         if w.held_by:

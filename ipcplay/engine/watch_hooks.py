@@ -1,0 +1,298 @@
+"""How a watched program's processes are followed and its objects counted.
+
+`install()` runs in every process of the program before any of the
+program's code: in the main process from watch_boot, in a spawned child
+or a fork server from the `-c` command line its parent starts it with
+(`spawnv_passfds` is patched to put it first, as VizTracer does), and a
+forked child inherits it. It changes only what the program gets from
+multiprocessing:
+
+* each factory of a `BaseContext` (`Queue`, `Pipe`, `Lock`...), and the
+  module-level names bound to the default context's methods, return
+  watched objects (watch_objects) registered under the name the program
+  binds them to (`tasks = mp.JoinableQueue()` is `tasks`);
+* `BaseProcess.start` registers the process in its parent, and gives it a
+  ticket to carry into the child, and `BaseProcess._bootstrap` (the first
+  and last thing every child runs, by any start method, as coverage.py
+  patches it) enters the child's index and says its exit status.
+
+Nothing else changes: the objects are the real ones underneath, the
+processes are the program's own.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import sys
+from typing import Any
+
+from ipcplay.engine import watch_objects as W
+from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, runtime
+
+_installed = False
+
+# `name = ...`, `self.name = ...`, `name: T = ...`
+_ONE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
+# `a, b = ...`, `(a, b) = ...`
+_TWO = re.compile(
+    r"^\s*\(?\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*,\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\)?\s*=(?!=)"
+)
+
+BOOT_LINE = "import ipcplay.engine.watch_hooks as _w; _w.install()\n"
+
+
+def program_frame() -> Any:
+    """The innermost frame of the program's own code (None if none)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_NOT_THE_PROGRAM):
+        frame = frame.f_back
+    return frame
+
+
+def binding_name(kind: str, pair: bool = False) -> str:
+    """The name the program's line binds the new object to, else
+    `Queue@file.py:27`. Read from the source line (linecache), once per
+    object made: never on a put or a get."""
+    frame = program_frame()
+    if frame is None:
+        return kind
+    file, line = frame.f_code.co_filename, frame.f_lineno
+    text = linecache.getline(file, line)
+    two = _TWO.match(text) if pair else None
+    if two:
+        return f"{two.group(1)}/{two.group(2)}"
+    one = _ONE.match(text)
+    if one:
+        return one.group(1)
+    return f"{kind}@{os.path.basename(file)}:{line}"
+
+
+def _unique(rt: Runtime, name: str) -> str:
+    seen = rt.names.get(name, 0) + 1
+    rt.names[name] = seen
+    return name if seen == 1 else f"{name}#{seen}"
+
+
+def _from_inside() -> bool:
+    """Is the factory's caller multiprocessing itself (a Queue makes a Lock
+    and a Pipe; a Pool makes SimpleQueues)? Those parts are the object's
+    own, counted as the object, never on their own."""
+    return sys._getframe(2).f_code.co_filename.startswith(_NOT_THE_PROGRAM)
+
+
+def _channel(rt: Runtime | None, raw: Any, kind: str, name: str, maxsize: int = 0, **shape: Any):
+    cls = W.CHANNEL_CLASSES[kind]
+    if rt is None:
+        return cls(raw, kind, name, -1, -1, maxsize)
+    name = _unique(rt, name)
+    index, slot = rt.register_object("channel", kind, name, maxsize=maxsize, **shape)
+    return cls(raw, kind, name, index, slot, maxsize)
+
+
+def _shared(rt: Runtime | None, raw: Any, kind: str, name: str, **shape: Any):
+    cls = W.SHARED_CLASSES[kind]
+    if rt is None:
+        return cls(raw, kind, name, -1, -1)
+    name = _unique(rt, name)
+    index, slot = rt.register_object("shared", kind, name, **shape)
+    return cls(raw, kind, name, index, slot)
+
+
+def _patch_context(ctx_class: Any) -> dict[str, Any]:
+    """Replace the context's factories; the originals, by name."""
+    orig = {
+        name: getattr(ctx_class, name)
+        for name in (
+            "Queue",
+            "JoinableQueue",
+            "SimpleQueue",
+            "Pipe",
+            "Lock",
+            "RLock",
+            "Semaphore",
+            "BoundedSemaphore",
+        )
+    }
+
+    def Queue(self: Any, maxsize: int = 0) -> Any:
+        raw = orig["Queue"](self, maxsize)
+        if _from_inside():
+            return raw
+        return _channel(runtime(), raw, "Queue", binding_name("Queue"), maxsize)
+
+    def JoinableQueue(self: Any, maxsize: int = 0) -> Any:
+        raw = orig["JoinableQueue"](self, maxsize)
+        if _from_inside():
+            return raw
+        return _channel(runtime(), raw, "JoinableQueue", binding_name("JoinableQueue"), maxsize)
+
+    def SimpleQueue(self: Any) -> Any:
+        raw = orig["SimpleQueue"](self)
+        if _from_inside():
+            return raw
+        return _channel(runtime(), raw, "SimpleQueue", binding_name("SimpleQueue"))
+
+    def Pipe(self: Any, duplex: bool = True) -> Any:
+        a, b = orig["Pipe"](self, duplex)
+        if _from_inside():
+            return a, b
+        rt = runtime()
+        name = binding_name("Pipe", pair=True)
+        if rt is None:
+            return W.WatchedConnection(a, "Pipe", name, -1, -1), W.WatchedConnection(
+                b, "Pipe", name, -1, -1
+            )
+        name = _unique(rt, name)
+        index, slot = rt.register_object("channel", "Pipe", name, duplex=duplex, pipe_like=True)
+        return (
+            W.WatchedConnection(a, "Pipe", name, index, slot),
+            W.WatchedConnection(b, "Pipe", name, index, slot),
+        )
+
+    def lock_factory(kind: str) -> Any:
+        def make(self: Any, *args: Any, **kwargs: Any) -> Any:
+            raw = orig[kind](self, *args, **kwargs)
+            if _from_inside():
+                return raw
+            initial = 0
+            if kind in ("Semaphore", "BoundedSemaphore"):
+                initial = int(args[0] if args else kwargs.get("value", 1))
+            return _shared(runtime(), raw, kind, binding_name(kind), initial=initial)
+
+        make.__name__ = kind
+        return make
+
+    ctx_class.Queue = Queue
+    ctx_class.JoinableQueue = JoinableQueue
+    ctx_class.SimpleQueue = SimpleQueue
+    ctx_class.Pipe = Pipe
+    for kind in ("Lock", "RLock", "Semaphore", "BoundedSemaphore"):
+        setattr(ctx_class, kind, lock_factory(kind))
+    return orig
+
+
+class Ticket:
+    """What a child carries from the parent that registered it: its index.
+    Unpickling it in a spawned child installs the hooks, if the command
+    line has not already."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __reduce__(self) -> Any:
+        return (_arrive, (self.index,))
+
+
+def _arrive(index: int) -> Ticket:
+    install()
+    return Ticket(index)
+
+
+def _patch_process(base: Any) -> None:
+    start = base.start
+    bootstrap = base._bootstrap
+
+    def watched_start(self: Any) -> None:
+        rt = runtime()
+        if rt is None or "_ipcplay" in self.__dict__:
+            return start(self)
+        index = rt.register_child(self.name)
+        self._ipcplay = Ticket(index)
+        try:
+            return start(self)
+        except BaseException as exc:
+            rt.not_started(index, f"{type(exc).__name__}: {exc}")
+            raise
+
+    def watched_bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
+        rt = runtime()
+        ticket = self.__dict__.get("_ipcplay")
+        if rt is None or ticket is None:
+            return bootstrap(self, *args, **kwargs)
+        rt.enter(ticket.index)
+        rt.capture_output()
+        errors: list[str] = []
+        run = self.run
+
+        def run_noting() -> None:
+            try:
+                run()
+            except SystemExit:
+                raise
+            except BaseException as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                raise
+
+        self.run = run_noting
+        status = 1
+        try:
+            status = bootstrap(self, *args, **kwargs)
+        finally:
+            rt.leave(status, errors[0] if errors else "")
+        return status
+
+    join = base.join
+
+    def watched_join(self: Any, timeout: float | None = None) -> None:
+        """p.join(): the parent waits for p, as the wait-for graph shows."""
+        rt = runtime()
+        ticket = self.__dict__.get("_ipcplay")
+        if rt is None or rt.base < 0 or ticket is None or ticket.index < 0:
+            return join(self, timeout)
+        rt.joining(ticket.index)
+        try:
+            return join(self, timeout)
+        finally:
+            rt.joined()
+
+    base.start = watched_start
+    base._bootstrap = watched_bootstrap
+    base.join = watched_join
+
+
+def _patch_spawn_command() -> None:
+    """Every interpreter multiprocessing starts (a spawned child, a fork
+    server) runs BOOT_LINE first, before it imports the program's main
+    module: so that module's `from multiprocessing import Queue` gets ours."""
+    import multiprocessing.util as util
+
+    spawnv = util.spawnv_passfds
+
+    def watched_spawnv(path: Any, args: Any, passfds: Any) -> int:
+        args = list(args)
+        if "-c" in args:
+            at = args.index("-c") + 1
+            if at < len(args) and "resource_tracker" not in args[at]:
+                args[at] = "try:\n " + BOOT_LINE + "except ImportError:\n pass\n" + args[at]
+        return spawnv(path, args, passfds)
+
+    util.spawnv_passfds = watched_spawnv
+
+
+def install() -> Runtime | None:
+    """Hook multiprocessing in this process, once; the Runtime (None: this
+    process is not watched, and nothing is changed)."""
+    global _installed
+    rt = runtime()
+    if rt is None or _installed:
+        return rt
+    _installed = True
+    import multiprocessing
+    import multiprocessing.context as context
+    import multiprocessing.process as process
+
+    _patch_context(context.BaseContext)
+    _patch_process(process.BaseProcess)
+    _patch_spawn_command()
+    # `from multiprocessing import Queue` binds the default context's bound
+    # method as the package saw it at import: bind ours in its place.
+    default = context._default_context
+    for name in W.FACTORIES:
+        if name in multiprocessing.__dict__:
+            setattr(multiprocessing, name, getattr(default, name))
+    os.register_at_fork(after_in_child=rt.forked)
+    return rt

@@ -1,0 +1,392 @@
+"""The objects a watched program gets when it asks multiprocessing for one.
+
+`multiprocessing.Queue()` in a watched program returns a `WatchedQueue`: the
+real queue, registered under the name the program binds it to, with the API
+of the real one. Each process binds it, on its first put (or get), to
+its own instrumented end (the scenario's wrappers, channels*.py and
+primitives.py, so a program's counts are a scenario's), and says so in the
+registry: "this process writes (reads) this queue". A process that is not
+registered (os.fork) or an object made past the caps gets the raw object:
+it works, uncounted.
+
+What differs from a scenario's ends: nobody declared who writes what, so no
+peer counter proves that a get will find an item. A get first asks the pipe
+itself (one poll): only a call that will wait takes the timed path, and
+only that path looks up the program's line (`Runtime.where`).
+
+Pickling (spawn, forkserver, or a Pipe end sent over a Pipe) carries the raw
+object, the index and the slot; the child rebuilds the watched object
+around its own copy of the raw one.
+"""
+
+from __future__ import annotations
+
+from time import monotonic_ns
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.channels_pipe import InstrumentedConnection, InstrumentedSimpleQueue
+from ipcplay.engine.channels_queue import InstrumentedJoinableQueue, InstrumentedQueue
+from ipcplay.engine.endpoints import Endpoint, SharedEndpoint
+from ipcplay.engine.primitives import InstrumentedLock, _Slots
+from ipcplay.engine.watch_runtime import Runtime, runtime
+
+
+def _where() -> None:
+    rt = runtime()
+    if rt is not None:
+        rt.where()
+
+
+class ProgramQueueEnd(InstrumentedQueue):
+    __slots__ = ()
+
+    def _more(self, seq: int) -> bool:
+        return bool(self._q._poll())  # type: ignore[attr-defined]  # an item is in the pipe
+
+    def _timed(self, op: int, seq: int) -> int:
+        _where()
+        return super()._timed(op, seq)
+
+
+class ProgramJoinableQueueEnd(InstrumentedJoinableQueue):
+    __slots__ = ()
+
+    def _more(self, seq: int) -> bool:
+        return bool(self._q._poll())  # type: ignore[attr-defined]
+
+    def _timed(self, op: int, seq: int) -> int:
+        _where()
+        return super()._timed(op, seq)
+
+
+class ProgramSimpleQueueEnd(InstrumentedSimpleQueue):
+    __slots__ = ()
+
+    def _more(self, seq: int) -> bool:
+        return bool(self._reader.poll())
+
+    def _timed(self, op: int, seq: int) -> int:
+        _where()
+        return super()._timed(op, seq)
+
+
+class ProgramConnectionEnd(InstrumentedConnection):
+    __slots__ = ()
+
+    def _more(self, seq: int) -> bool:
+        return bool(self._c.poll())
+
+    def _timed(self, op: int, seq: int) -> int:
+        _where()
+        return super()._timed(op, seq)
+
+
+END_CLASSES: dict[str, type] = {
+    "Queue": ProgramQueueEnd,
+    "JoinableQueue": ProgramJoinableQueueEnd,
+    "SimpleQueue": ProgramSimpleQueueEnd,
+    "Pipe": ProgramConnectionEnd,
+}
+
+
+def _endpoint(index: int, name: str, kind: str, maxsize: int) -> Endpoint:
+    return Endpoint(index, name, kind, maxsize, True, True, (), (), False, False)
+
+
+class _Watched:
+    """What every watched object holds: the raw object, where it is on the
+    board and in the registry, and this process's ends (None: not bound
+    yet here). `_w` serves the writing calls, `_r` the reading ones."""
+
+    __slots__ = ("__weakref__", "_index", "_kind", "_maxsize", "_name", "_r", "_raw", "_slot", "_w")
+
+    def __init__(self, raw: Any, kind: str, name: str, index: int, slot: int, maxsize: int = 0):
+        self._raw = raw
+        self._kind = kind
+        self._name = name
+        self._index = index
+        self._slot = slot
+        self._maxsize = maxsize
+        self._w: Any = None
+        self._r: Any = None
+        rt = runtime()
+        if rt is not None:
+            rt.objects.add(self)
+
+    def _unbind(self) -> None:
+        """A new process: the ends bound in the old one count in its slots."""
+        self._w = self._r = None
+
+    def _end(self, rt: Runtime | None) -> Any:
+        """This process's instrumented end, or the raw object if uncounted."""
+        end = self._w or self._r
+        if end is not None:
+            return end
+        if rt is None or rt.proc < 0 or self._index < 0:
+            return self._raw
+        raw = self._raw
+        if self._kind in ("Queue", "JoinableQueue"):
+            # A forked child inherits the hook its parent put on the queue:
+            # count on the queue's own reader, not on the parent's counter.
+            raw._recv_bytes = raw._reader.recv_bytes
+        return END_CLASSES[self._kind](
+            raw,
+            _endpoint(self._index, self._name, self._kind, self._maxsize),
+            rt.mv,
+            rt.layout,
+            rt.proc,
+            rt.journal,
+        )
+
+    def _writer(self) -> Any:
+        rt = runtime()
+        end = self._w = self._end(rt)
+        if rt is not None and end is not self._raw:
+            rt.use(self._slot, "writes")
+        return end
+
+    def _reader(self) -> Any:
+        rt = runtime()
+        end = self._r = self._end(rt)
+        if rt is not None and end is not self._raw:
+            rt.use(self._slot, "reads")
+        return end
+
+    def __reduce__(self) -> Any:
+        return (
+            _rebuild,
+            (type(self), self._raw, self._kind, self._name, self._index, self._slot, self._maxsize),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything the wrapper does not count is the raw object's own.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._raw, name)
+
+    def __repr__(self) -> str:
+        return repr(self._raw)
+
+
+def _rebuild(cls: type, raw: Any, kind: str, name: str, index: int, slot: int, maxsize: int) -> Any:
+    return cls(raw, kind, name, index, slot, maxsize)
+
+
+class WatchedQueue(_Watched):
+    """multiprocessing.Queue (and JoinableQueue), counted."""
+
+    __slots__ = ()
+
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        (self._w or self._writer()).put(obj, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        return (self._r or self._reader()).get(block, timeout)
+
+    def put_nowait(self, obj: Any) -> None:
+        (self._w or self._writer()).put(obj, False)
+
+    def get_nowait(self) -> Any:
+        return (self._r or self._reader()).get(False)
+
+    def qsize(self) -> int:
+        return self._raw.qsize()
+
+    def empty(self) -> bool:
+        return self._raw.empty()
+
+    def full(self) -> bool:
+        return self._raw.full()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def join_thread(self) -> None:
+        self._raw.join_thread()
+
+    def cancel_join_thread(self) -> None:
+        self._raw.cancel_join_thread()
+
+
+class WatchedJoinableQueue(WatchedQueue):
+    __slots__ = ()
+
+    def task_done(self) -> None:
+        (self._r or self._reader()).task_done()
+
+    def join(self) -> None:
+        (self._w or self._writer()).join()
+
+
+class WatchedSimpleQueue(_Watched):
+    __slots__ = ()
+
+    def put(self, obj: Any) -> None:
+        (self._w or self._writer()).put(obj)
+
+    def get(self) -> Any:
+        return (self._r or self._reader()).get()
+
+    def empty(self) -> bool:
+        return self._raw.empty()
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class WatchedConnection(_Watched):
+    """One end of a multiprocessing.Pipe, counted. Both ends share the
+    Pipe's one channel index: what one sent the other may receive."""
+
+    __slots__ = ()
+
+    def send(self, obj: Any) -> None:
+        (self._w or self._writer()).send(obj)
+
+    def recv(self) -> Any:
+        return (self._r or self._reader()).recv()
+
+    def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
+        (self._w or self._writer()).send_bytes(buf, offset, size)
+
+    def recv_bytes(self, maxlength: int | None = None) -> bytes:
+        return (self._r or self._reader()).recv_bytes(maxlength)
+
+    def recv_bytes_into(self, buf: Any, offset: int = 0) -> int:
+        return self._raw.recv_bytes_into(buf, offset)
+
+    def poll(self, timeout: float | None = 0.0) -> bool:
+        return self._raw.poll(timeout)
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._raw.closed
+
+    @property
+    def readable(self) -> bool:
+        return self._raw.readable
+
+    @property
+    def writable(self) -> bool:
+        return self._raw.writable
+
+    def __enter__(self) -> WatchedConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
+
+
+# ---------------------------------------------------------------- locks
+
+
+class ProgramLock(InstrumentedLock):
+    """A program's lock end, with the real API: acquire(block, timeout)
+    returns whether it got the lock; the wait's line is said on the slow
+    path only."""
+
+    __slots__ = ()
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:  # type: ignore[override]
+        slots = self._s
+        lock = self._lock
+        if not lock.acquire(False):
+            if not block:
+                return False
+            slots.bump(B.S_CONTENDED)
+            _where()
+            t0 = slots.begin_wait(B.OP_ACQUIRE)
+            try:
+                got = lock.acquire(True) if timeout is None else lock.acquire(True, timeout)
+            finally:
+                slots.end_wait(B.OP_ACQUIRE, t0, True)
+            if not got:
+                return False
+        mv, base = slots.mv, slots.base
+        if self._held == 0:
+            mv[base + B.S_HELD_SINCE] = monotonic_ns()
+        self._held += 1
+        mv[base + B.S_HELD] = self._held
+        slots.returned()
+        slots.log(B.SYNC_ACQUIRE)
+        return True
+
+    def release(self) -> None:  # type: ignore[override]
+        slots = self._s
+        mv, base = slots.mv, slots.base
+        if self._held > 0:
+            self._held -= 1
+            mv[base + B.S_HELD] = self._held
+            if self._held == 0:
+                mv[base + B.S_HOLD_NS] += monotonic_ns() - mv[base + B.S_HELD_SINCE]
+        slots.log(B.SYNC_RELEASE)
+        try:
+            self._lock.release()
+        except BaseException:
+            # Not ours to release (ValueError, AssertionError): as it was.
+            self._held = max(0, self._held)
+            raise
+        mv[base + B.S_RELEASES] += 1
+
+
+class WatchedLock(_Watched):
+    """multiprocessing.Lock (and RLock, Semaphore, BoundedSemaphore), counted:
+    who holds it, who waits for it and where."""
+
+    __slots__ = ()
+
+    def _end(self, rt: Runtime | None) -> Any:
+        end = self._w
+        if end is not None:
+            return end
+        if rt is None or rt.proc < 0 or self._index < 0:
+            return self._raw
+        nchan = rt.layout.nchan
+        ep = SharedEndpoint(self._index, nchan + self._index, self._name, self._kind)
+        return ProgramLock(self._raw, _Slots(ep, rt.mv, rt.layout, rt.proc, rt.journal))
+
+    def _user(self) -> Any:
+        rt = runtime()
+        end = self._w = self._r = self._end(rt)
+        if rt is not None and end is not self._raw:
+            rt.use(self._slot, "uses", "acquire", "release")
+        return end
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        return (self._w or self._user()).acquire(block, timeout)
+
+    def release(self) -> None:
+        (self._w or self._user()).release()
+
+    def __enter__(self) -> bool:
+        return (self._w or self._user()).acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        (self._w or self._user()).release()
+
+    def get_value(self) -> int:
+        return self._raw.get_value()
+
+
+# The watched class of each kind the hooks make (watch_hooks).
+CHANNEL_CLASSES: dict[str, type] = {
+    "Queue": WatchedQueue,
+    "JoinableQueue": WatchedJoinableQueue,
+    "SimpleQueue": WatchedSimpleQueue,
+    "Pipe": WatchedConnection,
+}
+SHARED_CLASSES: dict[str, type] = {
+    "Lock": WatchedLock,
+    "RLock": WatchedLock,
+    "Semaphore": WatchedLock,
+    "BoundedSemaphore": WatchedLock,
+}
+# The multiprocessing names that make a watched object.
+FACTORIES = (*CHANNEL_CLASSES, *SHARED_CLASSES)

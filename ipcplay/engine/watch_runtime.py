@@ -1,0 +1,214 @@
+"""What each process of a watched program knows about being watched.
+
+One `Runtime` per process, made from the environment (watch_board.ENV) the
+first time anything needs it: the board, this process's index on it (-1
+until it is registered: then nothing it does is counted, so no slot ever has
+two writers), its journal writer, and where its output goes.
+
+A process is registered by the parent that starts it (watch_hooks patches
+`BaseProcess.start`), and enters its index itself, first thing in
+`_bootstrap`; it says its exit status last thing there. A fork that
+multiprocessing did not make (os.fork) is not registered, and counts nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import time
+import weakref
+from typing import Any
+
+from ipcplay.engine import board as B
+from ipcplay.engine.journal import JournalWriter
+from ipcplay.engine.watch_board import ENV, WatchBoard, WatchSpec
+
+# Frames of these folders are not the program's: a blocked call's line is the
+# first frame outside them (the standard library's multiprocessing and
+# concurrent.futures, and ipcplay).
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MP = os.path.dirname(os.path.abspath(__import__("multiprocessing").__file__))
+_CF = os.path.dirname(os.path.abspath(__import__("concurrent.futures").__file__))
+_NOT_THE_PROGRAM = (_HERE + os.sep, _MP + os.sep, _CF + os.sep, "<frozen ")
+
+
+class Runtime:
+    """This process's side of the watch."""
+
+    def __init__(self, spec: WatchSpec) -> None:
+        self.spec = spec
+        self.board = WatchBoard.attach(spec)
+        self.mv = self.board.mv
+        self.layout = self.board.layout
+        self.registry = self.board.registry
+        self.proc = -1
+        self.base = -1
+        self.journal: JournalWriter | None = None
+        self.pid = os.getpid()
+        # Every counted object alive in this process: a new process must
+        # bind each afresh to its own slots (watch_objects).
+        self.objects: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.names: dict[str, int] = {}  # names given here so far: the second `q` is `q#2`
+
+    # ------------------------------------------------------------ processes
+    def register_child(self, name: str) -> int:
+        """A parent registers the process it is about to start; its index."""
+        with self.board.locked():
+            index = self.board.allocate("process")
+        if index >= 0:
+            self.registry.register_process(index, name, "process")
+        return index
+
+    def not_started(self, index: int, error: str) -> None:
+        """start() raised (a spawn that cannot pickle its target, say): the
+        process never ran; say so for it, or the run would wait for it."""
+        if index < 0:
+            return
+        mv, base = self.mv, self.layout.proc(index)
+        B.write_text(mv, base, f"did not start: {error}")
+        mv[base + B.P_EXIT_STATUS] = 1 + 1
+        mv[base + B.P_PHASE] = B.PHASE_FAILED
+
+    def enter(self, index: int) -> None:
+        """This process is `index` from now on: say its pid and start."""
+        self.pid = os.getpid()
+        self.proc = index
+        if index < 0:
+            self.base = -1
+            self.journal = None
+        else:
+            self.base = self.layout.proc(index)
+            mv, base = self.mv, self.base
+            self.journal = (
+                JournalWriter(mv, self.layout, index) if self.layout.journal_cap else None
+            )
+            mv[base + B.P_PID] = self.pid
+            mv[base + B.P_STARTED_NS] = time.monotonic_ns()
+            mv[base + B.P_PHASE] = B.PHASE_RUNNING
+            if self.journal is not None:
+                self.journal.log(B.OP_START, -1, 0)
+        for obj in list(self.objects):
+            obj._unbind()
+
+    def forked(self) -> None:
+        """After a bare os.fork: not a registered process, counts nothing."""
+        self.enter(-1)
+
+    def leave(self, status: int, error: str = "") -> None:
+        """Say how this process ended: its status, its CPU time, the time."""
+        if self.base < 0:
+            return
+        mv, base = self.mv, self.base
+        if error:
+            B.write_text(mv, base, error)
+        mv[base + B.P_MARK] = 0
+        mv[base + B.P_CPU_NS] = time.process_time_ns()
+        mv[base + B.P_ENDED_NS] = time.monotonic_ns()
+        mv[base + B.P_EXIT_STATUS] = (status & 0xFFFF) + 1
+        mv[base + B.P_PHASE] = B.PHASE_DONE if status == 0 else B.PHASE_FAILED
+        if self.journal is not None:
+            self.journal.log(B.OP_EXIT, -1, status & 0xFFFF)
+
+    def joining(self, index: int) -> None:
+        """This process waits in join() for process `index` to end."""
+        mv, base = self.mv, self.base
+        self.where()
+        mv[base + B.P_WAITS_ON] = index
+        mv[base + B.P_SINCE] = time.monotonic_ns()
+        mv[base + B.P_ACTIVITY] = B.ACT_JOINING
+
+    def joined(self) -> None:
+        self.mv[self.base + B.P_ACTIVITY] = B.ACT_BUSY
+
+    # ------------------------------------------------------------ objects
+    def register_object(self, family: str, kind: str, name: str, **shape: Any) -> tuple[int, int]:
+        """(index in its family, registry slot) of a new object; (-1, -1)
+        once the caps are reached."""
+        with self.board.locked():
+            index = self.board.allocate(family)
+            if index < 0:
+                return -1, -1
+            slot = self.registry.register_object(family, index, kind, name, **shape)
+        return index, slot
+
+    def use(self, slot: int, *ops: str) -> None:
+        """This process uses object `slot` so (its own word: no lock)."""
+        if self.proc >= 0 and slot >= 0:
+            self.registry.add_use(self.proc, slot, *ops)
+
+    # ------------------------------------------------------------ where
+    def where(self) -> None:
+        """Say, on the board, the program's line this process is in: called
+        on the slow path only (a call that will wait)."""
+        if self.base < 0:
+            return
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename.startswith(_NOT_THE_PROGRAM):
+            frame = frame.f_back
+        if frame is None:
+            return
+        file = os.path.basename(frame.f_code.co_filename)
+        B.write_at(self.mv, self.base, f"{file}:{frame.f_lineno}")
+
+    # ------------------------------------------------------------ output
+    def capture_output(self) -> None:
+        """Send this process's own stdout and stderr to the observer, kept
+        apart from every other process's: two fresh pipes on fds 1 and 2,
+        their read ends handed over the observer's socket (SCM_RIGHTS)."""
+        if not self.spec.capture or not self.spec.output or self.proc < 0:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(self.spec.output)
+                socket.send_fds(sock, [self.proc.to_bytes(4, "little")], [out_r, err_r])
+                sock.recv(1)  # the observer has them: our ends may close
+        except OSError:
+            for fd in (out_r, out_w, err_r, err_w):
+                os.close(fd)
+            return
+        os.close(out_r)
+        os.close(err_r)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.close(out_w)
+        os.close(err_w)
+        line_buffered()
+
+
+def line_buffered() -> None:
+    """As on a terminal: each line reaches the observer as it is printed."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(line_buffering=True)
+
+
+_RUNTIME: Runtime | None = None
+_TRIED = False
+
+
+def runtime() -> Runtime | None:
+    """This process's Runtime, made on first use; None if not watched."""
+    global _RUNTIME, _TRIED
+    if _RUNTIME is not None or _TRIED:
+        return _RUNTIME
+    _TRIED = True
+    text = os.environ.get(ENV)
+    if not text:
+        return None
+    try:
+        _RUNTIME = Runtime(WatchSpec.decode(text))
+    except (OSError, ValueError):  # the observer is gone: run unwatched
+        _RUNTIME = None
+    return _RUNTIME
