@@ -44,6 +44,7 @@ from rich.text import Text
 
 from ipcplay.cli_args import SUBCOMMANDS, main_parser, tui_parser
 from ipcplay.cli_outputs import say_error
+from ipcplay.cli_program import cmd_run_program, is_program, tui_program
 from ipcplay.cli_record import cmd_record
 from ipcplay.cli_run import cmd_export, cmd_run
 from ipcplay.report import EXIT_CODES
@@ -124,6 +125,32 @@ def cmd_tui(argv: list[str]) -> int:
     return int(result or 0)
 
 
+def _names_program(argv: list[str]) -> bool:
+    """A `.py` path or `-m` before any `--`: a program (anything else is a preset)."""
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    return any(is_program(word) for word in words)
+
+
+def cmd_tui_program(argv: list[str]) -> int:
+    """The live TUI on a program: `ipcplay PROGRAM.py ARGS...`."""
+    got = tui_program(argv)
+    if isinstance(got, str):
+        return say_error(got)
+    program, hz = got
+    from ipcplay.tui.app import IpcplayApp
+
+    app = IpcplayApp(program=program, hz=hz)
+    try:
+        result = app.run()
+    finally:
+        app.stop_all_now()
+    if app.crash_message:
+        print(app.crash_message, file=sys.stderr)
+    if app.return_code:
+        return app.return_code
+    return int(result or 0)
+
+
 def _is_builtin(path: Path) -> bool:
     from ipcplay.scenario import list_presets
 
@@ -160,6 +187,10 @@ def _interruptible(argv: list[str]) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["run"] and len(argv) > 1 and _names_program(argv[1:]):
+        return cmd_run_program(argv[1:])
+    if argv and argv[0] not in SUBCOMMANDS and _names_program(argv):
+        return cmd_tui_program(argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         return cmd_tui(argv)
     args = main_parser().parse_args(argv)

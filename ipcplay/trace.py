@@ -49,6 +49,14 @@ def build(
     pipes = {
         channel.name for channel in scenario.channels if CHANNEL_BY_NAME[channel.kind].pipe_like
     }
+    return build_for(records, pipes, scenario.name, scenario.title)
+
+
+def build_for(
+    records: Iterable[dict[str, Any]], pipes: set[str], name: str, title: str
+) -> tuple[dict[str, Any], TraceStats]:
+    """The same, for a run that is no scenario (a watched program): `pipes`
+    are the channels whose puts are sends."""
     ordered = sorted(records, key=lambda record: record["t"])
     tracks = _Tracks(pipes)
     for record in ordered:
@@ -65,7 +73,7 @@ def build(
     trace = {
         "traceEvents": meta + tracks.out + flows,
         "displayTimeUnit": "ms",
-        "otherData": {"scenario": scenario.name, "title": scenario.title, "generator": "ipcplay"},
+        "otherData": {"scenario": name, "title": title, "generator": "ipcplay"},
     }
     stats = TraceStats(len(ordered), len(tracks.names), tracks.slices, len(flows) // 2, unpaired)
     return trace, stats
@@ -221,6 +229,17 @@ def _flows(
 
 def write(journal_lines: Iterable[str], scenario: Scenario, out: IO[str]) -> TraceStats:
     trace, stats = build((json.loads(line) for line in journal_lines if line.strip()), scenario)
+    json.dump(trace, out, separators=(",", ":"))
+    out.write("\n")
+    return stats
+
+
+def write_for(
+    journal_lines: Iterable[str], pipes: set[str], name: str, title: str, out: IO[str]
+) -> TraceStats:
+    """`write` for a watched program."""
+    records = (json.loads(line) for line in journal_lines if line.strip())
+    trace, stats = build_for(records, pipes, name, title)
     json.dump(trace, out, separators=(",", ":"))
     out.write("\n")
     return stats

@@ -39,7 +39,7 @@ from ipcplay.engine.program_procs import MainView, ProgramProcesses
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
-from ipcplay.engine.watch_board import ENV, WatchBoard, WatchSpec
+from ipcplay.engine.watch_board import ENV, G_UNCOUNTED, WatchBoard, WatchSpec
 from ipcplay.engine.watch_boot import BOOT
 
 GUARD = "from ipcplay.engine.watch_guard import main; main()"
@@ -249,6 +249,11 @@ class ProgramEngine:
     @property
     def registry(self) -> Any:
         return self.board.registry if self.board is not None else None
+
+    @property
+    def uncounted(self) -> int:
+        """Objects made once the board was full: they worked, uncounted."""
+        return self.board.mv[G_UNCOUNTED] if self.board is not None else 0
 
     def set_speed(self, speed: float) -> None:
         """A program runs at its own speed: slow motion is for scenarios."""
