@@ -13,12 +13,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from ipcplay.engine.program import Program
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.markers import MarkerOut
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.svgfont import embed_font_in_file
 from ipcplay.tui.crash import crash_line, save_crash
+from ipcplay.tui.program_source import ProgramSource
 from ipcplay.tui.screens.help import HelpScreen
 from ipcplay.tui.screens.home import HomeScreen
 from ipcplay.tui.screens.run import RunScreen
@@ -42,6 +44,7 @@ class IpcplayApp(App[int]):
         self,
         *,
         initial: Scenario | None = None,
+        program: Program | None = None,
         extra: list[Path] | None = None,
         hz: float = 10.0,
         source_factory: SourceFactory | None = None,
@@ -54,6 +57,7 @@ class IpcplayApp(App[int]):
         super().__init__()
         start_tracker()  # now, while stderr is real; and immune to a hangup
         self.initial = initial
+        self.program = program  # `ipcplay PROGRAM.py`: opened on it, as a preset would be
         self.extra = extra or []
         self.hz = hz
         self.source_factory: SourceFactory = source_factory or (
@@ -77,6 +81,8 @@ class IpcplayApp(App[int]):
         self.push_screen(HomeScreen(self.extra))
         if self.initial is not None:
             self.open_scenario(self.initial)
+        if self.program is not None:
+            self.open_program(self.program)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.quit_now))
@@ -97,6 +103,13 @@ class IpcplayApp(App[int]):
                 hold_s=self.tour_hold_s,
             )
         )
+
+    def open_program(self, program: Program) -> None:
+        """Run a user's own program on a new run screen, as selecting a preset
+        runs a scenario (escape stops it and goes back to the list)."""
+        source = ProgramSource(program, self.hz)
+        self.sources.append(source)
+        self.push_screen(RunScreen(source, markers=self.markers))  # type: ignore[arg-type]
 
     def _still(self, text: float) -> None:
         stem = Path(self.svg_stem or "ipcplay")

@@ -1,0 +1,207 @@
+"""A watched program as the run screen's source: `ipcplay PROGRAM.py`.
+
+`ProgramSource` stands beside `EngineSource` (tui/source.py) with the same
+face, so the run screen drives either: it starts and stops a
+`ProgramEngine` on the app's one engine thread (the same discipline: the
+children's parent-death signal follows that thread), with the program's
+output captured and a journal, so the event log and the Output tab work.
+
+A program is not a scenario, and nothing here pretends it is one: the
+screen gets a `ProgramHeader` (a title, a few lines of explanation, no
+tour, no declared channels or processes), and learns what the program has
+from the snapshots as the program makes it.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from ipcplay.engine.program import Program, ProgramEngine, ProgramError
+from ipcplay.engine.program_output import OutputLine
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.watch_board import CHAN_CAP
+from ipcplay.tui.source import _ENGINE_THREAD, Deliver
+
+EXPLAIN = """\
+This is your own program, {title}, run unmodified under ipcplay: the same \
+interpreter, arguments and output as a plain run, in real processes.
+
+What is counted: every process it starts (by the name it gives them), and \
+every Queue, Pipe, Lock, Value, Pool, Manager... it makes, as it makes them \
+(by the variable it binds them to where that can be seen): puts and gets, \
+bytes, who blocks where (the line of your code), and who waits for whom.
+
+What it printed is in the Output tab (o), each line under its process's \
+name. Keys: p pauses or resumes the selected process (SIGSTOP/SIGCONT), \
+space all of them, t and k send SIGTERM and SIGKILL, r runs the program \
+again from the start, escape stops it and every process it started.
+
+A program sets its own pace: the rate keys, poison pills, slow motion and \
+tours are for presets."""
+
+
+@dataclass(frozen=True)
+class ProgramHeader:
+    """What the run screen reads of a scenario, for a program: its name and
+    an explanation, and nothing declared (no tour, channels or processes:
+    they come from the snapshots)."""
+
+    title: str
+    explain: str
+    path: str  # the program's file ("" for `-m`: its file is found when it runs)
+    tour: tuple[()] = ()
+    channels: tuple[()] = ()
+    processes: tuple[()] = ()
+    shared: tuple[()] = ()
+
+    @classmethod
+    def of(cls, program: Program) -> ProgramHeader:
+        path = "" if program.module else program.target
+        return cls(program.title, EXPLAIN.format(title=program.title), path)
+
+
+class ProgramSource:
+    """A real program: a ProgramEngine started and stopped on the engine thread."""
+
+    nchan = CHAN_CAP
+    """Journal code of shared object s: nchan + s (the board's channel cap)."""
+
+    def __init__(self, program: Program, hz: float = 10.0, journal_events: int = 4096) -> None:
+        self.program = program
+        self.scenario = ProgramHeader.of(program)
+        self.hz = hz
+        self._journal_events = journal_events
+        self._engine: ProgramEngine | None = None
+        self._last: ProgramEngine | None = None  # kept after a stop: its output stays readable
+        self._deliver: Deliver | None = None
+        self.generation = 0
+
+    def start(self, deliver: Deliver) -> Future[None]:
+        self._deliver = deliver
+        return _ENGINE_THREAD.submit(self._start)
+
+    def _start(self) -> None:
+        self.generation += 1
+        gen = self.generation
+        deliver = self._deliver
+
+        def on_snapshot(snap: Snapshot) -> None:
+            if deliver is not None:
+                deliver(snap, gen)
+
+        engine = ProgramEngine(
+            self.program,
+            journal_events=self._journal_events,
+            sample_hz=self.hz,
+            capture=True,
+            on_snapshot=on_snapshot,
+            hang_after=1.0,
+        )
+        self._engine = self._last = engine
+        engine.start()
+
+    def _stop(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            try:
+                final = engine.shutdown()
+            finally:
+                engine.close()
+            if self._deliver is not None:
+                self._deliver(final, self.generation)
+
+    def restart(self) -> Future[None]:
+        def again() -> None:
+            self._stop()
+            self._start()
+
+        return _ENGINE_THREAD.submit(again)
+
+    def stop(self) -> Future[None]:
+        return _ENGINE_THREAD.submit(self._stop)
+
+    def stop_now(self) -> None:
+        """Synchronous stop, for exit paths where the event loop is gone (as
+        EngineSource.stop_now)."""
+        try:
+            self.stop().result(timeout=30)
+        except TimeoutError:
+            self._stop()
+
+    @property
+    def running(self) -> bool:
+        return self._engine is not None
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def _e(self) -> ProgramEngine:
+        if self._engine is None:
+            raise ProgramError("the program is not running")
+        return self._engine
+
+    def output_since(self, seq: int) -> list[OutputLine]:
+        """What the program printed from line `seq` on (of the last run, even stopped)."""
+        engine = self._last
+        return engine.output_since(seq) if engine is not None else []
+
+    @property
+    def output_dropped(self) -> int:
+        """Lines the collector itself let go (it keeps the newest 20,000)."""
+        engine = self._last
+        return engine.output.dropped if engine is not None and engine.output else 0
+
+    def source_text(self) -> str:
+        """The program's own source, for the Code tab ("" when it cannot be read)."""
+        path = self.scenario.path
+        if not path:
+            return ""
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                return file.read()
+        except OSError:
+            return ""
+
+    def pause(self, name: str) -> None:
+        self._e().pause(name)
+
+    def resume(self, name: str) -> None:
+        self._e().resume(name)
+
+    def terminate(self, name: str) -> None:
+        self._e().terminate(name)
+
+    def kill(self, name: str) -> None:
+        self._e().kill(name)
+
+    def pause_all(self) -> None:
+        self._e().pause_all()
+
+    def pause_many(self, names: list[str]) -> list[str]:
+        return self._e().pause_many(names)
+
+    def resume_all(self) -> None:
+        self._e().resume_all()
+
+    def set_rate(self, name: str, rate: float) -> None:
+        self._e().set_rate(name, rate)  # raises: a program sets its own pace
+
+    def rate_of(self, name: str) -> float:
+        return 0.0
+
+    def poison_pill(self, name: str) -> str:
+        return self._e().poison_pill(name)  # raises: a program sends what it sends
+
+    def set_hz(self, hz: float) -> None:
+        self.hz = hz
+        if self._engine is not None:
+            self._engine.set_sample_rate(hz)
+
+    @property
+    def speed(self) -> float:
+        return 1.0
+
+    def set_speed(self, speed: float) -> None:
+        """A program runs at its own speed: nothing to slow."""
