@@ -107,6 +107,10 @@ S_NOTIFY_N = S_CLEARS
 S_READS = S_OPS
 S_WRITES = S_UPDATES
 S_READ_SUM = S_ADDED
+# A watched program's Event says its state at each set and clear, in slots an
+# Event does not otherwise use: the time (monotonic ns), then 1 set / 0 clear.
+S_EVENT_AT = S_UPDATES
+S_EVENT_STATE = S_ADDED
 
 EVENT_SLOTS = 3  # time (a double, s), message id, code | bytes << 16 (TIMED: no message id)
 # Message previews, per (process, channel), after the journal ring: PREVIEWS

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.program_output import OutputCollector, OutputLine
-from ipcplay.engine.program_procs import MainView, ProgramProcesses
+from ipcplay.engine.program_procs import MainView, ProgramProcesses, map_data
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
@@ -144,7 +144,7 @@ class ProgramEngine:
             self._hang_after,
         )
         self._sampler.hz = self.sample_hz
-        self._latest = self._sampler.sample()
+        self._latest = self._sample()
         self._thread = threading.Thread(
             target=self._sample_loop, name="ipcplay-sampler", daemon=True
         )
@@ -222,12 +222,22 @@ class ProgramEngine:
             self.board.close()
             self.board = None
 
+    def _sample(self) -> Snapshot:
+        """One sample, after mapping the memory of any Value or Array made
+        since the last one (the sampler reads their values there)."""
+        assert self._sampler is not None and self.board is not None
+        shared = self.board.registry.read().shared
+        objects = self._sampler.shared_watch.objects
+        while len(objects) < len(shared):
+            objects.append(map_data(shared[len(objects)]))
+        return self._sampler.sample()
+
     def _sample_loop(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
             assert self._sampler is not None
             if time.monotonic() >= next_t:
-                snap = self._sampler.sample()
+                snap = self._sample()
                 self._latest = snap
                 if self._on_snapshot is not None:
                     self._on_snapshot(snap)
@@ -332,8 +342,11 @@ class ProgramEngine:
         if self._popen is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(5)
-        final = self._sampler.sample() if self._sampler is not None else self._latest
+        final = self._sample() if self._sampler is not None else self._latest
         if self._sampler is not None:
+            for view in self._sampler.shared_watch.objects:
+                if view is not None:
+                    view.close()
             self._sampler.close()
         self._finish_guard()
         if self.output is not None:

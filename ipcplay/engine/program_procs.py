@@ -12,11 +12,16 @@ to have ended with UNKNOWN.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import mmap
+import os
 import signal
 import subprocess
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine.registry import ObjectInfo
 
 UNKNOWN = -int(signal.SIGKILL)  # ended without a word, and reaped before we looked
 
@@ -118,3 +123,45 @@ class ProgramProcesses:
 
     def __iter__(self) -> Any:
         return iter(self._views)
+
+
+class MappedData:
+    """A watched program's Value or Array, as the observer reads it: the
+    very memory, mapped from the heap arena that holds it (through
+    /proc/PID/fd of the process that made it), read without its lock."""
+
+    def __init__(self, info: ObjectInfo) -> None:
+        from multiprocessing.sharedctypes import typecode_to_type
+
+        pid, fd, offset, size = info.memory
+        path = f"/proc/{pid}/fd/{fd}"
+        opened = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            length = os.fstat(opened).st_size
+            self._map = mmap.mmap(opened, length, mmap.MAP_SHARED)
+        finally:
+            os.close(opened)
+        ctype: Any = typecode_to_type[info.typecode]
+        if info.kind == "Array":
+            ctype = ctype * info.size
+        if ctypes.sizeof(ctype) > size:
+            raise ValueError("not the memory registered")
+        self._obj = ctype.from_buffer(self._map, offset)
+
+    def get_obj(self) -> Any:
+        return self._obj
+
+    def close(self) -> None:
+        del self._obj
+        with contextlib.suppress(BufferError):
+            self._map.close()
+
+
+def map_data(info: ObjectInfo) -> MappedData | None:
+    """The observer's view of a Value or Array, if its memory can be mapped."""
+    if info.kind not in ("Value", "Array") or not info.memory[0] or not info.typecode:
+        return None
+    try:
+        return MappedData(info)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

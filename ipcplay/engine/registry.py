@@ -74,7 +74,11 @@ O_TYPECODE = O_SIZE + 1  # ord() of a ctypes typecode, 0 for none
 # a typecode Q Value may start at 2**64 - 1, more than one int64 holds.
 O_INITIAL_HIGH = O_TYPECODE + 1  # value >> 32
 O_INITIAL_LOW = O_INITIAL_HIGH + 1  # value & 0xFFFFFFFF
-OBJ_SLOTS = O_INITIAL_LOW + 1
+# Where a watched program's Value or Array lives (issue 17): the pid and
+# descriptor of the heap arena that holds it, its offset and its bytes, so the
+# observer can map the very memory and read it, taking no lock.
+O_MEMORY = O_INITIAL_LOW + 1
+OBJ_SLOTS = O_MEMORY + 4
 
 FLAG_DUPLEX = 1  # a Pipe: both ends send and receive
 FLAG_REMOTE = 2  # served by a Manager's server process (a proxy's referent)
@@ -150,6 +154,7 @@ class ObjectInfo:
     typecode: str = ""
     initial: int = 0
     pipe_like: bool = False  # send()/recv() between two ends, no depth of its own (a Pipe)
+    memory: tuple[int, int, int, int] = (0, 0, 0, 0)  # (pid, fd, offset, bytes); see O_MEMORY
 
 
 @dataclass(frozen=True)
@@ -301,6 +306,7 @@ class Registry:
         typecode: str = "",
         initial: int = 0,
         pipe_like: bool = False,
+        memory: tuple[int, int, int, int] = (0, 0, 0, 0),
     ) -> int:
         """Say that an object exists, as it is constructed; returns its slot."""
         mv = self.mv
@@ -323,6 +329,8 @@ class Registry:
         mv[at + O_TYPECODE] = ord(typecode) if typecode else 0
         mv[at + O_INITIAL_HIGH] = initial >> 32
         mv[at + O_INITIAL_LOW] = initial & 0xFFFFFFFF
+        for i, number in enumerate(memory):
+            mv[at + O_MEMORY + i] = number
         mv[at + O_FAMILY] = FAMILIES.index(family)  # last: the record is whole
         mv[R_OBJECTS] = slot + 1
         self._slots[(family, index)] = slot
@@ -461,6 +469,12 @@ def _objects(values: list[int]) -> list[ObjectInfo]:
                 size=values[at + O_SIZE],
                 typecode=chr(code) if code else "",
                 initial=(values[at + O_INITIAL_HIGH] << 32) | values[at + O_INITIAL_LOW],
+                memory=(
+                    values[at + O_MEMORY],
+                    values[at + O_MEMORY + 1],
+                    values[at + O_MEMORY + 2],
+                    values[at + O_MEMORY + 3],
+                ),
             )
         )
     return out

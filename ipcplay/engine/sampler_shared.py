@@ -116,7 +116,8 @@ class SharedWatch:
         if obj.kind == "Condition":
             return self._condition_wait(p, s, tick, holds)
         if op == B.OP_EVENT_WAIT:
-            if self.event_is_set(s):
+            live = self.objects[s] if s < len(self.objects) else None
+            if self.event_is_set(s) if live is not None else self._said(s, tick):
                 return BlockedOn("wait", obj.name, "", since, True)
             setters = self.topology.step_users(s, "set")
             can = frozenset(q for q in setters if q != p and tick.alive[q])
@@ -149,6 +150,16 @@ class SharedWatch:
             return bool(self.objects[s]._flag.get_value())
         except (AttributeError, IndexError, NotImplementedError, OSError):
             return None
+
+    def _said(self, s: int, tick: Tick) -> bool:
+        """A watched program's Event, whose semaphore the observer cannot
+        read: the state its users said last (board.S_EVENT_AT)."""
+        latest, state = 0, 0
+        for q in self.topology.users[s]:
+            at = tick.vals[q][self.slot(s, B.S_EVENT_AT)]
+            if at > latest:
+                latest, state = at, tick.vals[q][self.slot(s, B.S_EVENT_STATE)]
+        return bool(state)
 
     # ------------------------------------------------------------------ rows
     def samples(self, tick: Tick) -> list[SharedSample]:
@@ -204,7 +215,7 @@ class SharedWatch:
             fields["permits"] = obj.initial
             fields["free"] = max(0, obj.initial - total[B.S_HELD])
         elif obj.kind == "Event":
-            fields["is_set"] = self.event_is_set(s)
+            fields["is_set"] = self.event_is_set(s) if live is not None else self._said(s, tick)
         elif obj.kind == "Condition":
             fields["free"] = 0 if held else 1
             fields["notifies"] = total[B.S_NOTIFIES]

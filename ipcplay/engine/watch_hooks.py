@@ -30,8 +30,11 @@ from typing import Any
 
 from ipcplay.engine import watch_objects as W
 from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, runtime
+from ipcplay.engine.watch_shared import SHARED_CLASSES as DATA_CLASSES
 
 _installed = False
+SHARED_CLASSES = {**W.SHARED_CLASSES, **DATA_CLASSES}
+FACTORIES = (*W.CHANNEL_CLASSES, *SHARED_CLASSES)
 
 # `name = ...`, `self.name = ...`, `name: T = ...`
 _ONE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
@@ -92,7 +95,7 @@ def _channel(rt: Runtime | None, raw: Any, kind: str, name: str, maxsize: int = 
 
 
 def _shared(rt: Runtime | None, raw: Any, kind: str, name: str, **shape: Any):
-    cls = W.SHARED_CLASSES[kind]
+    cls = SHARED_CLASSES[kind]
     if rt is None:
         return cls(raw, kind, name, -1, -1)
     name = _unique(rt, name)
@@ -113,6 +116,11 @@ def _patch_context(ctx_class: Any) -> dict[str, Any]:
             "RLock",
             "Semaphore",
             "BoundedSemaphore",
+            "Value",
+            "Array",
+            "Event",
+            "Barrier",
+            "Condition",
         )
     }
 
@@ -170,7 +178,80 @@ def _patch_context(ctx_class: Any) -> dict[str, Any]:
     ctx_class.Pipe = Pipe
     for kind in ("Lock", "RLock", "Semaphore", "BoundedSemaphore"):
         setattr(ctx_class, kind, lock_factory(kind))
+    _patch_data(ctx_class, orig)
     return orig
+
+
+def _patch_data(ctx_class: Any, orig: dict[str, Any]) -> None:
+    """Value, Array, Event, Barrier, Condition (watch_shared)."""
+
+    def data(kind: str, raw: Any, typecode_or_type: Any, lock: Any) -> Any:
+        rt = runtime()
+        shape = _data_shape(raw, typecode_or_type, lock, array=kind == "Array")
+        if lock is False:  # a bare ctypes object: its value is shown, its updates not counted
+            if rt is not None:
+                rt.register_object("shared", kind, _unique(rt, binding_name(kind)), **shape)
+            return raw
+        return _shared(rt, raw, kind, binding_name(kind), **shape)
+
+    def Value(self: Any, typecode_or_type: Any, *args: Any, lock: Any = True) -> Any:
+        raw = orig["Value"](self, typecode_or_type, *args, lock=lock)
+        return raw if _from_inside() else data("Value", raw, typecode_or_type, lock)
+
+    def Array(self: Any, typecode_or_type: Any, size_or_initializer: Any, *, lock: Any = True):
+        raw = orig["Array"](self, typecode_or_type, size_or_initializer, lock=lock)
+        return raw if _from_inside() else data("Array", raw, typecode_or_type, lock)
+
+    def Event(self: Any) -> Any:
+        raw = orig["Event"](self)
+        return raw if _from_inside() else _shared(runtime(), raw, "Event", binding_name("Event"))
+
+    def Barrier(self: Any, parties: int, action: Any = None, timeout: Any = None) -> Any:
+        raw = orig["Barrier"](self, parties, action, timeout)
+        if _from_inside():
+            return raw
+        return _shared(runtime(), raw, "Barrier", binding_name("Barrier"), parties=parties)
+
+    def Condition(self: Any, lock: Any = None) -> Any:
+        raw = orig["Condition"](self, lock)
+        if _from_inside():
+            return raw
+        return _shared(runtime(), raw, "Condition", binding_name("Condition"))
+
+    for kind, factory in (
+        ("Value", Value),
+        ("Array", Array),
+        ("Event", Event),
+        ("Barrier", Barrier),
+        ("Condition", Condition),
+    ):
+        setattr(ctx_class, kind, factory)
+
+
+def _data_shape(raw: Any, typecode_or_type: Any, lock: Any, array: bool = False) -> dict[str, Any]:
+    """What the registry needs to show a Value or an Array: its typecode,
+    its first value, its length, and where its memory is (the heap arena's
+    descriptor in this process, and the offset), so the observer can map it."""
+    from multiprocessing.sharedctypes import typecode_to_type
+
+    obj = raw if lock is False else raw.get_obj()
+    if isinstance(typecode_or_type, str):
+        typecode = typecode_or_type
+    else:
+        typecode = next((c for c, t in typecode_to_type.items() if t is typecode_or_type), "")
+    shape: dict[str, Any] = {"typecode": typecode if len(typecode) == 1 else ""}
+    first = obj[0] if array and len(obj) else getattr(obj, "value", 0)
+    shape["is_float"] = isinstance(first, float)
+    if not array and type(first) is int:
+        shape["initial"] = first
+    if array:
+        shape["size"] = len(obj)
+    try:
+        (arena, start, _stop), size = obj._wrapper._state
+        shape["memory"] = (os.getpid(), arena.fd, start, size)
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return shape
 
 
 class Ticket:
@@ -291,7 +372,7 @@ def install() -> Runtime | None:
     # `from multiprocessing import Queue` binds the default context's bound
     # method as the package saw it at import: bind ours in its place.
     default = context._default_context
-    for name in W.FACTORIES:
+    for name in FACTORIES:
         if name in multiprocessing.__dict__:
             setattr(multiprocessing, name, getattr(default, name))
     os.register_at_fork(after_in_child=rt.forked)

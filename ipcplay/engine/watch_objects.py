@@ -388,5 +388,3 @@ SHARED_CLASSES: dict[str, type] = {
     "Semaphore": WatchedLock,
     "BoundedSemaphore": WatchedLock,
 }
-# The multiprocessing names that make a watched object.
-FACTORIES = (*CHANNEL_CLASSES, *SHARED_CLASSES)
