@@ -63,7 +63,22 @@ def cmd_list() -> int:
             console.print(Text(f"{info.name:<24} [{info.origin}] error: {info.error}", style="red"))
         else:
             console.print(Text(f"{info.name:<24} [{info.origin}] {info.title}"))
+    _list_examples(console)
     return 0
+
+
+def _list_examples(console: Console) -> None:
+    """The second section: the programs ipcplay ships, run by file name alone."""
+    from ipcplay.example_programs import list_examples
+
+    examples = list_examples()
+    if not examples:
+        return
+    console.print(Text("\nPrograms (ipcplay NAME.py opens one, ipcplay run NAME.py runs it):"))
+    width = max(len(info.file) for info in examples)
+    for info in examples:
+        seed = f"[seed {info.seed}]" if info.seed else "[example]"
+        console.print(Text(f"{info.file:<{width}} {seed} {info.description}"))
 
 
 def cmd_check(files: list[str]) -> int:

@@ -27,18 +27,27 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+PROGRAM_HELP = (
+    "`ipcplay PROGRAM.py [ARGS...]` opens the live TUI on your own multiprocessing program, "
+    "`ipcplay run PROGRAM.py` runs it headless; a PROGRAM.py with no folder in its name that "
+    "is not in the current folder is one of the examples ipcplay ships (`ipcplay list`), so "
+    "`ipcplay seed001_bounded_queue.py` works anywhere."
+)
+
+
 def main_parser() -> argparse.ArgumentParser:
     """`ipcplay SUB-COMMAND ...`: list, check, run, record, export."""
     parser = Parser(
         prog="ipcplay",
         description=(
-            "A terminal playground for Python's multiprocessing: real processes, counted exactly."
+            "A terminal playground for Python's multiprocessing: real processes, counted exactly. "
+            + PROGRAM_HELP
         ),
         epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"ipcplay {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
-    commands.add_parser("list", help="list built-in and user presets")
+    commands.add_parser("list", help="list built-in and user presets, then the example programs")
     check = commands.add_parser("check", help="validate scenario files without running them")
     check.add_argument("files", nargs="+", metavar="FILE")
     _add_run(commands.add_parser("run", help="run a scenario headless and report", epilog=EPILOG))

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 
 from ipcplay.cli_args import Parser, _hz, _seconds
 from ipcplay.cli_outputs import close_outputs, open_output, say_error
+from ipcplay.example_programs import close_example, resolve_program
 from ipcplay.report import EXIT_CODES
 from ipcplay.sink import Sink
 
@@ -44,7 +45,8 @@ def problem_with(target: str, module: bool) -> str | None:
             return f"-m {target}: no module named {target!r}"
         return None
     if not os.path.exists(target):
-        return f"{target}: no such file (expected a Python program, a .py file)"
+        hint = _example_hint(target)
+        return f"{target}: no such file (expected a Python program, a .py file{hint})"
     if os.path.isdir(target):
         return f"{target}: is a folder (expected a Python program, a .py file)"
     try:
@@ -62,6 +64,15 @@ def problem_with(target: str, module: bool) -> str | None:
     return None
 
 
+def _example_hint(target: str) -> str:
+    """For a bare file name, the shipped example it may have meant."""
+    if os.sep in target:
+        return ""
+    near = close_example(target)
+    hint = f"; did you mean the example {near}?" if near else ""
+    return f", or a shipped example's file name: ipcplay list{hint}"
+
+
 def program_of(argv: list[str]) -> tuple[object, list[str]] | str:
     """(Program, the words after it) from `PROGRAM.py ...` or `-m MODULE ...`;
     a one-line problem instead if it cannot run."""
@@ -72,6 +83,8 @@ def program_of(argv: list[str]) -> tuple[object, list[str]] | str:
         return "-m: expected a module name"
     target = argv[1] if module else argv[0]
     rest = argv[2:] if module else argv[1:]
+    if not module:  # `seed001_bounded_queue.py`, not in this folder: the shipped example
+        target = resolve_program(target)
     problem = problem_with(target, module)
     if problem:
         return problem
@@ -85,7 +98,8 @@ def run_parser() -> argparse.ArgumentParser:
             "Run PROGRAM.py (or -m MODULE) under ipcplay, headless: its output passes through "
             "as in a plain run, and the report follows on standard error; with --json, one "
             "JSON object with every process's output in it. Arguments for the program go "
-            "after --."
+            "after --. A PROGRAM.py with no folder in its name that is not in the current "
+            "folder is the shipped example of that name (ipcplay list)."
         ),
     )
     parser.add_argument("--duration", type=_seconds, metavar="S", help="stop after S seconds")
