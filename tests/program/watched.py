@@ -1,0 +1,218 @@
+"""Run small programs under `ipcplay run` and plainly, and read what came back.
+
+Every program-mode test goes through here, so that each run is bounded (a
+timeout on every wait), started the same way a person would (`python -m
+ipcplay run PROGRAM.py ...`, with this interpreter), and read the same way
+(the one JSON object of `--json`, or the pass-through output).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RUN_TIMEOUT = 60.0  # no program here needs more than a few seconds
+
+
+def plain_env() -> dict[str, str]:
+    """The environment of both runs: no PYTHONUNBUFFERED (a plain run with its
+    output to a pipe is block-buffered, as a student's redirect would be), and
+    no watch variable inherited from an outer run."""
+    env = dict(os.environ)
+    env.pop("PYTHONUNBUFFERED", None)
+    env.pop("PYTHONSAFEPATH", None)
+    return env
+
+
+def write(folder: Path, name: str, source: str) -> Path:
+    """A program file, its source dedented (tests write it indented)."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def line_of(source: str, text: str) -> int:
+    """The line number (1-based, as `write` writes the file) of the one line holding `text`."""
+    lines = textwrap.dedent(source).lstrip("\n").splitlines()
+    found = [n for n, line in enumerate(lines, 1) if text in line]
+    assert len(found) == 1, f"{text!r} on lines {found}"
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished run: its exit status and both streams, as bytes and text."""
+
+    code: int
+    out: bytes
+    err: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.out.decode("utf-8", "replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.err.decode("utf-8", "replace")
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The one JSON object of `--json`: the whole of standard output."""
+        text = self.stdout
+        assert text.count("\n") == 1 and text.endswith("\n"), (
+            f"--json printed more than one line:\n{text[:2000]}\nstderr:\n{self.stderr[-2000:]}"
+        )
+        return json.loads(text)
+
+
+def ipcplay(*words: str | Path, cwd: Path | None = None, timeout: float = RUN_TIMEOUT) -> Run:
+    """`python -m ipcplay WORDS...`, to its end (bounded)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ipcplay", *map(str, words)],
+        cwd=cwd,
+        env=plain_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def watch(
+    program: str | Path,
+    *options: str,
+    args: tuple[str, ...] = (),
+    cwd: Path | None = None,
+    json_report: bool = True,
+    timeout: float = RUN_TIMEOUT,
+) -> Run:
+    """`ipcplay run PROGRAM [--json] OPTIONS... [-- ARGS...]`."""
+    words: list[str | Path] = ["run", program, *(["--json"] if json_report else []), *options]
+    if args:
+        words += ["--", *args]
+    return ipcplay(*words, cwd=cwd, timeout=timeout)
+
+
+def watch_module(
+    module: str, *options: str, args: tuple[str, ...] = (), cwd: Path | None = None
+) -> Run:
+    """`ipcplay run -m MODULE --json OPTIONS... [-- ARGS...]`."""
+    words: list[str] = ["run", "-m", module, "--json", *options]
+    if args:
+        words += ["--", *args]
+    return ipcplay(*words, cwd=cwd)
+
+
+def plain(
+    program: str | Path,
+    *args: str,
+    cwd: Path | None = None,
+    module: bool = False,
+    timeout: float = RUN_TIMEOUT,
+) -> Run:
+    """`python PROGRAM ARGS...` (or `python -m MODULE ARGS...`), as a student runs it."""
+    head = ["-m", str(program)] if module else [str(program)]
+    done = subprocess.run(
+        [sys.executable, *head, *args],
+        cwd=cwd,
+        env=plain_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def by_name(entries: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    found = [e for e in entries if e["name"] == name]
+    assert len(found) == 1, f"{name!r}: {len(found)} entries among {[e['name'] for e in entries]}"
+    return found[0]
+
+
+def process(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return by_name(report["processes"], name)
+
+
+def channel(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return by_name(report["channels"], name)
+
+
+def shared(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return by_name(report["shared"], name)
+
+
+def names(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["name"] for e in entries]
+
+
+def pids(report: dict[str, Any]) -> list[int]:
+    return [p["pid"] for p in report["processes"] if p["pid"]]
+
+
+# ---------------------------------------------------------------- leftovers
+
+
+def alive(pid: int) -> bool:
+    """Is `pid` a running process (a zombie has ended: it only waits to be reaped)?"""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            state = file.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
+
+
+def still_alive(pid_list: list[int], within: float = 3.0) -> list[int]:
+    """The pids still running after `within` seconds (polled; [] as soon as none is)."""
+    deadline = time.monotonic() + within
+    while True:
+        left = [pid for pid in pid_list if alive(pid)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def shm() -> set[str]:
+    try:
+        return set(os.listdir("/dev/shm"))
+    except FileNotFoundError:
+        return set()
+
+
+def subreaper(on: bool) -> None:
+    """Orphans come to this process (not to init), so a leftover is seen and reaped."""
+    ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap() -> None:
+    """Reap the orphans that ended while they were ours (they are zombies)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_all(pid_list: list[int]) -> None:
+    """After a failed check: do not leave what the run left to later tests."""
+    for pid in pid_list:
+        if alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
