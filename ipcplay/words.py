@@ -84,8 +84,9 @@ def state_words(p: ProcessSample, now: float) -> tuple[str, str]:
         held = now - b.since
         at_least = "" if b.exact else "≥"
         by = f" held by {b.holder}" if b.holder else ""
+        at = f" at {b.where}" if b.where else ""  # a watched program's own line
         return (
-            f"blocked on {b.op} '{b.channel}'{by}{why} for {at_least}{held:.1f} s",
+            f"blocked on {b.op} '{b.channel}'{at}{by}{why} for {at_least}{held:.1f} s",
             "bold #ffb454",
         )
     if p.state.startswith("killed"):

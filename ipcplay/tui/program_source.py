@@ -14,14 +14,17 @@ from the snapshots as the program makes it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from ipcplay.engine.program import Program, ProgramEngine, ProgramError
 from ipcplay.engine.program_output import OutputLine
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.watch_board import CHAN_CAP
+from ipcplay.safetext import neutralise
 from ipcplay.tui.source import _ENGINE_THREAD, Deliver
 
 EXPLAIN = """\
@@ -59,7 +62,62 @@ class ProgramHeader:
     @classmethod
     def of(cls, program: Program) -> ProgramHeader:
         path = "" if program.module else program.target
-        return cls(program.title, EXPLAIN.format(title=program.title), path)
+        title = neutralise(program.title, multiline=False)  # a file name is the user's text
+        return cls(title, EXPLAIN.format(title=title), path)
+
+
+_SAFE: set[str] = set()  # names seen to need no neutralising (a program makes few)
+
+
+def _safe(name: str) -> bool:
+    if name in _SAFE:
+        return True
+    if neutralise(name, multiline=False) != name:
+        return False
+    if len(_SAFE) < 100_000:
+        _SAFE.add(name)
+    return True
+
+
+def _clean(value: Any) -> Any:
+    """Every text in a sample, neutralised (dataclasses and tuples, deeply)."""
+    if isinstance(value, str):
+        return neutralise(value, multiline=False)
+    if isinstance(value, tuple):
+        return tuple(_clean(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _clean(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if isinstance(getattr(value, f.name), str | tuple)
+            or dataclasses.is_dataclass(getattr(value, f.name))
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def safe_snapshot(snap: Snapshot) -> Snapshot:
+    """The snapshot with a program's own names made safe to draw.
+
+    The names of processes and objects are the program's (`name=`, the
+    variables it binds): any text, escapes included. Checked name by name
+    (a set lookup each, on the sampler thread); only a snapshot with an
+    unsafe name is rebuilt with every text in it neutralised."""
+    names = [p.name for p in snap.processes]
+    names += [c.name for c in snap.channels]
+    names += [o.name for o in snap.shared]
+    if all(_safe(name) for name in names):
+        return snap
+    return dataclasses.replace(
+        snap,
+        processes=_clean(snap.processes),
+        channels=_clean(snap.channels),
+        shared=_clean(snap.shared),
+        waits=_clean(snap.waits),
+        stuck=_clean(snap.stuck),
+        pools=_clean(snap.pools),
+        managers=_clean(snap.managers),
+    )
 
 
 class ProgramSource:
@@ -89,7 +147,7 @@ class ProgramSource:
 
         def on_snapshot(snap: Snapshot) -> None:
             if deliver is not None:
-                deliver(snap, gen)
+                deliver(safe_snapshot(snap), gen)
 
         engine = ProgramEngine(
             self.program,
@@ -110,7 +168,7 @@ class ProgramSource:
             finally:
                 engine.close()
             if self._deliver is not None:
-                self._deliver(final, self.generation)
+                self._deliver(safe_snapshot(final), self.generation)
 
     def restart(self) -> Future[None]:
         def again() -> None:

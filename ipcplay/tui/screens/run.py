@@ -23,12 +23,14 @@ from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.screens.run_keys import KeysByState
 from ipcplay.tui.screens.run_panels import Panels, Shown
+from ipcplay.tui.screens.run_program import NOT_FOR_PROGRAMS, ProgramView, is_program
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView
 from ipcplay.tui.widgets.managers import ManagerPanel
+from ipcplay.tui.widgets.output import OutputView
 from ipcplay.tui.widgets.processes import SHORT, TINY, ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
@@ -58,6 +60,7 @@ class RunScreen(KeysByState):
         Binding("w", "tab('tab-waits')", "Waits"),
         Binding("e", "tab('tab-explain')", "Explain"),
         Binding("c", "tab('tab-code')", "Code"),
+        Binding("o", "tab('tab-output')", "Output"),
         Binding("m", "zoom", "Zoom"),
         Binding("m", "unzoom", "Unzoom"),
         Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", show=False),
@@ -96,6 +99,8 @@ class RunScreen(KeysByState):
         self._heap_frozen = False
         self.markers = markers or MarkerOut(-1)
         self.marks = StateMarks()
+        # A watched program (`ipcplay PROGRAM.py`), not a preset: see run_program.
+        self.program = ProgramView(source) if is_program(source) else None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -109,6 +114,10 @@ class RunScreen(KeysByState):
         with TabbedContent(id="bottom"):
             with TabPane("Events", id="tab-events"):
                 yield EventLog(id="events")
+            if self.program is not None:
+                with TabPane("Output", id="tab-output"):
+                    yield Static("", id="output-head", classes="table-header")
+                    yield OutputView(id="output")
             with TabPane("Waits", id="tab-waits"), VerticalScroll(id="waits-scroll"):
                 yield WaitGraph(id="waits")
             with TabPane("Explain", id="tab-explain"), VerticalScroll():
@@ -128,8 +137,11 @@ class RunScreen(KeysByState):
     def on_resize(self) -> None:
         # Narrow terminals: the diagram already shows each channel's depth and
         # rates, so it gets the whole width and the channel table steps aside.
-        many = len(self.source.scenario.channels) > FlowView.MAX_CHANNELS_SHOWN
-        table = (self.size.width >= 120 or many) and bool(self.source.scenario.channels)
+        count = len(self.source.scenario.channels)
+        if self.program is not None:  # a program's channels are the ones made so far
+            count = len(self.snap.channels) if self.snap is not None else 0
+        many = count > FlowView.MAX_CHANNELS_SHOWN
+        table = (self.size.width >= 120 or many) and count > 0
         self.query_one(ChannelPanel).display = table
         self.query_one(FlowView).topology_only = table
         self.set_class(self.size.height < SHORT, "-short")  # see app.tcss
@@ -138,13 +150,7 @@ class RunScreen(KeysByState):
             after_refresh(self, self._apply, self.snap)
 
     def on_mount(self) -> None:
-        shown = Shown.of(self.source.scenario)
-        log = self.query_one(EventLog)
-        log.pipes, log.conditions = shown.pipes, shown.conditions
-        self.query_one("#top").display = shown.diagram
-        self.query_one(SharedPanel).display = shown.shared
-        self.query_one(ManagerPanel).display = shown.managers
-        self.on_resize()
+        self._show(Shown.of(self.source.scenario))
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
         if self.tour_on:
@@ -157,6 +163,15 @@ class RunScreen(KeysByState):
         # observer so little CPU that its first frame used to wait 2 s for them.
         after_refresh(self, self._start_source)
         every(self, 1.0, self._status)  # freshness keeps ticking if data stops
+
+    def _show(self, shown: Shown) -> None:
+        """Show the panels the run has objects for (a program: made so far)."""
+        log = self.query_one(EventLog)
+        log.pipes, log.conditions = shown.pipes, shown.conditions
+        self.query_one("#top").display = shown.diagram
+        self.query_one(SharedPanel).display = shown.shared
+        self.query_one(ManagerPanel).display = shown.managers
+        self.on_resize()
 
     def _start_source(self) -> None:
         self._watch(self.source.start(self._deliver))
@@ -188,6 +203,9 @@ class RunScreen(KeysByState):
             self.query_one(ProcessPanel).reset()
             self.query_one(ChannelPanel).reset()
             self.query_one(EventLog).reset()
+            if self.program is not None:
+                self.program.reset()
+                self.query_one(OutputView).reset()
             self.verdict = None
             self._new_tour()
         self._apply(message.snapshot)
@@ -207,7 +225,9 @@ class RunScreen(KeysByState):
             code = self.query_one("#code", Static)
             if not code.content:
                 code.update(
-                    Syntax(
+                    self.program.code()  # the program's own source
+                    if self.program is not None
+                    else Syntax(
                         to_python(self.source.scenario),
                         "python",
                         theme="monokai",
@@ -324,7 +344,9 @@ class RunScreen(KeysByState):
         self._caption_note()
 
     def _no_tour(self) -> None:
-        if self.source.scenario.tour:
+        if self.program is not None:
+            self.notify(NOT_FOR_PROGRAMS["tour"], timeout=3)
+        elif self.source.scenario.tour:
             self.notify('no tour is playing: ctrl+p, then "tour", starts it', timeout=4)
         else:
             self.notify("this scenario has no tour", timeout=3)
@@ -362,6 +384,10 @@ class RunScreen(KeysByState):
         if snap.stuck is not None:
             self.verdict = snap.stuck.kind
         widget = self._widgets()
+        if self.program is not None:
+            shown = self.program.shown(snap)
+            if shown is not None:  # the program made a new kind of object
+                self._show(shown)
         with self.app.batch_update():
             widget.flow.update_snapshot(snap)
             widget.channels.update_snapshot(snap)
@@ -371,7 +397,13 @@ class RunScreen(KeysByState):
                 self.query_one(ManagerPanel).update_snapshot(snap)
             widget.processes.update_snapshot(snap, now)
             names = [proc.name for proc in snap.processes]
-            chans = [channel.name for channel in snap.channels] + [obj.name for obj in snap.shared]
+            if self.program is not None:
+                chans = self.program.chans(snap)
+                self.program.feed_output(
+                    self.query_one(OutputView), self.query_one("#output-head", Static), snap
+                )
+            else:
+                chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
             widget.events.update_snapshot(snap, names, chans, t0)
             if widget.tabs.active == "tab-waits":  # a hidden graph costs a relayout a tick
@@ -475,6 +507,9 @@ class RunScreen(KeysByState):
         return paced[0] if paced else None
 
     def action_rate(self, factor: float) -> None:
+        if self.program is not None:
+            self.notify(NOT_FOR_PROGRAMS["rate"], timeout=3)
+            return
         name = self._rate_target()
         if name is None:
             self.notify("no producer or pinger to pace", severity="warning", timeout=2)
@@ -489,6 +524,9 @@ class RunScreen(KeysByState):
         self._act(f"{name}: rate {current:g}/s → {new:.3g}/s", self.source.set_rate, name, new)
 
     def action_pill(self) -> None:
+        if self.program is not None:
+            self.notify(NOT_FOR_PROGRAMS["pill"], timeout=3)
+            return
         name = self._selected()
         if name:
             # Down the selected process's own input: it is the one that stops.
@@ -496,12 +534,16 @@ class RunScreen(KeysByState):
 
     def action_restart(self) -> None:
         self.paused_all = False
-        self.notify("restarting the scenario…", timeout=2)
+        what = "program" if self.program is not None else "scenario"
+        self.notify(f"restarting the {what}…", timeout=2)
         self._watch(self.source.restart())
 
     def action_speed(self, step: int) -> None:
         """`<` / `>`: slow motion. The scenario's own time runs slower or faster
         from now; the IPC between its steps is never slowed."""
+        if self.program is not None:
+            self.notify(NOT_FOR_PROGRAMS["speed"], timeout=3)
+            return
         speed = self.source.speed
         idx = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
         idx = max(0, min(len(SPEEDS) - 1, idx + step))
@@ -529,11 +571,16 @@ class RunScreen(KeysByState):
     def action_filter(self) -> None:
         """Cycle the event log: everything → the selected process → each of its
         channels → everything."""
+        if self.program is not None and self._widgets().tabs.active == "tab-output":
+            self._filter_output()
+            return
         log = self.query_one(EventLog)
         name = self._selected()
         choices: list[str | None] = [None]
         if name:
             choices.append(name)
+            if self.program is not None and self.snap is not None:
+                choices += self.program.channels_of(self.snap, name)
             spec = next(
                 (
                     proc
@@ -551,6 +598,18 @@ class RunScreen(KeysByState):
         )
         log.set_filter(nxt)
         self.notify(f"event log: {'only ' + nxt if nxt else 'everything'}", timeout=2)
+
+    def _filter_output(self) -> None:
+        """`f` on the Output tab: the selected process's lines, then everyone's."""
+        view = self.query_one(OutputView)
+        name = self._selected()
+        index = next(
+            (p.index for p in (self.snap.processes if self.snap else ()) if p.name == name), None
+        )
+        view.set_filter(None if view.filter is not None or index is None else index)
+        self.query_one("#output-head", Static).update(view.heading())
+        who = "every process" if view.filter is None else f"only {name}"
+        self.notify(f"output: {who}", timeout=2)
 
     def action_back(self) -> None:
         self.source.stop()

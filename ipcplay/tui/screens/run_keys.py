@@ -36,6 +36,10 @@ LIVE = frozenset({"pause", "pause_all", "resume_all", "terminate", "kill", "rate
 """Actions on running processes: off until the first sample and once all have exited."""
 
 _TABS = ("tab('tab-waits')", "tab('tab-explain')", "tab('tab-code')")
+OUTPUT = "tab('tab-output')"
+"""A watched program's Output tab: shown in the footer for a program, off for a preset."""
+PRESET_ONLY = frozenset({"rate(1.5)", "pill"})
+"""Footer keys a program never shows: pressed, they say in one line why not."""
 _ZOOM = ("zoom", "unzoom")
 
 SHOWN: dict[str, frozenset[str]] = {
@@ -69,6 +73,7 @@ class KeysByState(Screen[None]):
     snap: Snapshot | None
     paused_all: bool
     tour: object | None
+    program: object | None  # a watched program's view (run_program), None for a preset
     _keys_state: tuple[object, ...] = ()
 
     def phase(self) -> str:
@@ -93,6 +98,8 @@ class KeysByState(Screen[None]):
         phase = self.phase()
         if action == "zoom":
             return self.maximized is None
+        if action == "tab" and parameters == ("tab-output",):
+            return self.program is not None
         if action == "unzoom":
             return self.maximized is not None
         if action in LIVE and phase in ("starting", "finished"):
@@ -110,6 +117,10 @@ class KeysByState(Screen[None]):
         """The keys the Footer draws: this screen's own by `SHOWN`, the app's
         (quit, help) and the focused widget's as they are."""
         shown = SHOWN[self.phase()]
+        if self.program is not None:
+            shown = shown - PRESET_ONLY
+            if self.phase() != "starting":
+                shown = shown | {OUTPUT}
         if self.size.width < NARROW:
             shown = shown - LESS
         if self.maximized is not None:

@@ -21,6 +21,8 @@ NOBODY = "no process is waiting"
 def edge_label(edge: WaitEdge, now: float) -> str:
     """What the waiter is doing, as the label on its arrow."""
     label = f"{edge.op} {edge.obj}"
+    if edge.where:  # a watched program's own line: "at dead.py:7"
+        label += f" at {edge.where}"
     if edge.reason:
         label += f" ({edge.reason})"
     if edge.holder:
