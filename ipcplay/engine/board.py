@@ -61,9 +61,11 @@ P_CTX_SWITCHES = 55
 # program, issue 17): "consumer.py:17", written on the slow path only.
 P_AT = 56
 AT_SLOTS = 5  # a length, then 32 bytes of UTF-8
-# A watched program's process says its own exit status as it ends: its
-# parent, not the observer, reaps it. Stored + 1 (0: not said).
+# A watched program's process says its own exit status as it ends, and its
+# parent says it again when it reaps it (the only word on a process killed by
+# a signal): the observer is not their parent. Stored + EXIT_SAID (0: not said).
 P_EXIT_STATUS = 61
+EXIT_SAID = 1 << 20
 HEADER_SLOTS = 62
 
 # Per (process, channel) slots, after the header.

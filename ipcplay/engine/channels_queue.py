@@ -50,14 +50,16 @@ class InstrumentedQueue(CountedEnd):
         item that will never come while the depth said one was there. Only
         the feeder thread writes this slot, so it still has a single writer."""
         mv, slot = self._mvc, B.LOST
-        default = multiprocessing.queues.Queue._on_queue_feeder_error
+        # The queue's own hook, as its class has it: a subclass's (the
+        # executor's _SafeQueue fails the future) must still run.
+        default = self._q._on_queue_feeder_error
         lost = 0
 
         def on_error(error: Exception, obj: object) -> None:
             nonlocal lost
             lost += 1
             mv[slot] = lost
-            default(error, obj)  # the usual traceback on stderr
+            default(error, obj)  # the usual traceback on stderr (or the subclass's handling)
 
         self._q._on_queue_feeder_error = on_error  # type: ignore[method-assign]
 

@@ -68,14 +68,14 @@ class ChildView:
         pid = mv[base + B.P_PID]
         if not pid:
             if said:  # it never ran: start() raised in its parent
-                self._code = said - 1
+                self._code = said - B.EXIT_SAID
             return self._code
         stat = _stat(pid)
         if stat is not None and self._start and stat[1] != self._start:
             stat = None  # the pid is someone else's now
         if stat is None:  # reaped by its parent
             if said:
-                self._code = said - 1
+                self._code = said - B.EXIT_SAID
             elif self._zombie is not None:
                 self._code = _code_of(self._zombie)
             else:

@@ -29,6 +29,7 @@ import sys
 from typing import Any
 
 from ipcplay.engine import watch_objects as W
+from ipcplay.engine.watch_pool import install_pools, worker_role
 from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, runtime
 from ipcplay.engine.watch_shared import SHARED_CLASSES as DATA_CLASSES
 
@@ -38,6 +39,8 @@ FACTORIES = (*W.CHANNEL_CLASSES, *SHARED_CLASSES)
 
 # `name = ...`, `self.name = ...`, `name: T = ...`
 _ONE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
+# `with X(...) as name:`
+_WITH = re.compile(r"^\s*(?:async\s+)?with\s.*\bas\s+([A-Za-z_]\w*)\s*[:,)]")
 # `a, b = ...`, `(a, b) = ...`
 _TWO = re.compile(
     r"^\s*\(?\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*,\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\)?\s*=(?!=)"
@@ -66,7 +69,7 @@ def binding_name(kind: str, pair: bool = False) -> str:
     two = _TWO.match(text) if pair else None
     if two:
         return f"{two.group(1)}/{two.group(2)}"
-    one = _ONE.match(text)
+    one = _ONE.match(text) or _WITH.match(text)
     if one:
         return one.group(1)
     return f"{kind}@{os.path.basename(file)}:{line}"
@@ -281,13 +284,15 @@ def _patch_process(base: Any) -> None:
         rt = runtime()
         if rt is None or "_ipcplay" in self.__dict__:
             return start(self)
-        index = rt.register_child(self.name)
+        index = rt.register_child(self.name, worker_role(self))
         self._ipcplay = Ticket(index)
         try:
-            return start(self)
+            start(self)
         except BaseException as exc:
             rt.not_started(index, f"{type(exc).__name__}: {exc}")
             raise
+        rt.started(index, self._popen.pid)
+        self._popen._ipcplay_index = index
 
     def watched_bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
         rt = runtime()
@@ -335,6 +340,33 @@ def _patch_process(base: Any) -> None:
     base.join = watched_join
 
 
+def _patch_reaping() -> None:
+    """Where a parent learns a child's exit code (Popen.poll, which join,
+    is_alive and exitcode all call), say it on the board for that child."""
+    import multiprocessing.popen_fork as popen_fork
+
+    classes = [popen_fork.Popen]
+    try:
+        import multiprocessing.popen_forkserver as popen_forkserver
+
+        classes.append(popen_forkserver.Popen)
+    except ImportError:  # a platform without it
+        pass
+    for cls in classes:
+        poll = cls.poll
+
+        def watched_poll(self: Any, *args: Any, _poll: Any = poll) -> int | None:
+            code = _poll(self, *args)
+            index = self.__dict__.get("_ipcplay_index", -1)
+            if code is not None and index >= 0:
+                rt = runtime()
+                if rt is not None:
+                    rt.reaped(index, code)
+            return code
+
+        cls.poll = watched_poll
+
+
 def _patch_spawn_command() -> None:
     """Every interpreter multiprocessing starts (a spawned child, a fork
     server) runs BOOT_LINE first, before it imports the program's main
@@ -369,6 +401,8 @@ def install() -> Runtime | None:
     _patch_context(context.BaseContext)
     _patch_process(process.BaseProcess)
     _patch_spawn_command()
+    _patch_reaping()
+    install_pools()
     # `from multiprocessing import Queue` binds the default context's bound
     # method as the package saw it at import: bind ours in its place.
     default = context._default_context

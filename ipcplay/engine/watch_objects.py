@@ -130,6 +130,8 @@ class _Watched:
             # A forked child inherits the hook its parent put on the queue:
             # count on the queue's own reader, not on the parent's counter.
             raw._recv_bytes = raw._reader.recv_bytes
+            # ... and the feeder's error hook its parent set: the class's own again.
+            raw.__dict__.pop("_on_queue_feeder_error", None)
         return END_CLASSES[self._kind](
             raw,
             _endpoint(self._index, self._name, self._kind, self._maxsize),
@@ -139,14 +141,14 @@ class _Watched:
             rt.journal,
         )
 
-    def _writer(self) -> Any:
+    def _bind_w(self) -> Any:
         rt = runtime()
         end = self._w = self._end(rt)
         if rt is not None and end is not self._raw:
             rt.use(self._slot, "writes")
         return end
 
-    def _reader(self) -> Any:
+    def _bind_r(self) -> Any:
         rt = runtime()
         end = self._r = self._end(rt)
         if rt is not None and end is not self._raw:
@@ -179,16 +181,16 @@ class WatchedQueue(_Watched):
     __slots__ = ()
 
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
-        (self._w or self._writer()).put(obj, block, timeout)
+        (self._w or self._bind_w()).put(obj, block, timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        return (self._r or self._reader()).get(block, timeout)
+        return (self._r or self._bind_r()).get(block, timeout)
 
     def put_nowait(self, obj: Any) -> None:
-        (self._w or self._writer()).put(obj, False)
+        (self._w or self._bind_w()).put(obj, False)
 
     def get_nowait(self) -> Any:
-        return (self._r or self._reader()).get(False)
+        return (self._r or self._bind_r()).get(False)
 
     def qsize(self) -> int:
         return self._raw.qsize()
@@ -213,20 +215,20 @@ class WatchedJoinableQueue(WatchedQueue):
     __slots__ = ()
 
     def task_done(self) -> None:
-        (self._r or self._reader()).task_done()
+        (self._r or self._bind_r()).task_done()
 
     def join(self) -> None:
-        (self._w or self._writer()).join()
+        (self._w or self._bind_w()).join()
 
 
 class WatchedSimpleQueue(_Watched):
     __slots__ = ()
 
     def put(self, obj: Any) -> None:
-        (self._w or self._writer()).put(obj)
+        (self._w or self._bind_w()).put(obj)
 
     def get(self) -> Any:
-        return (self._r or self._reader()).get()
+        return (self._r or self._bind_r()).get()
 
     def empty(self) -> bool:
         return self._raw.empty()
@@ -242,16 +244,16 @@ class WatchedConnection(_Watched):
     __slots__ = ()
 
     def send(self, obj: Any) -> None:
-        (self._w or self._writer()).send(obj)
+        (self._w or self._bind_w()).send(obj)
 
     def recv(self) -> Any:
-        return (self._r or self._reader()).recv()
+        return (self._r or self._bind_r()).recv()
 
     def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
-        (self._w or self._writer()).send_bytes(buf, offset, size)
+        (self._w or self._bind_w()).send_bytes(buf, offset, size)
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
-        return (self._r or self._reader()).recv_bytes(maxlength)
+        return (self._r or self._bind_r()).recv_bytes(maxlength)
 
     def recv_bytes_into(self, buf: Any, offset: int = 0) -> int:
         return self._raw.recv_bytes_into(buf, offset)

@@ -53,12 +53,12 @@ class Runtime:
         self.names: dict[str, int] = {}  # names given here so far: the second `q` is `q#2`
 
     # ------------------------------------------------------------ processes
-    def register_child(self, name: str) -> int:
+    def register_child(self, name: str, role: str = "process") -> int:
         """A parent registers the process it is about to start; its index."""
         with self.board.locked():
             index = self.board.allocate("process")
         if index >= 0:
-            self.registry.register_process(index, name, "process")
+            self.registry.register_process(index, name, role)
         return index
 
     def not_started(self, index: int, error: str) -> None:
@@ -68,8 +68,24 @@ class Runtime:
             return
         mv, base = self.mv, self.layout.proc(index)
         B.write_text(mv, base, f"did not start: {error}")
-        mv[base + B.P_EXIT_STATUS] = 1 + 1
+        mv[base + B.P_EXIT_STATUS] = 1 + B.EXIT_SAID
         mv[base + B.P_PHASE] = B.PHASE_FAILED
+
+    def started(self, index: int, pid: int) -> None:
+        """The parent: the child's pid, as soon as start() returns (a child
+        killed before its first instruction never says it)."""
+        if index >= 0:
+            self.mv[self.layout.proc(index) + B.P_PID] = pid
+
+    def reaped(self, index: int, code: int) -> None:
+        """The parent has reaped child `index`: its exit code, as
+        multiprocessing reports it (-N: killed by signal N). The child is
+        gone, so it writes these slots no more."""
+        if index < 0:
+            return
+        at = self.layout.proc(index) + B.P_EXIT_STATUS
+        if not self.mv[at]:
+            self.mv[at] = code + B.EXIT_SAID
 
     def enter(self, index: int) -> None:
         """This process is `index` from now on: say its pid and start."""
@@ -106,7 +122,7 @@ class Runtime:
         mv[base + B.P_MARK] = 0
         mv[base + B.P_CPU_NS] = time.process_time_ns()
         mv[base + B.P_ENDED_NS] = time.monotonic_ns()
-        mv[base + B.P_EXIT_STATUS] = (status & 0xFFFF) + 1
+        mv[base + B.P_EXIT_STATUS] = status + B.EXIT_SAID
         mv[base + B.P_PHASE] = B.PHASE_DONE if status == 0 else B.PHASE_FAILED
         if self.journal is not None:
             self.journal.log(B.OP_EXIT, -1, status & 0xFFFF)
