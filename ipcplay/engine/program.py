@@ -144,6 +144,7 @@ class ProgramEngine:
             self._hang_after,
         )
         self._sampler.hz = self.sample_hz
+        self._sampler.open_world = True
         self._latest = self._sample()
         self._thread = threading.Thread(
             target=self._sample_loop, name="ipcplay-sampler", daemon=True

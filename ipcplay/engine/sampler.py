@@ -66,6 +66,8 @@ class Sampler:
         self.stopped_by_engine: set[int] = set()
         self.poke: set[int] = set()  # processes just signalled: read their OS state now
         self.stops = Stops()  # SIGSTOPs by the engine: time stopped is not time blocked
+        # A watched program (engine/program.py): nobody declared who writes what.
+        self.open_world = False
         self._rates = Windowed()
         self.events = EventStream(
             self.mv, layout, self.topology, self.stops, int(t0 * 1e9), journal_out
@@ -205,12 +207,27 @@ class Sampler:
                 blocked_on[p] = replace(blocked, where=where)
                 if p in tick.waits:
                     tick.waits[p] = replace(tick.waits[p], where=where)
+        if self.open_world:
+            self._widen(tick)
         if self.pools is not None:
             self.pools.read()
             names = self.topology.names
             for p in self.pools.owners:
                 blocked_on[p] = self.pools.blocked(p, names[p], tick.alive[p], tick.waits)
         return blocked_on
+
+    def _widen(self, tick: Tick) -> None:
+        """A watched program declares nothing: a process that has not yet put
+        on a queue (set an Event, notified, reached a Barrier) may still. So a
+        wait on one waits for every other live process; only a lock's holder
+        and a joined process are known exactly. A hang is then named only
+        when every process that could end it is itself stuck."""
+        alive = [q for q, live in enumerate(tick.alive) if live]
+        for p, wait in list(tick.waits.items()):
+            if wait.op in ("acquire", "join"):
+                continue
+            others = frozenset(q for q in alive if q != p)
+            tick.waits[p] = replace(wait, waits_for=others)
 
     def _blocked(self, p: int, tick: Tick) -> BlockedOn | None:
         """Which part explains p's wait: its marker names a channel, a shared
