@@ -25,7 +25,7 @@ from ipcplay.engine.program_output import OutputLine
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.safetext import neutralise
-from ipcplay.tui.source import _ENGINE_THREAD, Deliver
+from ipcplay.tui.source import _ENGINE_THREAD, Deliver, FrozenSource
 
 EXPLAIN = """\
 This is your own program, {title}, run unmodified under ipcplay: the same \
@@ -263,3 +263,29 @@ class ProgramSource:
 
     def set_speed(self, speed: float) -> None:
         """A program runs at its own speed: nothing to slow."""
+
+
+class FrozenProgramSource(FrozenSource):
+    """A program's run as a fixed picture (tests, screenshots): a snapshot,
+    what it printed and its source; controls recorded, not performed."""
+
+    nchan = CHAN_CAP
+
+    def __init__(
+        self,
+        program: Program,
+        snapshot: Snapshot,
+        printed: tuple[OutputLine, ...] = (),
+        text: str = "",
+        hz: float = 10.0,
+    ) -> None:
+        super().__init__(ProgramHeader.of(program), snapshot, hz)  # type: ignore[arg-type]
+        self.program = program
+        self.printed = printed
+        self.text = text
+
+    def output_since(self, seq: int) -> list[OutputLine]:
+        return [line for line in self.printed if line.seq >= seq]
+
+    def source_text(self) -> str:
+        return self.text

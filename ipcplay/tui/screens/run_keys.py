@@ -100,6 +100,8 @@ class KeysByState(Screen[None]):
             return self.maximized is None
         if action == "tab" and parameters == ("tab-output",):
             return self.program is not None
+        if action in ("rate", "pill") and self.program is not None:
+            return True  # not shown; pressed, it says why a program has none
         if action == "unzoom":
             return self.maximized is not None
         if action in LIVE and phase in ("starting", "finished"):

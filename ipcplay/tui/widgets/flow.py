@@ -3,6 +3,7 @@ and what flows through it right now."""
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from rich.text import Text
@@ -12,13 +13,28 @@ from ipcplay.scenario import kinds
 from ipcplay.tui import format as F
 from ipcplay.tui.widgets.text import TextView
 
+_NUMBERED = re.compile(r"^(.+)-\d+$")
+
+
+def _family(name: str, templates: dict[str, str]) -> str:
+    """A process's template; for one that has none of its own (a watched
+    program's `Process-7`), its name without the number."""
+    template = templates.get(name, name)
+    if template == name:
+        numbered = _NUMBERED.match(name)
+        if numbered:
+            return numbered.group(1)
+    return template
+
 
 def _group(names: tuple[str, ...], templates: dict[str, str]) -> str:
-    """'worker-1, worker-2, worker-3' -> 'worker ×3'."""
+    """'worker-1, worker-2, worker-3' -> 'worker ×3'; a program's ten
+    'Process-N' -> 'Process ×10'."""
     parts = []
-    for tmpl, members in groupby(names, key=lambda count: templates.get(count, count)):
-        count = len(list(members))
-        parts.append(tmpl if count == 1 else f"{tmpl} ×{count}")
+    for tmpl, group in groupby(names, key=lambda name: _family(name, templates)):
+        members = list(group)
+        count = len(members)
+        parts.append(members[0] if count == 1 else f"{tmpl} ×{count}")
     return ", ".join(parts) or "(nobody)"
 
 

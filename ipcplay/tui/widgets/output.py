@@ -54,6 +54,7 @@ class OutputView(ScrollView, can_focus=True):
         self._names: dict[int, str] = {}
         self._strips: dict[int, tuple[str, Strip]] = {}  # seq -> (name drawn, strip)
         self._width = 0
+        self._name_w = 4  # the name column: the longest name, at most NAME_W
         self.filter: int | None = None  # a process index: only its lines
         self.next_seq = 0  # the first line not yet taken
         self.total = 0  # lines the program printed so far (as far as the observer read them)
@@ -74,6 +75,10 @@ class OutputView(ScrollView, can_focus=True):
         printed before it was sampled gets its name once it is)."""
         if names != self._names:
             self._names = names
+            width = min(NAME_W, max((len(name) for name in names.values()), default=4))
+            if width != self._name_w:
+                self._name_w = width
+                self._strips.clear()
             self.refresh()
 
     def name_of(self, proc: int) -> str:
@@ -96,7 +101,7 @@ class OutputView(ScrollView, can_focus=True):
         fresh = lines if self.filter is None else [x for x in lines if x.proc == self.filter]
         self._shown.extend(fresh)
         for line in fresh:
-            width = NAME_W + 8 + cell_len(line.text)
+            width = NAME_W + 8 + cell_len(line_text(line))
             if width > self._width:
                 self._width = min(width, 4200)
         self._prune()
@@ -124,11 +129,13 @@ class OutputView(ScrollView, can_focus=True):
         return "".join(segment.text for segment in self._segments(line))
 
     def _segments(self, line: OutputLine) -> list[Segment]:
+        width = self._name_w
         name = neutralise(self.name_of(line.proc), multiline=False)
-        if len(name) > NAME_W:
-            name = name[: NAME_W - 1] + "…"
-        out = [Segment(f"{name:<{NAME_W}} ", _NAME)]
-        out.append(Segment("stderr " if line.stream == "stderr" else "       ", _ERR))
+        if len(name) > width:
+            name = name[: width - 1] + "…"
+        out = [Segment(f"{name:<{width}} ", _NAME)]
+        if line.stream == "stderr":
+            out.append(Segment("stderr ", _ERR))
         out.append(Segment(line_text(line)))
         return out
 
