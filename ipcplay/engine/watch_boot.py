@@ -56,6 +56,7 @@ def _program_tb(tb: Any, here: tuple[str, ...]) -> Any:
 
 
 def _run_path(path: str) -> None:
+    path = os.path.abspath(path)  # as `python path` has made __file__ since 3.9
     with open(path, "rb") as file:
         source = file.read()
     code = compile(source, path, "exec", dont_inherit=True)
@@ -97,7 +98,9 @@ def main() -> None:
         raise  # Python ends with its code, as for the program itself
     except BaseException as exc:
         _say_error(exc)
-        sys.excepthook(type(exc), exc, _program_tb(exc.__traceback__, here))
+        # The default hook prints the exception's own __traceback__: trim that.
+        exc.__traceback__ = _program_tb(exc.__traceback__, here)
+        sys.excepthook(type(exc), exc, exc.__traceback__)
         # Printed as Python prints it; raised again so the interpreter ends
         # as it would have (status 1, or killed by SIGINT), printing nothing more.
         sys.excepthook = lambda *info: None
