@@ -1,4 +1,5 @@
 """The presets as lessons to find: grouped by topic, filtered by what is typed.
+The example programs ipcplay ships are lessons too, in a group of their own.
 
 The home list and the command palette both search here, so "deadlock" finds
 the same presets in either. Pure data and functions (no Textual): every
@@ -12,14 +13,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ipcplay.example_programs import ExampleInfo
 from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import TOPIC_LABELS, TOPICS, Scenario
 from ipcplay.scenario.presets import PresetInfo
 
-__all__ = ["Lesson", "grouped", "lesson", "matches", "row_title", "words"]
+__all__ = ["Lesson", "grouped", "lesson", "matches", "program_lesson", "row_title", "words"]
 
-# Groups of presets that have no topic, after the topics, by where they came from.
-NO_TOPIC = {"user": "Your presets", "file": "Files", "built-in": "Other"}
+PROGRAM = "program"
+"""The origin of a shipped example program: run as it is, not a scenario."""
+# Groups of presets that have no topic, after the topics, by where they came
+# from; then the example programs, after every preset.
+NO_TOPIC = {"user": "Your presets", "file": "Files", "built-in": "Other", PROGRAM: "Programs"}
 _PITFALL_PREFIX = re.compile(r"Pitfall(?: \((?:broken|fixed)\))?:\s*", re.IGNORECASE)
 
 
@@ -37,6 +42,7 @@ class Lesson:
     pitfall: str = ""
     pair: str = ""
     error: str = ""
+    seed: str = ""  # a program's seed article, "001"
 
     @property
     def group(self) -> str:
@@ -55,6 +61,8 @@ class Lesson:
             parts.append("pitfall")
         if self.tour:
             parts.append("tour")
+        if self.origin == PROGRAM:
+            parts += ["programs", "examples", f"seed {self.seed}" if self.seed else ""]
         return " ".join(parts).lower()
 
 
@@ -75,6 +83,12 @@ def lesson(key: str, info: PresetInfo, scenario: Scenario | str) -> Lesson:
         pitfall=scenario.pitfall,
         pair=neutralise(scenario.pair, multiline=False),
     )
+
+
+def program_lesson(key: str, info: ExampleInfo) -> Lesson:
+    """A shipped example program as a lesson: its name, and what it shows as
+    its title (`info` is neutralised already)."""
+    return Lesson(key, info.name, info.description, PROGRAM, info.file, seed=info.seed)
 
 
 def words(query: str) -> list[str]:

@@ -77,6 +77,12 @@ def listed(app: IpcplayApp) -> list[str]:
     return out
 
 
+def preset_lines(app: IpcplayApp) -> list[str]:
+    """The rows before the Programs section: the presets and their headings."""
+    lines = listed(app)
+    return lines[: lines.index("# Programs")] if "# Programs" in lines else lines
+
+
 def selected(app: IpcplayApp) -> str | None:
     key = rows(app).selected_key
     return None if key is None else app.screen.lessons[key].name  # type: ignore[attr-defined]
@@ -118,7 +124,8 @@ async def test_presets_are_listed_once_each_under_their_first_topic() -> None:
     app, _ = recording_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        lines = listed(app)
+        lines = preset_lines(app)
+        assert listed(app)[len(lines)] == "# Programs"  # the programs come after every preset
         headings = [line[2:] for line in lines if line.startswith("# ")]
         assert headings[0] == "Queues"
         assert headings == sorted(headings, key=list(TOPIC_LABELS.values()).index)
@@ -195,7 +202,7 @@ async def test_slash_starts_the_filter_even_for_bound_letters_and_escape_clears_
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.query_one("#lesson-filter", Input).value == ""
-        assert len([line for line in listed(app) if not line.startswith("# ")]) == len(ALL)
+        assert len([line for line in preset_lines(app) if not line.startswith("# ")]) == len(ALL)
         assert rows(app).has_focus
 
 

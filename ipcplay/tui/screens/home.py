@@ -3,14 +3,19 @@
 A teacher looks for a lesson by subject ("Queues") or by trouble ("deadlock"):
 the list is grouped by each preset's first topic, typing filters it over
 names, titles and topics, and `t` runs the selected preset with its tour. The
-command palette finds the same presets. Every name, title and path shown
-comes from a file and has been neutralised (see `ipcplay.tui.lessons`).
+command palette finds the same presets. After the presets, under Programs,
+the example programs ipcplay ships (each seed article's code): Enter runs one
+as `ipcplay PROGRAM.py` would, and the panel beside shows its source. Every
+name, title, path and line of source shown comes from a file and has been
+neutralised (see `ipcplay.tui.lessons`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Group
+from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -20,16 +25,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from ipcplay.example_programs import ExampleInfo, list_examples
+from ipcplay.safetext import neutralise
 from ipcplay.scenario import PresetInfo, ScenarioError, kinds, list_presets, load
 from ipcplay.scenario.draft import Draft, from_scenario
 from ipcplay.scenario.model import TOPIC_LABELS, Scenario
 from ipcplay.tui.format import reflow
-from ipcplay.tui.lessons import Lesson, grouped, lesson
+from ipcplay.tui.lessons import Lesson, grouped, lesson, program_lesson
 from ipcplay.tui.screens.composer import ComposerScreen
 from ipcplay.tui.widgets.preset_list import BROKEN_BADGE, FIXED_BADGE, TOUR_BADGE, PresetList
 
 FILTER_KEYS = {"up": -1, "down": 1, "pageup": -10, "pagedown": 10}
 """Keys that move the list's cursor while the filter has the focus."""
+SOURCE_LIMIT = 64 * 1024
+"""Characters of a program's source the detail panel shows: an example is short."""
 
 
 def primitives(s: Scenario) -> str:
@@ -84,9 +93,11 @@ class HomeScreen(Screen[None]):
         "the selected one with real processes; t runs it with its guided tour. Type "
         f"to filter. {TOUR_BADGE} marks a preset with a tour, {BROKEN_BADGE} and "
         f"{FIXED_BADGE} the broken and the fixed half of a pitfall pair. What you "
-        "save in the composer goes to your presets folder and is listed here.",
+        "save in the composer goes to your presets folder and is listed here. Under "
+        "Programs, after the presets: each seed article's examples as plain Python "
+        "programs; Enter runs one under ipcplay (type seed or program to find them).",
         [
-            ("↑ ↓  PgUp PgDn", "select a preset"),
+            ("↑ ↓  PgUp PgDn", "select a preset or a program"),
             ("enter", "run it"),
             ("t", "run it with its guided tour"),
             ("a letter, /", "filter by name, title or topic (deadlock, pools, …)"),
@@ -107,6 +118,8 @@ class HomeScreen(Screen[None]):
         self.infos: dict[str, PresetInfo] = {}
         self.scenarios: dict[str, Scenario | str] = {}
         self.lessons: dict[str, Lesson] = {}
+        self.programs: dict[str, ExampleInfo] = {}  # the Programs section, by key
+        self._sources: dict[str, str] = {}  # a program's source, read when first shown
         # Set the moment the filter is started (`/` or a first letter), before
         # the focus has moved: every printable key that reaches this screen
         # meanwhile is the filter's, so a burst ("/queue" typed fast or
@@ -167,6 +180,11 @@ class HomeScreen(Screen[None]):
                 scenario = str(exc)
             self.scenarios[key] = scenario
             self.lessons[key] = lesson(key, info, scenario)
+        self.programs, self._sources = {}, {}
+        for example in list_examples():
+            key = f"program:{example.path}"
+            self.programs[key] = example
+            self.lessons[key] = program_lesson(key, example)
         self._show_rows()
 
     @property
@@ -179,7 +197,9 @@ class HomeScreen(Screen[None]):
         count = rows.show(list(self.lessons.values()), self.query_text)
         total = len(self.lessons)
         box = self.query_one("#home-list")
-        box.border_subtitle = f"{count} of {total}" if self.query_text.strip() else f"{total}"
+        programs = len(self.programs)
+        everything = f"{total - programs} presets · {programs} programs" if programs else f"{total}"
+        box.border_subtitle = f"{count} of {total}" if self.query_text.strip() else everything
         self._detail()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -242,12 +262,15 @@ class HomeScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Escape is shown only when there is a filter to clear; t is greyed
-        out for a preset without a tour."""
-        if not self.is_mounted or action not in ("clear_filter", "tour"):
+        out for a preset without a tour, t and e for a program (it has no
+        tour, and it is Python, not a scenario the composer edits)."""
+        if not self.is_mounted or action not in ("clear_filter", "tour", "edit"):
             return True
         if action == "clear_filter":
             return bool(self.query_text)
         key = self.query_one(PresetList).selected_key
+        if action == "edit":
+            return None if key in self.programs else True
         return True if key is not None and self.lessons[key].tour else None
 
     def action_filter(self) -> None:
@@ -268,6 +291,9 @@ class HomeScreen(Screen[None]):
         detail = self.query_one("#preset-detail", Static)
         if key is None:
             detail.update("No preset matches." if self.lessons else "No presets found.")
+            return
+        if key in self.programs:
+            detail.update(self._program_detail(key))
             return
         scenario = self.scenarios[key]
         item = self.lessons[key]
@@ -302,11 +328,38 @@ class HomeScreen(Screen[None]):
         text.append(reflow(scenario.explain))
         detail.update(text)
 
+    def _program_detail(self, key: str) -> Group:
+        """What the program shows, where it comes from, and its source."""
+        info = self.programs[key]
+        text = Text()
+        text.append(info.description or info.name, style="bold")
+        text.append("\n")
+        facts = ["program", info.file, f"seed {info.seed}" if info.seed else ""]
+        text.append(" · ".join(fact for fact in facts if fact) + "\n", style="grey62")
+        if info.seed_title:
+            text.append(f"from the article \u201c{info.seed_title}\u201d\n", style="#e6b450")
+        text.append("enter runs it under ipcplay, unmodified\n", style="#59c2ff")
+        if key not in self._sources:
+            try:
+                with open(info.path, encoding="utf-8", errors="replace") as file:
+                    source = file.read(SOURCE_LIMIT)
+            except OSError as exc:
+                source = f"# cannot be read: {exc.strerror or exc}"
+            self._sources[key] = neutralise(source.rstrip("\n"))
+        source = self._sources[key]
+        start = 1
+        if info.seed and source.startswith("#"):  # its first line is the text above
+            source, start = source.partition("\n")[2], 2
+        code = Syntax(
+            source, "python", theme="monokai", line_numbers=True, word_wrap=True, start_line=start
+        )
+        return Group(text, code)
+
     # ------------------------------------------------------------------ actions
 
     def _selected_scenario(self) -> tuple[PresetInfo, Scenario] | None:
         key = self.query_one(PresetList).selected_key
-        if key is None:
+        if key is None or key in self.programs:
             return None
         scenario = self.scenarios[key]
         if isinstance(scenario, str):
@@ -318,7 +371,11 @@ class HomeScreen(Screen[None]):
         """Run the preset with this key (the palette's commands end here).
 
         `tour` is always said: `--tour` on the command line is for the preset
-        named there, not for every preset opened from this list after it."""
+        named there, not for every preset opened from this list after it. A
+        program has no tour; it runs as `ipcplay PROGRAM.py` runs it."""
+        if key in self.programs:
+            self._open_program(key, tour)
+            return
         scenario = self.scenarios.get(key)
         if scenario is None or isinstance(scenario, str):
             return
@@ -327,14 +384,33 @@ class HomeScreen(Screen[None]):
             return
         self.app.open_scenario(scenario, tour=tour)  # type: ignore[attr-defined]
 
-    def action_run(self) -> None:
+    def _open_program(self, key: str, tour: bool) -> None:
+        from ipcplay.engine.program import Program
+
+        info = self.programs[key]
+        if tour:
+            self.notify(f"{info.name} is a program: it has no guided tour", timeout=3)
+            return
+        if not info.path.is_file():  # gone since the list was read
+            self.notify(f"{info.file}: no such file any more", severity="error", timeout=5)
+            return
+        self.app.open_program(Program(str(info.path)))  # type: ignore[attr-defined]
+
+    def _runnable(self) -> str | None:
+        """The selected program's or loadable preset's key (a broken preset says why)."""
         key = self.query_one(PresetList).selected_key
-        if key is not None and self._selected_scenario() is not None:
+        if key in self.programs or (key is not None and self._selected_scenario() is not None):
+            return key
+        return None
+
+    def action_run(self) -> None:
+        key = self._runnable()
+        if key is not None:
             self.open(key, tour=False)
 
     def action_tour(self) -> None:
-        key = self.query_one(PresetList).selected_key
-        if key is not None and self._selected_scenario() is not None:
+        key = self._runnable()
+        if key is not None:
             self.open(key, tour=True)
 
     def action_new(self) -> None:

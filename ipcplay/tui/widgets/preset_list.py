@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ipcplay.tui.deferred import after_refresh
-from ipcplay.tui.lessons import Lesson, grouped, row_title
+from ipcplay.tui.lessons import PROGRAM, Lesson, grouped, row_title
 from ipcplay.tui.widgets.rows import RowView
 
 TOUR_BADGE = "▶"
@@ -107,7 +107,7 @@ class PresetList(RowView):
         if item.error:
             text.append("cannot be loaded — see the error on the right", style="red")
         else:
-            if item.origin != "built-in":
+            if item.origin not in ("built-in", PROGRAM):  # a program is under its heading
                 text.append(f"({item.origin}) ", style="grey62")
             text.append(row_title(item))
         text.truncate(room, overflow="ellipsis")
