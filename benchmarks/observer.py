@@ -50,10 +50,36 @@ then killed by PID if still there (the script says so), the private tmux server
 is stopped and the temporary files are removed. `--keep` leaves the sessions
 running for inspection instead.
 
+Program cases (`--programs`, issue 17): the same measurement with the TUI
+watching a plain multiprocessing program, benchmarks/observer_program.py,
+that ipcplay did not write (`ipcplay --hz 10 PROGRAM.py ARGS`):
+
+* `128`, `512`: 128 or 512 processes (and the program's main) in the
+  scenario cases' shape, groups of a producer at 50 items/s → Queue → three
+  consumers (512 is past what a scenario may declare, 128 processes; its 128
+  queues are the program board's channel cap);
+* `churn`: 1,024 processes over the run, 32 started at a time, each putting
+  10 items on one Queue the main process drains, the batches paced to span
+  the warm-up and the window. The processes come and go, so htop is given
+  the program's file name as its filter (`htop -F observer_program`, which
+  matches the observer's command line and every process of the program)
+  instead of a list of PIDs, and the program's own CPU is not summed;
+* `objects`: 256 live objects, 128 Queues and 128 Locks (the board's caps,
+  128 channels and 128 shared objects), used by 32 processes 20 times a
+  second each (under the lock, put an item and get it back).
+
+After each program case, the same program runs once more headless with a
+known amount of work (`ipcplay run --json PROGRAM -- ARGS --items K`) and
+the report is checked: every process, every object, every put, get and
+acquire counted, none left uncounted. "All counted" or what was not is
+printed under the case.
+
 Run:  python benchmarks/observer.py [--window 20] [--scenarios 16,128]
+      [--programs 512,churn,objects]
       [--command '{venv}/bin/ipcplay run {file} --duration 600 --hz {hz}']
 Placeholders in --command: {venv} (this Python's prefix), {file} (the scenario,
-shell-quoted), {hz}. Needs tmux and htop (`apt-get install htop`).
+shell-quoted; for a program case, the program and its arguments), {hz}.
+Needs tmux and htop (`apt-get install htop`).
 Exit status: 0 all targets met, 1 a target missed, 2 could not measure.
 """
 
@@ -61,6 +87,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import queue
 import random
@@ -91,6 +118,17 @@ WRAPPERS = frozenset(
 )
 # size -> (groups, consumers per group): each group is producer -> Queue -> consumers
 SCENARIOS: dict[int, tuple[int, int]] = {16: (8, 1), 128: (32, 3)}
+PROGRAM = Path(__file__).with_name("observer_program.py")
+# program case -> (the program's arguments, processes alive once it is up
+# besides its main, what it makes)
+PROGRAMS: dict[str, tuple[tuple[str, ...], int, str]] = {
+    "128": (("steady", "128"), 128, "128 processes / 32 queues"),
+    "512": (("steady", "512"), 512, "512 processes / 128 queues"),
+    "churn": (("churn", "1024", "--batch", "32"), 0, "1,024 processes over the run, 32 at a time"),
+    "objects": (("objects", "256", "--workers", "32"), 32, "32 processes / 128 queues + 128 locks"),
+}
+CHURN_BATCHES = 1024 // 32
+CHECK_ITEMS = 10  # per producer in the counted check
 POLL_S = 0.005
 CALIBRATE_S = 5.0  # how long the calibration press may take to show
 MIN_SIGNATURE = 3  # new words that make a key's effect
@@ -98,6 +136,14 @@ MIN_SIGNATURE = 3  # new words that make a key's effect
 
 class BenchError(Exception):
     """Could not measure; the message says why (with the pane's text if useful)."""
+
+
+class StaleError(BenchError):
+    """The observer's screen says its data is old: its sampler stopped, so the
+    window measured an observer doing less than its work."""
+
+
+STALE = re.compile(r"data (\d+(?:\.\d+)?) s old")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -400,14 +446,24 @@ def _is_helper(p: psutil.Process) -> bool:
         cmd = " ".join(p.cmdline())
     except psutil.Error:
         return False
-    return "multiprocessing.resource_tracker" in cmd or "multiprocessing.forkserver" in cmd
+    return (
+        "multiprocessing.resource_tracker" in cmd
+        or "multiprocessing.forkserver" in cmd
+        or "ipcplay.engine.watch_guard" in cmd  # a watched program's guardian
+    )
 
 
 def wait_for_scenario(
-    tmux: Tmux, name: str, obs: psutil.Process, expected: int, timeout: float
+    tmux: Tmux,
+    name: str,
+    obs: psutil.Process,
+    expected: int,
+    timeout: float,
+    stable: bool = True,
 ) -> tuple[list[psutil.Process], list[psutil.Process]]:
     """(scenario processes, helpers) once at least `expected` scenario processes
-    are alive and the set of descendants has not changed for a second."""
+    are alive and the set of descendants has not changed for a second (unless
+    not `stable`: processes that come and go all the time)."""
     deadline = time.monotonic() + timeout
     kids: list[psutil.Process] = []
     seen: set[int] = set()
@@ -421,7 +477,7 @@ def wait_for_scenario(
             seen, since = pids, time.monotonic()
         helpers = [k for k in kids if _is_helper(k)]
         scenario = [k for k in kids if k not in helpers]
-        if len(scenario) >= expected and time.monotonic() - since >= 1.0:
+        if len(scenario) >= expected and (not stable or time.monotonic() - since >= 1.0):
             return scenario, helpers
         time.sleep(0.1)
     raise BenchError(
@@ -564,10 +620,44 @@ def measure_latency(
 # --------------------------------------------------------------------------- one scenario
 
 
+@dataclass(frozen=True)
+class Case:
+    """One thing for the observer to show: a scenario file or a program."""
+
+    key: str  # as named on the command line: "16", "128" (scenarios), "512", "churn"...
+    label: str
+    expected: int  # processes to wait for below the observer, helpers aside
+    file_words: str  # what {file} in --command becomes
+    program: tuple[str, ...] = ()  # the program's arguments (a program case)
+    churn: bool = False  # processes come and go: no stable set, htop filtered by name
+
+
+def scenario_case(size: int, tmp: Path, ipcplay: str) -> Case:
+    groups, consumers = SCENARIOS[size]
+    path = tmp / f"observer-{size}.toml"
+    path.write_text(scenario_toml(size), encoding="utf-8")
+    check_scenario(ipcplay, path)
+    return Case(
+        str(size),
+        f"{size} processes / {groups} channels",
+        groups * (1 + consumers),
+        shlex.quote(str(path)),
+    )
+
+
+def program_case(key: str, args: argparse.Namespace) -> Case:
+    words, kids, what = PROGRAMS[key]
+    churn = key == "churn"
+    if churn:  # the batches span the warm-up and the window, and a little more
+        every = (args.warmup + args.window + 5.0) / CHURN_BATCHES
+        words = (*words, "--every", f"{every:.3f}")
+    file_words = " ".join(shlex.quote(w) for w in (str(PROGRAM), *words))
+    return Case(f"program {key}", f"program: {what}", kids + 1, file_words, words, churn)
+
+
 @dataclass
 class Result:
-    size: int
-    channels: int
+    case: Case
     obs_pct: float
     htop_pct: float
     machine_pct: float
@@ -587,14 +677,10 @@ def _busy(t: Any) -> tuple[float, float]:
     return total - t.idle - getattr(t, "iowait", 0.0), total
 
 
-def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay: str) -> Result:
-    groups, consumers = SCENARIOS[size]
-    expected = groups * (1 + consumers)
-    path = tmp / f"observer-{size}.toml"
-    path.write_text(scenario_toml(size), encoding="utf-8")
-    check_scenario(ipcplay, path)
-    command = args.command.format(venv=sys.prefix, file=shlex.quote(str(path)), hz=f"{args.hz:g}")
-    tag = f"{os.getpid()}-{size}"
+def run_one(args: argparse.Namespace, case: Case, tmp: Path, tmux: Tmux) -> Result:
+    expected = case.expected
+    command = args.command.format(venv=sys.prefix, file=case.file_words, hz=f"{args.hz:g}")
+    tag = f"{os.getpid()}-{case.key.replace(' ', '-')}"
     obs_session, htop_session = f"obs-{tag}", f"htop-{tag}"
     notes: list[str] = []
     procs: list[psutil.Process] = []
@@ -602,9 +688,11 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
         tmux.new_session(obs_session, command)
         obs = pane_process(tmux, obs_session, 30.0)
         procs = [obs]
-        kids, helpers = wait_for_scenario(tmux, obs_session, obs, expected, 60.0)
+        kids, helpers = wait_for_scenario(
+            tmux, obs_session, obs, expected, max(60.0, expected / 4), stable=not case.churn
+        )
         procs += kids + helpers
-        if len(kids) > expected:
+        if len(kids) > expected and not case.churn:
             notes.append(f"{len(kids)} scenario processes, {expected} expected")
         for h in helpers:
             with contextlib.suppress(psutil.Error):
@@ -612,10 +700,12 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
                 what = m[0] if m else h.name()
                 notes.append(f"not counted as the scenario's: {what} (pid {h.pid})")
 
-        home = tmp / f"htop-home-{size}"
-        home.mkdir()
+        home = tmp / f"htop-home-{tag}"
+        home.mkdir(exist_ok=True)
         pids = ",".join(str(p.pid) for p in procs)
         htop_command = f"htop -d {HTOP_DELAY} -p {pids}"
+        if case.churn:  # new PIDs all the time: the program's name matches them all
+            htop_command = f"htop -d {HTOP_DELAY} -F {shlex.quote(PROGRAM.stem)}"
         tmux.new_session(
             htop_session,
             htop_command,
@@ -627,8 +717,8 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
         sleep_watching(args.warmup, watch, tmux)
 
         # The window: both read at the same two instants.
-        live = [k for k in kids if _alive(k)]
-        k0 = sum(_cpu_s(k) for k in live)
+        live = [k for k in kids if _alive(k)] if not case.churn else []
+        k0 = sum(_cpu_or_0(k) for k in live)
         m0 = psutil.cpu_times()
         t0 = time.perf_counter()
         o0, h0 = _cpu_s(obs), _cpu_s(htop)
@@ -643,9 +733,18 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
         dt = t1 - t0
         busy, total = _busy(m1)[0] - _busy(m0)[0], _busy(m1)[1] - _busy(m0)[1]
         machine_pct = 100.0 * busy / total * (psutil.cpu_count() or 1) if total > 0 else 0.0
-        if len(live) < len(kids):
+        if case.churn:
+            notes.append("the program's CPU is not summed: its processes come and go")
+        elif len(live) < len(kids):
             notes.append(f"{len(kids) - len(live)} scenario process(es) ended before the window")
 
+        stale = STALE.search(tmux.capture(obs_session))
+        if stale and float(stale[1]) >= 3.0:
+            raise StaleError(
+                f"{case.label}: the observer's screen says its data is {stale[1]} s old (its"
+                " sampler stopped); the window does not measure its work:\n"
+                + _indent(tmux.screen_and_history(obs_session), 5)
+            )
         if not args.keep:
             tmux.kill_session(htop_session)
         latency = None
@@ -665,8 +764,7 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
         _check_running(tmux, obs_session, obs, "the observer")
         procs += [k for k in obs.children(recursive=True) if k not in procs]
         return Result(
-            size=size,
-            channels=groups,
+            case=case,
             obs_pct=100.0 * (o1 - o0) / dt,
             htop_pct=100.0 * (h1 - h0) / dt,
             machine_pct=machine_pct,
@@ -688,11 +786,17 @@ def run_one(args: argparse.Namespace, size: int, tmp: Path, tmux: Tmux, ipcplay:
             leftover = _reap(procs)
             if leftover:
                 print(
-                    f"note: {leftover} process(es) of the {size}-process run were still there"
+                    f"note: {leftover} process(es) of the {case.key} run were still there"
                     " 10 s after the tmux session was killed; killed them by PID",
                     file=sys.stderr,
                 )
-            path.unlink(missing_ok=True)
+
+
+def _cpu_or_0(p: psutil.Process) -> float:
+    try:
+        return _cpu_s(p)
+    except psutil.Error:
+        return 0.0
 
 
 def _reap(procs: list[psutil.Process], timeout: float = 10.0) -> int:
@@ -713,12 +817,13 @@ def _report(r: Result, verbose: bool) -> bool:
     ok = r.ratio <= TARGET_RATIO
     ratio = f"{r.ratio:.2f}" if r.ratio != float("inf") else "n/a (htop used no CPU)"
     print(
-        f"{r.size} processes / {r.channels} channels: observer {r.obs_pct:.1f} % of a core,"
+        f"{r.case.label}: observer {r.obs_pct:.1f} % of a core,"
         f" htop {r.htop_pct:.1f} %, observer/htop cpu ratio = {ratio}"
         + ("" if ok else f"  (over the target {TARGET_RATIO:g})")
     )
     print(
-        f"  same window: scenario processes {r.scenario_pct:.1f} % of a core,"
+        f"  same window: {'program' if r.case.program else 'scenario'} processes"
+        f" {r.scenario_pct:.1f} % of a core,"
         f" whole machine {r.machine_pct:.0f} % of a core ({psutil.cpu_count() or 1} cores)"
     )
     for n in r.notes:
@@ -755,9 +860,68 @@ def _parse_sizes(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected sizes like 16,128, got {text!r}") from None
     bad = [s for s in sizes if s not in SCENARIOS]
-    if bad or not sizes:
+    if bad:
         raise argparse.ArgumentTypeError(f"sizes must be among {sorted(SCENARIOS)}, got {text!r}")
     return sizes
+
+
+def _parse_programs(text: str) -> list[str]:
+    keys = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [k for k in keys if k not in PROGRAMS]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"program cases must be among {', '.join(PROGRAMS)} (or empty), got {text!r}"
+        )
+    return keys
+
+
+def check_counted(ipcplay: str, case: Case) -> tuple[bool, str]:
+    """Run the case's program headless with a known amount of work and check
+    `ipcplay run --json`: every process and object counted, every item."""
+    shape, n = case.program[0], int(case.program[1])
+    words = list(case.program)
+    if case.churn:  # as fast as it goes: the counts are what is checked
+        words = [*case.program[: case.program.index("--every")], "--every", "0"]
+    cmd = [ipcplay, "run", str(PROGRAM), "--json", "--", *words, "--items", str(CHECK_ITEMS)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        report = json.loads(r.stdout)
+    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+        return False, f"`ipcplay run --json` of the program gave no report: {exc}"
+    k = CHECK_ITEMS
+    chans, shared = report.get("channels", []), report.get("shared", [])
+    procs = len(report.get("processes", []))
+    puts, gets = sum(c["puts"] for c in chans), sum(c["gets"] for c in chans)
+    if shape == "steady":
+        groups = n // 4
+        want = {"processes": 4 * groups + 1, "queues": groups, "locks": 0}
+        want_items = groups * (k + 3)  # and 3 end marks per queue
+    elif shape == "churn":
+        want = {"processes": n + 1, "queues": 1, "locks": 0}
+        want_items = n * k
+    else:
+        want = {"processes": 33, "queues": n // 2, "locks": n // 2}
+        want_items = n // 2 * k
+    got = {"processes": procs, "queues": len(chans), "locks": len(shared)}
+    acquires = sum(s.get("acquires", 0) for s in shared)
+    uncounted = (report.get("program") or {}).get("uncounted_objects", 0)
+    problems = [f"{got[w]} {w} of {want[w]}" for w in want if got[w] != want[w]]
+    if puts != want_items or gets != want_items:
+        problems.append(f"{puts} puts and {gets} gets of {want_items}")
+    if want["locks"] and acquires != want_items:
+        problems.append(f"{acquires} acquires of {want_items}")
+    if uncounted:
+        problems.append(f"{uncounted} objects uncounted")
+    if report.get("verdict") != "completed":
+        problems.append(f"verdict {report.get('verdict')}")
+    if problems:
+        return False, "NOT all counted (`ipcplay run --json`, --items " + f"{k}): " + ", ".join(
+            problems
+        )
+    what = f"{procs} processes, {len(chans)} queues" + (
+        f", {len(shared)} locks, {acquires:,} acquires" if shared else ""
+    )
+    return True, f"all counted (`ipcplay run --json`, --items {k}): {what}, {puts:,} puts and gets"
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -776,6 +940,12 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=3.0, metavar="S", help="warm-up (3)")
     ap.add_argument(
         "--scenarios", type=_parse_sizes, default=[16, 128], help="sizes to run (16,128)"
+    )
+    ap.add_argument(
+        "--programs",
+        type=_parse_programs,
+        default=["512", "churn", "objects"],
+        help=f"program cases to run, among {','.join(PROGRAMS)} (512,churn,objects; '' = none)",
     )
     ap.add_argument(
         "--command",
@@ -827,6 +997,7 @@ def main() -> int:
         f"observer cost at {args.hz:g} Hz: {args.window:g} s window after {args.warmup:g} s"
         f" warm-up, {cols}x{rows} tmux ({_version(['tmux', '-V'])}) terminal,"
         f" vs {_version(['htop', '--version'])} `htop -d {HTOP_DELAY} -p <the same PIDs>`"
+        " (churn: -F observer_program)"
         f" ({HTOP_DELAY / 10:g} s refresh);"
         f" observer: {args.command}",
         flush=True,
@@ -836,9 +1007,20 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ipcplay-observer-bench-"))
     try:
         tmux.start()
-        for size in args.scenarios:
-            result = run_one(args, size, tmp, tmux, ipcplay)
+        cases = [scenario_case(size, tmp, ipcplay) for size in args.scenarios]
+        cases += [program_case(key, args) for key in args.programs]
+        for case in cases:
+            try:
+                result = run_one(args, case, tmp, tmux)
+            except StaleError as exc:
+                print(f"{exc}\n  measuring {case.label} again", flush=True)
+                ok = False  # a stopped sampler is a fault, even if the next run is fine
+                result = run_one(args, case, tmp, tmux)
             ok = _report(result, args.verbose) and ok
+            if case.program:
+                counted, line = check_counted(ipcplay, case)
+                print(f"  {line}")
+                ok = ok and counted
             sys.stdout.flush()
     except BenchError as exc:
         print(f"observer benchmark: {exc}", file=sys.stderr)
