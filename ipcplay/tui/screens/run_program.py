@@ -61,10 +61,12 @@ class ProgramView:
         self._shown_key: tuple[object, ...] | None = None
         self._chans_key: tuple[object, ...] | None = None
         self._chans: list[str] = []
+        self._fed = 0.0  # when the Output tab last took new lines (snapshot time)
 
     def reset(self) -> None:
         """A restart: the new run makes its objects again."""
         self._shown_key = self._chans_key = None
+        self._fed = 0.0
 
     def shown(self, snap: Snapshot) -> Shown | None:
         """The panels to show, when what the program has made changed (else None)."""
@@ -99,7 +101,12 @@ class ProgramView:
         return self._chans
 
     def feed_output(self, view: OutputView, head: Static, snap: Snapshot) -> None:
-        """What the program printed since the last snapshot, into the Output tab."""
+        """What the program printed since the last snapshot, into the Output tab:
+        at most four times a second (a flood scrolls no more readably faster,
+        and each scroll redraws every row), and at the end."""
+        if snap.t - self._fed < 0.25 and not snap.finished:
+            return
+        self._fed = snap.t
         view.set_names({p.index: p.name for p in snap.processes})
         if view.feed(self.source.output_since(view.next_seq)) or head.content == "":
             head.update(view.heading())

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -90,20 +89,17 @@ class OutputView(ScrollView, can_focus=True):
         if not lines:
             return 0
         follow = self.is_vertical_scroll_end
-        first = lines[0].seq
-        if first > self.next_seq:  # the collector let those go before we asked
-            self.left_out += first - self.next_seq
-        before = len(self._kept)
-        self._kept.extend(lines)
-        self.left_out += max(0, before + len(lines) - KEEP)
         self.total = lines[-1].seq + 1
         self.next_seq = self.total
+        if len(lines) > KEEP:  # a flood: only the newest can be kept anyway
+            lines = lines[-KEEP:]
+        self._kept.extend(lines)
+        self.left_out = self.total - len(self._kept)
         fresh = lines if self.filter is None else [x for x in lines if x.proc == self.filter]
         self._shown.extend(fresh)
-        for line in fresh:
-            width = NAME_W + 8 + cell_len(line_text(line))
-            if width > self._width:
-                self._width = min(width, 4200)
+        if fresh:  # a first guess of the widest line; a wider one drawn widens it
+            width = NAME_W + 8 + max(len(x.text) for x in fresh)
+            self._width = max(self._width, min(width, 4200))
         self._prune()
         self.virtual_size = Size(self._width, len(self._shown))
         if follow:
@@ -161,13 +157,17 @@ class OutputView(ScrollView, can_focus=True):
             self._strips[line.seq] = cached
             if len(self._strips) > 800:
                 self._prune()
+        if cached[1].cell_length > self._width:  # escapes made it wider than its text
+            self._width = cached[1].cell_length
+            self.virtual_size = Size(self._width, len(self._shown))
         strip = cached[1].crop_extend(scroll_x, scroll_x + width, style)
         return strip.apply_offsets(scroll_x, index)
 
     def heading(self) -> str:
         """One line above the view: whose lines, how many, how many let go."""
         who = "every process" if self.filter is None else self.name_of(self.filter)
-        text = f"{who} · {len(self._shown):,} lines shown of {self.total:,} printed"
+        shown = len(self._shown)
+        text = f"{who} · {shown:,} line{'s' * (shown != 1)} shown of {self.total:,} printed"
         if self.left_out:
             text += f" · {self.left_out:,} earlier lines not kept (the newest {KEEP:,} are)"
         if self.total == 0:
