@@ -14,7 +14,9 @@ in interleaved rounds, each round starting with the other one than the
 round before (plain, watched, then watched, plain...), so that whatever the
 machine does meanwhile falls on both alike. The figure per case is the
 median over rounds of watched/plain (the two runs of one round side by
-side); target ≥ 0.90. Why whole runs and not short rounds inside one run, as
+side); target ≥ 0.90. Beside it, what watching adds to one item in µs (from
+the median rates): what a ratio means for a program that does real work per
+item. Why whole runs and not short rounds inside one run, as
 benchmarks/channels.py does: plain and watched are two different runs of
 the program, and the cost measured includes everything `ipcplay run` adds to
 a program (the hooks, the wrapped objects, the observer sampling at 10 Hz
@@ -198,9 +200,11 @@ def throughput(args: argparse.Namespace, ipcplay: str, extra: list[str], cases: 
         counted = kinds[case].startswith("ipcplay.")
         hit = med >= TARGET_RATIO
         ok = ok and (hit or not counted)
+        p_rate, w_rate = statistics.median(plain), statistics.median(watched)
+        extra_us = (1 / w_rate - 1 / p_rate) * 1e6  # what watching adds to one item
         print(
-            f"{case:<16} plain {statistics.median(plain):>12,.0f}/s  watched"
-            f" {statistics.median(watched):>12,.0f}/s  watched/plain = {med:.2f}"
+            f"{case:<16} plain {p_rate:>12,.0f}/s  watched {w_rate:>10,.0f}/s"
+            f"  {extra_us:+.2f} µs/item  watched/plain = {med:.2f}"
             f" (rounds {min(ratios):.2f} to {max(ratios):.2f})"
             + ("" if counted else f"  [not counted: the program got {kinds[case]}]")
             + ("" if hit or not counted else f"  (under the target {TARGET_RATIO:.2f})")
