@@ -148,13 +148,21 @@ def _names_program(argv: list[str]) -> bool:
 
 def cmd_tui_program(argv: list[str]) -> int:
     """The live TUI on a program: `ipcplay PROGRAM.py ARGS...`."""
+    svg_at, svg_stem = [], None
+    # `ipcplay record PROGRAM.py --svg-at T` passes the stills before the program.
+    while argv[:1] in (["--svg-at"], ["--svg-stem"]) and len(argv) > 1:
+        if argv[0] == "--svg-at":
+            svg_at = tui_parser().parse_args(["--svg-at", argv[1]]).svg_at
+        else:
+            svg_stem = argv[1]
+        argv = argv[2:]
     got = tui_program(argv)
     if isinstance(got, str):
         return say_error(got)
     program, hz = got
     from ipcplay.tui.app import IpcplayApp
 
-    app = IpcplayApp(program=program, hz=hz)
+    app = IpcplayApp(program=program, hz=hz, svg_at=svg_at, svg_stem=svg_stem)
     try:
         result = app.run()
     finally:

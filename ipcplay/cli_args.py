@@ -98,17 +98,22 @@ def _add_run(run: argparse.ArgumentParser) -> None:
 def _add_record(commands: argparse._SubParsersAction) -> None:
     rec = commands.add_parser(
         "record",
-        help="record the TUI on a preset as an asciicast v2 file (plays its tour)",
+        help="record the TUI on a preset (plays its tour) or a PROGRAM.py as an asciicast v2 file",
         description=(
             "Run the real TUI on PRESET in a terminal of --size, playing the preset's tour "
             "if it has one, and write what the terminal showed as an asciicast v2 file "
             "(asciinema play), with markers at tour steps and at events such as a full "
             "queue or a deadlock; with --gif / --mp4 also a video (pip install "
             "'ipcplay[video]'). A toured recording ends --tail seconds after the tour's "
-            "last step; otherwise, or with --duration, after that many seconds."
+            "last step; otherwise, or with --duration, after that many seconds. PRESET may "
+            "be a program, PROGRAM.py (as in `ipcplay PROGRAM.py`): no tour, and the "
+            "recording ends --tail seconds after every process of it has exited (at most "
+            "20 s without --duration)."
         ),
     )
-    rec.add_argument("preset", metavar="PRESET", help="a built-in or user preset name, or a path")
+    rec.add_argument(
+        "preset", metavar="PRESET", help="a built-in or user preset name, or a path; or PROGRAM.py"
+    )
     rec.add_argument("-o", "--output", required=True, metavar="FILE", help="the .cast file")
     rec.add_argument("--size", type=_size, default=(100, 30), metavar="WxH", help="default 100x30")
     rec.add_argument(
@@ -116,14 +121,15 @@ def _add_record(commands: argparse._SubParsersAction) -> None:
         type=_seconds,
         metavar="S",
         help="seconds to record (default: until --tail after the tour's last step, at most "
-        "120; 20 without a tour)",
+        "120; 20 without a tour; a program: until --tail after it ends, at most 20)",
     )
     rec.add_argument(
         "--tail",
         type=_number("seconds", 0, 60, lo_included=True),
         default=3.0,
         metavar="S",
-        help="seconds to keep recording after the tour's last step (default 3)",
+        help="seconds to keep recording after the tour's last step or the program's end "
+        "(default 3)",
     )
     rec.add_argument(
         "--idle-limit",

@@ -1,4 +1,4 @@
-"""`ipcplay record`: the TUI on a preset, recorded; its videos and stills."""
+"""`ipcplay record`: the TUI on a preset or a program, recorded; its videos and stills."""
 
 from __future__ import annotations
 
@@ -21,14 +21,26 @@ if TYPE_CHECKING:
 def cmd_record(args: argparse.Namespace) -> int:
     """Every input and output is checked before the app starts: a bad one costs
     nothing. Then the recording, its summary on stderr, and the videos."""
+    from ipcplay.cli_program import is_program, program_of
     from ipcplay.record import still_path
     from ipcplay.scenario import ScenarioError, load, resolve
 
-    try:
-        source = resolve(args.preset)
-        scenario = load(source)
-    except ScenarioError as exc:
-        return say_error(str(exc))
+    scenario: Scenario | None = None
+    if is_program(args.preset):  # PROGRAM.py: no tour, its own pace
+        got = program_of([args.preset])
+        if isinstance(got, str):
+            return say_error(got)
+        source = got[0].target  # type: ignore[attr-defined]
+        if args.speed != 1.0:
+            return say_error(
+                f"{args.preset}: --speed: a program runs at its own speed (expected 1)"
+            )
+    else:
+        try:
+            source = resolve(args.preset)
+            scenario = load(source)
+        except ScenarioError as exc:
+            return say_error(str(exc))
     out = Path(args.output)
     problem = _cast_problem(args, out) or _stills_problem(args, scenario)
     if problem:
@@ -74,11 +86,12 @@ def _cast_problem(args: argparse.Namespace, out: Path) -> str | None:
     return None
 
 
-def _stills_problem(args: argparse.Namespace, scenario: Scenario) -> str | None:
-    """A still asked for at or after the recording's end, or None."""
+def _stills_problem(args: argparse.Namespace, scenario: Scenario | None) -> str | None:
+    """A still asked for at or after the recording's end (at the latest: a
+    program may end sooner), or None."""
     from ipcplay.record import default_length
 
-    touring = bool(scenario.tour) and not args.no_tour
+    touring = scenario is not None and bool(scenario.tour) and not args.no_tour
     longest = args.duration or default_length(touring, args.speed)
     late = [at for at in args.svg_at if at >= longest]
     if late:
@@ -107,16 +120,28 @@ def _videos(args: argparse.Namespace, out: Path) -> dict[str, Path] | str:
 
 
 def _record(
-    args: argparse.Namespace, scenario: Scenario, source: Path, out: Path
+    args: argparse.Namespace, scenario: Scenario | None, source: Path, out: Path
 ) -> Recording | None:
-    """The recording, or None when SIGTERM, SIGHUP or Ctrl+C cut it short."""
-    from ipcplay.record import record
+    """The recording (of a program when `scenario` is None), or None when
+    SIGTERM, SIGHUP or Ctrl+C cut it short."""
+    from ipcplay.record import record, record_program
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # so the recorder stops the app and writes nothing half-done
 
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        if scenario is None:
+            return record_program(
+                source,
+                out,
+                width=args.size[0],
+                height=args.size[1],
+                duration=args.duration,
+                tail=args.tail,
+                idle_limit=args.idle_limit,
+                svg_at=tuple(args.svg_at),
+            )
         return record(
             scenario,
             source,

@@ -17,6 +17,8 @@ import time
 from ipcplay.engine.snapshot import Snapshot
 
 ENV = "IPCPLAY_MARKER_FD"
+FINISHED = "every process has exited"
+"""The mark of a run's end: a recording of a program ends a little after it."""
 
 
 class MarkerOut:
@@ -42,7 +44,8 @@ class MarkerOut:
 
 class StateMarks:
     """Turns snapshots into marks: each queue the first time it fills (again
-    after it has drained to half), and a deadlock or hang when found. A queue
+    after it has drained to half), a deadlock or hang when found, and the
+    moment every process has exited. A queue
     counts as full when a sample sees it at maxsize or when a put found it
     full since the last sample (the exact counter: it can fill and drain
     between two samples), as tour steps judge it."""
@@ -51,6 +54,7 @@ class StateMarks:
         self._full: set[str] = set()
         self._hits: dict[str, int] = {}
         self._stuck = False
+        self._finished = False
 
     def feed(self, snap: Snapshot) -> list[str]:
         out = []
@@ -67,4 +71,7 @@ class StateMarks:
         if snap.stuck is not None and not self._stuck:
             self._stuck = True
             out.append(snap.stuck.description.split("; ")[0])
+        if snap.finished and snap.processes and not self._finished:
+            self._finished = True
+            out.append(FINISHED)
         return out

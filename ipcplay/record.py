@@ -10,7 +10,9 @@ player can jump from chapter to chapter. At the end the recorder presses
 
 A preset's tour plays by default, so a recording is reproducible from the
 preset file alone, and the recording ends `tail` seconds after the tour's last
-step: a lesson, not a lesson and a still screen. What the app draws after `q`
+step: a lesson, not a lesson and a still screen. A program (`record
+PROGRAM.py`) has no tour: its recording ends `tail` seconds after every one
+of its processes has exited, or at the default length if it never ends. What the app draws after `q`
 (its goodbye) is kept, so a player leaves the terminal as it found it, but at
 the moment of `q`: the recording lasts as long as the lesson did.
 """
@@ -40,6 +42,8 @@ from pathlib import Path
 
 from ipcplay.engine.child import PR_SET_PDEATHSIG
 from ipcplay.markers import ENV as MARKER_ENV
+from ipcplay.markers import FINISHED
+from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Scenario
 from ipcplay.svgfont import embed_font_in_file
 from ipcplay.tour import HOLD_S
@@ -111,10 +115,50 @@ def record(
     """
     touring = tour and bool(scenario.tour)
     end_at = duration if duration is not None else default_length(touring, speed)
-    wall = time.time()
     capture = _Capture(time.monotonic(), end_at, None if duration is not None else tail)
+    cmd = _command(source, out, touring, speed, svg_at)
+    return _record(cmd, scenario.title, out, capture, (width, height), idle_limit, svg_at)
+
+
+def record_program(
+    source: Path,
+    out: Path,
+    *,
+    width: int = 100,
+    height: int = 30,
+    duration: float | None = None,
+    tail: float = TAIL_S,
+    idle_limit: float | None = None,
+    svg_at: tuple[float, ...] = (),
+) -> Recording:
+    """Run ipcplay on the program `source` (`ipcplay PROGRAM.py`) in a pty and
+    record it. With `duration`, the recording lasts that long; without, it
+    ends `tail` seconds after every process of the program has exited, or
+    after UNTOURED_S if it is still running then (a hang, a server)."""
+    if duration is not None:
+        capture = _Capture(time.monotonic(), duration, None)
+    else:
+        capture = _Capture(time.monotonic(), UNTOURED_S, tail, end_mark=FINISHED)
+    cmd = [*APP, *_stills_options(out, svg_at), str(source)]  # after the program: its own
+    title = os.path.basename(source)
+    return _record(cmd, title, out, capture, (width, height), idle_limit, svg_at)
+
+
+def _record(
+    cmd: list[str],
+    title: str,
+    out: Path,
+    capture: _Capture,
+    size: tuple[int, int],
+    idle_limit: float | None,
+    svg_at: tuple[float, ...],
+) -> Recording:
+    """The app run by `cmd` in a pty of `size`, captured as `capture` says
+    (until when), and written to `out`."""
+    width, height = size
+    wall = time.time()
     stills = _StillWatch([still_path(out, at) for at in svg_at], wall)
-    proc, master, marks = _start_app(_command(source, out, touring, speed, svg_at), width, height)
+    proc, master, marks = _start_app(cmd, width, height)
     try:
         capture.run(proc, master, marks, stills)
     finally:
@@ -128,7 +172,7 @@ def record(
         "height": height,
         "timestamp": int(wall),
         "duration": round(end, 6),
-        "title": f"ipcplay: {scenario.title}",
+        "title": neutralise(f"ipcplay: {title}", multiline=False),
         "env": {"TERM": TERM, "SHELL": "/bin/sh"},
     }
     _write_atomic(out, [header, *([round(at, 6), code, data] for at, code, data in events)])
@@ -194,25 +238,34 @@ def _command(
         cmd += ["--tour", "--tour-hold", f"{HOLD_S:g}"]
     if speed != 1.0:
         cmd += ["--speed", f"{speed:g}"]
-    if svg_at:
-        stem = out.with_name(out.stem)
-        cmd += ["--svg-at", ",".join(f"{at:g}" for at in svg_at), "--svg-stem", str(stem)]
-    return cmd
+    return cmd + _stills_options(out, svg_at)
+
+
+def _stills_options(out: Path, svg_at: tuple[float, ...]) -> list[str]:
+    """The app's options for SVG stills at these seconds, next to `out`."""
+    if not svg_at:
+        return []
+    stem = out.with_name(out.stem)
+    return ["--svg-at", ",".join(f"{at:g}" for at in svg_at), "--svg-stem", str(stem)]
 
 
 class _Capture:
     """What the app writes to its terminal and its marker pipe, with times on
     the recording's clock (seconds since `started`), until it has quit.
 
-    `end_at` moves earlier when the tour's last step fires (`tail` seconds
-    after it; `tail` is None when a --duration fixes the end). At `end_at`
+    `end_at` moves earlier when the tour's last step fires, or the mark
+    `end_mark` comes (`tail` seconds after it; `tail` is None when a
+    --duration fixes the end). At `end_at`
     the recorder presses `q`; what comes after (the goodbye) is kept at the
     moment of `q`."""
 
-    def __init__(self, started: float, end_at: float, tail: float | None) -> None:
+    def __init__(
+        self, started: float, end_at: float, tail: float | None, end_mark: str | None = None
+    ) -> None:
         self.started = started
         self.end_at = end_at
         self.tail = tail
+        self.end_mark = end_mark
         self.events: list[tuple[float, str, str]] = []
         self.output_bytes = 0
         self.quit_at: float | None = None  # on the recording's clock
@@ -271,8 +324,9 @@ class _Capture:
                 label = str(mark["label"])
                 self.events.append((at if self.quit_at is None else self.quit_at, "m", label))
                 step = _STEP.match(label)
-                if self.tail is not None and step and step.group(1) == step.group(2):
-                    self.end_at = min(self.end_at, at + self.tail)  # the last step: a little more
+                last = bool(step) and step.group(1) == step.group(2)  # type: ignore[union-attr]
+                if self.tail is not None and (last or label == self.end_mark):
+                    self.end_at = min(self.end_at, at + self.tail)  # the end: a little more
 
 
 def cut_idle(
