@@ -194,6 +194,39 @@ def shm() -> set[str]:
         return set()
 
 
+def _in_use(found: set[str]) -> set[str]:
+    """The /dev/shm names some live process maps or holds open (another test's, maybe)."""
+    used: set[str] = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as file:
+                text = file.read()
+            fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        for name in found:
+            path = f"/dev/shm/{name}"
+            if path in text or any(fd.startswith(path) for fd in fds):
+                used.add(name)
+    return used
+
+
+def left_in_shm(before: set[str]) -> set[str]:
+    """The names that appeared in /dev/shm since `before` and that no live
+    process uses: what a run left there."""
+    new = shm() - before
+    return new - _in_use(new) if new else set()
+
+
+def remove_from_shm(found: set[str]) -> None:
+    """Unlink what a run left, so later tests start clean (after its check)."""
+    for name in found:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"/dev/shm/{name}")
+
+
 def subreaper(on: bool) -> None:
     """Orphans come to this process (not to init), so a leftover is seen and reaped."""
     ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
