@@ -40,6 +40,11 @@ KEYS = [
         "a pause you make holds the tour, and no step resumes what you paused",
     ),
     ("c", "the Code tab: the plain multiprocessing script that does the same (again: events)"),
+    (
+        "o",
+        "a program's Output tab: what each process printed, under its name; f there shows "
+        "the selected process's lines, then everyone's (again: events)",
+    ),
     ("w", "the Waits tab: who waits for whom, a deadlock's cycle in red (again: events)"),
     ("e", "the Explain tab: the preset's teaching text (again: events)"),
     ("m", "zoom: the tabs over the whole screen, the code or waits in full (again: back)"),
