@@ -1010,13 +1010,17 @@ def main() -> int:
         cases = [scenario_case(size, tmp, ipcplay) for size in args.scenarios]
         cases += [program_case(key, args) for key in args.programs]
         for case in cases:
-            try:
-                result = run_one(args, case, tmp, tmux)
-            except StaleError as exc:
-                print(f"{exc}\n  measuring {case.label} again", flush=True)
-                ok = False  # a stopped sampler is a fault, even if the next run is fine
-                result = run_one(args, case, tmp, tmux)
-            ok = _report(result, args.verbose) and ok
+            result = None
+            for attempt in range(2):
+                try:
+                    result = run_one(args, case, tmp, tmux)
+                    break
+                except StaleError as exc:
+                    again = "measuring it again" if attempt == 0 else "not measured"
+                    print(f"{exc}\n  {case.label}: {again}", flush=True)
+                    ok = False  # a stopped sampler is a fault, even if the next run is fine
+            if result is not None:
+                ok = _report(result, args.verbose) and ok
             if case.program:
                 counted, line = check_counted(ipcplay, case)
                 print(f"  {line}")
