@@ -17,7 +17,7 @@ from ipcplay.engine.program import Program
 from ipcplay.example_programs import list_examples
 from ipcplay.tui.app import IpcplayApp
 from ipcplay.tui.program_source import ProgramSource
-from ipcplay.tui.screens.home import HomeScreen
+from ipcplay.tui.screens.home import HomeScreen, PresetCommands
 from ipcplay.tui.screens.run import RunScreen
 from ipcplay.tui.widgets.preset_list import HEADING, PresetList
 
@@ -165,3 +165,26 @@ def _alive(pids: list[int]) -> list[int]:
         except psutil.NoSuchProcess:
             continue
     return alive
+
+
+@pytest.mark.timeout(60)
+async def test_the_palette_runs_a_program_and_t_runs_none() -> None:
+    """The palette's hit for a program opens it as Enter does; `t` on a
+    program (which has no tour) opens nothing."""
+    app = IpcplayApp()
+    opened: list[Program] = []
+    app.open_program = opened.append  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        provider = PresetCommands(app.screen)
+        found = [hit async for hit in provider.search("seed001_bounded")]
+        assert [str(hit.text) for hit in found] == [f"Run {BOUNDED}"]
+        found[0].command()
+        assert opened == [Program(str(EXAMPLES[BOUNDED].path))]
+
+        await pilot.press(*"seed002_lock", "tab")  # back to the list, where t is a key
+        await settle(pilot)
+        assert selected(app) == "seed002_lock"
+        await pilot.press("t", "e")
+        await settle(pilot)
+        assert len(opened) == 1 and isinstance(app.screen, HomeScreen)
