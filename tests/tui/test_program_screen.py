@@ -5,6 +5,7 @@ every wait (process rows, the Waits tab, the banner)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ from ipcplay.engine.program_output import OutputLine
 from ipcplay.engine.snapshot import BlockedOn, Snapshot, Stuck, WaitEdge
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.tui.app import IpcplayApp
+from ipcplay.tui.messages import SnapshotReady
 from ipcplay.tui.program_source import FrozenProgramSource
 from ipcplay.tui.screens.run import RunScreen
+from ipcplay.tui.widgets.channels import cut
 from ipcplay.tui.widgets.events import EventLog
+from ipcplay.tui.widgets.flow import FlowView, channel_lines, grouped
 from ipcplay.tui.widgets.output import OutputView
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.status import Banner
@@ -196,3 +200,53 @@ async def test_event_log_names_objects_by_their_journal_code() -> None:
         log = screen.query_one(EventLog)
         assert any(" get " in line and " a " in line for line in log.lines)
         assert len(screen.program.chans(program_snapshot())) == CHAN_CAP  # type: ignore[union-attr]
+
+
+async def test_panels_appear_as_the_program_makes_its_first_objects() -> None:
+    """A program starts with no channel and no shared object: no diagram and
+    no shared panel until it makes one, then they show."""
+    snap = program_snapshot()
+    empty = replace(snap, channels=(), shared=(), waits=(), stuck=None, recent_events=())
+    source = FrozenProgramSource(Program("dead.py"), empty, (), SOURCE)
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = RunScreen(source)
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        assert not screen.query_one("#top").display
+        screen.post_message(SnapshotReady(replace(snap, stuck=None), 1))
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one("#top").display
+        flow = screen.query_one(FlowView)
+        assert "[a · Queue]" in flow.plain and "[b · Queue]" in flow.plain
+
+
+def test_a_queue_made_in_a_loop_is_one_line_that_says_how_many() -> None:
+    common: dict[str, Any] = dict(maxsize=0, max_depth=1, nbytes=5, get_rate=0.0)
+    loop = [
+        _queue(
+            n,
+            "q" if n == 0 else f"q#{n + 1}",
+            puts=1,
+            gets=1 - (n == 2),
+            put_rate=1.0,
+            writers=("main",),
+            readers=(f"Process-{n + 1}",),
+            **common,
+        )
+        for n in range(3)
+    ]
+    other = _queue(3, "results", puts=0, gets=0, put_rate=0.0, writers=(), readers=(), **common)
+    lines = grouped((*loop, other))
+    assert [c.name for c in lines] == ["q ×3", "results"]
+    made = lines[0]
+    assert made.depth == 1 and made.put_rate == 3.0
+    assert made.readers == ("Process-1", "Process-2", "Process-3")
+    assert "Process ×3" in channel_lines(made, {}).plain
+
+
+def test_a_long_name_made_by_ipcplay_keeps_its_end() -> None:
+    assert cut("Queue@loopq.py:11#7", 12) == "…opq.py:11#7"
+    assert cut("a_long_variable_name", 12) == "a_long_varia"
+    assert cut("tasks", 12) == "tasks"

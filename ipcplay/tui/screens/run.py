@@ -28,7 +28,7 @@ from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
 from ipcplay.tui.widgets.events import EventLog
-from ipcplay.tui.widgets.flow import FlowView
+from ipcplay.tui.widgets.flow import FlowView, grouped
 from ipcplay.tui.widgets.managers import ManagerPanel
 from ipcplay.tui.widgets.output import OutputView
 from ipcplay.tui.widgets.processes import SHORT, TINY, ProcessPanel
@@ -139,7 +139,7 @@ class RunScreen(KeysByState):
         # rates, so it gets the whole width and the channel table steps aside.
         count = len(self.source.scenario.channels)
         if self.program is not None:  # a program's channels are the ones made so far
-            count = len(self.snap.channels) if self.snap is not None else 0
+            count = len(grouped(self.snap.channels)) if self.snap is not None else 0
         many = count > FlowView.MAX_CHANNELS_SHOWN
         table = (self.size.width >= 120 or many) and count > 0
         self.query_one(ChannelPanel).display = table

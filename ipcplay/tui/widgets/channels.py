@@ -17,6 +17,17 @@ from ipcplay.tui.widgets.text import TextView
 HISTORY = 60
 
 
+def cut(name: str, width: int) -> str:
+    """A name in `width` cells. A program's names made by ipcplay tell
+    themselves apart at their end (`Queue@loopq.py:11#7`: the line, the
+    repeat), so those keep their end; any other keeps its start."""
+    if len(name) <= width:
+        return name
+    if "@" in name or "#" in name:
+        return "…" + name[-(width - 1) :]
+    return name[:width]
+
+
 class ChannelPanel(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -75,11 +86,11 @@ class ChannelPanel(Vertical):
         channel, hist, mode = value
         kind = kinds.channel_label(channel.kind, channel.maxsize)
         if mode == 2:
-            out = [(f"{channel.name[:12]:<12} {kind[:15]:<15} ", "")]
+            out = [(f"{cut(channel.name, 12):<12} {kind[:15]:<15} ", "")]
         elif mode == 1:
-            out = [(f"{channel.name[:12]:<12} ", "")]
+            out = [(f"{cut(channel.name, 12):<12} ", "")]
         else:
-            out = [(f"{channel.name[:10]:<10} ", "")]
+            out = [(f"{cut(channel.name, 10):<10} ", "")]
         if kinds.channel_has(channel.kind, "pipe_like"):  # no maxsize: what matters is in flight
             out.append((f"{channel.depth:>3} in flight     ", "cyan"))
         else:

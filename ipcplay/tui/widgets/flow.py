@@ -4,11 +4,12 @@ and what flows through it right now."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from itertools import groupby
 
 from rich.text import Text
 
-from ipcplay.engine.snapshot import ChannelSample, Snapshot
+from ipcplay.engine.snapshot import ChannelSample, Direction, Snapshot
 from ipcplay.scenario import kinds
 from ipcplay.tui import format as F
 from ipcplay.tui.widgets.text import TextView
@@ -121,6 +122,84 @@ def _queue_figures(text: Text, channel: ChannelSample) -> None:
     text.append("\n")
 
 
+_AGAIN = re.compile(r"^(.+)#\d+$")
+
+
+def _base(name: str) -> str:
+    """A name without its repeat mark: a program's `q#7` (the seventh object
+    bound to `q`) is one of the `q`s."""
+    again = _AGAIN.match(name)
+    return again.group(1) if again else name
+
+
+def _merged(names: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """Every name once, numbered processes together (so `Process ×40` is
+    said once, not split around `main`)."""
+    families: dict[str, list[str]] = {}
+    for name in dict.fromkeys(name for group in names for name in group):
+        families.setdefault(_family(name, {}), []).append(name)
+    return tuple(name for members in families.values() for name in members)
+
+
+def _directions(members: list[ChannelSample]) -> tuple[Direction, ...]:
+    """Pipes made in a loop: their directions summed by who sends to whom
+    (numbered processes as one: `Process-3→main` and `Process-4→main` are
+    `Process→main`)."""
+    sums: dict[tuple[str, str], Direction] = {}
+    for channel in members:
+        for d in channel.directions:
+            key = (_family(d.src, {}), _family(d.dst, {}))
+            was = sums.get(key)
+            sums[key] = (
+                replace(d, src=key[0], dst=key[1])
+                if was is None
+                else replace(
+                    was,
+                    sent=was.sent + d.sent,
+                    received=was.received + d.received,
+                    in_flight=was.in_flight + d.in_flight,
+                    bytes=was.bytes + d.bytes,
+                    rate=was.rate + d.rate,
+                    bytes_rate=was.bytes_rate + d.bytes_rate,
+                )
+            )
+    return tuple(sums.values())
+
+
+def grouped(channels: tuple[ChannelSample, ...]) -> list[ChannelSample]:
+    """Channels made again and again at one place (a Queue made in a loop:
+    `q`, `q#2`, ... `q#80`) as one line that says how many, with their
+    writers, readers and figures together; any other channel as it is."""
+    families: dict[tuple[str, str, int], list[ChannelSample]] = {}
+    for channel in channels:
+        families.setdefault((_base(channel.name), channel.kind, channel.maxsize), []).append(
+            channel
+        )
+    out = []
+    for (base, _, _), members in families.items():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        first = members[0]
+        out.append(
+            replace(
+                first,
+                name=f"{base} ×{len(members)}",
+                writers=_merged([c.writers for c in members]),
+                readers=_merged([c.readers for c in members]),
+                depth=sum(c.depth for c in members),
+                max_depth=max(c.max_depth for c in members),
+                put_rate=sum(c.put_rate for c in members),
+                get_rate=sum(c.get_rate for c in members),
+                unfinished=sum(c.unfinished for c in members),
+                lost=sum(c.lost for c in members),
+                wait_s=max(c.wait_s for c in members),
+                directions=_directions(members),
+            )
+        )
+    return out
+
+
 class FlowView(TextView):
     """Re-renders only when the diagram's text or styles actually change."""
 
@@ -135,6 +214,7 @@ class FlowView(TextView):
     def update_snapshot(self, snap: Snapshot) -> None:
         """The first channels, as many as the panel can show; the channel table
         lists them all."""
+        channels = grouped(snap.channels)
         if self.topology_only:
             # Names, kinds and ends only: nothing to redo unless they change.
             key = (
@@ -147,7 +227,7 @@ class FlowView(TextView):
                         c.readers,
                         [(d.src, d.dst) for d in c.directions],
                     )
-                    for c in snap.channels
+                    for c in channels
                 ),
                 tuple((p.name, p.template) for p in snap.processes),
             )
@@ -158,10 +238,10 @@ class FlowView(TextView):
             self._topology = None
         templates = {proc.name: proc.template for proc in snap.processes}
         text = Text()
-        shown = snap.channels[: self.MAX_CHANNELS_SHOWN]
+        shown = channels[: self.MAX_CHANNELS_SHOWN]
         for channel in shown:
             text.append_text(channel_lines(channel, templates, self.topology_only))
-        rest = len(snap.channels) - len(shown)
+        rest = len(channels) - len(shown)
         if rest > 0:
             text.append(
                 f" … and {rest} more channels (the channel table lists all)\n", style="grey62"
