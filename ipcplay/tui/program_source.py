@@ -15,6 +15,8 @@ from the snapshots as the program makes it.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -120,6 +122,22 @@ def safe_snapshot(snap: Snapshot) -> Snapshot:
     )
 
 
+def module_file(program: Program) -> str:
+    """The file `python -m MODULE` would run, found without importing
+    anything (a package's `__init__` is the user's code: it runs in the
+    program, not here): MODULE.py, or a package's __main__.py, on the path
+    the program gets (the current folder first)."""
+    if not program.module:
+        return ""
+    parts = program.target.split(".")
+    for entry in [os.getcwd(), *sys.path[1:]]:
+        base = os.path.join(entry or os.getcwd(), *parts)
+        for path in (base + ".py", os.path.join(base, "__main__.py")):
+            if os.path.isfile(path):
+                return path
+    return ""
+
+
 class ProgramSource:
     """A real program: a ProgramEngine started and stopped on the engine thread."""
 
@@ -213,7 +231,7 @@ class ProgramSource:
 
     def source_text(self) -> str:
         """The program's own source, for the Code tab ("" when it cannot be read)."""
-        path = self.scenario.path
+        path = self.scenario.path or module_file(self.program)
         if not path:
             return ""
         try:

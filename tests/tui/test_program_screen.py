@@ -20,7 +20,7 @@ from ipcplay.engine.snapshot import BlockedOn, Snapshot, Stuck, WaitEdge
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.tui.app import IpcplayApp
 from ipcplay.tui.messages import SnapshotReady
-from ipcplay.tui.program_source import FrozenProgramSource
+from ipcplay.tui.program_source import FrozenProgramSource, module_file
 from ipcplay.tui.screens.run import RunScreen
 from ipcplay.tui.widgets.channels import cut
 from ipcplay.tui.widgets.events import EventLog
@@ -250,3 +250,17 @@ def test_a_long_name_made_by_ipcplay_keeps_its_end() -> None:
     assert cut("Queue@loopq.py:11#7", 12) == "…opq.py:11#7"
     assert cut("a_long_variable_name", 12) == "a_long_varia"
     assert cut("tasks", 12) == "tasks"
+
+
+def test_a_module_programs_source_is_found_without_importing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ipcplay -m pkg`: the Code tab shows pkg/__main__.py; the package's
+    __init__ (which raises here) is never run in the TUI's process."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise SystemExit('imported')\n")
+    (package / "__main__.py").write_text("print('main')\n")
+    monkeypatch.chdir(tmp_path)
+    assert module_file(Program("pkg", module=True)) == str(package / "__main__.py")
+    assert module_file(Program("nothing_here", module=True)) == ""
