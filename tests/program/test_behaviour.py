@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from watched import (
     ipcplay,
     line_of,
@@ -137,16 +136,6 @@ def test_an_uncaught_exception_ends_the_program_with_1_and_its_traceback(tmp_pat
     assert still_alive(pids(report)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The main process's traceback starts with two frames of ipcplay "
-        "(watch_boot.py main, _run_path): watch_boot passes the trimmed traceback to "
-        "sys.excepthook as its third argument, but the default hook prints the "
-        "exception's own __traceback__ when it has one. Suggested fix: in watch_boot.main, "
-        "`exc.__traceback__ = _program_tb(exc.__traceback__, here)` before calling the hook."
-    ),
-)
 def test_the_traceback_has_no_frame_of_ipcplay(tmp_path: Path) -> None:
     path = write(tmp_path, "raises.py", RAISES)
     stderr = process(watch(path.name, cwd=tmp_path).report, "main")["stderr"]
@@ -162,16 +151,6 @@ print(sys.path[0] == os.path.dirname(__file__))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "__file__ is the path as typed (file.py); `python file.py` makes it absolute since "
-        'Python 3.9, and so does every traceback line (File "/abs/file.py"). A program that '
-        "prints __file__ or finds data beside it with os.path.dirname(__file__) behaves "
-        "differently, and its tracebacks differ from a plain run's. Suggested fix: in "
-        "watch_boot._run_path, `path = os.path.abspath(path)` before compile() and __file__."
-    ),
-)
 def test_file_is_absolute_as_in_a_plain_run(tmp_path: Path) -> None:
     path = write(tmp_path, "where.py", FILE_AND_PATH)
     expected = plain(path.name, cwd=tmp_path)
@@ -179,14 +158,8 @@ def test_file_is_absolute_as_in_a_plain_run(tmp_path: Path) -> None:
     assert process(report, "main")["stdout"] == expected.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The traceback differs from a plain run's in two ways (see the two tests above): "
-        "ipcplay's frames first, and the program's file named as typed, not absolute."
-    ),
-)
 def test_the_traceback_is_exactly_a_plain_runs(tmp_path: Path) -> None:
+    """Each line as python prints it: the program's absolute path, no frame of ipcplay."""
     path = write(tmp_path, "raises.py", RAISES)
     expected = plain(path.name, cwd=tmp_path)
     assert expected.code == 1

@@ -158,7 +158,6 @@ def _killed(folder: Path, method: str) -> tuple[list[int], set[str]]:
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=30)
-        time.sleep(0.2)  # the tracker of another test may be unlinking its own
         leaked = left_in_shm(before)
         remove_from_shm(leaked)
     return left, leaked
@@ -221,7 +220,6 @@ def test_sigterm_and_sigint_stop_the_run_with_130(tmp_path: Path, how: str, sig:
         assert set(pids(report)) <= set(every)
         assert all(p["stopped_by_ipcplay"] for p in report["processes"]), report["processes"]
         _check_gone(every, within=3.0)
-        time.sleep(0.2)
         assert left_in_shm(before) == set()
     finally:
         if proc.poll() is None:
@@ -308,7 +306,6 @@ def test_duration_leaves_nothing_running(tmp_path: Path) -> None:
         )
         assert all(p["stopped_by_ipcplay"] for p in report["processes"]), report["processes"]
         _check_gone(every, within=3.0)
-        time.sleep(0.2)
         assert left_in_shm(before) == set()
     finally:
         if proc.poll() is None:
@@ -357,5 +354,4 @@ def test_a_finished_run_leaves_no_process_and_no_segment(tmp_path: Path) -> None
     _check_gone(pids(report), within=1.0)
     # The board is a memfd and the output socket abstract: ipcplay names
     # nothing in /dev/shm, and the program's semaphores are gone with it.
-    time.sleep(0.2)
     assert left_in_shm(before) == set()

@@ -167,18 +167,8 @@ def test_os_exit_in_a_child_runs_and_is_seen_by_the_program(tmp_path: Path) -> N
     assert still_alive(pids(report)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A child that ends by os._exit(5) is reported as 'killed by SIGKILL' (exitcode -9): "
-        "it says nothing on the board (no _bootstrap epilogue), and its parent reaps it in "
-        "join() before the sampler sees the zombie, so program_procs.ChildView gives UNKNOWN. "
-        "Suggested fix: in the watched process, wrap multiprocessing's popen_fork.Popen.poll "
-        "(every start method's Popen reaps there) to write the reaped child's status on its "
-        "board slot (P_EXIT_STATUS) when the child said nothing; or wrap os._exit to say it."
-    ),
-)
 def test_os_exit_in_a_child_is_its_exit_code(tmp_path: Path) -> None:
+    """The child says nothing as it ends; its parent reaps it at once, and says its code."""
     path = write(tmp_path, "exit_child.py", OS_EXIT_CHILD)
     report = watch(path.name, cwd=tmp_path).report
     assert [process(report, f"dier{n}")["exitcode"] for n in range(3)] == [5, 5, 5]

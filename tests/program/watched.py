@@ -213,11 +213,18 @@ def _in_use(found: set[str]) -> set[str]:
     return used
 
 
-def left_in_shm(before: set[str]) -> set[str]:
-    """The names that appeared in /dev/shm since `before` and that no live
-    process uses: what a run left there."""
-    new = shm() - before
-    return new - _in_use(new) if new else set()
+def left_in_shm(before: set[str], settle: float = 5.0) -> set[str]:
+    """The names that appeared in /dev/shm since `before`, that no live process
+    uses, and that stay so for `settle` seconds: what a run left there. (Other
+    programs on the machine make and unlink semaphores at any moment: what is
+    gone within a few seconds was someone's, in use, not a leak.)"""
+    deadline = time.monotonic() + settle
+    while True:
+        new = shm() - before
+        left = new - _in_use(new) if new else set()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 def remove_from_shm(found: set[str]) -> None:
