@@ -39,7 +39,14 @@ from ipcplay.engine.program_procs import MainView, ProgramProcesses, map_data
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
-from ipcplay.engine.watch_board import ENV, G_UNCOUNTED, WatchBoard, WatchSpec
+from ipcplay.engine.watch_board import (
+    ENV,
+    G_UNCOUNTED,
+    WatchBoard,
+    WatchSpec,
+    group_members,
+    kill_group,
+)
 from ipcplay.engine.watch_boot import BOOT
 
 GUARD = "from ipcplay.engine.watch_guard import main; main()"
@@ -341,6 +348,10 @@ class ProgramEngine:
                 self._kill_group(signal.SIGKILL)
                 self._wait_ended(5.0)
         if self._popen is not None:
+            # Whatever is left of the group: its resource tracker, which exits
+            # by itself once the program's processes have; else it is killed.
+            kill_group(self._popen.pid)
+        if self._popen is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(5)
         final = self._sample() if self._sampler is not None else self._latest
@@ -378,12 +389,19 @@ class ProgramEngine:
         return self._ended()
 
     def _kill_group(self, sig: int) -> None:
-        """Signal the program's process group, and every registered process
+        """Signal the program's process group (its resource tracker spared a
+        SIGKILL: see watch_board.kill_group), and every registered process
         still alive that left it."""
         if self._popen is None:
             return
-        with contextlib.suppress(OSError):
-            os.killpg(self._popen.pid, sig)
+        if sig == signal.SIGKILL:
+            for pid, tracker in group_members(self._popen.pid):
+                if not tracker:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, sig)
+        else:
+            with contextlib.suppress(OSError):
+                os.killpg(self._popen.pid, sig)
         if self._procs is None or self.board is None:
             return
         for info in self.board.registry.read().processes[1:]:

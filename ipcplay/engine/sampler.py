@@ -224,10 +224,12 @@ class Sampler:
         when every process that could end it is itself stuck."""
         alive = [q for q, live in enumerate(tick.alive) if live]
         for p, wait in list(tick.waits.items()):
-            if wait.op in ("acquire", "join"):
+            values = tick.vals[p]
+            joining = not values[B.P_MARK] and values[B.P_ACTIVITY] == B.ACT_JOINING
+            if wait.op == "acquire" or joining:  # a lock's holder, a joined process
                 continue
             others = frozenset(q for q in alive if q != p)
-            tick.waits[p] = replace(wait, waits_for=others)
+            tick.waits[p] = replace(wait, waits_for=others, known=wait.waits_for)
 
     def _blocked(self, p: int, tick: Tick) -> BlockedOn | None:
         """Which part explains p's wait: its marker names a channel, a shared

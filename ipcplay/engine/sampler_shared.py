@@ -209,6 +209,8 @@ class SharedWatch:
                 expected = obj.initial + total[B.S_ADDED]
                 fields["expected"] = expected
                 fields["lost"] = max(0, expected - int(fields["value"]))
+        if obj.kind.startswith("Manager"):  # a watched program's proxy (watch_manager)
+            fields["calls"] = (("calls", total[B.S_OPS]), ("changes", total[B.S_UPDATES]))
         if obj.kind in ("Lock", "RLock"):
             fields["free"] = 0 if held else 1
         elif obj.kind in ("Semaphore", "BoundedSemaphore"):

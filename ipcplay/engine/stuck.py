@@ -31,6 +31,10 @@ class Wait:
     holds: tuple[str, ...] = ()  # locks and semaphores this process holds
     held_by: str = ""  # acquire: who holds what it wants, in words
     where: str = ""  # a watched program's line it waits at
+    # The processes known to be able to end the wait, where `waits_for` is
+    # wider (a watched program: anyone alive may still put); None: the same.
+    # Only known edges make a deadlock's cycle.
+    known: frozenset[int] | None = None
 
 
 def stuck_set(waits: dict[int, Wait]) -> set[int]:
@@ -53,7 +57,8 @@ def has_cycle(nodes: set[int], waits: dict[int, Wait]) -> list[int] | None:
     def visit(node: int) -> list[int] | None:
         color[node] = 1
         stack.append(node)
-        for other in sorted(waits[node].waits_for):
+        wait = waits[node]
+        for other in sorted(wait.waits_for if wait.known is None else wait.known):
             if other not in nodes:
                 continue
             if color.get(other) == 1:

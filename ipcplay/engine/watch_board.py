@@ -25,6 +25,7 @@ import ctypes
 import fcntl
 import mmap
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -180,6 +181,46 @@ def _is_memfd(fd: int) -> bool:
         return os.readlink(f"/proc/self/fd/{fd}").startswith("/memfd:ipcplay-board")
     except OSError:
         return False
+
+
+def group_members(group: int) -> list[tuple[int, bool]]:
+    """(pid, is a resource tracker) of every process in process group `group`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                fields = file.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) != group:  # field 5, pgrp
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                tracker = b"resource_tracker" in file.read()
+        except (OSError, IndexError, ValueError):
+            continue
+        members.append((int(entry), tracker))
+    return members
+
+
+def kill_group(group: int, wait: float = 2.0) -> None:
+    """SIGKILL a program's process group, its resource tracker last.
+
+    The tracker unlinks what the program leaked (a spawn Lock's named
+    semaphore, a SharedMemory block) once every process that used it has
+    gone; killed with them, it could not, and /dev/shm would keep them. So
+    everything else dies first, the tracker gets `wait` seconds to finish its
+    work and exit by itself, and only then is anything left killed."""
+    import time
+
+    for pid, tracker in group_members(group):
+        if not tracker:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(t for _, t in group_members(group)):
+        time.sleep(0.02)
+    with contextlib.suppress(OSError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def uncounted(mv: memoryview) -> int:

@@ -19,7 +19,7 @@ import signal
 import sys
 
 from ipcplay.engine import board as B
-from ipcplay.engine.watch_board import ENV, NEXT_SLOT
+from ipcplay.engine.watch_board import ENV, NEXT_SLOT, kill_group
 
 
 def _ours(pid: int, mark: bytes) -> bool:
@@ -32,9 +32,6 @@ def _ours(pid: int, mark: bytes) -> bool:
 
 
 def _kill_all(group: int, board_fd: int, size: int, proc_slots: int) -> None:
-    if group > 0:
-        with contextlib.suppress(OSError):
-            os.killpg(group, signal.SIGKILL)
     try:
         mapping = mmap.mmap(board_fd, size, mmap.MAP_SHARED, mmap.PROT_READ)
     except OSError:
@@ -49,6 +46,8 @@ def _kill_all(group: int, board_fd: int, size: int, proc_slots: int) -> None:
                 os.kill(pid, signal.SIGKILL)
     mv.release()
     mapping.close()
+    if group > 0:
+        kill_group(group)  # the resource tracker last: it unlinks what was leaked
 
 
 def main() -> None:

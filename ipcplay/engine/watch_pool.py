@@ -104,11 +104,9 @@ def _owner_name(default: str) -> str:
     return default.lower() if "@" in name else name
 
 
-def patch_pool() -> None:
+def patch_pool(pool: Any) -> None:
     """multiprocessing.pool.Pool, however it is reached (mp.Pool, ctx.Pool,
     multiprocessing.pool.Pool): its queues are set up in one method."""
-    import multiprocessing.pool as pool
-
     setup = pool.Pool._setup_queues
 
     def watched_setup(self: Any) -> None:
@@ -224,16 +222,26 @@ class _AfterImport(MetaPathFinder, Loader):
         self.patch(module)
 
 
-def install_pools() -> None:
-    patch_pool()
-    name = "concurrent.futures.process"
+def after_import(name: str, patch: Callable[[Any], None]) -> None:
+    """Patch module `name` now if it is loaded, else as soon as it is."""
     if name in sys.modules:
-        patch_executor(sys.modules[name])
+        patch(sys.modules[name])
     else:
-        sys.meta_path.insert(0, _AfterImport(name, patch_executor))
+        sys.meta_path.insert(0, _AfterImport(name, patch))
+
+
+def install_pools() -> None:
+    from ipcplay.engine.watch_manager import patch_managers
+
+    after_import("multiprocessing.pool", patch_pool)
+    after_import("concurrent.futures.process", patch_executor)
+    after_import("multiprocessing.managers", patch_managers)
 
 
 def worker_role(process: Any) -> str:
-    """`pool-worker` for a Pool's or an executor's worker, else `process`."""
-    target = getattr(process, "_target", None)
-    return "pool-worker" if getattr(target, "__name__", "") in WORKER_TARGETS else "process"
+    """`pool-worker` for a Pool's or an executor's worker, `manager` for a
+    Manager's server, else `process`."""
+    target = getattr(getattr(process, "_target", None), "__name__", "")
+    if target in WORKER_TARGETS:
+        return "pool-worker"
+    return "manager" if target == "_run_server" else "process"
