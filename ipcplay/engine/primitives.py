@@ -34,7 +34,6 @@ from typing import Any
 from ipcplay.engine import board as B
 from ipcplay.engine.endpoints import SharedEndpoint
 from ipcplay.engine.journal import JournalWriter
-from ipcplay.engine.manager import instrument_object
 
 
 class _Slots:
@@ -433,6 +432,10 @@ def _manager_object(
     journal: JournalWriter | None,
 ) -> Any:
     """A proxy to a Manager's list, dict or Namespace: counted by method (manager.py)."""
+    # Imported here: multiprocessing.managers is a tenth of a watched child's
+    # start-up, and only a scenario with a Manager needs it.
+    from ipcplay.engine.manager import instrument_object
+
     return instrument_object(proxy, ep.kind, mv, layout, proc, ep.index)
 
 
