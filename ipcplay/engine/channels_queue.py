@@ -52,7 +52,9 @@ class InstrumentedQueue(CountedEnd):
         mv, slot = self._mvc, B.LOST
         # The queue's own hook, as its class has it: a subclass's (the
         # executor's _SafeQueue fails the future) must still run.
-        default = self._q._on_queue_feeder_error
+        default = getattr(
+            self._q, "_on_queue_feeder_error", multiprocessing.queues.Queue._on_queue_feeder_error
+        )  # a Manager's queue proxy has none: the class's, as before
         lost = 0
 
         def on_error(error: Exception, obj: object) -> None:
