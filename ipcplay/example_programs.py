@@ -1,8 +1,10 @@
 """The example programs ipcplay ships: each seed article's examples, runnable.
 
-They live in `examples/` at the top of the repository and ship inside the
-wheel as the data package `ipcplay.examples` (as `presets/` ships as
-`ipcplay.presets`), so an installed ipcplay can list them (`ipcplay list`,
+They live in `examples/` at the top of the repository and ship in the wheel
+as the data package `ipcplay_examples` (as `presets/` ships as
+`ipcplay.presets`, but beside `ipcplay/`, not in it: the watch takes every
+frame under `ipcplay/` for ipcplay's own, and would count nothing a shipped
+example makes), so an installed ipcplay can list them (`ipcplay list`,
 the home screen's Programs) and run one by its file name alone:
 `ipcplay seed001_bounded_queue.py` runs the file of that name in the current
 folder if there is one, else the shipped example. No Textual here: the CLI
@@ -34,6 +36,7 @@ __all__ = [
     "resolve_program",
 ]
 
+PACKAGE = "ipcplay_examples"
 SUFFIX = ".py"
 _FIRST_LINE = re.compile(r'#\s*Seed\s+(\d+)\s*\("(.*?)"\)\s*:\s*(.*)')
 _READ_LIMIT = 4096
@@ -62,7 +65,7 @@ def _checkout_dir() -> Path:
 def _example_files() -> list[Path]:
     """The shipped example files by name, installed or from a checkout."""
     try:
-        root = resources.files("ipcplay.examples")
+        root = resources.files(PACKAGE)
         # A Path or, for a package without __init__.py, a MultiplexedPath whose
         # children are Paths; a zip import gives no files.
         children = [child for child in root.iterdir() if isinstance(child, Path)]

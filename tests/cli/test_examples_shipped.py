@@ -10,6 +10,7 @@ that is there always wins: it is the student's own).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,10 +37,11 @@ def test_there_are_examples_to_ship() -> None:
 
 
 @pytest.mark.timeout(120)
-def test_the_built_package_holds_every_example_and_finds_them_installed(tmp_path: Path) -> None:
+def test_the_built_package_holds_every_example_and_runs_them_counted(tmp_path: Path) -> None:
     """setuptools' build of the package (what a wheel is made of), from a
-    copy of the sources: every example is inside it as ipcplay/examples/,
-    and ipcplay imported from there lists and resolves them there."""
+    copy of the sources: every example is in it, beside ipcplay, and the
+    ipcplay of that build finds one by its name alone and counts what it
+    makes (under ipcplay/ it would be taken for ipcplay's own code)."""
     source = tmp_path / "src"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -57,31 +59,36 @@ def test_the_built_package_holds_every_example_and_finds_them_installed(tmp_path
         timeout=90,
     )
     assert build.returncode == 0, build.stderr
-    shipped = sorted(path.name for path in (lib / "ipcplay" / "examples").glob("*.py"))
-    assert shipped == EXAMPLES
-    assert not (lib / "examples").exists()  # inside the package, nowhere else
+    package = lib / "ipcplay_examples"
+    assert sorted(path.name for path in package.glob("*.py")) == EXAMPLES
+    assert not (lib / "examples").exists() and not (lib / "ipcplay" / "examples").exists()
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    probe = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from ipcplay.example_programs import list_examples, resolve_program;"
-        "print(json.dumps([[str(e.path) for e in list_examples()],"
-        " resolve_program('seed001_bounded_queue.py')]))"
-    )
-    found = subprocess.run(
-        [sys.executable, "-c", probe, str(lib)],
+    env = {**os.environ, "PYTHONPATH": str(lib)}
+    run = subprocess.run(
+        [sys.executable, "-m", "ipcplay", "run", "seed001_queue.py", "--json"],
         cwd=elsewhere,
+        env=env,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=90,
     )
-    assert found.returncode == 0, found.stderr
-    paths, resolved = json.loads(found.stdout)
-    package = lib / "ipcplay" / "examples"
-    assert [Path(path).name for path in paths] == EXAMPLES
-    assert all(Path(path).parent == package for path in paths)
-    assert Path(resolved) == package / "seed001_bounded_queue.py"
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert Path(report["scenario"]) == package / "seed001_queue.py"
+    queues = [(c["name"], c["puts"], c["gets"]) for c in report["channels"]]
+    assert queues == [("q", 1, 1)]
+    listing = subprocess.run(
+        [sys.executable, "-m", "ipcplay", "list"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert "seed001_bounded_queue.py " in listing.stdout
 
 
 def test_list_shows_the_programs_after_the_presets(tmp_path: Path) -> None:
