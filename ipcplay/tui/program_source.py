@@ -98,28 +98,63 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def safe_snapshot(snap: Snapshot) -> Snapshot:
-    """The snapshot with a program's own names made safe to draw.
+def _texts(value: Any) -> list[str]:
+    """The texts in a sample that come from the program: names, errors,
+    notes, lines, reprs (what a program can fill with escapes)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, tuple):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return out
 
-    The names of processes and objects are the program's (`name=`, the
-    variables it binds): any text, escapes included. Checked name by name
-    (a set lookup each, on the sampler thread); only a snapshot with an
-    unsafe name is rebuilt with every text in it neutralised."""
-    names = [p.name for p in snap.processes]
-    names += [c.name for c in snap.channels]
-    names += [o.name for o in snap.shared]
-    if all(_safe(name) for name in names):
-        return snap
-    return dataclasses.replace(
-        snap,
-        processes=_clean(snap.processes),
-        channels=_clean(snap.channels),
-        shared=_clean(snap.shared),
-        waits=_clean(snap.waits),
-        stuck=_clean(snap.stuck),
-        pools=_clean(snap.pools),
-        managers=_clean(snap.managers),
-    )
+
+def _process_texts(proc: Any) -> list[str]:
+    """A process's program-made texts, read directly: the generic walk costs
+    ten times more, and a program may have hundreds of processes."""
+    texts = [proc.name, proc.template, proc.role, proc.state, proc.activity, proc.error]
+    texts += [text for text, _ in proc.notes]
+    blocked = proc.blocked
+    if blocked is not None:
+        texts += [blocked.channel, blocked.reason, blocked.holder, blocked.where]
+    return texts
+
+
+def _safe_all(texts: list[str]) -> bool:
+    return all(_safe(text) for text in texts)
+
+
+def safe_snapshot(snap: Snapshot) -> Snapshot:
+    """The snapshot with the program's own texts made safe to draw.
+
+    Names of processes and objects, errors, notes, pool calls and results
+    are the program's: any text, escapes included. Each is checked (a set
+    lookup once seen, on the sampler thread); only a sample holding an
+    unsafe one is rebuilt, with every text in it neutralised."""
+    changes: dict[str, Any] = {}
+    procs = snap.processes
+    if not all(_safe_all(_process_texts(p)) for p in procs):
+        changes["processes"] = tuple(
+            p if _safe_all(_process_texts(p)) else _clean(p) for p in procs
+        )
+    # A channel's or shared object's own text is its name (who writes, reads
+    # or holds it are process names, checked above).
+    for field in ("channels", "shared"):
+        samples = getattr(snap, field)
+        if not all(_safe(x.name) for x in samples):
+            changes[field] = tuple(x if _safe(x.name) else _clean(x) for x in samples)
+    for field in ("waits", "pools", "managers"):
+        samples = getattr(snap, field)
+        if samples and not all(_safe_all(_texts(x)) for x in samples):
+            changes[field] = tuple(x if _safe_all(_texts(x)) else _clean(x) for x in samples)
+    if snap.stuck is not None and not _safe_all(_texts(snap.stuck)):
+        changes["stuck"] = _clean(snap.stuck)
+    return dataclasses.replace(snap, **changes) if changes else snap
 
 
 def module_file(program: Program) -> str:

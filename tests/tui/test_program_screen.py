@@ -20,7 +20,7 @@ from ipcplay.engine.snapshot import BlockedOn, Snapshot, Stuck, WaitEdge
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.tui.app import IpcplayApp
 from ipcplay.tui.messages import SnapshotReady
-from ipcplay.tui.program_source import FrozenProgramSource, module_file
+from ipcplay.tui.program_source import FrozenProgramSource, module_file, safe_snapshot
 from ipcplay.tui.screens.run import RunScreen
 from ipcplay.tui.widgets.channels import cut
 from ipcplay.tui.widgets.events import EventLog
@@ -264,3 +264,25 @@ def test_a_module_programs_source_is_found_without_importing_it(
     monkeypatch.chdir(tmp_path)
     assert module_file(Program("pkg", module=True)) == str(package / "__main__.py")
     assert module_file(Program("nothing_here", module=True)) == ""
+
+
+def test_a_programs_own_texts_are_neutralised_before_they_are_drawn() -> None:
+    """Names, errors and lines come from the program: escapes in them are
+    shown as text; a snapshot with none is passed on as it is (no copy)."""
+    snap = program_snapshot()
+    assert safe_snapshot(snap) is snap
+    left, right = snap.processes[1], snap.processes[2]
+    hostile = replace(
+        snap,
+        processes=(
+            snap.processes[0],
+            replace(left, error="ValueError: boom \x1b[31m"),
+            replace(right, name="right\x1b]0;title\x07"),
+        ),
+        channels=(replace(snap.channels[0], name="a\x1b[2J"), snap.channels[1]),
+    )
+    safe = safe_snapshot(hostile)
+    assert safe.processes[1].error == "ValueError: boom \\x1b[31m"
+    assert safe.processes[2].name == "right\\x1b]0;title\\x07"
+    assert safe.channels[0].name == "a\\x1b[2J"
+    assert safe.processes[0] is snap.processes[0] and safe.channels[1] is snap.channels[1]
