@@ -43,6 +43,7 @@ class EventLog(CachedStyle, Widget):
         self._strips: dict[int, Strip] = {}
         self._serial = 0
         self._names: list[str] = []
+        self._who_w = 14  # the process column: wider for longer names ("ForkPoolWorker-12")
         self._chans: list[str] = []
         self.pipes: set[str] = set()  # channels whose put/get are send/recv
         # Conditions: their waits share the Event's op on the board (the op bits are full).
@@ -88,7 +89,7 @@ class EventLog(CachedStyle, Widget):
             op = "wait-notify"
         line = [
             (f"{(event.t_ns - self._t0) / 1e9:9.3f}  ", "grey62"),
-            (f"{who:<14} ", "bold"),
+            (f"{who:<{self._who_w}} ", "bold"),
             (f"{op:<13}", _op_style(op)),
             (f" {chan:<10} {msg:<10} {size}", ""),
         ]
@@ -118,6 +119,12 @@ class EventLog(CachedStyle, Widget):
     ) -> None:
         """Append what is new, at most twice a second: a log scrolling faster
         is unreadable, and each scroll repaints every visible line."""
+        if names is not self._names:
+            width = max(14, min(20, max((len(name) for name in names), default=0)))
+            if width != self._who_w:  # rendered lines are cached: redraw them at the new width
+                self._who_w = width
+                self._strips.clear()
+                self.refresh()
         self._names, self._chans, self._t0 = names, chans, t0_ns
         new = snap.events_released - self._seen
         if new <= 0 or (snap.t - self._last_write < 0.5 and not snap.finished):
