@@ -572,7 +572,13 @@ class RunScreen(KeysByState):
         """Cycle the event log: everything → the selected process → each of its
         channels → everything."""
         if self.program is not None and self._widgets().tabs.active == "tab-output":
-            self._filter_output()
+            said = self.program.filter_output(
+                self.query_one(OutputView),
+                self.query_one("#output-head", Static),
+                self.snap,
+                self._selected(),
+            )
+            self.notify(said, timeout=2)
             return
         log = self.query_one(EventLog)
         name = self._selected()
@@ -598,18 +604,6 @@ class RunScreen(KeysByState):
         )
         log.set_filter(nxt)
         self.notify(f"event log: {'only ' + nxt if nxt else 'everything'}", timeout=2)
-
-    def _filter_output(self) -> None:
-        """`f` on the Output tab: the selected process's lines, then everyone's."""
-        view = self.query_one(OutputView)
-        name = self._selected()
-        index = next(
-            (p.index for p in (self.snap.processes if self.snap else ()) if p.name == name), None
-        )
-        view.set_filter(None if view.filter is not None or index is None else index)
-        self.query_one("#output-head", Static).update(view.heading())
-        who = "every process" if view.filter is None else f"only {name}"
-        self.notify(f"output: {who}", timeout=2)
 
     def action_back(self) -> None:
         self.source.stop()

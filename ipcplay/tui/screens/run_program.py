@@ -111,6 +111,16 @@ class ProgramView:
         if view.feed(self.source.output_since(view.next_seq)) or head.content == "":
             head.update(view.heading())
 
+    def filter_output(
+        self, view: OutputView, head: Static, snap: Snapshot | None, name: str | None
+    ) -> str:
+        """`f` on the Output tab: the selected process's lines, then everyone's;
+        what to say."""
+        index = next((p.index for p in (snap.processes if snap else ()) if p.name == name), None)
+        view.set_filter(None if view.filter is not None or index is None else index)
+        head.update(view.heading())
+        return f"output: {'every process' if view.filter is None else f'only {name}'}"
+
     def channels_of(self, snap: Snapshot, name: str) -> list[str]:
         """The objects a process put, got, sent or received on (for the event filter)."""
         return [c.name for c in snap.channels if name in c.writers or name in c.readers]
