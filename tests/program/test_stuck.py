@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from watched import line_of, pids, still_alive, watch, write
 
 DEADLOCK = """
@@ -169,3 +170,43 @@ def test_a_parent_joining_a_child_that_waits_for_its_lock_is_stuck(tmp_path: Pat
     assert f"taker is blocked in acquire on 'lock' at lock_hang.py:{acquire}" in text, text
     assert f"main is blocked in join on 'taker' at lock_hang.py:{join}" in text, text
     assert still_alive(pids(report)) == []
+
+
+POOL_LOSES_A_TASK = """
+import multiprocessing as mp
+import os
+
+
+def work(x):
+    if x == 3:
+        os._exit(1)  # the worker dies with its task: the Pool starts another, the task is lost
+    return x
+
+
+if __name__ == "__main__":
+    with mp.Pool(2) as pool:
+        print(pool.map(work, range(6)))
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "A Pool whose worker died with its task hangs in map() for ever (cpython#96062, "
+        "named in issue 17); ipcplay does not see it: main waits on the MapResult's "
+        "threading.Event, not on anything counted, and the workers' gets on 'pool tasks' are "
+        "open (the Pool's task handler may still put), so the run goes on until --duration "
+        "(verdict timeout). Suggested fix: mark main blocked (in map/apply/get on 'pool', at "
+        "the program's line) while a Pool's result is awaited (patch ApplyResult.wait/"
+        "MapResult.get like join), and say hang when that Pool's worker ended with a task "
+        "taken and not answered (its gets on 'pool tasks' exceed its puts on 'pool results')."
+    ),
+)
+def test_a_pool_that_lost_a_task_is_a_hang_at_the_map_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "pool_lost.py", POOL_LOSES_A_TASK)
+    run = watch(path.name, "--duration", "6", cwd=tmp_path)
+    report = run.report
+    assert still_alive(pids(report)) == []
+    assert report["verdict"] == "hang", report["stuck"]
+    line = line_of(POOL_LOSES_A_TASK, "pool.map(")
+    assert f"pool_lost.py:{line}" in report["stuck"]["description"]
