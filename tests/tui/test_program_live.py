@@ -57,6 +57,19 @@ async def _running(pilot, app: IpcplayApp) -> list[int]:
     return [pid for pid in rows.values() if pid]
 
 
+def _watchers() -> list[int]:
+    """Our children that belong to a watched run (its guardian, its main)."""
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            watched = any("ipcplay.engine.watch_" in word for word in child.cmdline())
+            if watched and child.status() != psutil.STATUS_ZOMBIE:
+                out.append(child.pid)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return out
+
+
 def _gone(pids: list[int]) -> bool:
     for pid in pids:
         try:
@@ -87,7 +100,7 @@ async def test_a_program_opens_on_the_run_screen_and_escape_stops_it(program: Pr
         await pilot.press("escape")
         await until_shown(pilot, lambda: isinstance(app.screen, HomeScreen), 10.0)
         await until_shown(pilot, lambda: not screen.source.running and _gone(pids), 15.0)
-    assert _gone(pids)
+    assert _gone(pids) and _watchers() == []
 
 
 @pytest.mark.timeout(60)
@@ -99,7 +112,7 @@ async def test_q_stops_the_program_and_every_process_it_started(program: Program
         await pilot.press("q")
         await pilot.pause(0.2)
     assert not source.running
-    assert _gone(pids)
+    assert _gone(pids) and _watchers() == []
 
 
 @pytest.mark.timeout(60)
