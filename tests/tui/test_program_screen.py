@@ -27,7 +27,7 @@ from ipcplay.tui.widgets.events import EventLog
 from ipcplay.tui.widgets.flow import FlowView, channel_lines, grouped
 from ipcplay.tui.widgets.output import OutputView
 from ipcplay.tui.widgets.rows import RowView
-from ipcplay.tui.widgets.status import Banner
+from ipcplay.tui.widgets.status import Banner, StatusBar
 from ipcplay.tui.widgets.waits import WaitGraph
 
 SnapCompare = Callable[..., bool]
@@ -286,3 +286,16 @@ def test_a_programs_own_texts_are_neutralised_before_they_are_drawn() -> None:
     assert safe.processes[2].name == "right\\x1b]0;title\\x07"
     assert safe.channels[0].name == "a\\x1b[2J"
     assert safe.processes[0] is snap.processes[0] and safe.channels[1] is snap.channels[1]
+
+
+async def test_the_status_line_says_how_the_programs_main_ended() -> None:
+    snap = program_snapshot()
+    main = replace(snap.processes[0], alive=False, exitcode=3, state="exited 3")
+    ended = replace(snap, processes=(main, *snap.processes[1:]), stuck=None)
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = RunScreen(FrozenProgramSource(Program("dead.py"), ended, (), SOURCE))
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        await pilot.pause()
+        assert "dead.py · exited 3" in screen.query_one(StatusBar).plain

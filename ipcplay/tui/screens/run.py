@@ -418,8 +418,11 @@ class RunScreen(KeysByState):
         return self._w
 
     def _status(self) -> None:
+        title = self.source.scenario.title
+        if self.program is not None:  # the program's own exit status, beside the verdict
+            title = self.program.title(self.snap)
         self.query_one(StatusBar).render_status(
-            self.source.scenario.title,
+            title,
             self.snap,
             self.source.now(),
             self.source.hz,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.syntax import Syntax
 from textual.widgets import Static
 
-from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.snapshot import Snapshot, exit_words
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import kinds
 from ipcplay.tui.screens.run_panels import Shown
@@ -67,6 +67,16 @@ class ProgramView:
         """A restart: the new run makes its objects again."""
         self._shown_key = self._chans_key = None
         self._fed = 0.0
+
+    def title(self, snap: Snapshot | None) -> str:
+        """The program's name, and once its main process has ended, how
+        (`dead.py · exited 3`): a shell would say so, and the verdict alone
+        does not."""
+        title = str(self.source.scenario.title)
+        main = snap.processes[0] if snap is not None and snap.processes else None
+        if main is not None and main.exitcode is not None:
+            title += f" · {exit_words(main.exitcode)}"
+        return title
 
     def shown(self, snap: Snapshot) -> Shown | None:
         """The panels to show, when what the program has made changed (else None)."""
