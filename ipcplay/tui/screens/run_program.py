@@ -73,7 +73,8 @@ class ProgramView:
         (`dead.py · exited 3`): a shell would say so, and the verdict alone
         does not."""
         title = str(self.source.scenario.title)
-        main = snap.processes[0] if snap is not None and snap.processes else None
+        procs = snap.processes if snap is not None else ()
+        main = next((p for p in procs if p.index == 0), None)  # the program's own process
         if main is not None and main.exitcode is not None:
             title += f" · {exit_words(main.exitcode)}"
         return title
