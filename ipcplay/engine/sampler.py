@@ -76,6 +76,7 @@ class Sampler:
         self.shared_watch = SharedWatch(self.topology, layout, list(shared or []), managers)
         self.os_reader = OsReader(layout.nproc)
         self._zeros = [0] * (layout.nchan * B.CHAN_SLOTS + layout.nshared * B.SHARED_SLOTS)
+        self._ended: dict[int, list[int]] = {}  # ended processes' last copy (see _read)
         self._tick = 0
         self._seq = 0
         self._stuck_sig: tuple[Any, ...] | None = None
@@ -150,19 +151,31 @@ class Sampler:
         """Each process's header and the slots of the objects it uses, copied
         once: everything else in the tick reads these lists. Measured hot
         path (benchmarks/observer.py): short local names on purpose."""
-        mv, layout, zeros = self.mv, self.layout, self._zeros
+        mv, layout, zeros, ended = self.mv, self.layout, self._zeros, self._ended
         used_c, used_s = self.topology.used_channels, self.topology.used_shared
         shared0 = B.HEADER_SLOTS + layout.nchan * B.CHAN_SLOTS
+        hs = B.HEADER_SLOTS
         vals = []
         for p in range(len(self.topology.processes)):
             base = layout.proc(p)
-            v = mv[base : base + B.HEADER_SLOTS].tolist() + zeros
+            v = ended.get(p)
+            if v is not None:  # its object slots are final: only the header may move
+                v[0:hs] = mv[base : base + hs].tolist()
+                vals.append(v)
+                continue
+            v = mv[base : base + hs].tolist() + zeros
             for c in used_c[p]:
-                cb = B.HEADER_SLOTS + c * B.CHAN_SLOTS
+                cb = hs + c * B.CHAN_SLOTS
                 v[cb : cb + B.CHAN_SLOTS] = mv[base + cb : base + cb + B.CHAN_SLOTS].tolist()
             for o in used_s[p]:
                 sb = shared0 + o * B.SHARED_SLOTS
                 v[sb : sb + B.SHARED_SLOTS] = mv[base + sb : base + sb + B.SHARED_SLOTS].tolist()
+            if v[B.P_ENDED_NS] and v[B.P_EXIT_STATUS]:
+                # A watched program's process that has said its last word
+                # (watch_runtime.Runtime.leave): nothing of it moves again but
+                # what its parent and the observer write in its header. A
+                # thousand ended processes cost a header each, not a copy.
+                ended[p] = v
             vals.append(v)
         return vals
 

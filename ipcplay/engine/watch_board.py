@@ -36,8 +36,8 @@ from ipcplay.engine.registry import Registry
 ENV = "IPCPLAY_WATCH"
 
 PROC_CAP = 1536  # processes over a whole run
-CHAN_CAP = 128  # channels (a Queue, a Pipe...) over a whole run
-SHARED_CAP = 128  # shared objects (a Lock, a Value...) over a whole run
+CHAN_CAP = 256  # channels (a Queue, a Pipe...) over a whole run
+SHARED_CAP = 256  # shared objects (a Lock, a Value...) over a whole run
 NOTE_CAP = 64
 
 # The board's global slots 4..7 (engine/board.py leaves them free).

@@ -22,13 +22,12 @@ processes are the program's own.
 
 from __future__ import annotations
 
-import linecache
 import os
-import re
 import sys
 from typing import Any
 
 from ipcplay.engine import watch_objects as W
+from ipcplay.engine.watch_names import binding_name, unique
 from ipcplay.engine.watch_pool import install_pools, worker_role
 from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, runtime
 from ipcplay.engine.watch_shared import SHARED_CLASSES as DATA_CLASSES
@@ -37,48 +36,7 @@ _installed = False
 SHARED_CLASSES = {**W.SHARED_CLASSES, **DATA_CLASSES}
 FACTORIES = (*W.CHANNEL_CLASSES, *SHARED_CLASSES)
 
-# `name = ...`, `self.name = ...`, `name: T = ...`
-_ONE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
-# `with X(...) as name:`
-_WITH = re.compile(r"^\s*(?:async\s+)?with\s.*\bas\s+([A-Za-z_]\w*)\s*[:,)]")
-# `a, b = ...`, `(a, b) = ...`
-_TWO = re.compile(
-    r"^\s*\(?\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*,\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\)?\s*=(?!=)"
-)
-
 BOOT_LINE = "import ipcplay.engine.watch_hooks as _w; _w.install()\n"
-
-
-def program_frame() -> Any:
-    """The innermost frame of the program's own code (None if none)."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_NOT_THE_PROGRAM):
-        frame = frame.f_back
-    return frame
-
-
-def binding_name(kind: str, pair: bool = False) -> str:
-    """The name the program's line binds the new object to, else
-    `Queue@file.py:27`. Read from the source line (linecache), once per
-    object made: never on a put or a get."""
-    frame = program_frame()
-    if frame is None:
-        return kind
-    file, line = frame.f_code.co_filename, frame.f_lineno
-    text = linecache.getline(file, line)
-    two = _TWO.match(text) if pair else None
-    if two:
-        return f"{two.group(1)}/{two.group(2)}"
-    one = _ONE.match(text) or _WITH.match(text)
-    if one:
-        return one.group(1)
-    return f"{kind}@{os.path.basename(file)}:{line}"
-
-
-def _unique(rt: Runtime, name: str) -> str:
-    seen = rt.names.get(name, 0) + 1
-    rt.names[name] = seen
-    return name if seen == 1 else f"{name}#{seen}"
 
 
 def _from_inside() -> bool:
@@ -92,7 +50,7 @@ def _channel(rt: Runtime | None, raw: Any, kind: str, name: str, maxsize: int = 
     cls = W.CHANNEL_CLASSES[kind]
     if rt is None:
         return cls(raw, kind, name, -1, -1, maxsize)
-    name = _unique(rt, name)
+    name = unique(rt, name)
     index, slot = rt.register_object("channel", kind, name, maxsize=maxsize, **shape)
     return cls(raw, kind, name, index, slot, maxsize)
 
@@ -101,7 +59,7 @@ def _shared(rt: Runtime | None, raw: Any, kind: str, name: str, **shape: Any):
     cls = SHARED_CLASSES[kind]
     if rt is None:
         return cls(raw, kind, name, -1, -1)
-    name = _unique(rt, name)
+    name = unique(rt, name)
     index, slot = rt.register_object("shared", kind, name, **shape)
     return cls(raw, kind, name, index, slot)
 
@@ -155,7 +113,7 @@ def _patch_context(ctx_class: Any) -> dict[str, Any]:
             return W.WatchedConnection(a, "Pipe", name, -1, -1), W.WatchedConnection(
                 b, "Pipe", name, -1, -1
             )
-        name = _unique(rt, name)
+        name = unique(rt, name)
         index, slot = rt.register_object("channel", "Pipe", name, duplex=duplex, pipe_like=True)
         return (
             W.WatchedConnection(a, "Pipe", name, index, slot),
@@ -193,7 +151,7 @@ def _patch_data(ctx_class: Any, orig: dict[str, Any]) -> None:
         shape = _data_shape(raw, typecode_or_type, lock, array=kind == "Array")
         if lock is False:  # a bare ctypes object: its value is shown, its updates not counted
             if rt is not None:
-                rt.register_object("shared", kind, _unique(rt, binding_name(kind)), **shape)
+                rt.register_object("shared", kind, unique(rt, binding_name(kind)), **shape)
             return raw
         return _shared(rt, raw, kind, binding_name(kind), **shape)
 

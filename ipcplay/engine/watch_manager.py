@@ -60,13 +60,13 @@ GETS = frozenset({"get", "get_nowait"})
 
 
 def _register(rt: Runtime, proxy: Any) -> None:
-    from ipcplay.engine.watch_hooks import _unique, binding_name
+    from ipcplay.engine.watch_names import binding_name, unique
 
     typeid = getattr(proxy._token, "typeid", "")
     family, kind = KINDS.get(typeid, ("", ""))
     if not family:
         return
-    name = _unique(rt, binding_name(kind))
+    name = unique(rt, binding_name(kind))
     index, slot = rt.register_object(family, kind, name, remote=True)
     if index >= 0:
         proxy.__dict__["_ipcplay_obj"] = (family, index, slot)

@@ -90,15 +90,15 @@ class _CountingReader:
 
 
 def _register(rt: Runtime, raw: Any, kind: str, name: str, cls: type, maxsize: int = 0) -> Any:
-    from ipcplay.engine.watch_hooks import _unique
+    from ipcplay.engine.watch_names import unique
 
-    name = _unique(rt, name)
+    name = unique(rt, name)
     index, slot = rt.register_object("channel", kind, name, maxsize=maxsize)
     return cls(raw, kind, name, index, slot, maxsize)
 
 
 def _owner_name(default: str) -> str:
-    from ipcplay.engine.watch_hooks import binding_name
+    from ipcplay.engine.watch_names import binding_name
 
     name = binding_name(default)
     return default.lower() if "@" in name else name
