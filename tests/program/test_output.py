@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from watched import names, pids, process, still_alive, watch, write
 
 CHATTY = """
@@ -127,3 +128,60 @@ def test_headless_a_child_traceback_passes_through_to_stderr(tmp_path: Path) -> 
     assert run.stdout == "before the error\nworker ended with 1\n"
     assert "Process worker:\nTraceback (most recent call last):\n" in run.stderr
     assert "KeyError: 'no such key'\n" in run.stderr
+
+
+MODULE_LEVEL_PRINT = """
+import multiprocessing as mp
+import sys
+
+print("imported as", __name__)
+print("and said so on stderr", file=sys.stderr)
+
+
+def work():
+    print("working")
+
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    p = mp.Process(target=work, name="child")
+    p.start()
+    p.join(20)
+"""
+
+
+def test_module_level_output_of_a_spawned_child_is_somewhere(tmp_path: Path) -> None:
+    """A spawned child imports the main module (as __mp_main__) before it
+    runs: what that prints is in the report, once per process."""
+    path = write(tmp_path, "module_print.py", MODULE_LEVEL_PRINT)
+    report = watch(path.name, cwd=tmp_path).report
+    out = "".join(p["stdout"] for p in report["processes"])
+    assert sorted(out.splitlines()) == [
+        "imported as __main__",
+        "imported as __mp_main__",
+        "working",
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "What a spawned child prints while it imports the main module (a module-level "
+        "print, a warning, the RuntimeError of a program without its __main__ guard) is "
+        "under main in --json: the child captures its output in _bootstrap "
+        "(Runtime.capture_output), after spawn's prepare() has imported the main module "
+        "with the stdout and stderr it inherited from main. Suggested fix: capture from "
+        "the spawn command line's first line (BOOT_LINE) with the child's index carried "
+        "in the preparation data (a stowaway in get_preparation_data, as coverage.py "
+        "does), or hand the pipes over as 'not yet known' and name the process once the "
+        "Ticket arrives."
+    ),
+)
+def test_module_level_output_of_a_spawned_child_is_that_childs(tmp_path: Path) -> None:
+    path = write(tmp_path, "module_print.py", MODULE_LEVEL_PRINT)
+    report = watch(path.name, cwd=tmp_path).report
+    main, child = process(report, "main"), process(report, "child")
+    assert main["stdout"] == "imported as __main__\n"
+    assert main["stderr"] == "and said so on stderr\n"
+    assert child["stdout"] == "imported as __mp_main__\nworking\n"
+    assert child["stderr"] == "and said so on stderr\n"
