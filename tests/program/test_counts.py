@@ -327,3 +327,48 @@ def test_a_queue_made_from_the_queues_class_is_counted(tmp_path: Path) -> None:
     assert process(report, "main")["stdout"] == "3\n"
     box = channel(report, "box")
     assert (box["puts"], box["gets"]) == (2, 2)
+
+
+BINDINGS = """
+import multiprocessing as mp
+from multiprocessing import Pipe, Queue
+
+
+class Box:
+    def __init__(self):
+        self.inbox = Queue()
+        self.left, self.right = Pipe()
+
+
+if __name__ == "__main__":
+    spread = mp.Queue(
+        maxsize=3,
+    )
+    typed: mp.Queue = mp.Queue()
+    (first, second) = mp.Pipe()
+    lanes = [mp.Queue() for _ in range(2)]
+    box = Box()
+    print(mp.Queue().empty())
+    counter = mp.Value("i", 0)
+    gate = mp.Lock()
+"""
+
+
+def test_objects_are_named_by_what_the_program_binds_them_to(tmp_path: Path) -> None:
+    """A name, an attribute, a pair, an annotated name, a call over several
+    lines; a list's are numbered; one bound to nothing is named by its line."""
+    path = write(tmp_path, "bindings.py", BINDINGS)
+    report = watch(path.name, cwd=tmp_path).report
+    unbound = line_of(BINDINGS, "print(mp.Queue().empty())")
+    assert names(report["channels"]) == [
+        "spread",
+        "typed",
+        "first/second",
+        "lanes",
+        "lanes#2",
+        "inbox",
+        "left/right",
+        f"Queue@bindings.py:{unbound}",
+    ]
+    assert channel(report, "spread")["maxsize"] == 3
+    assert names(report["shared"]) == ["counter", "gate"]
