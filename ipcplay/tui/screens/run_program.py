@@ -62,6 +62,7 @@ class ProgramView:
         self._chans_key: tuple[object, ...] | None = None
         self._chans: list[str] = []
         self._fed = 0.0  # when the Output tab last took new lines (snapshot time)
+        self._heading = ""
 
     def reset(self) -> None:
         """A restart: the new run makes its objects again."""
@@ -119,8 +120,11 @@ class ProgramView:
             return
         self._fed = snap.t
         view.set_names({p.index: p.name for p in snap.processes})
-        if view.feed(self.source.output_since(view.next_seq)) or head.content == "":
-            head.update(view.heading())
+        view.feed(self.source.output_since(view.next_seq))
+        heading = view.heading()
+        if heading != self._heading:  # after a restart too, before anything is printed
+            self._heading = heading
+            head.update(heading)
 
     def filter_output(
         self, view: OutputView, head: Static, snap: Snapshot | None, name: str | None
@@ -130,6 +134,7 @@ class ProgramView:
         index = next((p.index for p in (snap.processes if snap else ()) if p.name == name), None)
         view.set_filter(None if view.filter is not None or index is None else index)
         head.update(view.heading())
+        self._heading = ""  # the next snapshot redraws it too
         return f"output: {'every process' if view.filter is None else f'only {name}'}"
 
     def channels_of(self, snap: Snapshot, name: str) -> list[str]:
