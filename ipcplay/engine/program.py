@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -241,18 +242,31 @@ class ProgramEngine:
         return self._sampler.sample()
 
     def _sample_loop(self) -> None:
+        """Sample at the rate asked, and at once when the main process ends:
+        a short program's run is over when it is, not a tick later."""
+        main_fd = _pidfd(self._popen.pid) if self._popen is not None else -1
         next_t = time.monotonic()
-        while not self._stop.is_set():
-            assert self._sampler is not None
-            if time.monotonic() >= next_t:
-                snap = self._sample()
-                self._latest = snap
-                if self._on_snapshot is not None:
-                    self._on_snapshot(snap)
-                next_t += 1.0 / self.sample_hz
-                if next_t < time.monotonic():
-                    next_t = time.monotonic()
-            self._stop.wait(max(0.0, next_t - time.monotonic()))
+        try:
+            while not self._stop.is_set():
+                assert self._sampler is not None
+                if time.monotonic() >= next_t:
+                    snap = self._sample()
+                    self._latest = snap
+                    if self._on_snapshot is not None:
+                        self._on_snapshot(snap)
+                    next_t += 1.0 / self.sample_hz
+                    if next_t < time.monotonic():
+                        next_t = time.monotonic()
+                wait = max(0.0, min(next_t - time.monotonic(), 0.05))
+                if main_fd >= 0 and select.select([main_fd], [], [], wait)[0]:
+                    os.close(main_fd)
+                    main_fd = -1
+                    next_t = time.monotonic()  # it has ended: look now
+                elif main_fd < 0:
+                    self._stop.wait(wait)
+        finally:
+            if main_fd >= 0:
+                os.close(main_fd)
 
     @property
     def latest(self) -> Snapshot:
@@ -309,7 +323,7 @@ class ProgramEngine:
                 break
             if duration is not None and time.monotonic() - self._t0 >= duration:
                 break
-            time.sleep(0.02)
+            time.sleep(0.005)
         last = self.latest
         stuck = last.stuck
         final = self.shutdown()
@@ -508,6 +522,13 @@ class ProgramEngine:
             if sample.name == name:
                 return sample
         raise KeyError(name)
+
+
+def _pidfd(pid: int) -> int:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
 
 
 def _verdict(reason: str, final: Snapshot, stuck: Any) -> str:

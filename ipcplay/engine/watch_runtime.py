@@ -30,7 +30,9 @@ from ipcplay.engine.watch_board import ENV, WatchBoard, WatchSpec
 # concurrent.futures, and ipcplay).
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MP = os.path.dirname(os.path.abspath(__import__("multiprocessing").__file__))
-_CF = os.path.dirname(os.path.abspath(__import__("concurrent.futures").__file__))
+# concurrent/futures beside it in the standard library, found without importing
+# it (with logging, it was a third of a watched child's start-up).
+_CF = os.path.join(os.path.dirname(_MP), "concurrent", "futures")
 _NOT_THE_PROGRAM = (_HERE + os.sep, _MP + os.sep, _CF + os.sep, "<frozen ")
 
 
