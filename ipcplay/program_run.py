@@ -16,15 +16,13 @@ import threading
 from dataclasses import dataclass
 from typing import IO, Any
 
-from rich.console import Console
-from rich.text import Text
-
-from ipcplay import trace
 from ipcplay.engine.program import Program, ProgramEngine, ProgramOutcome
 from ipcplay.engine.tracker import start_tracker
-from ipcplay.headless import tables
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
+
+# The report's modules (rich, the tables, the trace) are imported once the
+# program has run: before, they would only delay its start.
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,8 @@ def run_program(program: Program, options: ProgramOptions) -> int:
         out.write(json.dumps(report) + "\n")
     else:
         engine.close()
+        from rich.console import Console
+
         _print_report(Console(file=options.err, soft_wrap=True), program, outcome, options)
     return EXIT_CODES.get(outcome.verdict, 1)
 
@@ -116,8 +116,12 @@ def json_report(
 
 
 def _print_report(
-    console: Console, program: Program, outcome: ProgramOutcome, options: ProgramOptions
+    console: Any, program: Program, outcome: ProgramOutcome, options: ProgramOptions
 ) -> None:
+    from rich.text import Text
+
+    from ipcplay.headless import tables
+
     console.print(tables(neutralise(program.title, multiline=False), outcome.snapshot))
     style = "green" if outcome.verdict == "completed" else "bold red"
     line = Text(f"verdict: {outcome.verdict} after {outcome.duration_s:.2f} s", style=style)
@@ -147,6 +151,8 @@ def _trace(program: Program, options: ProgramOptions, outcome: ProgramOutcome) -
     if options.trace_out is None or journal is None or getattr(journal, "error", None):
         return None
     journal.seek(0)
+    from ipcplay import trace
+
     pipes = {c.name for c in outcome.snapshot.channels if c.kind == "Pipe"}
     stats = trace.write_for(journal, pipes, program.target, program.title, options.trace_out)
     options.trace_out.flush()

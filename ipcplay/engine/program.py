@@ -41,6 +41,7 @@ from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
 from ipcplay.engine.watch_board import (
+    BOOT,
     ENV,
     G_UNCOUNTED,
     WatchBoard,
@@ -48,7 +49,6 @@ from ipcplay.engine.watch_board import (
     group_members,
     kill_group,
 )
-from ipcplay.engine.watch_boot import BOOT
 
 GUARD = "from ipcplay.engine.watch_guard import main; main()"
 

@@ -34,6 +34,9 @@ from ipcplay.engine import board as B
 from ipcplay.engine.registry import Registry
 
 ENV = "IPCPLAY_WATCH"
+# The command line of a watched program's main process (engine/watch_boot.py),
+# here so the observer need not import the program's side to start it.
+BOOT = "from ipcplay.engine.watch_boot import main; main()"
 
 PROC_CAP = 1536  # processes over a whole run
 CHAN_CAP = 256  # channels (a Queue, a Pipe...) over a whole run

@@ -25,7 +25,6 @@ from ipcplay.engine import board as B
 from ipcplay.engine.watch_hooks import install
 from ipcplay.engine.watch_runtime import line_buffered
 
-BOOT = "from ipcplay.engine.watch_boot import main; main()"
 MAIN = 0  # the main process's index
 
 
