@@ -7,14 +7,19 @@ plainly must not notice it is watched (issue 17, part 1).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from watched import (
     ipcplay,
     line_of,
     names,
     pids,
     plain,
+    plain_env,
     process,
     still_alive,
     watch,
@@ -275,3 +280,55 @@ def test_the_program_reads_no_option_meant_for_ipcplay(tmp_path: Path) -> None:
     run = ipcplay("run", path.name, "--json", "--", "--json", "--duration", "1", cwd=tmp_path)
     assert run.code == 0, run.stderr
     assert process(run.report, "main")["stdout"] == "['--json', '--duration', '1']\n"
+
+
+READS_STDIN = """
+import multiprocessing as mp
+import sys
+
+
+def child(q):
+    q.put("child")
+
+
+if __name__ == "__main__":
+    q = mp.Queue()
+    p = mp.Process(target=child, args=(q,))
+    p.start()
+    print("read:", sys.stdin.read().strip(), q.get(timeout=20))
+    p.join(20)
+"""
+
+
+def _with_stdin(folder: Path, *options: str) -> str:
+    path = write(folder, "reads.py", READS_STDIN)
+    done = subprocess.run(
+        [sys.executable, "-m", "ipcplay", "run", path.name, *options],
+        cwd=folder,
+        env=plain_env(),
+        input=b"from the pipe\n",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def test_headless_the_program_reads_its_standard_input(tmp_path: Path) -> None:
+    assert _with_stdin(tmp_path) == "read: from the pipe child\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "With --json the program's standard input is /dev/null: `echo x | ipcplay run "
+        "prog.py --json` reads nothing where `echo x | python prog.py` reads x. "
+        "ProgramEngine._start_main gives stdin=DEVNULL whenever output is captured, which "
+        "only the TUI needs (it owns the terminal). Suggested fix: a separate engine "
+        "option, stdin passed through for `ipcplay run`, /dev/null for the TUI."
+    ),
+)
+def test_with_json_the_program_reads_its_standard_input(tmp_path: Path) -> None:
+    out = json.loads(_with_stdin(tmp_path, "--json"))
+    assert process(out, "main")["stdout"] == "read: from the pipe child\n"
