@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
 
 # The guard below comes before the other imports (rich takes a while to load),
 # and needs only what the interpreter has already loaded, so that a Ctrl+C in
@@ -39,14 +40,9 @@ if _is_the_command() and signal.getsignal(signal.SIGINT) is signal.default_int_h
 
 from pathlib import Path
 
-from rich.console import Console
-from rich.text import Text
-
 from ipcplay.cli_args import SUBCOMMANDS, main_parser, tui_parser
 from ipcplay.cli_outputs import say_error
 from ipcplay.cli_program import cmd_run_program, is_program, tui_program
-from ipcplay.cli_record import cmd_record
-from ipcplay.cli_run import cmd_export, cmd_run
 from ipcplay.report import EXIT_CODES
 from ipcplay.safetext import neutralise
 from ipcplay.sink import Sink
@@ -55,6 +51,9 @@ _parser = main_parser  # the name a test (and older tools) call to build the par
 
 
 def cmd_list() -> int:
+    from rich.console import Console
+    from rich.text import Text
+
     from ipcplay.scenario import list_presets
 
     console = Console(soft_wrap=True)
@@ -67,8 +66,10 @@ def cmd_list() -> int:
     return 0
 
 
-def _list_examples(console: Console) -> None:
+def _list_examples(console: Any) -> None:
     """The second section: the programs ipcplay ships, run by file name alone."""
+    from rich.text import Text
+
     from ipcplay.example_programs import list_examples
 
     examples = list_examples()
@@ -221,11 +222,19 @@ def _main(argv: list[str]) -> int:
         return cmd_list()
     if args.command == "check":
         return cmd_check(args.files)
+    # Each command's module loads when it runs: `run PROGRAM.py` (above) need
+    # not wait for rich and the scenario's modules to start the program.
     if args.command == "run":
+        from ipcplay.cli_run import cmd_run
+
         return cmd_run(args)
     if args.command == "record":
+        from ipcplay.cli_record import cmd_record
+
         return cmd_record(args)
     if args.command == "export":
+        from ipcplay.cli_run import cmd_export
+
         return cmd_export(args)
     main_parser().print_help()
     return 0

@@ -32,12 +32,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.program_output import OutputCollector, OutputLine
 from ipcplay.engine.program_procs import MainView, ProgramProcesses, map_data
-from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
 from ipcplay.engine.watch_board import (
@@ -49,6 +48,9 @@ from ipcplay.engine.watch_board import (
     group_members,
     kill_group,
 )
+
+if TYPE_CHECKING:
+    from ipcplay.engine.sampler import Sampler
 
 GUARD = "from ipcplay.engine.watch_guard import main; main()"
 
@@ -141,6 +143,10 @@ class ProgramEngine:
                 raise ProgramError(f"could not start the program: {exc}") from exc
             raise
         assert self._popen is not None
+        # Imported once the program is on its way (psutil and the sampler
+        # load while its interpreter starts, on the other core).
+        from ipcplay.engine.sampler import Sampler
+
         self._procs = ProgramProcesses(board.mv, board.layout, MainView(self._popen))
         self._sampler = Sampler(
             board.layout,
