@@ -299,3 +299,15 @@ async def test_the_status_line_says_how_the_programs_main_ended() -> None:
         await pilot.pause()
         await pilot.pause()
         assert "dead.py · exited 3" in screen.query_one(StatusBar).plain
+
+
+async def test_zoomed_output_takes_the_arrows_and_unzoomed_the_rows_get_them_back() -> None:
+    app = IpcplayApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("o", "m")
+        await pilot.pause()
+        assert app.focused is screen.query_one(OutputView)
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.focused is screen.query_one("#proc-rows")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from textual.binding import ActiveBinding
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widgets import TabbedContent
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -170,4 +171,8 @@ class KeysByState(Screen[None]):
         if maximized is None:
             with contextlib.suppress(NoMatches):
                 self.query_one("#proc-rows").focus()
+        elif self.program is not None:  # a program's output, zoomed: the arrows scroll it
+            with contextlib.suppress(NoMatches):
+                if self.query_one("#bottom", TabbedContent).active == "tab-output":
+                    self.query_one("#output").focus()
         self.refresh_keys()
