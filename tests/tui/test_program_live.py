@@ -133,3 +133,48 @@ async def test_preset_only_keys_say_why_and_do_nothing(program: Program) -> None
         assert any("slow motion is for presets" in m for m in said)
         assert any("tours are for presets" in m for m in said)
         await pilot.press("q")
+
+
+BURST = """\
+import multiprocessing as mp
+
+
+def work(q, n):
+    q.put(n)
+
+
+if __name__ == "__main__":
+    q = mp.Queue()
+    for batch in range(2):
+        ps = [mp.Process(target=work, args=(q, n)) for n in range(40)]
+        for p in ps:
+            p.start()
+        total = sum(q.get() for _ in ps)
+        for p in ps:
+            p.join()
+    print("total", total, flush=True)
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_processes_started_in_bursts_are_followed_to_the_end(tmp_path: Path) -> None:
+    """Eighty processes, forty at a time: the screen keeps getting snapshots
+    (the sampler once died on a process registered after it read the
+    topology) until the program has ended, and counts every one."""
+    path = tmp_path / "burst.py"
+    path.write_text(BURST)
+    app = IpcplayApp(program=Program(str(path)), hz=10)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_shown(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.snap is not None
+                and app.screen.snap.finished
+            ),
+            60.0,
+        )
+        snap = app.screen.snap
+        assert len(snap.processes) == 81
+        assert [c.puts for c in snap.channels] == [80]
+        await pilot.press("q")
