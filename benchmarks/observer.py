@@ -605,11 +605,12 @@ def measure_latency(
             t0 = time.perf_counter()
             tmux.send(name, key)
             hit = _poll(tmux, name, pred, 2.0)
-            if hit is None:
+            if hit is None:  # a miss (counted, not timed): shown later, or never
                 res.missed += 1
                 if _poll(tmux, name, pred, 3.0) is None:
                     continue  # never shown: nothing to close
-            res.samples_ms.append((hit[0] - t0) * 1000)
+            else:
+                res.samples_ms.append((hit[0] - t0) * 1000)
         tmux.send(name, close)
         if not _gone(tmux, name, pred, 3.0):
             res.note = f"the screen did not go back after {close!r}; stopped pressing"
