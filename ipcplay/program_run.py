@@ -63,6 +63,7 @@ def run_program(program: Program, options: ProgramOptions) -> int:
         sample_hz=options.hz,
         capture=options.as_json,
         previews=options.previews,
+        own_stdin=True,  # as under python PROGRAM.py: it reads what ipcplay is given
     )
     try:
         outcome = engine.run(options.duration, stop)

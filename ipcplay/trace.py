@@ -65,10 +65,10 @@ def build_for(
         tracks.slices += _lone_wait(tracks.out, wait, pipes)
     flows, unpaired = _flows(tracks.anchors, pipes)
     meta = []
-    for pid, name in tracks.names.items():
-        meta.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
+    for pid, process in tracks.names.items():
+        meta.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": process}})
         meta.append(
-            {"ph": "M", "name": "thread_name", "pid": pid, "tid": pid, "args": {"name": name}}
+            {"ph": "M", "name": "thread_name", "pid": pid, "tid": pid, "args": {"name": process}}
         )
     trace = {
         "traceEvents": meta + tracks.out + flows,

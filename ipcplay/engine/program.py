@@ -99,8 +99,14 @@ class ProgramEngine:
         hang_after: float = 1.0,
         on_snapshot: Callable[[Snapshot], None] | None = None,
         previews: bool = True,
+        own_stdin: bool = False,
     ) -> None:
+        """`capture`: each process's output is kept apart (the TUI, --json);
+        else it goes where ipcplay's own goes. `own_stdin`: the program reads
+        ipcplay's standard input (`ipcplay run`); else /dev/null (the TUI owns
+        the terminal)."""
         self.program = program
+        self._own_stdin = own_stdin
         self.sample_hz = sample_hz
         self._journal_events = journal_events
         self._journal_out = journal_out
@@ -211,7 +217,7 @@ class ProgramEngine:
             self.program.command(),
             env=env,
             pass_fds=(board.fd,),
-            stdin=subprocess.DEVNULL if self._capture else None,
+            stdin=None if self._own_stdin else subprocess.DEVNULL,
             stdout=pipe,
             stderr=pipe,
             start_new_session=True,
@@ -358,6 +364,10 @@ class ProgramEngine:
             self._thread.join(5)
         if self._popen is not None and not self._ended():
             if self._sampler is not None:
+                # A fresh look: a process started since the last tick is one
+                # ipcplay stops too, not one that crashed.
+                with contextlib.suppress(Exception):
+                    self._latest = self._sample()
                 self._sampler.stopped_by_engine.update(self._live_indices())
             self._kill_group(signal.SIGCONT)
             for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, term_wait)):

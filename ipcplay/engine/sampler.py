@@ -235,7 +235,9 @@ class Sampler:
         wait on one waits for every other live process; only a lock's holder
         and a joined process are known exactly. A hang is then named only
         when every process that could end it is itself stuck."""
-        alive = [q for q, live in enumerate(tick.alive) if live]
+        # Alive and still able to act: not one that has said its last word
+        # (a zombie its parent has not reaped yet puts nothing).
+        alive = [q for q, live in enumerate(tick.alive) if live and not tick.vals[q][B.P_ENDED_NS]]
         for p, wait in list(tick.waits.items()):
             values = tick.vals[p]
             joining = not values[B.P_MARK] and values[B.P_ACTIVITY] == B.ACT_JOINING

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from watched import (
     ipcplay,
     line_of,
@@ -319,16 +318,6 @@ def test_headless_the_program_reads_its_standard_input(tmp_path: Path) -> None:
     assert _with_stdin(tmp_path) == "read: from the pipe child\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "With --json the program's standard input is /dev/null: `echo x | ipcplay run "
-        "prog.py --json` reads nothing where `echo x | python prog.py` reads x. "
-        "ProgramEngine._start_main gives stdin=DEVNULL whenever output is captured, which "
-        "only the TUI needs (it owns the terminal). Suggested fix: a separate engine "
-        "option, stdin passed through for `ipcplay run`, /dev/null for the TUI."
-    ),
-)
 def test_with_json_the_program_reads_its_standard_input(tmp_path: Path) -> None:
     out = json.loads(_with_stdin(tmp_path, "--json"))
     assert process(out, "main")["stdout"] == "read: from the pipe child\n"

@@ -231,18 +231,6 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A process started since ipcplay's last sample is not marked as stopped by "
-        "ipcplay when a run is interrupted (or ends by --duration or a stuck verdict): "
-        "ProgramEngine.shutdown takes the live processes from self.latest, sampled up to "
-        "1/hz s before. It then ends by the SIGINT ipcplay sent (status 1, not 'stopped "
-        "by ipcplay'), so the verdict is 'crashed' and the exit status 6 instead of "
-        "'interrupted' and 130. Suggested fix: after joining the sampler thread, take one "
-        "fresh sample (or read the registry) before _live_indices()."
-    ),
-)
 def test_a_process_started_just_before_ipcplay_stops_is_stopped_by_ipcplay(
     tmp_path: Path,
 ) -> None:

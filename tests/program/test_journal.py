@@ -100,15 +100,6 @@ def test_the_trace_names_the_processes(journaled: Any) -> None:
     assert report["trace"]["file"] == "run.trace.json"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The trace of a program says otherData.scenario is its last process's name "
-        "(here 'consumer' or 'producer'), not the program: in trace.build_for the loop "
-        "`for pid, name in tracks.names.items()` rebinds the parameter `name`. Suggested "
-        "fix: rename the loop variable (`for pid, process in ...`)."
-    ),
-)
 def test_the_trace_names_the_program(journaled: Any) -> None:
     _, _, trace = journaled
     assert trace["otherData"]["scenario"] == "journaled.py"

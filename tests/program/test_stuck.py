@@ -233,18 +233,6 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "JoinableQueue.join() waiting for a task_done() that no live process will call "
-        "(the worker got all three tasks, marked two done, and exited) is not a hang to "
-        "ipcplay: main is shown blocked in join on 'tasks', but the run goes on until "
-        "--duration (verdict timeout). Suggested fix: in the stuck analysis, a join on a "
-        "JoinableQueue with unfinished tasks is stuck when every process that got from it "
-        "has ended (or is itself stuck) and no live process other than the joiner can put "
-        "or call task_done; name the join's line as for a get."
-    ),
-)
 def test_a_join_waiting_for_a_task_done_nobody_will_call_is_a_hang(tmp_path: Path) -> None:
     path = write(tmp_path, "no_task_done.py", MISSING_TASK_DONE)
     report = watch(path.name, "--duration", "5", cwd=tmp_path).report
