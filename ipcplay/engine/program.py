@@ -130,6 +130,9 @@ class ProgramEngine:
         self.clock = None
         self.leftovers: dict[str, int] = {}
         self.speed = 1.0
+        # A sample that raised (a bug of ours, never the program's): the
+        # sampler goes on with the next tick, and this says what happened.
+        self.sample_error: str | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -262,7 +265,13 @@ class ProgramEngine:
             while not self._stop.is_set():
                 assert self._sampler is not None
                 if time.monotonic() >= next_t:
-                    snap = self._sample()
+                    try:
+                        snap = self._sample()
+                    except Exception as exc:  # keep watching; say it once
+                        if self.sample_error is None:
+                            self.sample_error = f"{type(exc).__name__}: {exc}"
+                        next_t = time.monotonic() + 1.0 / self.sample_hz
+                        continue
                     self._latest = snap
                     if self._on_snapshot is not None:
                         self._on_snapshot(snap)

@@ -88,7 +88,10 @@ class EventStream:
         board (written before the event that names it was committed)."""
         mv, layout = self.mv, self.layout
         raw = None
-        for chan in self.topology.used_channels[p]:
+        used = self.topology.used_channels
+        if p >= len(used):  # registered since this topology was read: next tick
+            return
+        for chan in used[p]:
             area = layout.preview(p, chan)
             for at in range(area, area + B.PREVIEWS * B.PREVIEW_SLOTS, B.PREVIEW_SLOTS):
                 message = mv[at]

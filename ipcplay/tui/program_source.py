@@ -47,12 +47,8 @@ A program sets its own pace: the rate keys, poison pills, slow motion and \
 tours are for presets."""
 
 
-PREVIEWS = False
-"""Message previews in the event log. Off: with them, the sampler thread
-died (IndexError in sampler_events._read_previews: a process registered after
-the topology was read has no `used_channels` entry) as soon as a program
-started processes quickly (50 at a time), and the screen froze on its last
-snapshot. Back on once the sampler skips a process it does not know yet."""
+PREVIEWS = True
+"""Message previews in the event log (`put 'hello'`), as for a scenario."""
 
 
 @dataclass(frozen=True)
