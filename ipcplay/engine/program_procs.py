@@ -157,11 +157,37 @@ class MappedData:
             self._map.close()
 
 
-def map_data(info: ObjectInfo) -> MappedData | None:
-    """The observer's view of a Value or Array, if its memory can be mapped."""
-    if info.kind not in ("Value", "Array") or not info.memory[0] or not info.typecode:
+class MappedBlock:
+    """A watched program's SharedMemory block, as the observer reads it:
+    mapped read-only through /proc/PID/fd of the process that made it."""
+
+    name = ""  # the block's name stays the program's business
+
+    def __init__(self, info: ObjectInfo) -> None:
+        pid, fd, _, size = info.memory
+        opened = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self._map = mmap.mmap(opened, size, mmap.MAP_SHARED, mmap.PROT_READ)
+        finally:
+            os.close(opened)
+        self.buf = memoryview(self._map)
+
+    def close(self) -> None:
+        self.buf.release()
+        with contextlib.suppress(BufferError):
+            self._map.close()
+
+
+def map_data(info: ObjectInfo) -> MappedData | MappedBlock | None:
+    """The observer's view of a Value, an Array or a SharedMemory block, if
+    its memory can be mapped."""
+    if not info.memory[0]:
         return None
     try:
-        return MappedData(info)
+        if info.kind == "SharedMemory" and info.memory[1] >= 0:
+            return MappedBlock(info)
+        if info.kind in ("Value", "Array") and info.typecode:
+            return MappedData(info)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return None

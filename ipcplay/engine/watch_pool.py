@@ -21,6 +21,7 @@ and a result queue (a SimpleQueue), fed and drained by its manager thread.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib.abc import Loader, MetaPathFinder
@@ -236,6 +237,31 @@ def install_pools() -> None:
     after_import("multiprocessing.pool", patch_pool)
     after_import("concurrent.futures.process", patch_executor)
     after_import("multiprocessing.managers", patch_managers)
+    after_import("multiprocessing.shared_memory", patch_shared_memory)
+
+
+def patch_shared_memory(module: Any) -> None:
+    """A block the program creates (SharedMemory(create=True)) registers
+    itself where it is made, with its descriptor: the observer maps the very
+    block and shows its bytes. Its reads and writes are plain memory,
+    uncounted; a block attached by name is the same block, not registered
+    again."""
+    block_class = module.SharedMemory
+    init = block_class.__init__
+
+    def watched_init(self: Any, name: Any = None, create: bool = False, size: int = 0) -> None:
+        init(self, name, create, size)
+        rt = runtime()
+        if not create or rt is None or rt.proc < 0:
+            return
+        from ipcplay.engine.watch_names import binding_name, unique
+
+        label = unique(rt, binding_name("SharedMemory"))
+        memory = (os.getpid(), getattr(self, "_fd", -1), 0, self.size)
+        _, slot = rt.register_object("shared", "SharedMemory", label, size=self.size, memory=memory)
+        rt.use(slot, "uses")
+
+    block_class.__init__ = watched_init
 
 
 def worker_role(process: Any) -> str:
