@@ -6,9 +6,9 @@ and runs it under `ipcplay run --json` to check that everything it made was
 counted. Three shapes:
 
 * `steady N`: N processes in groups of four, each a producer putting a
-  64-byte item into its own Queue 50 times a second and three consumers
-  getting them, 2 ms of sleep per item (the shape of the scenario cases, so
-  the figures compare); N / 4 queues.
+  64-byte item into its own Queue `--rate` times a second (50) and three
+  consumers getting them, 2 ms of sleep per item (the shape of the scenario
+  cases, so the figures compare); N / 4 queues.
 * `churn N`: N processes over the run, started in batches of `--batch`
   (32), one batch every `--every` seconds; each puts 10 items (or --items) on one shared
   Queue, which the main process drains, and exits. Processes come and go all
@@ -56,12 +56,12 @@ def consume(q: Any) -> None:
         time.sleep(0.002)
 
 
-def steady(n: int, items: int, end: float) -> None:
+def steady(n: int, items: int, rate: float, end: float) -> None:
     groups = max(1, n // (1 + CONSUMERS))
     queues = [mp.Queue() for _ in range(groups)]
     procs = []
     for g, q in enumerate(queues):
-        procs.append(mp.Process(target=produce, args=(q, items, 50.0, end), name=f"prod{g:03d}"))
+        procs.append(mp.Process(target=produce, args=(q, items, rate, end), name=f"prod{g:03d}"))
         procs += [
             mp.Process(target=consume, args=(q,), name=f"cons{g:03d}.{c}") for c in range(CONSUMERS)
         ]
@@ -144,13 +144,14 @@ def main() -> None:
     ap.add_argument("n", type=int, help="processes (steady, churn) or objects (objects)")
     ap.add_argument("--items", type=int, default=0, help="items per producer; 0: until stopped")
     ap.add_argument("--seconds", type=float, default=3600.0, help="stop after (3600)")
+    ap.add_argument("--rate", type=float, default=50.0, help="steady: items/s per producer (50)")
     ap.add_argument("--batch", type=int, default=32, help="churn: processes per batch (32)")
     ap.add_argument("--every", type=float, default=0.5, help="churn: a batch every S (0.5)")
     ap.add_argument("--workers", type=int, default=32, help="objects: processes (32)")
     args = ap.parse_args()
     end = time.monotonic() + args.seconds
     if args.shape == "steady":
-        steady(args.n, args.items, end)
+        steady(args.n, args.items, args.rate, end)
     elif args.shape == "churn":
         churn(args.n, args.batch, args.every, args.items, end)
     else:
