@@ -889,7 +889,7 @@ def check_counted(ipcplay: str, case: Case) -> tuple[bool, str]:
         words = [*case.program[: case.program.index("--every")], "--every", "0"]
     cmd = [ipcplay, "run", str(PROGRAM), "--json", "--", *words, "--items", str(CHECK_ITEMS)]
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         report = json.loads(r.stdout)
     except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
         return False, f"`ipcplay run --json` of the program gave no report: {exc}"
