@@ -372,3 +372,51 @@ def test_objects_are_named_by_what_the_program_binds_them_to(tmp_path: Path) -> 
     ]
     assert channel(report, "spread")["maxsize"] == 3
     assert names(report["shared"]) == ["counter", "gate"]
+
+
+SHORT_LIVED = """
+import multiprocessing as mp
+
+
+def one(q, n):
+    q.put(n)
+
+
+if __name__ == "__main__":
+    q = mp.Queue()
+    total = 0
+    for batch in range(20):
+        ps = [mp.Process(target=one, args=(q, batch * 30 + k)) for k in range(30)]
+        for p in ps:
+            p.start()
+        for _ in ps:
+            total += q.get(timeout=20)
+        for p in ps:
+            p.join(20)
+    print(total)
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "A process that binds a queue, puts once and ends within one sampler tick can "
+        "lose its put (590-599 of 600 counted, every run at --hz 60): Sampler._read "
+        "freezes an ended process's copy (self._ended) with the channel slots the tick's "
+        "topology says it uses, and that topology was read before the process's add_use. "
+        "The journal has the put; the process's 'sent' is 0. Suggested fix: freeze a "
+        "process's copy only with a topology read after it was seen ended (check the "
+        "registry generation again after the copy, or freeze on the next tick)."
+    ),
+)
+def test_six_hundred_short_lived_processes_each_put_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "short_lived.py", SHORT_LIVED)
+    for _ in range(2):
+        run = watch(path.name, "--hz", "60", cwd=tmp_path, timeout=90)
+        report = run.report
+        assert run.code == 0, run.stderr
+        assert process(report, "main")["stdout"] == f"{sum(range(600))}\n"
+        assert len(report["processes"]) == 601
+        q = channel(report, "q")
+        assert (q["puts"], q["gets"], len(q["writers"])) == (600, 600, 600)
+        assert all(p["sent"] == 1 for p in report["processes"][1:])
