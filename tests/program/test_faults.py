@@ -45,6 +45,24 @@ def test_a_program_that_cannot_run_is_one_line_and_exit_2(
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--bogus"], "--bogus"),
+        (["--duration", "abc"], "--duration"),
+        (["--journal", "no/such/folder/run.jsonl"], "--journal"),
+    ],
+    ids=["unknown", "duration", "journal"],
+)
+def test_a_bad_option_is_one_line_and_exit_2_with_nothing_run(
+    tmp_path: Path, options: list[str], named: str
+) -> None:
+    marker = tmp_path / "ran"
+    write(tmp_path, "fine.py", f"open({str(marker)!r}, 'w').close()\n")
+    _one_line_exit_2(["run", "fine.py", *options], named, tmp_path)
+    assert not marker.exists()
+
+
 def test_a_folder_without_py_is_named_too(tmp_path: Path) -> None:
     (tmp_path / "somewhere").mkdir()
     _one_line_exit_2(["run", "somewhere"], "somewhere", tmp_path)
