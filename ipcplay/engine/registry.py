@@ -482,7 +482,9 @@ def _objects(values: list[int]) -> list[ObjectInfo]:
 
 def _processes(values: list[int], base: int) -> list[ProcessInfo]:
     out = []
-    for slot in range(values[R_PROCS]):
+    # The count as copied may run past the records copied (one registered in
+    # between): the next read has it.
+    for slot in range(min(values[R_PROCS], (len(values) - base) // PROC_SLOTS)):
         at = base + slot * PROC_SLOTS
         if values[at + P_INDEX] != slot + 1:
             break  # still being written

@@ -85,6 +85,13 @@ class ChannelWatch:
         if op == B.OP_GET:
             opname, reason, who, transient = self._getting(p, c, tick)
             tick.ongoing_in[c] += max(0.0, tick.now - since) if timed else 0.0
+        elif op == B.OP_JOIN and self.topology.channels[c].kind == "SimpleQueue":
+            # A watched program's Pool: its process waits for results (map,
+            # apply, get) that come back on this queue (watch_pool).
+            # Who can answer is not known: a worker that took a task may have
+            # died with it (cpython#96062). A stall here is a hang, not a cycle.
+            opname, reason, transient = "wait", "for its results", False
+            who = ()
         elif op == B.OP_JOIN:
             opname, reason, transient = "join", "tasks not done", False
             who = self.topology.readers[c]

@@ -65,11 +65,14 @@ class EventStream:
         what is shown or saved (see `release`)."""
         if not self.layout.journal_cap:
             return
-        per_proc = max(1, DECODE_PER_TICK // max(1, self.layout.nproc))
+        # The registered processes' rings (a watched program's board has room
+        # for 1,536, most of them never used).
+        nproc = min(self.layout.nproc, len(self.topology.processes))
+        per_proc = max(1, DECODE_PER_TICK // max(1, nproc))
         # Before the first ring is read: every event stamped a hold-back
         # before this has been committed in every ring by now (order.py).
         self._drained_at = time.monotonic_ns()
-        for p in range(self.layout.nproc):
+        for p in range(nproc):
             data = J.drain_raw(self.mv, self.layout, p)
             if not data:
                 continue

@@ -215,6 +215,15 @@ def _data_shape(raw: Any, typecode_or_type: Any, lock: Any, array: bool = False)
     return shape
 
 
+def _helper_thread() -> bool:
+    """A thread that is not the process's main one (a Pool's handler reaping
+    its workers): its joins are not the process waiting, and must not
+    overwrite what the main thread is blocked in."""
+    import threading
+
+    return threading.current_thread() is not threading.main_thread()
+
+
 class Ticket:
     """What a child carries from the parent that registered it: its index.
     Unpickling it in a spawned child installs the hooks, if the command
@@ -285,7 +294,7 @@ def _patch_process(base: Any) -> None:
         """p.join(): the parent waits for p, as the wait-for graph shows."""
         rt = runtime()
         ticket = self.__dict__.get("_ipcplay")
-        if rt is None or rt.base < 0 or ticket is None or ticket.index < 0:
+        if rt is None or rt.base < 0 or ticket is None or ticket.index < 0 or _helper_thread():
             return join(self, timeout)
         rt.joining(ticket.index)
         try:

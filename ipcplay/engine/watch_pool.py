@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec, PathFinder
+from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
@@ -127,8 +128,72 @@ def patch_pool(pool: Any) -> None:
         got = _Counter(rt, results._index, results._slot, "reads")
         self._quick_put = counting_send(tasks._raw._writer, put)
         self._quick_get = counting_recv(results._raw._reader, got)
+        self._ipcplay_results = results._index
 
     pool.Pool._setup_queues = watched_setup
+    _patch_results(pool)
+
+
+def _awaiting(rt: Runtime, index: int) -> tuple[int, int, int]:
+    """Mark this process waiting for a Pool's results (results channel
+    `index`): a timed join marker, which no result arriving meanwhile makes
+    stale, and the program's line. (slot, the wait's number, its start)."""
+    mv, base = rt.mv, rt.base
+    at = rt.layout.chan(rt.proc, index)
+    seq = mv[at + B.JOINS]
+    rt.where()
+    t0 = monotonic_ns()
+    mv[base + B.P_SINCE] = t0
+    mv[base + B.P_MARK] = B.mark(seq, index, B.OP_JOIN, timed=True)
+    return at, seq, t0
+
+
+def _awaited(rt: Runtime, at: int, seq: int, t0: int) -> None:
+    mv = rt.mv
+    mv[rt.base + B.P_MARK] = 0
+    mv[at + B.BLOCK_JOIN_NS] += monotonic_ns() - t0
+    mv[at + B.JOINS] = seq + 1
+
+
+def _patch_results(pool: Any) -> None:
+    """map(), apply() and a result's get() wait in ApplyResult.wait, imap's
+    in IMapIterator.next: there the program's process is waiting for its
+    Pool (a worker that died with a task leaves it waiting for ever,
+    cpython#96062), so it says so, with its line."""
+    wait = pool.ApplyResult.wait
+    next_item = pool.IMapIterator.next
+
+    def results_of(result: Any) -> tuple[Runtime | None, int]:
+        owner = getattr(result, "_pool", None)
+        index = getattr(owner, "_ipcplay_results", -1) if owner is not None else -1
+        rt = runtime()
+        if rt is None or rt.base < 0:
+            return None, -1
+        return rt, index
+
+    def watched_wait(self: Any, timeout: float | None = None) -> None:
+        rt, index = results_of(self)
+        if rt is None or index < 0 or self.ready():
+            return wait(self, timeout)
+        at, seq, t0 = _awaiting(rt, index)
+        try:
+            return wait(self, timeout)
+        finally:
+            _awaited(rt, at, seq, t0)
+
+    def watched_next(self: Any, timeout: float | None = None) -> Any:
+        rt, index = results_of(self)
+        if rt is None or index < 0:
+            return next_item(self, timeout)
+        at, seq, t0 = _awaiting(rt, index)
+        try:
+            return next_item(self, timeout)
+        finally:
+            _awaited(rt, at, seq, t0)
+
+    pool.ApplyResult.wait = watched_wait
+    pool.IMapIterator.next = watched_next
+    pool.IMapIterator.__next__ = watched_next
 
 
 def patch_executor(module: Any) -> None:

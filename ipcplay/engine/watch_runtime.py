@@ -23,6 +23,7 @@ from typing import Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.journal import JournalWriter
+from ipcplay.engine.registry import BIT
 from ipcplay.engine.watch_board import ENV, WatchBoard, WatchSpec
 
 # Frames of these folders are not the program's: a blocked call's line is the
@@ -33,7 +34,13 @@ _MP = os.path.dirname(os.path.abspath(__import__("multiprocessing").__file__))
 # concurrent/futures beside it in the standard library, found without importing
 # it (with logging, it was a third of a watched child's start-up).
 _CF = os.path.join(os.path.dirname(_MP), "concurrent", "futures")
-_NOT_THE_PROGRAM = (_HERE + os.sep, _MP + os.sep, _CF + os.sep, "<frozen ")
+_NOT_THE_PROGRAM = (
+    _HERE + os.sep,
+    _MP + os.sep,
+    _CF + os.sep,
+    os.path.join(os.path.dirname(_MP), "threading.py"),
+    "<frozen ",
+)
 
 
 class Runtime:
@@ -57,10 +64,13 @@ class Runtime:
     # ------------------------------------------------------------ processes
     def register_child(self, name: str, role: str = "process") -> int:
         """A parent registers the process it is about to start; its index."""
+        # Under the lock, as every registry write of a watched program: the
+        # generation is bumped by a read and a write (`+= 1`), and a bump lost
+        # to a race would hide what was registered from the observer.
         with self.board.locked():
             index = self.board.allocate("process")
-        if index >= 0:
-            self.registry.register_process(index, name, role)
+            if index >= 0:
+                self.registry.register_process(index, name, role)
         return index
 
     def not_started(self, index: int, error: str) -> None:
@@ -153,7 +163,17 @@ class Runtime:
 
     def use(self, slot: int, *ops: str) -> None:
         """This process uses object `slot` so (its own word: no lock)."""
-        if self.proc >= 0 and slot >= 0:
+        if self.proc < 0 or slot < 0:
+            return
+        bits = 0
+        for op in ops:
+            bits |= BIT[op]
+        if (
+            self.mv is not None
+            and self.registry.mv[self.registry.use_at(self.proc, slot)] & bits == bits
+        ):
+            return  # said before: one read, no lock
+        with self.board.locked():
             self.registry.add_use(self.proc, slot, *ops)
 
     # ------------------------------------------------------------ where
@@ -164,11 +184,16 @@ class Runtime:
             return
         frame = sys._getframe(1)
         while frame is not None and frame.f_code.co_filename.startswith(_NOT_THE_PROGRAM):
+            if frame.f_code.co_name == "_bootstrap":
+                # The start of this process: below it is the stack its parent
+                # had when it forked (a Pool's worker, idle, has no line of its own).
+                frame = None
+                break
             frame = frame.f_back
-        if frame is None:
-            return
-        file = os.path.basename(frame.f_code.co_filename)
-        B.write_at(self.mv, self.base, f"{file}:{frame.f_lineno}")
+        text = ""
+        if frame is not None:
+            text = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+        B.write_at(self.mv, self.base, text)
 
     # ------------------------------------------------------------ output
     def capture_output(self) -> None:

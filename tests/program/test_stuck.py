@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from watched import line_of, pids, still_alive, watch, write
 
 DEADLOCK = """
@@ -189,19 +188,6 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A Pool whose worker died with its task hangs in map() for ever (cpython#96062, "
-        "named in issue 17); ipcplay does not see it: main waits on the MapResult's "
-        "threading.Event, not on anything counted, and the workers' gets on 'pool tasks' are "
-        "open (the Pool's task handler may still put), so the run goes on until --duration "
-        "(verdict timeout). Suggested fix: mark main blocked (in map/apply/get on 'pool', at "
-        "the program's line) while a Pool's result is awaited (patch ApplyResult.wait/"
-        "MapResult.get like join), and say hang when that Pool's worker ended with a task "
-        "taken and not answered (its gets on 'pool tasks' exceed its puts on 'pool results')."
-    ),
-)
 def test_a_pool_that_lost_a_task_is_a_hang_at_the_map_line(tmp_path: Path) -> None:
     path = write(tmp_path, "pool_lost.py", POOL_LOSES_A_TASK)
     run = watch(path.name, "--duration", "6", cwd=tmp_path)
@@ -274,3 +260,4 @@ def test_an_event_nobody_sets_is_a_hang_at_its_line(tmp_path: Path) -> None:
             in (report["stuck"]["description"])
         )
     assert still_alive(pids(report)) == []
+
