@@ -77,6 +77,7 @@ class Sampler:
         self.os_reader = OsReader(layout.nproc)
         self._zeros = [0] * (layout.nchan * B.CHAN_SLOTS + layout.nshared * B.SHARED_SLOTS)
         self._ended: dict[int, list[int]] = {}  # ended processes' last copy (see _read)
+        self._ending: set[int] = set()  # seen ended once: frozen at the next sighting
         self._tick = 0
         self._seq = 0
         self._stuck_sig: tuple[Any, ...] | None = None
@@ -175,7 +176,12 @@ class Sampler:
                 # (watch_runtime.Runtime.leave): nothing of it moves again but
                 # what its parent and the observer write in its header. A
                 # thousand ended processes cost a header each, not a copy.
-                ended[p] = v
+                # Frozen at its second sighting: the topology read at the start
+                # of this tick may predate its last uses, the next one cannot.
+                if p in self._ending:
+                    ended[p] = v
+                else:
+                    self._ending.add(p)
             vals.append(v)
         return vals
 
