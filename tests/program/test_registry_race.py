@@ -11,8 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-import pytest
-
 from ipcplay.engine.watch_board import WatchBoard
 
 
@@ -49,19 +47,6 @@ def _one_round(ctx: multiprocessing.context.BaseContext) -> list[BaseException]:
     return errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Registry.read() raises IndexError when a process registers between its two reads "
-        "of the count: it reads `nproc = mv[R_PROCS]`, copies that many records, then "
-        "_processes() loops over `values[R_PROCS]` read again from the copy, which may be "
-        "larger. In a run the sampler thread dies (seen: 1 run in 6 of a program starting "
-        "300 processes 30 at a time) and `ipcplay run` then waits for ever, since only the "
-        "sampler says the program finished. Suggested fix: _processes loops over "
-        "range(nproc) (the count the copy was sized by); and the run loop ends with an "
-        "error if the sampler thread has died."
-    ),
-)
 def test_reading_while_processes_register_never_fails() -> None:
     """Up to ten rounds (a read falls in the gap in about two rounds of three)."""
     ctx = multiprocessing.get_context("fork")

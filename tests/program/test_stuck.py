@@ -260,4 +260,3 @@ def test_an_event_nobody_sets_is_a_hang_at_its_line(tmp_path: Path) -> None:
             in (report["stuck"]["description"])
         )
     assert still_alive(pids(report)) == []
-
