@@ -82,7 +82,8 @@ def run_program(program: Program, options: ProgramOptions) -> int:
         engine.close()
         from rich.console import Console
 
-        _print_report(Console(file=options.err, soft_wrap=True), program, outcome, options)
+        console = Console(file=options.err, soft_wrap=True)
+        _print_report(console, program, outcome, options, engine.sample_error)
     return EXIT_CODES.get(outcome.verdict, 1)
 
 
@@ -108,6 +109,8 @@ def json_report(
         "args": list(program.args),
         "exit_status": outcome.exit_status,
         "uncounted_objects": engine.uncounted,
+        # A sample that raised (ipcplay's fault, never the program's); null if none.
+        "observer_error": engine.sample_error,
     }
     if stats is not None:
         from dataclasses import asdict
@@ -117,7 +120,11 @@ def json_report(
 
 
 def _print_report(
-    console: Any, program: Program, outcome: ProgramOutcome, options: ProgramOptions
+    console: Any,
+    program: Program,
+    outcome: ProgramOutcome,
+    options: ProgramOptions,
+    engine_error: str | None = None,
 ) -> None:
     from rich.text import Text
 
@@ -132,6 +139,8 @@ def _print_report(
     else:
         line.append(" (the program was still running)", style="")
     console.print(line)
+    if engine_error:
+        console.print(Text(f"ipcplay: a sample failed: {engine_error}", style="bold red"))
     stuck = outcome.snapshot.stuck
     if stuck is not None:
         console.print(Text(neutralise(stuck.description, multiline=False), style="red"))

@@ -77,7 +77,7 @@ class Sampler:
         self.os_reader = OsReader(layout.nproc)
         self._zeros = [0] * (layout.nchan * B.CHAN_SLOTS + layout.nshared * B.SHARED_SLOTS)
         self._ended: dict[int, list[int]] = {}  # ended processes' last copy (see _read)
-        self._ending: set[int] = set()  # seen ended once: frozen at the next sighting
+        self._seen_ended: set[int] = set()  # seen ended once: frozen at the next sighting
         self._tick = 0
         self._seq = 0
         self._stuck_sig: tuple[Any, ...] | None = None
@@ -178,10 +178,10 @@ class Sampler:
                 # thousand ended processes cost a header each, not a copy.
                 # Frozen at its second sighting: the topology read at the start
                 # of this tick may predate its last uses, the next one cannot.
-                if p in self._ending:
+                if p in self._seen_ended:
                     ended[p] = v
                 else:
-                    self._ending.add(p)
+                    self._seen_ended.add(p)
             vals.append(v)
         return vals
 

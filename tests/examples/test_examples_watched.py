@@ -83,6 +83,7 @@ def test_example_counts_are_its_codes(reports: dict[str, Any], name: str) -> Non
     assert report["verdict"] == verdict, report["stuck"]
     assert report["_status"] == (6 if verdict == "crashed" else 0)
     assert report["program"]["uncounted_objects"] == 0
+    assert report["program"]["observer_error"] is None  # every sample of ours worked
     _check_channels(report, expected)
     _check_shared(report, expected)
     _check_pools(report, expected)
