@@ -74,6 +74,7 @@ class ChildView:
         if stat is not None and self._start and stat[1] != self._start:
             stat = None  # the pid is someone else's now
         if stat is None:  # reaped by its parent
+            said = mv[base + B.P_EXIT_STATUS]  # again: it may have said so since the first look
             if said:
                 self._code = said - B.EXIT_SAID
             elif self._zombie is not None:
