@@ -227,7 +227,7 @@ class Sampler:
                 if p in tick.waits:
                     tick.waits[p] = replace(tick.waits[p], where=where)
         if self.open_world:
-            self._widen(tick)
+            self._widen(tick, blocked_on)
         if self.pools is not None:
             self.pools.read()
             names = self.topology.names
@@ -235,20 +235,41 @@ class Sampler:
                 blocked_on[p] = self.pools.blocked(p, names[p], tick.alive[p], tick.waits)
         return blocked_on
 
-    def _widen(self, tick: Tick) -> None:
+    def _widen(self, tick: Tick, blocked_on: list[BlockedOn | None]) -> None:
         """A watched program declares nothing: a process that has not yet put
-        on a queue (set an Event, notified, reached a Barrier) may still. So a
-        wait on one waits for every other live process; only a lock's holder
-        and a joined process are known exactly. A hang is then named only
+        on a queue (set an Event, notified, reached a Barrier, released a
+        Semaphore) may still. So a wait on one waits for every other live
+        process; only a Lock's holder and a joined process are known exactly.
+        A blocked process with no edge at all (a Semaphore nobody holds, a
+        Manager's queue) gets one the same way. A hang is then named only
         when every process that could end it is itself stuck."""
         # Alive and still able to act: not one that has said its last word
         # (a zombie its parent has not reaped yet puts nothing).
-        alive = [q for q, live in enumerate(tick.alive) if live and not tick.vals[q][B.P_ENDED_NS]]
+        # A Manager's server only answers calls: it unblocks nobody by itself.
+        procs = self.topology.processes
+        alive = [
+            q
+            for q, live in enumerate(tick.alive)
+            if live and not tick.vals[q][B.P_ENDED_NS] and procs[q].role != "manager"
+        ]
+        exact = {o.name for o in self.topology.shared if o.kind in ("Lock", "RLock")}
+        names = self.topology.names
+        for p, blocked in enumerate(blocked_on):
+            if blocked is not None and p not in tick.waits and tick.alive[p]:
+                tick.waits[p] = Wait(
+                    p,
+                    names[p],
+                    blocked.op,
+                    blocked.channel,
+                    blocked.reason,
+                    frozenset(),
+                    where=blocked.where,
+                )
         for p, wait in list(tick.waits.items()):
             values = tick.vals[p]
             joining = not values[B.P_MARK] and values[B.P_ACTIVITY] == B.ACT_JOINING
-            if wait.op == "acquire" or joining:  # a lock's holder, a joined process
-                continue
+            if (wait.op == "acquire" and wait.channel in exact) or joining:
+                continue  # a lock's holder, a joined process: known
             others = frozenset(q for q in alive if q != p)
             tick.waits[p] = replace(wait, waits_for=others, known=wait.waits_for)
 

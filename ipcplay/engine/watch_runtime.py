@@ -40,6 +40,7 @@ _NOT_THE_PROGRAM = (
     _CF + os.sep,
     os.path.join(os.path.dirname(_MP), "threading.py"),
     "<frozen ",
+    "<string>",  # a Manager's proxy methods are made by exec()
 )
 
 

@@ -32,20 +32,6 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Two hangs ipcplay does not call hangs (the runs end by --duration, verdict "
-        "timeout): a child blocked in acquire on a Semaphore(0) that only its parent, "
-        "blocked in join on it, could release (the parent is not even shown blocked in "
-        "join: its blocked time is 0); and the main process blocked in get on a Manager's "
-        "Queue that no other process holds (the proxy's get is not a wait ipcplay sees). "
-        "Suggested fix: a Semaphore's possible releasers are its live users not "
-        "themselves stuck, as for an Event's setters; a Manager proxy's blocking calls "
-        "(Queue.get/put, Lock.acquire, Event.wait...) marked as waits on the proxy's "
-        "object, at the program's line, with the same who-can-unblock-it analysis."
-    ),
-)
 @pytest.mark.parametrize(
     ("source", "line_text"),
     [
