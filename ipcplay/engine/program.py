@@ -333,14 +333,14 @@ class ProgramEngine:
         reason = "duration"
         while True:
             snap = self.latest
+            if stop is not None and stop.is_set():  # a Ctrl+C first, as for a scenario
+                reason = "interrupted"
+                break
             if snap.finished:
                 reason = "finished"
                 break
             if snap.stuck is not None:
                 reason = "stuck"
-                break
-            if stop is not None and stop.is_set():
-                reason = "interrupted"
                 break
             if duration is not None and time.monotonic() - self._t0 >= duration:
                 break

@@ -297,11 +297,12 @@ class Engine:
         while True:
             snap = self.latest
             ended = "finished" if snap.finished else "stuck" if snap.stuck is not None else None
-            if ended is not None and not (linger is not None and linger()):
-                reason = ended
-                break
+            # A Ctrl+C first: the user stopped it, whatever the run came to meanwhile.
             if stop is not None and stop.is_set():
                 reason = "interrupted"
+                break
+            if ended is not None and not (linger is not None and linger()):
+                reason = ended
                 break
             now = time.monotonic()
             scene = clock.at(now) if clock is not None else now - self._t0

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
-from watched import (
+from watched import (  # noqa: F401 - adopt_orphans is a fixture, used by name
+    adopt_orphans,
     alive,
     kill_all,
     left_in_shm,

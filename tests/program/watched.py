@@ -16,9 +16,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 RUN_TIMEOUT = 60.0  # no program here needs more than a few seconds
 
@@ -256,3 +259,24 @@ def kill_all(pid_list: list[int]) -> None:
         if alive(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, 9)
+
+
+@pytest.fixture
+def adopt_orphans() -> Iterator[None]:
+    """Orphans of a killed run come back to the test: a watched program's
+    processes are not ipcplay's children (only its main process is). When a
+    test kills ipcplay itself, the guardian and the program's processes would
+    be reparented to init, out of the shared leftover guard's sight; as a
+    child subreaper the test process adopts them instead, so the guard
+    (tests/conftest.py) sees any that is still running, and those that ended
+    are reaped here. Only tests that kill ipcplay ask for it: an adopted
+    zombie the test does not reap at once would look to a live ipcplay like
+    a process still running. (A fixture here, not in a conftest.py of this
+    folder: a second conftest module shadows tests/conftest.py's names for
+    every test that imports them.)"""
+    subreaper(True)
+    try:
+        yield
+    finally:
+        subreaper(False)
+        reap()
