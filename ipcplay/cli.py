@@ -33,8 +33,12 @@ def _is_the_command() -> bool:
 
 
 if _is_the_command() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    try:  # noqa: SIM105 - contextlib is one more import before the guard
+    try:
         signal.signal(signal.SIGINT, _interrupted_while_loading)
+        # A mask is inherited across exec, and one that blocks SIGINT would
+        # leave Ctrl+C pending for ever (an ignored SIGINT, a background job's,
+        # stays ignored: that one is the shell's to decide).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     except ValueError:  # not the main thread: the signal is not this module's to handle
         pass
 

@@ -113,6 +113,11 @@ S_READ_SUM = S_ADDED
 # Event does not otherwise use: the time (monotonic ns), then 1 set / 0 clear.
 S_EVENT_AT = S_UPDATES
 S_EVENT_STATE = S_ADDED
+# ... and its Value says each value it writes (the time, then the number; a
+# float's bits): the observer maps a Value's memory, but a Value made and
+# dropped within one tick is gone before it looks.
+S_VALUE_AT = S_SETS
+S_VALUE = S_CLEARS
 
 EVENT_SLOTS = 3  # time (a double, s), message id, code | bytes << 16 (TIMED: no message id)
 # Message previews, per (process, channel), after the journal ring: PREVIEWS

@@ -10,6 +10,7 @@ locks.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from ipcplay.engine import board as B
@@ -151,6 +152,18 @@ class SharedWatch:
         except (AttributeError, IndexError, NotImplementedError, OSError):
             return None
 
+    def _said_value(self, s: int, obj: ObjectInfo, tick: Tick) -> int | float:
+        """The newest value a watched program's process wrote to Value s
+        (board.S_VALUE), else its first."""
+        latest, value = 0, obj.initial
+        for q in self.topology.users[s]:
+            at = tick.vals[q][self.slot(s, B.S_VALUE_AT)]
+            if at > latest:
+                latest, value = at, tick.vals[q][self.slot(s, B.S_VALUE)]
+        if obj.is_float and latest:
+            return struct.unpack("d", struct.pack("q", value))[0]
+        return value
+
     def _said(self, s: int, tick: Tick) -> bool:
         """A watched program's Event, whose semaphore the observer cannot
         read: the state its users said last (board.S_EVENT_AT)."""
@@ -201,6 +214,15 @@ class SharedWatch:
         """What only this kind of object has: a value, permits, a flag, parties."""
         fields: dict[str, Any] = {}
         live = self.objects[s] if s < len(self.objects) else None
+        if obj.kind == "Value" and live is None and obj.memory[0]:
+            # A watched program's Value the observer could not map (made and
+            # dropped within a tick): the value its writers said last.
+            fields["value"] = self._said_value(s, obj, tick)
+            fields["typecode"] = obj.typecode
+            if self.topology.adds_only(s):
+                expected = obj.initial + total[B.S_ADDED]
+                fields["expected"] = expected
+                fields["lost"] = max(0, expected - int(fields["value"]))
         if obj.kind in ("Value", "Array") and live is not None:
             raw = live.get_obj()  # the ctypes memory itself: no lock taken
             fields["value"] = raw.value if obj.kind == "Value" else tuple(raw[:])

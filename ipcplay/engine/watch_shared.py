@@ -18,6 +18,7 @@ semaphore of a program's Event itself.
 
 from __future__ import annotations
 
+import struct
 import threading
 from time import monotonic_ns
 from typing import Any
@@ -27,6 +28,9 @@ from ipcplay.engine.endpoints import SharedEndpoint
 from ipcplay.engine.primitives import _Slots
 from ipcplay.engine.watch_objects import ProgramLock, _Watched, _where
 from ipcplay.engine.watch_runtime import Runtime, runtime
+
+_FLOAT_BITS_IN = struct.Struct("d")  # a float Value's number, said as the int64 of its bits
+_FLOAT_BITS = struct.Struct("q")
 
 
 def _slots(obj: _Watched, rt: Runtime) -> _Slots:
@@ -86,6 +90,11 @@ class ValueEnd:
         raw.value = new
         self._last = None
         mv, base = self._s.mv, self._s.base
+        said = raw.get_obj().value  # as stored (a c_int wraps what Python would not)
+        mv[base + B.S_VALUE] = (
+            _FLOAT_BITS.unpack(_FLOAT_BITS_IN.pack(said))[0] if self._float else int(said)
+        )
+        mv[base + B.S_VALUE_AT] = monotonic_ns()
         self._updates += 1
         mv[base + B.S_UPDATES] = self._updates
         if not self._float and type(new) is int and type(before) is int:

@@ -50,12 +50,23 @@ def subreaper(on: bool) -> None:
 BAD_WORDS = ("Traceback", "KeyboardInterrupt", "Fatal Python error", "Exception ignored")
 
 
+def _as_a_terminal_job() -> None:
+    """A shell starts a foreground job with Ctrl+C at its default, whatever
+    the shell's own: here, whatever an earlier test in this worker left
+    (an ignored SIGINT is inherited across exec, and ipcplay, rightly, keeps
+    it ignored, as a background job must: the run then ended by its own
+    verdict, exit 5)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _interrupt_after(path: str, delay: float) -> tuple[int, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipcplay", "run", path, "--json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         process_group=0,  # its own group, as a shell job: Ctrl+C goes to every member
+        preexec_fn=_as_a_terminal_job,
     )
     time.sleep(delay)
     with contextlib.suppress(ProcessLookupError):  # it may have ended already
