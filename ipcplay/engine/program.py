@@ -43,6 +43,7 @@ from ipcplay.engine.watch_board import (
     BOOT,
     ENV,
     G_UNCOUNTED,
+    T_MAPPED,
     WatchBoard,
     WatchSpec,
     group_members,
@@ -250,10 +251,13 @@ class ProgramEngine:
         """One sample, after mapping the memory of any Value or Array made
         since the last one (the sampler reads their values there)."""
         assert self._sampler is not None and self.board is not None
-        shared = self.board.registry.read().shared
+        topology = self.board.registry.read()
+        shared = topology.shared
         objects = self._sampler.shared_watch.objects
         while len(objects) < len(shared):
             objects.append(map_data(shared[len(objects)]))
+        # Mapped up to this generation: a process that made one may exit now.
+        self.board.mv[self.board.layout.pool_base + T_MAPPED] = topology.generation
         return self._sampler.sample()
 
     def _sample_loop(self) -> None:

@@ -94,12 +94,22 @@ class WatchSpec:
         )
 
 
+# After every process's region: the watch's own words. The observer writes
+# there the registry generation whose objects it has mapped (program.py); a
+# process that made a Value, an Array or a block waits for it, briefly, before
+# it exits (watch_runtime.Runtime.seen), or a program shorter than a tick
+# would take their memory with it before the observer could map it.
+TAIL_SLOTS = 8
+T_MAPPED = 0
+
+
 def layout_for(journal: int, previews: bool) -> B.Layout:
     return B.Layout(
         nproc=PROC_CAP,
         nchan=CHAN_CAP,
         journal_cap=journal,
         nshared=SHARED_CAP,
+        pool_slots=TAIL_SLOTS,
         previews=previews,
     )
 

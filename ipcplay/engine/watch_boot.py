@@ -94,6 +94,7 @@ def main() -> None:
     try:
         run(target)
     except SystemExit:
+        _mapped()
         raise  # Python ends with its code, as for the program itself
     except BaseException as exc:
         _say_error(exc)
@@ -103,7 +104,19 @@ def main() -> None:
         # Printed as Python prints it; raised again so the interpreter ends
         # as it would have (status 1, or killed by SIGINT), printing nothing more.
         sys.excepthook = lambda *info: None
+        _mapped()
         raise
+    _mapped()
+
+
+def _mapped() -> None:
+    """Its Values and Arrays live in this process's memory: the observer
+    maps them before it goes (watch_runtime.Runtime.seen)."""
+    from ipcplay.engine.watch_runtime import runtime
+
+    rt = runtime()
+    if rt is not None:
+        rt.seen()
 
 
 def _run_module(name: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from ipcplay.engine import board as B
 from ipcplay.engine.journal import JournalWriter
 from ipcplay.engine.registry import BIT
-from ipcplay.engine.watch_board import ENV, WatchBoard, WatchSpec
+from ipcplay.engine.watch_board import ENV, T_MAPPED, WatchBoard, WatchSpec
 
 # Frames of these folders are not the program's: a blocked call's line is the
 # first frame outside them (the standard library's multiprocessing and
@@ -61,6 +61,7 @@ class Runtime:
         # bind each afresh to its own slots (watch_objects).
         self.objects: weakref.WeakSet[Any] = weakref.WeakSet()
         self.names: dict[str, int] = {}  # names given here so far: the second `q` is `q#2`
+        self.mapped_at = 0  # the registry generation of the last object made here with memory
 
     # ------------------------------------------------------------ processes
     def register_child(self, name: str, role: str = "process") -> int:
@@ -129,6 +130,7 @@ class Runtime:
         """Say how this process ended: its status, its CPU time, the time."""
         if self.base < 0:
             return
+        self.seen()
         mv, base = self.mv, self.base
         if error:
             B.write_text(mv, base, error)
@@ -160,7 +162,20 @@ class Runtime:
             if index < 0:
                 return -1, -1
             slot = self.registry.register_object(family, index, kind, name, **shape)
+            if shape.get("memory"):
+                self.mapped_at = self.registry.generation
         return index, slot
+
+    def seen(self, limit: float = 0.3) -> None:
+        """Before this process exits: wait (at most `limit` s) until the
+        observer has mapped the memory of the Values, Arrays and blocks made
+        here (watch_board.T_MAPPED); they go with the process."""
+        if not self.mapped_at:
+            return
+        at = self.layout.pool_base + T_MAPPED
+        deadline = time.monotonic() + limit
+        while self.mv[at] < self.mapped_at and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def use(self, slot: int, *ops: str) -> None:
         """This process uses object `slot` so (its own word: no lock)."""

@@ -99,7 +99,10 @@ async def test_a_program_opens_on_the_run_screen_and_escape_stops_it(program: Pr
         assert line.split()[0] == "worker"  # each line under its process's name
         await pilot.press("escape")
         await until_shown(pilot, lambda: isinstance(app.screen, HomeScreen), 10.0)
-        await until_shown(pilot, lambda: not screen.source.running and _gone(pids), 15.0)
+        # The source says it stopped before its guardian has finished; wait for that too.
+        await until_shown(
+            pilot, lambda: not screen.source.running and _gone(pids) and not _watchers(), 15.0
+        )
     assert _gone(pids) and _watchers() == []
 
 
