@@ -44,75 +44,56 @@ def _poller(fd_of: Any) -> Any:
     Connection.poll() builds a selector each time (7 us a get, more than a
     small send and recv together); this asks the kernel alone (0.7 us)."""
     try:
+        fd = fd_of()
+        if fd is None:  # a write-only end: nothing to read
+            return None
         poller = select.poll()
-        poller.register(fd_of(), select.POLLIN)
+        poller.register(fd, select.POLLIN)
     except (OSError, ValueError, AttributeError):
         return None
     return poller
 
 
-class ProgramQueueEnd(InstrumentedQueue):
-    __slots__ = ("_poll",)
+def _program_end(base: type, reader_fd: Any, fallback: Any) -> type:
+    """A program's end of one kind: the scenario's wrapper `base`, whose
+    readiness check asks the kernel (a poll object on `reader_fd(raw)`,
+    made once; else `fallback(end)`), and whose timed path (a call that
+    will wait) says the program's line. One recipe for every kind; each
+    class keeps its own __slots__ for the poll object."""
 
-    def __init__(self, queue: Any, *args: Any) -> None:
-        super().__init__(queue, *args)
-        self._poll = _poller(queue._reader.fileno)
+    def __init__(self: Any, raw: Any, *args: Any) -> None:
+        base.__init__(self, raw, *args)
+        self._poll = _poller(lambda: reader_fd(raw))
 
-    def _more(self, seq: int) -> bool:
+    def _more(self: Any, seq: int) -> bool:
         poll = self._poll
-        return bool(poll.poll(0)) if poll is not None else bool(self._q._poll())  # type: ignore[attr-defined]
+        return bool(poll.poll(0)) if poll is not None else bool(fallback(self))
 
-    def _timed(self, op: int, seq: int) -> int:
+    def _timed(self: Any, op: int, seq: int) -> int:
         _where()
-        return super()._timed(op, seq)
+        return base._timed(self, op, seq)
+
+    return type(
+        "Program" + base.__name__.removeprefix("Instrumented") + "End",
+        (base,),
+        {"__slots__": ("_poll",), "__init__": __init__, "_more": _more, "_timed": _timed},
+    )
 
 
-class ProgramJoinableQueueEnd(InstrumentedJoinableQueue):
-    __slots__ = ("_poll",)
-
-    def __init__(self, queue: Any, *args: Any) -> None:
-        super().__init__(queue, *args)
-        self._poll = _poller(queue._reader.fileno)
-
-    def _more(self, seq: int) -> bool:
-        poll = self._poll
-        return bool(poll.poll(0)) if poll is not None else bool(self._q._poll())  # type: ignore[attr-defined]
-
-    def _timed(self, op: int, seq: int) -> int:
-        _where()
-        return super()._timed(op, seq)
-
-
-class ProgramSimpleQueueEnd(InstrumentedSimpleQueue):
-    __slots__ = ("_poll",)
-
-    def __init__(self, queue: Any, *args: Any) -> None:
-        super().__init__(queue, *args)
-        self._poll = _poller(queue._reader.fileno)
-
-    def _more(self, seq: int) -> bool:
-        poll = self._poll
-        return bool(poll.poll(0)) if poll is not None else bool(self._reader.poll())
-
-    def _timed(self, op: int, seq: int) -> int:
-        _where()
-        return super()._timed(op, seq)
-
-
-class ProgramConnectionEnd(InstrumentedConnection):
-    __slots__ = ("_poll",)
-
-    def __init__(self, conn: Any, *args: Any) -> None:
-        super().__init__(conn, *args)
-        self._poll = _poller(conn.fileno) if conn.readable else None
-
-    def _more(self, seq: int) -> bool:
-        poll = self._poll
-        return bool(poll.poll(0)) if poll is not None else bool(self._c.poll())
-
-    def _timed(self, op: int, seq: int) -> int:
-        _where()
-        return super()._timed(op, seq)
+ProgramQueueEnd = _program_end(
+    InstrumentedQueue, lambda q: q._reader.fileno(), lambda end: end._q._poll()
+)
+ProgramJoinableQueueEnd = _program_end(
+    InstrumentedJoinableQueue, lambda q: q._reader.fileno(), lambda end: end._q._poll()
+)
+ProgramSimpleQueueEnd = _program_end(
+    InstrumentedSimpleQueue, lambda q: q._reader.fileno(), lambda end: end._reader.poll()
+)
+ProgramConnectionEnd = _program_end(
+    InstrumentedConnection,
+    lambda conn: conn.fileno() if conn.readable else None,
+    lambda end: end._c.poll(),
+)
 
 
 END_CLASSES: dict[str, type] = {
