@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from ipcplay.safetext import neutralise
@@ -58,6 +60,21 @@ def open_output(name: str, option: str, mode: str) -> Sink:
         return Sink(path.open(mode, encoding="utf-8"), name, option)
     except OSError as exc:
         raise ValueError(f"{name}: {option}: cannot write ({exc.strerror or exc})") from None
+
+
+def open_journal_and_trace(
+    files: ExitStack, journal: str | None, trace: str | None
+) -> tuple[Sink | None, Sink | None]:
+    """`--journal` and `--trace`, opened in `files` (ValueError: one line
+    naming the option). A trace is built from the journal after the run, so
+    without --journal a temporary one is kept for it."""
+    journal_out = files.enter_context(open_output(journal, "--journal", "w+")) if journal else None
+    trace_out = files.enter_context(open_output(trace, "--trace", "w")) if trace else None
+    if trace_out is not None and journal_out is None:
+        journal_out = files.enter_context(
+            Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
+        )
+    return journal_out, trace_out
 
 
 def output_problem(path: Path) -> str | None:

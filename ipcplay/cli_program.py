@@ -13,11 +13,10 @@ import argparse
 import importlib.util
 import os
 import sys
-import tempfile
 from contextlib import ExitStack
 
 from ipcplay.cli_args import Parser, _hz, _seconds
-from ipcplay.cli_outputs import close_outputs, open_output, say_error
+from ipcplay.cli_outputs import close_outputs, open_journal_and_trace, say_error
 from ipcplay.example_programs import close_example, resolve_program
 from ipcplay.report import EXIT_CODES
 from ipcplay.sink import Sink
@@ -131,20 +130,9 @@ def cmd_run_program(argv: list[str]) -> int:
     out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
     with ExitStack() as files:
         try:
-            journal = (
-                files.enter_context(open_output(args.journal, "--journal", "w+"))
-                if args.journal
-                else None
-            )
-            trace_out = (
-                files.enter_context(open_output(args.trace, "--trace", "w")) if args.trace else None
-            )
+            journal, trace_out = open_journal_and_trace(files, args.journal, args.trace)
         except ValueError as exc:
             return say_error(str(exc))
-        if trace_out is not None and journal is None:
-            journal = files.enter_context(
-                Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
-            )
         options = ProgramOptions(
             duration=args.duration,
             as_json=args.json,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from ipcplay.cli_outputs import close_outputs, open_output, output_problem, say_error, write_stdout
+from ipcplay.cli_outputs import (
+    close_outputs,
+    open_journal_and_trace,
+    output_problem,
+    say_error,
+    write_stdout,
+)
 from ipcplay.report import EXIT_CODES
 from ipcplay.safetext import neutralise
 from ipcplay.sink import Sink
@@ -36,21 +41,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
     with ExitStack() as files:
         try:
-            journal = (
-                files.enter_context(open_output(args.journal, "--journal", "w+"))
-                if args.journal
-                else None
-            )
-            trace_out = (
-                files.enter_context(open_output(args.trace, "--trace", "w")) if args.trace else None
-            )
+            journal, trace_out = open_journal_and_trace(files, args.journal, args.trace)
         except ValueError as exc:
             return say_error(str(exc))
-        if trace_out is not None and journal is None:
-            # The trace is built from the journal after the run.
-            journal = files.enter_context(
-                Sink(tempfile.TemporaryFile("w+", encoding="utf-8"), "a temporary journal")  # noqa: SIM115
-            )
         try:
             options = RunOptions(
                 duration=args.duration,
