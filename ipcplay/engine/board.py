@@ -66,7 +66,16 @@ AT_SLOTS = 5  # a length, then 32 bytes of UTF-8
 # a signal): the observer is not their parent. Stored + EXIT_SAID (0: not said).
 P_EXIT_STATUS = 61
 EXIT_SAID = 1 << 20
-HEADER_SLOTS = 62
+# Step mode (engine/gate.py says the protocol): the observer writes C_GATE
+# (1: stop before each operation) and C_GRANT (gates this process may pass);
+# the child writes P_ARRIVED (gates reached), P_NEXT (the operation it waits
+# to do, 0: not at a gate) and P_NEXT_ARG (the number it will write).
+C_GATE = 62
+C_GRANT = 63
+P_ARRIVED = 64
+P_NEXT = 65
+P_NEXT_ARG = 66
+HEADER_SLOTS = 67
 
 # Per (process, channel) slots, after the header.
 OUT_N = 0  # puts / sends that returned

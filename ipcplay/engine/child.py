@@ -13,6 +13,8 @@ from typing import Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.channels import instrument
+from ipcplay.engine.gate import Gate, install
+from ipcplay.engine.gate_classes import adopt
 from ipcplay.engine.journal import JournalWriter
 from ipcplay.engine.lifeline import (  # re-exported: the supervisor and record.py import them here
     PR_SET_PDEATHSIG,
@@ -93,6 +95,7 @@ def child_entry(
         ep.name: instrument_shared(handle, ep, mv, layout, plan.proc, journal)
         for ep, handle in zip(plan.shared, shared, strict=True)
     }
+    _gate(mv, base, plan, chans, objs)
     mv[base + B.P_PHASE] = B.PHASE_RUNNING
     phase, code = _run_role(plan, mv, base, chans, objs)
     mv[base + B.P_MARK] = 0
@@ -104,6 +107,21 @@ def child_entry(
         journal.log(B.OP_EXIT, -1, code)
     if code:
         sys.exit(code)
+
+
+def _gate(
+    mv: memoryview, base: int, plan: ChildPlan, chans: list[Any], objs: dict[str, Any]
+) -> None:
+    """This process's gate for step mode (engine/gate.py), armed now if the
+    run starts in step mode; the role arms it later if step mode comes on."""
+    gate = Gate(mv, base)
+    for chan, ep in zip(chans, plan.endpoints, strict=True):
+        adopt(gate, chan, ep.chan)
+    for ep in plan.shared:
+        adopt(gate, objs[ep.name], ep.code)
+    install(gate)
+    if gate.wanted():
+        gate.arm()
 
 
 def _arm(plan: ChildPlan, mv: memoryview, base: int, foreign: tuple[Any, ...]) -> None:

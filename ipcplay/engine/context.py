@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipcplay.engine import board as B
-from ipcplay.engine import tempo
+from ipcplay.engine import gate, tempo
 from ipcplay.engine.plan import ChildPlan
 from ipcplay.scenario.kinds import channel_kind
 
@@ -104,6 +104,8 @@ class RoleContext:
         mv, base = self.mv, self.base
         if mv[base + B.C_STOP]:
             return True
+        if mv[base + B.C_GATE] and gate.current is not None:
+            gate.current.arm()  # step mode came on: from the next operation (gate.py)
         rate_cmd = mv[base + B.C_RATE_MILLI]
         if rate_cmd != self._rate_cmd:
             self._rate_cmd = rate_cmd
@@ -168,6 +170,8 @@ class RoleContext:
         pidfd (readable once the process has exited), or on /proc."""
         mv, base = self.mv, self.base
         for target in targets:
+            if gate.current is not None:
+                gate.current.stop(gate.OP["join process"], target)
             tbase = self.plan.layout.proc(target)
             mv[base + B.P_WAITS_ON] = target
             mv[base + B.P_SINCE] = time.monotonic_ns()

@@ -326,6 +326,10 @@ class InstrumentedData:
                 self.lock.release(False)
         else:
             self._apply(op, amount)
+        self._count(op, amount)
+
+    def _count(self, op: str, amount: Any) -> None:
+        """Count one update done: its amount goes into ADDED (lost = expected - value)."""
         mv, base = self._s.mv, self._s.base
         self._updates += 1
         mv[base + B.S_UPDATES] = self._updates

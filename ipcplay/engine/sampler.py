@@ -22,6 +22,7 @@ from typing import IO, Any
 import psutil
 
 from ipcplay.engine import board as B
+from ipcplay.engine import step_next
 from ipcplay.engine.registry import Registry, Topology
 from ipcplay.engine.sampler_channels import ChannelWatch
 from ipcplay.engine.sampler_events import EventStream
@@ -124,6 +125,9 @@ class Sampler:
         if self.managers is not None:
             self.managers.read_values(now, finished)  # before the shared rows that show them
         shared = self.shared_watch.samples(tick)
+        procs = step_next.attach(
+            procs, tick.vals, self.layout.nchan, self.topology.names, channels, shared
+        )
         managers = self.shared_watch.manager_samples(tick) if self.managers is not None else ()
         self._seq += 1
         return Snapshot(

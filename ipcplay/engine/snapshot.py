@@ -31,6 +31,33 @@ class BlockedOn:
 
 
 @dataclass(frozen=True)
+class NextOp:
+    """What a process held at its gate (step mode, gate.py) will do when it
+    is let go, and whether that will block, read from the same sample:
+    `will_block` None when it cannot be told (a pipe send, a set)."""
+
+    op: str  # put, get, send, recv, acquire, release, wait, read, write, ...
+    target: str  # the channel, shared object or process it acts on
+    arg: int | None = None  # what a write will write
+    why: str = ""  # "queue 3/3 full", "held by right", "counter is 2 now"
+    will_block: bool | None = None
+
+    @property
+    def words(self) -> str:
+        """`put 'queue' — queue 3/3 full, will block`: a row's "next:"."""
+        what = (
+            f"{self.op} {self.arg} to '{self.target}'"
+            if self.arg is not None
+            else (f"{self.op} '{self.target}'")
+        )
+        outcome = (
+            "" if self.will_block is None else "will block" if self.will_block else "will not block"
+        )
+        tail = ", ".join(part for part in (self.why, outcome) if part)
+        return f"{what} — {tail}" if tail else what
+
+
+@dataclass(frozen=True)
 class ProcessSample:
     index: int
     name: str
@@ -60,6 +87,9 @@ class ProcessSample:
     # Demo roles (globals, coroutines): exact numbers the process reports
     # about itself, as (label, value), in the role's order.
     notes: tuple[tuple[str, int], ...] = ()
+    # Step mode: the operation it is held before (state "held"), else None.
+    next: NextOp | None = None
+    gates: int = 0  # operations it has stopped at its gate for, so far
 
 
 @dataclass(frozen=True)

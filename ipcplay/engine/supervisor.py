@@ -29,6 +29,7 @@ from ipcplay.engine.pool_watch import PoolWatch
 from ipcplay.engine.registry import Registry
 from ipcplay.engine.sampler import Sampler
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
+from ipcplay.engine.stepper import Stepper
 from ipcplay.engine.stops import until_stopped
 from ipcplay.scenario.model import Scenario
 
@@ -65,8 +66,11 @@ class Engine:
         drain_at_end: bool = False,
         speed: float = 1.0,
         previews: bool = True,
+        step: bool = False,
     ) -> None:
         self.scenario = scenario
+        self._step_at_start = step
+        self.stepper: Stepper | None = None  # step mode (engine/stepper.py), from start()
         # Slow motion: the scenario's own time runs at `speed` (engine/tempo.py).
         self._speed = tempo.check_speed(speed)
         self.clock: tempo.ScenarioClock | None = None  # from start()
@@ -138,6 +142,8 @@ class Engine:
         ctx = self._ctx
         self._raw = B.create(self.layout)
         tempo.write_speed(B.view(self._raw), self._speed)  # before any child reads it
+        self.stepper = Stepper(B.view(self._raw), self.layout, [i.name for i in self.instances])
+        self.stepper.set_mode(self._step_at_start)  # before any child reaches its first gate
         if self.scenario.start_method == "forkserver":
             # Before the server starts, so its first act is to arm its death signal.
             ctx.set_forkserver_preload(["ipcplay.engine.forkserver_guard"])
@@ -294,7 +300,12 @@ class Engine:
         limit = self.scenario.duration if duration is None else duration
         clock = self.clock
         reason = "duration"
+        looked = time.monotonic()
         while True:
+            now = time.monotonic()
+            if self.stepper is not None and self.stepper.on:
+                limit += (now - looked) * self._speed  # held by the user: no time runs out
+            looked = now
             snap = self.latest
             ended = "finished" if snap.finished else "stuck" if snap.stuck is not None else None
             # A Ctrl+C first: the user stopped it, whatever the run came to meanwhile.
