@@ -384,6 +384,18 @@ class TourStep:
 
 
 @dataclass(frozen=True)
+class Challenge:
+    """A goal the student reaches by stepping the processes (step mode): one
+    of the goals of scenario/goals.py, about the object `on` where the goal
+    has one, with `say`, the line that sets the task. Checked from the
+    snapshot only (ipcplay/challenge.py)."""
+
+    goal: str
+    on: str = ""
+    say: str = ""
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole playground: metadata, channels and process templates.
 
@@ -408,6 +420,7 @@ class Scenario:
     pitfall: str = ""  # "broken" or "fixed": one half of a pitfall pair
     pair: str = ""  # the preset that is the other half
     topics: tuple[str, ...] = ()  # from TOPICS; the first is where the home list shows it
+    challenge: Challenge | None = None  # a goal to reach by stepping ([challenge])
 
     @property
     def endless(self) -> bool:

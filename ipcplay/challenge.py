@@ -1,0 +1,120 @@
+"""Is a preset's challenge met? Told from one snapshot, nothing else.
+
+A challenge ([challenge] in a preset, scenario/goals.py lists the goals) is
+a state the student makes happen by stepping the real processes: a lost
+update, a deadlock, a full queue. Whether it is reached is read from what
+the engine counted, the same numbers the panels show, so the verdict can
+never disagree with the screen: a Value's `lost` (counted adds minus the
+value), the stuck detector's deadlock or hang, a queue's depth against its
+maxsize, the processes blocked on a Pipe.
+
+Each goal's check returns the words of what was reached ("" while it is
+not), so the check and the sentence that reports it are one function, under
+the goal's name in CHECKS. The TUI's status line and the headless report
+both call `reached` / `verdict` / `met_line`; neither imports Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ipcplay.engine.snapshot import Snapshot, crashed
+from ipcplay.engine.stepper import GO
+from ipcplay.scenario.goals import GOALS
+from ipcplay.scenario.model import Challenge
+
+
+def _lost_update(snap: Snapshot, on: str) -> str:
+    for s in snap.shared:
+        if s.name == on and s.lost:
+            return f"lost an update on '{on}': {s.value}, expected {s.expected} ({s.lost} lost)"
+    return ""
+
+
+def _waits_on(snap: Snapshot, on: str) -> bool:
+    """Is one of the stuck processes waiting on `on`? (True when `on` is "")."""
+    if not on or snap.stuck is None:
+        return True
+    stuck = set(snap.stuck.processes)
+    if any(e.obj == on and e.waiter in stuck for e in snap.waits):
+        return True
+    return any(
+        p.name in stuck and p.blocked is not None and p.blocked.channel == on
+        for p in snap.processes
+    )
+
+
+def _stuck(kind: str) -> Callable[[Snapshot, str], str]:
+    def check(snap: Snapshot, on: str) -> str:
+        stuck = snap.stuck
+        if stuck is None or stuck.kind != kind or not _waits_on(snap, on):
+            return ""
+        return f"{kind}: {stuck.description}" if stuck.description else kind
+
+    return check
+
+
+def _no_deadlock(snap: Snapshot, on: str) -> str:
+    if not snap.finished or snap.stuck is not None or crashed(snap.processes):
+        return ""
+    if any(p.stopped_by_engine or p.exitcode not in (0, None) for p in snap.processes):
+        return ""
+    return f"finished without deadlock: all {len(snap.processes)} processes exited 0"
+
+
+def _queue_full(snap: Snapshot, on: str) -> str:
+    for c in snap.channels:
+        if c.name == on and c.maxsize > 0 and c.depth >= c.maxsize:
+            return f"'{on}' is full: {c.depth}/{c.maxsize}"
+    return ""
+
+
+def _both_wait(snap: Snapshot, on: str) -> str:
+    waiting = [p for p in snap.processes if p.blocked is not None and p.blocked.channel == on]
+    if len({p.name for p in waiting}) < 2:
+        return ""
+    said = " and ".join(f"{p.name} in {p.blocked.op}" for p in waiting if p.blocked is not None)
+    return f"both ends of '{on}' wait: {said}"
+
+
+# Every goal of scenario/goals.py, by name: the words of what was reached, or "".
+CHECKS: dict[str, Callable[[Snapshot, str], str]] = {
+    "lost-update": _lost_update,
+    "deadlock": _stuck("deadlock"),
+    "no-deadlock": _no_deadlock,
+    "queue-full": _queue_full,
+    "hang": _stuck("hang"),
+    "both-wait": _both_wait,
+}
+
+
+def verdict(challenge: Challenge, snapshot: Snapshot) -> str:
+    """What the snapshot shows of the goal, in words, or "" while it is not
+    reached: "lost an update on 'counter': 3, expected 4 (1 lost)"."""
+    return CHECKS[challenge.goal](snapshot, challenge.on)
+
+
+def reached(challenge: Challenge, snapshot: Snapshot) -> bool:
+    """Is the goal reached in this snapshot?"""
+    return bool(verdict(challenge, snapshot))
+
+
+def task(challenge: Challenge) -> str:
+    """The task in a few words, from the goals table: "lose an update on 'counter'"."""
+    return GOALS[challenge.goal].task_words(challenge.on)
+
+
+def steps_taken(schedule: Sequence[str]) -> int:
+    """Operations the student let happen one at a time (the stepper's
+    schedule without its "go"s: a free run is not a step)."""
+    return sum(1 for name in schedule if name != GO)
+
+
+def met_line(challenge: Challenge, snapshot: Snapshot, steps: int) -> str:
+    """The status line's verdict once reached, "" before:
+    "CHALLENGE MET in 8 steps: lost an update on 'counter': 3, expected 4 (1 lost)"."""
+    words = verdict(challenge, snapshot)
+    if not words:
+        return ""
+    unit = "step" if steps == 1 else "steps"
+    return f"CHALLENGE MET in {steps} {unit}: {words}"
