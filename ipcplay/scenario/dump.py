@@ -34,6 +34,8 @@ _DEFAULT_SCENARIO = Scenario(name="", title="")
 def dumps(scenario: Scenario) -> str:
     """Write the file format back, leaving out defaults so the result reads like a preset."""
     parts = [_toml({"scenario": _dump_meta(scenario)})]
+    if scenario.challenge is not None:
+        parts.append(_toml({"challenge": _dump_challenge(scenario.challenge)}))
     if scenario.channels:
         parts.append(
             _toml(
@@ -56,7 +58,22 @@ def _dump_tour_step(step: TourStep) -> dict[str, Any]:
     for field in TOUR_KEYS:
         value = getattr(step, field)
         if value != getattr(DEFAULT_TOUR_STEP, field):
-            out[field] = _plain(value) if isinstance(value, float) else value
+            out[field] = (
+                _plain(value)
+                if isinstance(value, float)
+                else list(value)
+                if isinstance(value, tuple)
+                else value
+            )
+    return out
+
+
+def _dump_challenge(challenge: model.Challenge) -> dict[str, Any]:
+    out: dict[str, Any] = {"goal": challenge.goal}
+    if challenge.on:
+        out["on"] = challenge.on
+    if challenge.say:
+        out["say"] = challenge.say
     return out
 
 

@@ -35,6 +35,8 @@ TOUR_KEYS = (
     "rate",
     "highlight",
     "hold",
+    "mode",
+    "step",
 )
 _ON_CHANNEL = ("full", "depth")
 _ON_PROCESS = ("blocked", "exited")
@@ -74,6 +76,7 @@ def _parse_tour_step(
         )
     fields.update(_tour_wait(key, table, channels, procs))
     fields.update(_tour_action(key, table, channels, procs))
+    fields.update(_tour_stepping(key, table, procs))
     if "highlight" in table:
         name = as_str(table["highlight"], subkey(key, "highlight"), "a channel or process name")
         if name not in channels and name not in procs:
@@ -85,8 +88,8 @@ def _parse_tour_step(
         fields["highlight"] = name
     if "hold" in table:
         fields["hold"] = as_bool(table["hold"], subkey(key, "hold"))
-    if not fields.get("say") and not fields.get("do") and not fields.get("highlight"):
-        fail(key, "does nothing; expected at least one of 'say', 'do' or 'highlight'")
+    if not any(fields.get(field) for field in ("say", "do", "highlight", "mode", "step")):
+        fail(key, "does nothing; expected at least one of 'say', 'do', 'highlight' or 'step'")
     return TourStep(**fields)
 
 
@@ -167,6 +170,44 @@ def _tour_action(
     elif "rate" in table:
         fail(subkey(key, "rate"), "applies only to 'do = \"rate\"'")
     return fields
+
+
+def _tour_stepping(
+    key: str, table: dict[str, Any], procs: dict[str, ProcessSpec]
+) -> dict[str, Any]:
+    """`mode` (step mode on or off) and `step` (process instances that each
+    do one operation, in order): what a schedule file says, inside a tour."""
+    fields: dict[str, Any] = {}
+    if "mode" in table:
+        fields["mode"] = as_choice(table["mode"], subkey(key, "mode"), model.TOUR_MODES)
+    if "step" not in table:
+        return fields
+    where = subkey(key, "step")
+    if fields.get("mode") == "go":
+        fail(where, 'does not apply with mode = "go" (every process runs freely)')
+    if "do" in table:
+        fail(where, "cannot share a tour step with 'do'; put them in two steps")
+    names = table["step"]
+    if not isinstance(names, list):
+        fail(
+            where,
+            f'expected a list of process names such as ["left", "right"], got {described(names)}',
+        )
+    if not names:
+        fail(where, "expected at least one process name, got an empty list")
+    if len(names) > model.MAX_TOUR_STEP_OPS:
+        fail(
+            where,
+            f"{len(names)} operations, over the MAX_TOUR_STEP_OPS cap of {model.MAX_TOUR_STEP_OPS}",
+        )
+    instances = [
+        name for name, spec in procs.items() if name in (replica_names(spec) or [spec.name])
+    ]
+    for index, name in enumerate(names):
+        item = as_str(name, f"{where}[{index}]", "a process name (a string)")
+        if item not in instances:
+            fail(f"{where}[{index}]", f"no process named {show(item)}{suggest(item, instances)}")
+    return {**fields, "step": tuple(names)}
 
 
 def _tour_target(

@@ -33,6 +33,7 @@ from ipcplay.scenario.checks import (
     show,
 )
 from ipcplay.scenario.dump import dumps
+from ipcplay.scenario.load_challenge import parse_challenge
 from ipcplay.scenario.load_channels import parse_channels
 from ipcplay.scenario.load_processes import check_joins, check_whole, parse_processes
 from ipcplay.scenario.load_shared import check_shared_used, parse_shared
@@ -46,7 +47,7 @@ __all__ = ["ScenarioError", "dumps", "load", "loads"]
 # image) from being read whole into memory.
 MAX_FILE_BYTES = 4 << 20
 _BOM = b"\xef\xbb\xbf"
-_TOP_KEYS = ("scenario", "channels", "shared", "process", "tour")
+_TOP_KEYS = ("scenario", "channels", "shared", "process", "tour", "challenge")
 _SCENARIO_KEYS = (
     "title",
     "explain",
@@ -174,12 +175,14 @@ def _build(doc: dict[str, Any], *, name: str, source: str) -> Scenario:
     check_shared_used(shared, processes)
     check_joins(processes)
     tour = parse_tour(doc.get("tour", []), channels, processes)
+    challenge = parse_challenge(doc["challenge"], channels, shared) if "challenge" in doc else None
     return Scenario(
         name=name,
         channels=tuple(channels.values()),
         processes=tuple(processes),
         shared=tuple(shared.values()),
         tour=tour,
+        challenge=challenge,
         source=source,
         **meta,
     )

@@ -119,6 +119,10 @@ TOPIC_LABELS = {
 }
 TOUR_WHEN = ("full", "depth", "blocked", "exited", "deadlock", "hang", "stuck")
 TOUR_DO = ("pause", "resume", "terminate", "kill", "pill", "rate", "pause-all", "resume-all")
+# A tour step's `mode`: step mode on (every process stops at its next gate) or
+# off (everything runs freely, the `g` key).
+TOUR_MODES = ("step", "go")
+MAX_TOUR_STEP_OPS = 200  # operations one tour step may let processes do
 MAX_TOUR_STEPS = 100
 
 # Caps keep a typo from forking a thousand processes or filling memory; each
@@ -363,8 +367,12 @@ class TourStep:
     and says so. Then `say` is shown, `highlight` (a channel or process name)
     is marked, and `do` acts on `to` (a template name acts on every instance):
     pause, resume, terminate, kill, pill, rate (to `rate` items/s), or
-    pause-all / resume-all. With `hold`, the tour then waits for the teacher
-    (`n` on the run screen) before the next step begins to wait.
+    pause-all / resume-all. `mode` turns step mode on ("step") or off ("go"),
+    and `step` names processes that, in step mode (turned on if it is off),
+    each do one operation in that order, as a schedule replays
+    (schedule.py); the next tour step waits until they are done. With
+    `hold`, the tour then waits for the teacher (`n` on the run screen)
+    before the next step begins to wait.
 
     `after` and `timeout` are the scenario's time: slow motion stretches
     them like everything else the scenario does.
@@ -381,6 +389,8 @@ class TourStep:
     rate: float = 0.0
     highlight: str = ""
     hold: bool = False
+    mode: str = ""
+    step: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
