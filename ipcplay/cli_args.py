@@ -93,6 +93,17 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         choices=("fork", "spawn", "forkserver"),
         help="override the scenario's start method",
     )
+    run.add_argument(
+        "--schedule",
+        metavar="FILE",
+        help="replay a step-mode schedule (the order processes were let go), then run freely",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME.KEY=VALUE",
+        help="change one number of the preset for this run (replicas, count, rate, maxsize...)",
+    )
 
 
 def _add_record(commands: argparse._SubParsersAction) -> None:
@@ -253,6 +264,18 @@ def tui_parser() -> argparse.ArgumentParser:
         "--tour", action="store_true", help="play the preset's guided tour, if it has one"
     )
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X", help=SPEED_HELP)
+    parser.add_argument(
+        "--step",
+        action="store_true",
+        help="step mode: every process waits before each operation until you let it go "
+        "(Enter, 1-9, a; g runs freely; s steps again)",
+    )
+    parser.add_argument(
+        "--schedule",
+        metavar="FILE",
+        help="with --step: replay a saved schedule (v on the run screen saves one), "
+        "then keep stepping unless it ends with go",
+    )
     # For `ipcplay record`: nobody presses `n`, so a held tour step ends after S seconds.
     parser.add_argument("--tour-hold", type=_seconds, default=None, help=argparse.SUPPRESS)
     # For `ipcplay record`: SVG stills at these seconds, named STEM-<T>s.svg.

@@ -25,6 +25,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ipcplay.engine import EngineError
     from ipcplay.headless import RunOptions, run
     from ipcplay.scenario import ScenarioError, load, resolve
+    from ipcplay.scenario.overrides import apply
+    from ipcplay.schedule import for_scenario
 
     try:
         scenario = load(resolve(args.preset))
@@ -36,6 +38,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return say_error(
             f"{scenario.source or args.preset}: tour: this scenario has no [[tour]] steps"
         )
+    steps: tuple[str, ...] | None = None
+    try:
+        if args.schedule:
+            scenario, plan = for_scenario(args.schedule, scenario)
+            steps = plan.steps
+        scenario = apply(scenario, args.set or ())
+    except (ScenarioError, ValueError) as exc:
+        return say_error(str(exc))
     if args.journal_size < 1 or args.journal_size > 1 << 22:
         return say_error(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
     out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
@@ -58,6 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 tour=args.tour,
                 speed=args.speed,
                 previews=not args.no_preview,
+                schedule=steps,
+                schedule_name=args.schedule,
             )
             status = run(scenario, options)
         except EngineError as exc:

@@ -18,12 +18,14 @@ from rich.text import Text
 from ipcplay import trace
 from ipcplay import words as F  # plain words and sizes, as the TUI shows them
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.stepper import GO
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import kinds
 from ipcplay.scenario.model import Scenario
+from ipcplay.schedule import Played, play
 from ipcplay.tour import HOLD_S, Fired, TourPlayer
 
 
@@ -133,6 +135,10 @@ class RunOptions:
     tour: bool = False
     speed: float = 1.0
     previews: bool = True
+    # A schedule to replay (schedule.py): the run starts in step mode, lets the
+    # processes go in this order, one operation each, then runs freely.
+    schedule: tuple[str, ...] | None = None
+    schedule_name: str | None = None
 
 
 def run_header(scenario: Scenario) -> RunHeader:
@@ -182,12 +188,14 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         on_snapshot=feed if touring else None,
         speed=options.speed,
         previews=options.previews,
+        step=options.schedule is not None,
     )
     if touring:
         # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.
         feed.player = TourPlayer(scenario, engine, hold_s=HOLD_S)
+    replay = _Replay(engine, options.schedule, stop)
     try:
-        outcome = _watch(engine, scenario.title, options, console, stop, feed)
+        outcome = _watch(engine, scenario.title, options, console, stop, feed, replay)
     finally:
         engine.shutdown()
         for sig, handler in old.items():
@@ -196,9 +204,13 @@ def run(scenario: Scenario, options: RunOptions) -> int:
     stats = _trace(scenario, options)
     if options.as_json:
         report = _json_report(run_header(scenario), verdict, outcome, options, stats, feed.player)
+        if replay.played is not None:
+            report["schedule"] = replay.report(options.schedule_name)
         out.write(json.dumps(report) + "\n")
     else:
         _print_report(console, scenario, verdict, outcome, options, stats)
+        if replay.played is not None:
+            console.print(Text(replay.words(options.schedule_name)))
     return EXIT_CODES.get(verdict, 1)
 
 
@@ -209,10 +221,13 @@ def _watch(
     console: Console,
     stop: threading.Event,
     feed: _TourFeed,
+    replay: _Replay,
 ) -> Outcome:
-    """Start and run to the end, with a live table on a terminal."""
+    """Start, replay the schedule if there is one, and run to the end, with a
+    live table on a terminal."""
     linger = feed.playing if feed.player is not None else None
     engine.start()
+    replay.play()
     if options.as_json or not console.is_terminal:
         return engine.run(options.duration, stop, linger)
     with Live(
@@ -222,6 +237,47 @@ def _watch(
         transient=True,
     ):
         return engine.run(options.duration, stop, linger)
+
+
+class _Replay:
+    """A schedule played on the run before it goes free: the same
+    operations in the same order (schedule.py), then `go`."""
+
+    def __init__(
+        self, engine: Engine, steps: tuple[str, ...] | None, stop: threading.Event
+    ) -> None:
+        self.engine = engine
+        self.steps = steps
+        self.stop = stop
+        self.played: Played | None = None
+
+    def play(self) -> None:
+        stepper = self.engine.stepper
+        if self.steps is None or stepper is None:
+            return
+        self.played = play(stepper, self.steps, stop=self.stop.is_set)
+        stepper.set_mode(False)  # what the schedule did not say runs freely
+
+    def report(self, name: str | None) -> dict[str, Any]:
+        played = self.played
+        assert played is not None and self.steps is not None
+        return {
+            "file": name,
+            "steps": len([step for step in self.steps if step != GO]),
+            "played": played.done,
+            "stopped_at": played.stopped_at,
+            "why": played.why or None,
+        }
+
+    def words(self, name: str | None) -> str:
+        played = self.played
+        assert played is not None and self.steps is not None
+        text = f"schedule: {played.done} of {len(self.steps)} steps played"
+        if name:
+            text += f" from {neutralise(name)}"
+        if played.stopped_at is not None:
+            text += f"; step {played.stopped_at} could not be played: {neutralise(played.why)}"
+        return text
 
 
 def _trace(scenario: Scenario, options: RunOptions) -> Any:

@@ -17,14 +17,19 @@ the same order, so the same lost updates and the same deadlock, every time.
 
 from __future__ import annotations
 
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from ipcplay.engine.plan import instances
 from ipcplay.engine.stepper import GO, Stepper
+from ipcplay.scenario import overrides
+from ipcplay.scenario.model import Scenario
 
 VERSION = 1
 # How long a replay waits for a process to reach its gate, or for its step
@@ -111,6 +116,20 @@ def check_names(schedule: Schedule, names: list[str], where: str) -> None:
             )
 
 
+def for_scenario(path: str, scenario: Scenario) -> tuple[Scenario, Schedule]:
+    """A schedule file to replay on `scenario`: (the scenario with the
+    schedule's `set` applied, the schedule), or a one-line ScheduleError /
+    ScenarioError naming the file and the key, before anything starts."""
+    plan = load(path)
+    if plan.scenario and plan.scenario != scenario.name:
+        raise ScheduleError(
+            f"{path}: scenario: this schedule is for {plan.scenario!r}, not {scenario.name!r}"
+        )
+    scenario = overrides.apply(scenario, plan.overrides, where=f"{path}: set")
+    check_names(plan, [inst.name for inst in instances(scenario)], path)
+    return scenario, plan
+
+
 @dataclass(frozen=True)
 class Played:
     """How a replay went: steps done, and where it could not go on."""
@@ -124,17 +143,23 @@ def play(
     stepper: Stepper,
     steps: tuple[str, ...] | list[str],
     timeout: float = STEP_TIMEOUT_S,
-    on_step: Any = None,
+    on_step: Callable[[int, str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Played:
     """Play `steps` on a run in step mode; the run stays in step mode after
     the last one unless it is "go". `on_step(number, name)` is called after
-    each step is over (a TUI's progress)."""
+    each step is over (a TUI's progress); `stop()` True ends the replay
+    where it is (Ctrl+C, a closed screen)."""
     for number, name in enumerate(steps, 1):
         if name == GO:
             stepper.set_mode(False)
-            return Played(number)
-        if not stepper.wait_held(name, timeout):
-            return Played(number - 1, number, f"{name} did not reach its next operation")
+            return Played(number - 1)  # the steps before it: "go" is no operation
+        end = time.monotonic() + timeout
+        while not stepper.wait_held(name, 0.05):
+            if stop is not None and stop():
+                return Played(number - 1, number, "stopped")
+            if time.monotonic() >= end:
+                return Played(number - 1, number, f"{name} did not reach its next operation")
         arrived = stepper.step(name)
         if not arrived:
             return Played(number - 1, number, f"{name} could not be stepped")

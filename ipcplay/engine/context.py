@@ -42,6 +42,7 @@ class RoleContext:
         self.outputs = [chans[position] for position in plan.outputs]
         self.rng = random.Random(plan.seed)
         self._pills_handled = 0
+        self.binds = 0  # times the objects changed class (step mode armed): see commands()
         self._rate_cmd = -1
         self._rate = plan.spec.rate
         self._speed = tempo.speed_of(mv)
@@ -104,8 +105,11 @@ class RoleContext:
         mv, base = self.mv, self.base
         if mv[base + B.C_STOP]:
             return True
-        if mv[base + B.C_GATE] and gate.current is not None:
-            gate.current.arm()  # step mode came on: from the next operation (gate.py)
+        if mv[base + B.C_GATE] and gate.current is not None and not gate.current.armed:
+            # Step mode came on: gated from the next operation (gate.py). A
+            # role holding bound methods (chan.put) takes them again.
+            gate.current.arm()
+            self.binds += 1
         rate_cmd = mv[base + B.C_RATE_MILLI]
         if rate_cmd != self._rate_cmd:
             self._rate_cmd = rate_cmd

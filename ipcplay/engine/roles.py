@@ -42,9 +42,13 @@ def producer(ctx: RoleContext) -> str | None:
     fanout = len(outs)
     count = ctx.spec.count
     seq = 0
+    binds = ctx.binds
     while count == 0 or seq < count:
         if ctx.commands() or ctx.pace():
             return STOPPED
+        if ctx.binds != binds:  # step mode armed its objects: their methods changed
+            binds = ctx.binds
+            outs = [putter(chan) for chan in ctx.outputs]
         outs[seq % fanout](ctx.item(seq))
         ctx.work()
         seq += 1
@@ -62,9 +66,15 @@ def _consume(ctx: RoleContext, forward: bool) -> str | None:
     task_done = inp.task_done if channel_kind(ep.kind).joinable and ctx.spec.task_done else None
     count = ctx.spec.count
     taken = 0
+    binds = ctx.binds
     while count == 0 or taken < count:
         if ctx.commands():
             return STOPPED
+        if ctx.binds != binds:  # step mode armed its objects: their methods changed
+            binds = ctx.binds
+            get = getter(inp)
+            outs = [putter(chan) for chan in ctx.outputs] if forward else []
+            task_done = inp.task_done if task_done else None
         try:
             item = get()
         except EOFError:
@@ -105,9 +115,13 @@ def pinger(ctx: RoleContext) -> str | None:
     get = getter(ctx.inputs[0])
     count = ctx.spec.count
     seq = 0
+    binds = ctx.binds
     while count == 0 or seq < count:
         if ctx.commands() or ctx.pace():
             return STOPPED
+        if ctx.binds != binds:  # step mode armed its objects: their methods changed
+            binds = ctx.binds
+            put, get = putter(ctx.outputs[0]), getter(ctx.inputs[0])
         put(ctx.item(seq))
         try:
             reply = get()
@@ -131,9 +145,13 @@ def ponger(ctx: RoleContext) -> str | None:
     reply = ctx.reply_body()
     count = ctx.spec.count
     answered = 0
+    binds = ctx.binds
     while count == 0 or answered < count:
         if ctx.commands():
             return STOPPED
+        if ctx.binds != binds:  # step mode armed its objects: their methods changed
+            binds = ctx.binds
+            put, get = putter(ctx.outputs[0]), getter(ctx.inputs[0])
         try:
             item = get()
         except EOFError:
