@@ -37,6 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ipcplay.engine import board as B
 from ipcplay.engine.program_output import OutputCollector, OutputLine
 from ipcplay.engine.program_procs import MainView, ProgramProcesses, map_data
+from ipcplay.engine.program_step import ProgramStepper
 from ipcplay.engine.snapshot import ProcessSample, Snapshot, crashed
 from ipcplay.engine.stops import until_stopped
 from ipcplay.engine.watch_board import (
@@ -101,13 +102,17 @@ class ProgramEngine:
         on_snapshot: Callable[[Snapshot], None] | None = None,
         previews: bool = True,
         own_stdin: bool = False,
+        step: bool = False,
     ) -> None:
         """`capture`: each process's output is kept apart (the TUI, --json);
         else it goes where ipcplay's own goes. `own_stdin`: the program reads
         ipcplay's standard input (`ipcplay run`); else /dev/null (the TUI owns
-        the terminal)."""
+        the terminal). `step`: in step mode from the program's first
+        operation (engine/program_step.py)."""
         self.program = program
         self._own_stdin = own_stdin
+        self._step_at_start = step
+        self.stepper: ProgramStepper | None = None  # step mode, from start()
         self.sample_hz = sample_hz
         self._journal_events = journal_events
         self._journal_out = journal_out
@@ -144,6 +149,8 @@ class ProgramEngine:
         with board.locked():
             main = board.allocate("process")
         board.registry.register_process(main, "main", "main")
+        self.stepper = ProgramStepper(board)
+        self.stepper.set_mode(self._step_at_start)  # before the program's first operation
         try:
             self._start_guard(board)
             self._start_main(board)
@@ -335,7 +342,13 @@ class ProgramEngine:
         if not self._started:
             self.start()
         reason = "duration"
+        held_s = 0.0  # time in step mode: the user's, not the program's
+        looked = time.monotonic()
         while True:
+            now = time.monotonic()
+            if self.stepper is not None and self.stepper.on:
+                held_s += now - looked
+            looked = now
             snap = self.latest
             if stop is not None and stop.is_set():  # a Ctrl+C first, as for a scenario
                 reason = "interrupted"
@@ -346,7 +359,7 @@ class ProgramEngine:
             if snap.stuck is not None:
                 reason = "stuck"
                 break
-            if duration is not None and time.monotonic() - self._t0 >= duration:
+            if duration is not None and now - self._t0 - held_s >= duration:
                 break
             time.sleep(0.005)
         last = self.latest

@@ -101,6 +101,9 @@ class WatchSpec:
 # would take their memory with it before the observer could map it.
 TAIL_SLOTS = 8
 T_MAPPED = 0
+# 1 while the run is in step mode (issue 18): a process registered then
+# starts with its gate set (C_GATE), before its first operation.
+T_STEP = 1
 
 
 def layout_for(journal: int, previews: bool) -> B.Layout:

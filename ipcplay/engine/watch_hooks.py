@@ -27,9 +27,10 @@ import sys
 from typing import Any
 
 from ipcplay.engine import watch_objects as W
+from ipcplay.engine import watch_runtime
 from ipcplay.engine.watch_names import binding_name, unique
 from ipcplay.engine.watch_pool import install_pools, worker_role
-from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, runtime
+from ipcplay.engine.watch_runtime import _NOT_THE_PROGRAM, Runtime, gate, runtime
 from ipcplay.engine.watch_shared import SHARED_CLASSES as DATA_CLASSES
 
 _installed = False
@@ -296,6 +297,8 @@ def _patch_process(base: Any) -> None:
         ticket = self.__dict__.get("_ipcplay")
         if rt is None or rt.base < 0 or ticket is None or ticket.index < 0 or _helper_thread():
             return join(self, timeout)
+        if watch_runtime.gate_on[0]:  # step mode: a join is an operation too
+            gate("join process", ticket.index)
         rt.joining(ticket.index)
         try:
             return join(self, timeout)

@@ -14,6 +14,10 @@ peer counter proves that a get will find an item. A get first asks the pipe
 itself (one poll): only a call that will wait takes the timed path, and
 only that path looks up the program's line (`Runtime.where`).
 
+In step mode (issue 18) each operation first waits at the process's gate
+(watch_runtime.gate): the check is one read of the board, in the wrapper's
+own Python code, before the end is reached.
+
 Pickling (spawn, forkserver, or a Pipe end sent over a Pipe) carries the raw
 object, the index and the slot; the child rebuilds the watched object
 around its own copy of the raw one.
@@ -26,6 +30,7 @@ from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import watch_runtime as _rt
 from ipcplay.engine.channels_pipe import InstrumentedConnection, InstrumentedSimpleQueue
 from ipcplay.engine.channels_queue import InstrumentedJoinableQueue, InstrumentedQueue
 from ipcplay.engine.endpoints import Endpoint, SharedEndpoint
@@ -195,15 +200,23 @@ class WatchedQueue(_Watched):
     __slots__ = ()
 
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("put", self._index)
         (self._w or self._bind_w()).put(obj, block, timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if _rt.gate_on[0]:
+            _rt.gate("get", self._index)
         return (self._r or self._bind_r()).get(block, timeout)
 
     def put_nowait(self, obj: Any) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("put", self._index)
         (self._w or self._bind_w()).put(obj, False)
 
     def get_nowait(self) -> Any:
+        if _rt.gate_on[0]:
+            _rt.gate("get", self._index)
         return (self._r or self._bind_r()).get(False)
 
     def qsize(self) -> int:
@@ -229,9 +242,13 @@ class WatchedJoinableQueue(WatchedQueue):
     __slots__ = ()
 
     def task_done(self) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("task_done", self._index)
         (self._r or self._bind_r()).task_done()
 
     def join(self) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("join", self._index)
         (self._w or self._bind_w()).join()
 
 
@@ -239,9 +256,13 @@ class WatchedSimpleQueue(_Watched):
     __slots__ = ()
 
     def put(self, obj: Any) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("put", self._index)
         (self._w or self._bind_w()).put(obj)
 
     def get(self) -> Any:
+        if _rt.gate_on[0]:
+            _rt.gate("get", self._index)
         return (self._r or self._bind_r()).get()
 
     def empty(self) -> bool:
@@ -258,18 +279,28 @@ class WatchedConnection(_Watched):
     __slots__ = ()
 
     def send(self, obj: Any) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("send", self._index)
         (self._w or self._bind_w()).send(obj)
 
     def recv(self) -> Any:
+        if _rt.gate_on[0]:
+            _rt.gate("recv", self._index)
         return (self._r or self._bind_r()).recv()
 
     def send_bytes(self, buf: Any, offset: int = 0, size: int | None = None) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate("send", self._index)
         (self._w or self._bind_w()).send_bytes(buf, offset, size)
 
     def recv_bytes(self, maxlength: int | None = None) -> bytes:
+        if _rt.gate_on[0]:
+            _rt.gate("recv", self._index)
         return (self._r or self._bind_r()).recv_bytes(maxlength)
 
     def recv_bytes_into(self, buf: Any, offset: int = 0) -> int:
+        if _rt.gate_on[0]:  # uncounted, but an operation all the same
+            _rt.gate("recv", self._index)
         return self._raw.recv_bytes_into(buf, offset)
 
     def poll(self, timeout: float | None = 0.0) -> bool:
@@ -306,12 +337,15 @@ class WatchedConnection(_Watched):
 class ProgramLock(InstrumentedLock):
     """A program's lock end, with the real API: acquire(block, timeout)
     returns whether it got the lock; the wait's line is said on the slow
-    path only."""
+    path only. Every lock of a program is one (a Lock, a Semaphore, a
+    Value's get_lock(), a Condition's), so its gate is here."""
 
     __slots__ = ()
 
     def acquire(self, block: bool = True, timeout: float | None = None) -> bool:  # type: ignore[override]
         slots = self._s
+        if _rt.gate_on[0]:
+            _rt.gate("acquire", slots.ep.code)
         lock = self._lock
         if not lock.acquire(False):
             if not block:
@@ -336,6 +370,8 @@ class ProgramLock(InstrumentedLock):
 
     def release(self) -> None:  # type: ignore[override]
         slots = self._s
+        if _rt.gate_on[0]:
+            _rt.gate("release", slots.ep.code)
         mv, base = slots.mv, slots.base
         if self._held > 0:
             self._held -= 1

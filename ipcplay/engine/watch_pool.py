@@ -30,6 +30,7 @@ from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import watch_runtime
 from ipcplay.engine.channels_base import dumps, loads
 from ipcplay.engine.watch_objects import WatchedQueue, WatchedSimpleQueue
 from ipcplay.engine.watch_runtime import Runtime, runtime
@@ -173,6 +174,8 @@ def _patch_results(pool: Any) -> None:
 
     def watched_wait(self: Any, timeout: float | None = None) -> None:
         rt, index = results_of(self)
+        if rt is not None and watch_runtime.gate_on[0]:  # step mode: waiting for a result
+            watch_runtime.gate("get", index)
         if rt is None or index < 0 or self.ready():
             return wait(self, timeout)
         at, seq, t0 = _awaiting(rt, index)
@@ -185,6 +188,8 @@ def _patch_results(pool: Any) -> None:
         rt, index = results_of(self)
         if rt is None or index < 0:
             return next_item(self, timeout)
+        if watch_runtime.gate_on[0]:
+            watch_runtime.gate("get", index)
         at, seq, t0 = _awaiting(rt, index)
         try:
             return next_item(self, timeout)

@@ -9,6 +9,12 @@ A process is registered by the parent that starts it (watch_hooks patches
 `BaseProcess.start`), and enters its index itself, first thing in
 `_bootstrap`; it says its exit status last thing there. A fork that
 multiprocessing did not make (os.fork) is not registered, and counts nothing.
+
+Step mode (issue 18) gates a program's operations here too: each registered
+process has a gate (engine/gate.py) on its own header, and every watched
+object's operation first reads `gate_on[0]`, this process's C_GATE, one
+slot of shared memory (a view of a zero for a process that is not
+registered). Only with step mode on does the call go further (`gate`).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import weakref
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import gate as G
 from ipcplay.engine.journal import JournalWriter
 from ipcplay.engine.registry import BIT
-from ipcplay.engine.watch_board import ENV, T_MAPPED, WatchBoard, WatchSpec
+from ipcplay.engine.watch_board import CHAN_CAP, ENV, T_MAPPED, T_STEP, WatchBoard, WatchSpec
 
 # Frames of these folders are not the program's: a blocked call's line is the
 # first frame outside them (the standard library's multiprocessing and
@@ -73,6 +80,10 @@ class Runtime:
             index = self.board.allocate("process")
             if index >= 0:
                 self.registry.register_process(index, name, role)
+                # In step mode from its first operation, if step mode is on now
+                # (the observer turns it on and off under this same lock).
+                at = self.layout.pool_base + T_STEP
+                self.mv[self.layout.proc(index) + B.C_GATE] = self.mv[at]
         return index
 
     def not_started(self, index: int, error: str) -> None:
@@ -108,6 +119,7 @@ class Runtime:
         if index < 0:
             self.base = -1
             self.journal = None
+            _gate_here(None, -1)
         else:
             self.base = self.layout.proc(index)
             mv, base = self.mv, self.base
@@ -119,6 +131,7 @@ class Runtime:
             mv[base + B.P_PHASE] = B.PHASE_RUNNING
             if self.journal is not None:
                 self.journal.log(B.OP_START, -1, 0)
+            _gate_here(mv, self.base)
         for obj in list(self.objects):
             obj._unbind()
 
@@ -242,6 +255,54 @@ class Runtime:
         os.close(out_w)
         os.close(err_w)
         line_buffered()
+
+
+# ---------------------------------------------------------------- step mode
+
+_NO_GATE = memoryview(bytearray(8)).cast("q")
+# This process's C_GATE, as a one-slot view: what every watched operation
+# reads first. Replaced as the process enters its index.
+gate_on: memoryview = _NO_GATE
+
+
+def _gate_here(mv: memoryview | None, base: int) -> None:
+    """This process's gate (none for a process that is not registered)."""
+    global gate_on
+    if mv is None or base < 0:
+        gate_on = _NO_GATE
+        G.install(None)
+        return
+    gate_on = mv[base + B.C_GATE : base + B.C_GATE + 1]
+    G.install(G.Gate(mv, base))
+
+
+def gate(word: str, target: int, arg: Any = None) -> None:
+    """Step mode is on: wait at this process's gate before operation `word`
+    on object `target` (a channel's index, CHAN_CAP + a shared object's, or
+    a process's for "join process"), saying the program's line first.
+
+    An uncounted object (target < 0) is not gated, and neither is a helper
+    thread (a ProcessPoolExecutor's manager thread puts its calls): the
+    gate's slots are the process's, and one thread at a time may wait there."""
+    gate = G.current
+    if gate is None or target < 0 or not _in_main_thread():
+        return
+    rt = _RUNTIME
+    if rt is not None:
+        rt.where()
+    said = arg if type(arg) is int and -(1 << 63) <= arg < 1 << 63 else None
+    gate.stop(G.OP[word], target, said)
+
+
+def shared_code(index: int) -> int:
+    """The gate's target code of shared object `index` (-1: uncounted)."""
+    return CHAN_CAP + index if index >= 0 else -1
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def line_buffered() -> None:

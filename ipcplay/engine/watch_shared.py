@@ -11,6 +11,11 @@ A write with no read before it counts the change it really made. So the
 expected value is the initial one plus every counted add, and expected -
 actual is exactly the updates that other processes' writes overwrote.
 
+In step mode (issue 18) `v.value += 1` is the two operations it is, a
+read and then a write, each waiting at the process's gate: so another
+process may be let write in between, and an update be lost by hand. A
+lock's acquire and release are gated in ProgramLock.
+
 An Event's state is said on the board at each set and clear (the time, then
 the flag): the observer takes the newest, since it cannot read the
 semaphore of a program's Event itself.
@@ -24,6 +29,7 @@ from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import watch_runtime as _rt
 from ipcplay.engine.endpoints import SharedEndpoint
 from ipcplay.engine.primitives import _Slots
 from ipcplay.engine.watch_objects import ProgramLock, _Watched, _where
@@ -116,15 +122,21 @@ class WatchedValue(_WatchedShared):
     @property
     def value(self) -> Any:
         end = self._w or self._user()
-        return self._raw.value if end is None else end.read()
+        if end is None:
+            return self._raw.value
+        if _rt.gate_on[0]:
+            _rt.gate("read", _rt.shared_code(self._index))
+        return end.read()
 
     @value.setter
     def value(self, new: Any) -> None:
         end = self._w or self._user()
         if end is None:
             self._raw.value = new
-        else:
-            end.write(new, self)
+            return
+        if _rt.gate_on[0]:
+            _rt.gate("write", _rt.shared_code(self._index), new)
+        end.write(new, self)
 
     def get_lock(self) -> Any:
         end = self._w or self._user()
@@ -176,26 +188,36 @@ class WatchedArray(WatchedValue):
         return len(self._raw)
 
     def __getitem__(self, i: Any) -> Any:
-        self._w or self._user()
+        end = self._w or self._user()
+        if end is not None and _rt.gate_on[0]:
+            _rt.gate("read", _rt.shared_code(self._index))
         return self._raw[i]
 
     def __setitem__(self, i: Any, value: Any) -> None:
         end = self._w or self._user()
+        if end is not None and _rt.gate_on[0]:
+            _rt.gate("write", _rt.shared_code(self._index), value)
         self._raw[i] = value
         if end is not None:
             end.wrote(self)
 
     def __iter__(self) -> Any:
-        self._w or self._user()
+        end = self._w or self._user()
+        if end is not None and _rt.gate_on[0]:
+            _rt.gate("read", _rt.shared_code(self._index))
         return iter(self._raw[:])
 
     @property
     def value(self) -> Any:  # a char Array's bytes
+        if self._w is not None and _rt.gate_on[0]:
+            _rt.gate("read", _rt.shared_code(self._index))
         return self._raw.value
 
     @value.setter
     def value(self, new: Any) -> None:
         end = self._w or self._user()
+        if end is not None and _rt.gate_on[0]:
+            _rt.gate("write", _rt.shared_code(self._index))
         self._raw.value = new
         if end is not None:
             end.wrote(self)
@@ -228,9 +250,12 @@ class WatchedEvent(_WatchedShared):
 
     def _op(self, op: str) -> Any:
         end = self._w or self._user()
-        if end is not None and op not in end._marked:
-            end._marked.add(op)
-            self._mark(op)
+        if end is not None:
+            if op not in end._marked:
+                end._marked.add(op)
+                self._mark(op)
+            if _rt.gate_on[0]:
+                _rt.gate(op, _rt.shared_code(self._index))
         return end
 
     def set(self) -> None:
@@ -288,6 +313,8 @@ class WatchedBarrier(_WatchedShared):
         slots = self._w or self._user()
         if slots is None:
             return self._raw.wait(timeout)
+        if _rt.gate_on[0]:
+            _rt.gate("wait", _rt.shared_code(self._index))
         _where()
         t0 = slots.begin_wait(B.OP_BARRIER_WAIT)
         try:
@@ -399,14 +426,21 @@ class WatchedCondition(_WatchedShared):
     def __exit__(self, *exc: object) -> None:
         self.release()
 
+    def _gate(self, word: str) -> None:
+        if _rt.gate_on[0]:
+            _rt.gate(word, _rt.shared_code(self._index))
+
     def wait(self, timeout: float | None = None) -> bool:
         end = self._w or self._user()
         if end is None:
             return self._raw.wait(timeout)
+        self._gate("wait")
         return end.wait_on(self._raw.wait, timeout)
 
     def wait_for(self, predicate: Any, timeout: float | None = None) -> Any:
         end = self._w or self._user()
+        if end is not None:
+            self._gate("wait")
         if end is None or predicate():
             return self._raw.wait_for(predicate, timeout)
         return end.wait_on(self._raw.wait_for, predicate, timeout)
@@ -416,6 +450,7 @@ class WatchedCondition(_WatchedShared):
         if end is None:
             self._raw.notify(n)
         else:
+            self._gate("notify")
             end.notify(n)
 
     def notify_all(self) -> None:
@@ -423,6 +458,7 @@ class WatchedCondition(_WatchedShared):
         if end is None:
             self._raw.notify_all()
         else:
+            self._gate("notify_all")
             end.notify_all()
 
 
