@@ -108,7 +108,32 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--journal-size", type=int, default=65536, metavar="N")
     parser.add_argument("--no-preview", action="store_true", help="no message contents")
     parser.add_argument("--hz", type=_hz, default=10.0, help="sampling rate (default 10)")
+    parser.add_argument(
+        "--schedule",
+        metavar="FILE",
+        help="step mode: replay a schedule (the order processes were let go), then run freely",
+    )
     return parser
+
+
+def schedule_steps(path: str, program: object) -> tuple[str, ...]:
+    """The steps of a schedule file made for this program, or ValueError in
+    one line. Its process names cannot be checked before the run: a
+    program's processes appear as it starts them."""
+    from ipcplay import schedule as S
+
+    plan = S.load(path)
+    title = str(getattr(program, "title", ""))
+    if plan.scenario and plan.scenario != title:
+        raise S.ScheduleError(
+            f"{path}: scenario: this schedule is for {plan.scenario!r}, not {title!r}"
+        )
+    if plan.overrides:
+        raise S.ScheduleError(
+            f"{path}: set: a program takes no overrides (expected no set; "
+            "its arguments go after --)"
+        )
+    return plan.steps
 
 
 def cmd_run_program(argv: list[str]) -> int:
@@ -127,6 +152,12 @@ def cmd_run_program(argv: list[str]) -> int:
     program = replace(program, args=tuple(program_args))  # type: ignore[type-var]
     if args.journal_size < 1 or args.journal_size > 1 << 22:
         return say_error(f"--journal-size: expected 1 to {1 << 22} events, got {args.journal_size}")
+    steps: tuple[str, ...] | None = None
+    if args.schedule:
+        try:
+            steps = schedule_steps(args.schedule, program)
+        except ValueError as exc:
+            return say_error(str(exc))
     out = sys.stdout if isinstance(sys.stdout, Sink) else Sink(sys.stdout, "standard output")
     with ExitStack() as files:
         try:
@@ -145,6 +176,8 @@ def cmd_run_program(argv: list[str]) -> int:
             trace_out=trace_out,
             trace_name=args.trace,
             previews=not args.no_preview,
+            schedule=steps,
+            schedule_name=args.schedule,
         )
         try:
             status = run_program(program, options)  # type: ignore[arg-type]

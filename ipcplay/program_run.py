@@ -6,6 +6,10 @@ captured), and the report follows on standard error, so that the program's
 standard output stays the program's alone. With --json every process's
 output is captured apart and is in the report under that process, and the
 one JSON object is the whole of standard output.
+
+With --schedule FILE the program starts in step mode: its processes are let
+go in the schedule's order, one operation each (schedule.play), as they
+appear, and then it runs freely to its end.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import json
 import signal
 import threading
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ipcplay.engine.program import Program, ProgramEngine, ProgramOutcome
+from ipcplay.engine.stepper import GO
 from ipcplay.engine.tracker import start_tracker
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
+
+if TYPE_CHECKING:
+    from ipcplay.schedule import Played
 
 # The report's modules (rich, the tables, the trace) are imported once the
 # program has run: before, they would only delay its start.
@@ -38,6 +46,9 @@ class ProgramOptions:
     trace_out: IO[str] | None = None
     trace_name: str | None = None
     previews: bool = True
+    # A schedule's steps to replay (schedule.py), then `go`; None: no step mode.
+    schedule: tuple[str, ...] | None = None
+    schedule_name: str | None = None
 
 
 def header(program: Program) -> RunHeader:
@@ -64,8 +75,13 @@ def run_program(program: Program, options: ProgramOptions) -> int:
         capture=options.as_json,
         previews=options.previews,
         own_stdin=True,  # as under python PROGRAM.py: it reads what ipcplay is given
+        step=options.schedule is not None,
     )
+    played: Played | None = None
     try:
+        engine.start()
+        if options.schedule is not None:
+            played = replay(engine, options.schedule, stop)
         outcome = engine.run(options.duration, stop)
     finally:
         engine.shutdown()
@@ -74,6 +90,8 @@ def run_program(program: Program, options: ProgramOptions) -> int:
     stats = _trace(program, options, outcome)
     if options.as_json:
         report = json_report(program, engine, outcome, options, stats)
+        if played is not None:
+            report["schedule"] = schedule_report(played, options)
         engine.close()
         out = options.out
         assert out is not None
@@ -84,7 +102,59 @@ def run_program(program: Program, options: ProgramOptions) -> int:
 
         console = Console(file=options.err, soft_wrap=True)
         _print_report(console, program, outcome, options, engine.sample_error)
+        if played is not None:
+            console.print(schedule_words(played, options), markup=False, highlight=False)
     return EXIT_CODES.get(outcome.verdict, 1)
+
+
+def replay(engine: ProgramEngine, steps: tuple[str, ...], stop: threading.Event) -> Played:
+    """Let the program's processes go in the schedule's order, then `go`.
+
+    A program's processes appear as it starts them, so a step waits for its
+    process to be there and at its gate (schedule.play); the replay gives up
+    when the program has ended or is stuck meanwhile (a step past a
+    deadlock), or on Ctrl+C."""
+    from ipcplay.schedule import Played, play
+
+    stepper = engine.stepper
+    assert stepper is not None
+
+    def over() -> bool:
+        snap = engine.latest
+        return stop.is_set() or snap.finished or snap.stuck is not None
+
+    played = play(stepper, steps, stop=over)
+    if played.why == "stopped" and played.stopped_at is not None and not stop.is_set():
+        name = steps[played.stopped_at - 1]
+        snap = engine.latest
+        ending = "is stuck" if snap.stuck is not None else "has ended"
+        why = f"{name} did not reach its next operation: the program {ending}"
+        played = Played(played.done, played.stopped_at, why)
+    stepper.set_mode(False)  # what the schedule did not say runs freely
+    return played
+
+
+def schedule_report(played: Played, options: ProgramOptions) -> dict[str, Any]:
+    steps = options.schedule or ()
+    return {
+        "file": options.schedule_name,
+        "steps": len([step for step in steps if step != GO]),
+        "played": played.done,
+        "stopped_at": played.stopped_at,
+        "why": neutralise(played.why, multiline=False) if played.why else None,
+        "order": list(steps[: played.done]),
+    }
+
+
+def schedule_words(played: Played, options: ProgramOptions) -> str:
+    steps = options.schedule or ()
+    text = f"schedule: {played.done} of {len(steps)} steps played"
+    if options.schedule_name:
+        text += f" from {neutralise(options.schedule_name, multiline=False)}"
+    if played.stopped_at is not None:
+        why = neutralise(played.why, multiline=False)
+        text += f"; step {played.stopped_at} could not be played: {why}"
+    return text
 
 
 def json_report(
