@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import gate as G
@@ -130,9 +131,52 @@ TWINS: dict[type, type] = {cls: _twin(cls, methods) for cls, methods in GATED_ME
 TWINS[InstrumentedData] = GatedData
 
 
+def _manager_twins() -> None:
+    """The twins of a Manager's queue and objects, made the first time one is
+    adopted: multiprocessing.managers is a tenth of a child's start-up, and
+    only a scenario with a Manager needs it."""
+    from ipcplay.engine.manager import InstrumentedManagerObject, InstrumentedManagerQueue
+
+    if InstrumentedManagerQueue in TWINS:
+        return
+    TWINS[InstrumentedManagerQueue] = _twin(InstrumentedManagerQueue, {"put": "put", "get": "get"})
+    plain = _twin(
+        InstrumentedManagerObject, {"append": "write", "setitem": "write", "setattr": "write"}
+    )
+
+    class GatedManagerObject(plain):  # type: ignore[misc,valid-type]
+        """`target[key].append(item)` on a Manager's list is a read of the
+        inner list (a copy) and, with `assign`, a write of it back: two
+        operations, so another process's write in between is lost by hand
+        (manager-nested-lost)."""
+
+        __slots__ = ()
+
+        def append_at(self, key: Any, item: Any, assign: bool) -> None:
+            gate = G.current
+            if gate is None or not gate.wanted():
+                super().append_at(key, item, assign)
+                return
+            code = gate.code_of(self)
+            gate.stop(G.OP["read"], code)
+            t0 = monotonic_ns()
+            row = self._proxy[key]
+            self._count("__getitem__", t0)
+            row.append(item)
+            if assign:
+                gate.stop(G.OP["write"], code)
+                t0 = monotonic_ns()
+                self._proxy[key] = row
+                self._count("__setitem__", t0)
+
+    TWINS[InstrumentedManagerObject] = GatedManagerObject
+
+
 def adopt(gate: G.Gate, obj: Any, code: int) -> None:
     """Let `gate` gate `obj` (target `code`) once step mode comes on; an object
     of a kind with no twin (a Manager's proxy) is left as it is."""
+    if type(obj).__module__ == "ipcplay.engine.manager":
+        _manager_twins()
     twin = TWINS.get(type(obj))
     if twin is None:
         return
