@@ -40,11 +40,15 @@ from typing import Any
 
 from ipcplay.engine import board as B
 from ipcplay.engine.channels import Endpoint, instrument
+from ipcplay.engine.gate import Gate, install
+from ipcplay.engine.gate_classes import adopt
 from ipcplay.engine.journal import JournalWriter, drain_raw
 
 PAYLOAD = b"x" * 64
 CASES = ("Queue", "JoinableQueue", "SimpleQueue", "Pipe send/recv", "Pipe send_bytes")
-VARIANTS = ("raw", "counters", "journal")
+# "gated": counters, with each end swapped for its step-mode twin (engine/gate.py)
+# and step mode off again, as after a `g`: what having used step mode costs.
+VARIANTS = ("raw", "counters", "journal", "gated")
 KIND = {"Pipe send/recv": "Pipe", "Pipe send_bytes": "Pipe"}
 
 
@@ -56,8 +60,9 @@ def _pin(side: int) -> None:
         os.sched_setaffinity(0, {cpus[side]})
 
 
-def _wrap(case: str, obj: Any, proc: int, raw: Any, layout: B.Layout, journal: bool) -> Any:
+def _wrap(case: str, obj: Any, proc: int, raw: Any, layout: B.Layout, variant: str) -> Any:
     mv = B.view(raw)
+    journal = variant == "journal"
     ep = Endpoint(
         0,
         "c",
@@ -71,15 +76,21 @@ def _wrap(case: str, obj: Any, proc: int, raw: Any, layout: B.Layout, journal: b
         send_hint=True,
     )
     jw = JournalWriter(mv, layout, proc) if journal else None
-    return instrument(ep.kind, obj, ep, mv, layout, proc, jw)
+    end = instrument(ep.kind, obj, ep, mv, layout, proc, jw)
+    if variant == "gated":
+        gate = Gate(mv, layout.proc(proc))
+        adopt(gate, end, 0)
+        install(gate)
+        gate.arm()  # C_GATE stays 0: every call passes its gate with one board read
+    return end
 
 
 def producer(
-    case: str, obj: Any, raw: Any, layout: B.Layout | None, journal: bool, ctl: Any
+    case: str, obj: Any, raw: Any, layout: B.Layout | None, variant: str, ctl: Any
 ) -> None:
     """Send as many messages as each command asks, then an end-of-round mark."""
     _pin(0)
-    ch = _wrap(case, obj, 0, raw, layout, journal) if layout is not None else obj
+    ch = _wrap(case, obj, 0, raw, layout, variant) if layout is not None else obj
     if case == "Pipe send_bytes":
         send, end_round, end_run = ch.send_bytes, b"", b"end"
     else:
@@ -96,11 +107,11 @@ def producer(
 
 
 def consumer(
-    case: str, obj: Any, raw: Any, layout: B.Layout | None, journal: bool, ctl: Any
+    case: str, obj: Any, raw: Any, layout: B.Layout | None, variant: str, ctl: Any
 ) -> None:
     """Take messages until the end-of-round mark, then tell the parent."""
     _pin(1)
-    ch = _wrap(case, obj, 1, raw, layout, journal) if layout is not None else obj
+    ch = _wrap(case, obj, 1, raw, layout, variant) if layout is not None else obj
     if case == "Pipe send_bytes":
         recv, end_round = ch.recv_bytes, b""
     else:
@@ -133,7 +144,7 @@ class Pair:
         self.raw = B.create(self.layout) if self.layout is not None else None
         self._go, go_child = ctx.Pipe()
         self._done, done_child = ctx.Pipe()
-        args = (case, self._objs[0], self.raw, self.layout, journal, go_child)
+        args = (case, self._objs[0], self.raw, self.layout, variant, go_child)
         self._procs = [
             ctx.Process(target=producer, args=args),
             ctx.Process(target=consumer, args=(case, self._objs[1], *args[2:5], done_child)),
@@ -200,7 +211,8 @@ def main() -> None:
             for k in range(args.rounds):
                 # Each round starts with the next variant: none always follows the same one.
                 for j in range(len(VARIANTS)):
-                    v, pair = VARIANTS[(k + j) % 3], pairs[(k + j) % 3]
+                    at = (k + j) % len(VARIANTS)
+                    v, pair = VARIANTS[at], pairs[at]
                     times.setdefault((case, v), []).append(pair.round(args.messages))
         finally:
             stop.set()
@@ -216,7 +228,7 @@ def main() -> None:
     for case in cases:
         raw = times[(case, "raw")]
         raw_rate = n * len(raw) / sum(raw)
-        for variant in ("counters", "journal"):
+        for variant in VARIANTS[1:]:
             inst = times[(case, variant)]
             rate = n * len(inst) / sum(inst)
             med = statistics.median(r / i for i, r in zip(inst, raw, strict=True))

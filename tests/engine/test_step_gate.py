@@ -121,17 +121,18 @@ def test_every_operation_stops_at_the_gate_in_the_order_the_code_does_them(waite
                 break
             snap = waiter(lambda g=gate: (s := engine.latest).processes[0].gates == g and s, 10)
             nxt = snap.processes[0].next
-            seen.append((nxt.op, nxt.target))
+            seen.append((nxt.op, nxt.target, nxt.words))
             assert stepper.step("one") == gate  # one gate per operation, counted by the child
             stepper.settle("one", gate, 10)
         outcome = engine.run(duration=10)
+    # Each forecast told from the same sample as the panels.
     assert seen == [
-        ("acquire", "lock"),
-        ("put", "queue"),
-        ("release", "lock"),
-        ("set", "ready"),
-        ("wait", "ready"),
-        ("get", "queue"),
+        ("acquire", "lock", "acquire 'lock' — free, will not block"),
+        ("put", "queue", "put 'queue' — queue 0/1, will not block"),
+        ("release", "lock", "release 'lock'"),
+        ("set", "ready", "set 'ready'"),
+        ("wait", "ready", "wait 'ready' — set, will not block"),
+        ("get", "queue", "get 'queue' — 1 waiting, will not block"),
     ]
     assert outcome.verdict == "completed"
     queue = outcome.snapshot.channels[0]
@@ -218,3 +219,50 @@ def test_without_step_mode_the_objects_keep_their_plain_classes():
     lock.acquire()  # C_GATE is 0: the twin's gate lets it straight through
     lock.release()
     assert decode((5 << 8) | OP["put"]) == ("put", 5, False)
+
+
+FULL_AND_HELD = """
+[scenario]
+title = "will block"
+start_method = "fork"
+duration = 5
+[channels.queue]
+kind = "Queue"
+maxsize = 1
+[shared.lock]
+kind = "Lock"
+[[process]]
+name = "one"
+role = "steps"
+steps = [
+    { acquire = "lock" },
+    { put = "queue", item = 1 },
+    { put = "queue", item = 2 },
+    { release = "lock" },
+]
+[[process]]
+name = "two"
+role = "steps"
+steps = [{ acquire = "lock" }, { get = "queue" }, { get = "queue" }, { release = "lock" }]
+"""
+
+
+@pytest.mark.timeout(60)
+def test_the_forecast_says_will_block_and_the_step_really_blocks(waiter):
+    with Engine(loads(FULL_AND_HELD), step=True) as engine:
+        stepper = engine.stepper
+        for _ in range(2):
+            assert stepper.wait_held("one", 10)
+            stepper.settle("one", stepper.step("one"), 10)
+        assert stepper.wait_held("one", 10) and stepper.wait_held("two", 10)
+        snap = waiter(lambda: (s := engine.latest).processes[0].gates == 3 and s, 10)
+        one, two = snap.processes
+        assert one.next.words == "put 'queue' — queue 1/1 full, will block"
+        assert two.next.words == "acquire 'lock' — held by one, will block"
+        assert stepper.settle("one", stepper.step("one"), 10) == "blocked"
+        assert stepper.settle("two", stepper.step("two"), 10) == "blocked"
+        outcome = engine.run(duration=10)
+    # one holds the lock two wants, and waits for room only two would make.
+    assert outcome.verdict == "deadlock"
+    assert "one" in outcome.snapshot.stuck.description
+    assert stepper.schedule == ["one", "one", "one", "two"]
