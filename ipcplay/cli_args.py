@@ -53,6 +53,9 @@ def main_parser() -> argparse.ArgumentParser:
     _add_run(commands.add_parser("run", help="run a scenario headless and report", epilog=EPILOG))
     _add_record(commands)
     _add_export(commands)
+    from ipcplay.cli_explore import add_parser as add_explore  # its grammar lives with it
+
+    add_explore(commands)
     return parser
 
 
@@ -239,7 +242,7 @@ def _times(text: str) -> list[float]:
     return sorted({_seconds(part) for part in text.split(",") if part.strip()})
 
 
-SUBCOMMANDS = ("list", "check", "run", "record", "export")
+SUBCOMMANDS = ("list", "check", "run", "record", "export", "explore")
 
 
 def tui_parser() -> argparse.ArgumentParser:

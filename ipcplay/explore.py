@@ -1,0 +1,495 @@
+"""Explore every schedule: run a scenario's real processes under every
+interleaving of their gated operations that can change what happens, and
+say each distinct outcome with the shortest schedule that reaches it.
+
+A run is a fresh Engine in step mode (engine/stepper.py): every process
+stops at its gate before each operation on a channel or shared object. The
+explorer waits until every process is at rest (held at its gate, blocked
+inside an operation, or ended), picks one held process and lets it do one
+operation, and so on until none is held; then the engine's own end of a run
+(Engine.run) gives the verdict (completed, deadlock, hang, crashed) and the
+final values. A run is replayed from its first step, so each choice point
+is reached again by playing the steps that led to it.
+
+Running every interleaving is wasteful: two operations on different objects
+(or two reads of one Value) give the same state in either order, so orders
+that differ only by swapping such neighbours are one behaviour (one
+Mazurkiewicz trace). Dynamic partial-order reduction (Flanagan and
+Godefroid, POPL 2005; loom and CHESS prune the same way) explores one order
+first, then looks at each operation a process was about to do: if an
+earlier step of another process touched the same object and does not
+already happen before it, the other order is a different behaviour, and the
+choice point before that earlier step gets the process as one more branch
+to try (every held process there if it was not held then). Branches no race
+asks for are never run: "left out" in the report.
+
+Two steps are dependent when they act on the same object (the gate's target
+code, Stepper.next_of) unless both are reads; a "join process" waits for a
+process to end and is taken as dependent with everything. A process woken by
+a step (a release lets a blocked acquire finish) happens after that step.
+Where unsure the explorer keeps a branch: soundness before speed. What it
+cannot see: operations the gate does not stop (a Manager's list or dict
+calls, a Pool's internals), and which of several processes blocked on one
+object the kernel wakes; with those, outcomes are the ones these runs met.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ipcplay import schedule as S
+from ipcplay.engine import board as B
+from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.stepper import Stepper
+from ipcplay.engine.supervisor import Engine
+from ipcplay.scenario.model import Scenario
+
+# A small hang_after: in step mode nothing moves once no process is held,
+# so a wait that has not moved for this long never will.
+HANG_AFTER_S = 0.3
+SAMPLE_HZ = 50.0
+# A process that neither reaches a gate, blocks nor ends in this long (a
+# sleep step longer than this, a loop with no operation) makes the run a timeout.
+REST_TIMEOUT_S = 15.0
+# How long the engine may take, once no process is held, to say how the run ended.
+END_TIMEOUT_S = 15.0
+# A blocked mark must stay for this long to count: an acquire that waits a
+# moment for a lock being let go is not at rest.
+STEADY_S = 0.002
+_READS = frozenset({"read"})
+_PIDS = re.compile(r" \(pid \d+\)")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One step of a run: `name` did `op` on the object with code `target`."""
+
+    name: str
+    op: str
+    target: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one run ended, as far as telling outcomes apart goes: `key` is
+    the same for two runs that ended the same way."""
+
+    verdict: str
+    words: str  # "counter = 3 (expected 4, lost 1)", "left → right → left wait ..."
+    values: tuple[tuple[str, Any, int | None], ...] = ()  # (Value or Array, value, lost)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.verdict, self.words, self.values)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One distinct outcome: how many schedules reached it, and the shortest."""
+
+    result: Result
+    schedules: int
+    shortest: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exploration:
+    scenario: str
+    overrides: tuple[str, ...]
+    found: tuple[Found, ...]
+    runs: int  # schedules run
+    pruned: int  # branches left out: each stands for one schedule or more
+    seconds: float
+    complete: bool  # False: stopped at max_schedules (or asked to stop)
+    diverged: int = 0  # replays that did not meet the same held processes again
+    cut: int = 0  # runs stopped part way: every order on from there was equivalent to one run
+
+
+def dependent(a: Move, b: Move) -> bool:
+    """Can swapping these two steps change what happens? Yes on one object,
+    unless both only read it; a join of a process, always."""
+    if a.op == "join process" or b.op == "join process":
+        return True
+    return a.target == b.target and not (a.op in _READS and b.op in _READS)
+
+
+@dataclass
+class _Node:
+    """A choice point: who was held there, what each would do, which
+    branches a race asked for (backtrack) and which were taken (done)."""
+
+    held: dict[str, tuple[str, int]]
+    backtrack: set[str] = field(default_factory=set)
+    done: set[str] = field(default_factory=set)
+    asleep: set[str] = field(default_factory=set)  # sleep set: explored from an equivalent order
+    chosen: str = ""
+
+    def move(self, name: str) -> Move:
+        return Move(name, *self.held[name])
+
+    def untried(self) -> list[str]:
+        return [
+            name
+            for name in self.held
+            if name in self.backtrack and name not in self.done and name not in self.asleep
+        ]
+
+    def child_asleep(self) -> set[str]:
+        """Sleep sets (Godefroid 1996): a process whose step was explored
+        here before this branch, and is independent of the step taken,
+        needs no branch after it either: that order was run already."""
+        chosen = self.move(self.chosen)
+        return {
+            name
+            for name in (self.asleep | self.done) - {self.chosen}
+            if name in self.held and not dependent(self.move(name), chosen)
+        }
+
+
+class _Clocks:
+    """Happens-before over a run's steps, as vector clocks: for each step
+    and each process, the latest step of every process known to come first."""
+
+    def __init__(self) -> None:
+        self.moves: list[Move] = []
+        self.of_step: list[dict[str, int]] = []
+        self.of_proc: dict[str, dict[str, int]] = {}
+
+    def add(self, move: Move, woke: set[str]) -> None:
+        index = len(self.moves)
+        clock = dict(self.of_proc.get(move.name, {}))
+        for j, earlier in enumerate(self.moves):
+            if earlier.name != move.name and dependent(earlier, move):
+                _merge(clock, self.of_step[j])
+        clock[move.name] = index
+        self.moves.append(move)
+        self.of_step.append(clock)
+        self.of_proc[move.name] = clock
+        for name in woke:  # what it does next comes after this step
+            _merge(self.of_proc.setdefault(name, {}), clock)
+
+    def before(self, index: int, name: str) -> bool:
+        """Does step `index` happen before whatever `name` does next?"""
+        return self.of_proc.get(name, {}).get(self.moves[index].name, -1) >= index
+
+
+def _merge(into: dict[str, int], other: dict[str, int]) -> None:
+    for name, index in other.items():
+        if into.get(name, -1) < index:
+            into[name] = index
+
+
+def _races(nodes: list[_Node], clocks: _Clocks, held: dict[str, tuple[str, int]]) -> None:
+    """Flanagan and Godefroid's update: for each held process's next step,
+    the last earlier step it races with gets a branch before it."""
+    for name, (op, target) in held.items():
+        nxt = Move(name, op, target)
+        for index in range(len(clocks.moves) - 1, -1, -1):
+            earlier = clocks.moves[index]
+            if earlier.name == name or not dependent(earlier, nxt):
+                continue
+            if clocks.before(index, name):
+                continue  # ordered already: no race with this one
+            node = nodes[index]
+            if name in node.held:
+                node.backtrack.add(name)
+            else:
+                node.backtrack.update(node.held)
+            break
+
+
+class _Run:
+    """One run of the scenario in step mode, driven one step at a time."""
+
+    def __init__(self, scenario: Scenario, stop: threading.Event) -> None:
+        self.engine = Engine(scenario, step=True, hang_after=HANG_AFTER_S, sample_hz=SAMPLE_HZ)
+        self.stop = stop
+        self.engine.start()
+        stepper = self.engine.stepper
+        assert stepper is not None
+        self.stepper: Stepper = stepper
+        self.names = [inst.name for inst in self.engine.instances]
+
+    def states(self) -> list[str]:
+        """held / blocked / ended / running for each process, read from the
+        board. (Stepper has no public reader of this yet: see the report.)"""
+        mv = self.stepper._mv
+        snap = self.engine.latest.processes
+        out = []
+        for index in range(len(self.names)):
+            base = self.engine.layout.proc(index)
+            if (
+                mv[base + B.P_ENDED_NS]
+                or mv[base + B.P_PHASE] >= B.PHASE_DONE
+                or (index < len(snap) and snap[index].exitcode is not None)
+            ):
+                out.append("ended")
+            elif mv[base + B.P_NEXT] and mv[base + B.C_GRANT] < mv[base + B.P_ARRIVED]:
+                out.append("held")
+            elif mv[base + B.P_MARK] & B.TIMED or mv[base + B.P_ACTIVITY] == B.ACT_JOINING:
+                out.append("blocked")
+            else:
+                out.append("running")
+        return out
+
+    def rest(self) -> list[str] | None:
+        """Wait until no process is running (each is held, blocked or ended),
+        the same twice STEADY_S apart; None on timeout or stop."""
+        end = time.monotonic() + REST_TIMEOUT_S
+        while time.monotonic() < end and not self.stop.is_set():
+            first = self.states()
+            if "running" not in first:
+                time.sleep(STEADY_S)
+                if self.states() == first:
+                    return first
+            else:
+                time.sleep(0.0005)
+        return None
+
+    def held(self, states: list[str]) -> dict[str, tuple[str, int]]:
+        out = {}
+        for name, state in zip(self.names, states, strict=True):
+            nxt = self.stepper.next_of(name) if state == "held" else None
+            if nxt is not None:
+                out[name] = nxt
+        return out
+
+    def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]:
+        """Let `name` do one operation; the states once at rest, and who it woke."""
+        arrived = self.stepper.step(name)
+        if arrived:
+            self.stepper.settle(name, arrived, REST_TIMEOUT_S)
+        after = self.rest()
+        if after is None:
+            return None, set()
+        woke = {
+            other
+            for other, was, now in zip(self.names, before, after, strict=True)
+            if was == "blocked" and now != "blocked" and other != name
+        }
+        return after, woke
+
+    def finish(self, timed_out: bool) -> Result:
+        """The engine's own end of the run: its verdict and final snapshot."""
+        stop = threading.Event()
+        if timed_out:
+            stop.set()
+        timer = threading.Timer(END_TIMEOUT_S, stop.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            outcome = self.engine.run(stop=stop)
+        finally:
+            timer.cancel()
+        verdict = "timeout" if outcome.verdict in ("interrupted", "timeout") else outcome.verdict
+        return describe(verdict, outcome.snapshot)
+
+    def close(self) -> None:
+        self.engine.shutdown()
+
+
+def describe(verdict: str, snap: Snapshot) -> Result:
+    """The outcome of a run in words that are the same for the same ending
+    (pids, times and counts of waits left out)."""
+    values = tuple(
+        (obj.name, obj.value, obj.lost)
+        for obj in snap.shared
+        if obj.kind in ("Value", "Array") and obj.value is not None
+    )
+    parts = []
+    for name, value, lost in values:
+        shown = list(value) if isinstance(value, tuple) else value
+        extra = f" (lost {lost})" if lost is not None else ""
+        parts.append(f"{name} = {shown}{extra}")
+    if snap.stuck is not None and verdict in ("deadlock", "hang"):
+        parts.insert(0, _PIDS.sub("", snap.stuck.description))
+    if verdict == "crashed":
+        parts.insert(
+            0,
+            ", ".join(
+                f"{p.name} exited with {p.exitcode}"
+                for p in snap.processes
+                if p.exitcode not in (0, None) and not p.stopped_by_engine
+            ),
+        )
+    if verdict == "timeout":
+        parts.insert(0, "a process did not reach its next operation in time")
+    return Result(verdict, "; ".join(part for part in parts if part), values)
+
+
+Progress = Callable[[int, int, float], None]  # (schedules run, outcomes, seconds)
+
+
+def explore(
+    scenario: Scenario,
+    *,
+    overrides: tuple[str, ...] = (),
+    max_schedules: int = 0,
+    prune: bool = True,
+    on_progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Exploration:
+    """Run every schedule that can change the outcome (every schedule with
+    `prune` False), at most `max_schedules` (0: no cap)."""
+    stop = stop or threading.Event()
+    t0 = time.monotonic()
+    nodes: list[_Node] = []
+    found: dict[tuple[Any, ...], Found] = {}
+    runs = cut = pruned = diverged = 0
+    complete = True
+    while True:
+        if (max_schedules and runs + cut >= max_schedules) or stop.is_set():
+            complete = False
+            break
+        result, steps, same = _one_run(scenario, nodes, prune, stop)
+        diverged += not same
+        if result is None:
+            cut += 1
+        else:
+            runs += 1
+            old = found.get(result.key)
+            if old is None:
+                found[result.key] = Found(result, 1, steps)
+            else:
+                shortest = steps if len(steps) < len(old.shortest) else old.shortest
+                found[result.key] = Found(result, old.schedules + 1, shortest)
+        if on_progress is not None:
+            on_progress(runs, len(found), time.monotonic() - t0)
+        while nodes and not nodes[-1].untried():
+            node = nodes.pop()
+            pruned += len(node.held) - len(node.done)
+        if not nodes:
+            break
+        top = nodes[-1]
+        top.chosen = top.untried()[0]
+        top.done.add(top.chosen)
+    order = {"completed": 0, "deadlock": 1, "hang": 2, "crashed": 3, "timeout": 4}
+    ranked = sorted(found.values(), key=lambda f: (order.get(f.result.verdict, 9), f.result.values))
+    return Exploration(
+        scenario.name,
+        overrides,
+        tuple(ranked),
+        runs,
+        pruned,
+        time.monotonic() - t0,
+        complete and not stop.is_set(),
+        diverged,
+        cut,
+    )
+
+
+def _one_run(
+    scenario: Scenario, nodes: list[_Node], prune: bool, stop: threading.Event
+) -> tuple[Result | None, tuple[str, ...], bool]:
+    """Replay the chosen steps of `nodes`, then go on (adding nodes) until no
+    process is held: (the outcome, None when the run was cut short as
+    redundant; the steps; whether the replay met the same held processes at
+    every node)."""
+    run = _Run(scenario, stop)
+    clocks = _Clocks()
+    steps: list[str] = []
+    same = True
+    try:
+        states = run.rest()
+        while states is not None:
+            held = run.held(states)
+            if not held:
+                break
+            depth = len(steps)
+            if depth < len(nodes):
+                node = nodes[depth]
+                if set(held) != set(node.held) or node.chosen not in held:
+                    same = False
+                if node.chosen not in held:
+                    break
+            else:
+                asleep = nodes[-1].child_asleep() if nodes and prune else set()
+                node = _Node(held, asleep={name for name in asleep if name in held})
+                _races(nodes, clocks, held)
+                awake = [name for name in held if name not in node.asleep]
+                if not awake:
+                    return None, tuple(steps), same  # every order on is equivalent to a run
+                node.chosen = awake[0]
+                node.done.add(node.chosen)
+                node.backtrack = set(held) if not prune else node.backtrack | {node.chosen}
+                nodes.append(node)
+            move = Move(node.chosen, *held[node.chosen])
+            states, woke = run.step(node.chosen, states)
+            clocks.add(move, woke)
+            steps.append(node.chosen)
+        return run.finish(states is None), tuple(steps), same
+    finally:
+        run.close()
+
+
+def free_path(folder: Path, stem: str, suffix: str = ".schedule.toml") -> Path:
+    """STEM.schedule.toml, else STEM-2.schedule.toml, …: never an existing file."""
+    path = folder / f"{stem}{suffix}"
+    number = 2
+    while path.exists():
+        path = folder / f"{stem}-{number}{suffix}"
+        number += 1
+    return path
+
+
+def file_stem(result: Result) -> str:
+    """`completed-counter-3`, `deadlock`: what the file's outcome is, in its name."""
+    parts = [result.verdict]
+    for name, value, _ in result.values:
+        if isinstance(value, tuple):
+            value = "-".join(str(v) for v in value[:4])
+        parts.append(f"{name}-{value}")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts))[:100]
+
+
+def save(exploration: Exploration, folder: Path) -> list[Path]:
+    """Each outcome's shortest schedule as a schedule file in `folder`
+    (made if missing); an existing file is never replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for found in exploration.found:
+        plan = S.Schedule(exploration.scenario, found.shortest, exploration.overrides)
+        path = free_path(folder, file_stem(found.result))
+        with path.open("x", encoding="utf-8") as stream:
+            stream.write(S.dumps(plan))
+        paths.append(path)
+    return paths
+
+
+def as_dict(exploration: Exploration, files: list[Path]) -> dict[str, Any]:
+    """The `--json` object."""
+    outcomes = []
+    for index, found in enumerate(exploration.found):
+        result = found.result
+        outcomes.append(
+            {
+                "verdict": result.verdict,
+                "words": result.words,
+                "values": {
+                    name: list(value) if isinstance(value, tuple) else value
+                    for name, value, _ in result.values
+                },
+                "lost_updates": {name: lost for name, _, lost in result.values if lost is not None},
+                "schedules": found.schedules,
+                "shortest": list(found.shortest),
+                "file": str(files[index]) if index < len(files) else None,
+            }
+        )
+    return {
+        "scenario": exploration.scenario,
+        "set": list(exploration.overrides),
+        "outcomes": outcomes,
+        "schedules_run": exploration.runs,
+        "cut_short": exploration.cut,
+        "branches_left_out": exploration.pruned,
+        "complete": exploration.complete,
+        "diverged": exploration.diverged,
+        "seconds": round(exploration.seconds, 3),
+        "files": [str(path) for path in files],
+    }
