@@ -53,6 +53,9 @@ class IpcplayApp(App[int]):
         tour_hold_s: float | None = None,
         svg_at: list[float] | None = None,
         svg_stem: str | None = None,
+        step: bool = False,
+        replay: tuple[str, ...] | None = None,
+        overrides: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         start_tracker()  # now, while stderr is real; and immune to a hangup
@@ -67,6 +70,10 @@ class IpcplayApp(App[int]):
         self._quitting = False
         self.tour = tour
         self.speed = speed  # slow motion for every run opened from here
+        self.step = step  # step mode (--step) for every run opened from here
+        # --schedule: the steps the first run plays, and the `set` it was made with
+        self.replay = replay
+        self.overrides = overrides
         self.tour_hold_s = tour_hold_s  # None: a held tour step waits for `n`
         self._toured: list[tuple[str, str, Path]] | None = None  # presets with a tour
         self.markers = MarkerOut()
@@ -94,6 +101,9 @@ class IpcplayApp(App[int]):
         source = self.source_factory(scenario, self.hz)
         if self.speed != 1.0:
             source.set_speed(self.speed)
+        if self.step and hasattr(source, "step"):
+            source.step = True  # every process held at its first gate
+        replay, self.replay = self.replay, None  # the schedule is the first run's
         self.sources.append(source)
         self.push_screen(
             RunScreen(
@@ -101,6 +111,8 @@ class IpcplayApp(App[int]):
                 tour=self.tour if tour is None else tour,
                 markers=self.markers,
                 hold_s=self.tour_hold_s,
+                replay=replay,
+                overrides=self.overrides if replay is not None else (),
             )
         )
 

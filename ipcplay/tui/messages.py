@@ -26,3 +26,14 @@ class RunFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+class ReplayProgress(Message):
+    """A schedule being replayed (--schedule) played one more step, or ended
+    (`played` set: how it went). Posted from the replay's thread."""
+
+    def __init__(self, done: int, total: int, played: object | None = None) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.played = played  # schedule.Played once the replay is over

@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from ipcplay.engine.snapshot import Snapshot
+from ipcplay.engine.stepper import Stepper
 from ipcplay.engine.supervisor import Engine
 from ipcplay.scenario.model import Scenario
 
@@ -88,10 +89,18 @@ class SnapshotSource(Protocol):
 class EngineSource:
     """Real processes: an Engine started and stopped on the engine thread."""
 
-    def __init__(self, scenario: Scenario, hz: float = 10.0, journal_events: int = 16384) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        hz: float = 10.0,
+        journal_events: int = 16384,
+        step: bool = False,
+    ) -> None:
         self.scenario = scenario
         self.hz = hz
         self._journal_events = journal_events
+        self.step = step
+        """Start (and restart) with every process held at its first gate."""
         self._engine: Engine | None = None
         self._deliver: Deliver | None = None
         self.generation = 0
@@ -117,6 +126,7 @@ class EngineSource:
             on_snapshot=on_snapshot,
             hang_after=1.0,
             speed=self._speed,
+            step=self.step,
         )
         self._engine = engine
         engine.start()
@@ -157,6 +167,19 @@ class EngineSource:
 
     def now(self) -> float:
         return time.monotonic()
+
+    @property
+    def stepper(self) -> Stepper | None:
+        """Step mode's controls (engine/stepper.py) of the run now, if one runs."""
+        engine = self._engine
+        return engine.stepper if engine is not None else None
+
+    def set_step(self, on: bool) -> None:
+        """Step mode on or off now (`s`, `g`); a restart starts the same way."""
+        self.step = on
+        stepper = self.stepper
+        if stepper is not None:
+            stepper.set_mode(on)
 
     def _e(self) -> Engine:
         if self._engine is None:

@@ -27,6 +27,14 @@ KEYS = [
     ("+  -", "raise / lower the rate of the selected producer or pinger (×1.5, ÷1.5)"),
     ("x", "stop the selected process with a poison pill down its own input"),
     ("r", "restart the scenario"),
+    (
+        "s",
+        "step mode: each process stops before its next put, get, acquire, read, write…; "
+        "its row says what it will do and whether it will block (again, or g: run freely)",
+    ),
+    ("⏎  1-9  a", "step mode: the selected process, row N's, or every held one does one operation"),
+    ("g", "go: step mode off, everything runs freely (s holds them again)"),
+    ("v", "save the steps so far as a schedule: ipcplay PRESET --step --schedule FILE replays it"),
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
     (

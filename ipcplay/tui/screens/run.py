@@ -21,9 +21,9 @@ from ipcplay.tour import Fired, TourPlayer
 from ipcplay.tui.deferred import after, after_refresh, alive, every
 from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
-from ipcplay.tui.screens.run_keys import KeysByState
 from ipcplay.tui.screens.run_panels import Panels, Shown
 from ipcplay.tui.screens.run_program import NOT_FOR_PROGRAMS, ProgramView, is_program
+from ipcplay.tui.screens.run_step import StepControls
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
@@ -40,11 +40,12 @@ from ipcplay.tui.widgets.waits import WaitGraph
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
 
 
-class RunScreen(KeysByState):
+class RunScreen(StepControls):
     """Everything here is drawn from snapshots; keys become engine commands.
 
     Which keys work and which the footer shows depend on the run's state:
-    see `run_keys` (a key's `show=` here is only its default)."""
+    see `run_keys` (a key's `show=` here is only its default); step mode's
+    keys are in `run_step`."""
 
     BINDINGS = [
         Binding("space", "pause_all", "Pause all", key_display="␣"),
@@ -81,9 +82,13 @@ class RunScreen(KeysByState):
         tour: bool = False,
         markers: MarkerOut | None = None,
         hold_s: float | None = None,
+        replay: tuple[str, ...] | None = None,
+        overrides: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.source = source
+        self.replay = replay  # a schedule's steps to play once the run starts (--schedule)
+        self.overrides = overrides  # the schedule's `set`, saved again with the run's
         self.snap: Snapshot | None = None
         self.generation = 0
         self.paused_all = False
@@ -175,6 +180,8 @@ class RunScreen(KeysByState):
 
     def _start_source(self) -> None:
         self._watch(self.source.start(self._deliver))
+        if self.replay is not None:
+            self.start_replay(self.replay)
 
     def _watch(self, future: Future[None]) -> None:
         """Report a start that failed (on the engine thread) as a message."""
@@ -428,6 +435,7 @@ class RunScreen(KeysByState):
             self.source.hz,
             self.paused_all,
             self.verdict,
+            self.step_status(self.snap, self.size.width),
         )
         self.refresh_keys()
 
@@ -609,6 +617,7 @@ class RunScreen(KeysByState):
         self.notify(f"event log: {'only ' + nxt if nxt else 'everything'}", timeout=2)
 
     def action_back(self) -> None:
+        self.stop_replay()
         self.source.stop()
         self.app.pop_screen()
 
@@ -625,6 +634,7 @@ class RunScreen(KeysByState):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self.stop_replay()
         if self._heap_frozen:
             gc.unfreeze()
         with contextlib.suppress(Exception):

@@ -3,7 +3,8 @@
 A class reads the footer. While the processes run it names the controls;
 once a deadlock or hang is found it names the Waits graph, Kill and Restart;
 once every process has exited it offers nothing that needs a live one; while
-a tour plays it names `n` and `b`. At 100 columns the footer holds about a
+a tour plays it names `n` and `b`; in step mode, the step keys (and only
+then: run_step). At 100 columns the footer holds about a
 dozen keys, so each state shows the ones that matter then.
 
 Two library hooks, two meanings:
@@ -63,6 +64,17 @@ SHOWN: dict[str, frozenset[str]] = {
 """Per state, the screen's actions (as written in BINDINGS) the footer shows."""
 SHOWN["paused"] = SHOWN["running"] - {"pause_all"} | {"resume_all"}
 
+STEP_KEYS = frozenset({"step_one", "step_row(1)", "step_all", "go", "save_schedule"})
+"""Step mode's keys: on, and in the footer, only while step mode is on."""
+SHOWN["stepping"] = STEP_KEYS | {"kill", "tab('tab-waits')", *_ZOOM, "back"}
+# `s` (step mode on) is not in a free run's footer, which is full at 100
+# columns: `?` and the palette name it, and the README.
+
+STUCK_LESS = frozenset({"terminate", "pill", "tab('tab-explain')"})
+"""Keys a stuck run in step mode leaves out of the footer, for `g` and `v`."""
+STEP_ACTIONS = frozenset({"step_one", "step_row", "step_all", "go"})
+"""Actions that need step mode on (as check_action names them, without arguments)."""
+
 NARROW = 100
 """Below this many columns the footer also leaves out `LESS`, so quit and help stay."""
 LESS = frozenset({"rate(1.5)", "filter", "terminate"})
@@ -77,8 +89,16 @@ class KeysByState(Screen[None]):
     program: object | None  # a watched program's view (run_program), None for a preset
     _keys_state: tuple[object, ...] = ()
 
+    def stepping(self) -> bool:
+        """Step mode is on (run_step.StepControls says; False on a base screen)."""
+        return False
+
+    def steps_taken(self) -> int:
+        """Operations the user let processes do one by one in this run."""
+        return 0
+
     def phase(self) -> str:
-        """starting, running, paused, touring, stuck or finished."""
+        """starting, running, paused, touring, stepping, stuck or finished."""
         snap = self.snap
         if snap is None:
             return "starting"
@@ -86,6 +106,8 @@ class KeysByState(Screen[None]):
             return "finished"
         if snap.stuck is not None:
             return "stuck"
+        if self.stepping():
+            return "stepping"
         if self.tour is not None:
             return "touring"
         return "paused" if self.paused_all else "running"
@@ -97,6 +119,10 @@ class KeysByState(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.phase()
+        if action in STEP_ACTIONS:
+            return self.stepping() and phase not in ("starting", "finished")
+        if action == "step_mode":
+            return self.program is None and phase not in ("starting", "finished")
         if action == "zoom":
             return self.maximized is None
         if action == "tab" and parameters == ("tab-output",):
@@ -120,6 +146,10 @@ class KeysByState(Screen[None]):
         """The keys the Footer draws: this screen's own by `SHOWN`, the app's
         (quit, help) and the focused widget's as they are."""
         shown = SHOWN[self.phase()]
+        if self.phase() == "stuck" and self.stepping():  # held ones may still go
+            shown = shown - STUCK_LESS | {"go", "save_schedule"}
+        if self.phase() == "finished" and self.steps_taken():  # the schedule that did it
+            shown = shown | {"save_schedule"}
         if self.program is not None:
             shown = shown - PRESET_ONLY
             if self.phase() != "starting":
@@ -146,6 +176,8 @@ class KeysByState(Screen[None]):
             self.maximized is not None,
             self._pacers(),
             self.size.width < NARROW,
+            self.stepping(),
+            self.steps_taken() > 0,
         )
         if state != self._keys_state:
             self._keys_state = state

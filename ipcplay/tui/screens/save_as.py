@@ -1,4 +1,5 @@
-"""Save as: the composer asks for the file name before it writes anything.
+"""Save as: the composer asks for the file name before it writes anything
+(and the run screen, for a step-mode schedule: its own rule and hint).
 
 The name is checked as it is typed, by the same rule the loader applies to a
 preset's name, so what is saved as `NAME.toml` loads back as preset `NAME`.
@@ -7,6 +8,7 @@ preset's name, so what is saved as `NAME.toml` loads back as preset `NAME`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -64,22 +66,33 @@ class SaveAsScreen(ModalScreen[str | None]):
     #save-hint { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, suggestion: str, folder: str) -> None:
+    def __init__(
+        self,
+        suggestion: str,
+        folder: str,
+        *,
+        title: str = "Save as",
+        problem: Callable[[str], str | None] = name_problem,
+        hint: str = "Enter saves NAME.toml · Escape cancels",
+    ) -> None:
         super().__init__()
         self.suggestion = suggestion
         self.folder = folder
+        self.title_text = title
+        self.problem = problem  # why a name cannot be used, or None
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box"):
-            yield Static(Text("Save as", style="bold"))
+            yield Static(Text(self.title_text, style="bold"))
             yield Static(Text(f"in {neutralise(self.folder, multiline=False)}", style="grey62"))
             yield Input(self.suggestion, placeholder="NAME", compact=True, id="save-name")
             yield Static("", id="save-problem")
-            yield Static(Text("Enter saves NAME.toml · Escape cancels"), id="save-hint")
+            yield Static(Text(self.hint), id="save-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self._show(name_problem(self.suggestion) if self.suggestion else None)
+        self._show(self.problem(self.suggestion) if self.suggestion else None)
 
     def _show(self, problem: str | None) -> None:
         line = self.query_one("#save-problem", Static)
@@ -88,12 +101,12 @@ class SaveAsScreen(ModalScreen[str | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._show(name_problem(event.value.strip()) if event.value.strip() else None)
+        self._show(self.problem(event.value.strip()) if event.value.strip() else None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         name = event.value.strip()
-        problem = name_problem(name)
+        problem = self.problem(name)
         if problem is not None:
             self._show(problem)
             return

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
+from ipcplay.safetext import neutralise
 from ipcplay.tui import format as F
 from ipcplay.tui.deferred import after_refresh
 from ipcplay.tui.widgets.rows import RowView
@@ -26,6 +27,19 @@ TINY = 26
 """Screens shorter than this (80×24) also shrink the detail and shared panels."""
 DETAIL_SHORT = 3  # the detail's lines on a short screen (app.tcss)
 DETAIL_TALL = 5  # ... and when the rows leave room (as on a tall screen)
+
+
+def state_of(proc: ProcessSample, now: float) -> tuple[str, str]:
+    """The row's state in words and its style. Held at its gate (step mode),
+    a process says its row key (1-9, run_step) and its next operation, in
+    the words of the preset's names, neutralised."""
+    if proc.next is None:
+        return F.state_words(proc, now)
+    key = f"[{proc.index + 1}] " if proc.index < 9 else ""
+    return f"{key}held · next: {neutralise(proc.next.words, multiline=False)}", HELD_STYLE
+
+
+HELD_STYLE = "bold #e6c07b"
 
 
 def _cut(name: str, width: int) -> str:
@@ -207,11 +221,9 @@ class ProcessPanel(Vertical):
         only a wait or a note can be long). Counted, not drawn: every blocked
         row is measured on every snapshot, drawn only when on screen."""
         proc, _, _, held, (layout, _) = value
-        if proc.blocked is None and not proc.notes:
+        if proc.blocked is None and not proc.notes and proc.next is None:
             return 0
-        words, _ = F.state_words(
-            proc, proc.blocked.since + held if proc.blocked is not None else 0.0
-        )
+        words, _ = state_of(proc, proc.blocked.since + held if proc.blocked is not None else 0.0)
         if layout != "wide":
             words = _PID.sub("", words)
         notes = len(F.notes_text(proc.notes)) + 2 if proc.notes else 0
@@ -224,7 +236,7 @@ class ProcessPanel(Vertical):
         directly, several times cheaper than laying out a Rich Text."""
         proc, cpu, highlight, held, (layout, name_w) = value
         now = proc.blocked.since + held if proc.blocked is not None else 0.0
-        words, style = F.state_words(proc, now)
+        words, style = state_of(proc, now)
         if layout != "wide":  # the holder's pid is on its own row: room for the rest
             words = _PID.sub("", words)
         notes = [(f"  {F.notes_text(proc.notes)}", "cyan")] if proc.notes else []
@@ -276,7 +288,7 @@ class ProcessPanel(Vertical):
         if proc is None:
             detail.set_lines([])
             return
-        words, style = F.state_words(proc, now)
+        words, style = state_of(proc, now)
         who = Text()
         who.append(f" {proc.name}", style="bold")
         who.append(

@@ -18,7 +18,10 @@ class StatusBar(TextView):
         hz: float,
         paused_all: bool,
         verdict: str | None,
+        step: Text | None = None,
     ) -> None:
+        """`step`: step mode's part (run_step), after the run's state; on a
+        line of its own when both do not fit on one, so no word is cut."""
         text = Text()
         if snap is None:
             text.append(" starting… ")
@@ -46,7 +49,21 @@ class StatusBar(TextView):
             text.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
         text.append("│ ")
         text.append(title, style="bold")
+        two = False
+        if step is not None:
+            if text.cell_len + step.cell_len + 1 <= self.size.width:
+                text = Text.assemble(*_before_title(text, step))
+            else:
+                text = Text.assemble(text, "\n", step)
+                two = True
+        self.set_class(two, "-two")
         self.set(text)
+
+
+def _before_title(line: Text, step: Text) -> tuple[Text, ...]:
+    """The line with step mode's part before its last piece, the title."""
+    cut = line.plain.rfind("│ ")
+    return (line[:cut], Text("│"), step, line[cut:])
 
 
 class Banner(WrappedView):
