@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -111,27 +112,60 @@ def replay(engine: ProgramEngine, steps: tuple[str, ...], stop: threading.Event)
     """Let the program's processes go in the schedule's order, then `go`.
 
     A program's processes appear as it starts them, so a step waits for its
-    process to be there and at its gate (schedule.play); the replay gives up
-    when the program has ended or is stuck meanwhile (a step past a
-    deadlock), or on Ctrl+C."""
+    process to be there and at its gate (schedule.play). The replay gives up
+    on a step when the program has ended or is stuck meanwhile (a step past
+    a deadlock), when its process is not there while every process that is
+    waits at its gate (nobody can start it: nothing moves until a step), or
+    on Ctrl+C."""
     from ipcplay.schedule import Played, play
 
     stepper = engine.stepper
     assert stepper is not None
+    pending = [0]  # the index of the step being waited for
+    since = [0.0]  # when nobody could start its process, first seen
+
+    def on_step(number: int, name: str) -> None:
+        pending[0] = number
+        since[0] = 0.0
+
+    def cannot_come() -> bool:
+        name = steps[pending[0]]
+        names = stepper.names
+        if name in names:
+            return False
+        held = {h.name for h in stepper.held()}
+        ended = {p.name for p in engine.latest.processes if p.exitcode is not None}
+        if not all(n in held or n in ended for n in names):
+            since[0] = 0.0
+            return False
+        now = time.monotonic()
+        since[0] = since[0] or now
+        return now - since[0] >= NOBODY_S  # a look at the board, and another
+
+    why = ""
 
     def over() -> bool:
+        nonlocal why
         snap = engine.latest
-        return stop.is_set() or snap.finished or snap.stuck is not None
+        if snap.finished or snap.stuck is not None:
+            why = "the program is stuck" if snap.stuck is not None else "the program has ended"
+        elif cannot_come():
+            why = "every process of the program waits at its gate, and none is it"
+        return stop.is_set() or bool(why)
 
-    played = play(stepper, steps, stop=over)
-    if played.why == "stopped" and played.stopped_at is not None and not stop.is_set():
+    played = play(stepper, steps, stop=over, on_step=on_step)
+    if played.why == "stopped" and played.stopped_at is not None and why:
         name = steps[played.stopped_at - 1]
-        snap = engine.latest
-        ending = "is stuck" if snap.stuck is not None else "has ended"
-        why = f"{name} did not reach its next operation: the program {ending}"
-        played = Played(played.done, played.stopped_at, why)
+        played = Played(
+            played.done, played.stopped_at, f"{name} did not reach its next operation: {why}"
+        )
     stepper.set_mode(False)  # what the schedule did not say runs freely
     return played
+
+
+# How long every process must wait at its gate, with the step's process not
+# there, before the replay says it will never come.
+NOBODY_S = 0.5
 
 
 def schedule_report(played: Played, options: ProgramOptions) -> dict[str, Any]:
@@ -147,7 +181,7 @@ def schedule_report(played: Played, options: ProgramOptions) -> dict[str, Any]:
 
 
 def schedule_words(played: Played, options: ProgramOptions) -> str:
-    steps = options.schedule or ()
+    steps = [step for step in options.schedule or () if step != GO]
     text = f"schedule: {played.done} of {len(steps)} steps played"
     if options.schedule_name:
         text += f" from {neutralise(options.schedule_name, multiline=False)}"

@@ -265,6 +265,8 @@ class ProgramEngine:
             objects.append(map_data(shared[len(objects)]))
         # Mapped up to this generation: a process that made one may exit now.
         self.board.mv[self.board.layout.pool_base + T_MAPPED] = topology.generation
+        if self.stepper is not None:
+            self.stepper.forget_the_dead()
         return self._sampler.sample()
 
     def _sample_loop(self) -> None:

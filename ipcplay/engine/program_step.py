@@ -28,6 +28,7 @@ class ProgramStepper(Stepper):
         self._board = board
         # Its own view of the registry: the sampler's thread caches its own.
         self._registry = Registry(board.registry_raw)
+        self.ever_on = False  # a process can be at a gate only once step mode was on
 
     @property
     def names(self) -> list[str]:
@@ -54,7 +55,23 @@ class ProgramStepper(Stepper):
             for index in range(min(mv[G_NEXT_PROC], board.layout.nproc)):
                 mv[board.layout.proc(index) + B.C_GATE] = int(on)
         self._grow()
+        self.ever_on = self.ever_on or on
         super().set_mode(on)
+
+    def forget_the_dead(self) -> None:
+        """A process killed at its gate (SIGKILL, from `kill` or the user's
+        shell) is no longer held: it stays a zombie until its parent reaps
+        it, and its parent may be held itself. Its gate slots say it is
+        waiting there; the observer clears P_NEXT for it, which is safe: a
+        dead process writes nothing any more. Once per sample, and only for
+        the processes at a gate."""
+        if not self.ever_on:
+            return
+        mv, layout = self._mv, self._layout
+        for index in range(len(self._names)):
+            base = layout.proc(index)
+            if mv[base + B.P_NEXT] and _dead(mv[base + B.P_PID]):
+                mv[base + B.P_NEXT] = 0
 
     def held(self) -> list[Held]:
         self._grow()
@@ -65,3 +82,14 @@ class ProgramStepper(Stepper):
         if name not in self._names:
             return 0
         return super().step(name)
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie (its parent has not reaped it)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
