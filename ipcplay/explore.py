@@ -28,9 +28,9 @@ code, Stepper.next_of) unless both are reads; a "join process" waits for a
 process to end and is taken as dependent with everything. A process woken by
 a step (a release lets a blocked acquire finish) happens after that step.
 Where unsure the explorer keeps a branch: soundness before speed. What it
-cannot see: operations the gate does not stop (a Manager's list or dict
-calls, a Pool's internals), and which of several processes blocked on one
-object the kernel wakes; with those, outcomes are the ones these runs met.
+cannot see: operations the gate does not stop (a Pool's internals), and
+which of several processes blocked on one object the kernel wakes; with
+those, the outcomes are the ones these runs met.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ipcplay import schedule as S
 from ipcplay.engine import board as B
@@ -204,6 +204,17 @@ def _races(nodes: list[_Node], clocks: _Clocks, held: dict[str, tuple[str, int]]
             break
 
 
+class Runner(Protocol):
+    """What the explorer drives: one run, one step at a time. A state list
+    says each process's held / blocked / ended / running, in process order."""
+
+    def rest(self) -> list[str] | None: ...
+    def held(self, states: list[str]) -> dict[str, tuple[str, int]]: ...
+    def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]: ...
+    def finish(self, timed_out: bool) -> Result: ...
+    def close(self) -> None: ...
+
+
 class _Run:
     """One run of the scenario in step mode, driven one step at a time."""
 
@@ -334,20 +345,23 @@ def explore(
     prune: bool = True,
     on_progress: Progress | None = None,
     stop: threading.Event | None = None,
+    runner: Callable[[], Runner] | None = None,
 ) -> Exploration:
     """Run every schedule that can change the outcome (every schedule with
-    `prune` False), at most `max_schedules` (0: no cap)."""
-    stop = stop or threading.Event()
+    `prune` False), at most `max_schedules` (0: no cap). `runner` makes one
+    run (a model of processes, for testing the pruning against every order)."""
+    halt = stop or threading.Event()
+    start = runner or (lambda: _Run(scenario, halt))
     t0 = time.monotonic()
     nodes: list[_Node] = []
     found: dict[tuple[Any, ...], Found] = {}
     runs = cut = pruned = diverged = 0
     complete = True
     while True:
-        if (max_schedules and runs + cut >= max_schedules) or stop.is_set():
+        if (max_schedules and runs + cut >= max_schedules) or halt.is_set():
             complete = False
             break
-        result, steps, same = _one_run(scenario, nodes, prune, stop)
+        result, steps, same = _one_run(start, nodes, prune)
         diverged += not same
         if result is None:
             cut += 1
@@ -378,20 +392,20 @@ def explore(
         runs,
         pruned,
         time.monotonic() - t0,
-        complete and not stop.is_set(),
+        complete and not halt.is_set(),
         diverged,
         cut,
     )
 
 
 def _one_run(
-    scenario: Scenario, nodes: list[_Node], prune: bool, stop: threading.Event
+    start: Callable[[], Runner], nodes: list[_Node], prune: bool
 ) -> tuple[Result | None, tuple[str, ...], bool]:
     """Replay the chosen steps of `nodes`, then go on (adding nodes) until no
     process is held: (the outcome, None when the run was cut short as
     redundant; the steps; whether the replay met the same held processes at
     every node)."""
-    run = _Run(scenario, stop)
+    run = start()
     clocks = _Clocks()
     steps: list[str] = []
     same = True
