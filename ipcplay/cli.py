@@ -240,6 +240,10 @@ def _main(argv: list[str]) -> int:
         from ipcplay.cli_run import cmd_export
 
         return cmd_export(args)
+    if args.command == "explore":
+        from ipcplay.cli_explore import cmd_explore
+
+        return cmd_explore(args)
     main_parser().print_help()
     return 0
 
