@@ -108,6 +108,7 @@ def cmd_tui(argv: list[str]) -> int:
     from dataclasses import replace
 
     from ipcplay.scenario import ScenarioError, load, resolve
+    from ipcplay.schedule import ScheduleError
 
     args = tui_parser().parse_args(argv)
     scenarios = []
@@ -120,8 +121,11 @@ def cmd_tui(argv: list[str]) -> int:
                 scenario = replace(scenario, start_method=args.start_method)
             scenarios.append(scenario)
             paths.append(Path(path))
-    except ScenarioError as exc:
+        replay = _tui_schedule(args.schedule, scenarios) if args.schedule else None
+    except (ScenarioError, ScheduleError) as exc:
         return say_error(str(exc))
+    if replay is not None:
+        scenarios[0] = replay[0]
     from ipcplay.tui.app import IpcplayApp  # Textual only loads for the TUI
 
     app = IpcplayApp(
@@ -133,6 +137,9 @@ def cmd_tui(argv: list[str]) -> int:
         tour_hold_s=args.tour_hold,
         svg_at=args.svg_at,
         svg_stem=args.svg_stem,
+        step=args.step or replay is not None,
+        replay=replay[1].steps if replay is not None else None,
+        overrides=replay[1].overrides if replay is not None else (),
     )
     try:
         result = app.run()
@@ -143,6 +150,29 @@ def cmd_tui(argv: list[str]) -> int:
     if app.return_code:  # a crash: Textual returns None for it, which is not a success
         return app.return_code
     return int(result or 0)
+
+
+def _tui_schedule(file: str, scenarios: list[Any]) -> tuple[Any, Any]:
+    """`--schedule FILE` for the one preset named: (the scenario with the
+    schedule's `set` applied, the schedule), or a ScenarioError / ScheduleError
+    in one line naming the file and the key, before the TUI starts."""
+    from ipcplay import schedule as S
+    from ipcplay.engine.plan import instances
+    from ipcplay.scenario.overrides import apply
+
+    if len(scenarios) != 1:
+        raise S.ScheduleError(
+            f"--schedule: expected one PRESET to replay it on, got {len(scenarios)}"
+        )
+    plan = S.load(file)
+    scenario = scenarios[0]
+    if plan.scenario and plan.scenario != scenario.name:
+        raise S.ScheduleError(
+            f"{file}: scenario: this schedule is for {plan.scenario!r}, not {scenario.name!r}"
+        )
+    scenario = apply(scenario, plan.overrides, where=f"{file}: set")
+    S.check_names(plan, [inst.name for inst in instances(scenario)], file)
+    return scenario, plan
 
 
 def _names_program(argv: list[str]) -> bool:
