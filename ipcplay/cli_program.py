@@ -188,13 +188,19 @@ def cmd_run_program(argv: list[str]) -> int:
 
 
 def tui_program(argv: list[str]) -> tuple[object, float] | str:
-    """`ipcplay [--hz N] PROGRAM.py ARGS...`: (Program, hz), or a problem.
-    Every word after the program is the program's, as with python."""
+    """`ipcplay [--hz N] [--step] PROGRAM.py ARGS...`: (Program, hz), or a
+    problem. Every word after the program is the program's, as with python:
+    ipcplay's own options come before it."""
     from dataclasses import replace
 
     hz = 10.0
+    step = False
     words = list(argv)
     while words and not is_program(words[0]):
+        if words[0] == "--step":
+            step = True
+            words = words[1:]
+            continue
         if words[0] == "--hz" and len(words) > 1:
             try:
                 hz = _hz(words[1])
@@ -202,9 +208,12 @@ def tui_program(argv: list[str]) -> tuple[object, float] | str:
                 return f"--hz: {exc}"
             words = words[2:]
             continue
-        return f"{words[0]}: not an option before a program (expected --hz N, then PROGRAM.py)"
+        return (
+            f"{words[0]}: not an option before a program "
+            "(expected --hz N or --step, then PROGRAM.py)"
+        )
     got = program_of(words)
     if isinstance(got, str):
         return got
     program, rest = got
-    return replace(program, args=tuple(rest)), hz  # type: ignore[type-var]
+    return replace(program, args=tuple(rest), step=step), hz  # type: ignore[type-var]

@@ -63,11 +63,13 @@ class ProgramError(RuntimeError):
 
 @dataclass(frozen=True)
 class Program:
-    """What to run: a file (`path`) or a module (`-m`), with its arguments."""
+    """What to run: a file (`path`) or a module (`-m`), with its arguments;
+    `step`: in step mode from its first operation (`ipcplay --step PROGRAM.py`)."""
 
     target: str
     args: tuple[str, ...] = ()
     module: bool = False
+    step: bool = False
 
     @property
     def title(self) -> str:
@@ -111,7 +113,7 @@ class ProgramEngine:
         operation (engine/program_step.py)."""
         self.program = program
         self._own_stdin = own_stdin
-        self._step_at_start = step
+        self._step_at_start = step or program.step
         self.stepper: ProgramStepper | None = None  # step mode, from start()
         self.sample_hz = sample_hz
         self._journal_events = journal_events

@@ -24,6 +24,7 @@ from typing import Any
 
 from ipcplay.engine.program import Program, ProgramEngine, ProgramError
 from ipcplay.engine.program_output import OutputLine
+from ipcplay.engine.program_step import ProgramStepper
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.safetext import neutralise
@@ -60,7 +61,9 @@ class ProgramHeader:
     title: str
     explain: str
     path: str  # the program's file ("" for `-m`: its file is found when it runs)
+    name: str = ""  # what a saved schedule names it (`scenario = "lost.py"`)
     tour: tuple[()] = ()
+    challenge: None = None  # a goal to reach by stepping is a preset's
     channels: tuple[()] = ()
     processes: tuple[()] = ()
     shared: tuple[()] = ()
@@ -69,7 +72,7 @@ class ProgramHeader:
     def of(cls, program: Program) -> ProgramHeader:
         path = "" if program.module else program.target
         title = neutralise(program.title, multiline=False)  # a file name is the user's text
-        return cls(title, EXPLAIN.format(title=title), path)
+        return cls(title, EXPLAIN.format(title=title), path, program.title)
 
 
 _SAFE: set[str] = set()  # names seen to need no neutralising (a program makes few)
@@ -192,10 +195,25 @@ class ProgramSource:
         self._last: ProgramEngine | None = None  # kept after a stop: its output stays readable
         self._deliver: Deliver | None = None
         self.generation = 0
+        self.step = program.step
+        """Start (and restart) in step mode, every process held at its first gate."""
 
     def start(self, deliver: Deliver) -> Future[None]:
         self._deliver = deliver
         return _ENGINE_THREAD.submit(self._start)
+
+    @property
+    def stepper(self) -> ProgramStepper | None:
+        """Step mode's controls of the run now (engine/program_step.py), if one runs."""
+        engine = self._engine
+        return engine.stepper if engine is not None else None
+
+    def set_step(self, on: bool) -> None:
+        """Step mode on or off now (`s`, `g`); a restart starts the same way."""
+        self.step = on
+        stepper = self.stepper
+        if stepper is not None:
+            stepper.set_mode(on)
 
     def _start(self) -> None:
         self.generation += 1
@@ -214,6 +232,7 @@ class ProgramSource:
             on_snapshot=on_snapshot,
             hang_after=1.0,
             previews=PREVIEWS,
+            step=self.step,
         )
         self._engine = self._last = engine
         engine.start()
