@@ -49,7 +49,8 @@ def _stuck(kind: str) -> Callable[[Snapshot, str], str]:
         stuck = snap.stuck
         if stuck is None or stuck.kind != kind or not _waits_on(snap, on):
             return ""
-        return f"{kind}: {stuck.description}" if stuck.description else kind
+        said = stuck.description
+        return said if said.startswith(kind) else f"{kind}: {said}" if said else kind
 
     return check
 
@@ -70,10 +71,25 @@ def _queue_full(snap: Snapshot, on: str) -> str:
 
 
 def _both_wait(snap: Snapshot, on: str) -> str:
-    waiting = [p for p in snap.processes if p.blocked is not None and p.blocked.channel == on]
-    if len({p.name for p in waiting}) < 2:
+    """Every process at an end of the Pipe is blocked, one of them on the
+    Pipe itself: no end can do anything for the other. (With two processes
+    and a Pipe alone this never depends on the order; a lock held across a
+    recv is what makes it a challenge, so the other end's wait may be on
+    that lock.)"""
+    channel = next((c for c in snap.channels if c.name == on), None)
+    if channel is None:
         return ""
-    said = " and ".join(f"{p.name} in {p.blocked.op}" for p in waiting if p.blocked is not None)
+    ends = set(channel.writers) | set(channel.readers)
+    users = [p for p in snap.processes if p.name in ends]
+    if len(users) < 2 or any(p.blocked is None for p in users):
+        return ""
+    if not any(p.blocked is not None and p.blocked.channel == on for p in users):
+        return ""
+    said = " and ".join(
+        f"{p.name} in {p.blocked.op} on '{p.blocked.channel}'"
+        for p in users
+        if p.blocked is not None
+    )
     return f"both ends of '{on}' wait: {said}"
 
 

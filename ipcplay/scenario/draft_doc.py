@@ -186,6 +186,8 @@ def to_doc(draft: Draft) -> dict[str, Any]:
         doc["process"] = [_process_doc(process, names) for process in draft.processes]
     if draft.tour:
         doc["tour"] = [dict(step) for step in draft.tour]
+    if draft.challenge is not None:
+        doc["challenge"] = dict(draft.challenge)
     return doc
 
 
@@ -334,6 +336,7 @@ def from_scenario(scenario: Scenario, file: str | None = None) -> Draft:
         processes=processes,
         next_uid=first + len(processes),
         tour=tuple(doc.get("tour", [])),
+        challenge=doc.get("challenge"),
     )
 
 

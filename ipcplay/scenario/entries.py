@@ -126,6 +126,9 @@ class Draft:
     (the composer does not edit tours); the loader still checks them, so a
     step naming a process that was renamed or deleted is reported."""
     shared: tuple[Entry, ...] = ()
+    challenge: dict[str, Any] | None = None
+    """The preset's [challenge] table, carried through unchanged like the
+    tour (the composer does not edit challenges); the loader checks it."""
 
     @property
     def entries(self) -> tuple[Entry, ...]:

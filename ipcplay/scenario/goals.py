@@ -75,7 +75,7 @@ GOALS: dict[str, Goal] = {
         Goal(
             "both-wait",
             "make both ends of '{on}' wait",
-            "two processes are blocked on the Pipe at once, each for the other",
+            "every process at an end of the Pipe is blocked, one of them on the Pipe",
             on="pipe",
         ),
     )
