@@ -1,0 +1,214 @@
+"""Snapshots as plain JSON data, and the change from one snapshot to the next.
+
+Why a codec of our own: the history of a run and a saved run store most
+snapshots as the few fields that changed since the one before (a process's
+counters, a channel's depth), not as whole trees; and a saved run is read
+back from a file someone may have sent, so it is JSON, never pickle (loading
+a pickle runs code).
+
+Values: None, bool, int, float and str are themselves; a tuple is a list; a
+dataclass of snapshot.py (or a journal Event) is a one-key object
+`{"P": [field, field, ...]}`, its type's code and its fields in order.
+A change (`diff`) is None when nothing changed, `{"~": [i, change, j, change,
+...]}` to change fields i, j of a dataclass or items i, j of a tuple of the
+same length, or else the new value in full.
+
+The field names of every type are in the `schema`, written at the head of a
+saved run: a file written before a field was added to the snapshot (step
+mode added `ProcessSample.next`) is read with that field at its default; a
+field the file has that this ipcplay no longer knows is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ipcplay.engine import snapshot as S
+from ipcplay.engine.journal import Event
+
+TYPES: dict[str, type] = {
+    "B": S.BlockedOn,
+    "N": S.NextOp,
+    "P": S.ProcessSample,
+    "D": S.Direction,
+    "C": S.ChannelSample,
+    "H": S.SharedSample,
+    "M": S.ManagerSample,
+    "K": S.Stuck,
+    "W": S.WaitEdge,
+    "L": S.PoolSample,
+    "S": S.Snapshot,
+}
+CODES: dict[type, str] = {cls: code for code, cls in TYPES.items()}
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in TYPES.values()
+}
+EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+PATCH = "~"
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class CodecError(ValueError):
+    """The data is not what a snapshot's encoding can be; the message says what."""
+
+
+def schema() -> dict[str, list[str]]:
+    """Every type's code and field names, as written at the head of a saved run."""
+    out = {code: list(_FIELDS[cls]) for code, cls in TYPES.items()}
+    out["event"] = list(EVENT_FIELDS)
+    return out
+
+
+def encode(value: Any) -> Any:
+    """A snapshot (or any part of one) as plain JSON data."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple):
+        return [encode(item) for item in value]
+    code = CODES.get(type(value))
+    if code is None:
+        # Pool results are ints, floats, strings; anything else is shown as its repr.
+        return repr(value)
+    return {code: [encode(getattr(value, name)) for name in _FIELDS[type(value)]]}
+
+
+def diff(prev: Any, cur: Any) -> Any:
+    """The change from `prev` to `cur` (None: none). Only changed fields of
+    dataclasses of the same type, and changed items of tuples of the same
+    length, are written: a 128-process snapshot changes by a few counters."""
+    if prev is cur:
+        return None
+    ptype = type(prev)
+    if ptype is type(cur):
+        if ptype is tuple:
+            if len(prev) == len(cur):
+                return _patch(prev, cur, range(len(cur)), cur)
+        elif ptype in CODES:
+            names = _FIELDS[ptype]
+            vals = [getattr(cur, name) for name in names]
+            olds = [getattr(prev, name) for name in names]
+            return _patch(olds, vals, range(len(names)), cur)
+        elif prev == cur:  # of one type: 1 == 1.0 == True, but they differ here
+            return None
+    return encode(cur)
+
+
+def _patch(olds: Any, vals: Any, indices: range, cur: Any) -> Any:
+    changes: list[Any] = []
+    for i in indices:
+        old, new = olds[i], vals[i]
+        if old is new or (type(old) is type(new) and isinstance(new, _SCALARS) and old == new):
+            continue
+        change = diff(old, new)
+        if change is not None:
+            changes += (i, change)
+    if not changes:
+        return None
+    if len(changes) > len(indices):  # nearly all changed: the value in full is smaller
+        return encode(cur)
+    return {PATCH: changes}
+
+
+class Decoder:
+    """Plain data back into snapshots, for the schema the data was written
+    with (this ipcplay's own when None)."""
+
+    def __init__(self, written: dict[str, list[str]] | None = None) -> None:
+        self._types: dict[str, tuple[type, list[int | None], list[Any]]] = {}
+        written = written or schema()
+        for code, cls in TYPES.items():
+            names = written.get(code)
+            if names is None:
+                raise CodecError(f"the schema has no type {code!r} ({cls.__name__})")
+            self._types[code] = (cls, *_mapping(cls, names))
+        self._event = _mapping(Event, written.get("event", list(EVENT_FIELDS)))
+
+    def decode(self, data: Any) -> Any:
+        if isinstance(data, list):
+            return tuple(self.decode(item) for item in data)
+        if isinstance(data, dict):
+            if len(data) != 1:
+                raise CodecError("an encoded object has more than one key")
+            ((code, fields),) = data.items()
+            kind = self._types.get(code)
+            if kind is None or not isinstance(fields, list):
+                raise CodecError(f"unknown type code {code!r}")
+            cls, where, defaults = kind
+            return _build(cls, where, defaults, [self.decode(field) for field in fields])
+        if isinstance(data, _SCALARS):
+            return data
+        raise CodecError(f"unexpected value {data!r}")
+
+    def apply(self, prev: Any, change: Any) -> Any:
+        """`prev` changed by `change` (a `diff`)."""
+        if change is None:
+            return prev
+        if not (isinstance(change, dict) and PATCH in change):
+            return self.decode(change)
+        pairs = change[PATCH]
+        if not isinstance(pairs, list) or len(pairs) % 2:
+            raise CodecError("a change is not a list of (index, change) pairs")
+        if isinstance(prev, tuple):
+            items = list(prev)
+            for i, sub in zip(pairs[::2], pairs[1::2], strict=True):
+                if not isinstance(i, int) or not 0 <= i < len(items):
+                    raise CodecError(f"a change names item {i!r} of {len(items)}")
+                items[i] = self.apply(items[i], sub)
+            return tuple(items)
+        code = CODES.get(type(prev))
+        if code is None:
+            raise CodecError("a change to a value that has no fields")
+        cls, where, _defaults = self._types[code]
+        current = dict(vars(prev))
+        names = _FIELDS[cls]
+        for i, sub in zip(pairs[::2], pairs[1::2], strict=True):
+            if not isinstance(i, int) or not 0 <= i < len(where):
+                raise CodecError(f"a change names field {i!r} of {cls.__name__}")
+            slot = where[i]
+            if slot is not None:
+                name = names[slot]
+                current[name] = self.apply(current[name], sub)
+        return cls(**current)
+
+    def event(self, data: Any) -> Event:
+        if not isinstance(data, list):
+            raise CodecError("an event is not a list")
+        where, defaults = self._event
+        return _build(Event, where, defaults, data)
+
+
+def _mapping(cls: type, names: list[str]) -> tuple[list[int | None], list[Any]]:
+    """Where each written field goes in `cls` (None: no longer a field), and
+    the defaults of `cls`'s fields (MISSING when it has none)."""
+    mine = _FIELDS.get(cls) or EVENT_FIELDS
+    where = [mine.index(name) if name in mine else None for name in names]
+    defaults = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            defaults.append(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults.append(f.default_factory())
+        else:
+            defaults.append(dataclasses.MISSING)
+    for i, default in enumerate(defaults):
+        if default is dataclasses.MISSING and i not in where:
+            raise CodecError(f"{cls.__name__}: field {mine[i]!r} is missing from the schema")
+    return where, defaults
+
+
+def _build(cls: type, where: list[int | None], defaults: list[Any], fields: list[Any]) -> Any:
+    if len(fields) != len(where):
+        raise CodecError(f"{cls.__name__}: {len(fields)} fields, expected {len(where)}")
+    if all(slot == i for i, slot in enumerate(where)) and len(where) == len(defaults):
+        return cls(*fields)
+    values = list(defaults)
+    for value, slot in zip(fields, where, strict=True):
+        if slot is not None:
+            values[slot] = value
+    return cls(*values)
+
+
+def encode_event(event: Event) -> list[Any]:
+    """An event as a list of its fields: events are many, and all of one type."""
+    return [getattr(event, name) for name in EVENT_FIELDS]
