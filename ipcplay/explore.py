@@ -331,6 +331,8 @@ def describe(verdict: str, snap: Snapshot) -> Result:
         )
     if verdict == "timeout":
         parts.insert(0, "a process did not reach its next operation in time")
+    if verdict == "completed" and not parts:
+        parts.append("every process ended")
     return Result(verdict, "; ".join(part for part in parts if part), values)
 
 
@@ -362,6 +364,9 @@ def explore(
             complete = False
             break
         result, steps, same = _one_run(start, nodes, prune)
+        if halt.is_set():  # the run was stopped part way: it says nothing
+            complete = False
+            break
         diverged += not same
         if result is None:
             cut += 1

@@ -6,9 +6,11 @@ shortest schedule, replayed step by step on a fresh run, ends the same way."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -95,7 +97,7 @@ def test_lock_order_fixed_never_deadlocks(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "lock-order-fixed (left.count=1, right.count=1): 1 outcome"
-    assert lines[1] == "  completed"
+    assert lines[1] == "  completed: every process ended"
     assert "deadlock" not in r.stdout
     assert "schedules run" in lines[-1] and "not every schedule" not in r.stdout
     assert (tmp_path / "lock-order-fixed-explore" / "completed.schedule.toml").is_file()
@@ -137,3 +139,28 @@ def test_saving_twice_never_replaces_a_file(tmp_path):
     assert [p.name for p in second] == ["completed-counter-3-2.schedule.toml"]
     assert (tmp_path / "out" / "completed-counter-3.schedule.toml").read_text() == "mine\n"
     assert S.load(second[0]).steps == ("a", "b")
+
+
+@pytest.mark.timeout(100)
+def test_ctrl_c_stops_after_the_run_it_is_in_and_reports_what_it_found(tmp_path):
+    twice = ("--set", "left.count=2", "--set", "right.count=2")  # 28 schedules, half a minute
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipcplay", "explore", "lock-order-fixed", *twice, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        time.sleep(4)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 130, err
+    report = json.loads(out)
+    assert not report["complete"]
+    assert [o["verdict"] for o in report["outcomes"]] == ["completed"]
+    assert 1 <= report["schedules_run"] < 28
