@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ipcplay.engine.snapshot import ProcessSample, Snapshot
+from ipcplay.engine.stepper import Stepper
 from ipcplay.scenario.model import Scenario, TourStep
 
 
@@ -48,6 +49,17 @@ class Fired:
         """One line for a caption title or a recording marker."""
         text = self.step.say.strip().splitlines()[0] if self.step.say.strip() else self.seen
         return f"tour {self.index + 1}/{self.total}: {text}"
+
+
+def starts_stepping(scenario: Scenario) -> bool:
+    """Does the tour begin with step mode on (its first step says mode =
+    "step" and waits for nothing)? Then the run starts in step mode, every
+    process held before its first operation, so that the tour, not the
+    machine's timing, chooses the first step."""
+    if not scenario.tour:
+        return False
+    first = scenario.tour[0]
+    return first.mode == "step" and not first.when and not first.after
 
 
 def _few(names: list[str], most: int = 3) -> str:
@@ -126,6 +138,14 @@ before fired on), a passing depth does not."""
 HOLD_S = 5.0
 """Where nobody can press `n` (`ipcplay run --tour`, a recording), a held
 step lets the tour go on after this many real seconds."""
+STEP_GAP_S = 0.4
+"""A tour's `step` lets one operation happen at a time, this many real
+seconds apart at least: time to see each one land on the screen. A
+schedule replayed by --schedule goes as fast as the processes can."""
+STEP_WAIT_S = 30.0
+"""How long a tour's `step` waits for a process to reach its gate, or for an
+operation to be over, before it gives up on the rest (schedule.py's
+STEP_TIMEOUT_S)."""
 
 
 class TourPlayer:
@@ -150,8 +170,10 @@ class TourPlayer:
         *,
         min_gap_s: float = MIN_GAP_S,
         hold_s: float | None = None,
+        step_gap_s: float = STEP_GAP_S,
     ) -> None:
         self.steps = scenario.tour
+        self.step_gap_s = step_gap_s
         self.controls = controls
         self.min_gap_s = min_gap_s
         self.hold_s = hold_s
@@ -168,6 +190,16 @@ class TourPlayer:
         self._base: Snapshot | None = None  # the snapshot it fired on
         self._holding = False  # the last step fired has `hold`
         self._force = False  # the teacher asked for the next step now
+        self._ops: list[str] = []  # a `step`'s processes still to go, one operation each
+        self._op: tuple[str, int] | None = None  # the one going now: name, gate number
+        self._op_real = 0.0  # the caption clock when it went (or the wait began)
+        self.stepped: list[str] = []  # what the tour's `step`s did, in words, in order
+        if controls is not None and starts_stepping(scenario):
+            # A TUI source not started yet starts in step mode (and restarts so);
+            # the headless run passes step=True to its Engine the same way.
+            switch = getattr(controls, "set_step", None)
+            if switch is not None:
+                switch(True)
 
     @property
     def done(self) -> bool:
@@ -176,6 +208,11 @@ class TourPlayer:
     @property
     def held(self) -> bool:
         return self._holding or bool(self.holds)
+
+    @property
+    def stepping(self) -> bool:
+        """A `step` is letting its processes go, one operation at a time."""
+        return bool(self._ops) or self._op is not None
 
     @property
     def waiting_for_teacher(self) -> bool:
@@ -216,7 +253,9 @@ class TourPlayer:
             assert self._since_real is not None
             if self._real - self._since_real >= self.hold_s:
                 self._holding = False
-        while not self.done and (self._force or not self.held):
+        if self.stepping:
+            self._play_ops(snap)
+        while not self.done and not self.stepping and (self._force or not self.held):
             step = self.steps[self.next]
             forced, self._force = self._force, False
             waited = self._scene - self._since_scene
@@ -258,7 +297,92 @@ class TourPlayer:
                 break  # one caption at a time
         return out
 
+    def _play_ops(self, snap: Snapshot) -> None:
+        """One more operation of a `step`, once the one before is over (the
+        process is at its next gate, blocked inside it, or gone) and the gap
+        has passed; a process held before it acts is waited for. What
+        schedule.play does, spread over the snapshots so the UI never waits."""
+        stepper = self._stepper()
+        real = self._real
+        if stepper is None:
+            self.stepped.append(f"could not step {', '.join(self._ops)}: no step mode here")
+            self._ops.clear()
+            self._op = None
+            return
+        if self._op is not None:
+            name, arrived = self._op
+            if not _op_over(snap, name, arrived):
+                if real - self._op_real > STEP_WAIT_S:
+                    self._give_up(f"{name}'s operation was not over after {STEP_WAIT_S:g} s")
+                return
+            self._op = None
+            self._op_real = real
+        if not self._ops or real - self._op_real < self.step_gap_s:
+            return
+        name = self._ops[0]
+        held = next((h for h in stepper.held() if h.name == name), None) if stepper.on else None
+        if held is None:
+            if real - self._op_real > STEP_WAIT_S:
+                self._give_up(f"{name} did not reach its next operation")
+            return
+        process = next((p for p in snap.processes if p.name == name), None)
+        doing = ""  # its next operation in words, if this snapshot saw it at this gate
+        if process is not None and process.next is not None and process.gates == held.arrived:
+            doing = process.next.words
+        arrived = stepper.step(name)
+        if arrived:
+            self._ops.pop(0)
+            self._op = (name, arrived)
+            self._op_real = real
+            self.stepped.append(f"{name}: {doing}" if doing else name)
+
+    def _give_up(self, why: str) -> None:
+        self.stepped.append(f"stopped stepping: {why} ({len(self._ops)} left)")
+        self._ops.clear()
+        self._op = None
+
+    def _stepper(self) -> Stepper | None:
+        """The run's step-mode controls: the engine's, or a TUI source's."""
+        return getattr(self.controls, "stepper", None)
+
+    def _set_mode(self, on: bool) -> None:
+        """Step mode on or off through the controls' own switch where they
+        have one (a TUI source remembers it for a restart), else the stepper."""
+        switch = getattr(self.controls, "set_step", None)
+        if switch is not None:
+            switch(on)
+            return
+        stepper = self._stepper()
+        if stepper is not None:
+            stepper.set_mode(on)
+
+    def _act_steps(self, step: TourStep) -> tuple[str, ...]:
+        """`mode` and `step`: step mode on or off, and the operations to let
+        happen from the next snapshot on, one at a time (_play_ops)."""
+        done: list[str] = []
+        stepper = self._stepper()
+        if stepper is None:
+            return ("no step mode in this run",)
+        if step.mode == "go" and stepper.on:
+            self._set_mode(False)
+            done.append("step mode off: every process runs freely (g)")
+        if (step.mode == "step" or step.step) and not stepper.on:
+            self._set_mode(True)
+            done.append("step mode on: every process stops before its next operation")
+        elif step.mode == "step":
+            done.append("step mode: every process waits before its next operation")
+        if step.step:
+            self._ops = list(step.step)
+            self._op = None
+            self._op_real = self._real - self.step_gap_s  # the first one goes at once
+            many = len(step.step)
+            ops = "operation" if many == 1 else "operations"
+            done.append(f"stepping {_few(list(dict.fromkeys(step.step)))}: {many} {ops}")
+        return tuple(done)
+
     def _act(self, step: TourStep, snap: Snapshot) -> tuple[str, ...]:
+        if (step.mode or step.step) and self.controls is not None:
+            return self._act_steps(step)
         if not step.do or self.controls is None:
             return ()
         controls = self.controls
@@ -319,6 +443,15 @@ class TourPlayer:
             if any(process.name == name for process in snap.processes)
         )
         return (f"resumed every process but {_few(kept)}, which you paused",)
+
+
+def _op_over(snap: Snapshot, name: str, arrived: int) -> bool:
+    """Is `name`'s operation at gate `arrived` over in this snapshot: at a
+    later gate, blocked inside it, or ended?"""
+    process = next((p for p in snap.processes if p.name == name), None)
+    if process is None or process.exitcode is not None or process.blocked is not None:
+        return True
+    return process.next is not None and process.gates > arrived
 
 
 def _pause_many(
