@@ -274,6 +274,10 @@ def _main(argv: list[str]) -> int:
         from ipcplay.cli_explore import cmd_explore
 
         return cmd_explore(args)
+    if args.command == "replay":
+        from ipcplay.cli_replay import cmd_replay
+
+        return cmd_replay(args)
     main_parser().print_help()
     return 0
 

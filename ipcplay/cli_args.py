@@ -56,6 +56,9 @@ def main_parser() -> argparse.ArgumentParser:
     from ipcplay.cli_explore import add_parser as add_explore  # its grammar lives with it
 
     add_explore(commands)
+    from ipcplay.cli_replay import add_parser as add_replay
+
+    add_replay(commands)
     return parser
 
 
@@ -106,6 +109,11 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME.KEY=VALUE",
         help="change one number of the preset for this run (replicas, count, rate, maxsize...)",
+    )
+    run.add_argument(
+        "--save-run",
+        metavar="FILE",
+        help="save the whole run (every snapshot and the journal) to FILE, for `ipcplay replay`",
     )
 
 
@@ -242,7 +250,7 @@ def _times(text: str) -> list[float]:
     return sorted({_seconds(part) for part in text.split(",") if part.strip()})
 
 
-SUBCOMMANDS = ("list", "check", "run", "record", "export", "explore")
+SUBCOMMANDS = ("list", "check", "run", "record", "export", "explore", "replay")
 
 
 def tui_parser() -> argparse.ArgumentParser:

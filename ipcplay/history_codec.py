@@ -26,6 +26,7 @@ from typing import Any
 
 from ipcplay.engine import snapshot as S
 from ipcplay.engine.journal import Event
+from ipcplay.safetext import neutralise
 
 TYPES: dict[str, type] = {
     "B": S.BlockedOn,
@@ -114,7 +115,10 @@ class Decoder:
     """Plain data back into snapshots, for the schema the data was written
     with (this ipcplay's own when None)."""
 
-    def __init__(self, written: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, written: dict[str, list[str]] | None = None, *, clean: bool = False) -> None:
+        # A file someone sent may hold an ESC in a process's name: with `clean`
+        # every string goes through the one neutraliser as it is read.
+        self._clean = clean
         self._types: dict[str, tuple[type, list[int | None], list[Any]]] = {}
         written = written or schema()
         for code, cls in TYPES.items():
@@ -136,6 +140,8 @@ class Decoder:
                 raise CodecError(f"unknown type code {code!r}")
             cls, where, defaults = kind
             return _build(cls, where, defaults, [self.decode(field) for field in fields])
+        if isinstance(data, str):
+            return neutralise(data) if self._clean else data
         if isinstance(data, _SCALARS):
             return data
         raise CodecError(f"unexpected value {data!r}")
@@ -175,6 +181,8 @@ class Decoder:
         if not isinstance(data, list):
             raise CodecError("an event is not a list")
         where, defaults = self._event
+        if self._clean:
+            data = [neutralise(item) if isinstance(item, str) else item for item in data]
         return _build(Event, where, defaults, data)
 
 

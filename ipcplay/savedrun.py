@@ -93,6 +93,9 @@ class SaveTarget:
         except OSError as exc:
             raise ValueError(f"{name}: --save-run: cannot write ({exc.strerror or exc})") from None
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # as any file the user writes, not mkstemp's 0600
 
     def write(self, run: SavedRun) -> int:
         """Write `run`; the file's size in bytes. OSError if it cannot be written."""
@@ -210,14 +213,14 @@ def _read(name: str, data: IO[bytes]) -> SavedRun:
         )
     try:
         return _body(name, header, data)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         if isinstance(exc, SavedRunError):
             raise
         raise SavedRunError(f"{name}: damaged: {exc}") from None
 
 
 def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
-    decoder = codec.Decoder(header["schema"])
+    decoder = codec.Decoder(header["schema"], clean=True)
     scenario = header["scenario"]
     if not isinstance(scenario, dict):
         raise ValueError("the header's scenario is not an object")

@@ -1,0 +1,95 @@
+"""`ipcplay replay FILE`: a saved run, shown again; nothing is started.
+
+Why its own module: a replay reads a file and prints; it must never reach
+the engine's start (no process, no board), so it imports only the report,
+the headless tables and the saved-run reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ipcplay.cli_outputs import say_error, write_stdout
+from ipcplay.safetext import neutralise
+from ipcplay.savedrun import SavedRun, SavedRunError, load
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The grammar of `replay`, kept with the command."""
+    replay = commands.add_parser(
+        "replay",
+        help="show a run saved with `ipcplay run --save-run` (no process is started)",
+        description=(
+            "Read a saved run and print its final report, as `ipcplay run` printed it; "
+            "with --json the same JSON object `ipcplay run --json` printed."
+        ),
+    )
+    replay.add_argument("file", metavar="FILE", help="a file written by `run --save-run`")
+    replay.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def open_saved(name: str) -> SavedRun:
+    """A saved run, for the TUI's replay to take its History from
+    (`open_saved(name).history`); SavedRunError: the one line to show."""
+    return load(name)
+
+
+def report_of(run: SavedRun) -> dict[str, object]:
+    """The run's `--json` report, made again from its final snapshot: what
+    the snapshots hold is the same report, the rest (trace, tour, schedule)
+    is what the run reported and the file kept."""
+    from ipcplay.report import RunHeader, as_dict
+
+    scenario = run.scenario
+    header = RunHeader(
+        str(scenario.get("name", "")),
+        str(scenario.get("title", "")),
+        str(scenario.get("start_method", "")),
+        str(scenario.get("expect", "")),
+    )
+    history = run.history
+    final = history.at(len(history) - 1)
+    report = as_dict(header, run.verdict, run.duration_s, final, run.journal_file)
+    report.update(run.extra)
+    return report
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    try:
+        run = open_saved(args.file)
+    except SavedRunError as exc:
+        return say_error(str(exc))
+    if args.json:
+        return write_stdout(json.dumps(report_of(run)) + "\n")
+    return _print(run)
+
+
+def _print(run: SavedRun) -> int:
+    """The headless run's final tables and verdict line, from the file."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from ipcplay.headless import tables
+
+    history = run.history
+    final = history.at(len(history) - 1)
+    title = neutralise(str(run.scenario.get("title", "")), multiline=False)
+    expect = str(run.scenario.get("expect", ""))
+    console = Console(file=sys.stdout)
+    console.print(tables(title, final))
+    style = "green" if run.verdict == "completed" else "bold red"
+    line = Text(f"verdict: {neutralise(run.verdict)} after {run.duration_s:.2f} s", style=style)
+    if run.verdict != expect:
+        line.append(f" (this scenario is documented to end: {neutralise(expect)})")
+    console.print(line)
+    moments = history.moments()
+    console.print(
+        Text(
+            f"saved run: {len(list(history.kept()))} snapshots, {len(moments)} moments,"
+            f" {history.events_count - history.events_first} events"
+            f" (ipcplay {neutralise(run.ipcplay)})"
+        )
+    )
+    return 0
