@@ -16,7 +16,9 @@ both call `reached` / `verdict` / `met_line`; neither imports Textual here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ipcplay.engine.snapshot import Snapshot, crashed
 from ipcplay.engine.stepper import GO
@@ -134,3 +136,49 @@ def met_line(challenge: Challenge, snapshot: Snapshot, steps: int) -> str:
         return ""
     unit = "step" if steps == 1 else "steps"
     return f"CHALLENGE MET in {steps} {unit}: {words}"
+
+
+GOAL_WAIT_S = 3.0
+"""After a schedule is replayed, how long to look for its goal before the
+run goes free: the stuck detector names a deadlock or a hang only once the
+waits have not moved for a second (the engine's hang_after)."""
+
+
+def wait_reached(
+    challenge: Challenge,
+    latest: Callable[[], Snapshot | None],
+    timeout: float = GOAL_WAIT_S,
+    stop: Callable[[], bool] | None = None,
+) -> Snapshot | None:
+    """The first snapshot `latest()` gives that shows the goal reached,
+    polled until `timeout`; None if none did (or `stop()` said so)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        snap = latest()
+        if snap is not None and reached(challenge, snap):
+            return snap
+        if time.monotonic() >= deadline or (stop is not None and stop()):
+            return None
+        time.sleep(0.02)
+
+
+def summary(challenge: Challenge, snapshot: Snapshot | None, steps: int) -> dict[str, Any]:
+    """The report's `challenge` section: the goal, whether `snapshot` shows
+    it reached, in how many steps, and the verdict's words."""
+    words = verdict(challenge, snapshot) if snapshot is not None else ""
+    return {
+        "goal": challenge.goal,
+        "on": challenge.on or None,
+        "task": task(challenge),
+        "reached": bool(words),
+        "steps": steps,
+        "verdict": words or None,
+    }
+
+
+def summary_line(section: dict[str, Any]) -> str:
+    """The text report's line for a `summary`."""
+    if section["reached"]:
+        unit = "step" if section["steps"] == 1 else "steps"
+        return f"CHALLENGE MET in {section['steps']} {unit}: {section['verdict']}"
+    return f"challenge not met: {section['task']}"
