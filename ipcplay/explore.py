@@ -63,6 +63,7 @@ END_TIMEOUT_S = 15.0
 # moment for a lock being let go is not at rest.
 STEADY_S = 0.002
 _READS = frozenset({"read"})
+_MANAGER_DATA = ("ManagerList", "ManagerDict", "ManagerNamespace")
 _PIDS = re.compile(r" \(pid \d+\)")
 
 
@@ -309,9 +310,9 @@ def describe(verdict: str, snap: Snapshot) -> Result:
     """The outcome of a run in words that are the same for the same ending
     (pids, times and counts of waits left out)."""
     values = tuple(
-        (obj.name, obj.value, obj.lost)
+        (obj.name, _plain(obj.kind, obj.value), obj.lost)
         for obj in snap.shared
-        if obj.kind in ("Value", "Array") and obj.value is not None
+        if (obj.kind in ("Value", "Array") or obj.kind in _MANAGER_DATA) and obj.value is not None
     )
     parts = []
     for name, value, lost in values:
@@ -319,7 +320,8 @@ def describe(verdict: str, snap: Snapshot) -> Result:
         extra = f" (lost {lost})" if lost is not None else ""
         parts.append(f"{name} = {shown}{extra}")
     if snap.stuck is not None and verdict in ("deadlock", "hang"):
-        parts.insert(0, _PIDS.sub("", snap.stuck.description))
+        words = _PIDS.sub("", snap.stuck.description)
+        parts.insert(0, words.removeprefix(f"{verdict}: "))
     if verdict == "crashed":
         parts.insert(
             0,
@@ -334,6 +336,24 @@ def describe(verdict: str, snap: Snapshot) -> Result:
     if verdict == "completed" and not parts:
         parts.append("every process ended")
     return Result(verdict, "; ".join(part for part in parts if part), values)
+
+
+def _plain(kind: str, value: Any) -> Any:
+    """A Value's number or an Array's tuple as they are; a Manager's list,
+    dict or Namespace as its repr (it may nest lists, which do not hash)."""
+    if kind not in _MANAGER_DATA:
+        return value
+    if kind == "ManagerList":
+        return repr(_lists(value))
+    # a dict's order is not its outcome: the same items in any order are one
+    return repr(dict(sorted(_lists(value), key=lambda item: repr(item[0]))))
+
+
+def _lists(value: Any) -> Any:
+    """A sample's tuples back to the lists they were (a sample is frozen)."""
+    if isinstance(value, tuple | list):
+        return [_lists(item) for item in value]
+    return value
 
 
 Progress = Callable[[int, int, float], None]  # (schedules run, outcomes, seconds)
@@ -461,6 +481,9 @@ def file_stem(result: Result) -> str:
     """`completed-counter-3`, `deadlock`: what the file's outcome is, in its name."""
     parts = [result.verdict]
     for name, value, _ in result.values:
+        if isinstance(value, str):  # a Manager's list or dict: too long for a name
+            parts.append(name)
+            continue
         if isinstance(value, tuple):
             value = "-".join(str(v) for v in value[:4])
         parts.append(f"{name}-{value}")
