@@ -96,16 +96,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
         progress.end()
         for sig, handler in old.items():
             signal.signal(sig, handler)
+    status = 130 if stop.is_set() else 0
     try:
         files = save(found, folder)
-    except OSError as exc:
+    except OSError as exc:  # the outcomes are still worth printing
         say_error(f"{folder}: --out: cannot write ({exc.strerror or exc})")
-        files = []
+        files, status = [], status or 1
     if args.json:
         print(json.dumps(as_dict(found, files)))
     else:
         _print(found, files, args.max_schedules)
-    return 130 if stop.is_set() else 0
+    return status
 
 
 class _Progress:
@@ -149,8 +150,9 @@ def _print(found: Any, files: list[Path], cap: int) -> None:
                 multiline=False,
             )
         )
+    runs = "schedule" if found.runs == 1 else "schedules"
     tail = (
-        f"{found.runs} schedules run, {found.cut} cut short and {found.pruned} branches "
+        f"{found.runs} {runs} run, {found.cut} cut short and {found.pruned} branches "
         f"left out as equivalent orders, in {found.seconds:.1f} s"
     )
     print(tail)
