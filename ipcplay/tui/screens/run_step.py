@@ -335,11 +335,14 @@ class StepControls(KeysByState):
             return None
         text = Text()
         taken = self.steps_taken()
+        steps = f"{taken} step{'s' if taken != 1 else ''}"
         if self.stepping() and not (snap is not None and snap.finished):
             text.append(" STEP ", style="bold black on yellow")
-            text.append(f" {taken} step{'s' if taken != 1 else ''} ")
+            text.append(f" {steps} ")
+        elif self.stepping() or (taken and stepper is not None and stepper.schedule[-1] != GO):
+            text.append(f" {steps} ")  # the last step ended the run
         elif taken:
-            text.append(f" {taken} step{'s' if taken != 1 else ''}, then go ")
+            text.append(f" {steps}, then go ")
         if self._replay is not None:
             done, total = self._replay
             text.append(f"│ replaying {done}/{total} ", style="bold cyan")

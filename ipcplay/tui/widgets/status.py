@@ -47,23 +47,32 @@ class StatusBar(TextView):
         )
         if snap.events_dropped:
             text.append(f"│ journal dropped {snap.events_dropped} ", style="yellow")
-        text.append("│ ")
-        text.append(title, style="bold")
-        two = False
-        if step is not None:
-            if text.cell_len + step.cell_len + 1 <= self.size.width:
-                text = Text.assemble(*_before_title(text, step))
-            else:
-                text = Text.assemble(text, "\n", step)
-                two = True
-        self.set_class(two, "-two")
-        self.set(text)
+        name = Text.assemble("│ ", (title, "bold"))
+        line = _lines(text, name, step, self.size.width)
+        self.set_class("\n" in line.plain, "-two")
+        self.set(line)
 
 
-def _before_title(line: Text, step: Text) -> tuple[Text, ...]:
-    """The line with step mode's part before its last piece, the title."""
-    cut = line.plain.rfind("│ ")
-    return (line[:cut], Text("│"), step, line[cut:])
+def _lines(state: Text, title: Text, step: Text | None, width: int) -> Text:
+    """The run's state and title, and step mode's part (which starts with
+    "│" or a space): on one line when it all fits; else step mode's part on
+    a second line, with the title after it when the first would cut it."""
+    if step is None:
+        return Text.assemble(state, title)
+    bar = step if step.plain.startswith("│") else Text.assemble("│", step)
+    if state.cell_len + bar.cell_len + title.cell_len <= width:
+        return Text.assemble(state, bar, title)
+    if state.cell_len + title.cell_len > width and bar.cell_len + title.cell_len <= width:
+        return Text.assemble(state, "\n", bar[1:], title)
+    return Text.assemble(state, _words_in(title, width - state.cell_len), "\n", bar[1:])
+
+
+def _words_in(text: Text, room: int) -> Text:
+    """`text` cut after its last whole word that fits in `room` cells, then "…"."""
+    if text.cell_len <= room:
+        return text
+    cut = text.plain.rfind(" ", 0, max(0, room - 1))
+    return Text.assemble(text[: max(cut, 0)], "…") if cut > 2 else text
 
 
 class Banner(WrappedView):
