@@ -89,7 +89,7 @@ def _parse_tour_step(
     if "hold" in table:
         fields["hold"] = as_bool(table["hold"], subkey(key, "hold"))
     if not any(fields.get(field) for field in ("say", "do", "highlight", "mode", "step")):
-        fail(key, "does nothing; expected at least one of 'say', 'do', 'highlight' or 'step'")
+        fail(key, "does nothing; expected one of 'say', 'do', 'highlight', 'mode', 'step'")
     return TourStep(**fields)
 
 

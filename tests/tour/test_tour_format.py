@@ -76,7 +76,10 @@ CASES = [
         'do = "pause-all"\nto = "p"',
         "tour[0].to: does not apply to 'do = \"pause-all\"' (every process)",
     ),
-    ("after = 2", "tour[0]: does nothing; expected at least one of 'say', 'do' or 'highlight'"),
+    (
+        "after = 2",
+        "tour[0]: does nothing; expected one of 'say', 'do', 'highlight', 'mode', 'step'",
+    ),
     (
         'highlight = "c-3"',
         "tour[0].highlight: no channel or process named 'c-3'; did you mean 'c-2'?",
