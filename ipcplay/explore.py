@@ -212,6 +212,7 @@ class Runner(Protocol):
     def rest(self) -> list[str] | None: ...
     def held(self, states: list[str]) -> dict[str, tuple[str, int]]: ...
     def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]: ...
+    def linger(self) -> list[str] | None: ...
     def finish(self, timed_out: bool) -> Result: ...
     def close(self) -> None: ...
 
@@ -286,6 +287,21 @@ class _Run:
             if was == "blocked" and now != "blocked" and other != name
         }
         return after, woke
+
+    def linger(self) -> list[str] | None:
+        """No process is held: [] once every process has ended or the engine
+        has confirmed a deadlock or hang; the states if one is back at a gate
+        (a wake that came late: an item the queue's feeder thread had not
+        yet written); None on timeout or stop."""
+        end = time.monotonic() + END_TIMEOUT_S
+        while time.monotonic() < end and not self.stop.is_set():
+            states = self.states()
+            if "held" in states or "running" in states:
+                return self.rest()
+            if all(state == "ended" for state in states) or self.engine.latest.stuck:
+                return []
+            time.sleep(0.005)
+        return None
 
     def finish(self, timed_out: bool) -> Result:
         """The engine's own end of the run: its verdict and final snapshot."""
@@ -439,6 +455,9 @@ def _one_run(
         while states is not None:
             held = run.held(states)
             if not held:
+                states = run.linger()
+                if states:
+                    continue  # a process woke late and came back to a gate
                 break
             depth = len(steps)
             if depth < len(nodes):

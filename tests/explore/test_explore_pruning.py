@@ -76,6 +76,9 @@ class Model:
         self.pc[name] += 1
         return self.rest(), woke
 
+    def linger(self) -> list[str]:
+        return []  # nothing wakes late in a model
+
     def finish(self, timed_out: bool) -> Result:
         blocked = tuple(n for n, s in zip(self.names, self.rest(), strict=True) if s == "blocked")
         verdict = "deadlock" if blocked else "completed"
