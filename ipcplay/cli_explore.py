@@ -119,9 +119,8 @@ class _Progress:
     def __call__(self, runs: int, outcomes: int, seconds: float) -> None:
         if self.shown:
             word = "outcome" if outcomes == 1 else "outcomes"
-            sys.stderr.write(
-                f"\rexplored {runs} schedules, {outcomes} {word}, {seconds:.1f} s\x1b[K"
-            )
+            many = "schedule" if runs == 1 else "schedules"
+            sys.stderr.write(f"\rexplored {runs} {many}, {outcomes} {word}, {seconds:.1f} s\x1b[K")
             sys.stderr.flush()
             self.drawn = True
 
