@@ -47,7 +47,7 @@ FULL_RATE_S = 600.0  # the last ten minutes: every snapshot
 THIN_S = 1.0  # before that: one a second (and every moment's)
 MAX_BYTES = 64 << 20  # compressed blocks, snapshots and events together
 MAX_MOMENTS = 10_000
-_CACHED_BLOCKS = 2
+_CACHED_BLOCKS = 1  # the block being rewound through; the next decodes in ms
 
 
 def _dumps(data: Any) -> str:
@@ -93,6 +93,7 @@ class History:
         self._cache: dict[int, list[Snapshot]] = {}  # block's first index -> decoded
         self._events = _EventStore()
         self.bytes_dropped = 0
+        self._thin_slot: int | None = None  # the second the last thinned snapshot kept is in
 
     # ------------------------------------------------------------ writing
     def append(self, snap: Snapshot) -> None:
@@ -200,6 +201,7 @@ class History:
             if old.thinned or last_t - old.times[-1] <= self.full_rate_s:
                 continue
             self._blocks[i] = self._thin(old)
+            self._firsts[i] = self._blocks[i].indices[0]
         while len(self._blocks) > 2 and self.nbytes() > self.max_bytes:
             gone = self._blocks.pop(0)
             self._firsts.pop(0)
@@ -211,12 +213,11 @@ class History:
     def _thin(self, block: _Block) -> _Block:
         snaps = self._decode(block)
         keep: list[int] = []
-        last_slot = None
         for k, (index, t) in enumerate(zip(block.indices, block.times, strict=True)):
             slot = int(t // THIN_S)
-            if slot != last_slot or index in self._moment_indices:
+            if slot != self._thin_slot or index in self._moment_indices:
                 keep.append(k)
-                last_slot = slot
+                self._thin_slot = slot
         lines = []
         prev: Snapshot | None = None
         for k in keep:

@@ -10,8 +10,9 @@ Values: None, bool, int, float and str are themselves; a tuple is a list; a
 dataclass of snapshot.py (or a journal Event) is a one-key object
 `{"P": [field, field, ...]}`, its type's code and its fields in order.
 A change (`diff`) is None when nothing changed, `{"~": [i, change, j, change,
-...]}` to change fields i, j of a dataclass or items i, j of a tuple of the
-same length, or else the new value in full.
+...]}` to change fields i, j of a dataclass or items i, j of a tuple, with
+`"n": [item, ...]` the items a longer tuple gets at its end, or `"n": k` a
+shorter tuple's new length; or else the new value in full.
 
 The field names of every type are in the `schema`, written at the head of a
 saved run: a file written before a field was added to the snapshot (step
@@ -84,7 +85,14 @@ def diff(prev: Any, cur: Any) -> Any:
     if ptype is type(cur):
         if ptype is tuple:
             if len(prev) == len(cur):
-                return _patch(prev, cur, range(len(cur)), cur)
+                return _patch(prev, cur, range(len(cur)), None)
+            if prev and cur:  # a wait added or gone: the common part changed, the rest new
+                common = min(len(prev), len(cur))
+                change = _patch(prev, cur, range(common), None) or {PATCH: []}
+                change["n"] = (
+                    [encode(item) for item in cur[common:]] if len(cur) > common else common
+                )
+                return change
         elif ptype in CODES:
             names = _FIELDS[ptype]
             vals = [getattr(cur, name) for name in names]
@@ -96,6 +104,8 @@ def diff(prev: Any, cur: Any) -> Any:
 
 
 def _patch(olds: Any, vals: Any, indices: range, cur: Any) -> Any:
+    """The changed items; `cur` (a dataclass; None for a tuple, always
+    patched) is written in full instead when most of its fields changed."""
     changes: list[Any] = []
     for i in indices:
         old, new = olds[i], vals[i]
@@ -106,8 +116,8 @@ def _patch(olds: Any, vals: Any, indices: range, cur: Any) -> Any:
             changes += (i, change)
     if not changes:
         return None
-    if len(changes) > len(indices):  # nearly all changed: the value in full is smaller
-        return encode(cur)
+    if cur is not None and len(changes) > len(indices):
+        return encode(cur)  # a dataclass with most fields changed: in full is smaller
     return {PATCH: changes}
 
 
@@ -161,6 +171,13 @@ class Decoder:
                 if not isinstance(i, int) or not 0 <= i < len(items):
                     raise CodecError(f"a change names item {i!r} of {len(items)}")
                 items[i] = self.apply(items[i], sub)
+            tail = change.get("n")
+            if isinstance(tail, int) and 0 <= tail <= len(items):
+                del items[tail:]  # the tuple got shorter: it keeps its first `tail`
+            elif isinstance(tail, list):
+                items += [self.decode(item) for item in tail]  # longer: these follow
+            elif tail is not None:
+                raise CodecError(f"a change gives a tuple's new end as {tail!r}")
             return tuple(items)
         code = CODES.get(type(prev))
         if code is None:

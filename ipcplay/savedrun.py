@@ -202,6 +202,10 @@ def _read(name: str, data: IO[bytes]) -> SavedRun:
     except ValueError:
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
+        # A flipped byte can garble the first line too: read to the end, where
+        # gzip's check tells a damaged saved run from something else.
+        while data.read(1 << 20):
+            pass
         raise SavedRunError(f"{name}: not a saved run (its first line is no {FORMAT} header)")
     version = header.get("version")
     if not isinstance(version, int) or version < 1:
