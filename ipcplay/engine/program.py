@@ -167,6 +167,8 @@ class ProgramEngine:
         from ipcplay.engine.sampler import Sampler
 
         self._procs = ProgramProcesses(board.mv, board.layout, MainView(self._popen))
+        if self.stepper is not None:
+            self.stepper.procs = self._procs
         self._sampler = Sampler(
             board.layout,
             board.registry,

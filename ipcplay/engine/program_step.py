@@ -14,6 +14,9 @@ process slips between "step mode is on" and "every process is told".
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from ipcplay.engine import board as B
 from ipcplay.engine.registry import Registry
 from ipcplay.engine.stepper import Held, Stepper
@@ -29,6 +32,8 @@ class ProgramStepper(Stepper):
         # Its own view of the registry: the sampler's thread caches its own.
         self._registry = Registry(board.registry_raw)
         self.ever_on = False  # a process can be at a gate only once step mode was on
+        # The program's processes as the sampler sees them (exit codes), once it runs.
+        self.procs: Any = None
 
     @property
     def names(self) -> list[str]:
@@ -73,6 +78,44 @@ class ProgramStepper(Stepper):
             if mv[base + B.P_NEXT] and _dead(mv[base + B.P_PID]):
                 mv[base + B.P_NEXT] = 0
 
+    def settle(self, name: str, arrived: int, timeout: float) -> str:
+        """As Stepper.settle, and the ways a program's step can be over that
+        its slots do not show: a process that waits in join() for another
+        (`p.join()`: "blocked", as the row shows it); the main process that
+        ended (it is the observer's child: its end is its exit code), or a
+        process killed meanwhile, a zombie its parent has not reaped; and a
+        process asleep in the kernel, neither at a gate nor marked, for
+        ASLEEP_S (a Pool's worker waiting for the lock its pool's terminate()
+        holds: a wait inside multiprocessing that no wrapper sees). Looked at
+        between short rounds of Stepper.settle."""
+        start = time.monotonic()
+        end = start + timeout
+        index = self._names.index(name)
+        base = self._layout.proc(index)
+        asleep = 0.0  # since when /proc has said it sleeps
+        while True:
+            left = end - time.monotonic()
+            outcome = super().settle(name, arrived, max(0.0, min(SETTLE_ROUND_S, left)))
+            if outcome != "timeout":
+                return outcome
+            if self._mv[base + B.P_ACTIVITY] == B.ACT_JOINING:
+                return "blocked"
+            view = self.procs[index] if self.procs is not None else None
+            if view is not None and view.exitcode is not None:
+                return "ended"
+            now = time.monotonic()
+            state = _state(self._mv[base + B.P_PID])
+            if state in (b"Z", b"X", b""):  # killed meanwhile (a Pool's terminate())
+                return "ended"
+            if state in (b"S", b"D"):
+                asleep = asleep or now
+                if now - asleep >= ASLEEP_S:
+                    return "blocked"
+            else:
+                asleep = 0.0
+            if now >= end:
+                return "timeout"
+
     def held(self) -> list[Held]:
         self._grow()
         return super().held()
@@ -84,12 +127,26 @@ class ProgramStepper(Stepper):
         return super().step(name)
 
 
-def _dead(pid: int) -> bool:
-    """Gone, or a zombie (its parent has not reaped it)."""
+# How long each round of a settle is before a program's own endings are looked at.
+SETTLE_ROUND_S = 0.05
+
+
+# How long a stepped process may sleep in the kernel, outside its gate and
+# any marked wait, before its step counts as blocked.
+ASLEEP_S = 0.2
+
+
+def _state(pid: int) -> bytes:
+    """Its state letter in /proc (R, S, D, Z...); b"" if it is gone."""
     if not pid:
-        return False
+        return b"?"
     try:
         with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+            return file.read().rsplit(b")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return True
+        return b""
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie (its parent has not reaped it)."""
+    return bool(pid) and _state(pid) in (b"Z", b"X", b"")

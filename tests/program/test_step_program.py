@@ -300,3 +300,111 @@ def test_a_schedule_replays_under_every_start_method(tmp_path: Path, method: str
     report = watch(prog, "--schedule", str(steps)).report
     counter = shared(report, "counter")
     assert (counter["value"], counter["lost_updates"]) == (3, 1)
+
+
+EVERY_OP = """
+import multiprocessing as mp
+
+
+def child(q, jq, conn, ev, cond, arr, lock):
+    q.put(1)
+    jq.get()
+    jq.task_done()
+    conn.send("x")
+    ev.wait()
+    with lock:
+        arr[0] = arr[0] + 1
+    with cond:
+        cond.notify()
+
+
+if __name__ == "__main__":
+    q = mp.Queue()
+    jq = mp.JoinableQueue()
+    a, b = mp.Pipe()
+    ev = mp.Event()
+    cond = mp.Condition()
+    arr = mp.Array("i", 2)
+    lock = mp.Lock()
+    p = mp.Process(target=child, args=(q, jq, b, ev, cond, arr, lock), name="child")
+    p.start()
+    jq.put(0)
+    jq.join()
+    q.get()
+    a.recv()
+    ev.set()
+    p.join()
+    with mp.Pool(1) as pool:
+        print(pool.map(abs, [-2]))
+"""
+
+
+def _step_to_the_end(engine: ProgramEngine, first: str) -> list[tuple[str, str, str]]:
+    """Let every held process go, `first` before the others, one operation
+    at a time, until the program ends: (process, operation, object) in order."""
+    stepper = engine.stepper
+    assert stepper is not None
+    done: list[tuple[str, str, str]] = []
+    deadline = time.monotonic() + 30
+    while not engine.latest.finished:
+        assert time.monotonic() < deadline, done
+        held = sorted((h.name for h in stepper.held()), key=lambda n: n != first)
+        if not held:
+            time.sleep(0.005)
+            continue
+        name = held[0]
+        op, target = stepper.next_of(name) or ("", -1)
+        arrived = stepper.step(name)
+        if arrived:
+            done.append((name, op, _object(engine, target, op)))
+            stepper.settle(name, arrived, WAIT_S)
+    return done
+
+
+def _object(engine: ProgramEngine, target: int, op: str) -> str:
+    """The name of a gate's target: a channel, a shared object or a process."""
+    topology = engine.board.registry.read()
+    if op == "join process":
+        return topology.names[target]
+    nchan = engine.board.layout.nchan
+    family = topology.channels if target < nchan else topology.shared
+    index = target if target < nchan else target - nchan
+    return next(o.name for o in family if o.index == index)
+
+
+def test_every_operation_of_a_program_stops_at_its_gate_in_code_order(tmp_path: Path) -> None:
+    prog = write(tmp_path, "every.py", EVERY_OP)
+    engine = _engine(prog, step=True)
+    try:
+        done = _step_to_the_end(engine, "child")
+        assert engine.output.text(0, "stdout") == "[2]\n"
+    finally:
+        engine.shutdown()
+        engine.close()
+    child = [(op, obj) for name, op, obj in done if name == "child"]
+    assert child == [
+        ("put", "q"),
+        ("get", "jq"),
+        ("task_done", "jq"),
+        ("send", "a/b"),
+        ("wait", "ev"),
+        ("acquire", "lock"),
+        ("read", "arr"),
+        ("write", "arr"),
+        ("release", "lock"),
+        ("acquire", "cond"),
+        ("notify", "cond"),
+        ("release", "cond"),
+    ]
+    main = [(op, obj) for name, op, obj in done if name == "main"]
+    assert main[:6] == [
+        ("put", "jq"),
+        ("join", "jq"),
+        ("get", "q"),
+        ("recv", "a/b"),
+        ("set", "ev"),
+        ("join process", "child"),
+    ]
+    assert ("get", "pool results") in main[6:]  # map's wait for its result
+    worker = [(op, obj) for name, op, obj in done if name.startswith("ForkPoolWorker")]
+    assert worker[:2] == [("get", "pool tasks"), ("put", "pool results")]
