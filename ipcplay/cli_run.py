@@ -6,6 +6,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from ipcplay.cli_outputs import (
     close_outputs,
@@ -52,8 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     with ExitStack() as files:
         try:
             journal, trace_out = open_journal_and_trace(files, args.journal, args.trace)
+            saver = _Saver(args, scenario) if args.save_run else None
         except ValueError as exc:
             return say_error(str(exc))
+        if saver is not None:
+            files.callback(saver.target.discard)
         try:
             options = RunOptions(
                 duration=args.duration,
@@ -70,12 +74,78 @@ def cmd_run(args: argparse.Namespace) -> int:
                 previews=not args.no_preview,
                 schedule=steps,
                 schedule_name=args.schedule,
+                history=saver.history if saver is not None else None,
+                on_report=saver.take if saver is not None else None,
             )
             status = run(scenario, options)
         except EngineError as exc:
             say_error(str(exc).strip())
             status = EXIT_CODES["crashed"]
+        if saver is not None and saver.report is not None and not saver.save(args.json):
+            status = status or 1
         return close_outputs(status, journal, trace_out, out)
+
+
+class _Saver:
+    """`run --save-run FILE`: the run's history, kept as it runs, and the
+    report it ends with, written to FILE at the end (savedrun.py). The path is
+    checked, and a temporary file made next to it, before anything starts."""
+
+    def __init__(self, args: argparse.Namespace, scenario: Any) -> None:
+        from ipcplay.history import History
+        from ipcplay.savedrun import SaveTarget
+
+        problem = output_problem(Path(args.save_run))
+        if problem:
+            raise ValueError(f"{args.save_run}: --save-run: {problem}")
+        self.target = SaveTarget(args.save_run)
+        self.history = History()
+        self.report: dict[str, Any] | None = None
+        self.scenario = scenario
+        self.hz = args.hz
+        self.sets = list(args.set or ())
+
+    def take(self, report: dict[str, Any]) -> None:
+        self.report = report
+
+    def save(self, quiet: bool) -> bool:
+        """Write the file; False (and one line said) if it could not be."""
+        from ipcplay.savedrun import SavedRun
+
+        report = self.report
+        assert report is not None
+        scenario = self.scenario
+        try:
+            toml = Path(scenario.source).read_text(encoding="utf-8") if scenario.source else ""
+        except (OSError, UnicodeDecodeError):
+            toml = ""
+        core = {"scenario", "title", "start_method", "verdict", "expected", "duration_s"}
+        core |= {"processes", "channels", "shared", "pools", "managers", "stuck", "journal"}
+        run = SavedRun(
+            scenario={
+                "name": scenario.name,
+                "title": scenario.title,
+                "start_method": scenario.start_method,
+                "expect": scenario.expect,
+                "toml": toml,
+                "set": self.sets,
+            },
+            history=self.history,
+            verdict=report["verdict"],
+            duration_s=report["duration_s"],
+            journal_file=report["journal"]["file"],
+            extra={key: value for key, value in report.items() if key not in core},
+            hz=self.hz,
+        )
+        try:
+            size = self.target.write(run)
+        except OSError as exc:
+            say_error(f"{self.target.name}: --save-run: cannot write ({exc.strerror or exc})")
+            return False
+        if not quiet:
+            snaps = len(list(self.history.kept()))
+            print(neutralise(f"saved run: {self.target.name} ({snaps} snapshots, {size:,} bytes)"))
+        return True
 
 
 def cmd_export(args: argparse.Namespace) -> int:

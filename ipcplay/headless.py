@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
@@ -21,6 +22,7 @@ from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.stepper import GO
 from ipcplay.engine.supervisor import Engine, Outcome
 from ipcplay.engine.tracker import start_tracker
+from ipcplay.history import History
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import kinds
@@ -139,6 +141,10 @@ class RunOptions:
     # processes go in this order, one operation each, then runs freely.
     schedule: tuple[str, ...] | None = None
     schedule_name: str | None = None
+    # The run's history (history.py), fed every snapshot, and who is handed
+    # the report at the end: a saved run is written from the two.
+    history: History | None = None
+    on_report: Callable[[dict[str, Any]], None] | None = None
 
 
 def run_header(scenario: Scenario) -> RunHeader:
@@ -154,10 +160,15 @@ class _TourFeed:
         self.console = console
         self.quiet = quiet
         self.player: TourPlayer | None = None
+        self.history: History | None = None
 
     def __call__(self, snap: Snapshot) -> None:
+        if self.history is not None:
+            self.history.append(snap)
         if self.player is not None:
             for fired in self.player.feed(snap):
+                if self.history is not None:
+                    self.history.mark("tour", _caption(fired).plain.split("\n")[0])
                 if not self.quiet:
                     self.console.print(_caption(fired))
 
@@ -182,10 +193,13 @@ def run(scenario: Scenario, options: RunOptions) -> int:
     feed = _TourFeed(console, quiet=options.as_json)
     engine = Engine(
         scenario,
-        journal_events=options.journal_events if options.journal else 0,
+        # A kept history keeps the event log too: the rings on, with or without a file.
+        journal_events=(
+            options.journal_events if options.journal or options.history is not None else 0
+        ),
         journal_out=options.journal,
         sample_hz=options.hz,
-        on_snapshot=feed if touring else None,
+        on_snapshot=feed if touring or options.history is not None else None,
         speed=options.speed,
         previews=options.previews,
         step=options.schedule is not None,
@@ -193,6 +207,7 @@ def run(scenario: Scenario, options: RunOptions) -> int:
     if touring:
         # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.
         feed.player = TourPlayer(scenario, engine, hold_s=HOLD_S)
+    feed.history = options.history
     replay = _Replay(engine, options.schedule, stop)
     try:
         outcome = _watch(engine, scenario.title, options, console, stop, feed, replay)
@@ -202,10 +217,15 @@ def run(scenario: Scenario, options: RunOptions) -> int:
             signal.signal(sig, handler)
     verdict = _final_verdict(scenario, outcome)
     stats = _trace(scenario, options)
-    if options.as_json:
+    if options.history is not None:
+        options.history.append(outcome.snapshot)
+    if options.as_json or options.on_report is not None:
         report = _json_report(run_header(scenario), verdict, outcome, options, stats, feed.player)
         if replay.played is not None:
             report["schedule"] = replay.report(options.schedule_name)
+        if options.on_report is not None:
+            options.on_report(report)
+    if options.as_json:
         out.write(json.dumps(report) + "\n")
     else:
         _print_report(console, scenario, verdict, outcome, options, stats)
