@@ -57,6 +57,8 @@ SAMPLE_HZ = 50.0
 # A process that neither reaches a gate, blocks nor ends in this long (a
 # sleep step longer than this, a loop with no operation) makes the run a timeout.
 REST_TIMEOUT_S = 15.0
+# ... and to start: a spawned process imports ipcplay first, seconds on a loaded machine.
+START_TIMEOUT_S = 60.0
 # How long the engine may take, once no process is held, to say how the run ended.
 END_TIMEOUT_S = 15.0
 # A blocked mark must stay for this long to count: an acquire that waits a
@@ -209,7 +211,7 @@ class Runner(Protocol):
     """What the explorer drives: one run, one step at a time. A state list
     says each process's held / blocked / ended / running, in process order."""
 
-    def rest(self) -> list[str] | None: ...
+    def rest(self, timeout: float = REST_TIMEOUT_S) -> list[str] | None: ...
     def held(self, states: list[str]) -> dict[str, tuple[str, int]]: ...
     def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]: ...
     def linger(self) -> list[str] | None: ...
@@ -251,10 +253,10 @@ class _Run:
                 out.append("running")
         return out
 
-    def rest(self) -> list[str] | None:
+    def rest(self, timeout: float = REST_TIMEOUT_S) -> list[str] | None:
         """Wait until no process is running (each is held, blocked or ended),
         the same twice STEADY_S apart; None on timeout or stop."""
-        end = time.monotonic() + REST_TIMEOUT_S
+        end = time.monotonic() + timeout
         while time.monotonic() < end and not self.stop.is_set():
             first = self.states()
             if "running" not in first:
@@ -451,7 +453,7 @@ def _one_run(
     steps: list[str] = []
     same = True
     try:
-        states = run.rest()
+        states = run.rest(START_TIMEOUT_S)
         while states is not None:
             held = run.held(states)
             if not held:

@@ -42,7 +42,7 @@ class Model:
             return "blocked"
         return "held"
 
-    def rest(self) -> list[str]:
+    def rest(self, timeout: float = 0) -> list[str]:
         return [self._state(name) for name in self.names]
 
     def held(self, states: list[str]) -> dict[str, tuple[str, int]]:
