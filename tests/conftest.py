@@ -3,6 +3,12 @@
 Every test is checked for leftover child processes and new shared-memory
 segments; multiprocessing's own long-lived helpers (the resource tracker and
 the forkserver) are the only children allowed to stay.
+
+A child left running fails its test at teardown. A segment cannot be told
+apart from one another worker's run has just made (nothing in /dev/shm says
+who made it), and telling takes waiting until the other run is over: each
+test only notes the segments that appeared while it ran, and the worker
+checks them all once, after its last test, naming the test each came from.
 """
 
 from __future__ import annotations
@@ -65,30 +71,60 @@ def _our_children() -> list[psutil.Process]:
     return out
 
 
+# In parallel workers a segment may belong to another worker's exported script,
+# which can leave one unmapped (but registered, and unlinked at its exit) for as
+# long as it still runs: up to its TIMEOUT and a kill.
+PATIENCE_S = 20 if os.environ.get("PYTEST_XDIST_WORKER") else 5
+
+# Segments that appeared during a test and were still there at its end, with
+# the test: a leak stays for good, another run's segment goes when that run ends.
+_suspects: dict[str, str] = {}
+
+
+def _leaks(suspects: dict[str, str]) -> dict[str, str]:
+    """The suspects still there that no live process uses."""
+    gc.collect()  # what this process dropped is closed (and a spawn lock unlinked) now
+    now = _shm()
+    left = {name: test for name, test in suspects.items() if name in now}
+    if left:
+        for name in _in_use(set(left)):
+            del left[name]
+    return left
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_segment_left_behind() -> Iterator[None]:
+    """After the worker's last test: every segment a test left is gone, or used
+    by some other live process (another run's), within PATIENCE_S."""
+    yield
+    deadline = time.monotonic() + PATIENCE_S
+    leaked = _leaks(_suspects)
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.2)
+        leaked = _leaks(leaked)
+    assert not leaked, "shared-memory segments left: " + ", ".join(
+        f"{name} (from {test})" for name, test in sorted(leaked.items())
+    )
+
+
 @pytest.fixture(autouse=True)
-def nothing_left_behind() -> Iterator[None]:
+def nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     shm_before = _shm()
     yield
-    # In parallel workers a segment may belong to another worker's exported
-    # script, which can leave one unmapped (but registered, and unlinked at
-    # its exit) for as long as it still runs: up to its TIMEOUT and a kill.
-    deadline = time.monotonic() + (20 if os.environ.get("PYTEST_XDIST_WORKER") else 5)
-    leaked = _shm() - shm_before
+    deadline = time.monotonic() + PATIENCE_S
     while True:
-        gc.collect()
-        # Only what stays: another program's short-lived semaphores (created and
-        # unlinked within a moment) can appear at any instant; a leak persists.
-        leaked &= _shm()
-        if leaked:
-            leaked -= _in_use(leaked)
         kids = _our_children()
-        if (not leaked and not kids) or time.monotonic() > deadline:
+        if not kids or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     for k in kids:  # do not poison later tests, but fail this one
         k.kill()
+    now = _shm()
+    for name in now - shm_before:
+        _suspects.setdefault(name, request.node.nodeid)
+    for name in [n for n in _suspects if n not in now]:  # gone: keep the list short
+        del _suspects[name]
     assert not kids, f"child processes left running: {[k.pid for k in kids]}"
-    assert not leaked, f"shared-memory segments left: {sorted(leaked)}"
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, every: float = 0.02) -> object:
