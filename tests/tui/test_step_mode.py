@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from conftest import PRESETS
 from conftest import until_shown as _until
@@ -223,6 +224,29 @@ async def test_a_schedule_replays_off_the_ui_thread_and_stays_in_step_mode() -> 
         assert await _counter(pilot, app) == (3, 4, 1)
         assert screen.stepper().schedule[-1] == GO  # type: ignore[union-attr]
         await pilot.press("q")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("key", ["escape", "q"])
+async def test_leaving_with_processes_held_ends_them(key: str) -> None:
+    """A held process is a real one sleeping at its gate: escape and q end it."""
+    app = IpcplayApp(initial=_adders(), step=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _all_held(pilot, app)
+        pids = [p.pid for p in screen.snap.processes]  # type: ignore[union-attr]
+        assert all(psutil.pid_exists(pid) for pid in pids)
+        await pilot.press(key)
+        if key == "escape":
+            await _until(pilot, lambda: not isinstance(app.screen, RunScreen))
+            await _until(pilot, lambda: not any(_alive(pid) for pid in pids))
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int | None) -> bool:
+    try:
+        return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_a_bad_schedule_is_one_line_and_status_2_before_the_tui(

@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -88,6 +89,15 @@ class StepControls(KeysByState):
         Binding("v", "save_schedule", "Save steps"),
     ]
 
+    source: Any  # a SnapshotSource; a live one has `stepper`, `set_step` and `step`
+    generation: int
+
+    def _selected(self) -> str | None:  # the screen's: the selected row's process
+        raise NotImplementedError
+
+    def _status(self) -> None:  # the screen's: redraw the status line and the footer
+        raise NotImplementedError
+
     overrides: tuple[str, ...] = ()
     """The `set` of the schedule this run was made with, saved again with it."""
     saved_to: str | None = None
@@ -99,7 +109,7 @@ class StepControls(KeysByState):
     # ------------------------------------------------------------ state
     def stepper(self) -> Stepper | None:
         """The run's step controls; None for a frozen picture or a program."""
-        return getattr(self.source, "stepper", None)  # type: ignore[attr-defined]
+        return getattr(self.source, "stepper", None)
 
     def stepping(self) -> bool:
         stepper = self.stepper()
@@ -118,7 +128,7 @@ class StepControls(KeysByState):
 
     # ------------------------------------------------------------ keys
     def _set_step(self, on: bool) -> None:
-        set_step = getattr(self.source, "set_step", None)  # type: ignore[attr-defined]
+        set_step = getattr(self.source, "set_step", None)
         if set_step is not None:
             set_step(on)  # a restart starts the same way
         else:
@@ -140,7 +150,7 @@ class StepControls(KeysByState):
             "Enter lets the selected one do it, g lets everything go",
             timeout=4,
         )
-        self._status()  # type: ignore[attr-defined]
+        self._status()
 
     def action_go(self) -> None:
         """`g`: everything runs freely from here (recorded as "go"); `s` steps again."""
@@ -148,11 +158,11 @@ class StepControls(KeysByState):
             return
         self._set_step(False)
         self.notify("go: every process runs freely (s holds them again)", timeout=3)
-        self._status()  # type: ignore[attr-defined]
+        self._status()
 
     def action_step_one(self) -> None:
         """Enter: the selected process does its next operation."""
-        name = self._selected()  # type: ignore[attr-defined]
+        name = self._selected()
         if name is not None:
             self._step(name)
 
@@ -173,7 +183,7 @@ class StepControls(KeysByState):
         stepped = stepper.step_many([held.name for held in stepper.held()])
         if not stepped:
             self.notify("nobody is held at a gate now", timeout=2)
-        self._status()  # type: ignore[attr-defined]
+        self._status()
 
     def _step(self, name: str) -> None:
         stepper = self.stepper()
@@ -181,7 +191,7 @@ class StepControls(KeysByState):
             return
         if not stepper.step(name):
             self.notify(f"{neutralise(name, multiline=False)} {self._why_not(name)}", timeout=3)
-        self._status()  # type: ignore[attr-defined]
+        self._status()
 
     def _why_not(self, name: str) -> str:
         """Why a process cannot be stepped now, in the words of its row."""
@@ -214,7 +224,7 @@ class StepControls(KeysByState):
         if not stepper.schedule:
             self.notify("nothing to save yet: no process has been stepped", timeout=3)
             return
-        name = self.source.scenario.name  # type: ignore[attr-defined]
+        name = self.source.scenario.name
         plan = S.Schedule(name, tuple(stepper.schedule), self.overrides)
         self._ask_file(plan, f"{name}{SUFFIX}")
 
@@ -270,7 +280,7 @@ class StepControls(KeysByState):
             return
         self.saved_to = str(path)
         self.notify(f"schedule saved: {shown} ({_steps_words(plan.steps)})", timeout=4)
-        self._status()  # type: ignore[attr-defined]
+        self._status()
 
     # ------------------------------------------------------------ replay
     def start_replay(self, steps: tuple[str, ...]) -> None:
@@ -318,8 +328,8 @@ class StepControls(KeysByState):
                 self.notify(f"schedule replayed: {played.done} steps", timeout=3)
             stepper = self.stepper()
             if stepper is not None and not stepper.on and hasattr(self.source, "step"):
-                self.source.step = False  # type: ignore[attr-defined]  # it ended with "go"
-        self._status()  # type: ignore[attr-defined]
+                self.source.step = False  # it ended with "go"
+        self._status()
 
     def stop_replay(self) -> None:
         if self._replay_stop is not None:
@@ -329,7 +339,7 @@ class StepControls(KeysByState):
     def step_status(self, snap: Snapshot | None, width: int) -> Text | None:
         """The status line's part for step mode and a challenge, or None; a
         challenge's verdict says what was reached when `width` has room."""
-        challenge = self.source.scenario.challenge  # type: ignore[attr-defined]
+        challenge = self.source.scenario.challenge
         stepper = self.stepper()
         if stepper is None and challenge is None:
             return None
@@ -357,7 +367,7 @@ class StepControls(KeysByState):
     ) -> Text:
         """The goal while it is open; once reached, the verdict with the steps
         it took then (a restart opens it again)."""
-        generation = self.generation  # type: ignore[attr-defined]
+        generation = self.generation
         if self._met is not None and self._met[0] != generation:
             self._met = None
         if self._met is None and snap is not None:
