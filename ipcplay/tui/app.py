@@ -222,7 +222,16 @@ class IpcplayApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in screen.BINDINGS:
+        # The screen's own keys, and its bases' shown ones (step mode's, run_step)
+        extra = [
+            binding
+            for base in type(screen).__mro__[1:]
+            for binding in base.__dict__.get("BINDINGS", ())
+            if isinstance(binding, Binding)
+            and binding.show
+            and base.__module__.startswith("ipcplay")
+        ]
+        for binding in [*screen.BINDINGS, *extra]:
             if isinstance(binding, Binding) and binding.description:
                 action = binding.action
                 yield SystemCommand(
