@@ -102,7 +102,7 @@ async def test_enter_and_row_keys_step_exactly_the_process_they_name() -> None:
         assert stepper.schedule == ["adder-1", "adder-2"]
         await _until(pilot, lambda: _proc(app, "adder-2").gates == 2)
         assert _proc(app, "adder-1").gates == 2
-        assert "STEP  2 steps" in screen.query_one("#status").plain  # type: ignore[attr-defined]
+        assert "STEP MODE  2 steps" in screen.query_one("#status").plain  # type: ignore[attr-defined]
         await pilot.press("a")  # both held ones, one operation each
         assert sorted(stepper.schedule[2:]) == ["adder-1", "adder-2"]
         await _until(pilot, lambda: _proc(app, "adder-2").gates == 3)

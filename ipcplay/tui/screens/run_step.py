@@ -347,7 +347,7 @@ class StepControls(KeysByState):
         taken = self.steps_taken()
         steps = f"{taken} step{'s' if taken != 1 else ''}"
         if self.stepping() and not (snap is not None and snap.finished):
-            text.append(" STEP ", style="bold black on yellow")
+            text.append(" STEP MODE ", style="bold black on yellow")
             text.append(f" {steps} ")
         elif self.stepping() or (taken and stepper is not None and stepper.schedule[-1] != GO):
             text.append(f" {steps} ")  # the last step ended the run
