@@ -154,25 +154,15 @@ def cmd_tui(argv: list[str]) -> int:
 
 def _tui_schedule(file: str, scenarios: list[Any]) -> tuple[Any, Any]:
     """`--schedule FILE` for the one preset named: (the scenario with the
-    schedule's `set` applied, the schedule), or a ScenarioError / ScheduleError
-    in one line naming the file and the key, before the TUI starts."""
-    from ipcplay import schedule as S
-    from ipcplay.engine.plan import instances
-    from ipcplay.scenario.overrides import apply
+    schedule's `set` applied, the schedule), or a one-line error naming the
+    file and the key, before the TUI starts."""
+    from ipcplay.schedule import ScheduleError, for_scenario
 
     if len(scenarios) != 1:
-        raise S.ScheduleError(
+        raise ScheduleError(
             f"--schedule: expected one PRESET to replay it on, got {len(scenarios)}"
         )
-    plan = S.load(file)
-    scenario = scenarios[0]
-    if plan.scenario and plan.scenario != scenario.name:
-        raise S.ScheduleError(
-            f"{file}: scenario: this schedule is for {plan.scenario!r}, not {scenario.name!r}"
-        )
-    scenario = apply(scenario, plan.overrides, where=f"{file}: set")
-    S.check_names(plan, [inst.name for inst in instances(scenario)], file)
-    return scenario, plan
+    return for_scenario(file, scenarios[0])
 
 
 def _names_program(argv: list[str]) -> bool:
