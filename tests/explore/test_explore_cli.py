@@ -6,6 +6,9 @@ shortest schedule, replayed step by step on a fresh run, ends the same way."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -141,25 +144,35 @@ def test_saving_twice_never_replaces_a_file(tmp_path):
     assert S.load(second[0]).steps == ("a", "b")
 
 
-@pytest.mark.timeout(100)
+@pytest.mark.timeout(120)
 def test_ctrl_c_stops_after_the_run_it_is_in_and_reports_what_it_found(tmp_path):
+    """On a terminal the progress line is rewritten on stderr; Ctrl+C once
+    it says one schedule was run stops there, with what was found."""
     twice = ("--set", "left.count=2", "--set", "right.count=2")  # 28 schedules, half a minute
+    master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipcplay", "explore", "lock-order-fixed", *twice, "--json"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=slave,
         text=True,
         cwd=tmp_path,
     )
+    os.close(slave)
+    seen = b""
     try:
-        time.sleep(4)
+        end = time.monotonic() + 60
+        while b"explored 1 schedule," not in seen and time.monotonic() < end:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 4096)
+        assert b"explored 1 schedule, 1 outcome" in seen
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=60)
     finally:
+        os.close(master)
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130
     report = json.loads(out)
     assert not report["complete"]
     assert [o["verdict"] for o in report["outcomes"]] == ["completed"]
