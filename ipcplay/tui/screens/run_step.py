@@ -100,8 +100,9 @@ class StepControls(KeysByState):
 
     overrides: tuple[str, ...] = ()
     """The `set` of the schedule this run was made with, saved again with it."""
-    saved_to: str | None = None
-    """The file the schedule was last saved to (the status line names it)."""
+    saved_to: tuple[int, str] | None = None
+    """(run generation, file) the schedule was last saved to: the status
+    line names it until a restart."""
     _replay: tuple[int, int] | None = None  # (steps played, steps) while a replay plays
     _replay_stop: threading.Event | None = None
     _met: tuple[int, str] | None = None  # (generation, its verdict line) once the challenge is met
@@ -278,7 +279,7 @@ class StepControls(KeysByState):
         except OSError as exc:
             self.notify(f"not saved: {exc.strerror or exc}", severity="error", timeout=6)
             return
-        self.saved_to = str(path)
+        self.saved_to = (self.generation, str(path))
         self.notify(f"schedule saved: {shown} ({_steps_words(plan.steps)})", timeout=4)
         self._status()
 
@@ -358,8 +359,9 @@ class StepControls(KeysByState):
             text.append(f"│ replaying {done}/{total} ", style="bold cyan")
         if challenge is not None:
             text.append_text(self._challenge_words(challenge, snap, taken, width, text.cell_len))
-        if self.saved_to is not None:
-            text.append(f"│ saved {neutralise(self.saved_to, multiline=False)} ", style="grey62")
+        if self.saved_to is not None and self.saved_to[0] == self.generation:
+            saved = neutralise(self.saved_to[1], multiline=False)
+            text.append(f"│ saved {saved} ", style="grey62")
         return text if text.plain else None
 
     def _challenge_words(
