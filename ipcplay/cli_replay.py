@@ -30,12 +30,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     replay.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
-def open_saved(name: str) -> SavedRun:
-    """A saved run, for the TUI's replay to take its History from
-    (`open_saved(name).history`); SavedRunError: the one line to show."""
-    return load(name)
-
-
 def report_of(run: SavedRun) -> dict[str, object]:
     """The run's `--json` report, made again from its final snapshot: what
     the snapshots hold is the same report, the rest (trace, tour, schedule)
@@ -58,7 +52,7 @@ def report_of(run: SavedRun) -> dict[str, object]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     try:
-        run = open_saved(args.file)
+        run = load(args.file)  # the TUI's replay takes its History the same way
     except SavedRunError as exc:
         return say_error(str(exc))
     if args.json:

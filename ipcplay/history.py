@@ -301,13 +301,18 @@ class History:
         if cached is not None and len(cached) == len(block.indices):
             return cached
         decoder = _DECODER
+        rows = [json.loads(text) for text in block.texts()]
+        # The events every snapshot of the block shows, decoded once: windows
+        # of 500 overlap from one snapshot to the next.
+        start = min((released - shown for _, released, shown in rows), default=0)
+        stop = max((released for _, released, _ in rows), default=0)
+        events = self._events.get(start, stop)
         snaps: list[Snapshot] = []
         prev: Snapshot | None = None
-        for text in block.texts():
-            payload, released, shown = json.loads(text)
+        for payload, released, shown in rows:
             bare = decoder.decode(payload) if prev is None else decoder.apply(prev, payload)
             prev = bare
-            recent = tuple(self._events.get(released - shown, released))
+            recent = tuple(events[released - shown - start : released - start])
             snaps.append(replace(bare, recent_events=recent))  # type: ignore[arg-type]
         if len(self._cache) >= _CACHED_BLOCKS:
             self._cache.pop(next(iter(self._cache)))
@@ -327,9 +332,11 @@ class _EventStore:
         self.end = 0  # one past the last
         self._started = False
         self._blocks: list[tuple[int, bytes]] = []  # (first place, packed JSON list)
+        self._firsts: list[int] = []  # each block's first place, for bisect
         self._open: list[Any] = []  # encoded events from the last block's end on
         self._open_first = 0
-        self._cache: tuple[int, list[Event | None]] | None = None
+        self._cache: dict[int, list[Event | None]] = {}  # a few decoded blocks, by first place
+        self._open_cache: tuple[int, list[Event | None]] | None = None
 
     @property
     def started(self) -> bool:
@@ -355,14 +362,17 @@ class _EventStore:
         if self._open:
             packed = zlib.compress(_dumps(self._open).encode("utf-8"), 6)
             self._blocks.append((self._open_first, packed))
+            self._firsts.append(self._open_first)
             self._open_first = self.end
+            self._open_cache = None
             self._open = []
 
     def forget_before(self, place: int) -> None:
         while len(self._blocks) > 1 and self._blocks[1][0] <= place:
             self._blocks.pop(0)
+            self._firsts.pop(0)
             self.first = self._blocks[0][0]
-        self._cache = None
+        self._cache.clear()
 
     def nbytes(self) -> int:
         return sum(len(packed) for _, packed in self._blocks) + 64 * len(self._open)
@@ -376,22 +386,28 @@ class _EventStore:
                 place += 1
                 continue
             first, items = self._block_at(place)
-            take = items[place - first : stop - first]
+            take = items[place - first : stop - first] or [None]  # never stuck on a gap
             out += take
             place += len(take)
         return out
 
     def _block_at(self, place: int) -> tuple[int, list[Event | None]]:
         if place >= self._open_first:
-            return self._open_first, [_event(data) for data in self._open]
-        firsts = [first for first, _ in self._blocks]
-        b = bisect.bisect_right(firsts, place) - 1
+            cached = self._open_cache
+            if cached is None or cached[0] != self._open_first or len(cached[1]) < len(self._open):
+                done = cached[1] if cached is not None and cached[0] == self._open_first else []
+                done = done + [_event(data) for data in self._open[len(done) :]]
+                self._open_cache = cached = (self._open_first, done)
+            return cached
+        b = bisect.bisect_right(self._firsts, place) - 1
         first, packed = self._blocks[b]
-        if self._cache is not None and self._cache[0] == first:
-            return self._cache
-        items = [_event(data) for data in json.loads(zlib.decompress(packed))]
-        self._cache = (first, items)
-        return self._cache
+        items = self._cache.get(first)
+        if items is None:
+            items = [_event(data) for data in json.loads(zlib.decompress(packed))]
+            if len(self._cache) >= 4:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[first] = items
+        return first, items
 
 
 def _event(data: Any) -> Event | None:

@@ -9,7 +9,7 @@ a pickle runs code).
 Values: None, bool, int, float and str are themselves; a tuple is a list; a
 dataclass of snapshot.py (or a journal Event) is a one-key object
 `{"P": [field, field, ...]}`, its type's code and its fields in order.
-A change (`diff`) is None when nothing changed, `{"~": [i, change, j, change,
+A change (`diff`) is `{"~": []}` when nothing changed, `{"~": [i, change, j, change,
 ...]}` to change fields i, j of a dataclass or items i, j of a tuple, with
 `"n": [item, ...]` the items a longer tuple gets at its end, or `"n": k` a
 shorter tuple's new length; or else the new value in full.
@@ -75,12 +75,20 @@ def encode(value: Any) -> Any:
     return {code: [encode(getattr(value, name)) for name in _FIELDS[type(value)]]}
 
 
+_SAME = object()  # no change; never None, which is a value (a wait that ended)
+
+
 def diff(prev: Any, cur: Any) -> Any:
-    """The change from `prev` to `cur` (None: none). Only changed fields of
-    dataclasses of the same type, and changed items of tuples of the same
-    length, are written: a 128-process snapshot changes by a few counters."""
+    """The change from `prev` to `cur` (`{"~": []}` when none). Only changed
+    fields of dataclasses of the same type, and changed items of tuples,
+    are written: a 128-process snapshot changes by a few counters."""
+    change = _diff(prev, cur)
+    return {PATCH: []} if change is _SAME else change
+
+
+def _diff(prev: Any, cur: Any) -> Any:
     if prev is cur:
-        return None
+        return _SAME
     ptype = type(prev)
     if ptype is type(cur):
         if ptype is tuple:
@@ -88,7 +96,8 @@ def diff(prev: Any, cur: Any) -> Any:
                 return _patch(prev, cur, range(len(cur)), None)
             if prev and cur:  # a wait added or gone: the common part changed, the rest new
                 common = min(len(prev), len(cur))
-                change = _patch(prev, cur, range(common), None) or {PATCH: []}
+                change = _patch(prev, cur, range(common), None)
+                change = {PATCH: []} if change is _SAME else change
                 change["n"] = (
                     [encode(item) for item in cur[common:]] if len(cur) > common else common
                 )
@@ -99,7 +108,7 @@ def diff(prev: Any, cur: Any) -> Any:
             olds = [getattr(prev, name) for name in names]
             return _patch(olds, vals, range(len(names)), cur)
         elif prev == cur:  # of one type: 1 == 1.0 == True, but they differ here
-            return None
+            return _SAME
     return encode(cur)
 
 
@@ -111,11 +120,11 @@ def _patch(olds: Any, vals: Any, indices: range, cur: Any) -> Any:
         old, new = olds[i], vals[i]
         if old is new or (type(old) is type(new) and isinstance(new, _SCALARS) and old == new):
             continue
-        change = diff(old, new)
-        if change is not None:
+        change = _diff(old, new)
+        if change is not _SAME:
             changes += (i, change)
     if not changes:
-        return None
+        return _SAME
     if cur is not None and len(changes) > len(indices):
         return encode(cur)  # a dataclass with most fields changed: in full is smaller
     return {PATCH: changes}
@@ -158,13 +167,13 @@ class Decoder:
 
     def apply(self, prev: Any, change: Any) -> Any:
         """`prev` changed by `change` (a `diff`)."""
-        if change is None:
-            return prev
         if not (isinstance(change, dict) and PATCH in change):
             return self.decode(change)
         pairs = change[PATCH]
         if not isinstance(pairs, list) or len(pairs) % 2:
             raise CodecError("a change is not a list of (index, change) pairs")
+        if not pairs and "n" not in change:
+            return prev
         if isinstance(prev, tuple):
             items = list(prev)
             for i, sub in zip(pairs[::2], pairs[1::2], strict=True):
