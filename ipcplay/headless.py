@@ -168,7 +168,8 @@ class _TourFeed:
         if self.player is not None:
             for fired in self.player.feed(snap):
                 if self.history is not None:
-                    self.history.mark("tour", _caption(fired).plain.split("\n")[0])
+                    say = " ".join(fired.step.say.split()) or fired.seen
+                    self.history.mark("tour", f"tour {fired.index + 1}/{fired.total}: {say}")
                 if not self.quiet:
                     self.console.print(_caption(fired))
 
