@@ -61,6 +61,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from ipcplay.engine import EngineError
+    from ipcplay.engine.tracker import start_tracker
     from ipcplay.explore import as_dict, explore, save
     from ipcplay.scenario import ScenarioError, load, resolve
     from ipcplay.scenario.overrides import apply
@@ -77,6 +78,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     folder = Path(args.out or f"{scenario.name}-explore")
     if folder.exists() and not folder.is_dir():
         return say_error(f"{args.out or folder}: --out: is not a folder, expected one to write to")
+    start_tracker()  # before any run: it must outlive a hangup, as run's does
     stop = threading.Event()
     old = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
