@@ -227,6 +227,23 @@ async def test_a_schedule_replays_off_the_ui_thread_and_stays_in_step_mode() -> 
 
 
 @pytest.mark.timeout(60)
+async def test_a_challenge_shows_its_goal_then_its_verdict_with_the_steps_taken() -> None:
+    scenario = load(PRESETS / "challenge-lock-order.toml")
+    app = IpcplayApp(initial=scenario, step=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _all_held(pilot, app)
+        status = screen.query_one("#status")
+        assert "goal: reach a deadlock" in status.plain  # type: ignore[attr-defined]
+        assert "CHALLENGE MET" not in status.plain  # type: ignore[attr-defined]
+        await pilot.press("a")  # each takes its first lock
+        await _until(pilot, lambda: all(p.gates == 2 for p in screen.snap.processes))  # type: ignore[union-attr]
+        await pilot.press("a")  # each asks for the other's: a deadlock
+        await _until(pilot, lambda: "CHALLENGE MET in 4 steps" in status.plain, 20)  # type: ignore[attr-defined]
+        assert screen.verdict == "deadlock"
+        await pilot.press("q")
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("key", ["escape", "q"])
 async def test_leaving_with_processes_held_ends_them(key: str) -> None:
     """A held process is a real one sleeping at its gate: escape and q end it."""
