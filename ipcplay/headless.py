@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ipcplay import trace
+from ipcplay import challenge, trace
 from ipcplay import words as F  # plain words and sizes, as the TUI shows them
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.stepper import GO
@@ -26,9 +26,9 @@ from ipcplay.history import History
 from ipcplay.report import EXIT_CODES, RunHeader, as_dict
 from ipcplay.safetext import neutralise
 from ipcplay.scenario import kinds
-from ipcplay.scenario.model import Scenario
+from ipcplay.scenario.model import Challenge, Scenario
 from ipcplay.schedule import Played, play
-from ipcplay.tour import HOLD_S, Fired, TourPlayer
+from ipcplay.tour import HOLD_S, Fired, TourPlayer, starts_stepping
 
 
 def tables(title: str, snap: Snapshot) -> Group:
@@ -203,13 +203,13 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         on_snapshot=feed if touring or options.history is not None else None,
         speed=options.speed,
         previews=options.previews,
-        step=options.schedule is not None,
+        step=options.schedule is not None or (touring and starts_stepping(scenario)),
     )
     if touring:
         # Nobody is there to press `n`: a held step waits HOLD_S, then the tour goes on.
         feed.player = TourPlayer(scenario, engine, hold_s=HOLD_S)
     feed.history = options.history
-    replay = _Replay(engine, options.schedule, stop)
+    replay = _Replay(engine, options.schedule, stop, scenario.challenge)
     try:
         outcome = _watch(engine, scenario.title, options, console, stop, feed, replay)
     finally:
@@ -224,6 +224,8 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         report = _json_report(run_header(scenario), verdict, outcome, options, stats, feed.player)
         if replay.played is not None:
             report["schedule"] = replay.report(options.schedule_name)
+        if replay.goal is not None:
+            report["challenge"] = replay.goal_section(outcome.snapshot)
         if options.on_report is not None:
             options.on_report(report)
     if options.as_json:
@@ -232,6 +234,8 @@ def run(scenario: Scenario, options: RunOptions) -> int:
         _print_report(console, scenario, verdict, outcome, options, stats)
         if replay.played is not None:
             console.print(Text(replay.words(options.schedule_name)))
+        if replay.goal is not None:
+            console.print(Text(challenge.summary_line(replay.goal_section(outcome.snapshot))))
     return EXIT_CODES.get(verdict, 1)
 
 
@@ -265,19 +269,36 @@ class _Replay:
     operations in the same order (schedule.py), then `go`."""
 
     def __init__(
-        self, engine: Engine, steps: tuple[str, ...] | None, stop: threading.Event
+        self,
+        engine: Engine,
+        steps: tuple[str, ...] | None,
+        stop: threading.Event,
+        goal: Challenge | None = None,
     ) -> None:
         self.engine = engine
         self.steps = steps
         self.stop = stop
         self.played: Played | None = None
+        self.goal = goal  # the preset's challenge: looked for once the schedule is played
+        self.met: Snapshot | None = None  # the snapshot that showed it reached
 
     def play(self) -> None:
         stepper = self.engine.stepper
         if self.steps is None or stepper is None:
             return
         self.played = play(stepper, self.steps, stop=self.stop.is_set)
+        if self.goal is not None:  # before going free: a full queue would drain
+            self.met = challenge.wait_reached(
+                self.goal, lambda: self.engine.latest, stop=self.stop.is_set
+            )
         stepper.set_mode(False)  # what the schedule did not say runs freely
+
+    def goal_section(self, final: Snapshot) -> dict[str, Any]:
+        """The report's `challenge` section: reached when the schedule left
+        it reached, or (a free run, or a goal such as finishing) at the end."""
+        assert self.goal is not None
+        done = self.steps[: self.played.done] if self.steps and self.played else ()
+        return challenge.summary(self.goal, self.met or final, challenge.steps_taken(done))
 
     def report(self, name: str | None) -> dict[str, Any]:
         played = self.played
