@@ -72,6 +72,8 @@ SHOWN["stepping"] = STEP_KEYS | {"kill", "tab('tab-waits')", *_ZOOM, "back"}
 
 STUCK_LESS = frozenset({"terminate", "pill", "tab('tab-explain')"})
 """Keys a stuck run in step mode leaves out of the footer, for `g` and `v`."""
+TOURING_LESS = frozenset({"step_row(1)", "save_schedule", "kill"})
+"""Step keys a tour in step mode leaves out of the footer, for `n` and `b`."""
 STEP_ACTIONS = frozenset({"step_one", "step_row", "step_all", "go"})
 """Actions that need step mode on (as check_action names them, without arguments)."""
 
@@ -148,6 +150,8 @@ class KeysByState(Screen[None]):
         shown = SHOWN[self.phase()]
         if self.phase() == "stuck" and self.stepping():  # held ones may still go
             shown = shown - STUCK_LESS | {"go", "save_schedule"}
+        if self.phase() == "stepping" and self.tour is not None:  # a tour that steps
+            shown = shown - TOURING_LESS | {"tour_next", "tour_back"}
         if self.phase() == "finished" and self.steps_taken():  # the schedule that did it
             shown = shown | {"save_schedule"}
         if self.program is not None:
