@@ -123,8 +123,8 @@ class KeysByState(Screen[None]):
         phase = self.phase()
         if action in STEP_ACTIONS:
             return self.stepping() and phase not in ("starting", "finished")
-        if action == "step_mode":
-            return self.program is None and phase not in ("starting", "finished")
+        if action == "step_mode":  # a preset's processes and a program's alike
+            return phase not in ("starting", "finished")
         if action == "zoom":
             return self.maximized is None
         if action == "tab" and parameters == ("tab-output",):
@@ -158,6 +158,8 @@ class KeysByState(Screen[None]):
             shown = shown - PRESET_ONLY
             if self.phase() != "starting":
                 shown = shown | {OUTPUT}
+            if self.phase() == "stepping":  # room for Output at 100 columns; k still works
+                shown = shown - {"kill"}
         if self.size.width < NARROW:
             shown = shown - LESS
         if self.maximized is not None:

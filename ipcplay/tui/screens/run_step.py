@@ -124,7 +124,7 @@ class StepControls(KeysByState):
         if action == "save_schedule":
             return self.stepper() is not None and self.phase() != "starting"
         if action == "step_mode" and self.stepper() is None:
-            return self.program is None and self.snap is not None  # pressed: says why not
+            return self.snap is not None  # pressed: says why not
         return super().check_action(action, parameters)
 
     # ------------------------------------------------------------ keys
@@ -140,7 +140,7 @@ class StepControls(KeysByState):
     def action_step_mode(self) -> None:
         """`s`: hold every process before its next operation; again (or `g`): let go."""
         if self.stepper() is None:
-            self.notify("step mode needs the scenario's own processes", timeout=3)
+            self.notify("step mode needs real processes: this run has none", timeout=3)
             return
         if self.stepping():
             self.action_go()
@@ -340,7 +340,7 @@ class StepControls(KeysByState):
     def step_status(self, snap: Snapshot | None, width: int) -> Text | None:
         """The status line's part for step mode and a challenge, or None; a
         challenge's verdict says what was reached when `width` has room."""
-        challenge = self.source.scenario.challenge
+        challenge = getattr(self.source.scenario, "challenge", None)  # a program has none
         stepper = self.stepper()
         if stepper is None and challenge is None:
             return None
