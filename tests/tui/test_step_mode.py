@@ -128,16 +128,26 @@ async def test_the_footer_names_the_step_keys_only_in_step_mode_and_g_lets_it_fi
 
 
 @pytest.mark.timeout(60)
-async def test_a_free_run_shows_no_step_keys_until_s() -> None:
-    app = IpcplayApp(initial=load(PRESETS / "lock-order-deadlock.toml"))
+async def test_s_holds_a_free_run_at_its_next_gates_and_g_lets_it_go_again() -> None:
+    busy = ("adder.replicas=2", "adder.count=1000000")  # seconds of adding, free
+    app = IpcplayApp(initial=apply(load(PRESETS / "value-lost-updates.toml"), busy))
     async with app.run_test(size=(100, 30)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.snap)
         screen = _screen(app)
+        assert not screen.stepping()
         assert not STEP_KEYS & _shown(screen)
         await pilot.press("s")
         assert screen.stepping()
-        await pilot.pause()
-        assert STEP_KEYS - {"save_schedule"} <= _shown(screen) or screen.phase() == "stuck"
+        await _all_held(pilot, app)  # each stops before its next read or write
+        assert _shown(screen) >= STEP_KEYS
+        counter = next(o for o in screen.snap.shared if o.name == "counter")  # type: ignore[union-attr]
+        assert counter.expected < 2000000  # held mid-run, not at the end
+        await pilot.press("k")  # the selected adder-1: the rest of the run is adder-2's
+        await pilot.press("g")
+        assert not screen.stepping()
+        await _until(pilot, lambda: screen.snap.finished, 40)  # type: ignore[union-attr]
+        assert screen.verdict == "completed"
+        assert screen.stepper().schedule == []  # type: ignore[union-attr]  # held, none stepped
         await pilot.press("q")
 
 
