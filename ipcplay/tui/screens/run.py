@@ -544,6 +544,7 @@ class RunScreen(StepControls):
             self._act(f"poison pill to stop {name}", self.source.poison_pill, name)
 
     def action_restart(self) -> None:
+        self.stop_replay()  # a schedule plays on the run it was started on, not the next
         self.paused_all = False
         what = "program" if self.program is not None else "scenario"
         self.notify(f"restarting the {what}…", timeout=2)

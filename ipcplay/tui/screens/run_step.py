@@ -109,7 +109,8 @@ class StepControls(KeysByState):
 
     # ------------------------------------------------------------ state
     def stepper(self) -> Stepper | None:
-        """The run's step controls; None for a frozen picture or a program."""
+        """The run's step controls (a preset's Stepper, a program's
+        ProgramStepper); None for a frozen picture or before the run starts."""
         return getattr(self.source, "stepper", None)
 
     def stepping(self) -> bool:
@@ -318,7 +319,9 @@ class StepControls(KeysByState):
         else:
             self._replay = None
             assert isinstance(played, S.Played)
-            if played.stopped_at is not None and played.why != "stopped":
+            if played.why == "stopped":  # a restart or escape ended it
+                self.notify(f"schedule stopped after {played.done} of {message.total} steps")
+            elif played.stopped_at is not None:
                 self.notify(
                     f"schedule: step {played.stopped_at} could not be played: "
                     f"{neutralise(played.why, multiline=False)}",
