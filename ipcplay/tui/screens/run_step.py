@@ -192,7 +192,7 @@ class StepControls(KeysByState):
         if stepper is None or self._replaying():
             return
         if not stepper.step(name):
-            self.notify(f"{neutralise(name, multiline=False)} {self._why_not(name)}", timeout=3)
+            self.notify(neutralise(f"{name} {self._why_not(name)}", multiline=False), timeout=3)
         self._status()
 
     def _why_not(self, name: str) -> str:
