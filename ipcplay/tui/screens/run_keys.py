@@ -80,6 +80,8 @@ STEP_ACTIONS = frozenset({"step_one", "step_row", "step_all", "go"})
 NARROW = 100
 """Below this many columns the footer also leaves out `LESS`, so quit and help stay."""
 LESS = frozenset({"rate(1.5)", "filter", "terminate"})
+STEP_LESS = frozenset({"kill", "zoom"})
+"""... and in step mode these too, so the step keys fit at 80 columns."""
 
 
 class KeysByState(Screen[None]):
@@ -161,7 +163,7 @@ class KeysByState(Screen[None]):
             if self.phase() == "stepping":  # room for Output at 100 columns; k still works
                 shown = shown - {"kill"}
         if self.size.width < NARROW:
-            shown = shown - LESS
+            shown = shown - LESS - (STEP_LESS if self.phase() == "stepping" else frozenset())
         if self.maximized is not None:
             shown = shown - {"back"}  # escape restores the panels first
         out: dict[str, ActiveBinding] = {}
