@@ -87,6 +87,7 @@ class History:
         self._firsts: list[int] = []  # each block's first index, for bisect
         self._count = 0
         self._last: Snapshot | None = None
+        self._last_bare: Snapshot | None = None  # _last without its events: the next diff's base
         self._finder = MomentFinder()
         self._moments: list[Moment] = []
         self._moment_indices: set[int] = set()
@@ -115,7 +116,7 @@ class History:
             elif new > len(recent):  # events nobody saw (a skipped snapshot): a gap
                 self._events.put(snap.events_released - len(recent), recent)
             block = self._blocks[-1] if self._blocks else None
-            bare = replace(snap, recent_events=())
+            bare = replace(snap, recent_events=()) if snap.recent_events else snap
             if block is None or len(block.indices) >= BLOCK or prev is None:
                 self._close_last()
                 block = _Block([], [])
@@ -123,16 +124,13 @@ class History:
                 self._firsts.append(index)
                 payload = codec.encode(bare)
             else:
-                payload = (
-                    change
-                    if change is not None
-                    else codec.diff(replace(prev, recent_events=()), bare)
-                )
+                payload = change if change is not None else codec.diff(self._last_bare, bare)
             block.lines.append(_dumps([payload, snap.events_released, len(recent)]))
             block.indices.append(index)
             block.times.append(snap.elapsed_s)
             self._count += 1
             self._last = snap
+            self._last_bare = bare
             for moment in self._finder.feed(index, snap):
                 self._note(moment)
 
