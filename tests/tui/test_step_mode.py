@@ -334,7 +334,8 @@ def _held_picture() -> tuple[Scenario, Snapshot]:
     return scenario, replace(snap, processes=procs, shared=locks, stuck=None, waits=())
 
 
-def test_picture_of_held_processes_in_step_mode(snap_compare: Any) -> None:
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_picture_of_held_processes_in_step_mode(snap_compare: Any, size: tuple[int, int]) -> None:
     scenario, snap = _held_picture()
 
     def factory(s: Scenario, hz: float) -> FrozenSource:
@@ -348,4 +349,4 @@ def test_picture_of_held_processes_in_step_mode(snap_compare: Any) -> None:
         await pilot.pause()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
