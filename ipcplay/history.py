@@ -91,7 +91,7 @@ class History:
         self._finder = MomentFinder()
         self._moments: list[Moment] = []
         self._moment_indices: set[int] = set()
-        self._cache: dict[int, list[Snapshot]] = {}  # block's first index -> decoded
+        self._cache: dict[int, _Decoded] = {}  # block's first index -> decoded so far
         self._events = _EventStore()
         self.bytes_dropped = 0
         self._thin_slot: int | None = None  # the second the last thinned snapshot kept is in
@@ -205,7 +205,7 @@ class History:
             self._firsts.pop(0)
             self._cache.pop(gone.indices[0], None)
             self.bytes_dropped += gone.size
-            first = self._decode(self._blocks[0])[0]
+            first = self._decode(self._blocks[0], 0)[0]
             self._events.forget_before(first.events_released - len(first.recent_events))
 
     def _thin(self, block: _Block) -> _Block:
@@ -250,7 +250,7 @@ class History:
             b = max(0, bisect.bisect_right(self._firsts, index) - 1)
             block = self._blocks[b]
             k = max(0, bisect.bisect_right(block.indices, index) - 1)
-            return self._decode(block)[k]
+            return self._decode(block, k)[k]
 
     def index_at(self, t: float) -> int:
         """The index of the last kept snapshot at or before `t` (elapsed
@@ -293,29 +293,44 @@ class History:
         """Compressed bytes held (blocks being filled counted as their text)."""
         return sum(block.size for block in self._blocks) + self._events.nbytes()
 
-    def _decode(self, block: _Block) -> list[Snapshot]:
+    def _decode(self, block: _Block, upto: int | None = None) -> list[Snapshot]:
+        """The block's snapshots, decoded at least to position `upto` (all
+        when None). Decoded lazily and kept: a rewind steps back through one
+        block without decoding it again, and a jump decodes only up to where
+        it lands (a 128-process block whole takes a few hundred ms)."""
         key = block.indices[0]
-        cached = self._cache.get(key)
-        if cached is not None and len(cached) == len(block.indices):
-            return cached
-        decoder = _DECODER
-        rows = [json.loads(text) for text in block.texts()]
-        # The events every snapshot of the block shows, decoded once: windows
-        # of 500 overlap from one snapshot to the next.
-        start = min((released - shown for _, released, shown in rows), default=0)
-        stop = max((released for _, released, _ in rows), default=0)
-        events = self._events.get(start, stop)
-        snaps: list[Snapshot] = []
-        prev: Snapshot | None = None
-        for payload, released, shown in rows:
-            bare = decoder.decode(payload) if prev is None else decoder.apply(prev, payload)
-            prev = bare
-            recent = tuple(events[released - shown - start : released - start])
-            snaps.append(replace(bare, recent_events=recent))  # type: ignore[arg-type]
-        if len(self._cache) >= _CACHED_BLOCKS:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = snaps
-        return snaps
+        entry = self._cache.get(key)
+        if entry is None:
+            if len(self._cache) >= _CACHED_BLOCKS:
+                self._cache.pop(next(iter(self._cache)))
+            entry = self._cache[key] = _Decoded()
+        if len(entry.rows) < len(block.indices):  # new, or the open block grew
+            entry.rows += [json.loads(text) for text in block.texts()[len(entry.rows) :]]
+        want = len(entry.rows) if upto is None else min(upto + 1, len(entry.rows))
+        todo = entry.rows[len(entry.snaps) : want]
+        if todo:
+            # The events these snapshots show, decoded once: windows of 500
+            # overlap from one snapshot to the next.
+            start = min(released - shown for _, released, shown in todo)
+            events = self._events.get(start, max(released for _, released, _ in todo))
+            decoder = _DECODER
+            for payload, released, shown in todo:
+                prev = entry.prev
+                bare = decoder.decode(payload) if prev is None else decoder.apply(prev, payload)
+                entry.prev = bare
+                recent = tuple(events[released - shown - start : released - start])
+                entry.snaps.append(replace(bare, recent_events=recent))  # type: ignore[arg-type]
+        return entry.snaps
+
+
+@dataclass
+class _Decoded:
+    """A block being decoded: its rows, the snapshots so far, the last one
+    without its events (the base of the next change)."""
+
+    rows: list[Any] = field(default_factory=list)
+    snaps: list[Snapshot] = field(default_factory=list)
+    prev: Snapshot | None = None
 
 
 _DECODER = codec.Decoder()
