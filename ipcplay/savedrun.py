@@ -43,6 +43,7 @@ from ipcplay import __version__
 from ipcplay import history_codec as codec
 from ipcplay.history import History, _dumps
 from ipcplay.history_moments import Moment
+from ipcplay.safetext import neutralise
 
 FORMAT = "ipcplay-run"
 VERSION = 1
@@ -259,7 +260,12 @@ def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
         )
     if end["snapshots"] != len(list(history.kept())) or not len(history):
         raise ValueError(f"the end record counts {end['snapshots']} snapshots")
-    history.replace_moments([Moment(*m) for m in end["moments"]])
+    history.replace_moments(
+        [
+            Moment(float(t), int(i), neutralise(str(k)), neutralise(str(w)))
+            for t, i, k, w in end["moments"]
+        ]
+    )
     return SavedRun(
         scenario=scenario,
         history=history,
