@@ -19,9 +19,16 @@ Godefroid, POPL 2005; loom and CHESS prune the same way) explores one order
 first, then looks at each operation a process was about to do: if an
 earlier step of another process touched the same object and does not
 already happen before it, the other order is a different behaviour, and the
-choice point before that earlier step gets the process as one more branch
-to try (every held process there if it was not held then). Branches no race
-asks for are never run: "left out" in the report.
+choice point before that earlier step gets one more branch: a process
+that can start the reversed order (its "initial", as source-DPOR, Abdulla
+et al. 2014, chooses it), or every held process there when none can. Sleep
+sets (Godefroid 1996) skip a branch whose order was already run from an
+equivalent one. Branches no race asks for are never run: "left out" in the
+report. A held process whose next operation would only wait (an acquire of
+a held lock, a get on an empty queue, a wait for an unset Event, as the
+engine forecasts it) is not let go while another can act: blocking it now
+or letting it go once it can is the same run, and when every held process
+would wait, each is let go, so the deadlock detector sees them wait.
 
 Two steps are dependent when they act on the same object (the gate's target
 code, Stepper.next_of) unless both are reads; a "join process" waits for a
@@ -65,6 +72,11 @@ END_TIMEOUT_S = 15.0
 # moment for a lock being let go is not at rest.
 STEADY_S = 0.002
 _READS = frozenset({"read"})
+# Operations that, when they block, only wait: nothing changes until another
+# process frees them, so letting one go later is the same as letting it block
+# now (a Barrier's or a Condition's wait is not one: it counts, or it lets
+# the lock go, as it starts to wait).
+WAIT_ONLY = frozenset({"acquire", "get", "recv", "put", "join", "join process", "wait"})
 _MANAGER_DATA = ("ManagerList", "ManagerDict", "ManagerNamespace")
 _PIDS = re.compile(r" \(pid \d+\)")
 
@@ -181,6 +193,19 @@ class _Clocks:
         """Does step `index` happen before whatever `name` does next?"""
         return self.of_proc.get(name, {}).get(self.moves[index].name, -1) >= index
 
+    def ordered(self, first: int, then: int) -> bool:
+        """Does step `first` happen before step `then`?"""
+        return self.of_step[then].get(self.moves[first].name, -1) >= first
+
+    def ordered_before(self, first: int, nxt: Move) -> bool:
+        """Does step `first` happen before `nxt`, a step not taken yet?"""
+        if self.before(first, nxt.name):
+            return True
+        return any(
+            (k == first or self.ordered(first, k)) and dependent(self.moves[k], nxt)
+            for k in range(first, len(self.moves))
+        )
+
 
 def _merge(into: dict[str, int], other: dict[str, int]) -> None:
     for name, index in other.items():
@@ -189,8 +214,14 @@ def _merge(into: dict[str, int], other: dict[str, int]) -> None:
 
 
 def _races(nodes: list[_Node], clocks: _Clocks, held: dict[str, tuple[str, int]]) -> None:
-    """Flanagan and Godefroid's update: for each held process's next step,
-    the last earlier step it races with gets a branch before it."""
+    """For each held process's next step, the last earlier step it races
+    with (dependent, not already ordered before it) gets a branch before it
+    (Flanagan and Godefroid). The branch is a process that can start the
+    reversed order: one whose first step in what came after the racing step
+    and does not depend on it, then the next step, depends on nothing
+    before it there (an initial, as source-DPOR, Abdulla et al. 2014, picks
+    it). With sleep sets, taking the racing process itself there could be
+    asleep while the order it stands for was never run."""
     for name, (op, target) in held.items():
         nxt = Move(name, op, target)
         for index in range(len(clocks.moves) - 1, -1, -1):
@@ -199,12 +230,44 @@ def _races(nodes: list[_Node], clocks: _Clocks, held: dict[str, tuple[str, int]]
                 continue
             if clocks.before(index, name):
                 continue  # ordered already: no race with this one
-            node = nodes[index]
-            if name in node.held:
-                node.backtrack.add(name)
-            else:
-                node.backtrack.update(node.held)
+            _branch(nodes[index], _initials(clocks, index, nxt))
             break
+
+
+def _branch(node: _Node, initials: list[str]) -> None:
+    """Ask for one of `initials` at `node`, unless one is there already
+    (taken, asked for, or asleep: its order was run); every held process
+    when none of them could be let go there."""
+    if any(n in node.backtrack or n in node.done or n in node.asleep for n in initials):
+        return
+    for name in initials:
+        if name in node.held:
+            node.backtrack.add(name)
+            return
+    node.backtrack.update(node.held)
+
+
+def _initials(clocks: _Clocks, index: int, nxt: Move) -> list[str]:
+    """The processes that can go first in v: the steps after `index` that
+    do not happen after it, then `nxt`; the racing process first."""
+    after = [k for k in range(index + 1, len(clocks.moves)) if not clocks.ordered(index, k)]
+    events: list[Move | int] = [*after, nxt]
+    seen: set[str] = set()
+    out: list[str] = []
+    for pos, event in enumerate(events):
+        name = nxt.name if isinstance(event, Move) else clocks.moves[event].name
+        if name in seen:
+            continue
+        seen.add(name)
+        earlier = [k for k in events[:pos] if isinstance(k, int)]
+        if isinstance(event, Move):
+            first = not any(clocks.ordered_before(k, nxt) for k in earlier)
+        else:
+            first = not any(clocks.ordered(k, event) for k in earlier)
+        if first:
+            out.append(name)
+    out.sort(key=lambda n: n != nxt.name)
+    return out
 
 
 class Runner(Protocol):
@@ -213,6 +276,7 @@ class Runner(Protocol):
 
     def rest(self, timeout: float = REST_TIMEOUT_S) -> list[str] | None: ...
     def held(self, states: list[str]) -> dict[str, tuple[str, int]]: ...
+    def would_wait(self, held: dict[str, tuple[str, int]]) -> set[str]: ...
     def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]: ...
     def linger(self) -> list[str] | None: ...
     def finish(self, timed_out: bool) -> Result: ...
@@ -274,6 +338,52 @@ class _Run:
             if nxt is not None:
                 out[name] = nxt
         return out
+
+    def would_wait(self, held: dict[str, tuple[str, int]]) -> set[str]:
+        """The held processes whose next operation would only wait, changing
+        nothing while it waits (an acquire of a held lock, a get on an empty
+        channel, a wait for an unset Event: WAIT_ONLY), as the engine
+        forecasts it (NextOp.will_block) from a sample taken at rest. Asked
+        only when it can matter: two held processes or more, one of them
+        before such an operation."""
+        if len(held) < 2 or not any(op in WAIT_ONLY for op, _ in held.values()):
+            return set()
+        snap = self._fresh()
+        if snap is None:
+            return set()
+        gates = {h.name: h.arrived for h in self.stepper.held()}
+        out = set()
+        for sample in snap.processes:
+            nxt = sample.next
+            if (
+                sample.name in held
+                and held[sample.name][0] in WAIT_ONLY
+                and nxt is not None
+                and nxt.will_block is True
+                and nxt.op in WAIT_ONLY
+                and not (nxt.op == "wait" and not self._is_event(nxt.target))
+                and sample.gates == gates.get(sample.name)
+            ):
+                out.add(sample.name)
+        return out
+
+    def _is_event(self, name: str) -> bool:
+        return any(obj.name == name and obj.kind == "Event" for obj in self.engine.scenario.shared)
+
+    def _fresh(self) -> Snapshot | None:
+        """A sample begun after now: the second new one (the first may have
+        started before the processes came to rest). None on timeout."""
+        end = time.monotonic() + REST_TIMEOUT_S
+        seen = self.engine.latest
+        news = 0
+        while time.monotonic() < end and not self.stop.is_set():
+            latest = self.engine.latest
+            if latest is not seen:
+                seen, news = latest, news + 1
+                if news == 2:
+                    return latest
+            time.sleep(0.001)
+        return None
 
     def step(self, name: str, before: list[str]) -> tuple[list[str] | None, set[str]]:
         """Let `name` do one operation; the states once at rest, and who it woke."""
@@ -462,22 +572,26 @@ def _one_run(
                     continue  # a process woke late and came back to a gate
                 break
             depth = len(steps)
+            # who may go: a process whose step would only wait is left at its
+            # gate while another can act (every held one when none can)
+            waits = run.would_wait(held) if prune else set()
+            enabled = {n: nxt for n, nxt in held.items() if n not in waits} or held
             if depth < len(nodes):
                 node = nodes[depth]
-                if set(held) != set(node.held) or node.chosen not in held:
+                if set(enabled) != set(node.held) or node.chosen not in enabled:
                     same = False
                 if node.chosen not in held:
                     break
             else:
                 asleep = nodes[-1].child_asleep() if nodes and prune else set()
-                node = _Node(held, asleep={name for name in asleep if name in held})
+                node = _Node(enabled, asleep={name for name in asleep if name in enabled})
                 _races(nodes, clocks, held)
-                awake = [name for name in held if name not in node.asleep]
+                awake = [name for name in enabled if name not in node.asleep]
                 if not awake:
                     return None, tuple(steps), same  # every order on is equivalent to a run
                 node.chosen = awake[0]
                 node.done.add(node.chosen)
-                node.backtrack = set(held) if not prune else node.backtrack | {node.chosen}
+                node.backtrack = set(enabled) if not prune else node.backtrack | {node.chosen}
                 nodes.append(node)
             move = Move(node.chosen, *held[node.chosen])
             states, woke = run.step(node.chosen, states)

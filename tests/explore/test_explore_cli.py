@@ -148,7 +148,7 @@ def test_saving_twice_never_replaces_a_file(tmp_path):
 def test_ctrl_c_stops_after_the_run_it_is_in_and_reports_what_it_found(tmp_path):
     """On a terminal the progress line is rewritten on stderr; Ctrl+C once
     it says one schedule was run stops there, with what was found."""
-    twice = ("--set", "left.count=2", "--set", "right.count=2")  # 28 schedules, half a minute
+    twice = ("--set", "left.count=2", "--set", "right.count=2")  # 6 schedules, ten seconds
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipcplay", "explore", "lock-order-fixed", *twice, "--json"],
@@ -176,4 +176,4 @@ def test_ctrl_c_stops_after_the_run_it_is_in_and_reports_what_it_found(tmp_path)
     report = json.loads(out)
     assert not report["complete"]
     assert [o["verdict"] for o in report["outcomes"]] == ["completed"]
-    assert 1 <= report["schedules_run"] < 28
+    assert 1 <= report["schedules_run"] < 6
