@@ -46,7 +46,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,6 +55,7 @@ from ipcplay.engine import board as B
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.stepper import Stepper
 from ipcplay.engine.supervisor import Engine
+from ipcplay.explore_dpor import Clocks, Move, Node, races
 from ipcplay.scenario.model import Scenario
 
 # A small hang_after: in step mode nothing moves once no process is held,
@@ -71,7 +72,6 @@ END_TIMEOUT_S = 15.0
 # A blocked mark must stay for this long to count: an acquire that waits a
 # moment for a lock being let go is not at rest.
 STEADY_S = 0.002
-_READS = frozenset({"read"})
 # Operations that, when they block, only wait: nothing changes until another
 # process frees them, so letting one go later is the same as letting it block
 # now (a Barrier's or a Condition's wait is not one: it counts, or it lets
@@ -79,15 +79,6 @@ _READS = frozenset({"read"})
 WAIT_ONLY = frozenset({"acquire", "get", "recv", "put", "join", "join process", "wait"})
 _MANAGER_DATA = ("ManagerList", "ManagerDict", "ManagerNamespace")
 _PIDS = re.compile(r" \(pid \d+\)")
-
-
-@dataclass(frozen=True)
-class Move:
-    """One step of a run: `name` did `op` on the object with code `target`."""
-
-    name: str
-    op: str
-    target: int
 
 
 @dataclass(frozen=True)
@@ -124,150 +115,6 @@ class Exploration:
     complete: bool  # False: stopped at max_schedules (or asked to stop)
     diverged: int = 0  # replays that did not meet the same held processes again
     cut: int = 0  # runs stopped part way: every order on from there was equivalent to one run
-
-
-def dependent(a: Move, b: Move) -> bool:
-    """Can swapping these two steps change what happens? Yes on one object,
-    unless both only read it; a join of a process, always."""
-    if a.op == "join process" or b.op == "join process":
-        return True
-    return a.target == b.target and not (a.op in _READS and b.op in _READS)
-
-
-@dataclass
-class _Node:
-    """A choice point: who was held there, what each would do, which
-    branches a race asked for (backtrack) and which were taken (done)."""
-
-    held: dict[str, tuple[str, int]]
-    backtrack: set[str] = field(default_factory=set)
-    done: set[str] = field(default_factory=set)
-    asleep: set[str] = field(default_factory=set)  # sleep set: explored from an equivalent order
-    chosen: str = ""
-
-    def move(self, name: str) -> Move:
-        return Move(name, *self.held[name])
-
-    def untried(self) -> list[str]:
-        return [
-            name
-            for name in self.held
-            if name in self.backtrack and name not in self.done and name not in self.asleep
-        ]
-
-    def child_asleep(self) -> set[str]:
-        """Sleep sets (Godefroid 1996): a process whose step was explored
-        here before this branch, and is independent of the step taken,
-        needs no branch after it either: that order was run already."""
-        chosen = self.move(self.chosen)
-        return {
-            name
-            for name in (self.asleep | self.done) - {self.chosen}
-            if name in self.held and not dependent(self.move(name), chosen)
-        }
-
-
-class _Clocks:
-    """Happens-before over a run's steps, as vector clocks: for each step
-    and each process, the latest step of every process known to come first."""
-
-    def __init__(self) -> None:
-        self.moves: list[Move] = []
-        self.of_step: list[dict[str, int]] = []
-        self.of_proc: dict[str, dict[str, int]] = {}
-
-    def add(self, move: Move, woke: set[str]) -> None:
-        index = len(self.moves)
-        clock = dict(self.of_proc.get(move.name, {}))
-        for j, earlier in enumerate(self.moves):
-            if earlier.name != move.name and dependent(earlier, move):
-                _merge(clock, self.of_step[j])
-        clock[move.name] = index
-        self.moves.append(move)
-        self.of_step.append(clock)
-        self.of_proc[move.name] = clock
-        for name in woke:  # what it does next comes after this step
-            _merge(self.of_proc.setdefault(name, {}), clock)
-
-    def before(self, index: int, name: str) -> bool:
-        """Does step `index` happen before whatever `name` does next?"""
-        return self.of_proc.get(name, {}).get(self.moves[index].name, -1) >= index
-
-    def ordered(self, first: int, then: int) -> bool:
-        """Does step `first` happen before step `then`?"""
-        return self.of_step[then].get(self.moves[first].name, -1) >= first
-
-    def ordered_before(self, first: int, nxt: Move) -> bool:
-        """Does step `first` happen before `nxt`, a step not taken yet?"""
-        if self.before(first, nxt.name):
-            return True
-        return any(
-            (k == first or self.ordered(first, k)) and dependent(self.moves[k], nxt)
-            for k in range(first, len(self.moves))
-        )
-
-
-def _merge(into: dict[str, int], other: dict[str, int]) -> None:
-    for name, index in other.items():
-        if into.get(name, -1) < index:
-            into[name] = index
-
-
-def _races(nodes: list[_Node], clocks: _Clocks, held: dict[str, tuple[str, int]]) -> None:
-    """For each held process's next step, the last earlier step it races
-    with (dependent, not already ordered before it) gets a branch before it
-    (Flanagan and Godefroid). The branch is a process that can start the
-    reversed order: one whose first step in what came after the racing step
-    and does not depend on it, then the next step, depends on nothing
-    before it there (an initial, as source-DPOR, Abdulla et al. 2014, picks
-    it). With sleep sets, taking the racing process itself there could be
-    asleep while the order it stands for was never run."""
-    for name, (op, target) in held.items():
-        nxt = Move(name, op, target)
-        for index in range(len(clocks.moves) - 1, -1, -1):
-            earlier = clocks.moves[index]
-            if earlier.name == name or not dependent(earlier, nxt):
-                continue
-            if clocks.before(index, name):
-                continue  # ordered already: no race with this one
-            _branch(nodes[index], _initials(clocks, index, nxt))
-            break
-
-
-def _branch(node: _Node, initials: list[str]) -> None:
-    """Ask for one of `initials` at `node`, unless one is there already
-    (taken, asked for, or asleep: its order was run); every held process
-    when none of them could be let go there."""
-    if any(n in node.backtrack or n in node.done or n in node.asleep for n in initials):
-        return
-    for name in initials:
-        if name in node.held:
-            node.backtrack.add(name)
-            return
-    node.backtrack.update(node.held)
-
-
-def _initials(clocks: _Clocks, index: int, nxt: Move) -> list[str]:
-    """The processes that can go first in v: the steps after `index` that
-    do not happen after it, then `nxt`; the racing process first."""
-    after = [k for k in range(index + 1, len(clocks.moves)) if not clocks.ordered(index, k)]
-    events: list[Move | int] = [*after, nxt]
-    seen: set[str] = set()
-    out: list[str] = []
-    for pos, event in enumerate(events):
-        name = nxt.name if isinstance(event, Move) else clocks.moves[event].name
-        if name in seen:
-            continue
-        seen.add(name)
-        earlier = [k for k in events[:pos] if isinstance(k, int)]
-        if isinstance(event, Move):
-            first = not any(clocks.ordered_before(k, nxt) for k in earlier)
-        else:
-            first = not any(clocks.ordered(k, event) for k in earlier)
-        if first:
-            out.append(name)
-    out.sort(key=lambda n: n != nxt.name)
-    return out
 
 
 class Runner(Protocol):
@@ -503,7 +350,7 @@ def explore(
     halt = stop or threading.Event()
     start = runner or (lambda: _Run(scenario, halt))
     t0 = time.monotonic()
-    nodes: list[_Node] = []
+    nodes: list[Node] = []
     found: dict[tuple[Any, ...], Found] = {}
     runs = cut = pruned = diverged = 0
     complete = True
@@ -552,14 +399,14 @@ def explore(
 
 
 def _one_run(
-    start: Callable[[], Runner], nodes: list[_Node], prune: bool
+    start: Callable[[], Runner], nodes: list[Node], prune: bool
 ) -> tuple[Result | None, tuple[str, ...], bool]:
     """Replay the chosen steps of `nodes`, then go on (adding nodes) until no
     process is held: (the outcome, None when the run was cut short as
     redundant; the steps; whether the replay met the same held processes at
     every node)."""
     run = start()
-    clocks = _Clocks()
+    clocks = Clocks()
     steps: list[str] = []
     same = True
     try:
@@ -584,8 +431,8 @@ def _one_run(
                     break
             else:
                 asleep = nodes[-1].child_asleep() if nodes and prune else set()
-                node = _Node(enabled, asleep={name for name in asleep if name in enabled})
-                _races(nodes, clocks, held)
+                node = Node(enabled, asleep={name for name in asleep if name in enabled})
+                races(nodes, clocks, held)
                 awake = [name for name in enabled if name not in node.asleep]
                 if not awake:
                     return None, tuple(steps), same  # every order on is equivalent to a run

@@ -11,7 +11,8 @@ from math import factorial
 
 import pytest
 
-from ipcplay.explore import Move, Result, dependent, explore
+from ipcplay.explore import Result, explore
+from ipcplay.explore_dpor import Move, dependent
 from ipcplay.scenario.model import Scenario
 
 SCENARIO = Scenario(name="model", title="model")
