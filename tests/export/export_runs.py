@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ipcplay.report import EXIT_CODES
+
 ISOLATED = [sys.executable, "-I", "-S"]
 CLEAN_ENV = {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C.UTF-8"}
 _LINE = re.compile(r"^(channel|process) (\S+): (.*)$")
@@ -52,17 +54,44 @@ def run_script(path: Path, timeout: float = 60) -> subprocess.CompletedProcess:
     return run([*ISOLATED, path.name], cwd=path.parent, timeout=timeout, env=CLEAN_ENV)
 
 
-def run_engine(preset: str | Path, cwd: Path, timeout: float = 60) -> dict[str, Any]:
+def run_engine(
+    preset: str | Path, cwd: Path, timeout: float = 60, expect: str | None = None
+) -> dict[str, Any]:
+    """`ipcplay run PRESET --json`: its one JSON object. With `expect` (the
+    verdict the preset is documented to reach), the exit status must be that
+    verdict's."""
     r = run([sys.executable, "-m", "ipcplay", "run", str(preset), "--json"], cwd, timeout)
-    assert r.returncode in (0, 3, 4, 5, 6), r.stderr
-    return json.loads(r.stdout)
+    if expect is None:
+        assert r.returncode in (0, 3, 4, 5, 6), r.stderr
+    else:
+        assert r.returncode == EXIT_CODES[expect], r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1, r.stdout  # exactly one JSON object
+    return json.loads(lines[0])
 
 
-def both(script: Path, preset: str | Path, timeout: float = 60) -> tuple[Any, dict[str, Any]]:
+def check_cli_report(report: dict[str, Any], name: str) -> None:
+    """What `ipcplay run NAME --json` promises about any preset: its name, the
+    keys of the report, of each process and channel, a real pid for every
+    process, and every channel's puts = gets + depth + lost. (Each built-in
+    preset's export test runs that command anyway: the check rides along.)"""
+    assert report["scenario"] == name
+    assert set(report) >= {"scenario", "verdict", "duration_s", "processes", "channels"}
+    for p in report["processes"]:
+        assert isinstance(p["pid"], int) and p["pid"] > 0 and p["pid"] != os.getpid()
+        assert {"name", "role", "exitcode", "cpu_s", "sent", "received"} <= set(p)
+    for c in report["channels"]:
+        assert c["puts"] == c["gets"] + c["depth"] + c["lost"]
+        assert {"name", "kind", "max_depth", "bytes"} <= set(c)
+
+
+def both(
+    script: Path, preset: str | Path, timeout: float = 60, expect: str | None = None
+) -> tuple[Any, dict[str, Any]]:
     """Run the exported script and `ipcplay run --json` side by side."""
     with ThreadPoolExecutor(2) as pool:
         s = pool.submit(run_script, script, timeout)
-        e = pool.submit(run_engine, preset, script.parent, timeout)
+        e = pool.submit(run_engine, preset, script.parent, timeout, expect)
         return s.result(), e.result()
 
 

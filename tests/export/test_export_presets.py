@@ -2,7 +2,9 @@
 the totals `ipcplay run --json` reports for it.
 
 Each test runs the script and the engine side by side, so a preset costs the
-longer of the two runs.
+longer of the two runs. The engine's run is `ipcplay run NAME --json`, so each
+test also checks what that command promises for every built-in preset (its
+exit status, one JSON object, the report's keys and conserved counts).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from export_runs import (
     CLEAN_ENV,
     ISOLATED,
     both,
+    check_cli_report,
     engine_totals,
     imported_modules,
     script_totals,
@@ -101,7 +104,8 @@ def test_a_counted_preset_prints_exactly_the_engines_totals(name, tmp_path):
     is every process's sent/received (summed over replicas that share one
     queue's items, whose split is up to the scheduler)."""
     scenario, script = _export(name, tmp_path)
-    ran, report = both(script, name)
+    ran, report = both(script, name, expect=scenario.expect)
+    check_cli_report(report, name)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert report["verdict"] == "completed"
     channels, processes, outcome = script_totals(ran.stdout)
@@ -125,7 +129,8 @@ def test_a_timed_preset_keeps_the_engines_invariants(name, tmp_path):
     (not computed); traffic on every channel and through every process; and a
     clean stop (every process returns by itself once `stop` is set)."""
     scenario, script = _export(name, tmp_path)
-    ran, report = both(script, name)
+    ran, report = both(script, name, expect=scenario.expect)
+    check_cli_report(report, name)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert report["verdict"] == "completed"
     channels, processes, outcome = script_totals(ran.stdout)
@@ -152,7 +157,8 @@ def test_a_pitfall_preset_stops_itself_and_says_why(name, tmp_path):
     the hang are the engine's."""
     scenario, script = _export(name, tmp_path)
     assert f"documented to end in a {scenario.expect}" in script.read_text(encoding="utf-8")
-    ran, report = both(script, name)
+    ran, report = both(script, name, expect=scenario.expect)
+    check_cli_report(report, name)
     assert report["verdict"] == scenario.expect
     assert ran.returncode == 1, ran.stdout + ran.stderr
     channels, _, outcome = script_totals(ran.stdout)
@@ -167,8 +173,9 @@ def test_a_pitfall_preset_stops_itself_and_says_why(name, tmp_path):
 def test_a_crashing_preset_crashes_the_same_process_in_the_script(name, tmp_path):
     """A preset documented to crash (a Pool worker's exception raised at get()):
     the same process fails in the script, which says so and exits 1."""
-    _, script = _export(name, tmp_path)
-    ran, report = both(script, name)
+    scenario, script = _export(name, tmp_path)
+    ran, report = both(script, name, expect=scenario.expect)
+    check_cli_report(report, name)
     assert report["verdict"] == "crashed"
     assert ran.returncode == 1, ran.stdout + ran.stderr
     failed = [p["name"] for p in report["processes"] if p["exitcode"] not in (0, None)]
