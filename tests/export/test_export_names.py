@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -149,7 +150,8 @@ def test_renamed_to_the_scripts_own_name_the_script_prints_the_same_totals(tmp_p
     plain.write_text(to_python(scenario), encoding="utf-8")
     hostile = tmp_path / "hostile.py"
     hostile.write_text(to_python(renamed), encoding="utf-8")
-    a, b = run_script(plain), run_script(hostile)
+    with ThreadPoolExecutor(2) as pool:  # side by side: a pitfall's script waits out its duration
+        a, b = pool.map(run_script, (plain, hostile))
     assert b.returncode == a.returncode, b.stderr
     ch_a, pr_a, out_a = script_totals(a.stdout)
     ch_b, pr_b, out_b = script_totals(b.stdout)
