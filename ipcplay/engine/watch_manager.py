@@ -15,6 +15,11 @@ The registration travels with the proxy: pickled into a child (`__reduce__`),
 the proxy carries its index and slot, so every process counts on the same
 object. Proxies of other types (a manager's Lock, Event, Value...) work as
 ever, uncounted.
+
+In step mode (issue 18) each counted call waits at the process's gate first:
+a queue's put or get as itself, a call that changes a list, dict or
+Namespace as a write, any other as a read (`ns.total += 1` is a read, then
+a write, so another process's write in between is lost by hand).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from time import monotonic_ns
 from typing import Any
 
 from ipcplay.engine import board as B
+from ipcplay.engine import watch_runtime as _rt
 from ipcplay.engine.watch_runtime import Runtime, runtime
 
 # Manager type ids ipcplay counts, and the kind each is (scenario/kinds.py).
@@ -130,6 +136,8 @@ def patch_managers(managers: Any) -> None:
         if info is None or rt is None or rt.proc < 0:
             return callmethod(self, methodname, args, kwds)
         family, index, slot = info
+        if _rt.gate_on[0]:
+            _rt.gate(*_operation(family, index, methodname))
 
         def call() -> Any:
             return callmethod(self, methodname, args, kwds)
@@ -148,6 +156,13 @@ def patch_managers(managers: Any) -> None:
     proxy_class.__init__ = watched_init
     proxy_class._callmethod = watched_callmethod
     proxy_class.__reduce__ = watched_reduce
+
+
+def _operation(family: str, index: int, method: str) -> tuple[str, int]:
+    """The gate's (operation, target) of a counted proxy call."""
+    if family == "channel":
+        return ("put" if method in PUTS else "get" if method in GETS else "read"), index
+    return ("write" if method in CHANGES else "read"), _rt.shared_code(index)
 
 
 def _rebuild(rebuilt: Any, info: tuple[str, int, int]) -> Any:

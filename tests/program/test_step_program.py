@@ -408,3 +408,35 @@ def test_every_operation_of_a_program_stops_at_its_gate_in_code_order(tmp_path: 
     assert ("get", "pool results") in main[6:]  # map's wait for its result
     worker = [(op, obj) for name, op, obj in done if name.startswith("ForkPoolWorker")]
     assert worker[:2] == [("get", "pool tasks"), ("put", "pool results")]
+
+
+NAMESPACE = """
+import multiprocessing as mp
+
+
+def add(ns):
+    ns.total += 1
+
+
+if __name__ == "__main__":
+    with mp.Manager() as manager:
+        ns = manager.Namespace()
+        ns.total = 0
+        adders = [mp.Process(target=add, args=(ns,), name=f"adder-{i}") for i in (1, 2)]
+        for p in adders:
+            p.start()
+        for p in adders:
+            p.join()
+        print(ns.total)
+"""
+
+
+def test_a_managers_namespace_loses_an_update_by_hand(tmp_path: Path) -> None:
+    """`ns.total += 1` on a proxy is a read and a write, each a round trip
+    to the Manager's server, and each a step: both adders read 0."""
+    prog = write(tmp_path, "ns.py", NAMESPACE)
+    order = ["main", "adder-1", "adder-2", "adder-1", "adder-2", "go"]
+    report = watch(prog, "--schedule", str(schedule(tmp_path, "ns.py", order))).report
+    assert report["verdict"] == "completed"
+    assert report["schedule"]["played"] == 5
+    assert process(report, "main")["stdout"] == "1\n"
