@@ -99,7 +99,8 @@ class EngineSource:
         self.scenario = scenario
         self.hz = hz
         self._journal_events = journal_events
-        self.step = step
+        # A challenge is met by stepping: its run opens held, as --step would.
+        self.step = step or scenario.challenge is not None
         """Start (and restart) with every process held at its first gate."""
         self._engine: Engine | None = None
         self._deliver: Deliver | None = None

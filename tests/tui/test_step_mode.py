@@ -239,7 +239,7 @@ async def test_a_schedule_replays_off_the_ui_thread_and_stays_in_step_mode() -> 
 @pytest.mark.timeout(60)
 async def test_a_challenge_shows_its_goal_then_its_verdict_with_the_steps_taken() -> None:
     scenario = load(PRESETS / "challenge-lock-order.toml")
-    app = IpcplayApp(initial=scenario, step=True)
+    app = IpcplayApp(initial=scenario)  # no --step: a challenge opens held
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _all_held(pilot, app)
         status = screen.query_one("#status")
