@@ -72,17 +72,28 @@ def run_engine(
 
 def check_cli_report(report: dict[str, Any], name: str) -> None:
     """What `ipcplay run NAME --json` promises about any preset: its name, the
-    keys of the report, of each process and channel, a real pid for every
-    process, and every channel's puts = gets + depth + lost. (Each built-in
-    preset's export test runs that command anyway: the check rides along.)"""
+    keys of the report, of each process and channel, a real and distinct pid
+    for every process, and exact counts: every channel's puts = gets + depth +
+    lost, a bounded queue never deeper than its maxsize, and a channel only
+    producers write to holds exactly what they sent (items and pills). (Each
+    built-in preset's export test runs that command anyway: the check rides
+    along, with the preset's own start method; tests/engine/test_truth.py
+    checks the same counts under the other one.)"""
     assert report["scenario"] == name
     assert set(report) >= {"scenario", "verdict", "duration_s", "processes", "channels"}
+    by_name = {p["name"]: p for p in report["processes"]}
     for p in report["processes"]:
         assert isinstance(p["pid"], int) and p["pid"] > 0 and p["pid"] != os.getpid()
         assert {"name", "role", "exitcode", "cpu_s", "sent", "received"} <= set(p)
+    assert len({p["pid"] for p in report["processes"]}) == len(report["processes"])
     for c in report["channels"]:
-        assert c["puts"] == c["gets"] + c["depth"] + c["lost"]
+        assert c["puts"] == c["gets"] + c["depth"] + c["lost"], c
         assert {"name", "kind", "max_depth", "bytes"} <= set(c)
+        if c["maxsize"]:
+            assert c["max_depth"] <= c["maxsize"], c
+        writers = [by_name[w] for w in c["writers"]]
+        if c["kind"] != "Pipe" and all(w["role"] == "producer" for w in writers):
+            assert c["puts"] == sum(w["items"] + w["pills_sent"] for w in writers), c
 
 
 def both(
