@@ -208,8 +208,10 @@ def _gone(pids: list[int], within: float = 5.0) -> list[int]:
 def test_a_process_started_in_step_mode_is_held_before_its_first_operation(
     tmp_path: Path,
 ) -> None:
+    before = shm()
     prog = write(tmp_path, "late.py", LATE)
     engine = _engine(prog, step=True)
+    pids: list[int] = []
     try:
         stepper = engine.stepper
         assert stepper is not None
@@ -228,11 +230,17 @@ def test_a_process_started_in_step_mode_is_held_before_its_first_operation(
         stepper.step("main")
         outcome = engine.run(WAIT_S)
         assert outcome.verdict == "completed"
+        pids = [p.pid for p in outcome.snapshot.processes if p.pid]
         assert stepper.schedule == ["late", "main", "main"]
         assert engine.output.text(0, "stdout") == "hello\n"
     finally:
         engine.shutdown()
         engine.close()
+    # A finished stepped run leaves no process, no zombie, no segment.
+    assert len(pids) == 2 and _gone(pids) == []
+    left = left_in_shm(before)
+    remove_from_shm(left)
+    assert left == set()
 
 
 def test_step_mode_comes_on_while_a_program_runs_and_a_held_process_is_real(
