@@ -24,11 +24,10 @@ from typing import Any
 
 from ipcplay.engine.program import Program, ProgramEngine, ProgramError
 from ipcplay.engine.program_output import OutputLine
-from ipcplay.engine.program_step import ProgramStepper
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.watch_board import CHAN_CAP
 from ipcplay.safetext import neutralise
-from ipcplay.tui.source import _ENGINE_THREAD, Deliver, FrozenSource
+from ipcplay.tui.source import _ENGINE_THREAD, Deliver, FrozenSource, Stepping
 
 EXPLAIN = """\
 This is your own program, {title}, run unmodified under ipcplay: the same \
@@ -180,7 +179,7 @@ def module_file(program: Program) -> str:
     return ""
 
 
-class ProgramSource:
+class ProgramSource(Stepping):
     """A real program: a ProgramEngine started and stopped on the engine thread."""
 
     nchan = CHAN_CAP
@@ -201,19 +200,6 @@ class ProgramSource:
     def start(self, deliver: Deliver) -> Future[None]:
         self._deliver = deliver
         return _ENGINE_THREAD.submit(self._start)
-
-    @property
-    def stepper(self) -> ProgramStepper | None:
-        """Step mode's controls of the run now (engine/program_step.py), if one runs."""
-        engine = self._engine
-        return engine.stepper if engine is not None else None
-
-    def set_step(self, on: bool) -> None:
-        """Step mode on or off now (`s`, `g`); a restart starts the same way."""
-        self.step = on
-        stepper = self.stepper
-        if stepper is not None:
-            stepper.set_mode(on)
 
     def _start(self) -> None:
         self.generation += 1

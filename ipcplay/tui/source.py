@@ -86,7 +86,29 @@ class SnapshotSource(Protocol):
     def set_speed(self, speed: float) -> None: ...
 
 
-class EngineSource:
+class Stepping:
+    """Step mode's controls of a source whose `_engine` (a scenario's Engine
+    or a program's ProgramEngine) has a `stepper`, and whose `step` says how
+    a (re)start begins."""
+
+    _engine: Any
+    step: bool
+
+    @property
+    def stepper(self) -> Stepper | None:
+        """Step mode's controls of the run now (engine/stepper.py), if one runs."""
+        engine = self._engine
+        return engine.stepper if engine is not None else None
+
+    def set_step(self, on: bool) -> None:
+        """Step mode on or off now (`s`, `g`); a restart starts the same way."""
+        self.step = on
+        stepper = self.stepper
+        if stepper is not None:
+            stepper.set_mode(on)
+
+
+class EngineSource(Stepping):
     """Real processes: an Engine started and stopped on the engine thread."""
 
     def __init__(
@@ -168,19 +190,6 @@ class EngineSource:
 
     def now(self) -> float:
         return time.monotonic()
-
-    @property
-    def stepper(self) -> Stepper | None:
-        """Step mode's controls (engine/stepper.py) of the run now, if one runs."""
-        engine = self._engine
-        return engine.stepper if engine is not None else None
-
-    def set_step(self, on: bool) -> None:
-        """Step mode on or off now (`s`, `g`); a restart starts the same way."""
-        self.step = on
-        stepper = self.stepper
-        if stepper is not None:
-            stepper.set_mode(on)
 
     def _e(self) -> Engine:
         if self._engine is None:
