@@ -120,7 +120,7 @@ def _patch(olds: Any, vals: Any, indices: range, cur: Any) -> Any:
     patched) is written in full instead when most of its fields changed.
     The hot loop of a history: equal values (an unchanged BlockedOn, a
     float that did not move) are skipped by one compare, done in C."""
-    if olds == vals and all(type(a) is type(b) for a, b in zip(olds, vals, strict=False)):
+    if olds == vals and list(map(type, olds)) == list(map(type, vals)):
         return _SAME
     changes: list[Any] = []
     nested = False  # a change inside a field: the whole would repeat all that did not change
