@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ipcplay import schedule as S
-from ipcplay.engine import board as B
 from ipcplay.engine.snapshot import Snapshot
 from ipcplay.engine.stepper import Stepper
 from ipcplay.engine.supervisor import Engine
@@ -143,26 +142,9 @@ class _Run:
         self.names = [inst.name for inst in self.engine.instances]
 
     def states(self) -> list[str]:
-        """held / blocked / ended / running for each process, read from the
-        board. (Stepper has no public reader of this yet: see the report.)"""
-        mv = self.stepper._mv
+        """held / blocked / ended / running for each process (Stepper.states)."""
         snap = self.engine.latest.processes
-        out = []
-        for index in range(len(self.names)):
-            base = self.engine.layout.proc(index)
-            if (
-                mv[base + B.P_ENDED_NS]
-                or mv[base + B.P_PHASE] >= B.PHASE_DONE
-                or (index < len(snap) and snap[index].exitcode is not None)
-            ):
-                out.append("ended")
-            elif mv[base + B.P_NEXT] and mv[base + B.C_GRANT] < mv[base + B.P_ARRIVED]:
-                out.append("held")
-            elif mv[base + B.P_MARK] & B.TIMED or mv[base + B.P_ACTIVITY] == B.ACT_JOINING:
-                out.append("blocked")
-            else:
-                out.append("running")
-        return out
+        return self.stepper.states([sample.exitcode is not None for sample in snap])
 
     def rest(self, timeout: float = REST_TIMEOUT_S) -> list[str] | None:
         """Wait until no process is running (each is held, blocked or ended),

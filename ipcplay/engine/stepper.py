@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ipcplay.engine import board as B
@@ -106,6 +107,29 @@ class Stepper:
                 return False
             time.sleep(0.001)
         return True
+
+    def states(self, exited: Sequence[bool] = ()) -> list[str]:
+        """held / blocked / ended / running for each process, read from the
+        board now (the next sample may be 100 ms away): what a replayer or
+        an explorer waits on. `exited[i]` True says process i is gone
+        whatever its slots say (killed before it could write them)."""
+        mv = self._mv
+        out = []
+        for index in range(len(self._names)):
+            base = self._base(index)
+            if (
+                mv[base + B.P_ENDED_NS]
+                or mv[base + B.P_PHASE] >= B.PHASE_DONE
+                or (index < len(exited) and exited[index])
+            ):
+                out.append("ended")
+            elif mv[base + B.P_NEXT] and mv[base + B.C_GRANT] < mv[base + B.P_ARRIVED]:
+                out.append("held")
+            elif mv[base + B.P_MARK] & B.TIMED or mv[base + B.P_ACTIVITY] == B.ACT_JOINING:
+                out.append("blocked")
+            else:
+                out.append("running")
+        return out
 
     def next_of(self, name: str) -> tuple[str, int] | None:
         """(operation, target code) `name` is held before, or None: what an
