@@ -34,7 +34,12 @@ KEYS = [
     ),
     ("⏎  1-9  a", "step mode: the selected process, row N's, or every held one does one operation"),
     ("g", "go: step mode off, everything runs freely (s holds them again)"),
-    ("v", "save the steps so far as a schedule: ipcplay PRESET --step --schedule FILE replays it"),
+    (
+        "v",
+        "save the steps so far as a schedule: ipcplay PRESET --step --schedule FILE replays it; "
+        "ipcplay explore PRESET runs every order that can change the outcome and saves the "
+        "shortest to each",
+    ),
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
     (
