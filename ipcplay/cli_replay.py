@@ -43,16 +43,17 @@ def report_of(run: SavedRun) -> dict[str, object]:
         str(scenario.get("start_method", "")),
         str(scenario.get("expect", "")),
     )
-    history = run.history
-    final = history.at(len(history) - 1)
-    report = as_dict(header, run.verdict, run.duration_s, final, run.journal_file)
+    assert run.final is not None
+    report = as_dict(header, run.verdict, run.duration_s, run.final, run.journal_file)
     report.update(run.extra)
     return report
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     try:
-        run = load(args.file)  # the TUI's replay takes its History the same way
+        # only the final snapshot is rebuilt; the TUI's replay takes the whole
+        # History the same way, with load(FILE).history
+        run = load(args.file, whole=False)
     except SavedRunError as exc:
         return say_error(str(exc))
     if args.json:
@@ -67,23 +68,21 @@ def _print(run: SavedRun) -> int:
 
     from ipcplay.headless import tables
 
-    history = run.history
-    final = history.at(len(history) - 1)
+    final = run.final
+    assert final is not None
     title = neutralise(str(run.scenario.get("title", "")), multiline=False)
     expect = str(run.scenario.get("expect", ""))
     console = Console(file=sys.stdout)
     console.print(tables(title, final))
     style = "green" if run.verdict == "completed" else "bold red"
     line = Text(f"verdict: {neutralise(run.verdict)} after {run.duration_s:.2f} s", style=style)
-    if run.verdict != expect:
+    if expect and run.verdict != expect:
         line.append(f" (this scenario is documented to end: {neutralise(expect)})")
     console.print(line)
-    moments = history.moments()
     console.print(
         Text(
-            f"saved run: {len(list(history.kept()))} snapshots, {len(moments)} moments,"
-            f" {history.events_count - history.events_first} events"
-            f" (ipcplay {neutralise(run.ipcplay)})"
+            f"saved run: {run.snapshots} snapshots, {len(run.moments)} moments,"
+            f" {run.events} events (ipcplay {neutralise(run.ipcplay)})"
         )
     )
     return 0

@@ -134,7 +134,9 @@ class History:
             for moment in self._finder.feed(index, snap):
                 self._note(moment)
 
-    def adopt(self, index: int, bare: Snapshot, released: int, shown: int) -> None:
+    def adopt(
+        self, index: int, bare: Snapshot, released: int, shown: int, change: Any = None
+    ) -> None:
         """A snapshot read back from a saved run, at its own `index`, its
         events already adopted: rebuilt as it was shown, then kept."""
         with self._lock:
@@ -146,7 +148,8 @@ class History:
             self._count = index
         if any(event is None for event in recent):
             raise ValueError(f"snapshot {index} shows events the file does not hold")
-        self._add(replace(bare, recent_events=tuple(recent)), None)  # type: ignore[arg-type]
+        # `change`: the file's own change from the snapshot before, when it can be kept
+        self._add(replace(bare, recent_events=tuple(recent)), change)  # type: ignore[arg-type]
 
     def adopt_events(self, place: int, events: list[Event | None]) -> None:
         """Events read back from a saved run, from `place` in the log on."""

@@ -35,12 +35,14 @@ import os
 import stat
 import tempfile
 import zlib
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from ipcplay import __version__
 from ipcplay import history_codec as codec
+from ipcplay.engine.snapshot import Snapshot
 from ipcplay.history import History, _dumps
 from ipcplay.history_moments import Moment
 from ipcplay.safetext import neutralise
@@ -59,13 +61,17 @@ class SavedRun:
     """What a saved run holds: its header, its history and its ending."""
 
     scenario: dict[str, Any]  # name, title, start_method, expect, toml, set
-    history: History
+    history: History | None  # None when read for its report only (load(whole=False))
     verdict: str
     duration_s: float
     journal_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # trace, tour, schedule: as reported
     ipcplay: str = __version__
     hz: float = 10.0
+    final: Snapshot | None = None  # the last snapshot: the report's
+    snapshots: int = 0
+    events: int = 0
+    moments: list[Moment] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ writing
@@ -166,9 +172,12 @@ def _write_lines(out: IO[bytes], run: SavedRun) -> None:
 
 
 # ------------------------------------------------------------------ reading
-def load(name: str) -> SavedRun:
+def load(name: str, *, whole: bool = True) -> SavedRun:
     """Read a saved run; SavedRunError (one line naming the file) if it is
-    empty, not a saved run, damaged, truncated, or from a newer ipcplay."""
+    empty, not a saved run, damaged, truncated, or from a newer ipcplay.
+    `whole`: rebuild its History (the TUI's replay); else only the final
+    snapshot (a report: every line is still read and checked, but only the
+    last block is decoded, seconds sooner on a long run)."""
     try:
         with open(name, "rb") as raw:
             head = raw.read(2)
@@ -181,7 +190,7 @@ def load(name: str) -> SavedRun:
                 )
             raw.seek(0)
             with gzip.GzipFile(fileobj=raw, mode="rb") as data:
-                return _read(name, data)
+                return _read(name, data, whole)
     except SavedRunError:
         raise
     except OSError as exc:
@@ -196,7 +205,7 @@ def load(name: str) -> SavedRun:
         raise SavedRunError(f"{name}: damaged: the compressed data is corrupt ({exc})") from None
 
 
-def _read(name: str, data: IO[bytes]) -> SavedRun:
+def _read(name: str, data: IO[bytes], whole: bool) -> SavedRun:
     first = data.readline()
     try:
         header = json.loads(first)
@@ -217,22 +226,29 @@ def _read(name: str, data: IO[bytes]) -> SavedRun:
             f" {version}); this one ({__version__}) reads version {VERSION}: upgrade ipcplay"
         )
     try:
-        return _body(name, header, data)
+        return _body(name, header, data, whole)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         if isinstance(exc, SavedRunError):
             raise
         raise SavedRunError(f"{name}: damaged: {exc}") from None
 
 
-def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
+def _body(name: str, header: dict[str, Any], data: IO[bytes], whole: bool) -> SavedRun:
     decoder = codec.Decoder(header["schema"], clean=True)
+    # A change read can be kept as it is when the file's fields are this
+    # ipcplay's and no string in it could be neutralised (no escape at all).
+    same_schema = header["schema"] == codec.schema()
     scenario = header["scenario"]
     if not isinstance(scenario, dict):
         raise ValueError("the header's scenario is not an object")
-    history = History()
+    history = History() if whole else None
+    tail: list[Any] = []  # not whole: the payloads from the last full snapshot on
+    last_events: deque[tuple[int, list[Any]]] = deque(maxlen=2)
+    last = (0, 0)
     end: dict[str, Any] | None = None
     prev: Any = None
     number = 1
+    snapshots = 0  # read (the history may thin a long run's oldest as it reads)
     for number, text in enumerate(data, start=2):
         if end is not None:
             raise ValueError(f"line {number} comes after the end record")
@@ -242,14 +258,26 @@ def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
             _, place, events = record
             if not isinstance(place, int) or place < 0 or not isinstance(events, list):
                 raise ValueError(f"line {number} is not a block of events")
-            history.adopt_events(place, [None if e is None else decoder.event(e) for e in events])
+            if history is not None:
+                decoded = [None if e is None else decoder.event(e) for e in events]
+                history.adopt_events(place, decoded)
+            else:
+                last_events.append((place, events))
         elif kind == "s":
             _, index, payload, released, shown = record
             if not all(isinstance(n, int) for n in (index, released, shown)):
                 raise ValueError(f"line {number} is not a snapshot")
+            snapshots += 1
+            last = (released, shown)
+            if history is None:
+                if not (isinstance(payload, dict) and codec.PATCH in payload):
+                    tail.clear()  # a full snapshot: what came before is not needed
+                tail.append(payload)
+                continue
             bare = decoder.apply(prev, payload) if prev is not None else decoder.decode(payload)
             prev = bare
-            history.adopt(index, bare, released, shown)
+            plain = same_schema and b"\\" not in text
+            history.adopt(index, bare, released, shown, payload if plain else None)
         elif kind == "end":
             end = record[1]
         else:
@@ -258,17 +286,24 @@ def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
         raise SavedRunError(
             f"{name}: truncated: the file ends at line {number}, before its end record"
         )
-    if end["snapshots"] != len(list(history.kept())) or not len(history):
+    if end["snapshots"] != snapshots or not snapshots:
         raise ValueError(f"the end record counts {end['snapshots']} snapshots")
-    history.replace_moments(
-        [
-            Moment(float(t), int(i), neutralise(str(k)), neutralise(str(w)))
-            for t, i, k, w in end["moments"]
-        ]
-    )
+    moments = [
+        Moment(float(t), int(i), neutralise(str(k)), neutralise(str(w)))
+        for t, i, k, w in end["moments"]
+    ]
+    if history is not None:
+        history.replace_moments(moments)
+        final = history.at(len(history) - 1)
+    else:
+        final = _final(decoder, tail, last, last_events)
     return SavedRun(
         scenario=scenario,
         history=history,
+        final=final,
+        snapshots=snapshots,
+        events=int(end["events"]),
+        moments=moments,
         verdict=str(end["verdict"]),
         duration_s=float(end["duration_s"]),
         journal_file=end.get("journal_file"),
@@ -276,3 +311,28 @@ def _body(name: str, header: dict[str, Any], data: IO[bytes]) -> SavedRun:
         ipcplay=str(header.get("ipcplay", "")),
         hz=float(header.get("hz", 10.0)),
     )
+
+
+def _final(
+    decoder: codec.Decoder,
+    tail: list[Any],
+    last: tuple[int, int],
+    blocks: deque[tuple[int, list[Any]]],
+) -> Snapshot:
+    """The last snapshot alone: its block decoded, and the events it shows."""
+    if not tail:
+        raise ValueError("no snapshot")
+    snap = decoder.decode(tail[0])
+    for payload in tail[1:]:
+        snap = decoder.apply(snap, payload)
+    if not isinstance(snap, Snapshot):
+        raise ValueError("the last snapshot is not a snapshot")
+    released, shown = last
+    recent = []
+    for place in range(released - shown, released):
+        block = next(((at, items) for at, items in blocks if at <= place < at + len(items)), None)
+        item = None if block is None else block[1][place - block[0]]
+        if item is None:
+            raise ValueError("the last snapshot shows events the file does not hold")
+        recent.append(decoder.event(item))
+    return replace(snap, recent_events=tuple(recent))

@@ -14,7 +14,7 @@ from ipcplay.scenario import resolve
 
 @pytest.fixture(scope="module")
 def recorded():
-    """A real 2 s run of steady-pipeline with its event rings on: every
+    """A real 3 s run of steady-pipeline with its event rings on: every
     snapshot the sampler published, and a History fed the same ones."""
     scenario = load_scenario(resolve("steady-pipeline"))
     history = History()
@@ -27,7 +27,7 @@ def recorded():
     engine = Engine(scenario, journal_events=4096, on_snapshot=feed)
     try:
         engine.start()
-        outcome = engine.run(2.0)
+        outcome = engine.run(3.0)
     finally:
         engine.shutdown()
     history.append(outcome.snapshot)
