@@ -74,3 +74,7 @@ def test_a_saved_run_reads_back_every_snapshot_equal(recorded, tmp_path):
     assert back.scenario["toml"] == "x = 1" and back.extra == {"tour": []}
     assert back.verdict == outcome.verdict and back.duration_s == outcome.duration_s
     assert not list(tmp_path.glob(".*.part")), "the temporary file is renamed, not left"
+    # read for its report only: the same final snapshot, the same counts
+    report_only = load(str(path), whole=False)
+    assert report_only.history is None and report_only.final == seen[-1]
+    assert report_only.snapshots == len(seen) and report_only.moments == history.moments()
