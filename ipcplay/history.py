@@ -167,10 +167,14 @@ class History:
     def lines(self) -> Iterator[tuple[int, str]]:
         """Every kept snapshot as its stored line, with its index: a saved
         run is written from these without decoding a snapshot."""
-        with self._lock:
-            blocks = list(self._blocks)
-        for block in blocks:
-            yield from zip(block.indices, block.texts(), strict=True)
+        with self._lock:  # the open block as it is now: a run being saved goes on
+            blocks = [
+                (list(block.indices), list(block.lines) if block.lines else block)
+                for block in self._blocks
+            ]
+        for indices, texts in blocks:
+            lines = texts.texts() if isinstance(texts, _Block) else texts
+            yield from zip(indices, lines, strict=True)
 
     def mark(self, kind: str, words: str) -> Moment | None:
         """A moment the caller knows of (a tour step fired), at the latest snapshot."""
