@@ -162,8 +162,8 @@ class Stepper:
             if mv[base + B.P_ARRIVED] > arrived and mv[base + B.P_NEXT]:
                 outcome = "held"
                 break
-            if mv[base + B.P_MARK] & B.TIMED:
-                outcome = "blocked"
+            if mv[base + B.P_MARK] & B.TIMED or mv[base + B.P_ACTIVITY] == B.ACT_JOINING:
+                outcome = "blocked"  # inside its operation (a join carries no mark)
                 break
             time.sleep(0.0005)
         wake_end = min(end, time.monotonic() + WAKE_S)

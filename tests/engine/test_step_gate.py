@@ -266,3 +266,40 @@ def test_the_forecast_says_will_block_and_the_step_really_blocks(waiter):
     assert outcome.verdict == "deadlock"
     assert "one" in outcome.snapshot.stuck.description
     assert stepper.schedule == ["one", "one", "one", "two"]
+
+
+JOINER = """
+[scenario]
+title = "a join is one operation"
+start_method = "fork"
+duration = 5
+[shared.go]
+kind = "Event"
+[[process]]
+name = "worker"
+role = "steps"
+steps = [{ wait = "go" }]
+[[process]]
+name = "boss"
+role = "steps"
+steps = [{ set = "go" }]
+join_first = ["worker"]
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_join_of_a_process_is_a_step_that_blocks_until_it_exits(waiter):
+    with Engine(loads(JOINER), step=True) as engine:
+        stepper = engine.stepper
+        assert stepper.wait_held("boss", 10) and stepper.wait_held("worker", 10)
+        assert stepper.next_of("boss") == ("join process", 0)
+        started = time.monotonic()
+        assert stepper.settle("boss", stepper.step("boss"), 10) == "blocked"
+        assert time.monotonic() - started < 5  # seen inside its join, not timed out
+        snap = waiter(lambda: (s := engine.latest).processes[1].state == "blocked" and s, 10)
+        assert snap.processes[1].blocked.op == "join"
+        assert stepper.settle("worker", stepper.step("worker"), 10) == "blocked"  # wait 'go'
+        stepper.set_mode(False)
+        outcome = engine.run(duration=10)
+    # the boss joins before its steps: its set never comes, so the worker waits for ever
+    assert outcome.verdict in ("deadlock", "hang")
