@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -44,8 +45,12 @@ def test_a_bad_speed_is_one_line_and_status_2(args: tuple[str, ...], tmp_path) -
 
 
 def test_run_at_a_quarter_speed_reports_the_same_counts() -> None:
-    full = json.loads(ipcplay("run", "pipe-ping-pong", "--json").stdout)
-    slow = json.loads(ipcplay("run", "pipe-ping-pong", "--json", "--speed", "0.25").stdout)
+    with ThreadPoolExecutor(2) as pool:  # side by side: the slow run is the longer one
+        runs = pool.map(
+            lambda extra: ipcplay("run", "pipe-ping-pong", "--json", *extra),
+            [(), ("--speed", "0.25")],
+        )
+        full, slow = (json.loads(r.stdout) for r in runs)
     assert slow["verdict"] == full["verdict"] == "completed"
     for key in ("puts", "gets", "depth"):
         assert slow["channels"][0][key] == full["channels"][0][key]
