@@ -56,6 +56,7 @@ class IpcplayApp(App[int]):
         step: bool = False,
         replay: tuple[str, ...] | None = None,
         overrides: tuple[str, ...] = (),
+        saved: SnapshotSource | None = None,
     ) -> None:
         super().__init__()
         start_tracker()  # now, while stderr is real; and immune to a hangup
@@ -79,6 +80,7 @@ class IpcplayApp(App[int]):
         self.markers = MarkerOut()
         self.svg_at = svg_at or []
         self.svg_stem = svg_stem
+        self.saved = saved  # `ipcplay replay FILE`: a saved run's source, nothing started
         self.crash_message: str | None = None
         """Set when a bug stopped the app: the one line to leave on the terminal."""
 
@@ -90,6 +92,9 @@ class IpcplayApp(App[int]):
             self.open_scenario(self.initial)
         if self.program is not None:
             self.open_program(self.program)
+        if self.saved is not None:
+            self.sources.append(self.saved)
+            self.push_screen(RunScreen(self.saved, markers=self.markers))
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.quit_now))

@@ -23,7 +23,7 @@ from ipcplay.tui.format import reflow
 from ipcplay.tui.messages import RunFailed, SnapshotReady
 from ipcplay.tui.screens.run_panels import Panels, Shown
 from ipcplay.tui.screens.run_program import NOT_FOR_PROGRAMS, ProgramView, is_program
-from ipcplay.tui.screens.run_step import StepControls
+from ipcplay.tui.screens.run_rewind import RewindControls
 from ipcplay.tui.source import SnapshotSource
 from ipcplay.tui.widgets.caption import TourCaption
 from ipcplay.tui.widgets.channels import ChannelPanel
@@ -35,17 +35,18 @@ from ipcplay.tui.widgets.processes import SHORT, TINY, ProcessPanel
 from ipcplay.tui.widgets.rows import RowView
 from ipcplay.tui.widgets.shared import SharedPanel
 from ipcplay.tui.widgets.status import Banner, StatusBar
+from ipcplay.tui.widgets.timeline import Timeline
 from ipcplay.tui.widgets.waits import WaitGraph
 
 RATES_HZ = (1.0, 2.0, 5.0, 10.0, 20.0)
 
 
-class RunScreen(StepControls):
+class RunScreen(RewindControls):
     """Everything here is drawn from snapshots; keys become engine commands.
 
     Which keys work and which the footer shows depend on the run's state:
     see `run_keys` (a key's `show=` here is only its default); step mode's
-    keys are in `run_step`."""
+    keys are in `run_step`, rewinding's in `run_rewind`."""
 
     BINDINGS = [
         Binding("space", "pause_all", "Pause all", key_display="␣"),
@@ -109,6 +110,7 @@ class RunScreen(StepControls):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield Timeline(id="timeline")
         yield Banner(id="banner")
         with Horizontal(id="top"):
             yield FlowView(id="flow")
@@ -152,12 +154,13 @@ class RunScreen(StepControls):
         self.set_class(self.size.height < SHORT, "-short")  # see app.tcss
         self.set_class(self.size.height < TINY, "-tiny")
         if self.snap is not None:  # columns depend on the width: redraw now, not next tick
-            after_refresh(self, self._apply, self.snap)
+            after_refresh(self, self.redraw)
 
     def on_mount(self) -> None:
         self._show(Shown.of(self.source.scenario))
         self.query_one(Banner).display = False
         self.query_one(TourCaption).display = False
+        self.query_one(Timeline).display = False
         if self.tour_on:
             self.query_one(ProcessPanel).reserve = 4
         self._new_tour()
@@ -199,7 +202,9 @@ class RunScreen(StepControls):
         self._status()
 
     def _deliver(self, snap: Snapshot, generation: int) -> None:
-        """Called on the sampler thread: post, never touch widgets."""
+        """Called on the sampler thread: post, never touch widgets. Every
+        snapshot goes into the run's history first (rewind)."""
+        self.keep(snap, generation)
         self.post_message(SnapshotReady(snap, generation))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -215,7 +220,13 @@ class RunScreen(StepControls):
                 self.query_one(OutputView).reset()
             self.verdict = None
             self._new_tour()
+            if self.rewound is not None:  # a new run: its history starts again, live
+                self.rewound = None
+                self.show_timeline(False)
         self._apply(message.snapshot)
+        if self.replaying_saved():  # a saved run shows where its moments are
+            self.show_timeline(True)
+            self._timeline_now()
         self._follow(message.snapshot)
         if not self._heap_frozen:
             self._freeze_heap()
@@ -226,8 +237,9 @@ class RunScreen(StepControls):
         tabs.active = "tab-events" if tabs.active == pane else pane
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "tab-waits" and self.snap is not None:
-            self.query_one(WaitGraph).update_snapshot(self.snap, self.source.now())
+        shown = self.shown_snapshot()
+        if event.pane.id == "tab-waits" and shown is not None:
+            self.query_one(WaitGraph).update_snapshot(shown, self.shown_now())
         if event.pane.id == "tab-code":
             code = self.query_one("#code", Static)
             if not code.content:
@@ -300,6 +312,8 @@ class RunScreen(StepControls):
     def _show_fired(self, fired_now: list[Fired]) -> None:
         for fired in fired_now:
             self.markers.mark(fired.label)
+            if self.history is not None:  # a moment to rewind to
+                self.history.mark("tour", fired.label)
             if self.shown is None:
                 self.query_one(TourCaption).show(fired)
             if fired.step.highlight:
@@ -384,12 +398,23 @@ class RunScreen(StepControls):
         after(self, 3.0, lambda: [p.remove_class("tour-highlight") for p in panels])
 
     def _apply(self, snap: Snapshot) -> None:
+        """The live snapshot: the run's state, and the panels unless rewound."""
         self.snap = snap
-        now = self.source.now()
         if snap.finished and self.verdict is None:
             self.verdict = "crashed" if crashed(snap.processes) else "completed"
         if snap.stuck is not None:
             self.verdict = snap.stuck.kind
+        if self.rewound is not None:  # the past stays on screen; the run goes on under it
+            self._status()
+            self._timeline_now()
+            return
+        self._draw(snap, self.source.now())
+
+    def verdict_now(self) -> str:
+        return self.verdict or "running"
+
+    def _draw(self, snap: Snapshot, now: float) -> None:
+        """Every panel from `snap` (the live one, or a rewound one at its own `now`)."""
         widget = self._widgets()
         if self.program is not None:
             shown = self.program.shown(snap)
@@ -406,9 +431,10 @@ class RunScreen(StepControls):
             names = [proc.name for proc in snap.processes]
             if self.program is not None:
                 chans = self.program.chans(snap)
-                self.program.feed_output(
-                    self.query_one(OutputView), self.query_one("#output-head", Static), snap
-                )
+                if self.rewound is None:  # its output stays as it is now
+                    self.program.feed_output(
+                        self.query_one(OutputView), self.query_one("#output-head", Static), snap
+                    )
             else:
                 chans = [c.name for c in snap.channels] + [o.name for o in snap.shared]
             t0 = int((snap.t - snap.elapsed_s) * 1e9)
@@ -436,12 +462,13 @@ class RunScreen(StepControls):
             self.paused_all,
             self.verdict,
             self.step_status(self.snap, self.size.width),
+            self.rewound_words(),
         )
         self.refresh_keys()
 
     def on_row_view_selected(self, message: RowView.Selected) -> None:
         if message.view.id == "proc-rows":
-            self.query_one(ProcessPanel).show_detail(self.source.now())
+            self.query_one(ProcessPanel).show_detail(self.shown_now())
 
     # ----------------------------------------------------------------- controls
     def _selected(self) -> str | None:
@@ -469,6 +496,8 @@ class RunScreen(StepControls):
         self.action_pause_all()
 
     def action_pause_all(self) -> None:
+        if not self.on_live_run("pause", stay=True):  # the live run: the view stays put
+            return
         if self.paused_all:
             self._act("resumed every process (SIGCONT)", self.source.resume_all)
             self.teacher_paused.clear()
@@ -482,7 +511,7 @@ class RunScreen(StepControls):
 
     def action_pause(self) -> None:
         name = self._selected()
-        if name is None:
+        if name is None or not self.on_live_run("pause", stay=True):
             return
         proc = (
             next((proc for proc in self.snap.processes if proc.name == name), None)
@@ -499,12 +528,12 @@ class RunScreen(StepControls):
 
     def action_terminate(self) -> None:
         name = self._selected()
-        if name:
+        if name and self.on_live_run("SIGTERM"):
             self._act(f"sent SIGTERM to {name} ({self._pid(name)})", self.source.terminate, name)
 
     def action_kill(self) -> None:
         name = self._selected()
-        if name:
+        if name and self.on_live_run("SIGKILL"):
             self._act(f"sent SIGKILL to {name} ({self._pid(name)})", self.source.kill, name)
 
     def _rate_target(self) -> str | None:
@@ -520,6 +549,8 @@ class RunScreen(StepControls):
     def action_rate(self, factor: float) -> None:
         if self.program is not None:
             self.notify(NOT_FOR_PROGRAMS["rate"], timeout=3)
+            return
+        if not self.on_live_run("rate"):
             return
         name = self._rate_target()
         if name is None:
@@ -539,11 +570,13 @@ class RunScreen(StepControls):
             self.notify(NOT_FOR_PROGRAMS["pill"], timeout=3)
             return
         name = self._selected()
-        if name:
+        if name and self.on_live_run("poison pill"):
             # Down the selected process's own input: it is the one that stops.
             self._act(f"poison pill to stop {name}", self.source.poison_pill, name)
 
     def action_restart(self) -> None:
+        if not self.on_live_run("restart"):
+            return
         self.stop_replay()  # a schedule plays on the run it was started on, not the next
         self.paused_all = False
         what = "program" if self.program is not None else "scenario"
@@ -555,6 +588,8 @@ class RunScreen(StepControls):
         from now; the IPC between its steps is never slowed."""
         if self.program is not None:
             self.notify(NOT_FOR_PROGRAMS["speed"], timeout=3)
+            return
+        if not self.on_live_run("slow motion", stay=True):
             return
         speed = self.source.speed
         idx = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))

@@ -70,6 +70,11 @@ SHOWN["stepping"] = STEP_KEYS | {"kill", "tab('tab-waits')", *_ZOOM, "back"}
 # `s` (step mode on) is not in a free run's footer, which is full at 100
 # columns: `?` and the palette name it, and the README.
 
+REWIND = frozenset({"rewind(-1)", "rewind(1)", "moment(-1)", "rewind_start", "save_run"})
+"""Rewinding's keys (run_rewind), in the footer while rewound and in a replay."""
+SHOWN["rewound"] = REWIND | {"live", "tab('tab-waits')", *_ZOOM, "back"}
+SHOWN["replay"] = REWIND - {"rewind(1)", "save_run"} | {*_TABS, *_ZOOM, "back"}
+
 STUCK_LESS = frozenset({"terminate", "pill", "tab('tab-explain')"})
 """Keys a stuck run in step mode leaves out of the footer, for `g` and `v`."""
 TOURING_LESS = frozenset({"step_row(1)", "save_schedule", "kill"})
@@ -102,7 +107,8 @@ class KeysByState(Screen[None]):
         return 0
 
     def phase(self) -> str:
-        """starting, running, paused, touring, stepping, stuck or finished."""
+        """starting, running, paused, touring, stepping, stuck or finished
+        (run_rewind adds rewound and replay)."""
         snap = self.snap
         if snap is None:
             return "starting"

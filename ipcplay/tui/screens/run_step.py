@@ -140,6 +140,8 @@ class StepControls(KeysByState):
 
     def action_step_mode(self) -> None:
         """`s`: hold every process before its next operation; again (or `g`): let go."""
+        if self.stepper() is not None and not self.on_live_run("step mode"):
+            return
         if self.stepper() is None:
             self.notify("step mode needs real processes: this run has none", timeout=3)
             return
@@ -156,7 +158,7 @@ class StepControls(KeysByState):
 
     def action_go(self) -> None:
         """`g`: everything runs freely from here (recorded as "go"); `s` steps again."""
-        if self._replaying():
+        if self._replaying() or not self.on_live_run("go"):
             return
         self._set_step(False)
         self.notify("go: every process runs freely (s holds them again)", timeout=3)
@@ -165,7 +167,7 @@ class StepControls(KeysByState):
     def action_step_one(self) -> None:
         """Enter: the selected process does its next operation."""
         name = self._selected()
-        if name is not None:
+        if name is not None and self.on_live_run("a step"):
             self._step(name)
 
     def action_step_row(self, number: int) -> None:
@@ -175,12 +177,13 @@ class StepControls(KeysByState):
         if proc is None:
             self.notify(f"there is no process {number}", timeout=2)
             return
-        self._step(proc.name)
+        if self.on_live_run("a step"):
+            self._step(proc.name)
 
     def action_step_all(self) -> None:
         """`a`: every held process does one operation, all let go at once."""
         stepper = self.stepper()
-        if stepper is None or self._replaying():
+        if stepper is None or self._replaying() or not self.on_live_run("a step"):
             return
         stepped = stepper.step_many([held.name for held in stepper.held()])
         if not stepped:
@@ -209,6 +212,10 @@ class StepControls(KeysByState):
         if proc.state == "stopped":
             return "is stopped (SIGSTOP): p resumes it"
         return "is between two operations: it stops at its next one"
+
+    def on_live_run(self, what: str, *, stay: bool = False) -> bool:
+        """Before a key acts on processes (run_rewind's: back to live first)."""
+        return True
 
     def _replaying(self) -> bool:
         if self._replay is None:

@@ -104,7 +104,8 @@ class ProcessPanel(Vertical):
         fit scrolls, and the panel's frame says which rows are shown."""
         screen = self.screen
         if self._above is None:  # found once: a query walks the DOM
-            self._above = list(screen.query("#status, #banner, #top, #shared, #managers"))
+            panels = "#status, #timeline, #banner, #top, #shared, #managers"
+            self._above = list(screen.query(panels))
             self._caption = list(screen.query("#caption"))
         above = sum(w.outer_size.height for w in self._above if w.display)
         caption = max([self.reserve, *(w.outer_size.height for w in self._caption if w.display)])

@@ -19,9 +19,12 @@ class StatusBar(TextView):
         paused_all: bool,
         verdict: str | None,
         step: Text | None = None,
+        rewound: Text | None = None,
     ) -> None:
         """`step`: step mode's part (run_step), after the run's state; on a
-        line of its own when both do not fit on one, so no word is cut."""
+        line of its own when both do not fit on one, so no word is cut.
+        `rewound`: where a rewound view is (run_rewind), first: the panels
+        show that moment; the verdict after it is the run's, as it is now."""
         text = Text()
         if snap is None:
             text.append(" starting… ")
@@ -29,11 +32,16 @@ class StatusBar(TextView):
             self.set(text)
             return
         age = max(0.0, now - snap.t)
+        if rewound is not None:
+            text.append_text(rewound)
+            text.append("│ the run:" if verdict else "│ the run goes on ", style="grey62")
         if verdict:
             text.append(
                 f" {verdict.upper()} ",
                 style="bold green" if verdict == "completed" else "bold white on red",
             )
+        elif rewound is not None:
+            pass
         elif age < 2.0 / hz + 0.25:
             text.append(" ● live ", style="green")
         else:
