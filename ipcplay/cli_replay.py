@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
+from ipcplay.cli_args import _times
 from ipcplay.cli_outputs import say_error, write_stdout
 from ipcplay.safetext import neutralise
 from ipcplay.savedrun import SavedRun, SavedRunError, load
@@ -28,6 +30,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     replay.add_argument("file", metavar="FILE", help="a file written by `run --save-run`")
     replay.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    replay.add_argument(  # what `record --from-run` records
+        "--play", action="store_true", help="on a terminal: play the run again at its own pace"
+    )
+    replay.add_argument("--svg-at", type=_times, default=[], help=argparse.SUPPRESS)
+    replay.add_argument("--svg-stem", default=None, help=argparse.SUPPRESS)
 
 
 def report_of(run: SavedRun) -> dict[str, object]:
@@ -50,6 +57,16 @@ def report_of(run: SavedRun) -> dict[str, object]:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    if not args.json and _on_terminal():
+        # A terminal: the run in the TUI, to rewind (tui/saving.py); nothing is started.
+        from ipcplay.tui.saving import run_replay_app
+
+        try:
+            return run_replay_app(
+                args.file, play=args.play, svg_at=args.svg_at, svg_stem=args.svg_stem
+            )
+        except SavedRunError as exc:
+            return say_error(str(exc))
     try:
         # only the final snapshot is rebuilt; the TUI's replay takes the whole
         # History the same way, with load(FILE).history
@@ -59,6 +76,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.json:
         return write_stdout(json.dumps(report_of(run)) + "\n")
     return _print(run)
+
+
+def _on_terminal() -> bool:
+    """Standard output is a terminal (not a pipe, a file or a test's capture)."""
+    try:
+        return os.isatty(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _print(run: SavedRun) -> int:
