@@ -210,7 +210,7 @@ class RewindControls(StepControls):
         """shift+← / shift+→: the moment before or after the one shown."""
         assert self.history is not None
         moments = self.history.moments()
-        here = self.rewound if self.rewound is not None else self._last_index() + 1
+        here = self.rewound if self.rewound is not None else self._last_index()  # live
         if step < 0:
             before = [m for m in moments if m.index < here]
             if not before:

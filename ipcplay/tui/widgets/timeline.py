@@ -18,6 +18,8 @@ from ipcplay.safetext import neutralise
 from ipcplay.tui.widgets.text import TextView
 
 ALARM = frozenset({"deadlock", "hang"})
+ORDER = {kind: n for n, kind in enumerate(("deadlock", "hang", "blocked", "full", "ended", "tour"))}
+"""Several moments of one snapshot are told in this order (the rest after)."""
 
 
 def timeline_text(
@@ -50,6 +52,7 @@ def timeline_text(
         same = [m for m in before if m.index == index]
         first, last = len(before) - len(same) + 1, len(before)
         numbers = f"{first}" if first == last else f"{first}-{last}"
+        same.sort(key=lambda m: ORDER.get(m.kind, len(ORDER)))  # the one that matters first
         words = "; ".join(neutralise(m.words, multiline=False) for m in same)
         if index == at:
             text.append(f"│ moment {numbers}/{len(moments)}: ", style="bold")
