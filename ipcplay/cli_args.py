@@ -130,11 +130,21 @@ def _add_record(commands: argparse._SubParsersAction) -> None:
             "last step; otherwise, or with --duration, after that many seconds. PRESET may "
             "be a program, PROGRAM.py (as in `ipcplay PROGRAM.py`): no tour, and the "
             "recording ends --tail seconds after every process of it has exited (at most "
-            "20 s without --duration)."
+            "20 s without --duration). With --from-run FILE instead of PRESET: the run saved "
+            "in FILE (`ipcplay run --save-run`, or W on the run screen) played again at its "
+            "own pace, no process started; it ends --tail seconds after the run's end."
         ),
     )
     rec.add_argument(
-        "preset", metavar="PRESET", help="a built-in or user preset name, or a path; or PROGRAM.py"
+        "preset",
+        metavar="PRESET",
+        nargs="?",
+        help="a built-in or user preset name, or a path; or PROGRAM.py",
+    )
+    rec.add_argument(
+        "--from-run",
+        metavar="FILE",
+        help="record a saved run (instead of PRESET): the exact run shown in class",
     )
     rec.add_argument("-o", "--output", required=True, metavar="FILE", help="the .cast file")
     rec.add_argument("--size", type=_size, default=(100, 30), metavar="WxH", help="default 100x30")

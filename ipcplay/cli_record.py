@@ -25,6 +25,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     from ipcplay.record import still_path
     from ipcplay.scenario import ScenarioError, load, resolve
 
+    if (args.preset is None) == (args.from_run is None):
+        return say_error("record: expected PRESET or --from-run FILE (one of them)")
+    if args.from_run is not None:
+        return _record_saved(args)
     scenario: Scenario | None = None
     if is_program(args.preset):  # PROGRAM.py: no tour, its own pace
         got = program_of([args.preset])
@@ -67,6 +71,68 @@ def cmd_record(args: argparse.Namespace) -> int:
         for at in args.svg_at
         if still_path(out, at) not in recording.stills
     ]
+    if missing:
+        sys.stderr.write(neutralise(f"  stills not written: {', '.join(missing)}") + "\n")
+        return 1
+    return 0 if recording.output_events else 1
+
+
+def _record_saved(args: argparse.Namespace) -> int:
+    """`record --from-run FILE`: the saved run checked (one line if it is no
+    saved run), then the TUI playing it recorded, as a preset's would be."""
+    from ipcplay.record import SAVED_MARGIN_S, record_saved, still_path
+    from ipcplay.savedrun import SavedRunError, load
+
+    if args.speed != 1.0 or args.no_tour:
+        option = "--speed" if args.speed != 1.0 else "--no-tour"
+        return say_error(f"{args.from_run}: {option}: a saved run plays as it ran (no tour)")
+    try:
+        run = load(args.from_run, whole=False)
+    except SavedRunError as exc:
+        return say_error(str(exc))
+    out = Path(args.output)
+    longest = args.duration or run.duration_s + SAVED_MARGIN_S
+    late = [at for at in args.svg_at if at >= longest]
+    problem = _cast_problem(args, out) or (
+        f"--svg-at: {late[0]:g} s is not before the end of the recording ({longest:g} s)"
+        if late
+        else None
+    )
+    if problem:
+        return say_error(problem)
+    videos = _videos(args, out)
+    if isinstance(videos, str):
+        return say_error(videos)
+    title = str(run.scenario.get("title", "") or "saved run")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # the recorder stops the app and writes nothing half-done
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        recording = record_saved(
+            Path(args.from_run),
+            title,
+            run.duration_s,
+            out,
+            width=args.size[0],
+            height=args.size[1],
+            duration=args.duration,
+            tail=args.tail,
+            idle_limit=args.idle_limit,
+            svg_at=tuple(args.svg_at),
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write("ipcplay record: interrupted; nothing written\n")
+        return EXIT_CODES["interrupted"]
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    _summary(args, recording, out)
+    if videos and recording.output_events and not _write_videos(videos, recording, out):
+        return 1
+    missing = [still_path(out, at).name for at in args.svg_at]
+    missing = [name for name in missing if out.with_name(name) not in recording.stills]
     if missing:
         sys.stderr.write(neutralise(f"  stills not written: {', '.join(missing)}") + "\n")
         return 1

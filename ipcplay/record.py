@@ -60,6 +60,9 @@ UNTOURED_S = 20.0
 TOUR_CAP_S = 120.0
 """A tour whose last step never fires (a step waiting for a state that never
 comes, with a long timeout) still ends, here."""
+SAVED_MARGIN_S = 5.0
+"""A saved run's recording lasts at most this much longer than the run did
+(the app's start, and a run that was saved before it ended)."""
 STILL_WAIT_S = 15.0
 """How long past its time the recorder waits for a still the app is late with."""
 _STEP = re.compile(r"tour (\d+)/(\d+):")
@@ -141,6 +144,32 @@ def record_program(
         capture = _Capture(time.monotonic(), UNTOURED_S, tail, end_mark=FINISHED)
     cmd = [*APP, *_stills_options(out, svg_at), str(source)]  # after the program: its own
     title = os.path.basename(source)
+    return _record(cmd, title, out, capture, (width, height), idle_limit, svg_at)
+
+
+def record_saved(
+    saved: Path,
+    title: str,
+    run_s: float,
+    out: Path,
+    *,
+    width: int = 100,
+    height: int = 30,
+    duration: float | None = None,
+    tail: float = TAIL_S,
+    idle_limit: float | None = None,
+    svg_at: tuple[float, ...] = (),
+) -> Recording:
+    """Record the TUI playing a saved run (`ipcplay replay FILE --play`):
+    the same app as a live run's, fed from the file, no process started.
+    With `duration`, the recording lasts that long; without, it ends `tail`
+    seconds after the run's last process exited, or SAVED_MARGIN_S after the
+    run's own length `run_s` (a run saved before it ended)."""
+    end_at = duration if duration is not None else run_s + SAVED_MARGIN_S
+    capture = _Capture(
+        time.monotonic(), end_at, None if duration is not None else tail, end_mark=FINISHED
+    )
+    cmd = [*APP, "replay", str(saved), "--play", *_stills_options(out, svg_at)]
     return _record(cmd, title, out, capture, (width, height), idle_limit, svg_at)
 
 
