@@ -40,6 +40,19 @@ KEYS = [
         "ipcplay explore PRESET runs every order that can change the outcome and saves the "
         "shortest to each",
     ),
+    (
+        "←  →",
+        "rewind: one snapshot back / forward; every panel shows the run as it was then, the "
+        "status line says REWOUND t = … s, the run goes on underneath (ipcplay replay FILE: a "
+        "saved run, rewound the same way)",
+    ),
+    ("⇧← ⇧→", "rewind to the moment before / after: a start, an exit, a block, a deadlock…"),
+    (
+        "home  end",
+        "rewind to the start / back to live; while rewound, space and p pause the live run, "
+        "other keys on processes go back to live first",
+    ),
+    ("W", "save the whole run so far to a file: ipcplay replay FILE opens it, starting nothing"),
     ("f", "filter the event log: process, its channels, everything"),
     ("[  ]", "slower / faster refresh (1, 2, 5, 10, 20 Hz)"),
     (

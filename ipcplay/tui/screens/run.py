@@ -75,7 +75,7 @@ class RunScreen(RewindControls):
         Binding("escape", "back", "Back"),
     ]
     # Zoomed (`m`), the tabs keep the status line, a tour's caption and the keys.
-    ALLOW_IN_MAXIMIZED_VIEW = "#status, #caption, Footer"
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, #timeline, #caption, Footer"
 
     def __init__(
         self,

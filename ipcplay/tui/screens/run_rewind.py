@@ -300,7 +300,7 @@ class RewindControls(StepControls):
                 os.getcwd(),
                 title=f"Save the whole run ({count} snapshots so far)",
                 problem=run_file_problem,
-                hint="Enter saves · Escape cancels · ipcplay replay FILE opens it",
+                hint="Enter saves · Escape cancels · ipcplay replay opens it",
             ),
             named,
         )
@@ -310,7 +310,7 @@ class RewindControls(StepControls):
         if not path.exists():
             self._write_run(path)
             return
-        other = free_file(name, Path.cwd())
+        other = _free_run_file(name, Path.cwd())
         shown = neutralise(name, multiline=False)
         choices = [
             Choice("rename", "Another name…", f"asks again, suggesting {other}"),
@@ -360,6 +360,17 @@ class RewindControls(StepControls):
 
     def verdict_now(self) -> str:  # the screen's: the run's verdict so far
         return "running"
+
+
+def _free_run_file(name: str, folder: Path) -> str:
+    """NAME-2.run.gz, NAME-3.run.gz, …: a name not taken in `folder`."""
+    if not name.endswith(RUN_SUFFIX):
+        return free_file(name, folder)
+    stem = name.removesuffix(RUN_SUFFIX)
+    number = 2
+    while (folder / f"{stem}-{number}{RUN_SUFFIX}").exists():
+        number += 1
+    return f"{stem}-{number}{RUN_SUFFIX}"
 
 
 def _place(kept: list[int], index: int) -> int:
