@@ -73,6 +73,8 @@ SHOWN["stepping"] = STEP_KEYS | {"kill", "tab('tab-waits')", *_ZOOM, "back"}
 REWIND = frozenset({"rewind(-1)", "rewind(1)", "moment(-1)", "rewind_start", "save_run"})
 """Rewinding's keys (run_rewind), in the footer while rewound and in a replay."""
 SHOWN["rewound"] = REWIND | {"live", "tab('tab-waits')", *_ZOOM, "back"}
+SHOWN["stuck"] = SHOWN["stuck"] | {"rewind_back"}  # how did it get here? ← shows it
+SHOWN["finished"] = SHOWN["finished"] | {"rewind_back"}
 SHOWN["replay"] = REWIND - {"rewind(1)", "save_run"} | {*_TABS, *_ZOOM, "back"}
 
 STUCK_LESS = frozenset({"terminate", "pill", "tab('tab-explain')"})
@@ -84,7 +86,7 @@ STEP_ACTIONS = frozenset({"step_one", "step_row", "step_all", "go"})
 
 NARROW = 100
 """Below this many columns the footer also leaves out `LESS`, so quit and help stay."""
-LESS = frozenset({"rate(1.5)", "filter", "terminate"})
+LESS = frozenset({"rate(1.5)", "filter", "terminate", "rewind_back"})
 STEP_LESS = frozenset({"kill", "zoom"})
 """... and in step mode these too, so the step keys fit at 80 columns."""
 

@@ -45,7 +45,7 @@ from ipcplay.tui.screens.save_as import SaveAsScreen
 
 RUN_SUFFIX = ".run.gz"
 
-REWIND_ACTIONS = frozenset({"rewind", "moment", "rewind_start", "live", "save_run"})
+REWIND_ACTIONS = frozenset({"rewind", "rewind_back", "moment", "rewind_start", "live", "save_run"})
 """Actions that only read the history: they work whatever the run does."""
 
 
@@ -67,6 +67,8 @@ class RewindControls(StepControls):
 
     BINDINGS = [
         Binding("left", "rewind(-1)", "Earlier", key_display="←", priority=True),
+        # The same key live, named for what it starts (a stuck or ended run's footer shows it).
+        Binding("left", "rewind_back", "Rewind", key_display="←", show=False, priority=True),
         Binding("right", "rewind(1)", "Later", key_display="→", priority=True),
         Binding("shift+left", "moment(-1)", "Moment", key_display="⇧←→", priority=True),
         Binding("shift+right", "moment(1)", "Next moment", show=False, priority=True),
@@ -152,6 +154,10 @@ class RewindControls(StepControls):
                 return False  # nothing kept yet: home and end reach the process list
             if action == "live":
                 return self.rewound is not None
+            if action == "rewind" and parameters == (-1,):
+                return self.rewound is not None or self.replaying_saved()
+            if action == "rewind_back":
+                return self.rewound is None and not self.replaying_saved()
             return True
         return super().check_action(action, parameters)
 
@@ -197,6 +203,9 @@ class RewindControls(StepControls):
         if not kept:
             return
         here = self.rewound if self.rewound is not None else kept[-1]
+        if len(kept) < 2 and not self.replaying_saved():
+            self.notify("nothing to rewind to yet: one snapshot so far", timeout=2)
+            return
         place = max(0, min(len(kept) - 1, _place(kept, here) + step))
         if step > 0 and self.rewound is not None and place == len(kept) - 1 and here == kept[-1]:
             self.action_live()
@@ -205,6 +214,10 @@ class RewindControls(StepControls):
             self.notify("this is the first snapshot kept (end: back to live)", timeout=2)
             return
         self.view_at(kept[place])
+
+    def action_rewind_back(self) -> None:
+        """← while live: the snapshot before this one, and rewinding starts."""
+        self.action_rewind(-1)
 
     def action_moment(self, step: int) -> None:
         """shift+← / shift+→: the moment before or after the one shown."""
