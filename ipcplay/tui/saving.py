@@ -25,6 +25,9 @@ from ipcplay.tui.source import Deliver
 def saved_run_of(source: Any, history: History, verdict: str) -> SavedRun:
     """What the run screen shows, as a saved run: its scenario (its own
     text, so a replay shows the same panels and explanation) and its history."""
+    saved = getattr(source, "saved", None)
+    if isinstance(saved, SavedRun):  # a replay saved again: the run's own header and ending
+        return replace(saved, history=history)
     scenario: Scenario = source.scenario
     try:
         toml = Path(scenario.source).read_text(encoding="utf-8") if scenario.source else ""

@@ -325,3 +325,21 @@ def test_rewound_screen_with_its_timeline(snap_compare: SnapCompare) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=rewind)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_rewound_footer_fits_with_quit_and_help(size: tuple[int, int]) -> None:
+    from textual.widgets import Footer
+
+    snaps = frozen_history()
+    app, _ = feed_app(lock_order_scenario(), snaps, len(snaps))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("left")
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        keys = [w for w in footer.query("*") if w.region.width]
+        assert keys and max(w.region.right for w in keys) <= size[0]
+        text = " ".join(str(w.render()) for w in keys)
+        for words in ("Earlier", "Later", "Live", "Moment", "Quit", "Help"):
+            assert words in text, (words, text)

@@ -89,6 +89,8 @@ NARROW = 100
 LESS = frozenset({"rate(1.5)", "filter", "terminate", "rewind_back"})
 STEP_LESS = frozenset({"kill", "zoom"})
 """... and in step mode these too, so the step keys fit at 80 columns."""
+REWIND_LESS = frozenset({"rewind_start", "save_run", "zoom", "tab('tab-explain')"})
+"""... and rewound or in a replay these, so the rewind keys fit at 80 columns."""
 
 
 class KeysByState(Screen[None]):
@@ -172,6 +174,8 @@ class KeysByState(Screen[None]):
                 shown = shown - {"kill"}
         if self.size.width < NARROW:
             shown = shown - LESS - (STEP_LESS if self.phase() == "stepping" else frozenset())
+            if self.phase() in ("rewound", "replay"):
+                shown = shown - REWIND_LESS
         if self.maximized is not None:
             shown = shown - {"back"}  # escape restores the panels first
         out: dict[str, ActiveBinding] = {}

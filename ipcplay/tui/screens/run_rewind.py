@@ -81,6 +81,8 @@ class RewindControls(StepControls):
     """The run's snapshots (None before the first); a saved run's own in a replay."""
     rewound: int | None = None
     """The history index shown, or None: live."""
+    _past: Snapshot | None = None  # the snapshot at `rewound`, decoded once
+    _first: tuple[tuple[int, int], float] | None = None  # ((history, its first), first's t)
     saved_run: str | None = None
     """What the last save (W) said, once it is written."""
     _history_generation = -1
@@ -113,9 +115,8 @@ class RewindControls(StepControls):
 
     def redraw(self) -> None:
         """Draw again what is shown (the width changed: columns differ)."""
-        if self.rewound is not None and self.history is not None:
-            snap = self.history.at(self.rewound)
-            self._draw(snap, snap.t)
+        if self.rewound is not None and self._past is not None:
+            self._draw(self._past, self._past.t)
             self._timeline_now()
         elif self.snap is not None:
             self._apply(self.snap)
@@ -163,29 +164,27 @@ class RewindControls(StepControls):
 
     def shown_snapshot(self) -> Snapshot | None:
         """What the panels show: the rewound snapshot, else the live one."""
-        if self.rewound is not None and self.history is not None:
-            return self.history.at(self.rewound)
+        if self.rewound is not None and self._past is not None:
+            return self._past
         return self.snap
 
     def shown_now(self) -> float:
         """The clock the panels read ages against: the rewound snapshot's own
         time (a wait shown lasted as long as it had then), else now."""
-        if self.rewound is not None and self.history is not None:
-            return self.history.at(self.rewound).t
+        if self.rewound is not None and self._past is not None:
+            return self._past.t
         return float(self.source.now())
 
     def rewound_words(self) -> Text | None:
         """`REWOUND t = 1.23 s of 5.40 s` while rewound; a replay's place at its end."""
-        history = self.history
-        if history is None or len(history) == 0:
+        # Called at every tick: from snapshots at hand, never decoded from the history.
+        if self.snap is None or (self.rewound is None and not self.replaying_saved()):
             return None
-        end = history.at(len(history) - 1).elapsed_s
-        if self.rewound is None:
-            if not self.replaying_saved():
-                return None
+        end = self.snap.elapsed_s  # the live one: how far the run has got
+        if self.rewound is None or self._past is None:
             total = float(self.source.end_s)
             return Text(f" SAVED RUN t = {end:.2f} s of {total:.2f} s ", style="bold black on cyan")
-        at = history.at(self.rewound).elapsed_s
+        at = self._past.elapsed_s
         return Text(f" REWOUND t = {at:.2f} s of {end:.2f} s ", style="bold black on cyan")
 
     # ------------------------------------------------------------ keys
@@ -262,7 +261,7 @@ class RewindControls(StepControls):
         if not self.replaying_saved() and index >= self._last_index() and self.rewound is None:
             return  # already live
         self.rewound = index
-        snap = self.history.at(index)
+        snap = self._past = self.history.at(index)
         self.reset_panels()
         self._draw(snap, snap.t)
         self.show_timeline(True)
@@ -271,16 +270,22 @@ class RewindControls(StepControls):
 
     def _timeline_now(self) -> None:
         """Redraw the timeline for where the view is."""
+        # At every tick while rewound: no snapshot is decoded here but the
+        # history's first (once per place it starts at), so a 128-process run
+        # rewound costs no more a tick than live.
         history = self.history
-        if history is None or len(history) == 0:
+        if history is None or len(history) == 0 or self.snap is None:
             return
-        kept = self._kept()
-        at = self.rewound if self.rewound is not None else kept[-1]
-        first = history.at(kept[0]).elapsed_s
-        last = history.at(self._last_index()).elapsed_s
+        start = (id(history), history.first)
+        if self._first is None or self._first[0] != start:
+            self._first = (start, history.at(history.first).elapsed_s)
+        last = self.snap.elapsed_s
+        rewound = self.rewound is not None and self._past is not None
+        at = self.rewound if self.rewound is not None else self._last_index()
+        at_t = self._past.elapsed_s if rewound and self._past is not None else last
         from ipcplay.tui.widgets.timeline import Timeline
 
-        self.query_one(Timeline).show(first, last, history.at(at).elapsed_s, history.moments(), at)
+        self.query_one(Timeline).show(self._first[1], last, at_t, history.moments(), at)
 
     def on_live_run(self, what: str, *, stay: bool = False) -> bool:
         """Before a key acts on processes: False (refused, said why) in a
