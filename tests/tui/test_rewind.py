@@ -101,6 +101,13 @@ def status(app: IpcplayApp) -> str:
     return app.screen.query_one(StatusBar).plain
 
 
+def footer_text(app: IpcplayApp) -> str:
+    from textual.widgets import Footer
+
+    footer = app.screen.query_one(Footer)
+    return " ".join(str(w.render()) for w in footer.query("*") if w.region.width)
+
+
 def shown(app: IpcplayApp) -> Snapshot | None:
     return app.screen.query_one(ProcessPanel).latest
 
@@ -260,6 +267,8 @@ async def test_a_saved_run_opens_with_rewind_and_starts_no_process(
         await pilot.press("left")
         await pilot.pause()
         assert screen.rewound == len(seen) - 2 and shown(app) == seen[-2]
+        assert "end" in screen.active_bindings and "Live" not in str(footer_text(app))
+        assert "End" in footer_text(app)  # a replay's end, not a live run
         for key in ("space", "k", "t", "r", "x", "s", "enter", "a", "g", "greater_than_sign"):
             await pilot.press(key)
             await pilot.pause()

@@ -176,6 +176,8 @@ class KeysByState(Screen[None]):
             shown = shown - LESS - (STEP_LESS if self.phase() == "stepping" else frozenset())
             if self.phase() in ("rewound", "replay"):
                 shown = shown - REWIND_LESS
+        if self.phase() == "rewound" and getattr(getattr(self, "source", None), "saved", None):
+            shown = shown - {"live"} | {"to_end"}  # a replay: its end, not live
         if self.maximized is not None:
             shown = shown - {"back"}  # escape restores the panels first
         out: dict[str, ActiveBinding] = {}

@@ -45,7 +45,9 @@ from ipcplay.tui.screens.save_as import SaveAsScreen
 
 RUN_SUFFIX = ".run.gz"
 
-REWIND_ACTIONS = frozenset({"rewind", "rewind_back", "moment", "rewind_start", "live", "save_run"})
+REWIND_ACTIONS = frozenset(
+    {"rewind", "rewind_back", "moment", "rewind_start", "live", "to_end", "save_run"}
+)
 """Actions that only read the history: they work whatever the run does."""
 
 
@@ -74,6 +76,7 @@ class RewindControls(StepControls):
         Binding("shift+right", "moment(1)", "Next moment", show=False, priority=True),
         Binding("home", "rewind_start", "Start", priority=True),
         Binding("end", "live", "Live", priority=True),
+        Binding("end", "to_end", "End", show=False, priority=True),  # a replay's "live"
         Binding("W", "save_run", "Save run", key_display="W"),
     ]
 
@@ -154,7 +157,9 @@ class RewindControls(StepControls):
             if history is None or len(history) == 0:
                 return False  # nothing kept yet: home and end reach the process list
             if action == "live":
-                return self.rewound is not None
+                return self.rewound is not None and not self.replaying_saved()
+            if action == "to_end":
+                return self.rewound is not None and self.replaying_saved()
             if action == "rewind" and parameters == (-1,):
                 return self.rewound is not None or self.replaying_saved()
             if action == "rewind_back":
@@ -254,6 +259,10 @@ class RewindControls(StepControls):
         if self.replaying_saved():
             self._timeline_now()
         self._status()
+
+    def action_to_end(self) -> None:
+        """end in a replay: the saved run's end (its "live")."""
+        self.action_live()
 
     def view_at(self, index: int) -> None:
         """Show snapshot `index` of the history in every panel."""
