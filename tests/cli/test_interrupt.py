@@ -91,3 +91,25 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_child_traceback(tmp_path, meth
             assert code in (130, -signal.SIGINT), f"at {delay} s: exit {code}\n{err}"
     finally:
         subreaper(False)
+
+
+EARLY = """
+import builtins, os, signal, sys
+import ipcplay.__main__ as entry
+real_import = builtins.__import__
+def interrupting(name, *args, **kwargs):
+    if name == "ipcplay.cli":  # Ctrl+C while the command is still being imported
+        os.kill(os.getpid(), signal.SIGINT)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupting
+sys.argv = ["ipcplay", "--version"]
+sys.exit(entry.run())
+"""
+
+
+def test_ctrl_c_while_ipcplay_is_still_importing_exits_130_quietly():
+    """The `ipcplay` command and `python -m ipcplay` both start in run(): a
+    Ctrl+C before the command's own handling is there is no traceback."""
+    r = subprocess.run([sys.executable, "-c", EARLY], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr == "" and r.stdout == ""
