@@ -168,6 +168,9 @@ async def test_end_returns_to_live_and_the_run_goes_on_underneath(real_run) -> N
         assert screen.rewound is None and shown(app) == seen[-1]
         assert "REWOUND" not in status(app) and "DEADLOCK" in status(app)
         assert not screen.query_one(Timeline).display
+        await pilot.press("left", "escape")  # as zoomed, escape leaves the rewound view first
+        await pilot.pause()
+        assert app.screen is screen and screen.rewound is None
 
 
 async def test_moments_jump_to_the_blocks_and_the_deadlock(real_run) -> None:

@@ -49,8 +49,8 @@ KEYS = [
     ("⇧← ⇧→", "rewind to the moment before / after: a start, an exit, a block, a deadlock…"),
     (
         "home  end",
-        "rewind to the start / back to live; while rewound, space and p pause the live run, "
-        "other keys on processes go back to live first",
+        "rewind to the start / back to live (escape too); while rewound, space and p pause "
+        "the live run, other keys on processes go back to live first",
     ),
     ("W", "save the whole run so far to a file: ipcplay replay FILE opens it, starting nothing"),
     ("f", "filter the event log: process, its channels, everything"),

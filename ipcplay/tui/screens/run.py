@@ -653,6 +653,9 @@ class RunScreen(RewindControls):
         self.notify(f"event log: {'only ' + nxt if nxt else 'everything'}", timeout=2)
 
     def action_back(self) -> None:
+        if self.rewound is not None:  # as zoomed: escape leaves the rewound view first
+            self.action_live()
+            return
         self.stop_replay()
         self.source.stop()
         self.app.pop_screen()
