@@ -66,7 +66,8 @@ def scenario_of(run: SavedRun, name: str) -> Scenario:
     title = str(info.get("title", "") or info.get("name", "") or "saved run")
     toml = str(info.get("toml", "") or "")
     if not toml.strip():  # a program's run, or a preset whose file was gone
-        return Scenario(name=str(info.get("name", "run")), title=title)
+        name_ = neutralise(str(info.get("name", "run")), multiline=False)
+        return Scenario(name=name_, title=neutralise(title, multiline=False))
     try:
         scenario = loads(toml, source=f"{name} (its scenario)", name=str(info.get("name", "")))
         scenario = apply(scenario, [str(s) for s in info.get("set", ()) or ()])

@@ -355,3 +355,15 @@ async def test_rewound_footer_fits_with_quit_and_help(size: tuple[int, int]) -> 
         text = " ".join(str(w.render()) for w in keys)
         for words in ("Earlier", "Later", "Live", "Moment", "Quit", "Help"):
             assert words in text, (words, text)
+
+
+def test_a_saved_run_without_its_scenario_text_shows_its_names_neutralised() -> None:
+    run = SavedRun(
+        scenario={"name": "x\x1b[2Jy", "title": "t\x1b]0;evil\x07", "toml": ""},
+        history=None,
+        verdict="completed",
+        duration_s=1.0,
+    )
+    scenario = scenario_of(run, "f.run.gz")
+    assert "\x1b" not in scenario.name + scenario.title
+    assert scenario.title.startswith("t") and "evil" in scenario.title
