@@ -7,6 +7,8 @@ scenario, the verdict it shows) is the TUI's; the file format is not.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from concurrent.futures import Future
@@ -201,6 +203,11 @@ def run_replay_app(
     from ipcplay.savedrun import load
     from ipcplay.tui.app import IpcplayApp
 
+    with contextlib.suppress(OSError):
+        size = os.path.getsize(name)
+        if size > 1 << 20:  # ten minutes of 128 processes take tens of seconds to read
+            line = f"ipcplay: reading {name} ({size / (1 << 20):.0f} MiB)…"
+            sys.stderr.write(neutralise(line, multiline=False) + "\n")
     run = load(name)
     source = SavedRunSource(run, scenario_of(run, name), name, play=play)
     app = IpcplayApp(saved=source, hz=run.hz, svg_at=svg_at, svg_stem=svg_stem)  # type: ignore[arg-type]
