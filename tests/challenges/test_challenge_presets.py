@@ -150,7 +150,7 @@ def test_the_verdict_says_the_numbers():
 
 
 # A free run cannot solve these: the one that goes first has done all its
-# operations long before the other (300 ms later) makes its first, or (the
+# operations long before the other (a second later) makes its first, or (the
 # last) both take their first lock at once and deadlock every time. The lost
 # update is left out: two adders adding twice may overlap, rarely.
 FREE_RUN_SAFE = [
