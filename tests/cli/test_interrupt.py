@@ -60,6 +60,14 @@ def _as_a_terminal_job() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def _before_ipcplay(err: str) -> bool:
+    """The SIGINT came while the interpreter itself was starting, before the
+    first line of ipcplay ran (on a loaded machine, 0.1 s can be that early):
+    Python's own start-up says so, and nothing of ipcplay's can. Such a try
+    is made again rather than counted."""
+    return "init_import_site" in err or "Could not import runpy module" in err
+
+
 def _interrupt_after(path: str, delay: float) -> tuple[int, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipcplay", "run", path, "--json"],
@@ -84,6 +92,10 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_child_traceback(tmp_path, meth
     try:
         for delay in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.3, 2.0):
             code, err = _interrupt_after(str(path), delay)
+            for _ in range(3):
+                if not _before_ipcplay(err):
+                    break
+                code, err = _interrupt_after(str(path), delay)
             assert not [w for w in BAD_WORDS if w in err], f"at {delay} s:\n{err}"
             # A shell shows 130 for both: exit(130), and an end by SIGINT itself,
             # which about one run in 25 at the first 0.1-0.15 s still gets
