@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from ipcplay.tui.deferred import alive
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,32 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def ask_to_replace(
+    screen: Screen[Any],
+    title: str,
+    suggestion: str,
+    replace: Choice,
+    on_replace: Callable[[], None],
+    on_rename: Callable[[str], None],
+) -> None:
+    """A file (or a name) is taken: ask for another name (suggesting one),
+    to replace it, or to cancel. A screen that has gone by the time the
+    answer comes does nothing. Every save that never replaces silently (a
+    preset, a schedule, a run) asks with this."""
+    choices = [
+        Choice("rename", "Another name…", f"asks again, suggesting {suggestion}"),
+        replace,
+        Choice("cancel", "Cancel", "nothing is written"),
+    ]
+
+    def chosen(answer: str | None) -> None:
+        if not alive(screen):
+            return
+        if answer == replace.value:
+            on_replace()
+        elif answer == "rename":
+            on_rename(suggestion)
+
+    screen.app.push_screen(ChoiceScreen(title, choices), chosen)

@@ -44,7 +44,7 @@ from ipcplay.scenario.draft import (
 )
 from ipcplay.scenario.loader import dumps, loads
 from ipcplay.scenario.model import Scenario
-from ipcplay.tui.screens.choice import Choice, ChoiceScreen
+from ipcplay.tui.screens.choice import Choice, ChoiceScreen, ask_to_replace
 from ipcplay.tui.screens.save_as import SaveAsScreen, slug
 from ipcplay.tui.widgets.composer_diagram import channel_kind_label, steps_targets, topology
 from ipcplay.tui.widgets.composer_diagram import shared_kind as _shared_kind
@@ -446,21 +446,14 @@ class ComposerScreen(Screen[Path | None]):
             replace_it = Choice(
                 "overwrite", f"Save as {path.name}", "listed, but the built-in wins by name"
             )
-        choices = [
-            Choice("rename", "Another name…", f"asks again, suggesting {other}"),
+        ask_to_replace(
+            self,
+            title,
+            other,
             replace_it,
-            Choice("cancel", "Cancel", "nothing is written"),
-        ]
-
-        def chosen(answer: str | None) -> None:
-            if not self.is_attached:
-                return
-            if answer == "overwrite":
-                self._write_as(name, path, overwrite=True)
-            elif answer == "rename":
-                self._ask_name(other)
-
-        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+            lambda: self._write_as(name, path, overwrite=True),
+            self._ask_name,
+        )
 
     def _write_as(self, name: str, path: Path, *, overwrite: bool) -> None:
         """The draft takes the name it is saved under, then is written."""

@@ -39,7 +39,7 @@ from ipcplay.engine.snapshot import Snapshot
 from ipcplay.history import History
 from ipcplay.safetext import neutralise
 from ipcplay.tui.deferred import alive
-from ipcplay.tui.screens.choice import Choice, ChoiceScreen
+from ipcplay.tui.screens.choice import Choice, ask_to_replace
 from ipcplay.tui.screens.run_step import StepControls, free_file
 from ipcplay.tui.screens.save_as import SaveAsScreen
 
@@ -337,23 +337,15 @@ class RewindControls(StepControls):
         if not path.exists():
             self._write_run(path)
             return
-        other = _free_run_file(name, Path.cwd())
         shown = neutralise(name, multiline=False)
-        choices = [
-            Choice("rename", "Another name…", f"asks again, suggesting {other}"),
+        ask_to_replace(
+            self,
+            f"{shown} already exists here.",
+            _free_run_file(name, Path.cwd()),
             Choice("overwrite", f"Overwrite {shown}", "the old file is replaced"),
-            Choice("cancel", "Cancel", "nothing is written"),
-        ]
-
-        def chosen(answer: str | None) -> None:
-            if not alive(self):
-                return
-            if answer == "overwrite":
-                self._write_run(path)
-            elif answer == "rename":
-                self._ask_run_file(other)
-
-        self.app.push_screen(ChoiceScreen(f"{shown} already exists here.", choices), chosen)
+            lambda: self._write_run(path),
+            self._ask_run_file,
+        )
 
     def _write_run(self, path: Path) -> None:
         """Write on a thread of its own: ten minutes of 128 processes is

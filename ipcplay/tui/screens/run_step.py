@@ -32,7 +32,7 @@ from ipcplay.safetext import neutralise
 from ipcplay.scenario.model import Challenge
 from ipcplay.tui.deferred import alive
 from ipcplay.tui.messages import ReplayProgress
-from ipcplay.tui.screens.choice import Choice, ChoiceScreen
+from ipcplay.tui.screens.choice import Choice, ask_to_replace
 from ipcplay.tui.screens.run_keys import KeysByState
 from ipcplay.tui.screens.save_as import SaveAsScreen
 
@@ -259,23 +259,15 @@ class StepControls(KeysByState):
         if not path.exists():
             self._write(plan, path, overwrite=False)
             return
-        other = free_file(name, Path.cwd())
         shown = neutralise(name, multiline=False)
-        choices = [
-            Choice("rename", "Another name…", f"asks again, suggesting {other}"),
+        ask_to_replace(
+            self,
+            f"{shown} already exists here.",
+            free_file(name, Path.cwd()),
             Choice("overwrite", f"Overwrite {shown}", "the old file is replaced"),
-            Choice("cancel", "Cancel", "nothing is written"),
-        ]
-
-        def chosen(answer: str | None) -> None:
-            if not alive(self):
-                return
-            if answer == "overwrite":
-                self._write(plan, path, overwrite=True)
-            elif answer == "rename":
-                self._ask_file(plan, other)
-
-        self.app.push_screen(ChoiceScreen(f"{shown} already exists here.", choices), chosen)
+            lambda: self._write(plan, path, overwrite=True),
+            lambda other: self._ask_file(plan, other),
+        )
 
     def _write(self, plan: S.Schedule, path: Path, *, overwrite: bool) -> None:
         shown = neutralise(str(path), multiline=False)
