@@ -122,6 +122,12 @@ sys.exit(entry.run())
 def test_ctrl_c_while_ipcplay_is_still_importing_exits_130_quietly():
     """The `ipcplay` command and `python -m ipcplay` both start in run(): a
     Ctrl+C before the command's own handling is there is no traceback."""
-    r = subprocess.run([sys.executable, "-c", EARLY], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", EARLY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_as_a_terminal_job,  # Ctrl+C at its default, not as the worker has it
+    )
     assert r.returncode == 130, r.stderr
     assert r.stderr == "" and r.stdout == ""
