@@ -141,15 +141,7 @@ def cmd_tui(argv: list[str]) -> int:
         replay=replay[1].steps if replay is not None else None,
         overrides=replay[1].overrides if replay is not None else (),
     )
-    try:
-        result = app.run()
-    finally:
-        app.stop_all_now()
-    if app.crash_message:
-        print(app.crash_message, file=sys.stderr)
-    if app.return_code:  # a crash: Textual returns None for it, which is not a success
-        return app.return_code
-    return int(result or 0)
+    return app.run_for_status()
 
 
 def _tui_schedule(file: str, scenarios: list[Any]) -> tuple[Any, Any]:
@@ -188,15 +180,7 @@ def cmd_tui_program(argv: list[str]) -> int:
     from ipcplay.tui.app import IpcplayApp
 
     app = IpcplayApp(program=program, hz=hz, svg_at=svg_at, svg_stem=svg_stem)
-    try:
-        result = app.run()
-    finally:
-        app.stop_all_now()
-    if app.crash_message:
-        print(app.crash_message, file=sys.stderr)
-    if app.return_code:
-        return app.return_code
-    return int(result or 0)
+    return app.run_for_status()
 
 
 def _is_builtin(path: Path) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -218,6 +219,20 @@ class IpcplayApp(App[int]):
                     if text:
                         return {".toml": text}
         return {}
+
+    def run_for_status(self) -> int:
+        """Run the app to its end and give the command's exit status; every
+        process is stopped whatever happened, and a crash is said on stderr
+        (Textual returns None for it, which is not a success)."""
+        try:
+            result = self.run()
+        finally:
+            self.stop_all_now()
+        if self.crash_message:
+            print(self.crash_message, file=sys.stderr)
+        if self.return_code:
+            return self.return_code
+        return int(result or 0)
 
     def stop_all_now(self) -> None:
         """Last resort after the event loop has gone (a crash): stop synchronously."""

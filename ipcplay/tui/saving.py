@@ -211,12 +211,4 @@ def run_replay_app(
     run = load(name)
     source = SavedRunSource(run, scenario_of(run, name), name, play=play)
     app = IpcplayApp(saved=source, hz=run.hz, svg_at=svg_at, svg_stem=svg_stem)  # type: ignore[arg-type]
-    try:
-        result = app.run()
-    finally:
-        app.stop_all_now()
-    if app.crash_message:
-        print(app.crash_message, file=sys.stderr)
-    if app.return_code:
-        return app.return_code
-    return int(result or 0)
+    return app.run_for_status()
