@@ -40,8 +40,8 @@ from ipcplay.history import History
 from ipcplay.safetext import neutralise
 from ipcplay.tui.deferred import alive
 from ipcplay.tui.screens.choice import Choice, ask_to_replace
-from ipcplay.tui.screens.run_step import StepControls, free_file
-from ipcplay.tui.screens.save_as import SaveAsScreen
+from ipcplay.tui.screens.run_step import StepControls
+from ipcplay.tui.screens.save_as import SaveAsScreen, file_name_problem, free_file
 
 RUN_SUFFIX = ".run.gz"
 
@@ -49,17 +49,6 @@ REWIND_ACTIONS = frozenset(
     {"rewind", "rewind_back", "moment", "rewind_start", "live", "to_end", "save_run"}
 )
 """Actions that only read the history: they work whatever the run does."""
-
-
-def run_file_problem(name: str) -> str | None:
-    """Why `name` cannot be a saved run's file name in the current folder; None if it can."""
-    if not name:
-        return f"type a file name, such as NAME{RUN_SUFFIX}"
-    if "/" in name or name in (".", ".."):
-        return "a file name in this folder, without a /"
-    if neutralise(name, multiline=False) != name or name.startswith("-"):
-        return f"'{neutralise(name, multiline=False)}' is not a plain file name"
-    return None
 
 
 class RewindControls(StepControls):
@@ -326,7 +315,7 @@ class RewindControls(StepControls):
                 suggestion,
                 os.getcwd(),
                 title=f"Save the whole run ({count} snapshots so far)",
-                problem=run_file_problem,
+                problem=lambda name: file_name_problem(name, RUN_SUFFIX),
                 hint="Enter saves · Escape cancels · ipcplay replay opens it",
             ),
             named,
@@ -341,7 +330,7 @@ class RewindControls(StepControls):
         ask_to_replace(
             self,
             f"{shown} already exists here.",
-            _free_run_file(name, Path.cwd()),
+            free_file(name, Path.cwd(), RUN_SUFFIX),
             Choice("overwrite", f"Overwrite {shown}", "the old file is replaced"),
             lambda: self._write_run(path),
             self._ask_run_file,
@@ -379,17 +368,6 @@ class RewindControls(StepControls):
 
     def verdict_now(self) -> str:  # the screen's: the run's verdict so far
         return "running"
-
-
-def _free_run_file(name: str, folder: Path) -> str:
-    """NAME-2.run.gz, NAME-3.run.gz, …: a name not taken in `folder`."""
-    if not name.endswith(RUN_SUFFIX):
-        return free_file(name, folder)
-    stem = name.removesuffix(RUN_SUFFIX)
-    number = 2
-    while (folder / f"{stem}-{number}{RUN_SUFFIX}").exists():
-        number += 1
-    return f"{stem}-{number}{RUN_SUFFIX}"
 
 
 def _place(kept: list[int], index: int) -> int:

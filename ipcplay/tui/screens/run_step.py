@@ -34,31 +34,10 @@ from ipcplay.tui.deferred import alive
 from ipcplay.tui.messages import ReplayProgress
 from ipcplay.tui.screens.choice import Choice, ask_to_replace
 from ipcplay.tui.screens.run_keys import KeysByState
-from ipcplay.tui.screens.save_as import SaveAsScreen
+from ipcplay.tui.screens.save_as import SaveAsScreen, file_name_problem, free_file
 
 SUFFIX = ".schedule.toml"
 START_WAIT_S = 30.0  # how long a replay waits for the run to have started
-
-
-def file_problem(name: str) -> str | None:
-    """Why `name` cannot be a schedule's file name in the current folder; None if it can."""
-    if not name:
-        return f"type a file name, such as NAME{SUFFIX}"
-    if "/" in name or name in (".", ".."):
-        return "a file name in this folder, without a /"
-    if neutralise(name, multiline=False) != name or name.startswith("-"):
-        return f"'{neutralise(name, multiline=False)}' is not a plain file name"
-    return None
-
-
-def free_file(name: str, folder: Path) -> str:
-    """NAME.schedule.toml, else NAME-2.schedule.toml, …: a name not taken in `folder`."""
-    stem = name.removesuffix(SUFFIX) if name.endswith(SUFFIX) else Path(name).stem
-    suffix = SUFFIX if name.endswith(SUFFIX) else Path(name).suffix
-    number = 2
-    while (folder / f"{stem}-{number}{suffix}").exists():
-        number += 1
-    return f"{stem}-{number}{suffix}"
 
 
 def write_new(path: Path, text: str, *, overwrite: bool) -> None:
@@ -247,7 +226,7 @@ class StepControls(KeysByState):
                 suggestion,
                 os.getcwd(),
                 title=f"Save the schedule ({_steps_words(plan.steps)})",
-                problem=file_problem,
+                problem=lambda name: file_name_problem(name, SUFFIX),
                 hint="Enter saves · Escape cancels · --schedule FILE replays it",
             ),
             named,
@@ -263,7 +242,7 @@ class StepControls(KeysByState):
         ask_to_replace(
             self,
             f"{shown} already exists here.",
-            free_file(name, Path.cwd()),
+            free_file(name, Path.cwd(), SUFFIX),
             Choice("overwrite", f"Overwrite {shown}", "the old file is replaced"),
             lambda: self._write(plan, path, overwrite=True),
             lambda other: self._ask_file(plan, other),

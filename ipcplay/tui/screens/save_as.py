@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -114,3 +115,26 @@ class SaveAsScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def file_name_problem(name: str, suffix: str) -> str | None:
+    """Why `name` cannot be a file saved in the current folder (a schedule,
+    a run: `suffix` is its usual ending, for the hint); None if it can."""
+    if not name:
+        return f"type a file name, such as NAME{suffix}"
+    if "/" in name or name in (".", ".."):
+        return "a file name in this folder, without a /"
+    if neutralise(name, multiline=False) != name or name.startswith("-"):
+        return f"'{neutralise(name, multiline=False)}' is not a plain file name"
+    return None
+
+
+def free_file(name: str, folder: Path, suffix: str) -> str:
+    """NAME-2 + `suffix`, NAME-3 + `suffix`, …: a name not taken in `folder`
+    (a name with another ending keeps it: notes-2.txt)."""
+    stem = name.removesuffix(suffix) if name.endswith(suffix) else Path(name).stem
+    ending = suffix if name.endswith(suffix) else Path(name).suffix
+    number = 2
+    while (folder / f"{stem}-{number}{ending}").exists():
+        number += 1
+    return f"{stem}-{number}{ending}"
